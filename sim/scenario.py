@@ -1,0 +1,515 @@
+"""The scenario: who the actors are, what they want, what they can do, what happens.
+
+A scenario is a YAML file (see ``docs/scenario-format.md``). :func:`load_scenario` reads
+it, checks its shape against the typed, immutable models below, and reports every
+problem as ``FILE:LINE:COL: message``. Names inside expressions are checked later, when
+the scenario is compiled (:mod:`sim.compiled`), but still before anything runs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import re
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sim.errors import Problem, ScenarioError
+from sim.yamlsource import SourceMap, load_yaml
+
+#: Largest magnitude a number in a scenario may have; larger values are almost always
+#: typos and would overflow once multiplied in an expression.
+MAX_MAGNITUDE = 1e12
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED = {"round", "rest", "True", "False", "and", "or", "not", "if", "else", "in", "is"}
+
+Confidence = Literal["low", "medium", "high"]
+Identifier = Annotated[str, Field(pattern=IDENTIFIER.pattern)]
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number (not NaN or infinity)")
+    if abs(value) > MAX_MAGNITUDE:
+        raise ValueError(f"{value:g} is too large (at most {MAX_MAGNITUDE:g} in magnitude)")
+    return value
+
+
+Number = Annotated[float, Field(strict=False)]
+Expr = float | str
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for value in data.values():
+                if isinstance(value, float) and not isinstance(value, bool):
+                    _finite(value)
+        return data
+
+
+class Source(_Base):
+    """Where a claim comes from."""
+
+    id: Identifier
+    title: str
+    date: dt.date | None = None
+    reliability: Confidence
+    url: str | None = None
+    note: str = ""
+
+
+class Meta(_Base):
+    """The scenario's identity and clock."""
+
+    id: Identifier
+    title: str
+    description: str = ""
+    start_date: dt.date
+    round_days: int = Field(ge=1, le=366)
+    rounds: int = Field(ge=1, le=520)
+    sources: tuple[Source, ...] = ()
+
+
+class _Param(_Base):
+    unit: str = ""
+    source: str | None = None
+    confidence: Confidence | None = None
+    description: str = ""
+
+
+class FixedParam(_Param):
+    """A parameter with one known value."""
+
+    dist: Literal["fixed"]
+    value: float | str
+
+
+class UniformParam(_Param):
+    """Uniform on [low, high]."""
+
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> UniformParam:
+        if self.low > self.high:
+            raise ValueError("low must not exceed high")
+        return self
+
+
+class NormalParam(_Param):
+    """Normal with mean and sd, optionally truncated to [low, high]."""
+
+    dist: Literal["normal"]
+    mean: float
+    sd: float = Field(ge=0)
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> NormalParam:
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError("low must be below high")
+        return self
+
+
+class TriangularParam(_Param):
+    """Triangular on [low, high] with its peak at mode."""
+
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> TriangularParam:
+        if not self.low <= self.mode <= self.high or self.low == self.high:
+            raise ValueError("need low <= mode <= high and low < high")
+        return self
+
+
+class BernoulliParam(_Param):
+    """1 with probability p, else 0."""
+
+    dist: Literal["bernoulli"]
+    p: float = Field(ge=0, le=1)
+
+
+class ChoiceParam(_Param):
+    """One of a list of values (numbers, or names for a categorical parameter)."""
+
+    dist: Literal["choice"]
+    values: tuple[float, ...] | tuple[Identifier, ...] = Field(min_length=1)
+    weights: tuple[float, ...] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self) -> ChoiceParam:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError("weights must have one entry per value")
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("weights must be non-negative and not all zero")
+        if len(set(self.values)) != len(self.values):
+            raise ValueError("values must be distinct")
+        return self
+
+
+Parameter = Annotated[
+    FixedParam | UniformParam | NormalParam | TriangularParam | BernoulliParam | ChoiceParam,
+    Field(discriminator="dist"),
+]
+
+
+class NumericVar(_Base):
+    """A numeric state variable: initial value (number or expression), bounds, unit."""
+
+    initial: Expr
+    min: float | None = None
+    max: float | None = None
+    unit: str = ""
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _order(self) -> NumericVar:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class CategoricalVar(_Base):
+    """A state variable taking one of a fixed set of named values."""
+
+    values: tuple[Identifier, ...] = Field(min_length=1)
+    initial: Identifier
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _initial(self) -> CategoricalVar:
+        if len(set(self.values)) != len(self.values):
+            raise ValueError("values must be distinct")
+        if self.initial not in self.values:
+            raise ValueError(f"initial '{self.initial}' is not one of {list(self.values)}")
+        return self
+
+
+def _var_kind(data: Any) -> str:
+    if isinstance(data, dict) and "values" in data:
+        return "categorical"
+    return "numeric"
+
+
+StateVar = Annotated[
+    Annotated[NumericVar, Tag("numeric")] | Annotated[CategoricalVar, Tag("categorical")],
+    Discriminator(_var_kind),
+]
+
+
+class Payoff(_Base):
+    """How an actor values a state: weights over numeric state plus an optional expression."""
+
+    weights: dict[Identifier, float] = {}
+    expression: str | None = None
+
+
+class Action(_Base):
+    """Something an actor can do in a round."""
+
+    description: str = ""
+    when: str | None = None
+    cost: Expr = 0.0
+    effects: dict[Identifier, Expr] = {}
+
+
+class Actor(_Base):
+    """A state actor: payoff rule, rationality and the actions open to it."""
+
+    name: str
+    rationality: float = Field(default=1.0, ge=0)
+    decision: str = "logit"
+    payoff: Payoff = Payoff()
+    actions: dict[Identifier, Action] = Field(min_length=1)
+    script: dict[int, Identifier] = {}
+
+
+class Inject(_Base):
+    """Something that happens to the actors: at a round, or when a condition first holds."""
+
+    id: Identifier
+    round: int | None = Field(default=None, ge=1)
+    when: str | None = None
+    text: str = ""
+    prompt: str | None = None
+    effects: dict[Identifier, Expr] = {}
+
+    @model_validator(mode="after")
+    def _trigger(self) -> Inject:
+        if self.round is None and self.when is None:
+            raise ValueError("an inject needs 'round', 'when', or both")
+        return self
+
+
+class Outcome(_Base):
+    """One way a branch can go."""
+
+    probability: Expr
+    text: str = ""
+    effects: dict[Identifier, Expr] = {}
+
+
+class Branch(_Base):
+    """A named decision point whose outcome is drawn from state-dependent probabilities."""
+
+    id: Identifier
+    round: int | None = Field(default=None, ge=1)
+    when: str | None = None
+    variable: Identifier | None = None
+    text: str = ""
+    prompt: str | None = None
+    outcomes: dict[Identifier, Outcome] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _trigger(self) -> Branch:
+        if self.round is None and self.when is None:
+            raise ValueError("a branch needs 'round', 'when', or both")
+        rests = [k for k, o in self.outcomes.items() if o.probability == "rest"]
+        if len(rests) > 1:
+            raise ValueError("at most one outcome may have probability 'rest'")
+        return self
+
+
+class Commitment(_Base):
+    """A conditional obligation: when ``trigger`` holds, ``actor`` is bound to ``action``.
+
+    ``force: true`` makes the action certain whenever it is feasible; ``bonus`` adds to
+    its score instead, so a rational actor may still break the commitment.
+    """
+
+    id: Identifier
+    actor: Identifier
+    action: Identifier
+    trigger: str
+    to: Identifier | None = None
+    force: bool = False
+    bonus: float | None = None
+    source: str | None = None
+    confidence: Confidence | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _strength(self) -> Commitment:
+        if self.force == (self.bonus is not None):
+            raise ValueError("a commitment needs exactly one of 'force: true' or 'bonus'")
+        return self
+
+
+class Ending(_Base):
+    """A named end state; the first whose ``when`` holds wins, one without ``when`` is the fallback."""
+
+    id: Identifier
+    title: str = ""
+    when: str | None = None
+    description: str = ""
+
+
+class Metric(_Base):
+    """A quantity recorded every round: a state variable or an expression."""
+
+    id: Identifier
+    expression: str | None = None
+    title: str = ""
+    unit: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"id": data} if isinstance(data, str) else data
+
+
+class Scenario(_Base):
+    """A whole scenario, as written in its YAML file (shape-checked, not yet compiled)."""
+
+    format: Literal[1] = 1
+    scenario: Meta
+    parameters: dict[Identifier, Parameter] = {}
+    state: dict[Identifier, StateVar] = Field(min_length=1)
+    actors: dict[Identifier, Actor] = Field(min_length=1)
+    injects: tuple[Inject, ...] = ()
+    branches: tuple[Branch, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
+    endings: tuple[Ending, ...] = Field(min_length=1)
+    metrics: tuple[Metric, ...] = ()
+
+    @field_validator("endings")
+    @classmethod
+    def _fallback(cls, endings: tuple[Ending, ...]) -> tuple[Ending, ...]:
+        fallbacks = [e.id for e in endings if e.when is None]
+        if len(fallbacks) != 1 or endings[-1].when is not None:
+            raise ValueError(
+                "exactly one ending must have no 'when' (the fallback), and it must come last"
+            )
+        return endings
+
+
+class LoadedScenario:
+    """A shape-checked scenario with its source text, positions and fingerprint.
+
+    Attributes:
+        spec: The typed, immutable scenario.
+        source: Positions of every key and value in the file.
+        text: The file's text exactly as read.
+        sha256: Hex digest of ``text`` (UTF-8), the scenario's fingerprint in results.
+        path: The file path as given.
+    """
+
+    def __init__(self, spec: Scenario, source: SourceMap, text: str, path: str):
+        self.spec = spec
+        self.source = source
+        self.text = text
+        self.path = path
+        self.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, bool]:
+    kind = error["type"]
+    loc = [str(p) for p in error["loc"]]
+    if kind == "extra_forbidden":
+        return f"unknown key '{loc[-1]}'", True
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'", False
+    message = error["msg"]
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return message, False
+
+
+def _allowed_keys(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """Names of the keys valid where an unknown key stands, for 'did you mean'."""
+    target: Any = model
+    for part in loc[:-1]:
+        fields = getattr(target, "model_fields", None)
+        if fields is None:
+            return []
+        if part in fields:
+            annotation = fields[part].annotation
+            target = _inner_model(annotation)
+        else:
+            target = target  # a dict key or list index: stay on the value model
+        if target is None:
+            return []
+    fields = getattr(target, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _path_in(data: Any, loc: tuple[Any, ...], absent_key: bool) -> tuple[Any, ...]:
+    """Keep the parts of a pydantic error location that exist in the data (drop tags)."""
+    path: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif absent_key and isinstance(node, dict) and isinstance(part, str) and loc[-1] == part:
+            path.append(part)  # a missing or unknown key: locate at its parent or key
+            break
+    return tuple(path)
+
+
+def suggest(name: str, choices: Any) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest of ``choices``, or ``""``."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
+    """Parse and shape-check scenario text.
+
+    Args:
+        text: The YAML text.
+        path: The file name used in error messages.
+
+    Returns:
+        The loaded scenario (not yet compiled).
+
+    Raises:
+        ScenarioError: Listing every problem found, each as ``FILE:LINE:COL: message``.
+    """
+    data, source = load_yaml(text, path)
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(path, 1, 1, "a scenario must be a mapping of sections")])
+    try:
+        spec = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            message, at_key = _describe(error)
+            if error["type"] == "extra_forbidden":
+                message += suggest(str(loc[-1]), _allowed_keys(Scenario, loc))
+            path = _path_in(data, loc, error["type"] in ("extra_forbidden", "missing"))
+            shown = path[:-1] if error["type"] in ("extra_forbidden", "missing") else path
+            where = ".".join(str(p) for p in shown)
+            if where:
+                message = f"{where}: {message}"
+            problems.append(source.problem(path, message, key=at_key))
+        raise ScenarioError(problems) from None
+    return LoadedScenario(spec, source, text, path)
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Read and shape-check a scenario file.
+
+    Args:
+        path: Path to the YAML file.
+
+    Returns:
+        The loaded scenario (not yet compiled; see :func:`sim.compiled.compile_scenario`).
+
+    Raises:
+        ScenarioError: If the file cannot be read or is invalid.
+    """
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ScenarioError([Problem(name, 0, 0, f"cannot read file: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            [Problem(name, 1, 1, f"not UTF-8 text (byte {exc.start})")]
+        ) from None
+    return parse_scenario(text, name)

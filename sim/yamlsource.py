@@ -1,0 +1,140 @@
+"""Reading YAML while remembering where every key and value stands in the file.
+
+Scenario errors must name ``FILE:LINE:COL``. PyYAML's composer keeps a mark on every
+node; this module turns the node tree into plain Python values plus a table from each
+value's path (a tuple of keys and list indices) to its position, so later stages can
+point at the exact spot of a problem. Duplicate keys, which PyYAML would silently
+overwrite, are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from sim.errors import Problem, ScenarioError
+
+Path = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    """A 1-based line and column in a source file, and the scalar's quoting style."""
+
+    line: int
+    col: int
+    style: str | None = None
+
+
+@dataclass
+class SourceMap:
+    """Positions of values and keys in a YAML file, looked up by path."""
+
+    file: str
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+
+    def where(self, path: Path, *, key: bool = False) -> Position:
+        """Return the position of ``path``, or of its nearest located ancestor.
+
+        Args:
+            path: Keys and indices from the document root.
+            key: Prefer the position of the mapping key over that of its value.
+        """
+        path = tuple(path)
+        while True:
+            if key and path in self.keys:
+                return self.keys[path]
+            if path in self.values:
+                return self.values[path]
+            if not path:
+                return Position(1, 1)
+            path = path[:-1]
+
+    def problem(self, path: Path, message: str, *, key: bool = False) -> Problem:
+        """Build a :class:`Problem` located at ``path``."""
+        pos = self.where(path, key=key)
+        return Problem(self.file, pos.line, pos.col, message)
+
+
+def _position(node: yaml.Node) -> Position:
+    mark = node.start_mark
+    style = getattr(node, "style", None)
+    return Position(mark.line + 1, mark.column + 1, style)
+
+
+def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
+    """Parse YAML text safely into plain values and a :class:`SourceMap`.
+
+    Args:
+        text: The YAML document.
+        file: The file name used in error messages.
+
+    Returns:
+        The document as dicts, lists and scalars, and the map of positions.
+
+    Raises:
+        ScenarioError: On a syntax error, a duplicate key, or a non-string key.
+    """
+    source = SourceMap(file)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or exc.context or "invalid YAML"
+        raise ScenarioError([Problem(file, line, col, f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - reader errors without marks
+        raise ScenarioError([Problem(file, 1, 1, f"YAML error: {exc}")]) from None
+    if root is None:
+        raise ScenarioError([Problem(file, 1, 1, "the file is empty")])
+    constructor = yaml.SafeLoader("")
+    problems: list[Problem] = []
+
+    def convert(node: yaml.Node, path: Path) -> Any:
+        source.values[path] = _position(node)
+        if isinstance(node, yaml.MappingNode):
+            constructor.flatten_mapping(node)
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                try:
+                    key = constructor.construct_object(key_node, deep=True)
+                except yaml.YAMLError as exc:
+                    pos = _position(key_node)
+                    problems.append(Problem(file, pos.line, pos.col, f"bad key: {exc}"))
+                    continue
+                if not isinstance(key, str | int | float | bool):
+                    pos = _position(key_node)
+                    problems.append(Problem(file, pos.line, pos.col, "keys must be plain names"))
+                    continue
+                key = str(key) if not isinstance(key, str) else key
+                if key in out:
+                    pos = _position(key_node)
+                    first = source.keys[(*path, key)]
+                    problems.append(
+                        Problem(
+                            file,
+                            pos.line,
+                            pos.col,
+                            f"duplicate key '{key}' (first at line {first.line})",
+                        )
+                    )
+                    continue
+                source.keys[(*path, key)] = _position(key_node)
+                out[key] = convert(value_node, (*path, key))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        try:
+            return constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            pos = _position(node)
+            problems.append(Problem(file, pos.line, pos.col, f"bad value: {exc}"))
+            return None
+
+    data = convert(root, ())
+    if problems:
+        raise ScenarioError(problems)
+    return data, source
