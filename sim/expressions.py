@@ -1,0 +1,660 @@
+"""The scenario expression language: small, safe, vectorised.
+
+Conditions, probabilities, costs, payoffs and effects in a scenario are written as
+Python-like expressions, for example ``0.6 - 0.2 * times('US', 'press_ukraine')`` or
+``summit == 'collapse' and dprk_troops_k > 50``. They are parsed with :mod:`ast`, checked
+against a whitelist, their names resolved against the scenario, and compiled once into a
+Python function over numpy arrays of shape ``(runs,)``.
+
+Allowed: numbers, ``True``/``False``, names of parameters and state variables, ``round``,
+``+ - * / // % **``, comparisons (chains too), ``and``/``or``/``not``, ``a if c else b``,
+and the functions in :data:`FUNCTIONS`. A categorical variable can only be compared with
+``==``/``!=`` to one of its values written as a string. Random terms (``normal``,
+``uniform``, ``bernoulli``) draw from the run's own stream (:mod:`sim.streams`), keyed by
+where the term stands in the scenario; when an actor projects the effect of an action
+they take their expected value instead.
+
+Everything else (attributes, subscripts, imports, lambdas, comprehensions, keyword
+arguments, dunder names, unknown names) is a load-time error with the file position.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from scipy.special import ndtri
+
+from sim.errors import Problem, ScenarioRuntimeError
+from sim.scenario import MAX_MAGNITUDE, suggest
+from sim.streams import site_key
+
+#: Function name -> (min args, max args or None for any, one-line description).
+FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
+    "min": (2, None, "smallest of the arguments, run by run"),
+    "max": (2, None, "largest of the arguments, run by run"),
+    "clip": (3, 3, "clip(x, low, high)"),
+    "abs": (1, 1, "absolute value"),
+    "exp": (1, 1, "e to the power x"),
+    "log": (1, 1, "natural logarithm"),
+    "sqrt": (1, 1, "square root"),
+    "logistic": (1, 1, "1 / (1 + exp(-x))"),
+    "normal": (2, 2, "normal(mean, sd): a random draw (expected value: mean)"),
+    "uniform": (2, 2, "uniform(low, high): a random draw (expected value: midpoint)"),
+    "bernoulli": (1, 1, "bernoulli(p): 1 with probability p, else 0 (expected value: p)"),
+    "times": (2, 2, "times('ACTOR', 'action'): rounds so far in which ACTOR chose action"),
+    "last": (2, 2, "last('ACTOR', 'action'): 1 if ACTOR chose action in the previous round"),
+}
+RANDOM_FUNCTIONS = {"normal", "uniform", "bernoulli"}
+HISTORY_FUNCTIONS = {"times", "last"}
+
+_FORBIDDEN = {
+    ast.Attribute: "attribute access (a.b) is not allowed",
+    ast.Subscript: "subscripts (a[b]) are not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.List: "lists are not allowed",
+    ast.Tuple: "tuples are not allowed",
+    ast.Dict: "dicts are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.NamedExpr: "assignment (:=) is not allowed",
+    ast.Starred: "* unpacking is not allowed",
+    ast.JoinedStr: "f-strings are not allowed",
+    ast.Await: "await is not allowed",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+    ast.Slice: "slices are not allowed",
+}
+
+_BINOPS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+}
+_CMPOPS: dict[type, str] = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+}
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """What a name in an expression refers to.
+
+    Attributes:
+        kind: ``param``, ``state`` or ``round``.
+        index: Position in the model's parameter or state list.
+        categories: The allowed values of a categorical variable, else ``None``.
+    """
+
+    kind: Literal["param", "state", "round"]
+    index: int
+    categories: tuple[str, ...] | None = None
+
+
+@dataclass
+class SymbolTable:
+    """The names an expression may use, and the actors' actions for times()/last()."""
+
+    symbols: dict[str, Symbol]
+    actions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an expression starts in its file (1-based)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def at(self, node: ast.AST, text: str) -> Location:
+        """The location of ``node`` inside an expression starting here."""
+        lineno = getattr(node, "lineno", 1)
+        offset = getattr(node, "col_offset", 0)
+        line_text = text.splitlines()[lineno - 1] if text.splitlines() else ""
+        col = len(line_text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+        if lineno == 1:
+            return Location(self.file, self.line, self.col + col)
+        return Location(self.file, self.line + lineno - 1, col + 1)
+
+
+class EvalContext:
+    """What a compiled expression reads: the state of a block of runs at one moment.
+
+    Attributes:
+        state: One float64 array of shape (R,) per state variable (categorical values as
+            their index in the variable's list of values).
+        params: One float64 array of shape (R,) per parameter.
+        round: The current round (0 before the first).
+        runs: The global run indices of the block, shape (R,).
+        streams: The block's random streams.
+        times: Counts of past choices, shape (actors, max actions, R).
+        last: Index of each actor's previous choice (-1 for none), shape (actors, R).
+    """
+
+    def __init__(
+        self,
+        state: list[np.ndarray],
+        params: list[np.ndarray],
+        runs: np.ndarray,
+        streams: Any,
+        times: np.ndarray,
+        last: np.ndarray,
+    ):
+        self.state = state
+        self.params = params
+        self.runs = runs
+        self.streams = streams
+        self.times = times
+        self.last = last
+        self.round = 0
+
+    @property
+    def size(self) -> int:
+        """Number of runs in the block."""
+        return len(self.runs)
+
+
+# --- helpers the compiled code calls -------------------------------------------------
+
+
+def _and(*args: Any) -> Any:
+    out = np.logical_and(args[0], args[1])
+    for arg in args[2:]:
+        out = np.logical_and(out, arg)
+    return out
+
+
+def _or(*args: Any) -> Any:
+    out = np.logical_or(args[0], args[1])
+    for arg in args[2:]:
+        out = np.logical_or(out, arg)
+    return out
+
+
+def _min(*args: Any) -> Any:
+    out = np.minimum(args[0], args[1])
+    for arg in args[2:]:
+        out = np.minimum(out, arg)
+    return out
+
+
+def _max(*args: Any) -> Any:
+    out = np.maximum(args[0], args[1])
+    for arg in args[2:]:
+        out = np.maximum(out, arg)
+    return out
+
+
+def _logistic(x: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
+def _normal(c: EvalContext, expect: bool, site: int, mean: Any, sd: Any) -> Any:
+    if expect:
+        return mean
+    return mean + sd * ndtri(c.streams.uniform(site, c.round))
+
+
+def _uniform(c: EvalContext, expect: bool, site: int, low: Any, high: Any) -> Any:
+    if expect:
+        return (low + high) / 2.0
+    return low + (high - low) * c.streams.uniform(site, c.round)
+
+
+def _bernoulli(c: EvalContext, expect: bool, site: int, p: Any) -> Any:
+    if expect:
+        return p
+    return (c.streams.uniform(site, c.round) < p).astype(float)
+
+
+_HELPERS: dict[str, Any] = {
+    "_and": _and,
+    "_or": _or,
+    "_not": np.logical_not,
+    "_where": np.where,
+    "_min": _min,
+    "_max": _max,
+    "_clip": np.clip,
+    "_abs": np.abs,
+    "_exp": np.exp,
+    "_log": np.log,
+    "_sqrt": np.sqrt,
+    "_logistic": _logistic,
+    "_normal": _normal,
+    "_uniform": _uniform,
+    "_bernoulli": _bernoulli,
+    "_floordiv": np.floor_divide,
+    "_mod": np.mod,
+    "_pow": np.power,
+}
+
+
+class Expression:
+    """A compiled expression, ready to evaluate on a block of runs.
+
+    Attributes:
+        text: The source text.
+        location: Where it starts in the scenario file.
+        reads: Names of parameters and state variables it reads.
+        actors_read: Actors whose history it reads through times()/last().
+        random: Whether it contains a random term.
+        constant: Its value if it reads nothing and draws nothing, else ``None``.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        location: Location,
+        function: Callable[..., Any],
+        reads: frozenset[str],
+        actors_read: frozenset[str],
+        random: bool,
+        constant: float | None,
+    ):
+        self.text = text
+        self.location = location
+        self._function = function
+        self.reads = reads
+        self.actors_read = actors_read
+        self.random = random
+        self.constant = constant
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r} at {self.location})"
+
+    def __call__(self, ctx: EvalContext, expect: bool = False) -> np.ndarray:
+        """Evaluate on every run of the block.
+
+        Args:
+            ctx: The block's state.
+            expect: Replace random terms by their expected values (for projections).
+
+        Returns:
+            A float64 array of shape (R,).
+
+        Raises:
+            ScenarioRuntimeError: If any run gets NaN or an infinite value.
+        """
+        with np.errstate(all="ignore"):
+            value = np.asarray(self._function(ctx, ctx.state, ctx.params, expect), dtype=float)
+        if value.shape != (ctx.size,):
+            value = np.broadcast_to(value, (ctx.size,))
+        if not np.isfinite(value).all():
+            bad = int(np.flatnonzero(~np.isfinite(value))[0])
+            what = "NaN" if np.isnan(value[bad]) else "an infinite value"
+            raise ScenarioRuntimeError(
+                f"{self.location}: '{self.text}' gave {what} in run {int(ctx.runs[bad])} "
+                f"at round {ctx.round} (division by zero, log of 0, or overflow?)"
+            )
+        return value
+
+
+class _Checker:
+    """Checks an expression's AST and turns it into Python source over numpy."""
+
+    def __init__(
+        self,
+        text: str,
+        location: Location,
+        table: SymbolTable,
+        site: str,
+        target_categories: tuple[str, ...] | None,
+    ):
+        self.text = text
+        self.location = location
+        self.table = table
+        self.site = site
+        self.target_categories = target_categories
+        self.problems: list[Problem] = []
+        self.reads: set[str] = set()
+        self.actors_read: set[str] = set()
+        self.random_count = 0
+
+    def fail(self, node: ast.AST, message: str) -> None:
+        loc = self.location.at(node, self.text)
+        self.problems.append(Problem(loc.file, loc.line, loc.col, message))
+
+    # Each visit returns (python source, type) where type is "num", "str:<value>", or a
+    # tuple of categories for a categorical value. None means an error was recorded.
+    def visit(self, node: ast.AST) -> tuple[str, Any] | None:
+        for kind, message in _FORBIDDEN.items():
+            if isinstance(node, kind):
+                self.fail(node, message)
+                return None
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            self.fail(node, f"'{type(node).__name__}' is not allowed in an expression")
+            return None
+        return method(node)
+
+    def visit_Expression(self, node: ast.Expression) -> tuple[str, Any] | None:  # noqa: N802
+        return self.visit(node.body)
+
+    def visit_Constant(self, node: ast.Constant) -> tuple[str, Any] | None:  # noqa: N802
+        value = node.value
+        if isinstance(value, bool):
+            return ("1.0" if value else "0.0"), "num"
+        if isinstance(value, int | float):
+            if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+                self.fail(node, f"number {value} is too large (at most {MAX_MAGNITUDE:g})")
+                return None
+            return repr(float(value)), "num"
+        if isinstance(value, str):
+            return repr(value), f"str:{value}"
+        self.fail(node, f"constant {value!r} is not allowed")
+        return None
+
+    def visit_Name(self, node: ast.Name) -> tuple[str, Any] | None:  # noqa: N802
+        name = node.id
+        if name.startswith("__"):
+            self.fail(node, f"dunder names such as '{name}' are not allowed")
+            return None
+        if name in FUNCTIONS:
+            self.fail(node, f"'{name}' is a function: call it, e.g. {name}(...)")
+            return None
+        symbol = self.table.symbols.get(name)
+        if symbol is None:
+            self.fail(node, f"unknown name '{name}'" + suggest(name, self.table.symbols))
+            return None
+        if symbol.kind != "round":
+            self.reads.add(name)
+        source = {"param": f"P[{symbol.index}]", "state": f"S[{symbol.index}]"}.get(
+            symbol.kind, "c.round"
+        )
+        if symbol.categories is not None:
+            return source, symbol.categories
+        return source, "num"
+
+    def _number(self, node: ast.AST) -> str | None:
+        result = self.visit(node)
+        if result is None:
+            return None
+        source, kind = result
+        if kind == "num":
+            return source
+        if isinstance(kind, tuple):
+            self.fail(
+                node,
+                "a categorical value can only be compared with == or != to one of its "
+                f"values {list(kind)}",
+            )
+        else:
+            self.fail(node, "a string can only be compared with a categorical variable")
+        return None
+
+    def visit_BinOp(self, node: ast.BinOp) -> tuple[str, Any] | None:  # noqa: N802
+        op = _BINOPS.get(type(node.op))
+        left, right = self._number(node.left), self._number(node.right)
+        if op is None:
+            self.fail(node, f"operator '{type(node.op).__name__}' is not allowed")
+            return None
+        if left is None or right is None:
+            return None
+        if op in ("/", "//", "%") and _constant_value(right) == 0.0:
+            self.fail(node.right, "division by zero")
+            return None
+        if op == "//":
+            return f"_floordiv({left}, {right})", "num"
+        if op == "%":
+            return f"_mod({left}, {right})", "num"
+        if op == "**":
+            return f"_pow({left}, {right})", "num"
+        return f"({left} {op} {right})", "num"
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> tuple[str, Any] | None:  # noqa: N802
+        operand = self._number(node.operand)
+        if operand is None:
+            return None
+        if isinstance(node.op, ast.Not):
+            return f"_not({operand})", "num"
+        if isinstance(node.op, ast.USub):
+            return f"(-{operand})", "num"
+        if isinstance(node.op, ast.UAdd):
+            return operand, "num"
+        self.fail(node, f"operator '{type(node.op).__name__}' is not allowed")
+        return None
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> tuple[str, Any] | None:  # noqa: N802
+        parts = [self._number(v) for v in node.values]
+        if any(p is None for p in parts):
+            return None
+        helper = "_and" if isinstance(node.op, ast.And) else "_or"
+        return f"{helper}({', '.join(parts)})", "num"  # type: ignore[arg-type]
+
+    def visit_IfExp(self, node: ast.IfExp) -> tuple[str, Any] | None:  # noqa: N802
+        test = self._number(node.test)
+        body, orelse = self._value(node.body), self._value(node.orelse)
+        if test is None or body is None or orelse is None:
+            return None
+        return f"_where({test}, {body}, {orelse})", "num"
+
+    def _value(self, node: ast.AST) -> str | None:
+        """A number, or a category name when the target is categorical."""
+        if (
+            self.target_categories is not None
+            and isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+        ):
+            return self._category_code(node, node.value, self.target_categories)
+        return self._number(node)
+
+    def _category_code(self, node: ast.AST, value: str, categories: tuple[str, ...]) -> str | None:
+        if value not in categories:
+            self.fail(
+                node,
+                f"'{value}' is not one of the values {list(categories)}"
+                + suggest(value, categories),
+            )
+            return None
+        return repr(float(categories.index(value)))
+
+    def visit_Compare(self, node: ast.Compare) -> tuple[str, Any] | None:  # noqa: N802
+        operands = [node.left, *node.comparators]
+        results = [self.visit(o) for o in operands]
+        if any(r is None for r in results):
+            return None
+        parts = []
+        for i, op_node in enumerate(node.ops):
+            op = _CMPOPS.get(type(op_node))
+            if op is None:
+                self.fail(node, f"comparison '{type(op_node).__name__}' is not allowed")
+                return None
+            (a_src, a_kind), (b_src, b_kind) = results[i], results[i + 1]  # type: ignore[misc]
+            if a_kind == "num" and b_kind == "num":
+                parts.append(f"({a_src} {op} {b_src})")
+                continue
+            if op not in ("==", "!="):
+                self.fail(node, f"'{op}' cannot compare categorical values; use == or !=")
+                return None
+            if isinstance(a_kind, str) and a_kind.startswith("str:"):
+                (a_src, a_kind, a_node), (b_src, b_kind, b_node) = (
+                    (b_src, b_kind, operands[i + 1]),
+                    (a_src, a_kind, operands[i]),
+                )
+            else:
+                b_node = operands[i + 1]
+            if not isinstance(a_kind, tuple):
+                self.fail(node, "a string can only be compared with a categorical variable")
+                return None
+            if isinstance(b_kind, str) and b_kind.startswith("str:"):
+                code = self._category_code(b_node, b_kind[4:], a_kind)
+                if code is None:
+                    return None
+                parts.append(f"({a_src} {op} {code})")
+            elif b_kind == a_kind:
+                parts.append(f"({a_src} {op} {b_src})")
+            else:
+                self.fail(node, "only a categorical variable's own values can be compared to it")
+                return None
+        return (parts[0] if len(parts) == 1 else f"_and({', '.join(parts)})"), "num"
+
+    def visit_Call(self, node: ast.Call) -> tuple[str, Any] | None:  # noqa: N802
+        if not isinstance(node.func, ast.Name):
+            self.fail(node, "only the built-in functions can be called")
+            return None
+        name = node.func.id
+        if name.startswith("__"):
+            self.fail(node, f"dunder names such as '{name}' are not allowed")
+            return None
+        spec = FUNCTIONS.get(name)
+        if spec is None:
+            self.fail(node, f"unknown function '{name}'" + suggest(name, FUNCTIONS))
+            return None
+        if node.keywords:
+            self.fail(node, f"{name}() takes no keyword arguments")
+            return None
+        low, high, _ = spec
+        count = len(node.args)
+        if count < low or (high is not None and count > high):
+            wanted = f"{low}" if low == high else f"at least {low}"
+            self.fail(node, f"{name}() takes {wanted} arguments, got {count}")
+            return None
+        if name in HISTORY_FUNCTIONS:
+            return self._history(node, name)
+        args = [self._number(a) for a in node.args]
+        if any(a is None for a in args):
+            return None
+        joined = ", ".join(args)  # type: ignore[arg-type]
+        if name in RANDOM_FUNCTIONS:
+            key = site_key(f"{self.site}#{self.random_count}")
+            self.random_count += 1
+            return f"_{name}(c, E, {key}, {joined})", "num"
+        if name == "log" and _constant_value(args[0]) is not None and _constant_value(args[0]) <= 0:  # type: ignore[arg-type,operator]
+            self.fail(node, "log of a number that is not positive")
+            return None
+        return f"_{name}({joined})", "num"
+
+    def _history(self, node: ast.Call, name: str) -> tuple[str, Any] | None:
+        actor_node, action_node = node.args
+        if not (isinstance(actor_node, ast.Constant) and isinstance(actor_node.value, str)):
+            self.fail(actor_node, f"{name}() needs the actor's id as a string, e.g. 'US'")
+            return None
+        if not (isinstance(action_node, ast.Constant) and isinstance(action_node.value, str)):
+            self.fail(action_node, f"{name}() needs the action's id as a string")
+            return None
+        actor, action = actor_node.value, action_node.value
+        actors = list(self.table.actions)
+        if actor not in self.table.actions:
+            self.fail(actor_node, f"unknown actor '{actor}'" + suggest(actor, actors))
+            return None
+        actions = self.table.actions[actor]
+        if action not in actions:
+            self.fail(
+                action_node,
+                f"actor '{actor}' has no action '{action}'" + suggest(action, actions),
+            )
+            return None
+        self.actors_read.add(actor)
+        a, x = actors.index(actor), actions.index(action)
+        if name == "times":
+            return f"c.times[{a}, {x}]", "num"
+        return f"(c.last[{a}] == {x})", "num"
+
+
+def _constant_value(source: str) -> float | None:
+    """The value of generated source that is a plain number literal, else None."""
+    try:
+        return float(source.strip("()"))
+    except ValueError:
+        return None
+
+
+def compile_expression(
+    text: Any,
+    location: Location,
+    table: SymbolTable,
+    *,
+    site: str,
+    target_categories: tuple[str, ...] | None = None,
+) -> tuple[Expression | None, list[Problem]]:
+    """Check and compile one expression.
+
+    Args:
+        text: The expression (a string, or a number written directly in YAML).
+        location: Where the expression text starts in the file.
+        table: The names it may use.
+        site: A stable name for where it stands (keys its random streams).
+        target_categories: Values allowed as strings when the expression sets a
+            categorical variable.
+
+    Returns:
+        The compiled expression (or ``None``) and the problems found.
+    """
+    if isinstance(text, bool) or text is None:
+        return None, [Problem(location.file, location.line, location.col, "expected an expression")]
+    if isinstance(text, int | float):
+        text = repr(text)
+    if not text.strip():
+        return None, [Problem(location.file, location.line, location.col, "empty expression")]
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        col = (exc.offset or 1) - 1
+        line = exc.lineno or 1
+        loc = location.at(ast.Constant(0, lineno=line, col_offset=col), text)
+        message = f"syntax error in expression: {exc.msg}"
+        return None, [Problem(loc.file, loc.line, loc.col, message)]
+    checker = _Checker(text.strip(), location, table, site, target_categories)
+    result = checker.visit(tree)
+    if result is None or checker.problems:
+        return None, checker.problems or [
+            Problem(location.file, location.line, location.col, "invalid expression")
+        ]
+    source, kind = result
+    here = Problem(location.file, location.line, location.col, "")
+    if target_categories is None and kind != "num":
+        message = (
+            "a categorical value is not a number; compare it with == or !="
+            if isinstance(kind, tuple)
+            else "a string is not a value here; did you mean a comparison?"
+        )
+        return None, [Problem(here.file, here.line, here.col, message)]
+    if target_categories is not None:
+        if isinstance(kind, str) and kind.startswith("str:"):
+            code = checker._category_code(tree.body, kind[4:], target_categories)
+            if code is None:
+                return None, checker.problems
+            source = code
+        elif kind != target_categories and not isinstance(tree.body, ast.IfExp):
+            message = f"set a categorical variable to one of {list(target_categories)}, quoted"
+            return None, [Problem(here.file, here.line, here.col, message)]
+    code = compile(f"lambda c, S, P, E: {source}", str(location), "eval")
+    function = eval(code, {"__builtins__": {}, **_HELPERS})  # noqa: S307 - whitelisted AST
+    constant = None
+    if not (checker.reads or checker.random_count or checker.actors_read or "c.round" in source):
+        with np.errstate(all="ignore"):
+            value = np.asarray(function(None, [], [], True), dtype=float)
+        if not np.isfinite(value).all():
+            message = f"'{text}' evaluates to {float(value)} (division by zero or overflow)"
+            return None, [Problem(location.file, location.line, location.col, message)]
+        constant = float(value)
+    expression = Expression(
+        text.strip(),
+        location,
+        function,
+        frozenset(checker.reads),
+        frozenset(checker.actors_read),
+        checker.random_count > 0,
+        constant,
+    )
+    return expression, []
