@@ -21,6 +21,7 @@ arguments, dunder names, unknown names) is a load-time error with the file posit
 from __future__ import annotations
 
 import ast
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -172,6 +173,12 @@ class EvalContext:
     def size(self) -> int:
         """Number of runs in the block."""
         return len(self.runs)
+
+    def with_state(self, state: list[np.ndarray]) -> EvalContext:
+        """A context identical to this one but reading ``state`` (for projections)."""
+        other = copy.copy(self)
+        other.state = state
+        return other
 
 
 # --- helpers the compiled code calls -------------------------------------------------
@@ -639,7 +646,7 @@ def compile_expression(
             message = f"set a categorical variable to one of {list(target_categories)}, quoted"
             return None, [Problem(here.file, here.line, here.col, message)]
     code = compile(f"lambda c, S, P, E: {source}", str(location), "eval")
-    function = eval(code, {"__builtins__": {}, **_HELPERS})  # noqa: S307 - whitelisted AST
+    function = eval(code, {"__builtins__": {}, **_HELPERS})
     constant = None
     if not (checker.reads or checker.random_count or checker.actors_read or "c.round" in source):
         with np.errstate(all="ignore"):

@@ -8,11 +8,11 @@ the scenario is compiled (:mod:`sim.compiled`), but still before anything runs.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import math
 import re
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -436,10 +436,7 @@ def _path_in(data: Any, loc: tuple[Any, ...], absent_key: bool) -> tuple[Any, ..
     path: list[Any] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             path.append(part)
             node = node[part]
         elif absent_key and isinstance(node, dict) and isinstance(part, str) and loc[-1] == part:

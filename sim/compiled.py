@@ -1,0 +1,631 @@
+"""Compiling a loaded scenario: names resolved, expressions compiled, levers checked.
+
+:func:`compile_scenario` turns a :class:`~sim.scenario.LoadedScenario` into a
+:class:`CompiledScenario`: every name is looked up, every expression is compiled once,
+every cross-reference (an action in a commitment, an outcome in a branch's variable,
+a source id) is checked, and all problems are reported together with their positions.
+It also looks for *dead levers* (a parameter nothing reads, an action no actor can ever
+take, an ending no run can reach, a commitment whose trigger cannot change), which are
+warnings, not errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from sim.errors import Problem, ScenarioError
+from sim.expressions import (
+    FUNCTIONS,
+    EvalContext,
+    Expression,
+    Location,
+    Symbol,
+    SymbolTable,
+    compile_expression,
+)
+from sim.scenario import (
+    RESERVED,
+    CategoricalVar,
+    ChoiceParam,
+    FixedParam,
+    LoadedScenario,
+    load_scenario,
+    parse_scenario,
+    suggest,
+)
+
+DECISION_RULES = ("logit", "best_response", "scripted", "human")
+EffectOp = Literal["add", "sub", "mul", "set"]
+_OPS: dict[str, EffectOp] = {"+=": "add", "-=": "sub", "*=": "mul", "=": "set"}
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A change to one state variable: ``target op= expression``."""
+
+    target: int
+    op: EffectOp
+    expression: Expression
+
+
+@dataclass(frozen=True)
+class CompiledAction:
+    """An action with its condition, cost and effects compiled."""
+
+    id: str
+    description: str
+    when: Expression | None
+    cost: Expression
+    effects: tuple[Effect, ...]
+
+
+@dataclass(frozen=True)
+class CompiledActor:
+    """An actor ready to play: payoff rule and actions compiled."""
+
+    id: str
+    name: str
+    rationality: float
+    decision: str
+    weights: tuple[tuple[int, float], ...]
+    payoff_expression: Expression | None
+    actions: tuple[CompiledAction, ...]
+    script: dict[int, int]
+
+    def action_index(self, action_id: str) -> int:
+        """Index of an action by id."""
+        return [a.id for a in self.actions].index(action_id)
+
+
+@dataclass(frozen=True)
+class CompiledInject:
+    """An inject: fires once, at its round and/or when its condition first holds."""
+
+    id: str
+    round: int | None
+    when: Expression | None
+    text: str
+    prompt: str | None
+    effects: tuple[Effect, ...]
+
+
+@dataclass(frozen=True)
+class CompiledOutcome:
+    """One outcome of a branch; ``probability`` is ``None`` for 'rest'."""
+
+    id: str
+    probability: Expression | None
+    text: str
+    effects: tuple[Effect, ...]
+
+
+@dataclass(frozen=True)
+class CompiledBranch:
+    """A decision point resolved once per run."""
+
+    id: str
+    round: int | None
+    when: Expression | None
+    variable: int | None
+    text: str
+    prompt: str | None
+    outcomes: tuple[CompiledOutcome, ...]
+
+
+@dataclass(frozen=True)
+class CompiledCommitment:
+    """An obligation binding ``actor`` to ``action`` while ``trigger`` holds."""
+
+    id: str
+    actor: int
+    action: int
+    trigger: Expression
+    force: bool
+    bonus: float
+    to: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class CompiledEnding:
+    """A named ending; ``when`` is ``None`` for the fallback."""
+
+    id: str
+    title: str
+    when: Expression | None
+
+
+@dataclass(frozen=True)
+class CompiledMetric:
+    """A quantity recorded each round."""
+
+    id: str
+    title: str
+    unit: str
+    expression: Expression
+
+
+@dataclass
+class CompiledScenario:
+    """A scenario ready to run: everything resolved and compiled.
+
+    Attributes:
+        loaded: The loaded scenario (text, sha256, positions, typed spec).
+        param_names: Parameters in order; their values live at the same index.
+        param_categories: Categories of categorical parameters, else ``None``.
+        state_names: State variables in order.
+        state_categories: Categories of categorical state variables, else ``None``.
+        state_units: Unit of each state variable ('' for categorical ones).
+        state_initial: Expression giving each variable's initial value.
+        state_low: Lower bound of each state variable (-inf if none).
+        state_high: Upper bound of each state variable (+inf if none).
+        actors: The actors in file order.
+        injects: Injects in file order.
+        branches: Branches in file order.
+        commitments: Commitments in file order.
+        endings: Endings in order (first match wins, fallback last).
+        metrics: Metrics in order.
+        warnings: Dead-lever warnings.
+    """
+
+    loaded: LoadedScenario
+    param_names: list[str]
+    param_categories: list[tuple[str, ...] | None]
+    state_names: list[str]
+    state_categories: list[tuple[str, ...] | None]
+    state_units: list[str]
+    state_initial: list[Expression]
+    state_low: np.ndarray
+    state_high: np.ndarray
+    actors: list[CompiledActor]
+    injects: list[CompiledInject]
+    branches: list[CompiledBranch]
+    commitments: list[CompiledCommitment]
+    endings: list[CompiledEnding]
+    metrics: list[CompiledMetric]
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """The scenario id."""
+        return self.loaded.spec.scenario.id
+
+    @property
+    def title(self) -> str:
+        """The scenario title."""
+        return self.loaded.spec.scenario.title
+
+    @property
+    def rounds(self) -> int:
+        """Number of rounds in a game."""
+        return self.loaded.spec.scenario.rounds
+
+    @property
+    def sha256(self) -> str:
+        """Fingerprint of the scenario text."""
+        return self.loaded.sha256
+
+    def actor_index(self, actor_id: str) -> int:
+        """Index of an actor by id."""
+        return [a.id for a in self.actors].index(actor_id)
+
+    def summary_line(self) -> str:
+        """One line: actors, actions, rounds, parameters."""
+        actions = sum(len(a.actions) for a in self.actors)
+        return (
+            f"{self.loaded.path}: ok: scenario '{self.id}', {len(self.actors)} actors, "
+            f"{actions} actions, {self.rounds} rounds, {len(self.param_names)} parameters, "
+            f"{len(self.branches)} branches, {len(self.endings)} endings"
+        )
+
+
+class _Compiler:
+    def __init__(self, loaded: LoadedScenario):
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.source = loaded.source
+        self.problems: list[Problem] = []
+        self.table = SymbolTable({})
+
+    def problem(self, path: tuple[Any, ...], message: str, key: bool = False) -> None:
+        self.problems.append(self.source.problem(path, message, key=key))
+
+    def location(self, path: tuple[Any, ...], skip: int = 0) -> Location:
+        pos = self.source.where(path)
+        if pos.style in ('"', "'"):
+            return Location(self.source.file, pos.line, pos.col + 1 + skip)
+        if pos.style in ("|", ">"):
+            return Location(self.source.file, pos.line + 1, pos.col + 2 + skip)
+        return Location(self.source.file, pos.line, pos.col + skip)
+
+    def expr(
+        self,
+        text: Any,
+        path: tuple[Any, ...],
+        *,
+        skip: int = 0,
+        categories: tuple[str, ...] | None = None,
+        table: SymbolTable | None = None,
+    ) -> Expression | None:
+        site = ".".join(str(p) for p in path)
+        expression, problems = compile_expression(
+            text,
+            self.location(path, skip),
+            table or self.table,
+            site=site,
+            target_categories=categories,
+        )
+        self.problems.extend(problems)
+        return expression
+
+    def effects(self, effects: dict[str, Any], path: tuple[Any, ...]) -> tuple[Effect, ...]:
+        out = []
+        for target, text in effects.items():
+            where = (*path, target)
+            if target not in self.table.symbols or self.table.symbols[target].kind != "state":
+                names = [n for n, s in self.table.symbols.items() if s.kind == "state"]
+                self.problem(
+                    where, f"effect on unknown state variable '{target}'" + suggest(target, names),
+                    key=True,
+                )
+                continue
+            if not isinstance(text, str):
+                self.problem(
+                    where,
+                    f"write an effect with its operator, e.g. '+= {text}' to add or "
+                    f"'= {text}' to set",
+                )
+                continue
+            stripped = text.lstrip()
+            lead = len(text) - len(stripped)
+            op = next((o for o in ("+=", "-=", "*=", "=") if stripped.startswith(o)), None)
+            if op is None:
+                self.problem(
+                    where,
+                    f"effect '{text}' must start with an operator: '+=', '-=', '*=' or '='",
+                )
+                continue
+            rest = stripped[len(op) :]
+            skip = lead + len(op) + (len(rest) - len(rest.lstrip()))
+            symbol = self.table.symbols[target]
+            if symbol.categories is not None and op != "=":
+                self.problem(where, f"categorical '{target}' can only be set with '='")
+                continue
+            expression = self.expr(rest, where, skip=skip, categories=symbol.categories)
+            if expression is not None:
+                out.append(Effect(symbol.index, _OPS[op], expression))
+        return tuple(out)
+
+    def run(self) -> CompiledScenario:
+        spec = self.spec
+        meta = spec.scenario
+        source_ids = [s.id for s in meta.sources]
+        symbols: dict[str, Symbol] = {"round": Symbol("round", 0)}
+        param_names, param_categories = [], []
+        for name, param in spec.parameters.items():
+            if self._bad_name(name, ("parameters", name)):
+                continue
+            cats = None
+            if isinstance(param, ChoiceParam) and isinstance(param.values[0], str):
+                cats = tuple(str(v) for v in param.values)
+            if isinstance(param, FixedParam) and isinstance(param.value, str):
+                cats = (param.value,)
+            symbols[name] = Symbol("param", len(param_names), cats)
+            param_names.append(name)
+            param_categories.append(cats)
+            if param.source is not None and param.source not in source_ids:
+                self.problem(
+                    ("parameters", name, "source"),
+                    f"unknown source '{param.source}'" + suggest(param.source, source_ids),
+                )
+        state_names, state_categories, state_units = [], [], []
+        lows, highs = [], []
+        for name, var in spec.state.items():
+            if self._bad_name(name, ("state", name)):
+                continue
+            if name in symbols:
+                self.problem(("state", name), f"'{name}' is already a parameter", key=True)
+                continue
+            cats = tuple(var.values) if isinstance(var, CategoricalVar) else None
+            symbols[name] = Symbol("state", len(state_names), cats)
+            state_names.append(name)
+            state_categories.append(cats)
+            state_units.append("" if cats else var.unit)
+            low = -np.inf if cats or var.min is None else var.min
+            high = np.inf if cats or var.max is None else var.max
+            lows.append(low)
+            highs.append(high)
+        actions = {a: tuple(actor.actions) for a, actor in spec.actors.items()}
+        self.table = SymbolTable(symbols, actions)
+        params_only = SymbolTable(
+            {n: s for n, s in symbols.items() if s.kind == "param"}, actions
+        )
+
+        initial = []
+        for name, var in spec.state.items():
+            if name not in symbols or symbols[name].kind != "state":
+                continue
+            if isinstance(var, CategoricalVar):
+                value = float(var.values.index(var.initial))
+                expr = self.expr(repr(value), ("state", name, "initial"))
+            else:
+                expr = self.expr(var.initial, ("state", name, "initial"), table=params_only)
+            if expr is not None:
+                initial.append(expr)
+
+        actors = [self._actor(actor_id, actor) for actor_id, actor in spec.actors.items()]
+        injects = [self._inject(i, inject) for i, inject in enumerate(spec.injects)]
+        branches = [self._branch(i, branch) for i, branch in enumerate(spec.branches)]
+        commitments = [self._commitment(i, c, actors) for i, c in enumerate(spec.commitments)]
+        endings = []
+        for i, ending in enumerate(spec.endings):
+            when = self.expr(ending.when, ("endings", i, "when")) if ending.when else None
+            endings.append(CompiledEnding(ending.id, ending.title or ending.id, when))
+        metrics = [self._metric(i, m) for i, m in enumerate(spec.metrics)]
+        for section in ("injects", "branches", "commitments", "endings", "metrics"):
+            self._unique_ids(section)
+        for i, inject in enumerate(spec.injects):
+            self._round_in_range(inject.round, ("injects", i, "round"))
+        for i, branch in enumerate(spec.branches):
+            self._round_in_range(branch.round, ("branches", i, "round"))
+        if self.problems:
+            raise ScenarioError(self.problems)
+        compiled = CompiledScenario(
+            loaded=self.loaded,
+            param_names=param_names,
+            param_categories=param_categories,
+            state_names=state_names,
+            state_categories=state_categories,
+            state_units=state_units,
+            state_initial=initial,
+            state_low=np.array(lows, dtype=float),
+            state_high=np.array(highs, dtype=float),
+            actors=actors,  # type: ignore[arg-type]
+            injects=injects,  # type: ignore[arg-type]
+            branches=branches,  # type: ignore[arg-type]
+            commitments=commitments,  # type: ignore[arg-type]
+            endings=endings,
+            metrics=metrics,  # type: ignore[arg-type]
+        )
+        from sim.lint import dead_levers
+
+        compiled.warnings = dead_levers(compiled)
+        return compiled
+
+    def _bad_name(self, name: str, path: tuple[Any, ...]) -> bool:
+        if name in RESERVED or name in FUNCTIONS or name.startswith("__"):
+            self.problem(path, f"'{name}' is a reserved word and cannot be a name", key=True)
+            return True
+        return False
+
+    def _round_in_range(self, round_: int | None, path: tuple[Any, ...]) -> None:
+        rounds = self.spec.scenario.rounds
+        if round_ is not None and round_ > rounds:
+            self.problem(path, f"round {round_} is after the last round ({rounds})")
+
+    def _unique_ids(self, section: str) -> None:
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(self.spec, section)):
+            if item.id in seen:
+                self.problem((section, i, "id"), f"duplicate {section[:-1]} id '{item.id}'")
+            seen.add(item.id)
+
+    def _actor(self, actor_id: str, actor: Any) -> CompiledActor | None:
+        path = ("actors", actor_id)
+        if actor.decision not in DECISION_RULES:
+            self.problem(
+                (*path, "decision"),
+                f"unknown decision rule '{actor.decision}'; choose one of "
+                f"{list(DECISION_RULES)}" + suggest(actor.decision, DECISION_RULES),
+            )
+        weights = []
+        for name, weight in actor.payoff.weights.items():
+            symbol = self.table.symbols.get(name)
+            if symbol is None or symbol.kind != "state" or symbol.categories is not None:
+                numeric = [
+                    n
+                    for n, s in self.table.symbols.items()
+                    if s.kind == "state" and s.categories is None
+                ]
+                self.problem(
+                    (*path, "payoff", "weights", name),
+                    f"payoff weight on '{name}', which is not a numeric state variable"
+                    + suggest(name, numeric),
+                    key=True,
+                )
+                continue
+            weights.append((symbol.index, float(weight)))
+        payoff_expr = None
+        if actor.payoff.expression is not None:
+            payoff_expr = self.expr(actor.payoff.expression, (*path, "payoff", "expression"))
+        actions = []
+        for action_id, action in actor.actions.items():
+            where = (*path, "actions", action_id)
+            when = self.expr(action.when, (*where, "when")) if action.when is not None else None
+            cost = self.expr(action.cost, (*where, "cost"))
+            effects = self.effects(action.effects, (*where, "effects"))
+            if cost is not None:
+                actions.append(
+                    CompiledAction(action_id, action.description, when, cost, effects)
+                )
+        script = {}
+        action_ids = list(actor.actions)
+        for round_, action_id in actor.script.items():
+            if action_id not in action_ids:
+                self.problem(
+                    (*path, "script", round_),
+                    f"'{actor_id}' has no action '{action_id}'" + suggest(action_id, action_ids),
+                )
+                continue
+            self._round_in_range(round_, (*path, "script", round_))
+            script[round_] = action_ids.index(action_id)
+        if actor.decision == "scripted" and not actor.script:
+            self.problem(
+                (*path, "decision"), "decision 'scripted' needs a 'script' of round: action"
+            )
+        return CompiledActor(
+            actor_id,
+            actor.name,
+            actor.rationality,
+            actor.decision,
+            tuple(weights),
+            payoff_expr,
+            tuple(actions),
+            script,
+        )
+
+    def _inject(self, i: int, inject: Any) -> CompiledInject:
+        path = ("injects", i)
+        when = self.expr(inject.when, (*path, "when")) if inject.when is not None else None
+        effects = self.effects(inject.effects, (*path, "effects"))
+        return CompiledInject(inject.id, inject.round, when, inject.text, inject.prompt, effects)
+
+    def _branch(self, i: int, branch: Any) -> CompiledBranch:
+        path = ("branches", i)
+        when = self.expr(branch.when, (*path, "when")) if branch.when is not None else None
+        variable = None
+        if branch.variable is not None:
+            symbol = self.table.symbols.get(branch.variable)
+            if symbol is None or symbol.kind != "state" or symbol.categories is None:
+                cats = [n for n, s in self.table.symbols.items() if s.categories and s.kind == "state"]
+                self.problem(
+                    (*path, "variable"),
+                    f"'{branch.variable}' is not a categorical state variable"
+                    + suggest(branch.variable, cats),
+                )
+            else:
+                variable = symbol.index
+                for outcome_id in branch.outcomes:
+                    if outcome_id not in symbol.categories:
+                        self.problem(
+                            (*path, "outcomes", outcome_id),
+                            f"outcome '{outcome_id}' is not a value of '{branch.variable}' "
+                            f"{list(symbol.categories)}" + suggest(outcome_id, symbol.categories),
+                            key=True,
+                        )
+        outcomes = []
+        for outcome_id, outcome in branch.outcomes.items():
+            where = (*path, "outcomes", outcome_id)
+            probability = None
+            if outcome.probability != "rest":
+                probability = self.expr(outcome.probability, (*where, "probability"))
+            effects = self.effects(outcome.effects, (*where, "effects"))
+            outcomes.append(CompiledOutcome(outcome_id, probability, outcome.text, effects))
+        return CompiledBranch(
+            branch.id, branch.round, when, variable, branch.text, branch.prompt, tuple(outcomes)
+        )
+
+    def _commitment(
+        self, i: int, commitment: Any, actors: list[CompiledActor | None]
+    ) -> CompiledCommitment | None:
+        path = ("commitments", i)
+        actor_ids = list(self.spec.actors)
+        trigger = self.expr(commitment.trigger, (*path, "trigger"))
+        if commitment.to is not None and commitment.to not in actor_ids:
+            self.problem(
+                (*path, "to"), f"unknown actor '{commitment.to}'" + suggest(commitment.to, actor_ids)
+            )
+        if commitment.actor not in actor_ids:
+            self.problem(
+                (*path, "actor"),
+                f"unknown actor '{commitment.actor}'" + suggest(commitment.actor, actor_ids),
+            )
+            return None
+        actions = list(self.spec.actors[commitment.actor].actions)
+        if commitment.action not in actions:
+            self.problem(
+                (*path, "action"),
+                f"actor '{commitment.actor}' has no action '{commitment.action}'"
+                + suggest(commitment.action, actions),
+            )
+            return None
+        if trigger is None:
+            return None
+        return CompiledCommitment(
+            commitment.id,
+            actor_ids.index(commitment.actor),
+            actions.index(commitment.action),
+            trigger,
+            commitment.force,
+            float(commitment.bonus or 0.0),
+            commitment.to,
+            commitment.description,
+        )
+
+    def _metric(self, i: int, metric: Any) -> CompiledMetric | None:
+        path = ("metrics", i)
+        text = metric.expression
+        if text is None:
+            symbol = self.table.symbols.get(metric.id)
+            if symbol is None or symbol.kind != "state" or symbol.categories is not None:
+                numeric = [
+                    n for n, s in self.table.symbols.items() if s.kind == "state" and not s.categories
+                ]
+                self.problem(
+                    path,
+                    f"metric '{metric.id}' is not a numeric state variable; give it an "
+                    "'expression'" + suggest(metric.id, numeric),
+                )
+                return None
+            text = metric.id
+        expression = self.expr(text, (*path, "expression") if metric.expression else path)
+        if expression is None:
+            return None
+        unit = metric.unit
+        if not unit and metric.expression is None:
+            unit = self.spec.state[metric.id].unit  # type: ignore[union-attr]
+        return CompiledMetric(metric.id, metric.title or metric.id, unit, expression)
+
+
+def compile_scenario(loaded: LoadedScenario) -> CompiledScenario:
+    """Resolve names, compile expressions and check cross-references.
+
+    Args:
+        loaded: A shape-checked scenario from :func:`sim.scenario.load_scenario`.
+
+    Returns:
+        The compiled scenario, with dead-lever warnings in ``warnings``.
+
+    Raises:
+        ScenarioError: Listing every problem with its position.
+    """
+    return _Compiler(loaded).run()
+
+
+def load(path: str | Path) -> CompiledScenario:
+    """Load, check and compile a scenario file in one call.
+
+    Args:
+        path: Path to the YAML file.
+
+    Returns:
+        The compiled scenario.
+
+    Raises:
+        ScenarioError: If the file is unreadable or invalid.
+    """
+    return compile_scenario(load_scenario(path))
+
+
+def compile_text(text: str, path: str = "<scenario>") -> CompiledScenario:
+    """Load, check and compile scenario text (as stored in a results manifest).
+
+    Args:
+        text: The YAML text.
+        path: The name to use in error messages.
+    """
+    return compile_scenario(parse_scenario(text, path))
+
+
+def sample_context(compiled: CompiledScenario, runs: int = 256, seed: int = 0) -> EvalContext:
+    """An evaluation context at round 0 for ``runs`` sampled parameter sets.
+
+    Used by the dead-lever checks and by ``validate``'s trial run.
+    """
+    from sim.model import initial_context
+
+    return initial_context(compiled, seed, np.arange(runs, dtype=np.int64))

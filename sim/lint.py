@@ -1,0 +1,158 @@
+"""Dead levers: parts of a scenario that cannot matter, reported as warnings.
+
+A scenario author adds a parameter, an action or an ending because it should make a
+difference. These checks find the ones that cannot:
+
+- a parameter or state variable that no expression, payoff weight or metric reads;
+- an action no actor can take (its ``when`` is false in every sampled run and round
+  while reading only things that never change);
+- an ending no run can reach for the same reason;
+- a commitment whose trigger reads nothing that changes during a game.
+
+"Changes" means: the target of some effect, a branch's variable, an actor's history
+(``times``/``last``) or ``round``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.errors import Problem, WargameError
+
+if TYPE_CHECKING:
+    from sim.compiled import CompiledScenario
+    from sim.expressions import Expression
+
+
+def _expressions(compiled: CompiledScenario) -> list[Expression]:
+    found: list[Expression] = []
+    found += compiled.state_initial
+    for actor in compiled.actors:
+        if actor.payoff_expression is not None:
+            found.append(actor.payoff_expression)
+        for action in actor.actions:
+            found += [e for e in (action.when, action.cost) if e is not None]
+            found += [effect.expression for effect in action.effects]
+    for inject in compiled.injects:
+        found += [inject.when] if inject.when is not None else []
+        found += [effect.expression for effect in inject.effects]
+    for branch in compiled.branches:
+        found += [branch.when] if branch.when is not None else []
+        for outcome in branch.outcomes:
+            found += [outcome.probability] if outcome.probability is not None else []
+            found += [effect.expression for effect in outcome.effects]
+    found += [c.trigger for c in compiled.commitments]
+    found += [e.when for e in compiled.endings if e.when is not None]
+    found += [m.expression for m in compiled.metrics]
+    return found
+
+
+def changing_variables(compiled: CompiledScenario) -> set[str]:
+    """Names of the state variables that some effect or branch can change."""
+    targets: set[int] = set()
+    for actor in compiled.actors:
+        for action in actor.actions:
+            targets |= {e.target for e in action.effects}
+    for inject in compiled.injects:
+        targets |= {e.target for e in inject.effects}
+    for branch in compiled.branches:
+        if branch.variable is not None:
+            targets.add(branch.variable)
+        for outcome in branch.outcomes:
+            targets |= {e.target for e in outcome.effects}
+    return {compiled.state_names[i] for i in targets}
+
+
+def _static(expression: Expression, changing: set[str]) -> bool:
+    """True if the expression reads nothing that changes during a game."""
+    return (
+        not (expression.reads & changing)
+        and not expression.actors_read
+        and "round" not in expression.text
+    )
+
+
+def _never_true(expression: Expression, compiled: CompiledScenario) -> bool:
+    """True if a static condition is false in every one of 256 sampled runs."""
+    from sim.compiled import sample_context
+
+    try:
+        ctx = sample_context(compiled)
+        with np.errstate(all="ignore"):
+            return not bool((expression(ctx) != 0).any())
+    except WargameError:
+        return False
+
+
+def dead_levers(compiled: CompiledScenario) -> list[Problem]:
+    """Warnings about levers that cannot make a difference.
+
+    Args:
+        compiled: A compiled scenario.
+
+    Returns:
+        One located warning per dead lever.
+    """
+    source = compiled.loaded.source
+    warnings: list[Problem] = []
+    reads: set[str] = set()
+    for expression in _expressions(compiled):
+        reads |= expression.reads
+    for actor in compiled.actors:
+        reads |= {compiled.state_names[i] for i, _ in actor.weights}
+    for branch in compiled.branches:
+        if branch.variable is not None:
+            reads.add(compiled.state_names[branch.variable])
+    for name in compiled.param_names:
+        if name not in reads:
+            warnings.append(
+                source.problem(
+                    ("parameters", name),
+                    f"warning: parameter '{name}' is never read (a dead lever)",
+                    key=True,
+                )
+            )
+    for name in compiled.state_names:
+        if name not in reads:
+            warnings.append(
+                source.problem(
+                    ("state", name),
+                    f"warning: state variable '{name}' is never read by any expression, "
+                    "payoff or metric",
+                    key=True,
+                )
+            )
+    changing = changing_variables(compiled)
+    for actor in compiled.actors:
+        for action in actor.actions:
+            when = action.when
+            if when is not None and _static(when, changing) and _never_true(when, compiled):
+                warnings.append(
+                    source.problem(
+                        ("actors", actor.id, "actions", action.id, "when"),
+                        f"warning: no run lets {actor.id} take '{action.id}': its condition "
+                        "reads nothing that changes and is false in every sampled run",
+                    )
+                )
+    for i, ending in enumerate(compiled.endings):
+        when = ending.when
+        if when is not None and _static(when, changing) and _never_true(when, compiled):
+            warnings.append(
+                source.problem(
+                    ("endings", i, "when"),
+                    f"warning: ending '{ending.id}' cannot be reached: its condition reads "
+                    "nothing that changes and is false in every sampled run",
+                )
+            )
+    for i, commitment in enumerate(compiled.commitments):
+        if _static(commitment.trigger, changing):
+            warnings.append(
+                source.problem(
+                    ("commitments", i, "trigger"),
+                    f"warning: commitment '{commitment.id}' has a trigger that reads nothing "
+                    "that changes during a game",
+                )
+            )
+    return warnings

@@ -1,0 +1,433 @@
+"""The world and its round: a Mesa model that plays a block of R independent runs at once.
+
+Every state variable is a numpy array of shape (R,); a seminar is the R = 1 case of the
+same code. A round resolves in this fixed order:
+
+1. **Injects.** Each inject not yet fired fires if its round has come (and its ``when``
+   holds) or, with only a ``when``, the first round its condition holds. Injects fire in
+   file order, each seeing the effects of the ones before.
+2. **Decide.** Every actor looks at the same observed state and chooses (Mesa's
+   ``AgentSet.do("decide")``; the order does not matter because nobody writes).
+3. **Actions.** The effects of every chosen action are computed from the observed state,
+   then applied in actor order (``+=``/``-=``/``*=`` accumulate; with ``=`` the later
+   actor wins). State is clipped to its bounds after every change.
+4. **Branches.** Each unresolved branch whose round has come (and whose ``when`` holds
+   on the state after actions) draws an outcome from its probabilities (normalised; an
+   outcome with probability ``rest`` takes what the others leave), sets its variable and
+   applies that outcome's effects.
+5. **Payoffs.** Each actor earns its payoff rule on the new state minus its action's cost.
+6. **Metrics** are recorded.
+
+After the last round the endings are checked in order; the first whose condition holds
+names the run's ending, the fallback otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.agents import Actor, Decision, apply_effect
+from sim.compiled import CompiledScenario, Effect
+from sim.decision import draw_choice
+from sim.errors import OptionsError
+from sim.expressions import EvalContext
+from sim.parameters import sample_parameters
+from sim.streams import Streams, site_key
+
+
+@dataclass
+class RoundRecord:
+    """What happened in one round (kept only when the model keeps history).
+
+    Attributes:
+        round: The round number (1-based).
+        injects: Ids of injects that fired in each run (list per run).
+        observed: The state the actors decided on (after injects).
+        decisions: Each actor's decision, by actor id.
+        after: The state at the end of the round.
+        branches: Branch id -> outcome index per run (-1 where it did not resolve).
+        payoffs: Each actor's payoff this round, by actor id.
+    """
+
+    round: int
+    injects: list[list[str]]
+    observed: list[np.ndarray]
+    decisions: dict[str, Decision]
+    after: list[np.ndarray] = field(default_factory=list)
+    branches: dict[str, np.ndarray] = field(default_factory=dict)
+    payoffs: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def initial_context(
+    compiled: CompiledScenario,
+    seed: int,
+    runs: np.ndarray,
+    overrides: dict[str, float] | None = None,
+) -> EvalContext:
+    """Sample parameters and set the initial state of a block of runs (round 0).
+
+    Args:
+        compiled: The scenario.
+        seed: The batch seed.
+        runs: Global run indices, shape (R,).
+        overrides: Parameter or initial-state values fixed by the user (``--set``).
+    """
+    runs = np.asarray(runs, dtype=np.int64)
+    overrides = dict(overrides or {})
+    streams = Streams(seed, runs)
+    spec = compiled.loaded.spec
+    params = sample_parameters(dict(spec.parameters), streams, overrides)
+    n_actors = len(compiled.actors)
+    most = max((len(a.actions) for a in compiled.actors), default=1)
+    ctx = EvalContext(
+        state=[],
+        params=params,
+        runs=runs,
+        streams=streams,
+        times=np.zeros((n_actors, most, len(runs))),
+        last=np.full((n_actors, len(runs)), -1.0),
+    )
+    state = []
+    for i, (name, expression) in enumerate(
+        zip(compiled.state_names, compiled.state_initial, strict=True)
+    ):
+        value = np.array(expression(ctx), dtype=float)
+        if name in overrides:
+            value = np.full(len(runs), float(overrides[name]))
+        low, high = compiled.state_low[i], compiled.state_high[i]
+        state.append(np.clip(value, low, high))
+    ctx.state = state
+    return ctx
+
+
+class WargameModel(mesa.Model):
+    """A Mesa model playing a block of runs of one scenario, round by round.
+
+    Args:
+        compiled: The compiled scenario.
+        seed: The batch seed; every draw is a function of (seed, run, round, site).
+        runs: Global indices of the runs in this block (default: just run 0).
+        overrides: Parameter or initial-state values fixed by the user.
+        choices: Choices fixed in advance, ``{(round, actor_id): action_id}``, applied to
+            every run of the block (a seminar's human moves, a replayed fork).
+        keep_history: Keep a :class:`RoundRecord` per round (for small blocks).
+        keep_trajectories: Record every metric every round.
+
+    Attributes:
+        ctx: The current state of every run.
+        round: The last round played (0 before the first).
+        history: Round records when ``keep_history`` is set.
+    """
+
+    def __init__(
+        self,
+        compiled: CompiledScenario,
+        seed: int = 0,
+        runs: np.ndarray | list[int] | None = None,
+        overrides: dict[str, float] | None = None,
+        choices: dict[tuple[int, str], str] | None = None,
+        keep_history: bool = False,
+        keep_trajectories: bool = True,
+    ):
+        super().__init__(rng=seed)
+        self.compiled = compiled
+        self.seed = int(seed)
+        run_array = np.arange(1) if runs is None else np.asarray(runs, dtype=np.int64)
+        self.ctx = initial_context(compiled, seed, run_array, overrides)
+        self.size = len(run_array)
+        self.round = 0
+        self.keep_history = keep_history
+        self.history: list[RoundRecord] = []
+        self._choices = self._resolve_choices(choices or {})
+        self.actors = [Actor(self, spec, i) for i, spec in enumerate(compiled.actors)]
+        self._choice_sites = [site_key(f"choice.{a.id}") for a in compiled.actors]
+        self._branch_sites = [site_key(f"branch.{b.id}") for b in compiled.branches]
+        self.inject_fired = np.zeros((len(compiled.injects), self.size), dtype=bool)
+        self.branch_outcome = np.full((len(compiled.branches), self.size), -1)
+        self.branch_round = np.zeros((len(compiled.branches), self.size), dtype=np.int64)
+        n_commit = len(compiled.commitments)
+        self.commitment_invoked = np.zeros((n_commit, self.size), dtype=np.int64)
+        self.commitment_honoured = np.zeros((n_commit, self.size), dtype=np.int64)
+        self._active_commitments = np.zeros((n_commit, self.size), dtype=bool)
+        self.payoff_total = np.zeros((len(compiled.actors), self.size))
+        self.ending: np.ndarray | None = None
+        self.keep_trajectories = keep_trajectories
+        self.trajectories = np.zeros((len(compiled.metrics), compiled.rounds + 1, self.size))
+        if keep_trajectories:
+            self._record_metrics()
+
+    # --- helpers used by the actors ---------------------------------------------------
+
+    def _resolve_choices(self, choices: dict[tuple[int, str], str]) -> dict[tuple[int, int], int]:
+        resolved = {}
+        ids = [a.id for a in self.compiled.actors]
+        for (round_, actor_id), action_id in choices.items():
+            if actor_id not in ids:
+                raise OptionsError(f"unknown actor '{actor_id}' in fixed choices")
+            actor = self.compiled.actors[ids.index(actor_id)]
+            if action_id not in [a.id for a in actor.actions]:
+                raise OptionsError(f"actor '{actor_id}' has no action '{action_id}'")
+            resolved[(int(round_), ids.index(actor_id))] = actor.action_index(action_id)
+        return resolved
+
+    def set_choice(self, round_: int, actor_id: str, action_id: str | None) -> None:
+        """Fix (or, with ``None``, release) an actor's choice in a future round."""
+        index = self.compiled.actor_index(actor_id)
+        if action_id is None:
+            self._choices.pop((round_, index), None)
+            return
+        self._choices.update(self._resolve_choices({(round_, actor_id): action_id}))
+
+    def override_for(self, round_: int, actor_index: int) -> int | None:
+        """The fixed choice of an actor in a round, if any."""
+        return self._choices.get((round_, actor_index))
+
+    def clip(self, index: int, values: np.ndarray) -> np.ndarray:
+        """Clip new values of state variable ``index`` to its bounds."""
+        low, high = self.compiled.state_low[index], self.compiled.state_high[index]
+        if np.isfinite(low) or np.isfinite(high):
+            return np.clip(values, low, high)
+        return values
+
+    def draw_choice(self, actor_index: int, probabilities: np.ndarray) -> np.ndarray:
+        """Draw each run's choice from its probabilities with the actor's stream."""
+        u = self.ctx.streams.uniform(self._choice_sites[actor_index], self.ctx.round)
+        return draw_choice(probabilities, u)
+
+    def note_commitment(self, index: int, active: np.ndarray) -> None:
+        """Record that a commitment binds its actor in these runs this round."""
+        self._active_commitments[index] = active
+
+    def date_of(self, round_: int) -> dt.date:
+        """The calendar date on which a round starts."""
+        meta = self.compiled.loaded.spec.scenario
+        return meta.start_date + dt.timedelta(days=meta.round_days * (round_ - 1))
+
+    # --- the round --------------------------------------------------------------------
+
+    def _apply(self, effects: tuple[Effect, ...], mask: np.ndarray) -> None:
+        """Apply effects to the runs in ``mask``, all computed from the current state."""
+        if not effects or not mask.any():
+            return
+        amounts = [effect.expression(self.ctx) for effect in effects]
+        state = self.ctx.state
+        for effect, amount in zip(effects, amounts, strict=True):
+            new = self.clip(effect.target, apply_effect(state[effect.target], effect, amount))
+            state[effect.target] = np.where(mask, new, state[effect.target])
+
+    def _fire_injects(self) -> list[list[str]]:
+        fired: list[list[str]] = [[] for _ in range(self.size)]
+        round_ = self.ctx.round
+        for i, inject in enumerate(self.compiled.injects):
+            if inject.round is not None and inject.round != round_:
+                continue
+            due = ~self.inject_fired[i]
+            if inject.when is not None:
+                due &= inject.when(self.ctx) != 0
+            if not due.any():
+                continue
+            self._apply(inject.effects, due)
+            self.inject_fired[i] |= due
+            if self.keep_history:
+                for run in np.flatnonzero(due):
+                    fired[run].append(inject.id)
+        return fired
+
+    def _resolve_branches(self) -> dict[str, np.ndarray]:
+        resolved = {}
+        round_ = self.ctx.round
+        for b, branch in enumerate(self.compiled.branches):
+            if branch.round is not None and branch.round != round_:
+                continue
+            due = self.branch_outcome[b] < 0
+            if branch.when is not None:
+                due &= branch.when(self.ctx) != 0
+            if not due.any():
+                continue
+            weights = np.zeros((len(branch.outcomes), self.size))
+            rest = None
+            for o, outcome in enumerate(branch.outcomes):
+                if outcome.probability is None:
+                    rest = o
+                else:
+                    weights[o] = np.clip(outcome.probability(self.ctx), 0.0, 1.0)
+            if rest is not None:
+                weights[rest] = np.clip(1.0 - weights.sum(axis=0), 0.0, 1.0)
+            total = weights.sum(axis=0)
+            # An outcome set whose probabilities are all zero falls back to uniform, so a
+            # branch always resolves once it is due.
+            weights = np.where(total > 0, weights, 1.0)
+            u = self.ctx.streams.uniform(self._branch_sites[b], round_)
+            outcome_index = np.where(due, draw_choice(weights, u), -1)
+            self.branch_outcome[b] = np.where(due, outcome_index, self.branch_outcome[b])
+            self.branch_round[b] = np.where(due, round_, self.branch_round[b])
+            if branch.variable is not None:
+                categories = self.compiled.state_categories[branch.variable]
+                assert categories is not None
+                codes = np.array([categories.index(o.id) for o in branch.outcomes], dtype=float)
+                current = self.ctx.state[branch.variable]
+                self.ctx.state[branch.variable] = np.where(
+                    due, codes[np.maximum(outcome_index, 0)], current
+                )
+            for o, outcome in enumerate(branch.outcomes):
+                self._apply(outcome.effects, outcome_index == o)
+            resolved[branch.id] = outcome_index
+        return resolved
+
+    def step(self) -> None:
+        """Play one round for every run of the block (see the module docstring)."""
+        if self.round >= self.compiled.rounds:
+            raise OptionsError(f"the game is over after round {self.compiled.rounds}")
+        self.round += 1
+        ctx = self.ctx
+        ctx.round = self.round
+        injects = self._fire_injects()
+        observed = list(ctx.state)
+        self._active_commitments[:] = False
+        self.agents.do("decide")
+        decisions = {actor.actor_id: actor.decision for actor in self.actors}
+        # Actions: every amount from the observed state, then applied in actor order.
+        pending = []
+        for actor in self.actors:
+            decision = actor.decision
+            assert decision is not None
+            for a, action in enumerate(actor.spec.actions):
+                chosen = decision.choice == a
+                if action.effects and chosen.any():
+                    amounts = [e.expression(ctx) for e in action.effects]
+                    pending.append((action.effects, amounts, chosen))
+        state = ctx.state
+        for effects, amounts, chosen in pending:
+            for effect, amount in zip(effects, amounts, strict=True):
+                new = self.clip(effect.target, apply_effect(state[effect.target], effect, amount))
+                state[effect.target] = np.where(chosen, new, state[effect.target])
+        for actor in self.actors:
+            choice = actor.decision.choice  # type: ignore[union-attr]
+            has = choice >= 0
+            safe = np.maximum(choice, 0)
+            if has.any():
+                np.add.at(ctx.times[actor.index], (safe[has], np.flatnonzero(has)), 1.0)
+            ctx.last[actor.index] = np.where(has, choice, -1)
+        for c, commitment in enumerate(self.compiled.commitments):
+            active = self._active_commitments[c]
+            self.commitment_invoked[c] += active
+            chose = self.actors[commitment.actor].decision.choice == commitment.action  # type: ignore[union-attr]
+            self.commitment_honoured[c] += active & chose
+        branches = self._resolve_branches()
+        payoffs = {}
+        for actor in self.actors:
+            decision = actor.decision
+            assert decision is not None
+            chosen_cost = np.where(
+                decision.choice >= 0,
+                np.take_along_axis(decision.costs, np.maximum(decision.choice, 0)[None], 0)[0],
+                0.0,
+            )
+            earned = actor.utility(ctx) - chosen_cost
+            self.payoff_total[actor.index] += earned
+            payoffs[actor.actor_id] = earned
+        if self.keep_trajectories:
+            self._record_metrics()
+        if self.keep_history:
+            self.history.append(
+                RoundRecord(
+                    self.round, injects, observed, decisions, list(ctx.state), branches, payoffs
+                )
+            )
+        if self.round == self.compiled.rounds:
+            self._decide_endings()
+
+    def _record_metrics(self) -> None:
+        for m, metric in enumerate(self.compiled.metrics):
+            self.trajectories[m, self.round] = metric.expression(self.ctx)
+
+    def _decide_endings(self) -> None:
+        ending = np.full(self.size, len(self.compiled.endings) - 1)
+        undecided = np.ones(self.size, dtype=bool)
+        for e, end in enumerate(self.compiled.endings):
+            if end.when is None:
+                break
+            hit = undecided & (end.when(self.ctx) != 0)
+            ending = np.where(hit, e, ending)
+            undecided &= ~hit
+        self.ending = ending
+
+    def run_model(self) -> None:
+        """Play every remaining round."""
+        while self.round < self.compiled.rounds:
+            self.step()
+
+    @property
+    def finished(self) -> bool:
+        """Whether the last round has been played."""
+        return self.round >= self.compiled.rounds
+
+    # --- results ----------------------------------------------------------------------
+
+    def records(self) -> dict[str, Any]:
+        """One value per run for each column of ``runs.parquet`` (after the last round).
+
+        Returns:
+            Column name -> numpy array of length R (strings for names).
+        """
+        if self.ending is None:
+            raise OptionsError("the game is not finished")
+        compiled = self.compiled
+        columns: dict[str, Any] = {"run": self.ctx.runs.copy()}
+        for p, name in enumerate(compiled.param_names):
+            values = self.ctx.params[p]
+            categories = compiled.param_categories[p]
+            if categories is not None:
+                columns[f"param.{name}"] = np.array(categories, dtype=object)[values.astype(int)]
+            else:
+                columns[f"param.{name}"] = values.copy()
+        paths = [[] for _ in range(self.size)]
+        for b, branch in enumerate(compiled.branches):
+            labels = np.array(["", *[o.id for o in branch.outcomes]], dtype=object)
+            outcome = labels[self.branch_outcome[b] + 1]
+            columns[f"branch.{branch.id}"] = outcome
+            columns[f"branch_round.{branch.id}"] = self.branch_round[b].copy()
+            for run in range(self.size):
+                if outcome[run]:
+                    paths[run].append((self.branch_round[b][run], f"{branch.id}={outcome[run]}"))
+        columns["branch_path"] = np.array(
+            [" > ".join(step for _, step in sorted(path)) for path in paths], dtype=object
+        )
+        columns["ending"] = np.array([e.id for e in compiled.endings], dtype=object)[self.ending]
+        for m, metric in enumerate(compiled.metrics):
+            columns[f"metric.{metric.id}"] = metric.expression(self.ctx).copy()
+        for a, actor in enumerate(compiled.actors):
+            columns[f"payoff.{actor.id}"] = self.payoff_total[a].copy()
+        for c, commitment in enumerate(compiled.commitments):
+            columns[f"commitment.{commitment.id}.invoked"] = self.commitment_invoked[c].copy()
+            columns[f"commitment.{commitment.id}.honoured"] = self.commitment_honoured[c].copy()
+        return columns
+
+
+def play(
+    compiled: CompiledScenario,
+    seed: int,
+    runs: np.ndarray | list[int],
+    overrides: dict[str, float] | None = None,
+    keep_trajectories: bool = True,
+) -> WargameModel:
+    """Play a block of runs to the end and return the finished model.
+
+    Args:
+        compiled: The scenario.
+        seed: The batch seed.
+        runs: Global run indices of the block.
+        overrides: Parameter or initial-state values fixed by the user.
+        keep_trajectories: Record every metric every round.
+    """
+    model = WargameModel(
+        compiled, seed, runs, overrides=overrides, keep_trajectories=keep_trajectories
+    )
+    with np.errstate(all="ignore"):
+        model.run_model()
+    return model
