@@ -269,7 +269,8 @@ class _Compiler:
             if target not in self.table.symbols or self.table.symbols[target].kind != "state":
                 names = [n for n, s in self.table.symbols.items() if s.kind == "state"]
                 self.problem(
-                    where, f"effect on unknown state variable '{target}'" + suggest(target, names),
+                    where,
+                    f"effect on unknown state variable '{target}'" + suggest(target, names),
                     key=True,
                 )
                 continue
@@ -341,9 +342,7 @@ class _Compiler:
             highs.append(high)
         actions = {a: tuple(actor.actions) for a, actor in spec.actors.items()}
         self.table = SymbolTable(symbols, actions)
-        params_only = SymbolTable(
-            {n: s for n, s in symbols.items() if s.kind == "param"}, actions
-        )
+        params_only = SymbolTable({n: s for n, s in symbols.items() if s.kind == "param"}, actions)
 
         initial = []
         for name, var in spec.state.items():
@@ -449,9 +448,7 @@ class _Compiler:
             cost = self.expr(action.cost, (*where, "cost"))
             effects = self.effects(action.effects, (*where, "effects"))
             if cost is not None:
-                actions.append(
-                    CompiledAction(action_id, action.description, when, cost, effects)
-                )
+                actions.append(CompiledAction(action_id, action.description, when, cost, effects))
         script = {}
         action_ids = list(actor.actions)
         for round_, action_id in actor.script.items():
@@ -491,7 +488,9 @@ class _Compiler:
         if branch.variable is not None:
             symbol = self.table.symbols.get(branch.variable)
             if symbol is None or symbol.kind != "state" or symbol.categories is None:
-                cats = [n for n, s in self.table.symbols.items() if s.categories and s.kind == "state"]
+                cats = [
+                    n for n, s in self.table.symbols.items() if s.categories and s.kind == "state"
+                ]
                 self.problem(
                     (*path, "variable"),
                     f"'{branch.variable}' is not a categorical state variable"
@@ -527,7 +526,8 @@ class _Compiler:
         trigger = self.expr(commitment.trigger, (*path, "trigger"))
         if commitment.to is not None and commitment.to not in actor_ids:
             self.problem(
-                (*path, "to"), f"unknown actor '{commitment.to}'" + suggest(commitment.to, actor_ids)
+                (*path, "to"),
+                f"unknown actor '{commitment.to}'" + suggest(commitment.to, actor_ids),
             )
         if commitment.actor not in actor_ids:
             self.problem(
@@ -563,7 +563,9 @@ class _Compiler:
             symbol = self.table.symbols.get(metric.id)
             if symbol is None or symbol.kind != "state" or symbol.categories is not None:
                 numeric = [
-                    n for n, s in self.table.symbols.items() if s.kind == "state" and not s.categories
+                    n
+                    for n, s in self.table.symbols.items()
+                    if s.kind == "state" and not s.categories
                 ]
                 self.problem(
                     path,

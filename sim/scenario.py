@@ -436,7 +436,9 @@ def _path_in(data: Any, loc: tuple[Any, ...], absent_key: bool) -> tuple[Any, ..
     path: list[Any] = []
     node = data
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             path.append(part)
             node = node[part]
         elif absent_key and isinstance(node, dict) and isinstance(part, str) and loc[-1] == part:
@@ -506,7 +508,5 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            [Problem(name, 1, 1, f"not UTF-8 text (byte {exc.start})")]
-        ) from None
+        raise ScenarioError([Problem(name, 1, 1, f"not UTF-8 text (byte {exc.start})")]) from None
     return parse_scenario(text, name)

@@ -1,0 +1,47 @@
+"""wargame: a scenario wargaming simulator for geopolitical crises.
+
+State actors are Mesa agents with explicit payoff rules; a YAML scenario says what they
+want, what they can do and what happens to them. The engine plays a block of runs at
+once (numpy arrays of shape (runs,)), so one game in a seminar and a million in a batch
+are the same code.
+
+Typical use from Python::
+
+    from sim import load, BatchOptions, run_batch
+    compiled = load("scenarios/alaska.yaml")
+    results = run_batch(compiled, "results/alaska-demo", BatchOptions(runs=10_000, seed=1))
+    print(results.summary["endings"])
+    frame = results.runs()          # a pandas DataFrame, one row per run
+"""
+
+__version__ = "0.1.0"
+
+from sim.batch import BatchOptions, run_batch
+from sim.compiled import CompiledScenario, compile_text, load
+from sim.errors import (
+    OptionsError,
+    ResultsError,
+    ScenarioError,
+    ScenarioRuntimeError,
+    WargameError,
+)
+from sim.model import WargameModel, play
+from sim.results import Results, load_results
+
+__all__ = [
+    "BatchOptions",
+    "CompiledScenario",
+    "OptionsError",
+    "Results",
+    "ResultsError",
+    "ScenarioError",
+    "ScenarioRuntimeError",
+    "WargameError",
+    "WargameModel",
+    "__version__",
+    "compile_text",
+    "load",
+    "load_results",
+    "play",
+    "run_batch",
+]

@@ -1,0 +1,224 @@
+"""The results folder: a self-describing record of one batch.
+
+::
+
+    DIR/
+      manifest.json    what was run: scenario (id, sha256, full text), seed, runs,
+                       settings, program version, command line, executor, timings
+      scenario.yaml    the scenario text exactly as run
+      runs.parquet     one row per run: run, param.*, branch.*, branch_path, ending,
+                       metric.* (final values), payoff.* (totals), commitment.*
+      rounds.parquet   one row per (run, round): metric.* every round (if kept)
+      summary.json     branch and ending probabilities with 95% intervals, payoffs
+      plots/           PNG charts
+
+Files are written to a temporary name and renamed into place, so a reader never sees a
+half-written file. While a batch runs, finished chunks wait in ``DIR/.parts/`` and the
+manifest says ``"status": "running"``; an interrupted batch resumes from them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import ResultsError
+
+RESULTS_FORMAT = "wargame-results/1"
+KNOWN_ENTRIES = (
+    "manifest.json",
+    "scenario.yaml",
+    "runs.parquet",
+    "rounds.parquet",
+    "summary.json",
+    "plots",
+    ".parts",
+)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file under a temporary name, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, value: Any) -> None:
+    """Write JSON atomically (UTF-8, indented, keys in insertion order)."""
+    atomic_write_bytes(path, (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def write_parquet(path: Path, table: pa.Table, row_group_size: int = 65536) -> None:
+    """Write a Parquet file atomically."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pq.write_table(table, tmp, row_group_size=row_group_size, compression="zstd")
+    os.replace(tmp, path)
+
+
+def merge_parts(parts: list[Path], target: Path, row_group_size: int = 65536) -> int:
+    """Concatenate Parquet parts in order into one file with fixed-size row groups.
+
+    Row groups are cut every ``row_group_size`` rows whatever the parts' sizes, so the
+    file's bytes do not depend on how the batch was chunked. Memory holds at most one
+    row group plus one part.
+
+    Returns:
+        The number of rows written.
+    """
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    writer = None
+    pending: list[pa.Table] = []
+    pending_rows = 0
+    rows = 0
+    try:
+        for part in parts:
+            table = pq.read_table(part)
+            pending.append(table)
+            pending_rows += table.num_rows
+            while pending_rows >= row_group_size:
+                combined = pa.concat_tables(pending)
+                head, tail = combined.slice(0, row_group_size), combined.slice(row_group_size)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, head.schema, compression="zstd")
+                writer.write_table(head, row_group_size=row_group_size)
+                rows += head.num_rows
+                pending, pending_rows = [tail], tail.num_rows
+        if pending_rows or writer is None:
+            combined = pa.concat_tables(pending) if pending else None
+            if combined is not None:
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, combined.schema, compression="zstd")
+                writer.write_table(combined, row_group_size=row_group_size)
+                rows += combined.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(tmp, target)
+    return rows
+
+
+def prepare_folder(out: Path, *, force: bool) -> None:
+    """Make sure ``out`` can receive a new batch without losing anyone's data.
+
+    An empty or missing folder is fine. An existing results folder is replaced only
+    with ``force`` (and then only the files a batch writes are removed). A folder with
+    other files is never touched.
+
+    Raises:
+        ResultsError: If the folder holds data that would be overwritten.
+    """
+    if out.exists() and not out.is_dir():
+        raise ResultsError(f"{out}: exists and is not a folder")
+    if not out.exists():
+        out.mkdir(parents=True)
+        return
+    entries = [p.name for p in out.iterdir()]
+    if not entries:
+        return
+    if not force:
+        raise ResultsError(
+            f"{out}: folder exists and is not empty; choose another --out, add --force to "
+            "replace an earlier batch, or --resume to finish an interrupted one"
+        )
+    if "manifest.json" not in entries:
+        raise ResultsError(
+            f"{out}: not a wargame results folder (no manifest.json); refusing to overwrite it"
+        )
+    strangers = [e for e in entries if e not in KNOWN_ENTRIES and not e.startswith(".")]
+    if strangers:
+        raise ResultsError(
+            f"{out}: holds files a batch does not write ({', '.join(sorted(strangers)[:3])}); "
+            "refusing to overwrite"
+        )
+    for name in entries:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+class Results:
+    """A finished (or running) results folder, read lazily.
+
+    Args:
+        folder: The results folder.
+
+    Raises:
+        ResultsError: If the folder or its manifest is missing or damaged.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        manifest_path = self.folder / "manifest.json"
+        if not manifest_path.is_file():
+            raise ResultsError(f"{self.folder}: not a results folder (no manifest.json)")
+        try:
+            self.manifest: dict[str, Any] = json.loads(manifest_path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ResultsError(f"{manifest_path}: damaged manifest ({exc})") from None
+        if self.manifest.get("format") != RESULTS_FORMAT:
+            raise ResultsError(f"{manifest_path}: not a {RESULTS_FORMAT} manifest")
+
+    @property
+    def complete(self) -> bool:
+        """Whether the batch finished."""
+        return self.manifest.get("status") == "complete"
+
+    def _require_complete(self) -> None:
+        if not self.complete:
+            raise ResultsError(
+                f"{self.folder}: the batch did not finish; resume it with "
+                f"`wargame run ... --out {self.folder} --resume`"
+            )
+
+    def runs_table(self, columns: list[str] | None = None) -> pa.Table:
+        """The runs as a pyarrow Table (optionally only some columns)."""
+        self._require_complete()
+        try:
+            return pq.read_table(self.folder / "runs.parquet", columns=columns)
+        except (OSError, pa.ArrowException) as exc:
+            raise ResultsError(f"{self.folder / 'runs.parquet'}: cannot read ({exc})") from None
+
+    def runs(self, columns: list[str] | None = None) -> Any:
+        """The runs as a pandas DataFrame, one row per run."""
+        return self.runs_table(columns).to_pandas()
+
+    def rounds(self, columns: list[str] | None = None) -> Any:
+        """The per-round metric trajectories as a pandas DataFrame (run, round, metric.*).
+
+        Raises:
+            ResultsError: If the batch was run without keeping trajectories.
+        """
+        self._require_complete()
+        path = self.folder / "rounds.parquet"
+        if not path.is_file():
+            raise ResultsError(f"{self.folder}: no rounds.parquet (run without --no-rounds)")
+        return pq.read_table(path, columns=columns).to_pandas()
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The batch summary (summary.json)."""
+        self._require_complete()
+        return json.loads((self.folder / "summary.json").read_text("utf-8"))
+
+    @property
+    def layout(self) -> dict[str, Any]:
+        """The scenario's structure: actors, branches, endings, metrics, parameters."""
+        return self.manifest["layout"]
+
+    @property
+    def scenario_text(self) -> str:
+        """The exact scenario text the batch ran."""
+        return self.manifest["scenario"]["text"]
+
+
+def load_results(folder: str | Path) -> Results:
+    """Open a results folder (see :class:`Results`)."""
+    return Results(folder)

@@ -1,0 +1,161 @@
+"""How likely each branch and ending is: counts, probabilities and 95% Wilson intervals.
+
+The Wilson score interval is used rather than the normal approximation because many
+endings of interest are rare (a few percent), where the normal interval is too narrow
+and can leave [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for a binomial proportion.
+
+    Args:
+        successes: Number of runs with the outcome.
+        n: Number of runs.
+        z: Normal quantile (1.96 for 95%).
+
+    Returns:
+        (low, high); (0, 1) when n is 0.
+    """
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _proportions(counts: Counter[str], order: list[str], n: int) -> list[dict[str, Any]]:
+    rows = []
+    for key in order:
+        count = int(counts.get(key, 0))
+        low, high = wilson_interval(count, n)
+        rows.append(
+            {"id": key, "count": count, "p": count / n if n else 0.0, "low": low, "high": high}
+        )
+    return rows
+
+
+def summarize(table: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Summarise a batch from its runs table.
+
+    Args:
+        table: The runs table (all of ``runs.parquet`` or the needed columns).
+        manifest: The batch manifest (scenario ids, titles and orders come from it).
+
+    Returns:
+        A JSON-serialisable summary: endings, branches, branch paths, payoffs, metrics.
+    """
+    layout = manifest["layout"]
+    n = table.num_rows
+    endings = Counter(table.column("ending").to_pylist())
+    summary: dict[str, Any] = {
+        "scenario": {k: manifest["scenario"][k] for k in ("id", "title", "sha256")},
+        "runs": n,
+        "seed": manifest["seed"],
+        "overrides": manifest.get("overrides", {}),
+        "endings": _proportions(endings, [e["id"] for e in layout["endings"]], n),
+    }
+    titles = {e["id"]: e["title"] for e in layout["endings"]}
+    for row in summary["endings"]:
+        row["title"] = titles[row["id"]]
+    branches = []
+    for branch in layout["branches"]:
+        counts = Counter(table.column(f"branch.{branch['id']}").to_pylist())
+        order = [*branch["outcomes"], ""]
+        rows = _proportions(counts, order, n)
+        rows[-1]["id"] = "(not reached)"
+        if rows[-1]["count"] == 0:
+            rows.pop()
+        branches.append({"id": branch["id"], "outcomes": rows})
+    summary["branches"] = branches
+    paths = Counter(table.column("branch_path").to_pylist())
+    summary["branch_paths"] = _proportions(paths, [p for p, _ in paths.most_common()], n)
+    payoffs = []
+    for actor in layout["actors"]:
+        values = table.column(f"payoff.{actor['id']}").to_numpy()
+        sd = float(values.std(ddof=1)) if n > 1 else 0.0
+        payoffs.append(
+            {
+                "actor": actor["id"],
+                "name": actor["name"],
+                "mean": float(values.mean()) if n else 0.0,
+                "sd": sd,
+                "stderr": sd / math.sqrt(n) if n else 0.0,
+            }
+        )
+    summary["payoffs"] = payoffs
+    metrics = []
+    for metric in layout["metrics"]:
+        values = table.column(f"metric.{metric['id']}").to_numpy()
+        q05, q50, q95 = (
+            (float(v) for v in np.quantile(values, [0.05, 0.5, 0.95])) if n else (0, 0, 0)
+        )
+        metrics.append(
+            {
+                "id": metric["id"],
+                "title": metric["title"],
+                "unit": metric["unit"],
+                "mean": float(values.mean()) if n else 0.0,
+                "p05": q05,
+                "p50": q50,
+                "p95": q95,
+            }
+        )
+    summary["metrics"] = metrics
+    return summary
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:5.1f}%"
+
+
+def format_summary(summary: dict[str, Any], width: int = 80) -> str:
+    """The summary as a plain-text table for a terminal (fits in ``width`` columns)."""
+    out = []
+    scenario = summary["scenario"]
+    out.append(
+        f"{scenario['title']} ({scenario['id']}): {summary['runs']:,} runs, seed {summary['seed']}"
+    )
+    if summary.get("overrides"):
+        settings = ", ".join(f"{k}={v}" for k, v in summary["overrides"].items())
+        out.append(f"settings: {settings}")
+    name_width = 34
+
+    def row(label: str, item: dict[str, Any]) -> str:
+        label = label if len(label) <= name_width else label[: name_width - 1] + "…"
+        interval = f"[{_pct(item['low'])}, {_pct(item['high'])}]"
+        return f"  {label:<{name_width}} {item['count']:>9,} {_pct(item['p'])}  {interval}"
+
+    header = f"  {'':<{name_width}} {'runs':>9} {'p':>6}  95% Wilson interval"
+    for branch in summary["branches"]:
+        out.append("")
+        out.append(f"Branch: {branch['id']}")
+        out.append(header)
+        out.extend(row(o["id"], o) for o in branch["outcomes"])
+    out.append("")
+    out.append("Endings")
+    out.append(header)
+    out.extend(row(e["title"] or e["id"], e) for e in summary["endings"])
+    out.append("")
+    out.append("Mean payoff per actor (total over rounds)")
+    out.append(f"  {'':<{name_width}} {'mean':>10} {'± 1.96 se':>10} {'sd':>9}")
+    for p in summary["payoffs"]:
+        label = f"{p['actor']} ({p['name']})"
+        label = label if len(label) <= name_width else label[: name_width - 1] + "…"
+        out.append(
+            f"  {label:<{name_width}} {p['mean']:>10.2f} {Z95 * p['stderr']:>10.2f} {p['sd']:>9.2f}"
+        )
+    return "\n".join(line[:width] for line in out)
