@@ -1,0 +1,246 @@
+"""The ``wargame`` command: parse the command line, call :mod:`sim`, print.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad input (scenario, options, results
+folder). A user's mistake is reported in one line per problem, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sim import __version__
+from sim.errors import WargameError
+
+EXIT_RUNTIME = 1
+EXIT_BAD_INPUT = 2
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line, err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn user errors into one line each and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except WargameError as exc:
+            _fail(exc.lines())
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_RUNTIME)
+
+    return wrapper
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Example:  wargame run scenarios/alaska.yaml -n 10000 --seed 1",
+)
+@click.version_option(__version__, prog_name="wargame")
+def cli() -> None:
+    """Scenario wargaming for geopolitical crises: play a scenario thousands of times,
+    see how likely each branch and ending is, and step through one game in a seminar.
+    """
+
+
+@cli.command(epilog="Example:  wargame validate scenarios/alaska.yaml")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--trial-runs", default=200, show_default=True, help="Runs of a quick trial game (0: none)."
+)
+@handles_errors
+def validate(scenario: str, trial_runs: int) -> None:
+    """Check a scenario file and report every problem as FILE:LINE:COL: message.
+
+    Exits 0 and prints a one-line summary for a good file (warnings about dead levers
+    are printed but do not fail it); exits 2 for a bad one. A short trial batch also
+    catches expressions that fail only while running (division by zero, overflow).
+    """
+    from sim.compiled import load
+    from sim.model import play
+
+    compiled = load(scenario)
+    for warning in compiled.warnings:
+        click.echo(str(warning), err=True)
+    if trial_runs > 0:
+        import numpy as np
+
+        play(compiled, 0, np.arange(trial_runs), keep_trajectories=True)
+    click.echo(compiled.summary_line())
+
+
+def _parse_settings(settings: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
+    for item in settings:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--set")
+        parsed[name.strip()] = value.strip()
+    return parsed
+
+
+@cli.command(
+    epilog=(
+        "Example:  wargame run scenarios/alaska.yaml -n 100000 --seed 7 "
+        "--out results/alaska-7 --workers 2"
+    )
+)
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-n", "--runs", default=10_000, show_default=True, help="Number of runs.")
+@click.option("--seed", default=20250815, show_default=True, help="Seed of the batch.")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Results folder [default: results/<id>-<time>]."
+)
+@click.option("--workers", default=0, show_default=True, help="Worker processes (0: automatic).")
+@click.option(
+    "--chunk-size", default=10_000, show_default=True, help="Runs per block (memory, not results)."
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["auto", "inprocess", "process"]),
+    default="auto",
+    show_default=True,
+    help="Where runs are played.",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Fix a parameter or initial value (repeatable).",
+)
+@click.option("--force", is_flag=True, help="Replace an earlier results folder at --out.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted batch at --out.")
+@click.option("--no-rounds", is_flag=True, help="Do not keep per-round trajectories.")
+@click.option("--no-plots", is_flag=True, help="Do not draw plots.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@handles_errors
+def run(
+    scenario: str,
+    runs: int,
+    seed: int,
+    out: str | None,
+    workers: int,
+    chunk_size: int,
+    executor: str,
+    settings: tuple[str, ...],
+    force: bool,
+    resume: bool,
+    no_rounds: bool,
+    no_plots: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Play SCENARIO many times and write a results folder.
+
+    Prints each branch outcome and ending with its probability and 95% Wilson interval,
+    and each actor's mean payoff. The folder holds manifest.json, runs.parquet (one row
+    per run), rounds.parquet (trajectories), summary.json and plots/. Same seed, same
+    results, whatever the workers, chunk size or executor.
+    """
+    from sim.batch import BatchOptions, check_overrides, run_batch
+    from sim.compiled import load
+    from sim.summary import format_summary
+
+    if resume and force:
+        raise click.UsageError("--resume and --force cannot be used together")
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out DIR (the interrupted batch)")
+    compiled = load(scenario)
+    options = BatchOptions(
+        runs=runs,
+        seed=seed,
+        chunk_size=chunk_size,
+        workers=workers,
+        executor=executor,
+        overrides=check_overrides(compiled, _parse_settings(settings)),
+        keep_rounds=not no_rounds,
+        plots=not no_plots,
+        command_line=["wargame", *sys.argv[1:]],
+    )
+    options.check()
+    show_progress = not quiet and not as_json and sys.stderr.isatty()
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if not show_progress:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="playing", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        results = run_batch(compiled, out, options, force=force, resume=resume, progress=progress)
+    except KeyboardInterrupt:
+        where = out or "the results folder"
+        click.echo(
+            f"\ninterrupted; finished chunks are kept: resume with "
+            f"`wargame run {scenario} -n {runs} --seed {seed} --out {where} --resume`",
+            err=True,
+        )
+        sys.exit(EXIT_RUNTIME)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if as_json:
+        click.echo(json.dumps(results.summary, indent=2))
+    elif not quiet:
+        click.echo(format_summary(results.summary))
+        timings = results.manifest["timings"]
+        click.echo(
+            f"\n{runs:,} runs in {timings['total_s']:.1f} s "
+            f"({timings['runs_per_s'] or 0:,.0f} runs/s playing); results in {results.folder}"
+        )
+
+
+@cli.command(epilog="Example:  wargame replay results/alaska-7 --run 42")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--run", "run_index", required=True, type=int, help="Index of the run to replay.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's record as JSON.")
+@handles_errors
+def replay(folder: str, run_index: int, as_json: bool) -> None:
+    """Re-play run K of a batch exactly, round by round.
+
+    Shows the injects, each actor's options with scores and probabilities, its choice
+    and why, the state changes, the branches taken and the ending. The final metrics
+    equal row K of runs.parquet exactly. With --json prints that row plus every round.
+    """
+    from sim.replay import replay as replay_run
+    from sim.replay import replay_record
+    from sim.transcript import format_game
+
+    model = replay_run(Path(folder), run_index)
+    if as_json:
+        click.echo(json.dumps(replay_record(model), indent=2, default=_json_default))
+    else:
+        click.echo(format_game(model))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def main() -> None:
+    """Entry point of the ``wargame`` script."""
+    cli(prog_name="wargame")
+
+
+if __name__ == "__main__":
+    main()
