@@ -546,8 +546,9 @@ class _Checker:
             key = site_key(f"{self.site}#{self.random_count}")
             self.random_count += 1
             return f"_{name}(c, E, {key}, {joined})", "num"
-        if name == "log" and _constant_value(args[0]) is not None and _constant_value(args[0]) <= 0:  # type: ignore[arg-type,operator]
-            self.fail(node, "log of a number that is not positive")
+        argument = _constant_value(args[0]) if name in ("log", "sqrt") else None  # type: ignore[arg-type]
+        if argument is not None and (argument < 0 or (name == "log" and argument == 0)):
+            self.fail(node, f"{name} of a number that is not positive")
             return None
         return f"_{name}({joined})", "num"
 
@@ -579,10 +580,14 @@ class _Checker:
 
 
 def _constant_value(source: str) -> float | None:
-    """The value of generated source that is a plain number literal, else None."""
+    """The value of generated source that reads no state, parameter or context, else None."""
+    if any(token in source for token in ("S[", "P[", "c.", "c,")):
+        return None
     try:
-        return float(source.strip("()"))
-    except ValueError:
+        with np.errstate(all="ignore"):
+            value = eval(source, {"__builtins__": {}, **_HELPERS})  # noqa: S307 - generated
+        return float(value)
+    except (ArithmeticError, TypeError, ValueError):
         return None
 
 
@@ -616,8 +621,9 @@ def compile_expression(
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        col = (exc.offset or 1) - 1
         line = exc.lineno or 1
+        # Python reports offset 0 when the text ends too early: point at its end.
+        col = exc.offset - 1 if exc.offset and exc.offset > 0 else len(text.strip())
         loc = location.at(ast.Constant(0, lineno=line, col_offset=col), text)
         message = f"syntax error in expression: {exc.msg}"
         return None, [Problem(loc.file, loc.line, loc.col, message)]
