@@ -1,0 +1,32 @@
+"""Shared fixtures: small scenarios written inline, and paths to the committed ones."""
+
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from sim.compiled import compile_text
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+TINY = TESTS / "scenarios" / "tiny.yaml"
+ALASKA = ROOT / "scenarios" / "alaska.yaml"
+
+HEADER = """\
+scenario:
+  id: t
+  title: Test
+  start_date: 2025-08-08
+  round_days: 7
+  rounds: {rounds}
+"""
+
+
+def scenario(body: str, rounds: int = 1):
+    """Compile a scenario from its sections (the metadata header is added)."""
+    return compile_text(HEADER.format(rounds=rounds) + dedent(body), "inline.yaml")
+
+
+@pytest.fixture
+def tiny_path() -> Path:
+    return TINY
