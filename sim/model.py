@@ -145,6 +145,12 @@ class WargameModel(mesa.Model):
         self.history: list[RoundRecord] = []
         self._choices = self._resolve_choices(choices or {})
         self.actors = [Actor(self, spec, i) for i, spec in enumerate(compiled.actors)]
+        # Mesa < 3.4 keeps every model alive in the class-level id counter
+        # `Agent._ids` (mesa issue #3179); no agent is added after this point, so the
+        # entry can go and a finished model is garbage-collected.
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
         self._choice_sites = [site_key(f"choice.{a.id}") for a in compiled.actors]
         self._branch_sites = [site_key(f"branch.{b.id}") for b in compiled.branches]
         self.inject_fired = np.zeros((len(compiled.injects), self.size), dtype=bool)

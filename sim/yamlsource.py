@@ -9,6 +9,7 @@ overwrite, are reported.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,24 @@ import yaml
 from sim.errors import Problem, ScenarioError
 
 Path = tuple[Any, ...]
+
+
+class ScenarioLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans: only true/false, not yes/no/on/off.
+
+    Scenario authors write outcomes such as ``yes``/``no`` and mean the words.
+    """
+
+
+ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ScenarioLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 @dataclass(frozen=True)
@@ -80,7 +99,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """
     source = SourceMap(file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=ScenarioLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -90,7 +109,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         raise ScenarioError([Problem(file, 1, 1, f"YAML error: {exc}")]) from None
     if root is None:
         raise ScenarioError([Problem(file, 1, 1, "the file is empty")])
-    constructor = yaml.SafeLoader("")
+    constructor = ScenarioLoader("")
     problems: list[Problem] = []
 
     def convert(node: yaml.Node, path: Path) -> Any:

@@ -22,9 +22,10 @@ scenario:
 """
 
 
-def scenario(body: str, rounds: int = 1):
+def scenario(*sections: str, rounds: int = 1):
     """Compile a scenario from its sections (the metadata header is added)."""
-    return compile_text(HEADER.format(rounds=rounds) + dedent(body), "inline.yaml")
+    body = "".join(dedent(section) for section in sections)
+    return compile_text(HEADER.format(rounds=rounds) + body, "inline.yaml")
 
 
 @pytest.fixture
