@@ -52,6 +52,7 @@ class RoundRecord:
         after: The state at the end of the round.
         branches: Branch id -> outcome index per run (-1 where it did not resolve).
         payoffs: Each actor's payoff this round, by actor id.
+        before: The state at the start of the round, before injects.
     """
 
     round: int
@@ -61,6 +62,7 @@ class RoundRecord:
     after: list[np.ndarray] = field(default_factory=list)
     branches: dict[str, np.ndarray] = field(default_factory=dict)
     payoffs: dict[str, np.ndarray] = field(default_factory=dict)
+    before: list[np.ndarray] = field(default_factory=list)
 
 
 def initial_context(
@@ -292,6 +294,7 @@ class WargameModel(mesa.Model):
         self.round += 1
         ctx = self.ctx
         ctx.round = self.round
+        before = list(ctx.state) if self.keep_history else []
         injects = self._fire_injects()
         observed = list(ctx.state)
         self._active_commitments[:] = False
@@ -342,7 +345,14 @@ class WargameModel(mesa.Model):
         if self.keep_history:
             self.history.append(
                 RoundRecord(
-                    self.round, injects, observed, decisions, list(ctx.state), branches, payoffs
+                    self.round,
+                    injects,
+                    observed,
+                    decisions,
+                    list(ctx.state),
+                    branches,
+                    payoffs,
+                    before,
                 )
             )
         if self.round == self.compiled.rounds:
