@@ -42,6 +42,7 @@ class Decision:
         probabilities: Each action's choice probability, shape (A, R).
         costs: Each action's cost, shape (A, R).
         bound: Index of the commitment that forced the choice, -1 if none, shape (R,).
+        bonus: Commitment bonus added to each action's score, shape (A, R).
         choice: The chosen action (-1 for none), shape (R,).
         overridden: True where a person or a replayed fork fixed the choice.
     """
@@ -51,6 +52,7 @@ class Decision:
     probabilities: np.ndarray
     costs: np.ndarray
     bound: np.ndarray
+    bonus: np.ndarray
     choice: np.ndarray
     overridden: bool = False
 
@@ -121,6 +123,7 @@ class Actor(mesa.Agent):
             scores[a] = self.utility(self.project(ctx, a)) - costs[a]
         bound = np.full(size, -1)
         forced = np.full(size, -1)
+        bonus = np.zeros((len(actions), size))
         for c, commitment in enumerate(model.compiled.commitments):
             if commitment.actor != self.index:
                 continue
@@ -130,7 +133,8 @@ class Actor(mesa.Agent):
                 forced = np.where(active & (forced < 0), commitment.action, forced)
                 bound = np.where(active & (bound < 0), c, bound)
             else:
-                scores[commitment.action] += np.where(active, commitment.bonus, 0.0)
+                bonus[commitment.action] += np.where(active, commitment.bonus, 0.0)
+        scores += bonus
         rule = RULES[self.spec.decision]
         probabilities = rule(scores, feasible, self.spec.rationality)
         script_action = self.spec.script.get(ctx.round)
@@ -148,7 +152,9 @@ class Actor(mesa.Agent):
         overridden = override is not None
         if overridden:
             choice = np.full(size, override)
-        self.decision = Decision(feasible, scores, probabilities, costs, bound, choice, overridden)
+        self.decision = Decision(
+            feasible, scores, probabilities, costs, bound, bonus, choice, overridden
+        )
 
     def explain(self, ctx: EvalContext, action_index: int, run: int = 0) -> list[tuple[str, float]]:
         """The terms of one action's score in one run, largest effect first.
