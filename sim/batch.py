@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +41,9 @@ from sim.results import (
     prepare_folder,
 )
 from sim.summary import summarize
+
+if TYPE_CHECKING:
+    from sim.designs import Design
 
 DEFAULT_CHUNK_SIZE = 10_000
 #: Below this many runs a batch plays in-process by default (starting workers costs more).
@@ -66,6 +69,8 @@ class BatchOptions:
         keep_rounds: Write per-round trajectories (rounds.parquet).
         plots: Draw the standard plots.
         command_line: The command that started the batch, for the manifest.
+        design: An experimental design fixing some parameters run by run (a sweep, see
+            :mod:`sim.designs`); ``runs`` must equal its number of rows.
     """
 
     runs: int = 10_000
@@ -77,9 +82,17 @@ class BatchOptions:
     keep_rounds: bool = True
     plots: bool = True
     command_line: list[str] = field(default_factory=list)
+    design: Design | None = None
 
     def check(self) -> None:
         """Reject impossible settings with a message a user can act on."""
+        if self.design is not None:
+            if self.runs != self.design.runs:
+                kind, rows = self.design.kind, self.design.runs
+                raise OptionsError(f"the {kind} design has {rows:,} runs, not {self.runs:,}")
+            both = sorted(set(self.design.params) & set(self.overrides))
+            if both:
+                raise OptionsError(f"--set {both[0]}: the parameter is also swept by the design")
         if not 1 <= self.runs <= MAX_RUNS:
             raise OptionsError(f"--runs must be between 1 and {MAX_RUNS:,}")
         if not 0 <= self.seed < 2**63:
@@ -210,17 +223,25 @@ def play_task(
     chunk_size: int,
     overrides: dict[str, float],
     keep_rounds: bool,
+    design: dict[str, np.ndarray] | None = None,
 ) -> tuple[int, pa.Table, pa.Table | None]:
-    """Play runs start..stop-1 in blocks of ``chunk_size`` (runs in a worker process)."""
+    """Play runs start..stop-1 in blocks of ``chunk_size`` (runs in a worker process).
+
+    ``design`` holds the design's parameter values for runs start..stop-1 (a sweep).
+    """
     compiled = _compiled_for(text, path)
     runs_parts, rounds_parts = [], []
     for block in range(start, stop, chunk_size):
+        end = min(block + chunk_size, stop)
         model = play(
             compiled,
             seed,
-            np.arange(block, min(block + chunk_size, stop)),
+            np.arange(block, end),
             overrides,
             keep_trajectories=keep_rounds,
+            design={k: v[block - start : end - start] for k, v in design.items()}
+            if design
+            else None,
         )
         runs_table, rounds_table = records_to_tables(model, keep_rounds)
         runs_parts.append(runs_table)
@@ -267,6 +288,7 @@ def _same_batch(
         "runs": (manifest["runs"], options.runs),
         "settings (--set)": (manifest.get("overrides", {}), options.overrides),
         "chunk size": (manifest["chunk_size"], options.chunk_size),
+        "design": (manifest.get("design"), options.design.describe() if options.design else None),
         "rounds kept": (manifest["keep_rounds"], options.keep_rounds),
     }
     for what, (before, now) in checks.items():
@@ -344,6 +366,8 @@ def run_batch(
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "layout": layout_of(compiled),
     }
+    if options.design is not None:
+        manifest["design"] = options.design.describe()
     atomic_write_json(folder / "manifest.json", manifest)
     atomic_write_bytes(folder / "scenario.yaml", compiled.loaded.text.encode("utf-8"))
 
@@ -354,11 +378,20 @@ def run_batch(
         progress(done, options.runs)
     text, path = compiled.loaded.text, compiled.loaded.path
     args = (options.seed,)
+    design = options.design
     play_started = time.time()
     if executor == "inprocess":
         for a, b in todo:
             _, runs, rounds = play_task(
-                text, path, *args, a, b, options.chunk_size, options.overrides, options.keep_rounds
+                text,
+                path,
+                *args,
+                a,
+                b,
+                options.chunk_size,
+                options.overrides,
+                options.keep_rounds,
+                design.block(a, b) if design else None,
             )
             _write_part(parts, a, runs, rounds)
             done += b - a
@@ -387,6 +420,7 @@ def run_batch(
                             options.chunk_size,
                             options.overrides,
                             options.keep_rounds,
+                            design.block(a, b) if design else None,
                         )
                     )
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)

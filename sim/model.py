@@ -70,6 +70,7 @@ def initial_context(
     seed: int,
     runs: np.ndarray,
     overrides: dict[str, float] | None = None,
+    design: dict[str, np.ndarray] | None = None,
 ) -> EvalContext:
     """Sample parameters and set the initial state of a block of runs (round 0).
 
@@ -78,12 +79,17 @@ def initial_context(
         seed: The batch seed.
         runs: Global run indices, shape (R,).
         overrides: Parameter or initial-state values fixed by the user (``--set``).
+        design: Parameter values set by an experimental design (a sweep), one per run
+            of the block (category index for a categorical parameter); the other
+            parameters keep their own random draw.
     """
     runs = np.asarray(runs, dtype=np.int64)
     overrides = dict(overrides or {})
     streams = Streams(seed, runs)
     spec = compiled.loaded.spec
     params = sample_parameters(dict(spec.parameters), streams, overrides)
+    for name, values in (design or {}).items():
+        params[compiled.param_names.index(name)] = np.asarray(values, dtype=float).copy()
     n_actors = len(compiled.actors)
     most = max((len(a.actions) for a in compiled.actors), default=1)
     ctx = EvalContext(
@@ -119,6 +125,7 @@ class WargameModel(mesa.Model):
             every run of the block (a seminar's human moves, a replayed fork).
         keep_history: Keep a :class:`RoundRecord` per round (for small blocks).
         keep_trajectories: Record every metric every round.
+        design: Parameter values per run of the block set by a sweep's design.
 
     Attributes:
         ctx: The current state of every run.
@@ -135,12 +142,13 @@ class WargameModel(mesa.Model):
         choices: dict[tuple[int, str], str] | None = None,
         keep_history: bool = False,
         keep_trajectories: bool = True,
+        design: dict[str, np.ndarray] | None = None,
     ):
         super().__init__(rng=seed)
         self.compiled = compiled
         self.seed = int(seed)
         run_array = np.arange(1) if runs is None else np.asarray(runs, dtype=np.int64)
-        self.ctx = initial_context(compiled, seed, run_array, overrides)
+        self.ctx = initial_context(compiled, seed, run_array, overrides, design)
         self.size = len(run_array)
         self.round = 0
         self.keep_history = keep_history
@@ -431,6 +439,7 @@ def play(
     runs: np.ndarray | list[int],
     overrides: dict[str, float] | None = None,
     keep_trajectories: bool = True,
+    design: dict[str, np.ndarray] | None = None,
 ) -> WargameModel:
     """Play a block of runs to the end and return the finished model.
 
@@ -440,9 +449,15 @@ def play(
         runs: Global run indices of the block.
         overrides: Parameter or initial-state values fixed by the user.
         keep_trajectories: Record every metric every round.
+        design: Parameter values per run of the block set by a sweep's design.
     """
     model = WargameModel(
-        compiled, seed, runs, overrides=overrides, keep_trajectories=keep_trajectories
+        compiled,
+        seed,
+        runs,
+        overrides=overrides,
+        keep_trajectories=keep_trajectories,
+        design=design,
     )
     with np.errstate(all="ignore"):
         model.run_model()

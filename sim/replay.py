@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 
 from sim.compiled import compile_text
 from sim.errors import OptionsError, ResultsError
@@ -51,6 +52,14 @@ def replay(
     if not 0 <= run < manifest["runs"]:
         raise OptionsError(f"--run {run}: the batch has runs 0 to {manifest['runs'] - 1}")
     compiled = compile_text(text, manifest["scenario"]["path"])
+    design = None
+    if manifest.get("design"):
+        # A sweep's design values are not drawn from the seed: read the run's own row.
+        from sim.designs import design_of
+
+        runs_path = results.folder / "runs.parquet"
+        row = pq.read_table(runs_path, filters=[("run", "==", run)]).to_pandas()
+        design = design_of(manifest, row, compiled)
     model = WargameModel(
         compiled,
         manifest["seed"],
@@ -58,6 +67,7 @@ def replay(
         overrides=manifest.get("overrides") or None,
         choices=choices,
         keep_history=True,
+        design=design,
     )
     if play_all:
         with np.errstate(all="ignore"):

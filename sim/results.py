@@ -39,6 +39,8 @@ KNOWN_ENTRIES = (
     "summary.json",
     "plots",
     ".parts",
+    "explain",
+    "report.html",
 )
 
 

@@ -1,0 +1,297 @@
+"""Experimental designs: which parameter values each run of a sweep plays.
+
+A plain batch is Monte Carlo: every parameter is drawn independently in every run. A
+*sweep* sets chosen parameters by a design instead, so that the runs cover the space of
+assumptions on purpose:
+
+- ``lhs``: a Latin hypercube of ``n`` runs; each parameter's range is cut into ``n``
+  equally likely slices and every slice is played exactly once.
+- ``sobol``: Saltelli's scheme for Sobol sensitivity indices; ``n`` base samples (a
+  power of 2) give ``n * (2D + 2)`` runs for D swept parameters, from which
+  ``wargame explain`` estimates first-order and total indices.
+- ``grid``: a full factorial over ``n`` levels of each numeric parameter (the midpoints
+  of ``n`` equally likely slices) and every value of each categorical one.
+
+Designs are drawn in the unit cube by SALib and each column is mapped to its
+parameter's distribution by :func:`sim.parameters.sample_parameter` (the inverse CDF),
+so a triangular or truncated-normal parameter keeps its own marginal. Parameters left
+out of the design keep their per-run random draw. The design is a pure function of
+(scenario, kind, parameters, n, seed): the same seed gives the same runs whatever the
+workers or chunk size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.batch import MAX_RUNS, BatchOptions, Progress, check_overrides, run_batch
+from sim.compiled import CompiledScenario, load
+from sim.errors import OptionsError
+from sim.parameters import sample_parameter
+from sim.results import Results
+from sim.scenario import BernoulliParam, ChoiceParam, FixedParam, NormalParam, suggest
+
+DESIGN_KINDS = ("lhs", "sobol", "grid")
+#: Unit draws are kept this far inside (0, 1), where every inverse CDF is finite.
+_EDGE = 1e-12
+
+
+@dataclass(frozen=True)
+class Design:
+    """An experimental design: one row of parameter values per run.
+
+    Attributes:
+        kind: ``lhs``, ``sobol`` or ``grid``.
+        params: The swept parameters, in column order.
+        n: The size asked for (runs for lhs, base samples for sobol, levels for grid).
+        seed: The seed the design was drawn with.
+        values: Shape (runs, len(params)); parameter values (the category's index for
+            a categorical parameter).
+        levels: For a grid, the number of levels of each parameter.
+    """
+
+    kind: str
+    params: tuple[str, ...]
+    n: int
+    seed: int
+    values: np.ndarray
+    levels: tuple[int, ...] = ()
+
+    @property
+    def runs(self) -> int:
+        """Number of runs (rows)."""
+        return int(self.values.shape[0])
+
+    def block(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """The design's values for runs start..stop-1, by parameter name."""
+        return {name: self.values[start:stop, j].copy() for j, name in enumerate(self.params)}
+
+    def describe(self) -> dict[str, Any]:
+        """The design as recorded in the manifest (JSON-ready)."""
+        described: dict[str, Any] = {
+            "kind": self.kind,
+            "params": list(self.params),
+            "n": self.n,
+            "seed": self.seed,
+            "runs": self.runs,
+        }
+        if self.kind == "sobol":
+            described["second_order"] = True
+            described["scheme"] = "Saltelli (SALib.sample.sobol), scrambled Sobol sequence"
+        elif self.kind == "lhs":
+            described["scheme"] = "Latin hypercube (SALib.sample.latin)"
+        else:
+            described["levels"] = list(self.levels)
+            described["scheme"] = "full factorial; numeric levels at slice midpoints (quantiles)"
+        return described
+
+
+def swept_parameters(compiled: CompiledScenario, names: Sequence[str] | None) -> tuple[str, ...]:
+    """The parameters a design sweeps: the named ones, or every uncertain one.
+
+    Raises:
+        OptionsError: For an unknown or fixed parameter, or when none is left.
+    """
+    spec = compiled.loaded.spec.parameters
+    uncertain = [n for n, p in spec.items() if not isinstance(p, FixedParam)]
+    if not names:
+        if not uncertain:
+            raise OptionsError("the scenario has no uncertain parameter to sweep")
+        return tuple(uncertain)
+    chosen: list[str] = []
+    for name in names:
+        if name not in spec:
+            raise OptionsError(f"--params: no parameter '{name}'" + suggest(name, list(spec)))
+        if isinstance(spec[name], FixedParam):
+            raise OptionsError(f"--params: '{name}' is fixed; there is nothing to sweep")
+        if name in chosen:
+            raise OptionsError(f"--params: '{name}' is named twice")
+        chosen.append(name)
+    return tuple(chosen)
+
+
+def _grid_units(param: object, levels: int) -> np.ndarray:
+    """Unit values whose images are the grid levels of one parameter."""
+    if isinstance(param, ChoiceParam):
+        weights = np.ones(len(param.values)) if param.weights is None else np.array(param.weights)
+        cumulative = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+        centres = (cumulative[:-1] + cumulative[1:]) / 2
+        return centres[weights > 0]
+    if isinstance(param, BernoulliParam):
+        # u < p gives 1: the middle of each side of p gives each outcome once.
+        sides = ((param.p / 2, param.p > 0), ((1 + param.p) / 2, param.p < 1))
+        return np.array([u for u, possible in sides if possible])
+    if isinstance(param, NormalParam) and param.sd == 0:
+        return np.array([0.5])
+    return (np.arange(levels) + 0.5) / levels
+
+
+def make_design(
+    compiled: CompiledScenario,
+    kind: str,
+    n: int,
+    seed: int,
+    params: Sequence[str] | None = None,
+) -> Design:
+    """Draw an experimental design over a scenario's parameters.
+
+    Args:
+        compiled: The scenario.
+        kind: ``lhs``, ``sobol`` or ``grid``.
+        n: Runs (lhs), base samples N giving N*(2D+2) runs (sobol; a power of 2), or
+            levels per numeric parameter (grid).
+        seed: The seed (the batch seed).
+        params: The parameters to sweep (default: every uncertain parameter).
+
+    Returns:
+        The design.
+
+    Raises:
+        OptionsError: For an unknown kind, a bad ``n`` or an unknown parameter.
+    """
+    from SALib.sample import latin
+    from SALib.sample import sobol as saltelli
+
+    if kind not in DESIGN_KINDS:
+        raise OptionsError(f"--design must be one of {', '.join(DESIGN_KINDS)}, not '{kind}'")
+    if not 0 <= seed < 2**63:
+        raise OptionsError("--seed must be a non-negative integer below 2**63")
+    names = swept_parameters(compiled, params)
+    spec = compiled.loaded.spec.parameters
+    d = len(names)
+    problem = {"num_vars": d, "names": list(names), "bounds": [[0.0, 1.0]] * d}
+    # SALib takes a 32-bit seed; fold the 63-bit batch seed into it.
+    salib_seed = int(seed % (2**32 - 1))
+    levels: tuple[int, ...] = ()
+    if kind == "lhs":
+        if not 1 <= n <= MAX_RUNS:
+            raise OptionsError(f"-n for an lhs design is the number of runs (1 to {MAX_RUNS:,})")
+        units = latin.sample(problem, n, seed=salib_seed)
+    elif kind == "sobol":
+        if n < 2 or n & (n - 1):
+            below = 2 ** max(1, int(math.log2(max(n, 2))))
+            raise OptionsError(
+                f"-n for a sobol design is the number of base samples N and must be a power "
+                f"of 2 (e.g. {below} or {2 * below}); the sweep plays N*(2D+2) runs"
+            )
+        if d < 2:
+            raise OptionsError("a sobol design needs at least 2 swept parameters")
+        if n * (2 * d + 2) > MAX_RUNS:
+            raise OptionsError(f"N*(2D+2) = {n * (2 * d + 2):,} runs is more than {MAX_RUNS:,}")
+        units = saltelli.sample(problem, n, calc_second_order=True, seed=salib_seed)
+    else:
+        if not 1 <= n <= 1000:
+            raise OptionsError("-n for a grid design is the number of levels (1 to 1000)")
+        axes = [_grid_units(spec[name], n) for name in names]
+        levels = tuple(len(a) for a in axes)
+        total = math.prod(levels)
+        if total > MAX_RUNS:
+            raise OptionsError(f"the grid has {total:,} points, more than {MAX_RUNS:,}")
+        mesh = np.meshgrid(*axes, indexing="ij")
+        units = np.column_stack([m.reshape(-1) for m in mesh])
+    units = np.clip(np.asarray(units, dtype=float), _EDGE, 1 - _EDGE)
+    values = np.column_stack(
+        [sample_parameter(spec[name], units[:, j]) for j, name in enumerate(names)]
+    )
+    return Design(kind, names, int(n), int(seed), values, levels)
+
+
+def design_of(manifest: dict[str, Any], runs_frame: Any, compiled: CompiledScenario) -> dict:
+    """The design values of some runs of a finished sweep, read back from runs.parquet.
+
+    Used to replay run K of a sweep: the values are the exact float64s the run played
+    (a categorical parameter's name is turned back into its index).
+
+    Args:
+        manifest: The sweep's manifest.
+        runs_frame: Rows of runs.parquet (pandas) for the runs to replay, in order.
+        compiled: The scenario.
+
+    Returns:
+        Parameter name -> values per run; empty for a batch that is not a sweep.
+    """
+    described = manifest.get("design")
+    if not described:
+        return {}
+    values = {}
+    for name in described["params"]:
+        column = runs_frame[f"param.{name}"]
+        categories = compiled.param_categories[compiled.param_names.index(name)]
+        if categories is not None:
+            values[name] = np.array([categories.index(str(v)) for v in column], dtype=float)
+        else:
+            values[name] = column.to_numpy(dtype=float)
+    return values
+
+
+def sweep(
+    scenario: str | Path | CompiledScenario,
+    design: str,
+    n: int,
+    *,
+    seed: int = 20250815,
+    out: str | Path | None = None,
+    params: Sequence[str] | None = None,
+    workers: int = 0,
+    chunk_size: int = 10_000,
+    executor: str = "auto",
+    settings: dict[str, Any] | None = None,
+    keep_rounds: bool = True,
+    plots: bool = True,
+    force: bool = False,
+    command_line: list[str] | None = None,
+    progress: Progress | None = None,
+) -> Results:
+    """Play a scenario over an experimental design and write a results folder.
+
+    Args:
+        scenario: A scenario file or a compiled scenario.
+        design: ``lhs``, ``sobol`` or ``grid``.
+        n: Runs (lhs), base samples N (sobol: N*(2D+2) runs, N a power of 2) or
+            levels per numeric parameter (grid).
+        seed: Seed of the design and of every other draw of the batch.
+        out: The results folder (default ``results/<id>-<timestamp>``).
+        params: The parameters to sweep (default: every uncertain parameter).
+        workers: Worker processes (0: automatic).
+        chunk_size: Runs per model block (memory and speed, never the results).
+        executor: ``auto``, ``inprocess`` or ``process``.
+        settings: Parameters or initial values fixed for every run (like ``--set``).
+        keep_rounds: Write per-round trajectories.
+        plots: Draw the standard plots.
+        force: Replace an earlier results folder at ``out``.
+        command_line: The command line, for the manifest.
+        progress: Called with (runs done, runs in all).
+
+    Returns:
+        The finished results folder; its manifest has ``"design"``.
+
+    Raises:
+        OptionsError: For a bad design, size or parameter list.
+        ScenarioError: If the scenario file is invalid.
+        ResultsError: If ``out`` would lose data.
+
+    Example:
+        >>> results = sweep("scenarios/alaska.yaml", "sobol", 512, seed=1,
+        ...                 out="results/alaska-sobol")  # doctest: +SKIP
+    """
+    compiled = scenario if isinstance(scenario, CompiledScenario) else load(scenario)
+    drawn = make_design(compiled, design, n, seed, params)
+    options = BatchOptions(
+        runs=drawn.runs,
+        seed=seed,
+        chunk_size=chunk_size,
+        workers=workers,
+        executor=executor,
+        overrides=check_overrides(compiled, settings or {}),
+        keep_rounds=keep_rounds,
+        plots=plots,
+        command_line=list(command_line or []),
+        design=drawn,
+    )
+    return run_batch(compiled, out, options, force=force, progress=progress)
