@@ -2,7 +2,9 @@
 
 Used by ``wargame replay`` and the seminar. Works on a model that kept its history
 (:class:`~sim.model.RoundRecord` per round) and reads run ``run`` of its block. Lines
-are kept within ``width`` columns for an 80-column terminal or a projector.
+are kept within ``width`` columns for an 80-column terminal or a projector: long texts
+are wrapped, never cut. :func:`round_view` gathers what a round shows as plain data;
+the text here, and the Markdown and HTML handouts (:mod:`sim.handout`), render it.
 """
 
 from __future__ import annotations
@@ -64,7 +66,14 @@ def reason(model: WargameModel, record: RoundRecord, actor_id: str, run: int = 0
     if choice < 0:
         return "no action was open"
     if decision.overridden:
-        return "chosen by a person"
+        rule_p = float(decision.probabilities[choice, run])
+        best = int(np.argmax(decision.scores[:, run]))
+        text = f"chosen by a person; its rule gave this p {rule_p:.2f}"
+        gap = float(decision.scores[best, run] - decision.scores[choice, run])
+        if gap > 1e-9:
+            best_id = model.compiled.actors[actor.index].actions[best].id
+            text += f" ({best_id} scored {gap:.2f} higher)"
+        return text
     bound = int(decision.bound[run])
     if bound >= 0:
         return f"bound by commitment '{model.compiled.commitments[bound].id}'"
@@ -78,78 +87,185 @@ def reason(model: WargameModel, record: RoundRecord, actor_id: str, run: int = 0
     ctx = model.ctx.with_state(record.observed)
     ctx.round = record.round
     terms = actor.explain(ctx, choice, run)
+    extra = float(decision.bonus[choice, run])
+    if extra:
+        terms = sorted([*terms, ("commitment bonus", extra)], key=lambda t: -abs(t[1]))
     if not terms:
         return f"best score (p {probability:.2f}); it changes nothing the actor values"
     parts = [f"{label} ({value:+.2f})" for label, value in terms[:2]]
     return f"best score (p {probability:.2f}): " + "; ".join(parts)
 
 
-def format_round(model: WargameModel, record: RoundRecord, run: int = 0, width: int = 80) -> str:
-    """One round as text: injects, each actor's options and choice, changes, branches."""
+def _fit(line: str, width: int, indent: int = 6) -> list[str]:
+    """The line as it is if it fits, else wrapped with a hanging indent (nothing is cut)."""
+    if len(line) <= width:
+        return [line]
+    lead = len(line) - len(line.lstrip(" "))
+    return textwrap.wrap(
+        line,
+        width=width,
+        initial_indent="",
+        subsequent_indent=" " * min(lead + indent, width // 2),
+        break_on_hyphens=False,
+    ) or [line[:width]]
+
+
+def round_view(model: WargameModel, record: RoundRecord, run: int = 0) -> dict[str, Any]:
+    """Everything a round shows, as plain data (the text, Markdown and HTML all use it).
+
+    Args:
+        model: The model that played the round (with its history kept).
+        record: The round.
+        run: Which run of the block.
+
+    Returns:
+        A dict with ``round``, ``rounds``, ``date``, ``injects`` (id, text, prompt),
+        ``branches`` (the branches that resolve this round: id, text, prompt, outcome,
+        outcome text), ``actors`` (id, name, chosen, overridden, options, reason) and
+        ``changes`` ((name, before, after, unit), from the start of the round, before
+        injects, to its end).
+    """
     compiled = model.compiled
-    lines = [
-        f"Round {record.round} of {compiled.rounds}, {model.date_of(record.round).isoformat()}"
-    ]
-    wrap = textwrap.TextWrapper(width=width, initial_indent="  ", subsequent_indent="    ")
     by_id = {i.id: i for i in compiled.injects}
-    for inject_id in record.injects[run]:
-        inject = by_id[inject_id]
-        lines += wrap.wrap(f"Inject {inject.id}: {inject.text}".rstrip(": "))
-        if inject.prompt:
-            lines += wrap.wrap(f"Prompt: {inject.prompt}")
-    before = record.observed
-    for actor in compiled.actors:
-        decision = record.decisions[actor.id]
-        choice = int(decision.choice[run])
-        chosen = actor.actions[choice].id if choice >= 0 else "(none)"
-        lines.append(f"  {actor.id} ({actor.name}) chooses {chosen}")
-        for row in choice_rows(model, record, actor.id, run):
-            if not row["feasible"]:
-                continue
-            mark = ">" if row["chosen"] else " "
-            lines.append(
-                f"    {mark} {row['action'][:28]:<28} score {row['score']:>8.3f}"
-                f"   p {row['probability']:.3f}"
-            )
-        lines += textwrap.wrap(
-            "why: " + reason(model, record, actor.id, run),
-            width=width,
-            initial_indent="      ",
-            subsequent_indent="        ",
-        )
+    injects = [
+        {"id": i, "text": by_id[i].text, "prompt": by_id[i].prompt or ""}
+        for i in record.injects[run]
+    ]
+    branches = []
     for branch in compiled.branches:
         outcome = record.branches.get(branch.id)
         if outcome is None or outcome[run] < 0:
             continue
         chosen = branch.outcomes[int(outcome[run])]
-        lines += wrap.wrap(f"Branch {branch.id}: {chosen.id}. {chosen.text}".rstrip())
-    changes = state_changes(model, before, record.after, run)
-    if changes:
-        lines.append("  State changes:")
-        for name, a, b, unit in changes:
-            lines.append(f"    {name[:30]:<30} {a:>10} -> {b:<10} {unit}"[:width].rstrip())
+        branches.append(
+            {
+                "id": branch.id,
+                "text": branch.text,
+                "prompt": branch.prompt or "",
+                "outcome": chosen.id,
+                "outcome_text": chosen.text,
+            }
+        )
+    actors = []
+    for actor in compiled.actors:
+        decision = record.decisions[actor.id]
+        choice = int(decision.choice[run])
+        actors.append(
+            {
+                "id": actor.id,
+                "name": actor.name,
+                "chosen": actor.actions[choice].id if choice >= 0 else None,
+                "overridden": bool(decision.overridden),
+                "options": [
+                    row for row in choice_rows(model, record, actor.id, run) if row["feasible"]
+                ],
+                "reason": reason(model, record, actor.id, run),
+            }
+        )
+    before = record.before or record.observed
+    return {
+        "round": record.round,
+        "rounds": compiled.rounds,
+        "date": model.date_of(record.round).isoformat(),
+        "injects": injects,
+        "branches": branches,
+        "actors": actors,
+        "changes": state_changes(model, before, record.after, run),
+    }
+
+
+def format_round_head(view: dict[str, Any], width: int = 80) -> str:
+    """What the room sees before anyone chooses: date, injects, prompts, branches due."""
+    lines = _fit(f"Round {view['round']} of {view['rounds']}, {view['date']}", width)
+    wrap = textwrap.TextWrapper(width=width, initial_indent="  ", subsequent_indent="    ")
+    for inject in view["injects"]:
+        lines += wrap.wrap(f"Inject {inject['id']}: {inject['text']}".rstrip(": "))
+        if inject["prompt"]:
+            lines += wrap.wrap(f"Prompt: {inject['prompt']}")
+    for branch in view["branches"]:
+        if branch["text"] or branch["prompt"]:
+            lines += wrap.wrap(f"Branch {branch['id']}: {branch['text']}".rstrip(": "))
+        if branch["prompt"]:
+            lines += wrap.wrap(f"Prompt: {branch['prompt']}")
     return "\n".join(lines)
 
 
-def format_ending(model: WargameModel, run: int = 0) -> str:
+def format_options(options: list[dict[str, Any]], width: int = 80, numbered: bool = False) -> str:
+    """An actor's feasible options as aligned rows: action, score, probability.
+
+    Args:
+        options: Rows from :func:`choice_rows` (feasible ones).
+        width: The widest a line may be.
+        numbered: Number the rows (for a person choosing by number).
+    """
+    column = max([28, *(len(row["action"]) for row in options)])
+    column = min(column, max(8, width - 34))
+    lines = []
+    for n, row in enumerate(options, 1):
+        mark = ">" if row.get("chosen") else " "
+        label = f"{n}. " if numbered else ""
+        numbers = f"score {row['score']:>8.3f}   p {row['probability']:.3f}"
+        line = f"    {mark} {label}{row['action']:<{column}} {numbers}"
+        if len(line) <= width:
+            lines.append(line)
+        else:
+            lines += _fit(f"    {mark} {label}{row['action']}", width)
+            lines.append(f"{'':>8}{numbers}")
+    return "\n".join(lines)
+
+
+def format_round_body(view: dict[str, Any], width: int = 80) -> str:
+    """What happened: each actor's options and choice with a reason, changes, outcomes."""
+    lines: list[str] = []
+    for actor in view["actors"]:
+        lines += _fit(
+            f"  {actor['id']} ({actor['name']}) chooses {actor['chosen'] or '(none)'}", width
+        )
+        lines.append(format_options(actor["options"], width))
+        lines += textwrap.wrap(
+            "why: " + actor["reason"],
+            width=width,
+            initial_indent="      ",
+            subsequent_indent="        ",
+        )
+    if view["changes"]:
+        lines.append("  State changes:")
+        for name, a, b, unit in view["changes"]:
+            lines += _fit(f"    {name:<30} {a:>10} -> {b:<10} {unit}".rstrip(), width, indent=4)
+    wrap = textwrap.TextWrapper(width=width, initial_indent="  ", subsequent_indent="    ")
+    for branch in view["branches"]:
+        outcome = f"Branch {branch['id']}: {branch['outcome']}. {branch['outcome_text']}"
+        lines += wrap.wrap(outcome.rstrip())
+    return "\n".join(line for line in lines if line)
+
+
+def format_round(model: WargameModel, record: RoundRecord, run: int = 0, width: int = 80) -> str:
+    """One round as text: injects, each actor's options and choice, changes, branches."""
+    view = round_view(model, record, run)
+    return format_round_head(view, width) + "\n" + format_round_body(view, width)
+
+
+def format_ending(model: WargameModel, run: int = 0, width: int = 80) -> str:
     """The ending of a finished game and each actor's total payoff."""
     compiled = model.compiled
     assert model.ending is not None
     ending = compiled.endings[int(model.ending[run])]
-    lines = [f"Ending: {ending.title} ({ending.id})", "Total payoffs:"]
+    lines = [*_fit(f"Ending: {ending.title} ({ending.id})", width, indent=2), "Total payoffs:"]
     for a, actor in enumerate(compiled.actors):
-        lines.append(f"  {actor.id:<8} {model.payoff_total[a][run]:>10.3f}  {actor.name}")
+        line = f"  {actor.id:<8} {model.payoff_total[a][run]:>10.3f}  {actor.name}"
+        lines += _fit(line, width, indent=2)
     return "\n".join(lines)
 
 
 def format_game(model: WargameModel, run: int = 0, width: int = 80) -> str:
     """A whole finished game (or the rounds played so far) as text."""
-    header = f"{model.compiled.title} ({model.compiled.id}), seed {model.seed}, run {int(model.ctx.runs[run])}"
-    parts = [header]
+    run_index = int(model.ctx.runs[run])
+    title = f"{model.compiled.title} ({model.compiled.id}), seed {model.seed}, run {run_index}"
+    parts = ["\n".join(_fit(title, width, indent=2))]
     for record in model.history:
         parts.append(format_round(model, record, run, width))
     if model.ending is not None:
-        parts.append(format_ending(model, run))
+        parts.append(format_ending(model, run, width))
     return "\n\n".join(parts)
 
 
