@@ -1,0 +1,111 @@
+"""The first scenario: the Alaska summit of August 2025, built from one article."""
+
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from sim.compiled import load
+from sim.model import play
+from tests.conftest import ALASKA
+
+ARTICLE = "article_2025_08_13"
+
+
+@pytest.fixture(scope="module")
+def alaska():
+    return load(ALASKA)
+
+
+@pytest.fixture(scope="module")
+def records(alaska):
+    return play(alaska, 20250815, np.arange(10_000)).records()
+
+
+def test_validates_cleanly_with_no_dead_levers(alaska):
+    result = CliRunner().invoke(cli, ["validate", str(ALASKA)])
+    assert result.exit_code == 0, result.output
+    assert "7 actors" in result.output
+    assert alaska.warnings == []
+
+
+def test_has_the_seven_actors_weekly_rounds_and_four_endings(alaska):
+    assert {a.id for a in alaska.actors} == {"US", "RU", "DPRK", "UA", "EU", "JP", "ROK"}
+    meta = alaska.loaded.spec.scenario
+    assert meta.round_days == 7 and meta.rounds >= 12
+    assert len(alaska.endings) >= 4
+    assert meta.sources[0].reliability == "low"
+
+
+def _covers(param, figure):
+    d = param.model_dump()
+    if "low" in d and "high" in d and d["low"] is not None and d["high"] is not None:
+        return d["low"] <= figure <= d["high"]
+    if "values" in d:
+        return figure in d["values"]
+    return d.get("value") == figure
+
+
+@pytest.mark.parametrize(
+    ("claim", "figure"),
+    [
+        ("12 million shells", 12),
+        ("~40% of front-line consumption", 0.4),
+        ("more than 100,000 DPRK troops", 100),
+        ("5,000 deminers", 5),
+        ("casualty rate above 50%", 0.5),
+        ("Arctic LNG 2: 19.8 Mt/yr", 19.8),
+        ("US aid cut 40%", 0.4),
+        ("EU tariff list $84bn", 84),
+        ("200,000 troops within three months", 200),
+        ("$2.4bn a year to the DPRK", 2.4),
+        ("Hwasong-19 range 12,000 km", 12000),
+        ("Hwasong-19 range 15,000 km", 15000),
+        ("20 more F-35A", 20),
+        ("three months = 13 weeks", 13),
+    ],
+)
+def test_every_figure_of_the_article_is_a_sourced_uncertain_input(alaska, claim, figure):
+    sourced = [p for p in alaska.loaded.spec.parameters.values() if p.source == ARTICLE]
+    assert any(_covers(p, figure) and p.confidence for p in sourced), claim
+
+
+@pytest.mark.parametrize("word", ["An-148", "Type 03", "THAAD", "Article 4", "ADM", "Congress"])
+def test_yes_no_claims_are_sourced_parameters(alaska, word):
+    spec = alaska.loaded.spec
+    assert any(
+        word in p.description and p.source == ARTICLE and p.confidence for p in spec.parameters.values()
+    ), word
+
+
+def test_unnamed_intelligence_and_leaked_claims_are_low_confidence(alaska):
+    for name, param in alaska.loaded.spec.parameters.items():
+        text = param.description.lower()
+        if "intelligence" in text or "leaked" in text:
+            assert param.confidence == "low", name
+
+
+def test_summit_is_a_branch_on_15_august_driven_by_us_russia_and_ukraine(alaska):
+    summit = next(b for b in alaska.branches if b.id == "summit")
+    model = play(alaska, 1, [0])
+    assert model.date_of(summit.round).isoformat() == "2025-08-15"
+    assert {o.id for o in summit.outcomes} == {"success", "collapse"}
+    readers = set()
+    for outcome in summit.outcomes:
+        if outcome.probability is not None:
+            readers |= outcome.probability.actors_read
+    assert {"US", "RU", "UA"} <= readers
+    commitment_ids = [c.id.lower() for c in alaska.commitments]
+    assert any("article4" in c or "article_4" in c for c in commitment_ids)
+
+
+def test_both_summit_outcomes_and_every_ending_are_reachable(alaska, records):
+    n = len(records["ending"])
+    success = np.mean(records["branch.summit"] == "success")
+    assert 0.05 <= success <= 0.95
+    for ending in alaska.endings:
+        share = np.mean(records["ending"] == ending.id)
+        # At least 1% of runs, with 3 standard errors of room below the observed share.
+        assert share - 3 * math.sqrt(share * (1 - share) / n) >= 0.01, (ending.id, share)
