@@ -237,7 +237,9 @@ class WargameModel(mesa.Model):
             state[effect.target] = np.where(mask, new, state[effect.target])
 
     def _fire_injects(self) -> list[list[str]]:
-        fired: list[list[str]] = [[] for _ in range(self.size)]
+        # Only a model that keeps history names the injects run by run (a list per run
+        # would cost more than the whole round in a large block).
+        fired: list[list[str]] = [[] for _ in range(self.size)] if self.keep_history else []
         round_ = self.ctx.round
         for i, inject in enumerate(self.compiled.injects):
             if inject.round is not None and inject.round != round_:
@@ -325,11 +327,9 @@ class WargameModel(mesa.Model):
                 state[effect.target] = np.where(chosen, new, state[effect.target])
         for actor in self.actors:
             choice = actor.decision.choice  # type: ignore[union-attr]
-            has = choice >= 0
-            safe = np.maximum(choice, 0)
-            if has.any():
-                np.add.at(ctx.times[actor.index], (safe[has], np.flatnonzero(has)), 1.0)
-            ctx.last[actor.index] = np.where(has, choice, -1)
+            for a in range(len(actor.spec.actions)):
+                ctx.times[actor.index, a] += choice == a
+            ctx.last[actor.index] = choice
         for c, commitment in enumerate(self.compiled.commitments):
             active = self._active_commitments[c]
             self.commitment_invoked[c] += active
