@@ -17,6 +17,7 @@ Typical use from Python::
 __version__ = "0.1.0"
 
 from sim.batch import BatchOptions, run_batch
+from sim.compare import Comparison, compare
 from sim.compiled import CompiledScenario, compile_text, load
 from sim.errors import (
     OptionsError,
@@ -30,6 +31,7 @@ from sim.results import Results, load_results
 
 __all__ = [
     "BatchOptions",
+    "Comparison",
     "CompiledScenario",
     "OptionsError",
     "Results",
@@ -39,6 +41,7 @@ __all__ = [
     "WargameError",
     "WargameModel",
     "__version__",
+    "compare",
     "compile_text",
     "load",
     "load_results",

@@ -1,0 +1,848 @@
+"""Comparing batches: how the odds of each ending and branch, and each actor's payoff, move.
+
+The first batch is the *baseline*; every other batch is compared with it. For each
+ending, each branch outcome and each actor's mean payoff the comparison gives the
+value in every batch, the difference from the baseline with a 95% interval, and a
+p-value. Two designs are told apart:
+
+* **Independent batches** (different seeds). A probability difference is tested with
+  the two-proportion z-test, whose standard error pools both batches (the null
+  hypothesis says the proportions are equal); its 95% interval uses the unpooled
+  standard error (the proportions need not be equal). A payoff difference uses Welch's
+  t-test and interval (unequal variances).
+* **Matched batches** (common random numbers). Every random draw is a function of
+  (seed, run, round, who, what), so two batches with the same seed and the same number
+  of runs play run k with the same draws wherever the change between them does not
+  reach. Run k of one is then compared with run k of the other: for a probability the
+  per-run difference of indicators d_k = 1[B_k = e] - 1[A_k = e] has mean p_B - p_A and
+  standard error sd(d)/sqrt(n), and the test is McNemar's (exact binomial when fewer
+  than 25 runs disagree); for a payoff the paired t-test and interval. The shared draws
+  cancel, so the intervals are narrower than for independent batches of the same size.
+  Pairing is detected automatically (same seed, same runs count, same run indices);
+  ``paired=False`` (``--unpaired``) forces the independent analysis.
+
+Multiple comparisons: every p-value reported is the raw one. A difference is marked
+significant when its Holm-adjusted p-value, adjusted over all the tests in the
+differences table, is below 5%; Holm's step-down procedure keeps the chance of any false
+flag at 5% whatever the dependence between the tests.
+
+When the batches ran different scenario texts or ``--set`` values, the comparison lists
+what differs (see :mod:`sim.scenariodiff`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import OptionsError, ResultsError
+from sim.results import Results, atomic_write_bytes, atomic_write_json
+from sim.scenariodiff import batch_differences
+from sim.summary import Z95, wilson_interval
+
+COMPARE_FORMAT = "wargame-compare/1"
+ALPHA = 0.05
+#: Below this many disagreeing runs McNemar's test uses the exact binomial distribution.
+MCNEMAR_EXACT_BELOW = 25
+NOT_REACHED = "(not reached)"
+#: Files a comparison writes; only these are replaced when a comparison is redone.
+COMPARE_FILES = (
+    "compare.json",
+    "compare.md",
+    "compare-endings.png",
+    "compare-branches.png",
+    "compare-differences.png",
+    "compare-metrics.png",
+)
+FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+METHOD_INDEPENDENT = (
+    "independent batches: two-proportion z-test (pooled SE for the test, unpooled SE for "
+    "the 95% interval); payoffs: Welch t-test and interval"
+)
+METHOD_PAIRED = (
+    "paired (common random numbers): run k matched with run k; probability: mean of "
+    "per-run differences d_k with SE = sd(d)/sqrt(n), McNemar test (exact binomial when "
+    f"fewer than {MCNEMAR_EXACT_BELOW} runs disagree); payoffs: paired t-test and interval"
+)
+MULTIPLE_NOTE = (
+    "p-values are raw; * marks a difference significant at 5% after Holm adjustment over "
+    "all {m} tests in the table"
+)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _stats() -> Any:
+    # scipy.stats takes a third of a second to import: only pay for it when comparing,
+    # not on every `import sim`.
+    from scipy import stats
+
+    return stats
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A difference between two batches with its 95% interval and test.
+
+    Attributes:
+        diff: Other minus baseline.
+        low: Lower end of the 95% interval.
+        high: Upper end of the 95% interval.
+        se: Standard error used for the interval.
+        p_value: Two-sided p-value of the test of no difference (raw).
+    """
+
+    diff: float
+    low: float
+    high: float
+    se: float
+    p_value: float
+
+
+def _degenerate(diff: float) -> Difference:
+    # No spread at all: the difference is known exactly.
+    return Difference(diff, diff, diff, 0.0, 1.0 if diff == 0 else 0.0)
+
+
+def proportion_difference_independent(count_a: int, n_a: int, count_b: int, n_b: int) -> Difference:
+    """Difference p_B - p_A of two independent proportions (two-proportion z-test).
+
+    The test's standard error pools the batches, as the null hypothesis (equal
+    proportions) implies; the interval's standard error does not pool, since the
+    proportions need not be equal.
+
+    Args:
+        count_a: Runs with the outcome in the baseline.
+        n_a: Runs in the baseline.
+        count_b: Runs with the outcome in the other batch.
+        n_b: Runs in the other batch.
+
+    Returns:
+        The difference, its 95% (Wald, unpooled) interval and the z-test's p-value.
+    """
+    p_a, p_b = count_a / n_a, count_b / n_b
+    diff = p_b - p_a
+    se = math.sqrt(p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b)
+    pooled = (count_a + count_b) / (n_a + n_b)
+    se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    if se_pooled == 0:
+        return _degenerate(diff)
+    p_value = float(2 * _stats().norm.sf(abs(diff) / se_pooled))
+    return Difference(diff, diff - Z95 * se, diff + Z95 * se, se, p_value)
+
+
+def proportion_difference_paired(in_a: np.ndarray, in_b: np.ndarray) -> Difference:
+    """Difference p_B - p_A of two proportions measured on matched runs.
+
+    Args:
+        in_a: Whether each run of the baseline had the outcome (bool, run order).
+        in_b: The same for the other batch, run k matched with run k.
+
+    Returns:
+        The mean of d_k = 1[B_k] - 1[A_k], its 95% interval from SE = sd(d)/sqrt(n), and
+        McNemar's p-value (exact binomial below 25 disagreeing runs).
+    """
+    n = len(in_a)
+    d = in_b.astype(np.int8) - in_a.astype(np.int8)
+    diff = float(d.mean())
+    only_a = int(np.count_nonzero(d < 0))
+    only_b = int(np.count_nonzero(d > 0))
+    discordant = only_a + only_b
+    if discordant == 0 or n < 2:
+        return _degenerate(diff)
+    se = float(d.std(ddof=1)) / math.sqrt(n)
+    if discordant < MCNEMAR_EXACT_BELOW:
+        p_value = float(_stats().binomtest(only_b, discordant, 0.5).pvalue)
+    else:
+        p_value = float(2 * _stats().norm.sf(abs(only_b - only_a) / math.sqrt(discordant)))
+    return Difference(diff, diff - Z95 * se, diff + Z95 * se, se, p_value)
+
+
+def _t_difference(diff: float, se: float, df: float) -> Difference:
+    if not se > 0 or not math.isfinite(df):
+        return _degenerate(diff)
+    q = float(_stats().t.ppf(0.975, df))
+    p_value = float(2 * _stats().t.sf(abs(diff) / se, df))
+    return Difference(diff, diff - q * se, diff + q * se, se, p_value)
+
+
+def mean_difference_independent(a: np.ndarray, b: np.ndarray) -> Difference:
+    """Difference mean(B) - mean(A) of independent samples (Welch's t).
+
+    Args:
+        a: The baseline's values.
+        b: The other batch's values.
+
+    Returns:
+        The difference, its 95% Welch interval and the Welch t-test's p-value.
+    """
+    diff = float(b.mean() - a.mean())
+    if len(a) < 2 or len(b) < 2:
+        return Difference(diff, math.nan, math.nan, math.nan, math.nan)
+    var_a, var_b = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(var_a + var_b)
+    if se == 0:
+        return _degenerate(diff)
+    df = (var_a + var_b) ** 2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))
+    return _t_difference(diff, se, df)
+
+
+def mean_difference_paired(a: np.ndarray, b: np.ndarray) -> Difference:
+    """Difference mean(B) - mean(A) of matched samples (paired t).
+
+    Args:
+        a: The baseline's values in run order.
+        b: The other batch's values, run k matched with run k.
+
+    Returns:
+        The mean of the per-run differences, its 95% paired-t interval and p-value.
+    """
+    d = b - a
+    diff = float(d.mean())
+    if len(d) < 2:
+        return Difference(diff, math.nan, math.nan, math.nan, math.nan)
+    se = float(d.std(ddof=1)) / math.sqrt(len(d))
+    return _t_difference(diff, se, len(d) - 1)
+
+
+def holm_adjust(p_values: list[float] | np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of p-values (missing values count as 1).
+
+    Args:
+        p_values: Raw p-values.
+
+    Returns:
+        Adjusted p-values in the same order; reject where adjusted < alpha.
+    """
+    p = np.nan_to_num(np.asarray(p_values, dtype=float), nan=1.0)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    stepped = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.maximum.accumulate(stepped) if m else stepped
+    return adjusted
+
+
+# --------------------------------------------------------------------------- batches
+
+
+@dataclass
+class _Batch:
+    label: str
+    results: Results
+    runs: pd.DataFrame
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.results.manifest
+
+    @property
+    def n(self) -> int:
+        return len(self.runs)
+
+
+def _load_batch(folder: str | Path, label: str) -> _Batch:
+    results = Results(folder)
+    layout = results.layout
+    columns = ["run", "ending"]
+    columns += [f"branch.{b['id']}" for b in layout["branches"]]
+    columns += [f"payoff.{a['id']}" for a in layout["actors"]]
+    runs = results.runs(columns)
+    if not runs["run"].is_monotonic_increasing:
+        runs = runs.sort_values("run", kind="stable").reset_index(drop=True)
+    if len(runs) == 0:
+        raise ResultsError(f"{results.folder}: the batch has no runs")
+    return _Batch(label, results, runs)
+
+
+def _default_labels(folders: list[Path]) -> list[str]:
+    labels = [f.resolve().name or str(f) for f in folders]
+    if len(set(labels)) < len(labels):
+        labels = [f"{f.resolve().parent.name}/{f.resolve().name}" for f in folders]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label} #{i + 1}" for i, label in enumerate(labels)]
+    return labels
+
+
+def _check_labels(labels: list[str] | None, folders: list[Path]) -> list[str]:
+    if labels is None:
+        return _default_labels(folders)
+    labels = [str(label).strip() for label in labels]
+    if len(labels) != len(folders):
+        raise OptionsError(
+            f"--labels: {len(labels)} label(s) for {len(folders)} folders; give one per folder"
+        )
+    if any(not label for label in labels):
+        raise OptionsError("--labels: a label is empty")
+    if len(set(labels)) < len(labels):
+        raise OptionsError("--labels: labels must be different from each other")
+    return labels
+
+
+def pairing(baseline: dict[str, Any], other: dict[str, Any]) -> str | None:
+    """Why two batches cannot be matched run by run, or None if they can.
+
+    Two batches are a common-random-numbers pair when they share the seed and the runs
+    count (so run k of each used the same draws wherever the change did not reach).
+
+    Args:
+        baseline: The baseline's manifest.
+        other: The other batch's manifest.
+
+    Returns:
+        None if the batches pair, else a reason such as ``"seeds differ: 1 vs 2"``.
+    """
+    if baseline["seed"] != other["seed"]:
+        return f"seeds differ: {baseline['seed']} vs {other['seed']}"
+    if baseline["runs"] != other["runs"]:
+        return f"runs counts differ: {baseline['runs']:,} vs {other['runs']:,}"
+    return None
+
+
+def _pair_reason(base: _Batch, other: _Batch) -> str | None:
+    reason = pairing(base.manifest, other.manifest)
+    if reason is None and not np.array_equal(
+        base.runs["run"].to_numpy(), other.runs["run"].to_numpy()
+    ):
+        reason = "run indices differ"
+    return reason
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    kind: str  # "ending" or "branch"
+    group: str  # "ending" or the branch id
+    outcome: str
+    title: str
+    column: str
+    value: str
+
+    def indicator(self, batch: _Batch) -> np.ndarray:
+        if self.column not in batch.runs:
+            return np.zeros(batch.n, dtype=bool)
+        return (batch.runs[self.column] == self.value).to_numpy()
+
+
+def _outcomes(batches: list[_Batch]) -> list[_Outcome]:
+    """Every ending and branch outcome of any batch, in the baseline's order first."""
+    endings: dict[str, str] = {}
+    branches: dict[str, list[str]] = {}
+    for batch in batches:
+        for ending in batch.results.layout["endings"]:
+            endings.setdefault(ending["id"], ending.get("title") or ending["id"])
+        for branch in batch.results.layout["branches"]:
+            known = branches.setdefault(branch["id"], [])
+            known.extend(o for o in branch["outcomes"] if o not in known)
+    outcomes = [_Outcome("ending", "ending", e, title, "ending", e) for e, title in endings.items()]
+    for branch_id, values in branches.items():
+        column = f"branch.{branch_id}"
+        outcomes += [
+            _Outcome("branch", branch_id, o, f"{branch_id}: {o}", column, o) for o in values
+        ]
+        unreached = any(column in b.runs and (b.runs[column] == "").any() for b in batches)
+        if unreached:
+            outcomes.append(
+                _Outcome(
+                    "branch", branch_id, NOT_REACHED, f"{branch_id}: {NOT_REACHED}", column, ""
+                )
+            )
+    return outcomes
+
+
+def _actors(batches: list[_Batch]) -> dict[str, str]:
+    actors: dict[str, str] = {}
+    for batch in batches:
+        for actor in batch.results.layout["actors"]:
+            actors.setdefault(actor["id"], actor.get("name") or actor["id"])
+    return actors
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+@dataclass
+class Comparison:
+    """Batches compared with the first (the baseline).
+
+    Attributes:
+        labels: The batches' names, baseline first.
+        folders: The results folders, in the same order.
+        manifests: Their manifests.
+        paired: For each batch, whether it is compared with the baseline run by run
+            (common random numbers); False for the baseline itself.
+        pairing_notes: For each batch, why it is or is not paired.
+        probabilities: One row per (outcome, batch): kind (``ending``/``branch``),
+            group, outcome, title, label, count, n, p, and the 95% Wilson interval
+            low/high.
+        payoffs: One row per (actor, batch): actor, name, label, n, mean, sd, and the
+            95% t interval low/high of the mean.
+        differences: One row per (outcome or actor, non-baseline batch): kind
+            (``ending``/``branch``/``payoff``), group, outcome, title, label, baseline,
+            baseline_value, value, diff (value - baseline_value), low, high (95%), se,
+            p_value (raw), p_holm, significant (p_holm < 0.05), paired, method.
+        scenario_differences: For each non-baseline batch, what differs in its scenario
+            and ``--set`` values from the baseline's (empty list: nothing).
+        fans: Metric trajectories: label, metric, round and the 5/25/50/75/95%
+            quantiles over runs (empty where a batch kept no trajectories).
+        metrics: The metrics (id, title, unit) of the fan charts, baseline's order first.
+        notes: Things the reader should know (methods, batches without trajectories).
+    """
+
+    labels: list[str]
+    folders: list[Path]
+    manifests: list[dict[str, Any]]
+    paired: list[bool]
+    pairing_notes: list[str]
+    probabilities: pd.DataFrame
+    payoffs: pd.DataFrame
+    differences: pd.DataFrame
+    scenario_differences: dict[str, list[str]]
+    fans: pd.DataFrame
+    metrics: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def baseline(self) -> str:
+        """The baseline batch's label."""
+        return self.labels[0]
+
+    @property
+    def any_paired(self) -> bool:
+        """Whether any batch is compared with the baseline run by run."""
+        return any(self.paired)
+
+    @property
+    def methods(self) -> list[str]:
+        """One line per method used, naming the batches it applies to."""
+        lines = []
+        paired = [lab for lab, p in zip(self.labels[1:], self.paired[1:], strict=True) if p]
+        unpaired = [lab for lab, p in zip(self.labels[1:], self.paired[1:], strict=True) if not p]
+        if paired:
+            lines.append(f"{', '.join(paired)} vs {self.baseline}: {METHOD_PAIRED}")
+        if unpaired:
+            lines.append(f"{', '.join(unpaired)} vs {self.baseline}: {METHOD_INDEPENDENT}")
+        lines.append(MULTIPLE_NOTE.format(m=len(self.differences)))
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        """The comparison as JSON-serialisable data (what compare.json holds)."""
+        batches = []
+        for i, label in enumerate(self.labels):
+            manifest = self.manifests[i]
+            batches.append(
+                {
+                    "label": label,
+                    "folder": str(self.folders[i]),
+                    "scenario": {k: manifest["scenario"].get(k) for k in ("id", "title", "sha256")},
+                    "seed": manifest["seed"],
+                    "runs": manifest["runs"],
+                    "overrides": manifest.get("overrides") or {},
+                    "baseline": i == 0,
+                    "paired": self.paired[i],
+                    "pairing": self.pairing_notes[i],
+                    "scenario_differences": self.scenario_differences.get(label, []),
+                }
+            )
+        return {
+            "format": COMPARE_FORMAT,
+            "baseline": self.baseline,
+            "batches": batches,
+            "methods": self.methods,
+            "alpha": ALPHA,
+            "p_value_adjustment": "none on p_value; significance from Holm-adjusted p_holm",
+            "probabilities": _records(self.probabilities),
+            "payoffs": _records(self.payoffs),
+            "differences": _records(self.differences),
+            "notes": self.notes,
+        }
+
+    def format_table(self, width: int = 100) -> str:
+        """The comparison as plain text for a terminal."""
+        from sim.comparetext import format_comparison
+
+        return format_comparison(self, width=width)
+
+    def to_markdown(self) -> str:
+        """The comparison as a Markdown document (what compare.md holds)."""
+        from sim.comparetext import comparison_markdown
+
+        return comparison_markdown(self)
+
+    def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> list[Path]:
+        """Write compare.json, compare.md and (optionally) the plots into ``out``.
+
+        Args:
+            out: The output folder (created if missing).
+            force: Write into a non-empty folder that is not an earlier comparison
+                (files there are never deleted; same-named files are replaced).
+            plots: Draw the PNG charts.
+
+        Returns:
+            The files written.
+
+        Raises:
+            ResultsError: If ``out`` holds other data and ``force`` is not given.
+            OptionsError: If ``out`` is one of the compared results folders.
+        """
+        folder = prepare_compare_folder(Path(out), self.folders, force=force)
+        written = []
+        if plots:
+            from sim.compareplots import draw_comparison
+
+            written += draw_comparison(self, folder)
+        data = self.to_dict()
+        data["plots"] = [p.name for p in written]
+        atomic_write_json(folder / "compare.json", data)
+        atomic_write_bytes(folder / "compare.md", self.to_markdown().encode("utf-8"))
+        return [folder / "compare.json", folder / "compare.md", *written]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    records = json.loads(frame.to_json(orient="records", double_precision=15))
+    return records
+
+
+def prepare_compare_folder(out: Path, inputs: list[Path], *, force: bool) -> Path:
+    """Make ``out`` ready for a comparison without losing anyone's files.
+
+    A missing or empty folder is fine, and so is an earlier comparison (its files are
+    replaced, anything else in it is left alone). Any other non-empty folder needs
+    ``force``; even then nothing is deleted.
+
+    Args:
+        out: The output folder.
+        inputs: The compared results folders (``out`` must not be one of them).
+        force: Accept a non-empty folder that is not an earlier comparison.
+
+    Returns:
+        The folder.
+
+    Raises:
+        OptionsError: If ``out`` is one of the inputs.
+        ResultsError: If ``out`` is a file, or holds other data and ``force`` is not given.
+    """
+    if any(out.resolve() == folder.resolve() for folder in inputs):
+        raise OptionsError(f"--out {out}: is one of the compared results folders; choose another")
+    if out.exists() and not out.is_dir():
+        raise ResultsError(f"{out}: exists and is not a folder")
+    if not out.exists():
+        out.mkdir(parents=True)
+        return out
+    earlier = _is_comparison(out)
+    if any(out.iterdir()) and not earlier and not force:
+        raise ResultsError(
+            f"{out}: folder is not empty and not an earlier comparison; choose another --out "
+            "or add --force to write into it (nothing there is deleted)"
+        )
+    if earlier:
+        # Charts a new comparison may not draw (no branches, no trajectories) must not
+        # survive from the earlier one.
+        for name in COMPARE_FILES:
+            (out / name).unlink(missing_ok=True)
+    return out
+
+
+def _is_comparison(folder: Path) -> bool:
+    try:
+        data = json.loads((folder / "compare.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == COMPARE_FORMAT
+
+
+def _probability_rows(batches: list[_Batch], outcomes: list[_Outcome]) -> pd.DataFrame:
+    rows = []
+    for outcome in outcomes:
+        for batch in batches:
+            count = int(outcome.indicator(batch).sum())
+            low, high = wilson_interval(count, batch.n)
+            rows.append(
+                {
+                    "kind": outcome.kind,
+                    "group": outcome.group,
+                    "outcome": outcome.outcome,
+                    "title": outcome.title,
+                    "label": batch.label,
+                    "count": count,
+                    "n": batch.n,
+                    "p": count / batch.n,
+                    "low": low,
+                    "high": high,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _payoff_rows(batches: list[_Batch], actors: dict[str, str]) -> pd.DataFrame:
+    rows = []
+    for actor, name in actors.items():
+        for batch in batches:
+            column = f"payoff.{actor}"
+            if column not in batch.runs:
+                continue
+            values = batch.runs[column].to_numpy(dtype=float)
+            mean = float(values.mean())
+            sd = float(values.std(ddof=1)) if len(values) > 1 else math.nan
+            half = (
+                float(_stats().t.ppf(0.975, len(values) - 1)) * sd / math.sqrt(len(values))
+                if len(values) > 1
+                else math.nan
+            )
+            rows.append(
+                {
+                    "actor": actor,
+                    "name": name,
+                    "label": batch.label,
+                    "n": len(values),
+                    "mean": mean,
+                    "sd": sd,
+                    "low": mean - half,
+                    "high": mean + half,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _difference_rows(
+    batches: list[_Batch],
+    paired: list[bool],
+    outcomes: list[_Outcome],
+    actors: dict[str, str],
+) -> pd.DataFrame:
+    base = batches[0]
+    rows = []
+
+    def row(
+        kind: str,
+        group: str,
+        outcome: str,
+        title: str,
+        other: _Batch,
+        is_paired: bool,
+        base_value: float,
+        value: float,
+        result: Difference,
+        method: str,
+    ) -> None:
+        rows.append(
+            {
+                "kind": kind,
+                "group": group,
+                "outcome": outcome,
+                "title": title,
+                "label": other.label,
+                "baseline": base.label,
+                "baseline_value": base_value,
+                "value": value,
+                "diff": result.diff,
+                "low": result.low,
+                "high": result.high,
+                "se": result.se,
+                "p_value": result.p_value,
+                "paired": is_paired,
+                "method": method,
+            }
+        )
+
+    for outcome in outcomes:
+        in_base = outcome.indicator(base)
+        for other, is_paired in zip(batches[1:], paired[1:], strict=True):
+            in_other = outcome.indicator(other)
+            if is_paired:
+                result = proportion_difference_paired(in_base, in_other)
+                method = "paired difference, McNemar"
+            else:
+                result = proportion_difference_independent(
+                    int(in_base.sum()), base.n, int(in_other.sum()), other.n
+                )
+                method = "two-proportion z"
+            row(
+                outcome.kind,
+                outcome.group,
+                outcome.outcome,
+                outcome.title,
+                other,
+                is_paired,
+                float(in_base.mean()),
+                float(in_other.mean()),
+                result,
+                method,
+            )
+    for actor, name in actors.items():
+        column = f"payoff.{actor}"
+        if column not in base.runs:
+            continue
+        a = base.runs[column].to_numpy(dtype=float)
+        for other, is_paired in zip(batches[1:], paired[1:], strict=True):
+            if column not in other.runs:
+                continue
+            b = other.runs[column].to_numpy(dtype=float)
+            if is_paired:
+                result, method = mean_difference_paired(a, b), "paired t"
+            else:
+                result, method = mean_difference_independent(a, b), "Welch t"
+            row(
+                "payoff",
+                "payoff",
+                actor,
+                name,
+                other,
+                is_paired,
+                float(a.mean()),
+                float(b.mean()),
+                result,
+                method,
+            )
+    frame = pd.DataFrame(rows)
+    frame["p_holm"] = holm_adjust(frame["p_value"].to_numpy()) if len(frame) else []
+    frame["significant"] = frame["p_holm"] < ALPHA
+    order = [*frame.columns[:-5], "p_value", "p_holm", "significant", "paired", "method"]
+    return frame[order]
+
+
+def _metrics(batches: list[_Batch]) -> list[dict[str, Any]]:
+    metrics: dict[str, dict[str, Any]] = {}
+    for batch in batches:
+        for metric in batch.results.layout["metrics"]:
+            metrics.setdefault(metric["id"], metric)
+    return list(metrics.values())
+
+
+def fan_quantiles(results: Results, metric_ids: list[str]) -> pd.DataFrame:
+    """Quantiles over runs of each metric, round by round, for fan charts.
+
+    Args:
+        results: A finished batch that kept trajectories.
+        metric_ids: The metrics wanted (those the batch lacks are skipped).
+
+    Returns:
+        One row per (metric, round): metric, round, q05, q25, q50, q75, q95.
+    """
+    available = {f"metric.{m['id']}" for m in results.layout["metrics"]}
+    frames = []
+    for metric in metric_ids:
+        column = f"metric.{metric}"
+        if column not in available:
+            continue
+        rounds = results.rounds(["round", column])
+        table = rounds.groupby("round")[column].quantile(list(FAN_QUANTILES)).unstack()
+        table.columns = [f"q{round(100 * q):02d}" for q in FAN_QUANTILES]
+        table = table.reset_index()
+        table.insert(0, "metric", metric)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _fans(batches: list[_Batch], metrics: list[dict[str, Any]], notes: list[str]) -> pd.DataFrame:
+    frames = []
+    missing = []
+    for batch in batches:
+        if not (batch.results.folder / "rounds.parquet").is_file():
+            missing.append(batch.label)
+            continue
+        fan = fan_quantiles(batch.results, [m["id"] for m in metrics])
+        if len(fan):
+            fan.insert(0, "label", batch.label)
+            frames.append(fan)
+    if missing:
+        notes.append(
+            "no trajectories (run with --no-rounds), left out of the fan charts: "
+            + ", ".join(missing)
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def compare(
+    dirs: list[str | Path],
+    labels: list[str] | None = None,
+    paired: bool | None = None,
+    *,
+    fans: bool = True,
+) -> Comparison:
+    """Compare batches with the first one (the baseline).
+
+    Args:
+        dirs: Two or more results folders; the first is the baseline.
+        labels: A name for each batch (default: the folders' names).
+        paired: None to pair batches that share the baseline's seed and runs count
+            (common random numbers), False to treat every batch as independent, True to
+            require pairing.
+        fans: Compute metric quantiles per round for fan charts (reads rounds.parquet).
+
+    Returns:
+        The comparison: probabilities, payoffs, differences with intervals and tests,
+        scenario differences and fan-chart data.
+
+    Raises:
+        OptionsError: Fewer than two folders, wrong labels, or pairing required but
+            impossible.
+        ResultsError: A folder is not a finished results folder.
+    """
+    folders = [Path(d) for d in dirs]
+    if len(folders) < 2:
+        raise OptionsError(
+            f"compare needs at least two results folders (got {len(folders)}); the first is "
+            "the baseline"
+        )
+    labels = _check_labels(labels, folders)
+    batches = [_load_batch(folder, label) for folder, label in zip(folders, labels, strict=True)]
+    base = batches[0]
+    pair_flags = [False]
+    pairing_notes = ["baseline"]
+    for batch in batches[1:]:
+        reason = _pair_reason(base, batch)
+        if paired is True and reason is not None:
+            raise OptionsError(f"cannot pair {batch.label} with {base.label} run by run: {reason}")
+        if paired is False:
+            pair_flags.append(False)
+            pairing_notes.append(
+                "independent (forced with --unpaired)"
+                if reason is None
+                else f"independent: {reason}"
+            )
+        else:
+            pair_flags.append(reason is None)
+            pairing_notes.append(
+                f"paired (common random numbers): same seed {batch.manifest['seed']} and "
+                f"{batch.n:,} runs; run k matched with run k"
+                if reason is None
+                else f"independent: {reason}"
+            )
+    notes: list[str] = []
+    scenario_differences = {
+        batch.label: batch_differences(base.manifest, batch.manifest) for batch in batches[1:]
+    }
+    ids = {b.manifest["scenario"]["id"] for b in batches}
+    if len(ids) > 1:
+        notes.append(
+            f"the batches play different scenarios ({', '.join(sorted(ids))}); an outcome "
+            "missing from a scenario counts as probability 0 there"
+        )
+    outcomes = _outcomes(batches)
+    actors = _actors(batches)
+    metrics = _metrics(batches)
+    return Comparison(
+        labels=labels,
+        folders=folders,
+        manifests=[b.manifest for b in batches],
+        paired=pair_flags,
+        pairing_notes=pairing_notes,
+        probabilities=_probability_rows(batches, outcomes),
+        payoffs=_payoff_rows(batches, actors),
+        differences=_difference_rows(batches, pair_flags, outcomes, actors),
+        scenario_differences=scenario_differences,
+        fans=_fans(batches, metrics, notes) if fans else pd.DataFrame(),
+        metrics=metrics,
+        notes=notes,
+    )

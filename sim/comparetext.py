@@ -1,0 +1,269 @@
+"""A comparison of batches as text: a terminal table and a Markdown document.
+
+Probabilities are shown in percent and their differences in percentage points (pts);
+payoffs in the scenario's own units. Every difference carries its 95% interval and raw
+p-value; ``*`` marks those significant at 5% after Holm's adjustment.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.compare import Comparison
+
+
+def format_p(p: float) -> str:
+    """A p-value for reading: ``<0.001`` for tiny ones, three decimals otherwise."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.1f}%"
+
+
+def _pts(d: float) -> str:
+    return "n/a" if math.isnan(d) else f"{100 * d:+.1f}"
+
+
+def _num(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{x:+.2f}"
+
+
+def _settings(manifest: dict[str, Any]) -> str:
+    overrides = manifest.get("overrides") or {}
+    return " ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items()
+    )
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def pairing_sentence(comparison: Comparison) -> str | None:
+    """The sentence that says a comparison is paired, or None if no batch is."""
+    paired = [
+        label
+        for label, is_paired in zip(comparison.labels, comparison.paired, strict=True)
+        if is_paired
+    ]
+    if not paired:
+        return None
+    return (
+        f"Paired comparison (common random numbers): {', '.join(paired)} and "
+        f"{comparison.baseline} share the seed and the runs, so run k is compared with "
+        "run k; the draws the change does not touch cancel, and the intervals are "
+        "narrower than for independent batches."
+    )
+
+
+def _header(comparison: Comparison, width: int) -> list[str]:
+    lines = [f"Comparison of {len(comparison.labels)} batches; baseline: {comparison.baseline}"]
+    label_width = min(16, max(len(label) for label in comparison.labels))
+    for i, label in enumerate(comparison.labels):
+        manifest = comparison.manifests[i]
+        settings = _settings(manifest)
+        text = (
+            f"  {_fit(label, label_width):<{label_width}}  {manifest['scenario']['id']}  "
+            f"seed {manifest['seed']}  {manifest['runs']:,} runs"
+            + (f"  --set {settings}" if settings else "")
+            + f"  {comparison.folders[i]}"
+        )
+        lines.append(_fit(text, width))
+    sentence = pairing_sentence(comparison)
+    if sentence:
+        lines += ["", *_wrap(sentence, width)]
+    independent = [
+        f"{label} ({note.removeprefix('independent: ')})"
+        for label, is_paired, note in zip(
+            comparison.labels[1:], comparison.paired[1:], comparison.pairing_notes[1:], strict=True
+        )
+        if not is_paired
+    ]
+    if independent and comparison.any_paired:
+        lines += _wrap("Compared as independent batches: " + "; ".join(independent), width)
+    return lines
+
+
+def _wrap(text: str, width: int, indent: str = "") -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def _differences_block(comparison: Comparison, width: int) -> list[str]:
+    frame = comparison.differences
+    name_width = 26
+    label_width = min(12, max(len(label) for label in comparison.labels))
+    lines = [
+        "",
+        f"  {'':<{name_width}} {'batch':<{label_width}} {'value':>8} {'baseline':>9} "
+        f"{'diff':>7}  {'95% interval':<16} {'p':>7}",
+    ]
+    for kind, group in dict.fromkeys(zip(frame["kind"], frame["group"], strict=True)):
+        rows = frame[(frame["kind"] == kind) & (frame["group"] == group)]
+        if len(lines) > 2:
+            lines.append("")
+        if kind == "ending":
+            lines.append("Endings (share of runs; diff in percentage points)")
+        elif kind == "branch":
+            lines.append(f"Branch {group} (share of runs; diff in percentage points)")
+        else:
+            lines.append("Mean payoff per actor (total over rounds)")
+        shown = None
+        for row in rows.itertuples(index=False):
+            name = row.outcome if kind == "branch" else row.title
+            if kind == "payoff":
+                name = f"{row.outcome} ({row.title})"
+            name, shown = ("" if name == shown else name), name
+            if kind == "payoff":
+                value, base = f"{row.value:.2f}", f"{row.baseline_value:.2f}"
+                diff, interval = _num(row.diff), f"[{_num(row.low)}, {_num(row.high)}]"
+            else:
+                value, base = _pct(row.value), _pct(row.baseline_value)
+                diff, interval = _pts(row.diff), f"[{_pts(row.low)}, {_pts(row.high)}]"
+            star = " *" if row.significant else ""
+            lines.append(
+                f"  {_fit(name, name_width):<{name_width}} "
+                f"{_fit(row.label, label_width):<{label_width}} {value:>8} {base:>9} "
+                f"{diff:>7}  {interval:<16} {format_p(row.p_value):>7}{star}"
+            )
+    return [_fit(line, width) for line in lines]
+
+
+def format_comparison(comparison: Comparison, width: int = 100) -> str:
+    """The comparison as a plain-text report for a terminal.
+
+    Args:
+        comparison: The comparison.
+        width: Maximum line length.
+
+    Returns:
+        Header (batches, pairing), what differs between the scenarios, the differences
+        table and the methods used.
+    """
+    lines = _header(comparison, width)
+    differing = {k: v for k, v in comparison.scenario_differences.items() if v}
+    lines.append("")
+    if differing:
+        lines.append(f"What differs from {comparison.baseline}")
+        for label, changes in differing.items():
+            for change in changes:
+                lines += _wrap(f"{label}: {change}", width, indent="  ")
+    else:
+        lines.append(f"Same scenario text and --set values as {comparison.baseline}.")
+    lines += _differences_block(comparison, width)
+    lines.append("")
+    lines.append("Methods")
+    for method in [*comparison.methods, *comparison.notes]:
+        lines += _wrap(method, width, indent="  ")
+    return "\n".join(lines)
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _md_test(row: Any) -> list[str]:
+    return [
+        format_p(row.p_value),
+        format_p(row.p_holm),
+        "*" if row.significant else "",
+        row.method,
+    ]
+
+
+def comparison_markdown(comparison: Comparison) -> str:
+    """The comparison as Markdown: batches, scenario differences, tables, methods.
+
+    Args:
+        comparison: The comparison.
+
+    Returns:
+        A Markdown document.
+    """
+    out = [f"# Comparison: {' vs '.join(comparison.labels)}", ""]
+    out += [
+        "| batch | scenario | seed | runs | --set | folder | compared |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for i, label in enumerate(comparison.labels):
+        manifest = comparison.manifests[i]
+        out.append(
+            f"| {_md_escape(label)} | {manifest['scenario']['id']} | {manifest['seed']} | "
+            f"{manifest['runs']:,} | {_md_escape(_settings(manifest)) or '–'} | "
+            f"`{comparison.folders[i]}` | {_md_escape(comparison.pairing_notes[i])} |"
+        )
+    sentence = pairing_sentence(comparison)
+    if sentence:
+        out += ["", f"**{sentence}**"]
+    out += ["", f"## What differs from {_md_escape(comparison.baseline)}", ""]
+    differing = {k: v for k, v in comparison.scenario_differences.items() if v}
+    if not differing:
+        out.append("Nothing: same scenario text and `--set` values.")
+    for label, changes in differing.items():
+        out.append(f"**{_md_escape(label)}**")
+        out.append("")
+        out += [f"- `{change}`" for change in changes]
+        out.append("")
+    frame = comparison.differences
+    probability = frame[frame["kind"] != "payoff"]
+    columns = ["p-value", "Holm p", "sig.", "test"]
+    out += [
+        "",
+        "## Endings and branch outcomes",
+        "",
+        "Probabilities in percent, differences in percentage points (batch − baseline).",
+        "",
+        _md_row(["outcome", "batch", "p", "baseline p", "diff (pts)", "95% interval", *columns]),
+        _md_row(["---", "---", "--:", "--:", "--:", "---", "--:", "--:", ":-:", "---"]),
+    ]
+    for row in probability.itertuples(index=False):
+        title = row.title if row.kind == "ending" else f"{row.group}: {row.outcome}"
+        out.append(
+            _md_row(
+                [
+                    _md_escape(title),
+                    _md_escape(row.label),
+                    _pct(row.value),
+                    _pct(row.baseline_value),
+                    _pts(row.diff),
+                    f"[{_pts(row.low)}, {_pts(row.high)}]",
+                    *_md_test(row),
+                ]
+            )
+        )
+    payoff = frame[frame["kind"] == "payoff"]
+    if len(payoff):
+        out += [
+            "",
+            "## Mean payoff per actor (total over rounds)",
+            "",
+            _md_row(["actor", "batch", "mean", "baseline mean", "diff", "95% interval", *columns]),
+            _md_row(["---", "---", "--:", "--:", "--:", "---", "--:", "--:", ":-:", "---"]),
+        ]
+        for row in payoff.itertuples(index=False):
+            out.append(
+                _md_row(
+                    [
+                        f"{_md_escape(row.outcome)} ({_md_escape(row.title)})",
+                        _md_escape(row.label),
+                        f"{row.value:.2f}",
+                        f"{row.baseline_value:.2f}",
+                        _num(row.diff),
+                        f"[{_num(row.low)}, {_num(row.high)}]",
+                        *_md_test(row),
+                    ]
+                )
+            )
+    out += ["", "## Methods", ""]
+    out += [f"- {_md_escape(line)}" for line in [*comparison.methods, *comparison.notes]]
+    return "\n".join(out) + "\n"
