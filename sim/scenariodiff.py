@@ -141,8 +141,8 @@ def spec_differences(before: Scenario, after: Scenario) -> list[str]:
     Returns:
         Change lines in the order of the scenario's sections; empty if the specs agree.
     """
-    old = before.model_dump(mode="json")
-    new = after.model_dump(mode="json")
+    old = before.model_dump(mode="json", warnings=False)
+    new = after.model_dump(mode="json", warnings=False)
     lines: list[str] = []
     _diff_parameters(old.pop("parameters"), new.pop("parameters"), lines)
     for section in [*old, *(k for k in new if k not in old)]:

@@ -1,0 +1,286 @@
+"""Comparing batches: calibrated tests, detected changes, paired (CRN) intervals, scenario
+diffs and the `wargame compare` command."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+from cli import cli
+from sim import compare
+from sim.batch import BatchOptions, check_overrides, run_batch
+from sim.compare import (
+    COMPARE_FORMAT,
+    holm_adjust,
+    mean_difference_independent,
+    mean_difference_paired,
+    proportion_difference_independent,
+    proportion_difference_paired,
+)
+from sim.compiled import compile_text, load
+from sim.errors import OptionsError
+from tests.conftest import TINY
+
+TINY_TEXT = TINY.read_text("utf-8")
+HAWKISH_TEXT = TINY_TEXT.replace(
+    "    dist: uniform\n    low: 0.0\n", "    dist: uniform\n    low: 0.5\n", 1
+)
+
+
+def make_batch(out, *, seed, runs=2000, text=None, overrides=None, keep_rounds=False):
+    """Play a small batch in-process (no plots) and return its folder."""
+    compiled = load(TINY) if text is None else compile_text(text, str(out) + ".yaml")
+    options = BatchOptions(
+        runs=runs,
+        seed=seed,
+        executor="inprocess",
+        plots=False,
+        keep_rounds=keep_rounds,
+        overrides=check_overrides(compiled, overrides or {}),
+    )
+    run_batch(compiled, out, options)
+    return out
+
+
+# --------------------------------------------------------------------- the statistics
+
+
+def test_two_proportion_test_matches_hand_computation():
+    # 50/100 vs 60/100: pooled p = 0.55, SE0 = sqrt(.55 * .45 * (1/100 + 1/100)) = 0.070356,
+    # z = 0.1 / SE0 = 1.4213, two-sided p = 0.1552. Unpooled SE = sqrt(.0025 + .0024) = 0.07.
+    result = proportion_difference_independent(50, 100, 60, 100)
+    assert result.diff == pytest.approx(0.1)
+    assert result.p_value == pytest.approx(0.1552, abs=1e-4)
+    assert result.se == pytest.approx(0.07)
+    assert (result.low, result.high) == pytest.approx(
+        (0.1 - 1.96 * 0.07, 0.1 + 1.96 * 0.07), abs=1e-4
+    )
+
+
+def test_paired_proportion_uses_discordant_runs():
+    # 100 matched runs: 10 only in A, 30 only in B, 60 agree. d has 30 ones and 10 minus
+    # ones: mean 0.2, var = (40 - 100 * 0.04) / 99. McNemar z = (30 - 10) / sqrt(40).
+    in_a = np.array([True] * 10 + [False] * 30 + [True] * 20 + [False] * 40)
+    in_b = np.array([False] * 10 + [True] * 30 + [True] * 20 + [False] * 40)
+    result = proportion_difference_paired(in_a, in_b)
+    assert result.diff == pytest.approx(0.2)
+    assert result.se == pytest.approx(math.sqrt(36 / 99) / 10)
+    assert result.p_value == pytest.approx(2 * stats.norm.sf(20 / math.sqrt(40)))
+    # Few disagreeing runs: exact binomial, 8 of 9 one way: 2 * (9 + 1) / 2**9.
+    small_a = np.array([False] * 8 + [True] + [False] * 20)
+    small_b = np.array([True] * 8 + [False] + [False] * 20)
+    assert proportion_difference_paired(small_a, small_b).p_value == pytest.approx(20 / 512)
+
+
+def test_payoff_tests_agree_with_scipy():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, 300), rng.normal(0.2, 2, 300)
+    welch = mean_difference_independent(a, b)
+    reference = stats.ttest_ind(b, a, equal_var=False)
+    assert welch.p_value == pytest.approx(reference.pvalue)
+    interval = reference.confidence_interval(0.95)
+    assert (welch.low, welch.high) == pytest.approx((interval.low, interval.high))
+    paired = mean_difference_paired(a, b)
+    reference = stats.ttest_rel(b, a)
+    assert paired.p_value == pytest.approx(reference.pvalue)
+    interval = reference.confidence_interval(0.95)
+    assert (paired.low, paired.high) == pytest.approx((interval.low, interval.high))
+
+
+def test_holm_adjustment_by_hand():
+    # Sorted 0.01, 0.03, 0.04 times 3, 2, 1 = 0.03, 0.06, 0.04; made monotone: 0.03, 0.06, 0.06.
+    assert holm_adjust([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+
+
+# ------------------------------------------------------------------ on real batches
+
+
+PAIRS = 20
+
+
+@pytest.fixture(scope="module")
+def null_pairs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("null")
+    comparisons = []
+    for i in range(PAIRS):
+        a = make_batch(base / f"a{i}", seed=1000 + 2 * i)
+        b = make_batch(base / f"b{i}", seed=1001 + 2 * i)
+        comparisons.append(compare([a, b], fans=False))
+    return comparisons
+
+
+def test_same_scenario_different_seeds_flags_no_more_than_the_test_allows(null_pairs):
+    # Every batch has its own seed, so the 20 pairs are independent and every difference
+    # is truly zero. Each row of the table (3 endings, 2 summit outcomes, 3 payoffs) is a
+    # 5%-level test, so its raw flags over the 20 pairs are Binomial(20, 0.05): mean 1,
+    # P(>= 6) = 0.0003. Rows within a pair are dependent (the endings share runs, the
+    # two summit outcomes are complements), so each row is bounded separately: the chance
+    # that any of the 8 rows reaches 6 is below 8 * 0.0003 = 0.003.
+    assert all(not c.paired[1] for c in null_pairs)
+    flags: dict[tuple[str, str], int] = {}
+    for comparison in null_pairs:
+        for row in comparison.differences.itertuples(index=False):
+            key = (row.group, row.outcome)
+            flags[key] = flags.get(key, 0) + int(row.p_value < 0.05)
+    assert len(flags) == 8
+    assert max(flags.values()) <= 5, flags
+    # Holm keeps the chance of any flag in a pair's table at 5% whatever the dependence,
+    # so pairs with a significant (starred) row are at most Binomial(20, 0.05):
+    # P(>= 5) = 0.0026.
+    flagged_pairs = sum(bool(c.differences["significant"].any()) for c in null_pairs)
+    assert flagged_pairs <= 4
+
+
+def test_a_more_hawkish_scenario_raises_war_and_compare_says_so(tmp_path):
+    # Red's hawkishness drawn from U(0.5, 1) instead of U(0, 1): tension starts higher
+    # (2 + 2h), so war (tension >= 8) becomes more likely.
+    base = make_batch(tmp_path / "base", seed=11)
+    hawkish = make_batch(tmp_path / "hawkish", seed=12, text=HAWKISH_TEXT)
+    comparison = compare([base, hawkish], labels=["base", "hawkish"], fans=False)
+    diff = comparison.differences
+    war = diff[(diff["kind"] == "ending") & (diff["outcome"] == "war")].iloc[0]
+    assert war["significant"] and war["diff"] > 0 and war["low"] > 0
+    assert not comparison.paired[1]
+    assert war["method"] == "two-proportion z"
+    assert comparison.scenario_differences == {
+        "hawkish": ["parameters.hawkishness: uniform(0, 1) → uniform(0.5, 1)"]
+    }
+
+
+@pytest.fixture(scope="module")
+def matched(tmp_path_factory):
+    base = tmp_path_factory.mktemp("crn")
+    a = make_batch(base / "aid60", seed=5, overrides={"aid_cut": "0.6"}, keep_rounds=True)
+    b = make_batch(base / "aid20", seed=5, overrides={"aid_cut": "0.2"}, keep_rounds=True)
+    return a, b
+
+
+def test_matched_pair_gives_narrower_intervals_than_unpaired(matched):
+    paired = compare(list(matched), fans=False)
+    unpaired = compare(list(matched), paired=False, fans=False)
+    assert paired.paired == [False, True]
+    assert unpaired.paired == [False, False]
+    assert "common random numbers" in paired.pairing_notes[1]
+    p, u = paired.differences, unpaired.differences
+    assert list(p["outcome"]) == list(u["outcome"])
+    np.testing.assert_allclose(p["diff"], u["diff"])
+    width_paired = (p["high"] - p["low"]).to_numpy()
+    width_unpaired = (u["high"] - u["low"]).to_numpy()
+    assert np.all(width_paired < width_unpaired), (width_paired, width_unpaired)
+    # A lower aid cut makes the summit succeed more often: a real, detected effect.
+    success = p[(p["group"] == "summit") & (p["outcome"] == "success")].iloc[0]
+    assert success["diff"] > 0 and success["significant"]
+    assert paired.scenario_differences == {"aid20": ["--set aid_cut: 0.6 → 0.2"]}
+
+
+def test_pairing_can_be_required_but_not_faked(tmp_path, matched):
+    other = make_batch(tmp_path / "other", seed=6, runs=500)
+    with pytest.raises(OptionsError, match="seeds differ"):
+        compare([matched[0], other], paired=True)
+
+
+def test_scenario_diff_names_every_kind_of_change(tmp_path):
+    text = (
+        HAWKISH_TEXT.replace("rationality: 2.0", "rationality: 3.0")
+        .replace(
+            "weights: {tension: 0.3, troops_k: 0.01}", "weights: {tension: 0.5, troops_k: 0.01}"
+        )
+        .replace(
+            "      wait:\n        description: Wait and see.\n",
+            "      wait:\n        description: Wait and see.\n"
+            "      protest:\n        description: Protest loudly.\n",
+        )
+        .replace("initial: 2 + 2 * hawkishness", "initial: 3 + 2 * hawkishness")
+        .replace("# A two-actor standoff", "# A comment changes nothing")
+    )
+    a = make_batch(tmp_path / "a", seed=1, runs=200)
+    b = make_batch(tmp_path / "b", seed=1, runs=200, text=text, overrides={"summit": "collapse"})
+    comparison = compare([a, b], labels=["A", "B"], fans=False)
+    assert comparison.scenario_differences["B"] == [
+        "parameters.hawkishness: uniform(0, 1) → uniform(0.5, 1)",
+        'state.tension.initial: "2 + 2 * hawkishness" → "3 + 2 * hawkishness"',
+        "actors.Blue.rationality: 2 → 3",
+        "actors.Red.payoff.weights.tension: 0.3 → 0.5",
+        "actors.Ally.actions.protest: added",
+        "--set summit: (not set) → collapse",
+    ]
+
+
+def test_comment_only_edit_is_reported_as_such(tmp_path):
+    a = make_batch(tmp_path / "a", seed=1, runs=100)
+    b = make_batch(tmp_path / "b", seed=1, runs=100, text="# an extra comment\n" + TINY_TEXT)
+    comparison = compare([a, b], fans=False)
+    assert comparison.scenario_differences["b"] == [
+        "(the scenario texts differ only in comments or layout)"
+    ]
+    # Same draws, same game: every difference is exactly zero and nothing is flagged.
+    assert comparison.paired[1]
+    assert (comparison.differences["diff"] == 0).all()
+    assert not comparison.differences["significant"].any()
+
+
+# ------------------------------------------------------------------------- the CLI
+
+
+def run_cli(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_cli_compare_writes_tables_and_charts(tmp_path, matched):
+    out = tmp_path / "cmp"
+    result = run_cli("compare", *matched, "--out", out, "--labels", "aid 60%,aid 20%")
+    assert result.exit_code == 0, result.output
+    assert "Paired comparison (common random numbers)" in result.output
+    assert "Holm" in result.output
+    names = {p.name for p in out.iterdir()}
+    assert names == {
+        "compare.json",
+        "compare.md",
+        "compare-endings.png",
+        "compare-branches.png",
+        "compare-differences.png",
+        "compare-metrics.png",
+    }
+    for png in out.glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads((out / "compare.json").read_text())
+    assert data["format"] == COMPARE_FORMAT
+    assert [b["label"] for b in data["batches"]] == ["aid 60%", "aid 20%"]
+    assert data["batches"][1]["paired"] is True
+    assert "Holm" in (out / "compare.md").read_text()
+    # Redoing a comparison into its own folder is allowed and keeps the user's files.
+    (out / "notes.txt").write_text("mine")
+    result = run_cli("compare", *matched, "--out", out, "--unpaired", "--no-plots", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["batches"][1]["paired"] is False
+    assert (out / "notes.txt").read_text() == "mine"
+    assert not (out / "compare-endings.png").exists()
+
+
+def one_line_error(result):
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_cli_compare_bad_input_is_one_line_and_exit_2(tmp_path, matched):
+    a, b = matched
+    out = tmp_path / "cmp"
+    assert "at least two" in one_line_error(run_cli("compare", a, "--out", out))
+    assert "no manifest.json" in one_line_error(run_cli("compare", a, tmp_path, "--out", out))
+    assert "1 label(s) for 2 folders" in one_line_error(
+        run_cli("compare", a, b, "--out", out, "--labels", "only-one")
+    )
+    assert "--out" in one_line_error(run_cli("compare", a, b))
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "thesis.docx").write_text("precious")
+    assert "--force" in one_line_error(run_cli("compare", a, b, "--out", busy))
+    assert "one of the compared" in one_line_error(run_cli("compare", a, b, "--out", a))
+    result = run_cli("compare", a, b, "--out", busy, "--force", "--no-plots")
+    assert result.exit_code == 0, result.output
+    assert (busy / "thesis.docx").read_text() == "precious"
