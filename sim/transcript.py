@@ -24,6 +24,11 @@ def _value(model: WargameModel, index: int, value: float) -> str:
     return f"{value:.4g}"
 
 
+def state_value(model: WargameModel, index: int, value: float) -> str:
+    """A state variable's value as shown: its category's name, or 4 significant digits."""
+    return _value(model, index, value)
+
+
 def state_changes(
     model: WargameModel, before: list[np.ndarray], after: list[np.ndarray], run: int = 0
 ) -> list[tuple[str, str, str, str]]:

@@ -1,0 +1,747 @@
+"""A seminar game: one run of a scenario played round by round, with people in it.
+
+A lecturer plays one game with a class. People may take an actor's seat (their choices
+replace its rule), override any actor's next move, go back a round, fork the game into a
+named copy, save it and resume it later, and predict how a branch will go before it
+resolves. A :class:`Game` holds what defines such a game and nothing else:
+
+* the scenario, the seed and the run index (so run K of a batch at seed S is the same
+  game as ``Game(compiled, seed=S, run=K)``);
+* the choices made by people, ``{(round, actor_id): action_id}``;
+* the room's predictions, by branch;
+* the round reached.
+
+Every random draw is a pure function of (seed, run, round, what), and fixing one actor's
+choice does not shift any other draw, so the model is *rebuilt* by replaying from round
+1 with those choices whenever the game goes back or is resumed: undo and resume are
+exact, not approximations. A saved game is plain JSON (never a pickle, so a file passed
+around a class cannot run code) and carries the scenario's sha256, so a file made for
+another version of the scenario is refused.
+
+Predictions are scored with the multi-category Brier score, ``sum over outcomes of
+(p_o - [o happened])**2`` (0 is perfect, 2 is certain and wrong), next to the score the
+model itself would have earned with its Monte Carlo probability of the same branch,
+computed on the spot from a quick batch at the same scenario and seed.
+
+The interactive session that drives a game from a terminal is in :mod:`sim.stepper`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.compiled import CompiledScenario
+from sim.compiled import load as load_scenario_file
+from sim.errors import OptionsError
+from sim.model import RoundRecord, WargameModel, play
+from sim.scenario import suggest
+
+#: The ``format`` tag of a saved game file.
+GAME_FORMAT = "wargame-game/1"
+#: The seed ``wargame run`` and ``wargame step`` use when none is given.
+DEFAULT_SEED = 20250815
+#: Runs of the quick batch that gives the model's own probability of a branch.
+DEFAULT_MC_RUNS = 5_000
+#: Predicted probabilities must sum to 1 within this tolerance.
+PREDICTION_TOLERANCE = 0.01
+_MC_BLOCK = 5_000
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The room's forecast of a branch, made before the round in which it can resolve.
+
+    Attributes:
+        branch: The branch id.
+        round: The round before which it was made.
+        probabilities: Outcome id -> probability (summing to 1).
+    """
+
+    branch: str
+    round: int
+    probabilities: dict[str, float]
+
+
+@dataclass(frozen=True)
+class PredictionScore:
+    """A prediction set against what happened and against the model's own forecast.
+
+    Attributes:
+        prediction: The room's prediction.
+        outcome: The outcome that happened (``None`` if the branch never resolved).
+        brier: The prediction's Brier score (``None`` if the branch never resolved).
+        monte_carlo: The model's probability of each outcome, from a quick batch
+            (among the runs in which the branch resolved).
+        monte_carlo_brier: The Brier score of those probabilities.
+        monte_carlo_runs: Runs of the quick batch.
+    """
+
+    prediction: Prediction
+    outcome: str | None
+    brier: float | None
+    monte_carlo: dict[str, float]
+    monte_carlo_brier: float | None
+    monte_carlo_runs: int
+
+
+def brier_score(probabilities: dict[str, float], happened: str) -> float:
+    """The multi-category Brier score of a forecast: sum of (p_o - [o happened])**2.
+
+    Args:
+        probabilities: Outcome id -> forecast probability.
+        happened: The outcome that happened.
+
+    Returns:
+        A number from 0 (all weight on what happened) to 2 (all weight elsewhere).
+    """
+    return float(
+        sum(
+            (p - (1.0 if outcome == happened else 0.0)) ** 2 for outcome, p in probabilities.items()
+        )
+    )
+
+
+def parse_probability(text: str) -> float:
+    """Read a probability typed by a person: ``0.7``, ``70%`` or ``70`` (a percentage).
+
+    A bare number from 0 to 1 is a probability; a bare number above 1 and up to 100, or
+    any number followed by ``%``, is a percentage.
+
+    Raises:
+        OptionsError: If the text is not a probability.
+    """
+    cleaned = text.strip().replace(",", ".")
+    percent = cleaned.endswith("%")
+    try:
+        value = float(cleaned.rstrip("%").strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or value > 100 or (percent and value > 100):
+        raise OptionsError(
+            f"'{text.strip()}' is not a probability: type a number from 0 to 1, "
+            "or a percentage like 70%"
+        )
+    if percent or value > 1:
+        value /= 100.0
+    return value
+
+
+def game_file_default(compiled: CompiledScenario, seed: int, run: int) -> str:
+    """The file name a game is saved under when the room does not choose one."""
+    return f"{compiled.id}-seed{seed}-run{run}.json"
+
+
+class Game:
+    """One game of a scenario, stepped round by round, with people's choices in it.
+
+    Args:
+        compiled: The scenario.
+        seed: The seed (as in ``wargame run --seed``).
+        run: The run index (as in ``runs.parquet``'s ``run`` column).
+        overrides: Parameter or initial-state values fixed with ``--set``.
+        choices: People's choices, ``{(round, actor_id): action_id}``.
+        predictions: The room's predictions made so far.
+        design: Parameter values fixed for this run (a replayed batch's own values).
+        results: The results folder the game was opened from, if any.
+        name: A name for the game (a fork's name).
+        played: Actors whose seats people take (kept in the saved file).
+
+    Attributes:
+        model: The model, at the end of the round reached (its history kept).
+        choices: People's choices, ``{(round, actor_id): action_id}``.
+        predictions: Branch id -> the room's prediction.
+    """
+
+    def __init__(
+        self,
+        compiled: CompiledScenario,
+        seed: int = DEFAULT_SEED,
+        run: int = 0,
+        overrides: dict[str, float] | None = None,
+        *,
+        choices: dict[tuple[int, str], str] | None = None,
+        predictions: list[Prediction] | None = None,
+        design: dict[str, np.ndarray] | None = None,
+        results: str | None = None,
+        name: str | None = None,
+        played: tuple[str, ...] = (),
+    ):
+        if not 0 <= int(seed) < 2**63:
+            raise OptionsError("--seed must be a non-negative integer below 2**63")
+        if not 0 <= int(run) < 2**62:
+            raise OptionsError("--run must be a non-negative integer")
+        self.compiled = compiled
+        self.seed = int(seed)
+        self.run = int(run)
+        self.overrides = dict(overrides or {})
+        self.design = design
+        self.results = results
+        self.name = name
+        self.played = tuple(self.actor_id(a) for a in played)
+        self.choices: dict[tuple[int, str], str] = {}
+        for (round_, actor_id), action_id in (choices or {}).items():
+            self._check_choice(int(round_), actor_id, action_id)
+            self.choices[(int(round_), actor_id)] = action_id
+        self.predictions: dict[str, Prediction] = {}
+        for prediction in predictions or []:
+            self.predictions[prediction.branch] = self._checked(prediction)
+        self.model = self._new_model()
+
+    # --- building ---------------------------------------------------------------------
+
+    @classmethod
+    def from_results(cls, folder: str | Path, run: int, **kwargs: Any) -> Game:
+        """Open run ``run`` of a batch as a game, exact to the batch.
+
+        The scenario text, seed and ``--set`` values come from the manifest, and the
+        run's own parameter values (a sweep's design values included) are kept, so with
+        no choices by people the game retraces that run bit for bit.
+
+        Args:
+            folder: The results folder.
+            run: The run index.
+            **kwargs: Passed on to :class:`Game` (choices, predictions, name, played).
+
+        Raises:
+            ResultsError: If the folder is damaged.
+            OptionsError: If ``run`` is not a run of the batch.
+        """
+        from sim.replay import replay
+        from sim.results import Results
+
+        start = replay(folder, run, play_all=False)
+        compiled = start.compiled
+        # The run's parameter values, as the batch drew (or a sweep set) them.
+        design = {name: start.ctx.params[p].copy() for p, name in enumerate(compiled.param_names)}
+        overrides = dict(Results(folder).manifest.get("overrides") or {})
+        return cls(
+            compiled,
+            start.seed,
+            run,
+            overrides,
+            design=design,
+            results=str(folder),
+            **kwargs,
+        )
+
+    def _new_model(self) -> WargameModel:
+        return WargameModel(
+            self.compiled,
+            self.seed,
+            np.array([self.run]),
+            overrides=self.overrides or None,
+            choices=self.choices,
+            keep_history=True,
+            design=self.design,
+        )
+
+    def _rebuilt(self, rounds: int) -> WargameModel:
+        """A new model with the current choices, played for ``rounds`` rounds."""
+        model = self._new_model()
+        with np.errstate(all="ignore"):
+            for _ in range(rounds):
+                model.step()
+        return model
+
+    # --- where the game is ------------------------------------------------------------
+
+    @property
+    def round(self) -> int:
+        """The last round played (0 before the first)."""
+        return self.model.round
+
+    @property
+    def rounds(self) -> int:
+        """Rounds in a game of the scenario."""
+        return self.compiled.rounds
+
+    @property
+    def finished(self) -> bool:
+        """Whether the last round has been played."""
+        return self.model.finished
+
+    @property
+    def history(self) -> list[RoundRecord]:
+        """The rounds played, in order."""
+        return self.model.history
+
+    def initial_state(self) -> list[tuple[str, str, str]]:
+        """(name, value, unit) of every state variable before round 1."""
+        from sim.transcript import state_value
+
+        start = self._new_model()
+        compiled = self.compiled
+        return [
+            (name, state_value(start, i, float(start.ctx.state[i][0])), compiled.state_units[i])
+            for i, name in enumerate(compiled.state_names)
+        ]
+
+    def outcome_of(self, branch_id: str) -> str | None:
+        """The outcome a branch took so far in this game, or ``None``."""
+        b = self._branch_index(branch_id)
+        index = int(self.model.branch_outcome[b][0])
+        return self.compiled.branches[b].outcomes[index].id if index >= 0 else None
+
+    def people_choices(self, round_: int) -> dict[str, str]:
+        """People's choices for one round, by actor."""
+        return {actor: action for (r, actor), action in sorted(self.choices.items()) if r == round_}
+
+    # --- playing ----------------------------------------------------------------------
+
+    def preview(self) -> tuple[WargameModel, RoundRecord]:
+        """How the next round goes with the choices fixed so far; the game stays put.
+
+        The injects, the observed state and every actor's options and scores of the
+        next round do not depend on that round's choices (moves are simultaneous), so
+        this is what the room sees before it chooses.
+
+        Returns:
+            A model that has played the next round, and that round's record.
+
+        Raises:
+            OptionsError: If the game is over.
+        """
+        if self.finished:
+            raise OptionsError(f"the game is over after round {self.rounds}")
+        model = self._rebuilt(self.round + 1)
+        return model, model.history[-1]
+
+    def play_round(self) -> RoundRecord:
+        """Play the next round with the choices fixed so far and return its record.
+
+        Raises:
+            OptionsError: If the game is over.
+        """
+        if self.finished:
+            raise OptionsError(f"the game is over after round {self.rounds}")
+        with np.errstate(all="ignore"):
+            self.model.step()
+        return self.model.history[-1]
+
+    def play_to(self, round_: int) -> None:
+        """Play on until ``round_`` has been played (or the game is over)."""
+        while self.round < min(round_, self.rounds):
+            self.play_round()
+
+    def back(self) -> None:
+        """Undo the last round: rebuild the game to the round before it.
+
+        People's choices for the round to be played next are kept (change them with
+        :meth:`choose` or :meth:`release`); those for later rounds are forgotten, as
+        are predictions made before a round that has been undone.
+
+        Raises:
+            OptionsError: If no round has been played.
+        """
+        if self.round == 0:
+            raise OptionsError("no round has been played yet: nothing to undo")
+        target = self.round - 1
+        self.choices = {k: v for k, v in self.choices.items() if k[0] <= target + 1}
+        self.predictions = {b: p for b, p in self.predictions.items() if p.round <= target + 1}
+        self.model = self._rebuilt(target)
+
+    def goto(self, round_: int) -> None:
+        """Rebuild the game at the end of ``round_`` (0 to the last), keeping all choices."""
+        if not 0 <= round_ <= self.rounds:
+            raise OptionsError(f"round {round_}: the game has rounds 0 to {self.rounds}")
+        self.model = self._rebuilt(round_)
+
+    def actor_id(self, name: str) -> str:
+        """The id of an actor named by id, case aside.
+
+        Raises:
+            OptionsError: If there is no such actor (with the nearest id suggested).
+        """
+        ids = [a.id for a in self.compiled.actors]
+        if name in ids:
+            return name
+        folded = [i for i in ids if i.lower() == name.strip().lower()]
+        if len(folded) == 1:
+            return folded[0]
+        raise OptionsError(
+            f"no actor '{name}'{suggest(name, ids)}; the actors are {', '.join(ids)}"
+        )
+
+    def _check_choice(self, round_: int, actor_id: str, action_id: str) -> None:
+        if not 1 <= round_ <= self.rounds:
+            raise OptionsError(f"round {round_}: the game has rounds 1 to {self.rounds}")
+        actor = self.compiled.actors[self.compiled.actor_index(self.actor_id(actor_id))]
+        actions = [a.id for a in actor.actions]
+        if action_id not in actions:
+            raise OptionsError(
+                f"{actor.id} has no action '{action_id}'{suggest(action_id, actions)}; "
+                f"its actions are {', '.join(actions)}"
+            )
+
+    def choose(self, actor: str, action_id: str, round_: int | None = None) -> None:
+        """Fix an actor's choice (a person's) for the next round or a later one.
+
+        Args:
+            actor: The actor's id.
+            action_id: The action.
+            round_: The round (default: the next one).
+
+        Raises:
+            OptionsError: If the actor or action does not exist, the round has been
+                played, or (for the next round) the action is not open to the actor.
+        """
+        actor_id = self.actor_id(actor)
+        round_ = self.round + 1 if round_ is None else int(round_)
+        if round_ <= self.round:
+            raise OptionsError(f"round {round_} has been played; go back to change it")
+        self._check_choice(round_, actor_id, action_id)
+        if round_ == self.round + 1:
+            open_ = self.open_actions(actor_id)
+            if action_id not in open_:
+                raise OptionsError(
+                    f"{action_id} is not open to {actor_id} in round {round_}; "
+                    f"open: {', '.join(open_)}"
+                )
+        self.choices[(round_, actor_id)] = action_id
+        self.model.set_choice(round_, actor_id, action_id)
+
+    def release(self, actor: str, round_: int | None = None) -> None:
+        """Hand an actor's choice back to its rule (for the next round by default)."""
+        actor_id = self.actor_id(actor)
+        round_ = self.round + 1 if round_ is None else int(round_)
+        self.choices.pop((round_, actor_id), None)
+        if round_ > self.round:
+            self.model.set_choice(round_, actor_id, None)
+
+    def open_actions(self, actor: str) -> list[str]:
+        """The actions open to an actor in the next round."""
+        actor_id = self.actor_id(actor)
+        _, record = self.preview()
+        decision = record.decisions[actor_id]
+        actions = self.compiled.actors[self.compiled.actor_index(actor_id)].actions
+        return [a.id for i, a in enumerate(actions) if decision.feasible[i, 0]]
+
+    # --- predictions ------------------------------------------------------------------
+
+    def _branch_index(self, branch_id: str) -> int:
+        ids = [b.id for b in self.compiled.branches]
+        if branch_id not in ids:
+            raise OptionsError(f"no branch '{branch_id}'{suggest(branch_id, ids)}")
+        return ids.index(branch_id)
+
+    def due_branches(self, record: RoundRecord) -> list[str]:
+        """Branches not yet resolved that can resolve in a (previewed) round.
+
+        A branch is due at the round in its ``round:`` field, or, with only a ``when:``,
+        in the round the preview shows it resolving.
+
+        Args:
+            record: The next round, from :meth:`preview`.
+        """
+        due = []
+        for b, branch in enumerate(self.compiled.branches):
+            if self.model.branch_outcome[b][0] >= 0:
+                continue  # resolved before the round
+            resolves = branch.id in record.branches and record.branches[branch.id][0] >= 0
+            if resolves or branch.round == record.round:
+                due.append(branch.id)
+        return due
+
+    def _checked(self, prediction: Prediction) -> Prediction:
+        b = self._branch_index(prediction.branch)
+        outcomes = [o.id for o in self.compiled.branches[b].outcomes]
+        probabilities = {}
+        for outcome, p in prediction.probabilities.items():
+            if outcome not in outcomes:
+                raise OptionsError(
+                    f"branch {prediction.branch} has no outcome '{outcome}'"
+                    f"{suggest(outcome, outcomes)}"
+                )
+            if not (isinstance(p, int | float) and 0.0 <= float(p) <= 1.0):
+                raise OptionsError(f"P({outcome}) = {p!r} is not a probability from 0 to 1")
+            probabilities[outcome] = float(p)
+        for outcome in outcomes:
+            probabilities.setdefault(outcome, 0.0)
+        total = sum(probabilities.values())
+        if abs(total - 1.0) > PREDICTION_TOLERANCE:
+            raise OptionsError(
+                f"the probabilities for {prediction.branch} sum to {total:.3g}, not 1 "
+                f"(within {PREDICTION_TOLERANCE})"
+            )
+        ordered = {o: probabilities[o] for o in outcomes}
+        return Prediction(prediction.branch, int(prediction.round), ordered)
+
+    def predict(self, branch_id: str, probabilities: dict[str, float]) -> Prediction:
+        """Record the room's forecast of a branch before the next round.
+
+        Args:
+            branch_id: The branch.
+            probabilities: Outcome id -> probability; outcomes left out get 0; the
+                whole must sum to 1 within 0.01.
+
+        Returns:
+            The prediction as recorded.
+
+        Raises:
+            OptionsError: If the branch or an outcome does not exist, a value is not a
+                probability, or they do not sum to 1.
+        """
+        prediction = self._checked(Prediction(branch_id, self.round + 1, dict(probabilities)))
+        self.predictions[branch_id] = prediction
+        return prediction
+
+    def monte_carlo(self, runs: int = DEFAULT_MC_RUNS) -> dict[str, dict[str, float]]:
+        """The model's own probability of each branch outcome, from a quick batch.
+
+        Runs 0..runs-1 at the game's seed and settings, with no people in them; each
+        branch's probabilities are among the runs in which it resolved.
+
+        Returns:
+            Branch id -> outcome id -> probability (all zero if it never resolved).
+        """
+        if runs < 1:
+            raise OptionsError("the Monte Carlo check needs at least 1 run")
+        counts = {b.id: np.zeros(len(b.outcomes)) for b in self.compiled.branches}
+        for start in range(0, runs, _MC_BLOCK):
+            block = play(
+                self.compiled,
+                self.seed,
+                np.arange(start, min(start + _MC_BLOCK, runs)),
+                self.overrides or None,
+                keep_trajectories=False,
+            )
+            for b, branch in enumerate(self.compiled.branches):
+                outcome = block.branch_outcome[b]
+                counts[branch.id] += np.bincount(
+                    outcome[outcome >= 0], minlength=len(branch.outcomes)
+                )
+        probabilities = {}
+        for branch in self.compiled.branches:
+            total = counts[branch.id].sum()
+            shares = counts[branch.id] / total if total else counts[branch.id]
+            probabilities[branch.id] = {
+                o.id: float(p) for o, p in zip(branch.outcomes, shares, strict=True)
+            }
+        return probabilities
+
+    def score_predictions(self, mc_runs: int = DEFAULT_MC_RUNS) -> list[PredictionScore]:
+        """Each prediction's Brier score, and the model's, against what happened.
+
+        Args:
+            mc_runs: Runs of the quick batch giving the model's probabilities.
+        """
+        if not self.predictions:
+            return []
+        model_p = self.monte_carlo(mc_runs)
+        scores = []
+        for branch in self.compiled.branches:
+            prediction = self.predictions.get(branch.id)
+            if prediction is None:
+                continue
+            outcome = self.outcome_of(branch.id)
+            mc = model_p[branch.id]
+            resolved_somewhere = sum(mc.values()) > 0
+            scores.append(
+                PredictionScore(
+                    prediction,
+                    outcome,
+                    None if outcome is None else brier_score(prediction.probabilities, outcome),
+                    mc,
+                    None if outcome is None or not resolved_somewhere else brier_score(mc, outcome),
+                    mc_runs,
+                )
+            )
+        return scores
+
+    # --- saving -----------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """The saved form of the game: plain JSON data, never code."""
+        return {
+            "format": GAME_FORMAT,
+            "scenario": {"path": self.compiled.loaded.path, "sha256": self.compiled.sha256},
+            "results": self.results,
+            "seed": self.seed,
+            "run": self.run,
+            "overrides": self.overrides,
+            "round": self.round,
+            "choices": [
+                {"round": r, "actor": actor, "action": action}
+                for (r, actor), action in sorted(self.choices.items())
+            ],
+            "predictions": [
+                {"branch": p.branch, "round": p.round, "probabilities": p.probabilities}
+                for p in self.predictions.values()
+            ],
+            "played": list(self.played),
+            "name": self.name,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the game to a JSON file (atomically) and return its path.
+
+        Raises:
+            OptionsError: If the file cannot be written.
+        """
+        path = Path(path)
+        text = json.dumps(self.to_json(), indent=2) + "\n"
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OptionsError(f"{path}: cannot save the game ({exc.strerror})") from None
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, scenario: str | Path | None = None) -> Game:
+        """Read a saved game and rebuild it at the round it reached.
+
+        Args:
+            path: The saved game.
+            scenario: The scenario file (default: the path recorded in the file, or
+                the results folder it was opened from).
+
+        Raises:
+            OptionsError: If the file is missing, damaged or not a saved game, or was
+                saved for another scenario text (sha256 mismatch).
+        """
+        data = read_game_file(path)
+        where = str(path)
+        try:
+            return cls._from_data(data, where, scenario)
+        except OptionsError as exc:
+            message = str(exc)
+            raise OptionsError(
+                message if message.startswith(where) else f"{where}: {message}"
+            ) from None
+
+    @classmethod
+    def _from_data(cls, data: dict[str, Any], where: str, scenario: str | Path | None) -> Game:
+        scenario_path = scenario or data["scenario"]["path"]
+        if scenario is None and data["results"]:
+            game = cls.from_results(
+                data["results"],
+                data["run"],
+                choices=data["choices"],
+                predictions=data["predictions"],
+                name=data["name"],
+                played=data["played"],
+            )
+        else:
+            if not Path(scenario_path).is_file():
+                raise OptionsError(
+                    f"{where}: its scenario {scenario_path} is not there; "
+                    f"name it: wargame step SCENARIO --resume {where}"
+                )
+            compiled = load_scenario_file(scenario_path)
+            game = None
+            if compiled.sha256 == data["scenario"]["sha256"]:
+                game = cls(
+                    compiled,
+                    data["seed"],
+                    data["run"],
+                    data["overrides"],
+                    choices=data["choices"],
+                    predictions=data["predictions"],
+                    name=data["name"],
+                    played=data["played"],
+                )
+        if game is None or game.compiled.sha256 != data["scenario"]["sha256"]:
+            text_of = game.compiled.loaded.path if game else scenario_path
+            raise OptionsError(
+                f"{where}: saved for another scenario text (sha256 "
+                f"{data['scenario']['sha256'][:12]}...), not the one in {text_of}"
+            )
+        if data["round"] > game.rounds:
+            raise OptionsError(f"{where}: round {data['round']} is after the last round")
+        game.goto(data["round"])
+        return game
+
+
+def read_game_file(path: str | Path) -> dict[str, Any]:
+    """Read and check a saved game file (its shape, not yet its scenario).
+
+    Returns:
+        The file's data with ``choices`` as ``{(round, actor): action}`` and
+        ``predictions`` as :class:`Prediction` objects.
+
+    Raises:
+        OptionsError: If the file is missing, not JSON, or not a saved game.
+    """
+    where = str(path)
+    try:
+        raw = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OptionsError(f"{where}: cannot read the saved game ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise OptionsError(f"{where}: damaged saved game (not UTF-8 text)") from None
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise OptionsError(f"{where}: damaged saved game (not valid JSON: {exc})") from None
+
+    def bad(what: str) -> OptionsError:
+        return OptionsError(f"{where}: damaged saved game ({what})")
+
+    if not isinstance(data, dict) or data.get("format") != GAME_FORMAT:
+        raise bad(f'no "format": "{GAME_FORMAT}"; is it a saved game?')
+    scenario = data.get("scenario")
+    if not (
+        isinstance(scenario, dict)
+        and isinstance(scenario.get("path"), str)
+        and isinstance(scenario.get("sha256"), str)
+    ):
+        raise bad("'scenario' must hold 'path' and 'sha256'")
+    for key in ("seed", "run", "round"):
+        value = data.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise bad(f"'{key}' must be a non-negative integer")
+    results = data.get("results")
+    if results is not None and not isinstance(results, str):
+        raise bad("'results' must be a folder path or null")
+    overrides = data.get("overrides") or {}
+    if not isinstance(overrides, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in overrides.values()
+    ):
+        raise bad("'overrides' must map names to numbers")
+    choices = {}
+    for item in data.get("choices") or []:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("round"), int)
+            and isinstance(item.get("actor"), str)
+            and isinstance(item.get("action"), str)
+        ):
+            raise bad("each choice needs 'round', 'actor' and 'action'")
+        choices[(item["round"], item["actor"])] = item["action"]
+    predictions = []
+    for item in data.get("predictions") or []:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("branch"), str)
+            and isinstance(item.get("round"), int)
+            and isinstance(item.get("probabilities"), dict)
+        ):
+            raise bad("each prediction needs 'branch', 'round' and 'probabilities'")
+        predictions.append(Prediction(item["branch"], item["round"], dict(item["probabilities"])))
+    played = data.get("played") or []
+    if not isinstance(played, list) or not all(isinstance(p, str) for p in played):
+        raise bad("'played' must be a list of actor ids")
+    name = data.get("name")
+    if name is not None and not isinstance(name, str):
+        raise bad("'name' must be text or null")
+    return {
+        "scenario": scenario,
+        "results": results,
+        "seed": data["seed"],
+        "run": data["run"],
+        "round": data["round"],
+        "overrides": {k: float(v) for k, v in overrides.items()},
+        "choices": choices,
+        "predictions": predictions,
+        "played": tuple(played),
+        "name": name,
+    }

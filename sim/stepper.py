@@ -1,0 +1,694 @@
+"""The seminar stepper: a game played round by round in front of a room.
+
+A :class:`Stepper` drives a :class:`~sim.seminar.Game` through a :class:`Room` (the
+terminal, or a script in tests). Each round it shows, in this order: the date and
+round; the injects with their text and facilitator prompts; the branch due this round
+with its prompt; (with ``predict``) asks the room how the branch will go; asks the room
+for the choice of each actor it plays; then each actor's options with scores and
+probabilities, its choice and a one-line reason; the state changes; the branch outcome.
+At the end: the ending, each actor's payoff, and the predictions' Brier scores.
+
+Between rounds a one-key menu::
+
+    [n]ext round  [o]verride an actor's next choice  [b]ack one round (undo)
+    [f]ork (save a named copy and go on with it)  [s]ave  [q]uit
+
+With input that is not a terminal (a pipe, a test), each key is read as a line, and an
+empty line means [n]ext; when the input ends the session quits.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import click
+
+from sim.errors import OptionsError
+from sim.seminar import DEFAULT_MC_RUNS, Game, PredictionScore, game_file_default, parse_probability
+from sim.transcript import (
+    format_ending,
+    format_options,
+    format_round_body,
+    format_round_head,
+    round_view,
+)
+
+MENU_KEYS = "nobfsq"
+
+
+class Room(Protocol):
+    """Where the stepper's text goes and the people's answers come from."""
+
+    interactive: bool
+
+    def show(self, text: str) -> None:
+        """Show text (one or more lines)."""
+
+    def key(self, prompt: str) -> str | None:
+        """Read one key (``None`` when the input has ended)."""
+
+    def line(self, prompt: str, default: str | None = None) -> str | None:
+        """Read one line (the default for an empty one; ``None`` when input has ended)."""
+
+
+_STYLES: list[tuple[re.Pattern[str], dict[str, object], bool]] = [
+    # (pattern, click.style arguments, whether wrapped continuation lines keep the style)
+    (re.compile(r"^Round \d+ of \d+"), {"bold": True, "fg": "cyan"}, False),
+    (re.compile(r"^  Inject "), {"fg": "yellow"}, True),
+    (re.compile(r"^  Prompt: "), {"fg": "yellow", "bold": True}, True),
+    (re.compile(r"^  Branch "), {"fg": "magenta", "bold": True}, True),
+    (re.compile(r"^  \S+ \(.*\) chooses "), {"bold": True}, False),
+    (re.compile(r"^    > "), {"fg": "green", "bold": True}, False),
+    (re.compile(r"^      why: "), {"dim": True}, True),
+    (
+        re.compile(r"^(Ending|Total payoffs|Predictions|Stopped|Starting state)"),
+        {"bold": True},
+        False,
+    ),
+]
+
+
+def colourize(text: str) -> str:
+    """Add terminal colours to stepper text, line by line (the widths do not change)."""
+    out = []
+    keep: dict[str, object] | None = None
+    keep_indent = 0
+    for line in text.split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        style = None
+        for pattern, arguments, continues in _STYLES:
+            if pattern.match(line):
+                style = arguments
+                keep, keep_indent = (arguments, indent) if continues else (None, 0)
+                break
+        else:
+            if keep is not None and line.strip() and indent > keep_indent:
+                style = keep
+            else:
+                keep = None
+        out.append(click.style(line, **style) if style and line else line)  # type: ignore[arg-type]
+    return "\n".join(out)
+
+
+class TerminalRoom:
+    """The room at a terminal: click for output, one raw key at a time when it can.
+
+    Args:
+        interactive: Whether to ask anything at all (False for ``--no-input``).
+        colour: Colour the output (when it goes to a terminal).
+        raw_keys: Read menu keys without Enter (when the input is a terminal).
+    """
+
+    def __init__(self, interactive: bool = True, colour: bool = False, raw_keys: bool = False):
+        self.interactive = interactive
+        self.colour = colour
+        self.raw_keys = raw_keys
+
+    def show(self, text: str) -> None:
+        """Print text, coloured if the room has colour."""
+        click.echo(colourize(text) if self.colour else text)
+
+    def key(self, prompt: str) -> str | None:
+        """Read one key: raw from a terminal, else the first letter of a line."""
+        if self.raw_keys:
+            click.echo(click.style(prompt, bold=True) if self.colour else prompt, nl=False)
+            try:
+                char = click.getchar()
+            except (EOFError, KeyboardInterrupt):
+                click.echo()
+                return None
+            click.echo(char if char.isprintable() else "")
+            return "n" if char in ("\r", "\n") else char.lower()
+        answer = self.line(prompt.rstrip(), default="")
+        if answer is None:
+            return None
+        return answer.strip()[:1].lower() or "n"
+
+    def line(self, prompt: str, default: str | None = None) -> str | None:
+        """Read a line; Enter alone gives ``default``."""
+        try:
+            return click.prompt(
+                prompt.rstrip(": ").rstrip(),
+                default=default,
+                show_default=bool(default),
+                prompt_suffix=": ",
+            )
+        except (click.Abort, EOFError):
+            click.echo()
+            return None
+
+
+class ScriptedRoom:
+    """A room that answers from a list and keeps what it was shown (tests, examples).
+
+    Args:
+        answers: The answers in order: keys and lines alike, one string each.
+        interactive: Whether the stepper may ask at all.
+    """
+
+    def __init__(self, answers: list[str], interactive: bool = True):
+        self.answers = list(answers)
+        self.interactive = interactive
+        self.shown: list[str] = []
+
+    @property
+    def text(self) -> str:
+        """Everything shown, prompts included."""
+        return "\n".join(self.shown)
+
+    def show(self, text: str) -> None:
+        """Keep the text."""
+        self.shown.append(text)
+
+    def _next(self, prompt: str) -> str | None:
+        if not self.answers:
+            self.shown.append(prompt)
+            return None
+        answer = self.answers.pop(0)
+        self.shown.append(f"{prompt}{answer}")
+        return answer
+
+    def key(self, prompt: str) -> str | None:
+        """The next answer's first letter (an empty answer is [n]ext)."""
+        answer = self._next(prompt)
+        return None if answer is None else (answer.strip()[:1].lower() or "n")
+
+    def line(self, prompt: str, default: str | None = None) -> str | None:
+        """The next answer, or the default for an empty one."""
+        answer = self._next(f"{prompt}: ")
+        if answer is not None and not answer.strip() and default is not None:
+            return default
+        return answer
+
+
+@dataclass
+class StepOptions:
+    """How a session runs.
+
+    Attributes:
+        play: Actors whose choices the room makes.
+        predict: Ask the room to predict each branch before it can resolve.
+        until: Stop after this round (default: the last).
+        width: The widest a line may be.
+        mc_runs: Runs of the quick batch that scores predictions.
+        save_path: Where [s]ave writes by default (the file the game came from).
+    """
+
+    play: tuple[str, ...] = ()
+    predict: bool = False
+    until: int | None = None
+    width: int = 80
+    mc_runs: int = DEFAULT_MC_RUNS
+    save_path: Path | None = None
+
+
+class _InputEndedError(Exception):
+    """The room's input ended in the middle of a question."""
+
+
+class Stepper:
+    """A seminar session: shows a game round by round and lets the room steer it.
+
+    Args:
+        game: The game (new, resumed or opened from a batch).
+        room: Where text goes and answers come from.
+        options: Who the room plays, predictions, where to stop, line width.
+    """
+
+    def __init__(self, game: Game, room: Room, options: StepOptions | None = None):
+        self.game = game
+        self.room = room
+        self.options = options or StepOptions()
+        self.play = tuple(game.actor_id(a) for a in self.options.play)
+        if self.play != game.played and self.play:
+            game.played = self.play
+        self.width = max(40, self.options.width)
+        until = self.options.until if self.options.until is not None else game.rounds
+        if not 1 <= until <= game.rounds:
+            raise OptionsError(f"--until {until}: the game has rounds 1 to {game.rounds}")
+        self.stop = until
+        self.save_path = self.options.save_path
+        self._saved = self._snapshot() if self.save_path else None
+        self._forked_note = bool(game.choices)
+
+    # --- output helpers ---------------------------------------------------------------
+
+    def _say(self, text: str, indent: int = 0) -> None:
+        """Show a message wrapped to the width."""
+        pad = " " * indent
+        lines = textwrap.wrap(
+            text, width=self.width, initial_indent=pad, subsequent_indent=pad + "  "
+        )
+        self.room.show("\n".join(lines))
+
+    def header(self) -> str:
+        """The title block: scenario, seed, run, who plays, the starting state."""
+        game = self.game
+        compiled = game.compiled
+        meta = compiled.loaded.spec.scenario
+        wrap = textwrap.TextWrapper(width=self.width, subsequent_indent="  ")
+        lines = wrap.wrap(f"{compiled.title} ({compiled.id}), seed {game.seed}, run {game.run}")
+        if game.results:
+            lines += wrap.wrap(f"Opened from run {game.run} of the batch in {game.results}")
+        if meta.description:
+            lines += wrap.wrap(" ".join(meta.description.split()))
+        lines += wrap.wrap(
+            f"{compiled.rounds} rounds of {meta.round_days} days from "
+            f"{meta.start_date.isoformat()}."
+            + (f" The room plays {', '.join(self.play)}." if self.play else "")
+        )
+        lines.append("Starting state:")
+        for name, value, unit in game.initial_state():
+            line = f"    {name:<30} {value:>10}   {unit}".rstrip()
+            lines += textwrap.wrap(line, width=self.width, subsequent_indent=" " * 8) or [line]
+        return "\n".join(lines)
+
+    def _snapshot(self) -> tuple[int, tuple[tuple[tuple[int, str], str], ...], tuple[str, ...]]:
+        game = self.game
+        return (
+            game.round,
+            tuple(sorted(game.choices.items())),
+            tuple(
+                f"{p.branch}{sorted(p.probabilities.items())}" for p in game.predictions.values()
+            ),
+        )
+
+    # --- the session ------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run the session until the room quits, the input ends or the game is over."""
+        game = self.game
+        self.room.show(self.header())
+        if game.round > 0:
+            self.room.show("")
+            self._say(f"Resumed at the end of round {game.round} of {game.rounds}.")
+            self._show_record(len(game.history) - 1)
+        shown_end_at = -1
+        try:
+            while True:
+                at_end = game.finished or game.round >= self.stop
+                if at_end and shown_end_at != game.round:
+                    self._show_end()
+                    shown_end_at = game.round
+                if not self.room.interactive:
+                    if at_end:
+                        return
+                    self._play_next()
+                    continue
+                key = self._menu(at_end)
+                if key is None or key == "q":
+                    if self._confirm_quit():
+                        return
+                elif key == "n":
+                    if at_end:
+                        self._say("The game is over here: [b]ack, [f]ork, [s]ave or [q]uit.")
+                    else:
+                        self._play_next()
+                elif key == "o":
+                    self._override(at_end)
+                elif key == "b":
+                    self._back()
+                elif key == "f":
+                    self._fork()
+                elif key == "s":
+                    self._save()
+        except _InputEndedError:
+            self.room.show("")
+            self._say("The input ended; quitting." + self._unsaved_hint())
+
+    def _menu(self, at_end: bool) -> str | None:
+        game = self.game
+        if at_end:
+            prompt = "[b]ack  [f]ork  [s]ave  [q]uit > "
+        else:
+            where = (
+                f"Round {game.round} of {game.rounds} played."
+                if game.round
+                else f"Ready for round 1 of {game.rounds}."
+            )
+            prompt = f"{where} [n]ext [o]verride [b]ack [f]ork [s]ave [q]uit > "
+            if len(prompt) > self.width:
+                prompt = "[n]ext [o]verride [b]ack [f]ork [s]ave [q]uit > "
+        self.room.show("")
+        while True:
+            key = self.room.key(prompt)
+            if key is None or key in MENU_KEYS:
+                return key
+            self._say(f"No key '{key}'. Keys: n o b f s q.")
+
+    def _show_record(self, index: int) -> None:
+        view = round_view(self.game.model, self.game.history[index])
+        self.room.show(format_round_head(view, self.width))
+        self.room.show(format_round_body(view, self.width))
+
+    def _play_next(self) -> None:
+        game = self.game
+        self.room.show("")
+        asks = self.room.interactive and (self.play or self.options.predict)
+        if not asks:
+            game.play_round()
+            self._show_record(-1)
+            return
+        model, record = game.preview()
+        view = round_view(model, record)
+        self.room.show(format_round_head(view, self.width))
+        if self.options.predict:
+            for branch_id in game.due_branches(record):
+                if branch_id not in game.predictions:
+                    self._ask_prediction(branch_id)
+        for actor_id in self.play:
+            options = next(a for a in view["actors"] if a["id"] == actor_id)["options"]
+            self._ask_choice(actor_id, options, game.round + 1)
+        self._note_fork()
+        record = game.play_round()
+        self.room.show(format_round_body(round_view(game.model, record), self.width))
+
+    def _ask_line(self, prompt: str, default: str | None = None) -> str:
+        answer = self.room.line(prompt, default)
+        if answer is None:
+            raise _InputEndedError
+        return answer.strip()
+
+    def _ask_choice(
+        self, actor_id: str, options: list[dict[str, object]], round_: int, release: bool = False
+    ) -> None:
+        game = self.game
+        actor = game.compiled.actors[game.compiled.actor_index(actor_id)]
+        self._say(f"{actor_id} ({actor.name}): the room chooses. Open options:", indent=2)
+        rows = [{**row, "chosen": False} for row in options]
+        self.room.show(format_options(rows, self.width, numbered=True))  # type: ignore[arg-type]
+        names = [str(row["action"]) for row in options]
+        default = game.choices.get((round_, actor_id))
+        hint = f"1-{len(names)} or a name" + (", or 'rule'" if release else "")
+        while True:
+            answer = self._ask_line(f"  {actor_id} chooses ({hint})", default)
+            action = _match(answer, names)
+            if release and answer.lower() in ("rule", "auto"):
+                game.release(actor_id, round_)
+                self._say(f"{actor_id} plays by its rule in round {round_}.", indent=2)
+                return
+            if action is not None:
+                game.choose(actor_id, action, round_)
+                self._say(f"{actor_id} will {action} in round {round_}.", indent=2)
+                return
+            self._say(
+                f"'{answer}' is not an option for {actor_id}: type a number from 1 to "
+                f"{len(names)} or one of {', '.join(names)}.",
+                indent=2,
+            )
+
+    def _ask_prediction(self, branch_id: str) -> None:
+        game = self.game
+        branch = game.compiled.branches[[b.id for b in game.compiled.branches].index(branch_id)]
+        outcomes = [o.id for o in branch.outcomes]
+        self._say(
+            f"Prediction: how will {branch_id} go? Give each outcome's probability "
+            "(0 to 1, or a percentage like 70%); they must add up to 1.",
+            indent=2,
+        )
+        while True:
+            probabilities: dict[str, float] = {}
+            for i, outcome in enumerate(outcomes):
+                left = 1.0 - sum(probabilities.values())
+                last = i == len(outcomes) - 1
+                default = f"{max(left, 0.0):.2f}" if last and -0.005 < left <= 1 else None
+                while True:
+                    answer = self._ask_line(f"  P({outcome})", default)
+                    try:
+                        probabilities[outcome] = parse_probability(answer)
+                        break
+                    except OptionsError as exc:
+                        self._say(str(exc), indent=2)
+            try:
+                prediction = game.predict(branch_id, probabilities)
+            except OptionsError as exc:
+                self._say(f"{exc}; enter them again.", indent=2)
+                continue
+            shares = ", ".join(f"{o} {p:.2f}" for o, p in prediction.probabilities.items())
+            self._say(f"Recorded for {branch_id}: {shares}.", indent=2)
+            return
+
+    def _note_fork(self) -> None:
+        game = self.game
+        if game.results and game.choices and not self._forked_note:
+            first = min(r for r, _ in game.choices)
+            self._say(
+                f"From round {first} on this game departs from run {game.run} of the "
+                "batch: it is a fork.",
+                indent=2,
+            )
+            self._forked_note = True
+
+    def _override(self, at_end: bool) -> None:
+        game = self.game
+        if at_end:
+            self._say("No round is left to play: [b]ack first.")
+            return
+        ids = [a.id for a in game.compiled.actors]
+        round_ = game.round + 1
+        numbered = "  ".join(f"{i}. {a}" for i, a in enumerate(ids, 1))
+        self._say(f"Override whose choice in round {round_}? {numbered}")
+        while True:
+            answer = self._ask_line("  Actor (Enter: none)", "")
+            if not answer:
+                return
+            actor_id = _match(answer, ids)
+            if actor_id is not None:
+                break
+            self._say(f"'{answer}' is not an actor: type 1 to {len(ids)} or a name.", indent=2)
+        model, record = game.preview()
+        view = round_view(model, record)
+        options = next(a for a in view["actors"] if a["id"] == actor_id)["options"]
+        self._ask_choice(actor_id, options, round_, release=True)
+
+    def _back(self) -> None:
+        game = self.game
+        if game.round == 0:
+            self._say("Nothing to undo: no round has been played.")
+            return
+        game.back()
+        kept = game.people_choices(game.round + 1)
+        note = f"Back at the end of round {game.round}; [n] plays round {game.round + 1} again."
+        if kept:
+            listed = ", ".join(f"{a} {c}" for a, c in kept.items())
+            note += f" People's choices kept for it: {listed} (change with [o])."
+        self._say(note)
+
+    def _default_path(self) -> str:
+        game = self.game
+        return str(self.save_path or game_file_default(game.compiled, game.seed, game.run))
+
+    def _save(self) -> None:
+        answer = self._ask_line("Save to", self._default_path())
+        if not answer:
+            return
+        path = self.game.save(answer)
+        self.save_path = path
+        self._saved = self._snapshot()
+        self._say(
+            f"Saved at round {self.game.round} to {path}. Resume with: wargame step --resume {path}"
+        )
+
+    def _fork(self) -> None:
+        name = self._ask_line("Name of the fork (Enter: cancel)", "")
+        if not name:
+            return
+        path = Path(name if name.endswith(".json") else f"{name}.json")
+        if path.exists():
+            self._say(f"{path} exists already; choose another name.")
+            return
+        self.game.name = Path(name).stem
+        self.game.save(path)
+        self.save_path = path
+        self._saved = self._snapshot()
+        self._say(
+            f"Forked at round {self.game.round} to {path}; you now play the fork "
+            "([s]ave writes there)."
+        )
+
+    def _unsaved_hint(self) -> str:
+        game = self.game
+        if not (game.choices or game.predictions) or self._saved == self._snapshot():
+            return ""
+        return " The people's choices since the last save are not saved."
+
+    def _confirm_quit(self) -> bool:
+        hint = self._unsaved_hint()
+        if not hint:
+            return True
+        self._say(hint.strip())
+        answer = self.room.key("Quit anyway? [y/N] > ")
+        return answer is None or answer == "y"
+
+    def _show_end(self) -> None:
+        game = self.game
+        self.room.show("")
+        if not game.finished:
+            self._say(f"Stopped after round {game.round} of {game.rounds} (--until {self.stop}).")
+            return
+        self.room.show(format_ending(game.model, 0, self.width))
+        if game.predictions:
+            self.room.show("")
+            self._say(f"Playing {self.options.mc_runs:,} runs for the model's own forecast...")
+            scores = game.score_predictions(self.options.mc_runs)
+            self.room.show(format_scores(scores, self.width))
+
+
+def _match(answer: str, names: list[str]) -> str | None:
+    """The name meant by a number (1-based), a name, or a unique prefix of one."""
+    text = answer.strip()
+    if text.isdigit():
+        n = int(text)
+        return names[n - 1] if 1 <= n <= len(names) else None
+    folded = text.lower()
+    exact = [n for n in names if n.lower() == folded]
+    if exact:
+        return exact[0]
+    prefixed = [n for n in names if n.lower().startswith(folded)] if folded else []
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
+def format_scores(scores: list[PredictionScore], width: int = 80) -> str:
+    """The predictions against what happened and against the model, as text.
+
+    Args:
+        scores: From :meth:`sim.seminar.Game.score_predictions`.
+        width: The widest a line may be.
+    """
+    lines = textwrap.wrap(
+        "Predictions (Brier score: the sum over outcomes of (p - happened)^2; "
+        "0 is perfect, 2 is sure and wrong)",
+        width=width,
+        subsequent_indent="  ",
+    )
+    for score in scores:
+        prediction = score.prediction
+        if score.outcome is None:
+            what = "it did not resolve, so it has no score"
+        else:
+            what = f"it went {score.outcome}"
+        lines += textwrap.wrap(
+            f"{prediction.branch} (asked before round {prediction.round}): {what}",
+            width=width,
+            initial_indent="  ",
+            subsequent_indent="    ",
+        )
+        column = max(12, *(len(o) for o in prediction.probabilities))
+        column = min(column, width - 30)
+        lines.append(f"    {'outcome':<{column}}   room   model ({score.monte_carlo_runs:,} runs)")
+        for outcome, p in prediction.probabilities.items():
+            mark = "*" if outcome == score.outcome else " "
+            model_p = score.monte_carlo.get(outcome, 0.0)
+            line = f"  {mark} {outcome:<{column}}   {p:4.2f}   {model_p:4.2f}"
+            lines += textwrap.wrap(line, width=width, subsequent_indent=" " * 6) or [line]
+        if score.brier is not None:
+            model_brier = (
+                "-" if score.monte_carlo_brier is None else f"{score.monte_carlo_brier:.3f}"
+            )
+            lines.append(f"    {'Brier score':<{column}}   {score.brier:.3f}  {model_brier}")
+            if score.monte_carlo_brier is not None:
+                better = "the room" if score.brier < score.monte_carlo_brier else "the model"
+                if abs(score.brier - score.monte_carlo_brier) < 1e-9:
+                    better = "neither"
+                lines += textwrap.wrap(
+                    f"Better calibrated here: {better} (lower is better).",
+                    width=width,
+                    initial_indent="    ",
+                    subsequent_indent="      ",
+                )
+    return "\n".join(lines)
+
+
+def terminal_width(default: int = 80, widest: int = 100) -> int:
+    """The terminal's width (``default`` when unknown), capped for readability."""
+    import shutil
+
+    return max(40, min(shutil.get_terminal_size((default, 24)).columns, widest))
+
+
+def terminal_room(no_input: bool) -> TerminalRoom:
+    """A room on this process's terminal: colour and raw keys only where it is a tty."""
+    return TerminalRoom(
+        interactive=not no_input,
+        colour=sys.stdout.isatty(),
+        raw_keys=sys.stdin.isatty() and sys.stdout.isatty(),
+    )
+
+
+def run_session(
+    game: Game,
+    *,
+    output_format: str = "text",
+    no_input: bool = False,
+    play: tuple[str, ...] = (),
+    predict: bool = False,
+    until: int | None = None,
+    mc_runs: int = DEFAULT_MC_RUNS,
+    save_path: Path | None = None,
+    room: Room | None = None,
+    width: int | None = None,
+) -> str | None:
+    """Run a seminar session on this terminal, or write the game as a handout.
+
+    Args:
+        game: The game (new, resumed, or opened from a batch).
+        output_format: ``text`` (the stepper), ``markdown`` or ``html`` (a handout of
+            the game played without input, to ``until`` or the end).
+        no_input: Play by the rules (and the choices already made) without asking.
+        play: Actors whose choices the room makes.
+        predict: Ask the room to predict each branch before it can resolve.
+        until: Stop after this round.
+        mc_runs: Runs of the quick batch that scores predictions.
+        save_path: The file the game was resumed from ([s]ave writes there).
+        room: Where to talk (default: this process's terminal).
+        width: Line width (default: the terminal's).
+
+    Returns:
+        The handout for ``markdown`` and ``html``; ``None`` for ``text`` (shown as it
+        goes).
+
+    Raises:
+        OptionsError: For options that do not go together or an unknown actor.
+    """
+    if output_format not in ("text", "markdown", "html"):
+        raise OptionsError(f"--format must be text, markdown or html, not '{output_format}'")
+    handout = output_format != "text"
+    if handout or no_input:
+        asking = [f for f, on in (("--play", bool(play)), ("--predict", predict)) if on]
+        if asking:
+            why = f"--format {output_format}" if handout else "--no-input"
+            raise OptionsError(f"{' and '.join(asking)} ask the room; they cannot go with {why}")
+    for actor in play:
+        try:
+            game.actor_id(actor)  # an unknown actor is an error before anything is shown
+        except OptionsError as exc:
+            raise OptionsError(f"--play {actor}: {exc}") from None
+    if until is not None and not 1 <= until <= game.rounds:
+        raise OptionsError(f"--until {until}: the game has rounds 1 to {game.rounds}")
+    if mc_runs < 1:
+        raise OptionsError("--mc-runs must be at least 1")
+    if handout:
+        from sim.handout import html_document, markdown
+
+        game.play_to(until or game.rounds)
+        render = markdown if output_format == "markdown" else html_document
+        return render(game, mc_runs)
+    if room is None:
+        room = terminal_room(no_input)
+    if not play and room.interactive:
+        play = game.played
+    options = StepOptions(
+        play=tuple(play),
+        predict=predict,
+        until=until,
+        width=width or terminal_width(),
+        mc_runs=mc_runs,
+        save_path=save_path,
+    )
+    Stepper(game, room, options).run()
+    return None
