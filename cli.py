@@ -160,6 +160,9 @@ def run(
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR (the interrupted batch)")
     compiled = load(scenario)
+    if not quiet:
+        for warning in compiled.warnings:
+            click.echo(str(warning), err=True)
     options = BatchOptions(
         runs=runs,
         seed=seed,
@@ -208,18 +211,74 @@ def run(
         )
 
 
-@cli.command(epilog="Example:  wargame replay results/alaska-7 --run 42")
+_FORMATS = click.Choice(["text", "markdown", "html"])
+
+
+@cli.command(
+    epilog=(
+        "Examples:  wargame replay results/alaska-7 --run 42\n\n"
+        "           wargame replay results/alaska-7 --run 42 --step --play DPRK"
+    )
+)
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--run", "run_index", required=True, type=int, help="Index of the run to replay.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's record as JSON.")
+@click.option("--step", is_flag=True, help="Open the run in the seminar stepper.")
+@click.option("--play", multiple=True, metavar="ACTOR", help="With --step: the room plays ACTOR.")
+@click.option("--predict", is_flag=True, help="With --step: the room predicts each branch.")
+@click.option("--until", type=int, help="With --step: stop after this round.")
+@click.option("--no-input", is_flag=True, help="With --step: ask nothing, play by the rules.")
+@click.option(
+    "--format",
+    "output_format",
+    type=_FORMATS,
+    default="text",
+    show_default=True,
+    help="text, or a Markdown / HTML handout of the run.",
+)
 @handles_errors
-def replay(folder: str, run_index: int, as_json: bool) -> None:
+def replay(
+    folder: str,
+    run_index: int,
+    as_json: bool,
+    step: bool,
+    play: tuple[str, ...],
+    predict: bool,
+    until: int | None,
+    no_input: bool,
+    output_format: str,
+) -> None:
     """Re-play run K of a batch exactly, round by round.
 
     Shows the injects, each actor's options with scores and probabilities, its choice
     and why, the state changes, the branches taken and the ending. The final metrics
     equal row K of runs.parquet exactly. With --json prints that row plus every round.
+
+    With --step the run opens in the seminar stepper (see `wargame step`), exact to
+    the batch; the room can take over from any round: an override forks the run.
     """
+    from sim.errors import OptionsError
+
+    if as_json and (step or output_format != "text"):
+        raise OptionsError("--json cannot go with --step or --format")
+    if not step and (play or predict or until is not None or no_input):
+        raise OptionsError("--play, --predict, --until and --no-input need --step")
+    if step or output_format != "text":
+        from sim.seminar import Game
+        from sim.stepper import run_session
+
+        game = Game.from_results(Path(folder), run_index)
+        handout = run_session(
+            game,
+            output_format=output_format,
+            no_input=no_input,
+            play=play,
+            predict=predict,
+            until=until,
+        )
+        if handout is not None:
+            click.echo(handout, nl=False)
+        return
     from sim.replay import replay as replay_run
     from sim.replay import replay_record
     from sim.transcript import format_game
@@ -229,6 +288,103 @@ def replay(folder: str, run_index: int, as_json: bool) -> None:
         click.echo(json.dumps(replay_record(model), indent=2, default=_json_default))
     else:
         click.echo(format_game(model))
+
+
+@cli.command(
+    epilog=(
+        "Examples:  wargame step scenarios/alaska.yaml --play US --play Russia --predict\n\n"
+        "           wargame step --resume class-a.json\n\n"
+        "           wargame step scenarios/alaska.yaml --no-input --format html > handout.html"
+    )
+)
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--seed", default=20250815, show_default=True, help="Seed (as in `wargame run`).")
+@click.option("--run", "run_index", default=0, show_default=True, help="Run index (as in a batch).")
+@click.option("--play", multiple=True, metavar="ACTOR", help="The room plays ACTOR (repeatable).")
+@click.option("--until", type=int, help="Stop after this round.")
+@click.option("--no-input", is_flag=True, help="Ask nothing: play by the rules to the end.")
+@click.option("--predict", is_flag=True, help="Ask the room to predict each branch first.")
+@click.option("--resume", type=click.Path(dir_okay=False), help="Continue a saved game.")
+@click.option(
+    "--format",
+    "output_format",
+    type=_FORMATS,
+    default="text",
+    show_default=True,
+    help="text (the stepper), or a Markdown / HTML handout of the whole game.",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Fix a parameter or initial value (repeatable).",
+)
+@click.option(
+    "--mc-runs",
+    default=5000,
+    show_default=True,
+    help="Runs of the quick batch that scores predictions.",
+)
+@handles_errors
+def step(
+    scenario: str | None,
+    seed: int,
+    run_index: int,
+    play: tuple[str, ...],
+    until: int | None,
+    no_input: bool,
+    predict: bool,
+    resume: str | None,
+    output_format: str,
+    settings: tuple[str, ...],
+    mc_runs: int,
+) -> None:
+    """Play one game of SCENARIO round by round with a room: the seminar.
+
+    Each round shows the date, the injects and facilitator prompts, each actor's options
+    with scores and probabilities, its choice and why, the state changes and the branch
+    outcomes; at the end the ending and the payoffs. Between rounds one key: [n]ext,
+    [o]verride an actor's next choice, [b]ack one round, [f]ork to a named file, [s]ave,
+    [q]uit. --play ACTOR lets the room choose for ACTOR; --predict asks for each
+    branch's probabilities before it resolves and scores them (Brier) at the end
+    against what happened and against the model. Seed S and run K give the same game
+    as run K of a batch at seed S.
+    """
+    from sim.seminar import Game
+    from sim.stepper import run_session
+
+    if resume is not None:
+        source = click.get_current_context().get_parameter_source
+        given = [
+            flag
+            for name, flag in (("seed", "--seed"), ("run_index", "--run"), ("settings", "--set"))
+            if source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            raise click.UsageError(f"--resume takes {', '.join(given)} from the saved game")
+        game = Game.load(resume, scenario)
+    elif scenario is None:
+        raise click.UsageError("give a SCENARIO file, or --resume FILE")
+    else:
+        from sim.batch import check_overrides
+        from sim.compiled import load
+
+        compiled = load(scenario)
+        overrides = check_overrides(compiled, _parse_settings(settings))
+        game = Game(compiled, seed, run_index, overrides)
+    handout = run_session(
+        game,
+        output_format=output_format,
+        no_input=no_input,
+        play=play,
+        predict=predict,
+        until=until,
+        mc_runs=mc_runs,
+        save_path=Path(resume) if resume else None,
+    )
+    if handout is not None:
+        click.echo(handout, nl=False)
 
 
 @cli.command(
