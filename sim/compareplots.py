@@ -32,6 +32,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from sim.comparetext import places, signed
 from sim.plots import DPI, STYLE
 
 if TYPE_CHECKING:
@@ -80,11 +81,9 @@ def _pct(x: float) -> str:
     return f"{value:.1f}%" if value >= 1 else f"{value:.2f}%"
 
 
-def _signed(x: float, decimals: int | None = None) -> str:
-    """A signed number with a true minus sign; decimals chosen by size if not given."""
-    if decimals is None:
-        decimals = 0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2
-    return f"{x:+,.{decimals}f}".replace("-", "\u2212")
+def _signed(x: float, decimals: int) -> str:
+    """A signed number with a true minus sign."""
+    return signed(x, decimals).replace("-", "\u2212")
 
 
 def _scenario_title(comparison: Comparison) -> str:
@@ -163,7 +162,7 @@ def _legend(panel: SubFigure, comparison: Comparison, extra: list[Any] | None = 
     handles: list[Any] = [
         Patch(
             color=colours[label],
-            label=_wrap(label + (" (baseline)" if i == 0 else ""), 30, 1),
+            label=_wrap(label + (" (baseline)" if i == 0 and label != "baseline" else ""), 36, 1),
         )
         for i, label in enumerate(comparison.labels)
     ]
@@ -268,13 +267,13 @@ def plot_branches(comparison: Comparison) -> Figure | None:
         _bars_subtitle(comparison),
         height,
     )
-    axes = panel.subplots(len(groups), 1, height_ratios=sizes, squeeze=False, sharex=True)[:, 0]
+    axes = panel.subplots(len(groups), 1, height_ratios=sizes, squeeze=False)[:, 0]
     for ax, group in zip(axes, groups, strict=True):
         mine = rows[rows["group"] == group]
         _grouped_bars(ax, comparison, mine, list(dict.fromkeys(mine["outcome"])))
         ax.set_title(f"Branch: {group}", loc="left", fontsize=14, fontweight="bold")
     right = max(ax.get_xlim()[1] for ax in axes)
-    for ax in axes:
+    for ax in axes:  # one scale for every branch, so bars compare across panels
         ax.set_xlim(0, right)
     axes[-1].set_xlabel("Share of runs")
     _legend(panel, comparison)
@@ -310,10 +309,10 @@ def _forest(
             linewidth=2.2,
             zorder=3,
         )
-        for yi, d, hi in zip(y, diff, high, strict=True):
+        for yi, d, lo, hi in zip(y, diff, low, high, strict=True):
             if math.isnan(d):
                 continue
-            text = _signed(d, 1 if percent else None)
+            text = _signed(d, places(d, lo, hi, 1 if percent else 2))
             ax.annotate(
                 text,
                 (hi, yi),
@@ -322,6 +321,8 @@ def _forest(
                 va="center",
                 fontsize=12 if k <= 2 else 10,
                 color="#222222",
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"},
+                zorder=5,
             )
     ax.axvline(0, color="#222222", linewidth=1.2)
     ax.set_yticks(np.arange(len(items)), [_wrap(n, 24, 2) for n in names])
@@ -359,7 +360,7 @@ def plot_differences(comparison: Comparison) -> Figure:
     )
     fig, panel = _new_figure(
         comparison,
-        f"Change from baseline {comparison.baseline}, with 95% intervals",
+        f"Change from the baseline ({comparison.baseline}), with 95% intervals",
         _pairing_subtitle(comparison),
         height,
     )
@@ -401,7 +402,7 @@ def plot_differences(comparison: Comparison) -> Figure:
     ]
     colours = batch_colours(comparison.labels)
     handles: list[Any] = [
-        Patch(color=colours[label], label=_wrap(f"{label} − {comparison.baseline}", 30, 1))
+        Patch(color=colours[label], label=_wrap(f"{label} − {comparison.baseline}", 44, 1))
         for label in comparison.labels[1:]
     ]
     panel.legend(

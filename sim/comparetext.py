@@ -25,12 +25,31 @@ def _pct(p: float) -> str:
     return f"{100 * p:.1f}%"
 
 
-def _pts(d: float) -> str:
-    return "n/a" if math.isnan(d) else f"{100 * d:+.1f}"
+def signed(x: float, decimals: int) -> str:
+    """A signed number with ``decimals`` places (exactly zero unsigned)."""
+    if math.isnan(x):
+        return "n/a"
+    if x == 0:
+        return f"{0:.{decimals}f}"
+    return f"{x:+.{decimals}f}"
 
 
-def _num(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{x:+.2f}"
+def places(diff: float, low: float, high: float, at_least: int) -> int:
+    """Decimal places that show a difference and its interval to about two figures.
+
+    Matched batches can differ by a hair that is still certain: ``-0.0026 [-0.0039,
+    -0.0013]`` says more than ``-0.00 [-0.00, -0.00]``.
+    """
+    spread = max(abs(high - low) / 2, abs(diff)) if math.isfinite(high - low) else abs(diff)
+    if not spread > 0:
+        return at_least
+    return min(6, max(at_least, 1 - math.floor(math.log10(spread))))
+
+
+def difference_text(diff: float, low: float, high: float, at_least: int) -> tuple[str, str]:
+    """A difference and its 95% interval as text, with matching decimal places."""
+    n = places(diff, low, high, at_least)
+    return signed(diff, n), f"[{signed(low, n)}, {signed(high, n)}]"
 
 
 def _settings(manifest: dict[str, Any]) -> str:
@@ -97,12 +116,12 @@ def _wrap(text: str, width: int, indent: str = "") -> list[str]:
 
 def _differences_block(comparison: Comparison, width: int) -> list[str]:
     frame = comparison.differences
-    name_width = 26
-    label_width = min(12, max(len(label) for label in comparison.labels))
+    name_width = 24
+    label_width = min(14, max(len(label) for label in comparison.labels))
     lines = [
         "",
-        f"  {'':<{name_width}} {'batch':<{label_width}} {'value':>8} {'baseline':>9} "
-        f"{'diff':>7}  {'95% interval':<16} {'p':>7}",
+        f"  {'':<{name_width}} {'batch':<{label_width}} {'value':>7} {'baseline':>8} "
+        f"{'diff':>8}  {'95% interval':<20} {'p':>6}",
     ]
     for kind, group in dict.fromkeys(zip(frame["kind"], frame["group"], strict=True)):
         rows = frame[(frame["kind"] == kind) & (frame["group"] == group)]
@@ -122,15 +141,15 @@ def _differences_block(comparison: Comparison, width: int) -> list[str]:
             name, shown = ("" if name == shown else name), name
             if kind == "payoff":
                 value, base = f"{row.value:.2f}", f"{row.baseline_value:.2f}"
-                diff, interval = _num(row.diff), f"[{_num(row.low)}, {_num(row.high)}]"
+                diff, interval = difference_text(row.diff, row.low, row.high, 2)
             else:
                 value, base = _pct(row.value), _pct(row.baseline_value)
-                diff, interval = _pts(row.diff), f"[{_pts(row.low)}, {_pts(row.high)}]"
+                diff, interval = difference_text(100 * row.diff, 100 * row.low, 100 * row.high, 1)
             star = " *" if row.significant else ""
             lines.append(
                 f"  {_fit(name, name_width):<{name_width}} "
-                f"{_fit(row.label, label_width):<{label_width}} {value:>8} {base:>9} "
-                f"{diff:>7}  {interval:<16} {format_p(row.p_value):>7}{star}"
+                f"{_fit(row.label, label_width):<{label_width}} {value:>7} {base:>8} "
+                f"{diff:>8}  {interval:<20} {format_p(row.p_value):>6}{star}"
             )
     return [_fit(line, width) for line in lines]
 
@@ -235,8 +254,7 @@ def comparison_markdown(comparison: Comparison) -> str:
                     _md_escape(row.label),
                     _pct(row.value),
                     _pct(row.baseline_value),
-                    _pts(row.diff),
-                    f"[{_pts(row.low)}, {_pts(row.high)}]",
+                    *difference_text(100 * row.diff, 100 * row.low, 100 * row.high, 1),
                     *_md_test(row),
                 ]
             )
@@ -258,8 +276,7 @@ def comparison_markdown(comparison: Comparison) -> str:
                         _md_escape(row.label),
                         f"{row.value:.2f}",
                         f"{row.baseline_value:.2f}",
-                        _num(row.diff),
-                        f"[{_num(row.low)}, {_num(row.high)}]",
+                        *difference_text(row.diff, row.low, row.high, 2),
                         *_md_test(row),
                     ]
                 )
