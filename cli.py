@@ -434,6 +434,170 @@ def compare(
         click.echo(f"\nwrote {', '.join(p.name for p in written)} in {out}")
 
 
+@cli.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  wargame sweep scenarios/alaska.yaml --design lhs -n 2000 --seed 1 "
+        "--out results/a-lhs\n"
+        "  wargame sweep scenarios/alaska.yaml --design sobol -n 512 --seed 1 "
+        "--out results/a-sobol"
+    )
+)
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--design",
+    type=click.Choice(["lhs", "sobol", "grid"]),
+    required=True,
+    help="lhs: Latin hypercube; sobol: Saltelli design for Sobol indices; grid: full factorial.",
+)
+@click.option(
+    "-n",
+    "size",
+    type=int,
+    required=True,
+    help="lhs: runs. sobol: base samples N, a power of 2; the sweep plays N*(2D+2) runs "
+    "for D swept parameters. grid: levels per numeric parameter (categorical ones take "
+    "each value); runs = product of the levels.",
+)
+@click.option("--seed", default=20250815, show_default=True, help="Seed of the design and runs.")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Results folder [default: results/<id>-<time>]."
+)
+@click.option(
+    "--params", help="Comma-separated parameters to sweep [default: every uncertain one]."
+)
+@click.option("--workers", default=0, show_default=True, help="Worker processes (0: automatic).")
+@click.option(
+    "--chunk-size", default=10_000, show_default=True, help="Runs per block (memory, not results)."
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Fix a parameter (not swept) or initial value (repeatable).",
+)
+@click.option("--force", is_flag=True, help="Replace an earlier results folder at --out.")
+@click.option("--no-rounds", is_flag=True, help="Do not keep per-round trajectories.")
+@click.option("--no-plots", is_flag=True, help="Do not draw plots.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@handles_errors
+def sweep(
+    scenario: str,
+    design: str,
+    size: int,
+    seed: int,
+    out: str | None,
+    params: str | None,
+    workers: int,
+    chunk_size: int,
+    settings: tuple[str, ...],
+    force: bool,
+    no_rounds: bool,
+    no_plots: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Play SCENARIO over an experimental design of its parameters.
+
+    Instead of drawing every parameter independently per run, the swept parameters
+    (--params, default all uncertain ones) follow a Latin hypercube, a Sobol (Saltelli)
+    design or a full grid, each mapped through the parameter's own distribution; the
+    others keep their random draw. The design is recorded in the manifest; `wargame
+    explain` on a sobol sweep reports first-order and total Sobol indices. Same seed,
+    same results, whatever the workers or chunk size.
+    """
+    from sim.designs import sweep as run_sweep
+    from sim.summary import format_summary
+
+    names = [p.strip() for p in params.split(",") if p.strip()] if params else None
+    results = run_sweep(
+        scenario,
+        design,
+        size,
+        seed=seed,
+        out=out,
+        params=names,
+        workers=workers,
+        chunk_size=chunk_size,
+        settings=_parse_settings(settings),
+        keep_rounds=not no_rounds,
+        plots=not no_plots,
+        force=force,
+        command_line=["wargame", *sys.argv[1:]],
+    )
+    if as_json:
+        click.echo(json.dumps(results.summary, indent=2))
+    elif not quiet:
+        described = results.manifest["design"]
+        click.echo(
+            f"{described['kind']} design over {', '.join(described['params'])}: "
+            f"{described['runs']:,} runs"
+        )
+        click.echo(format_summary(results.summary))
+        click.echo(f"\nresults in {results.folder}")
+
+
+@cli.command(epilog="Example:  wargame explain results/alaska-7 --ending war")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--ending", help="Explain only this ending.")
+@click.option("--branch", help="Explain only this branch's outcomes.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Folder for explain.json and the tornado charts [default: DIR/explain].",
+)
+@click.option("--top", default=5, show_default=True, help="Parameters listed per outcome.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@handles_errors
+def explain(
+    folder: str,
+    ending: str | None,
+    branch: str | None,
+    out: str | None,
+    top: int,
+    as_json: bool,
+) -> None:
+    """Show which uncertain parameters drive each ending and branch outcome of a batch.
+
+    For each outcome: the parameters ranked by mutual information with it (bits, with
+    a permutation noise floor) and the direction of their standardised
+    logistic-regression coefficients; a tornado chart (tornado_<outcome>.png); and the
+    best simple rule found by PRIM scenario discovery, with its coverage and density.
+    On a sobol sweep, first-order and total Sobol indices with 95% intervals too.
+    """
+    from sim.explain import explain as run_explain
+    from sim.explain import format_explanation
+
+    found = run_explain(folder, ending=ending, branch=branch, out=out)
+    if as_json:
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    click.echo(format_explanation(found, top=top))
+    where = Path(out) if out else Path(folder) / "explain"
+    click.echo(f"\nexplain.json and tornado charts in {where}")
+
+
+@cli.command(epilog="Example:  wargame report results/alaska-7 --out alaska-7.html")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="The HTML file [default: DIR/report.html]."
+)
+@handles_errors
+def report(folder: str, out: str | None) -> None:
+    """Write one self-contained HTML report of a batch, readable offline and printable.
+
+    It holds the scenario's description and sources, the assumptions (each parameter's
+    distribution, unit, source and confidence), the branch and ending probabilities
+    with 95% intervals, the charts and the explain results, with every image embedded.
+    """
+    from sim.report import report as write_report
+
+    path = write_report(folder, out)
+    click.echo(f"report written to {path} ({path.stat().st_size / 1024:,.0f} KB)")
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()

@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 from sim.batch import BatchOptions, run_batch
 from sim.compare import Comparison, compare
 from sim.compiled import CompiledScenario, compile_text, load
+from sim.designs import Design, make_design, sweep
 from sim.errors import (
     OptionsError,
     ResultsError,
@@ -26,13 +27,16 @@ from sim.errors import (
     ScenarioRuntimeError,
     WargameError,
 )
+from sim.explain import explain
 from sim.model import WargameModel, play
+from sim.report import report
 from sim.results import Results, load_results
 
 __all__ = [
     "BatchOptions",
     "Comparison",
     "CompiledScenario",
+    "Design",
     "OptionsError",
     "Results",
     "ResultsError",
@@ -43,8 +47,12 @@ __all__ = [
     "__version__",
     "compare",
     "compile_text",
+    "explain",
     "load",
     "load_results",
+    "make_design",
     "play",
+    "report",
     "run_batch",
+    "sweep",
 ]
