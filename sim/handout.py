@@ -14,7 +14,7 @@ import html
 from typing import Any
 
 from sim.seminar import DEFAULT_MC_RUNS, Game, PredictionScore
-from sim.transcript import round_view
+from sim.transcript import round_view, state_value
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
 
@@ -53,6 +53,10 @@ def document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> dict[str, Any]:
             for i, a in enumerate(compiled.actors)
         ]
     scores = game.score_predictions(mc_runs) if game.finished and game.predictions else []
+    final = [
+        (name, state_value(model, i, float(model.ctx.state[i][0])), compiled.state_units[i])
+        for i, name in enumerate(compiled.state_names)
+    ]
     return {
         "title": compiled.title,
         "id": compiled.id,
@@ -72,6 +76,7 @@ def document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> dict[str, Any]:
             if r <= game.round
         ],
         "initial": game.initial_state(),
+        "final": final,
         "rounds": rounds,
         "ending": ending,
         "payoffs": payoffs,
@@ -185,6 +190,10 @@ def markdown(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
         for branch in view["branches"]:
             text = _md(branch["outcome_text"])
             lines += [f"**Outcome of {_md(branch['id'])}: {_md(branch['outcome'])}.** {text}", ""]
+    if doc["rounds"]:
+        lines += [f"## State after round {doc['played_to']}", ""]
+        rows = [[_code(n), _md(v), _md(u)] for n, v, u in doc["final"]]
+        lines += [*_md_table(["Variable", "Value", "Unit"], rows, "lrl"), ""]
     if doc["ending"]:
         ending = doc["ending"]
         lines += [f"## Ending: {_md(ending['title'])} ({_code(ending['id'])})", ""]
@@ -321,6 +330,10 @@ def html_document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
                 f'<p class="branch"><strong>Outcome of {_e(branch["id"])}: '
                 f"{_e(branch['outcome'])}.</strong> {_e(branch['outcome_text'])}</p>"
             )
+    if doc["rounds"]:
+        body.append(f"<h2>State after round {doc['played_to']}</h2>")
+        rows = [[f"<code>{_e(n)}</code>", _e(v), _e(u)] for n, v, u in doc["final"]]
+        body.append(_html_table(["Variable", "Value", "Unit"], rows, {1}))
     if doc["ending"]:
         ending = doc["ending"]
         body.append(f"<h2>Ending: {_e(ending['title'])} (<code>{_e(ending['id'])}</code>)</h2>")

@@ -152,6 +152,7 @@ class Game:
         results: The results folder the game was opened from, if any.
         name: A name for the game (a fork's name).
         played: Actors whose seats people take (kept in the saved file).
+        predicting: Whether the room predicts branches (kept in the saved file).
 
     Attributes:
         model: The model, at the end of the round reached (its history kept).
@@ -172,6 +173,7 @@ class Game:
         results: str | None = None,
         name: str | None = None,
         played: tuple[str, ...] = (),
+        predicting: bool = False,
     ):
         if not 0 <= int(seed) < 2**63:
             raise OptionsError("--seed must be a non-negative integer below 2**63")
@@ -185,6 +187,7 @@ class Game:
         self.results = results
         self.name = name
         self.played = tuple(self.actor_id(a) for a in played)
+        self.predicting = bool(predicting)
         self.choices: dict[tuple[int, str], str] = {}
         for (round_, actor_id), action_id in (choices or {}).items():
             self._check_choice(int(round_), actor_id, action_id)
@@ -576,6 +579,7 @@ class Game:
                 for p in self.predictions.values()
             ],
             "played": list(self.played),
+            "predict": self.predicting,
             "name": self.name,
         }
 
@@ -629,6 +633,7 @@ class Game:
                 predictions=data["predictions"],
                 name=data["name"],
                 played=data["played"],
+                predicting=data["predict"],
             )
         else:
             if not Path(scenario_path).is_file():
@@ -648,6 +653,7 @@ class Game:
                     predictions=data["predictions"],
                     name=data["name"],
                     played=data["played"],
+                    predicting=data["predict"],
                 )
         if game is None or game.compiled.sha256 != data["scenario"]["sha256"]:
             text_of = game.compiled.loaded.path if game else scenario_path
@@ -733,6 +739,9 @@ def read_game_file(path: str | Path) -> dict[str, Any]:
     name = data.get("name")
     if name is not None and not isinstance(name, str):
         raise bad("'name' must be text or null")
+    predict = data.get("predict", False)
+    if not isinstance(predict, bool):
+        raise bad("'predict' must be true or false")
     return {
         "scenario": scenario,
         "results": results,
@@ -743,5 +752,6 @@ def read_game_file(path: str | Path) -> dict[str, Any]:
         "choices": choices,
         "predictions": predictions,
         "played": tuple(played),
+        "predict": predict,
         "name": name,
     }

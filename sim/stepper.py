@@ -225,7 +225,7 @@ class Stepper:
         self.room = room
         self.options = options or StepOptions()
         self.play = tuple(game.actor_id(a) for a in self.options.play)
-        if self.play != game.played and self.play:
+        if self.play:
             game.played = self.play
         self.width = max(40, self.options.width)
         until = self.options.until if self.options.until is not None else game.rounds
@@ -680,8 +680,10 @@ def run_session(
         return render(game, mc_runs)
     if room is None:
         room = terminal_room(no_input)
-    if not play and room.interactive:
-        play = game.played
+    if room.interactive:
+        play = play or game.played
+        predict = predict or game.predicting
+        game.predicting = predict
     options = StepOptions(
         play=tuple(play),
         predict=predict,
