@@ -3,6 +3,7 @@ diffs and the `wargame compare` command."""
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from sim.compare import (
 )
 from sim.compiled import compile_text, load
 from sim.errors import OptionsError
-from tests.conftest import TINY
+from tests.conftest import ROOT, TINY
 
 TINY_TEXT = TINY.read_text("utf-8")
 HAWKISH_TEXT = TINY_TEXT.replace(
@@ -284,3 +285,15 @@ def test_cli_compare_bad_input_is_one_line_and_exit_2(tmp_path, matched):
     result = run_cli("compare", a, b, "--out", busy, "--force", "--no-plots")
     assert result.exit_code == 0, result.output
     assert (busy / "thesis.docx").read_text() == "precious"
+
+
+def test_readme_analysis_example_runs(tmp_path, monkeypatch, capsys):
+    section = (ROOT / "README.md").read_text("utf-8").split("## Analysis from Python", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "[False, True]" in printed
+    assert "--set us_aid_cut: 0.4 → 0.6" in printed
+    assert (tmp_path / "results" / "aid-40-vs-60" / "compare.md").is_file()
