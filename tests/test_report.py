@@ -1,0 +1,167 @@
+"""The HTML report: one self-contained file (images embedded, no script, no external
+asset), scenario text escaped, and it opens in a real browser (Debian's chromium driven
+by playwright) with every image decoded and no console error."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from sim.batch import BatchOptions, run_batch
+from sim.compiled import compile_text, load
+from sim.designs import sweep
+from sim.errors import ResultsError
+from sim.report import describe_distribution, report
+from tests.conftest import TESTS
+
+KNOWN = TESTS / "scenarios" / "known_driver.yaml"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report") / "mc"
+    # With plots: the report embeds the standard charts of sim.plots.
+    return run_batch(load(KNOWN), folder, BatchOptions(runs=3000, seed=2)).folder
+
+
+@pytest.fixture(scope="module")
+def page_html(batch):
+    path = report(batch)
+    return path, path.read_text("utf-8")
+
+
+def test_report_is_one_self_contained_file(batch, page_html):
+    path, text = page_html
+    assert path == batch / "report.html"
+    assert "<script" not in text.lower()
+    # Every image is an embedded PNG; nothing is fetched from anywhere.
+    sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', text)
+    plots = sorted((batch / "plots").glob("*.png"))
+    tornados = sorted((batch / "explain").glob("tornado_*.png"))
+    assert plots and tornados
+    assert len(sources) == len(plots) + len(tornados)
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    assert not re.search(r'(src|href)="(https?:)?//', text)
+    assert "@import" not in text and "url(" not in text
+
+
+def test_report_holds_scenario_assumptions_summary_and_explanation(page_html):
+    _, text = page_html
+    assert "<h1>Known driver (synthetic test scenario)</h1>" in text
+    assert "Crisis happens if and only if pressure exceeds 0.7" in text
+    assert "By construction (test fixture)" in text
+    for name in ("pressure", "support", "noise_a", "noise_b", "mood"):
+        assert f"<code>{name}</code>" in text
+    assert "triangular, low 0, mode 0.2, high 1" in text
+    assert "95% Wilson interval" in text
+    assert "Mean payoff per actor" in text
+    assert "What drives each outcome" in text
+    assert "Rule:</b> Crisis in" in text
+    assert "@media print" in text and "break-before: page" in text
+
+
+def test_scenario_text_is_escaped(tmp_path):
+    text = KNOWN.read_text("utf-8")
+    text = text.replace(
+        "Crisis happens if and only if", "Crisis <script>alert('x')</script> & happens iff"
+    )
+    text = text.replace(
+        "description: The driver of the crisis ending.",
+        "description: '<img src=x onerror=alert(1)> drives the crisis'",
+    )
+    compiled = compile_text(text, "evil.yaml")
+    folder = run_batch(compiled, tmp_path / "evil", BatchOptions(runs=300, seed=1, plots=False))
+    html = report(folder.folder).read_text("utf-8")
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; happens" in html
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt; drives the crisis" in html
+
+
+def test_report_of_a_sobol_sweep_has_the_sobol_table(tmp_path):
+    results = sweep(KNOWN, "sobol", 64, seed=3, out=tmp_path / "s", plots=False)
+    html = report(results.folder, tmp_path / "sobol.html").read_text("utf-8")
+    assert "Sobol (Saltelli) sweep, n = 64" in html
+    assert "First-order S1 (± 95% CI)" in html
+    assert "Total ST (± 95% CI)" in html
+
+
+def test_distributions_in_words():
+    assert describe_distribution({"dist": "uniform", "low": 0.0, "high": 2.5}) == "uniform 0 – 2.5"
+    assert describe_distribution(
+        {"dist": "normal", "mean": 1.0, "sd": 0.5, "low": 0.0, "high": None}
+    ) == ("normal, mean 1, sd 0.5, truncated to [0, ∞]")
+    assert describe_distribution(
+        {"dist": "choice", "values": ["a", "b"], "weights": [3.0, 1.0]}
+    ) == ("one of a (75%), b (25%)")
+    assert describe_distribution({"dist": "bernoulli", "p": 0.2}).startswith("yes (1)")
+
+
+def test_cli_report_writes_the_file_and_rejects_a_bad_folder(batch, tmp_path):
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(cli, ["report", str(batch), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and "report written to" in result.output
+    bad = CliRunner().invoke(cli, ["report", str(tmp_path / "missing")])
+    assert bad.exit_code == 2
+    assert "not a results folder" in bad.output
+    with pytest.raises(ResultsError):
+        report(batch, tmp_path)  # a folder, not a file
+
+
+def _browser_or_skip():
+    """Playwright and Debian's chromium; a missing tool fails under CI, skips elsewhere."""
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing, sync_playwright = "playwright (pip install -e '.[test]')", None
+    if missing is None and not CHROMIUM.exists():
+        missing = f"{CHROMIUM} (apt-get install chromium)"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have {missing}")
+        pytest.skip(f"needs {missing}")
+    return sync_playwright
+
+
+def test_report_opens_in_chromium_with_every_image_and_no_console_error(page_html, tmp_path):
+    sync_playwright = _browser_or_skip()
+    path, _ = page_html
+    errors, requests = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(path.resolve().as_uri())
+            page.wait_for_load_state("load")
+            widths = page.evaluate(
+                "Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)"
+            )
+            title = page.title()
+            page.emulate_media(media="print")
+            pdf = page.pdf(format="A4")
+        finally:
+            browser.close()
+    assert len(widths) >= 6
+    assert all(w > 0 for w in widths), widths
+    assert errors == []
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+    assert title.startswith("Known driver")
+    assert pdf[:5] == b"%PDF-"
