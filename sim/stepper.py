@@ -242,7 +242,11 @@ class Stepper:
         """Show a message wrapped to the width."""
         pad = " " * indent
         lines = textwrap.wrap(
-            text, width=self.width, initial_indent=pad, subsequent_indent=pad + "  "
+            text,
+            width=self.width,
+            initial_indent=pad,
+            subsequent_indent=pad + "  ",
+            break_on_hyphens=False,
         )
         self.room.show("\n".join(lines))
 
@@ -251,7 +255,9 @@ class Stepper:
         game = self.game
         compiled = game.compiled
         meta = compiled.loaded.spec.scenario
-        wrap = textwrap.TextWrapper(width=self.width, subsequent_indent="  ")
+        wrap = textwrap.TextWrapper(
+            width=self.width, subsequent_indent="  ", break_on_hyphens=False
+        )
         lines = wrap.wrap(f"{compiled.title} ({compiled.id}), seed {game.seed}, run {game.run}")
         if game.results:
             lines += wrap.wrap(f"Opened from run {game.run} of the batch in {game.results}")
@@ -349,6 +355,7 @@ class Stepper:
     def _play_next(self) -> None:
         game = self.game
         self.room.show("")
+        self._note_fork()
         asks = self.room.interactive and (self.play or self.options.predict)
         if not asks:
             game.play_round()
@@ -364,7 +371,6 @@ class Stepper:
         for actor_id in self.play:
             options = next(a for a in view["actors"] if a["id"] == actor_id)["options"]
             self._ask_choice(actor_id, options, game.round + 1)
-        self._note_fork()
         record = game.play_round()
         self.room.show(format_round_body(round_view(game.model, record), self.width))
 

@@ -1,0 +1,556 @@
+"""The seminar: one game stepped round by round with people in it (`wargame step`).
+
+Each test is a short session: scripted keys and answers go in through click's CliRunner
+(stdin is not a terminal there, so every key is read as a line), or through the Python
+API (:class:`sim.seminar.Game`, :class:`sim.stepper.ScriptedRoom`). The golden
+transcripts are the program's own output, committed and read by eye; after an intended
+change regenerate them with
+
+    WARGAME_UPDATE_GOLDEN=1 pytest tests/test_seminar.py
+
+and review the diff before committing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from sim.batch import BatchOptions, run_batch
+from sim.compiled import load
+from sim.errors import OptionsError
+from sim.model import play
+from sim.seminar import Game, brier_score, parse_probability
+from sim.stepper import ScriptedRoom, StepOptions, Stepper
+from sim.transcript import format_ending
+from tests.conftest import ALASKA, ROOT, TINY
+
+SEED = 20250815
+GOLDEN = ROOT / "tests" / "golden"
+ENV = {"COLUMNS": "80"}  # a fixed width, whatever terminal runs the tests
+
+
+def step(args: list[str], keys: str = "", cwd=None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(cli, ["step", *args], input=keys, env=ENV)
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(cli, ["step", *args], input=keys, env=ENV)
+    finally:
+        os.chdir(old)
+
+
+def rounds_in(text: str) -> dict[int, list[str]]:
+    """Every showing of each round: from its heading to the next menu or ending."""
+    shown: dict[int, list[str]] = {}
+    for match in re.finditer(r"^Round (\d+) of \d+, .*?(?=^\S|\Z)", text, re.S | re.M):
+        shown.setdefault(int(match.group(1)), []).append(match.group(0))
+    return shown
+
+
+def played(choices: dict[tuple[int, str], str], seed: int = SEED, run: int = 0) -> Game:
+    game = Game(load(TINY), seed, run, choices=choices)
+    game.play_to(game.rounds)
+    return game
+
+
+def same_game(a: Game, b: Game) -> None:
+    ra, rb = a.model.records(), b.model.records()
+    assert ra.keys() == rb.keys()
+    for column in ra:
+        assert np.array_equal(ra[column], rb[column]), column
+    for x, y in zip(a.model.ctx.state, b.model.ctx.state, strict=True):
+        assert np.array_equal(x, y)
+
+
+# --- a whole game with the room in two seats -------------------------------------------
+
+
+def test_a_room_plays_two_actors_through_a_whole_game_and_a_bad_entry_is_asked_again():
+    keys = "\n".join(
+        [
+            "n", "banana", "1", "hold",  # round 1: a bad entry, then talk (by number)
+            "n", "talk", "2",  # round 2: by name, and Red mobilise by number
+            "n", "sanction", "hold",
+            "n", "1", "mobilise",
+            "q", "y",  # quit at the end; nothing was saved, so confirm
+        ]
+    )  # fmt: skip
+    result = step([str(TINY), "--play", "Blue", "--play", "Red"], keys)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "'banana' is not an option for Blue: type a number from 1 to 2" in out
+    assert out.count("Blue chooses (1-2 or a name)") == 5  # asked again after the bad one
+    expected = played(
+        {
+            (1, "Blue"): "talk", (1, "Red"): "hold",
+            (2, "Blue"): "talk", (2, "Red"): "mobilise",
+            (3, "Blue"): "sanction", (3, "Red"): "hold",
+            (4, "Blue"): "talk", (4, "Red"): "mobilise",
+        }
+    )  # fmt: skip
+    assert format_ending(expected.model) in out
+    for round_, blue, red in [
+        (1, "talk", "hold"),
+        (3, "sanction", "hold"),
+        (4, "talk", "mobilise"),
+    ]:
+        block = rounds_in(out)[round_][0]
+        assert f"Blue (Blue Republic) chooses {blue}" in block
+        assert f"Red (Red Federation) chooses {red}" in block
+        assert "why: chosen by a person" in block
+
+
+def test_the_options_shown_to_the_room_are_the_actors_feasible_ones_with_scores():
+    result = step([str(TINY), "--play", "Ally"], "n\n1\nq\ny\n")
+    out = result.output
+    # Before the summit collapses, Ally's send_troops is closed (when: summit == 'collapse').
+    asked = out.split("Ally (Treaty Ally): the room chooses")[1].split("Ally chooses")[0]
+    assert "1. wait" in asked and "send_troops" not in asked
+    assert re.search(r"1\. wait +score +0\.000 +p 1\.000", asked)
+
+
+def test_an_unknown_actor_in_play_is_an_error_with_a_suggestion():
+    result = step([str(TINY), "--play", "Bleu"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "--play Bleu: no actor 'Bleu' (did you mean 'Blue'?); the actors are Blue, Red, Ally"
+    ]
+
+
+# --- menu: override, back, fork, save, resume -----------------------------------------
+
+
+def test_override_fixes_an_actors_next_choice():
+    result = step([str(TINY)], "o\nRed\nmobilise\nn\nq\ny\n")
+    assert result.exit_code == 0, result.output
+    block = rounds_in(result.output)[1][0]
+    assert "Red (Red Federation) chooses mobilise" in block
+    assert "why: chosen by a person; its rule gave this p 0.6" in block
+    assert "Ending:" not in result.output  # quit after one round
+
+
+def test_override_can_hand_a_choice_back_to_the_rule():
+    game = Game(load(TINY), SEED)
+    room = ScriptedRoom(["o", "Red", "hold", "o", "2", "rule", "n", "q"])
+    Stepper(game, room).run()
+    assert "Red plays by its rule in round 1." in room.text
+    assert game.choices == {}
+    assert not game.history[0].decisions["Red"].overridden
+
+
+def test_back_then_next_shows_the_same_round_again():
+    result = step([str(TINY)], "n\nn\nb\nn\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "Back at the end of round 1; [n] plays round 2 again." in result.output
+    second = rounds_in(result.output)[2]
+    assert len(second) == 2
+    assert second[0] == second[1]
+
+
+def test_back_keeps_the_rooms_choice_for_the_round_to_replay_as_the_default():
+    # Round 1 by the room (sanction), back, then Enter takes the kept choice again.
+    result = step([str(TINY), "--play", "Blue"], "n\n2\nb\nn\n\nq\ny\n")
+    first = rounds_in(result.output)[1]
+    assert len(first) == 2 and first[0].split("Blue will")[1] == first[1].split("Blue will")[1]
+    assert "Blue chooses (1-2 or a name) [sanction]:" in result.output
+
+
+def test_fork_then_resume_equals_an_uninterrupted_game(tmp_path):
+    # Uninterrupted: Blue sanctions, talks, sanctions, talks.
+    whole = step([str(TINY), "--play", "Blue"], "n\n2\nn\n1\nn\n2\nn\n1\nq\ny\n", tmp_path)
+    assert whole.exit_code == 0, whole.output
+    # Interrupted: two rounds, fork to a named file, quit; resume and finish.
+    first = step([str(TINY), "--play", "Blue"], "n\n2\nn\n1\nf\nclass-a\nq\n", tmp_path)
+    assert first.exit_code == 0, first.output
+    saved = json.loads((tmp_path / "class-a.json").read_text())
+    assert saved["format"] == "wargame-game/1"
+    assert saved["round"] == 2 and saved["seed"] == SEED and saved["run"] == 0
+    assert saved["played"] == ["Blue"] and saved["name"] == "class-a"
+    assert saved["choices"] == [
+        {"round": 1, "actor": "Blue", "action": "sanction"},
+        {"round": 2, "actor": "Blue", "action": "talk"},
+    ]
+    rest = step(["--resume", "class-a.json"], "n\n2\nn\n1\nq\ny\n", tmp_path)
+    assert rest.exit_code == 0, rest.output
+    assert "Resumed at the end of round 2 of 4." in rest.output
+    ending = whole.output[whole.output.index("Ending:") :].split("\n\n")[0]
+    assert ending == rest.output[rest.output.index("Ending:") :].split("\n\n")[0]
+    # Exactly: every record of the run and the final state, through the Python API.
+    resumed = Game.load(tmp_path / "class-a.json")
+    assert resumed.round == 2
+    resumed.choose("Blue", "sanction")
+    resumed.play_round()
+    resumed.choose("Blue", "talk")
+    resumed.play_round()
+    choices = {(1, "Blue"): "sanction", (2, "Blue"): "talk"}
+    choices |= {(3, "Blue"): "sanction", (4, "Blue"): "talk"}
+    same_game(resumed, played(choices))
+
+
+def test_save_writes_plain_json_that_resumes_where_it_was(tmp_path):
+    game = Game(load(TINY), SEED, run=3)
+    game.choose("Red", "hold")
+    game.play_round()
+    game.play_round()
+    path = game.save(tmp_path / "g.json")
+    text = path.read_text()
+    assert json.loads(text)["scenario"]["sha256"] == game.compiled.sha256
+    again = Game.load(path)
+    assert again.round == 2 and again.choices == {(1, "Red"): "hold"} and again.run == 3
+    again.play_to(4)
+    game.play_to(4)
+    same_game(again, game)
+
+
+def test_a_game_saved_for_another_scenario_text_is_refused(tmp_path):
+    changed = tmp_path / "tiny.yaml"
+    changed.write_text(TINY.read_text() + "# one more comment changes the sha256\n")
+    game = Game(load(TINY), SEED)
+    game.save(tmp_path / "g.json")
+    result = step([str(changed), "--resume", str(tmp_path / "g.json")])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "saved for another scenario text" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"format": "wargame-game/1", "seed": 1', "not valid JSON"),
+        ('["a list"]', "is it a saved game?"),
+        ('{"format": "wargame-game/1", "scenario": {"path": "x", "sha256": "y"}}', "'seed'"),
+        (b"\xff\xfe garbage", "not UTF-8"),
+    ],
+)
+def test_a_damaged_saved_game_is_one_line_and_exit_2(tmp_path, content, message):
+    path = tmp_path / "damaged.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    result = step(["--resume", str(path)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(str(path)) and message in lines[0]
+
+
+def test_a_saved_choice_for_an_unknown_actor_is_reported_with_the_file(tmp_path):
+    game = Game(load(TINY), SEED)
+    data = game.to_json()
+    data["choices"] = [{"round": 1, "actor": "Green", "action": "talk"}]
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(OptionsError, match=r"g\.json: no actor 'Green'"):
+        Game.load(path)
+
+
+def test_resume_takes_seed_and_run_from_the_file(tmp_path):
+    Game(load(TINY), SEED).save(tmp_path / "g.json")
+    result = step(["--resume", str(tmp_path / "g.json"), "--seed", "3"])
+    assert result.exit_code == 2 and "--seed" in result.output
+
+
+# --- determinism, and step == replay of a batch ----------------------------------------
+
+
+def test_same_seed_and_same_choices_give_the_same_game_every_time():
+    keys = "n\n2\nn\n1\nn\n1\nn\n2\nq\ny\n"
+    runs = [step([str(TINY), "--seed", "11", "--run", "5", "--play", "Blue"], keys) for _ in "ab"]
+    assert runs[0].output == runs[1].output
+    a = played({(2, "Red"): "hold"}, seed=11, run=5)
+    b = played({(2, "Red"): "hold"}, seed=11, run=5)
+    same_game(a, b)
+
+
+def test_step_at_seed_s_and_run_k_is_run_k_of_a_batch_at_seed_s(tmp_path):
+    compiled = load(TINY)
+    options = BatchOptions(runs=12, seed=5, chunk_size=5, plots=False, keep_rounds=False)
+    run_batch(compiled, tmp_path / "batch", options)
+    table = pq.read_table(tmp_path / "batch" / "runs.parquet").to_pylist()
+    for k in (0, 7, 11):
+        row = next(r for r in table if r["run"] == k)
+        game = Game(compiled, seed=5, run=k)
+        game.play_to(game.rounds)
+        records = game.model.records()
+        assert records["ending"][0] == row["ending"]
+        for column in row:
+            if column.startswith(("payoff.", "metric.")):
+                assert records[column][0] == row[column], (k, column)
+        # The same run opened from the batch with `replay --step` is the same game.
+        opened = Game.from_results(tmp_path / "batch", k)
+        opened.play_to(opened.rounds)
+        same_game(opened, game)
+    runner = CliRunner()
+    stepped = runner.invoke(
+        cli, ["replay", str(tmp_path / "batch"), "--run", "7", "--step", "--no-input"], env=ENV
+    )
+    assert stepped.exit_code == 0, stepped.output
+    row = next(r for r in table if r["run"] == 7)
+    assert f"({row['ending']})" in stepped.output.split("Ending:")[1].splitlines()[0]
+
+
+def test_replay_step_lets_the_room_take_over_and_says_it_is_a_fork(tmp_path):
+    compiled = load(TINY)
+    run_batch(compiled, tmp_path / "b", BatchOptions(runs=4, seed=2, plots=False))
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["replay", str(tmp_path / "b"), "--run", "3", "--step"],
+        input="n\no\nRed\nhold\nn\nq\ny\n",
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Opened from run 3 of the batch" in result.output
+    assert "From round 2 on this game departs from run 3 of the batch: it is a fork." in (
+        " ".join(result.output.split())
+    )
+    bad = runner.invoke(cli, ["replay", str(tmp_path / "b"), "--run", "3", "--play", "Red"])
+    assert bad.exit_code == 2 and "need --step" in bad.output
+
+
+# --- predictions -----------------------------------------------------------------------
+
+
+def test_probabilities_are_read_as_numbers_or_percentages():
+    assert parse_probability("0.7") == 0.7
+    assert parse_probability("70%") == pytest.approx(0.7)
+    assert parse_probability(" 70 ") == pytest.approx(0.7)
+    assert parse_probability("1") == 1.0
+    for bad in ("-0.1", "150", "seventy", "nan"):
+        with pytest.raises(OptionsError, match="not a probability"):
+            parse_probability(bad)
+
+
+def test_the_brier_score_is_the_sum_of_squared_misses():
+    # Predicted 0.7 success and it succeeded: (0.7 - 1)^2 + (0.3 - 0)^2.
+    assert brier_score({"success": 0.7, "collapse": 0.3}, "success") == pytest.approx(0.18)
+    assert brier_score({"success": 0.7, "collapse": 0.3}, "collapse") == pytest.approx(0.98)
+    assert brier_score({"a": 1.0, "b": 0.0}, "b") == 2.0
+
+
+def test_predictions_are_scored_against_what_happened_and_against_the_model():
+    runs = 400
+    keys = "n\nn\n70%\n\nn\nn\nq\ny\n"  # P(success) 70%, P(collapse) the rest (Enter)
+    result = step([str(TINY), "--predict", "--mc-runs", str(runs)], keys)
+    assert result.exit_code == 0, result.output
+    assert "Recorded for summit: success 0.70, collapse 0.30." in result.output
+    # What happened, from the same game played without the room.
+    game = played({})
+    happened = game.outcome_of("summit")
+    room = {"success": 0.7, "collapse": 0.3}
+    expected_room = sum((p - (o == happened)) ** 2 for o, p in room.items())
+    # The model's probability: the share of each outcome in a batch of the same seed.
+    batch = play(load(TINY), SEED, np.arange(runs), keep_trajectories=False)
+    outcomes = batch.branch_outcome[0]
+    model_p = {"success": np.mean(outcomes == 0), "collapse": np.mean(outcomes == 1)}
+    expected_model = sum((p - (o == happened)) ** 2 for o, p in model_p.items())
+    line = next(x for x in result.output.splitlines() if "Brier score" in x and "0." in x)
+    assert line.split()[-2:] == [f"{expected_room:.3f}", f"{expected_model:.3f}"]
+    # And exactly, through the API.
+    game.predictions.clear()
+    replayed = Game(load(TINY), SEED)
+    replayed.play_to(1)
+    replayed.predict("summit", room)
+    replayed.play_to(4)
+    [score] = replayed.score_predictions(runs)
+    assert score.outcome == happened
+    assert score.brier == pytest.approx(expected_room, abs=1e-12)
+    assert score.monte_carlo_brier == pytest.approx(expected_model, abs=1e-12)
+
+
+def test_predictions_that_do_not_add_up_are_asked_again():
+    game = Game(load(TINY), SEED)
+    room = ScriptedRoom(["n", "n", "0.5", "0.2", "lots", "0.6", "0.4", "q", "y"])
+    Stepper(game, room, StepOptions(predict=True, mc_runs=50)).run()
+    assert "sum to 0.7, not 1" in room.text
+    assert "'lots' is not a probability" in room.text
+    assert game.predictions["summit"].probabilities == {"success": 0.6, "collapse": 0.4}
+
+
+def test_a_prediction_is_asked_before_the_round_in_which_the_branch_can_resolve():
+    game = Game(load(TINY), SEED)
+    _, first = game.preview()
+    assert game.due_branches(first) == []
+    game.play_round()
+    _, second = game.preview()
+    assert game.due_branches(second) == ["summit"]
+
+
+# --- handouts ----------------------------------------------------------------------------
+
+
+def test_a_markdown_handout_holds_the_whole_game_with_tables():
+    result = step([str(TINY), "--no-input", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    md = result.output
+    assert md.startswith("# Two-actor standoff\n")
+    for heading in ("## Starting state", "## Round 1 of 4", "## Round 4 of 4", "## Ending:"):
+        assert heading in md
+    assert "| Variable | Before | After | Unit |" in md
+    assert "> **Prompt:** What does the flight tell Blue?" in md
+    assert md.count("Why: ") == 12  # three actors, four rounds
+    game = played({})
+    ending = game.compiled.endings[int(game.model.ending[0])]
+    assert f"## Ending: {ending.title}" in md
+
+
+def test_an_html_handout_is_self_contained_and_escapes_text(tmp_path):
+    text = TINY.read_text().replace(
+        "What does the flight tell Blue?", "<script>alert('x')</script> & \"quotes\""
+    )
+    path = tmp_path / "tiny.yaml"
+    path.write_text(text)
+    result = step([str(path), "--no-input", "--format", "html"])
+    assert result.exit_code == 0, result.output
+    page = result.output
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quotes&quot;" in page
+    assert not re.search(r"(src|href)=|https?://|@import", page)
+    assert page.count("<table>") >= 4
+
+
+def test_handouts_and_no_input_refuse_options_that_ask_the_room():
+    result = step([str(TINY), "--no-input", "--play", "Blue"])
+    assert result.exit_code == 2 and "--play ask the room" in result.output
+    result = step([str(TINY), "--format", "html", "--predict"])
+    assert result.exit_code == 2 and "--predict" in result.output
+
+
+# --- golden transcripts and the 80-column terminal -----------------------------------
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("WARGAME_UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_golden_transcript_of_the_tiny_scenario():
+    result = step([str(TINY), "--seed", str(SEED), "--no-input"])
+    assert result.exit_code == 0, result.output
+    check_golden("tiny_step.txt", result.output)
+
+
+@pytest.mark.skipif(not ALASKA.is_file(), reason="scenarios/alaska.yaml is not there")
+def test_golden_transcript_of_the_first_four_rounds_of_alaska():
+    result = step([str(ALASKA), "--seed", str(SEED), "--until", "4", "--no-input"])
+    assert result.exit_code == 0, result.output
+    check_golden("alaska_step_4rounds.txt", result.output)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")
+def test_in_an_80_column_terminal_no_line_is_wider_and_nothing_is_cut(tmp_path):
+    import fcntl
+    import select
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["TERM"] = "xterm"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cli", "step", str(TINY), "--play", "Blue"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=tmp_path,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = b""
+
+    def expect(marker: str, timeout: float = 20.0) -> None:
+        nonlocal seen
+        end = time.monotonic() + timeout
+        while marker.encode() not in ANSI.sub("", seen.decode(errors="replace")).encode():
+            left = end - time.monotonic()
+            assert left > 0, f"timed out waiting for {marker!r}; got:\n{seen.decode()[-2000:]}"
+            ready, _, _ = select.select([master], [], [], left)
+            if ready:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+
+    def send(keys: str, then: str) -> None:
+        nonlocal seen
+        seen_before = len(seen)
+        if len(keys) == 1 and keys != "\r":
+            # A menu key: wait until the program has put the terminal in raw mode (the
+            # master side reports the slave's settings), or the switch would discard it.
+            end = time.monotonic() + 20
+            while termios.tcgetattr(master)[3] & termios.ICANON:
+                assert time.monotonic() < end, "the menu never switched to raw keys"
+                time.sleep(0.02)
+        os.write(master, keys.encode())
+        end = time.monotonic() + 20
+        while (
+            then.encode() not in ANSI.sub("", seen[seen_before:].decode(errors="replace")).encode()
+        ):
+            assert time.monotonic() < end, f"no {then!r} after {keys!r}:\n{seen.decode()[-2000:]}"
+            ready, _, _ = select.select([master], [], [], 1)
+            if ready:
+                seen += os.read(master, 65536)
+
+    try:
+        expect("[q]uit >")
+        send("n", "Blue chooses")  # one key, no Enter: the menu reads raw keys
+        send("nonsense\r", "is not an option")
+        send("2\r", "[q]uit >")
+        send("n", "Blue chooses")
+        send("1\r", "[q]uit >")
+        send("b", "[q]uit >")
+        send("n", "Blue chooses")
+        send("\r", "[q]uit >")  # Enter keeps the choice made before going back
+        for _ in range(2):
+            send("n", "Blue chooses")
+            send("talk\r", "[q]uit >")
+        send("q", "Quit anyway?")
+        send("y", "y")
+        assert child.wait(timeout=20) == 0
+        time.sleep(0.1)
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if child.poll() is None:
+            child.kill()
+        os.close(master)
+    text = ANSI.sub("", seen.decode()).replace("\r\n", "\n").replace("\r", "\n")
+    assert "\x1b" not in text
+    lines = text.split("\n")
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    flat = " ".join(text.split())
+    # Nothing that matters is cut: wrapped texts read whole once the lines are joined.
+    assert "Inject flight: Unannounced aircraft land in the Ally's capital." in flat
+    assert "'nonsense' is not an option for Blue: type a number from 1 to 2 or one of" in flat
+    assert "talk, sanction." in flat
+    assert "Ending: " in flat and "Total payoffs:" in flat
+    assert "why: chosen by a person; its rule gave this p 0.05 (talk scored 1.50 higher)" in flat
