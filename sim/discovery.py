@@ -11,10 +11,11 @@ parameters and a set of values on some categorical ones. Two numbers grade it:
 PRIM (the Patient Rule Induction Method, Friedman and Fisher 1999) finds boxes by
 *peeling*: starting from every run, it repeatedly cuts away a thin slice (``alpha`` of
 the runs still inside) from the bottom or top of one numeric parameter, or one value of
-a categorical one, choosing the cut that leaves the highest density, until the box holds
-less than ``min_support`` of the runs. The boxes along the way trade coverage for
-density; we pick the knee of that trajectory and then drop the restrictions that barely
-change the density, so the rule names only the parameters that matter.
+a categorical one, choosing the cut that gains the most density per run removed, until
+the box holds less than ``min_support`` of the runs. The boxes along the way trade
+coverage for density; we pick the one with the highest weighted relative accuracy
+(support × (density − base rate)) and then drop the restrictions that barely change the
+density, so the rule names only the parameters that matter.
 
 PRIM is written here by hand rather than taken from a library: EMA Workbench's PRIM
 would bring scikit-learn, statsmodels, seaborn, platypus-opt and tqdm for about a
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from sim.summary import wilson_interval
 
 #: Share of the runs inside the box cut away by one peel.
 DEFAULT_ALPHA = 0.05
@@ -54,10 +57,13 @@ class Restriction:
     high: float | None = None
     values: tuple[str, ...] | None = None
     excluded: tuple[str, ...] = ()
+    equals: float | None = None
 
     def text(self) -> str:
         """The restriction in words, e.g. ``pressure ≥ 0.7`` or ``mood is calm or tense``."""
         name = self.parameter
+        if self.equals is not None:
+            return f"{name} = {number_text(self.equals)}"
         if self.values is not None:
             if len(self.values) == 1:
                 return f"{name} = {self.values[0]}"
@@ -66,11 +72,11 @@ class Restriction:
             return f"{name} is {', '.join(self.values[:-1])} or {self.values[-1]}"
         if self.low is not None and self.high is not None:
             if self.low == self.high:
-                return f"{name} = {_number(self.low)}"
-            return f"{_number(self.low)} ≤ {name} ≤ {_number(self.high)}"
+                return f"{name} = {number_text(self.low)}"
+            return f"{number_text(self.low)} ≤ {name} ≤ {number_text(self.high)}"
         if self.low is not None:
-            return f"{name} ≥ {_number(self.low)}"
-        return f"{name} ≤ {_number(self.high)}"
+            return f"{name} ≥ {number_text(self.low)}"
+        return f"{name} ≤ {number_text(self.high)}"
 
     def as_json(self) -> dict[str, Any]:
         """The restriction as JSON-ready data."""
@@ -84,10 +90,11 @@ class Restriction:
         return data
 
 
-def _number(value: float | None) -> str:
+def number_text(value: float | None) -> str:
+    """A parameter value for people: 3 significant digits, whole numbers from 1,000 up."""
     if value is None:
         return ""
-    return f"{value:.3g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,8 @@ class _Peeler:
         self.n = len(self.outcome)
         self.hits = int(self.outcome.sum())
         self.integer = {k: bool(np.all(v == np.round(v))) for k, v in self.numeric.items()}
+        # Two-valued parameters (yes/no) are stated as "= value", not as a bound.
+        self.two_valued = {k: u for k, v in self.numeric.items() if len(u := np.unique(v)) == 2}
         # Current limits: numeric name -> [low, high] (None: open); categorical -> kept codes.
         self.limits: dict[str, list[float | None]] = {k: [None, None] for k in self.numeric}
         self.kept: dict[str, set[int]] = {
@@ -205,7 +214,15 @@ class _Peeler:
         restrictions = []
         for name, (low, high) in self.limits.items():
             if low is not None or high is not None:
-                restrictions.append(Restriction(name, low, high))
+                equals = None
+                if name in self.two_valued:
+                    levels = self.two_valued[name]
+                    inside_levels = levels[
+                        (levels >= (low if low is not None else -np.inf))
+                        & (levels <= (high if high is not None else np.inf))
+                    ]
+                    equals = float(inside_levels[0]) if len(inside_levels) == 1 else None
+                restrictions.append(Restriction(name, low, high, equals=equals))
         for name, kept in self.kept.items():
             if kept != self.all_codes[name]:
                 labels = self.categorical[name][1]
@@ -298,12 +315,11 @@ def prim(
 ) -> Discovery:
     """Find a box of parameter values where ``outcome`` is common (PRIM peeling).
 
-    The box reported is the knee of the peeling trajectory: the box farthest above the
-    chord from the first box (all runs) to the last, in coverage–density space with the
-    density scaled from the base rate (0) to the highest density reached (1). Then,
-    greedily, a restriction is dropped while dropping it lowers the density by less
-    than a tenth of the box's lift over the base rate (at least one percentage point),
-    and at most ``max_restrictions`` are kept.
+    The box reported is the one along the peeling trajectory with the highest weighted
+    relative accuracy, support × (density − base rate). Then, greedily, a restriction is
+    dropped while dropping it lowers the density by less than a tenth of the box's lift
+    over the base rate (at least one percentage point), and at most
+    ``max_restrictions`` are kept.
 
     Args:
         numeric: Numeric parameter name -> values per run.
@@ -324,14 +340,18 @@ def prim(
     min_runs = max(1, int(np.ceil(min_support * peeler.n)))
     while True:
         best = None
+        before_runs = int(inside.sum())
+        before = peeler.outcome[inside].sum() / before_runs
         for name, limit, removed in peeler.candidates(inside, alpha):
             rest = inside & ~removed
             runs = int(rest.sum())
             if runs < min_runs:
                 continue
             density = peeler.outcome[rest].sum() / runs
-            # Highest density; on a tie the gentler peel (more runs left).
-            key = (density, runs)
+            # Friedman and Fisher's criterion: density gained per run peeled away, so that
+            # cutting half the box off for a yes/no parameter must earn ten times what a
+            # 5% slice does. On a tie, the gentler peel (more runs left).
+            key = ((density - before) / (before_runs - runs), runs)
             if best is None or key > best[0]:
                 best = (key, name, limit, rest)
         if best is None:
@@ -340,7 +360,7 @@ def prim(
         peeler.apply(name, limit)
         trajectory.append(peeler.box(inside))
         snapshots.append(_snapshot(peeler))
-    chosen = _knee(trajectory, base)
+    chosen = _best_box(trajectory, base)
     _restore(peeler, snapshots[chosen])
     peeled = trajectory[chosen]
     dropped = _simplify(peeler, base, max_restrictions)
@@ -363,23 +383,22 @@ def _restore(
     peeler.kept = {k: set(v) for k, v in kept.items()}
 
 
-def _knee(trajectory: list[Box], base: float) -> int:
-    """Index of the box farthest above the chord from the first box to the last."""
-    if len(trajectory) < 2:
-        return 0
-    densities = np.array([b.density for b in trajectory])
-    top = densities.max()
-    if top - base < 1e-12:
-        return 0
-    x = np.array([b.coverage for b in trajectory])
-    y = (densities - base) / (top - base)
-    x0, y0, x1, y1 = x[0], y[0], x[-1], y[-1]
-    # Coverage falls along the trajectory (x1 <= x0), so this cross product is positive
-    # on the side of high coverage and density, and proportional to the distance.
-    distance = (y1 - y0) * (x - x0) - (x1 - x0) * (y - y0)
-    if distance.max() <= 1e-12:
-        return int(np.argmax(y))
-    return int(np.argmax(distance))
+def density_floor(box: Box) -> float:
+    """Lower end of the 95% Wilson interval of a box's density."""
+    return wilson_interval(round(box.density * box.runs), box.runs)[0]
+
+
+def _best_box(trajectory: list[Box], base: float) -> int:
+    """Index of the box with the highest weighted relative accuracy.
+
+    WRAcc = support × (density − base rate), the standard quality measure of subgroup
+    discovery: it rewards a box for being denser than the base rate *and* for holding
+    many runs, so it stops where the outcome becomes concentrated (a threshold effect)
+    and takes a balanced cut of a gradual one, while the small, noisy boxes at the end
+    of the peeling score little.
+    """
+    scores = [b.support * (b.density - base) for b in trajectory]
+    return int(np.argmax(scores))
 
 
 def _simplify(peeler: _Peeler, base: float, max_restrictions: int) -> list[dict[str, Any]]:

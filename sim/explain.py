@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.discovery import DEFAULT_ALPHA, DEFAULT_MIN_SUPPORT, prim
+from sim.discovery import DEFAULT_ALPHA, DEFAULT_MIN_SUPPORT, density_floor, number_text, prim
 from sim.errors import OptionsError, ResultsError
 from sim.results import Results, atomic_write_json
 
@@ -64,9 +64,13 @@ METHODS = {
     ),
     "rule": (
         f"PRIM scenario discovery: peel alpha = {DEFAULT_ALPHA:.0%} of the box per step "
-        f"until it holds less than {DEFAULT_MIN_SUPPORT:.0%} of runs; take the box at the "
-        "knee of the coverage-density trajectory; drop restrictions whose removal lowers "
-        "density by less than a tenth of the box's lift (at least 1 point)."
+        f"until it holds less than {DEFAULT_MIN_SUPPORT:.0%} of runs; take the box with the "
+        "highest weighted relative accuracy, support × (density − base rate); drop "
+        "restrictions whose removal lowers density by less than a tenth of the box's lift "
+        "(at least 1 point). Coverage: share of the outcome's runs inside the box; density: "
+        "share of the box's runs with the outcome. A box is reported as a rule only if its "
+        "density is clearly above the base rate (95% interval above it, and at least 2 "
+        "points or a tenth more)."
     ),
     "sobol": (
         "Sobol indices of each outcome's 0/1 indicator from the Saltelli design "
@@ -267,11 +271,16 @@ def _tornado_ends(
     """P(outcome) at the low and high end of one parameter, with labels."""
     if name in params.numeric:
         x = params.numeric[name]
+        levels = np.unique(x)
+        if len(levels) == 2:
+            return tuple(  # type: ignore[return-value]
+                {"label": f"= {number_text(v)}", "p": float(outcome[x == v].mean())} for v in levels
+            )
         q20, q80 = np.quantile(x, [0.2, 0.8])
         low, high = x <= q20, x >= q80
         return (
-            {"label": f"≤ {q20:.3g}", "p": float(outcome[low].mean())},
-            {"label": f"≥ {q80:.3g}", "p": float(outcome[high].mean())},
+            {"label": f"≤ {number_text(q20)}", "p": float(outcome[low].mean())},
+            {"label": f"≥ {number_text(q80)}", "p": float(outcome[high].mean())},
         )
     codes, labels = params.categorical[name]
     rates = [(float(outcome[codes == c].mean()), labels[c]) for c in range(len(labels))]
@@ -324,21 +333,37 @@ def _rank(params: _Parameters, outcome: np.ndarray, seed: int) -> list[dict[str,
 
 
 def _rule(params: _Parameters, outcome: np.ndarray, title: str) -> dict[str, Any]:
-    """PRIM's box for one outcome, with the sentence that states it."""
+    """PRIM's box for one outcome, with the sentence that states it.
+
+    A box counts as a rule only if it is *clearly* denser than the base rate: the lower
+    end of its density's 95% interval is above the base rate and the density exceeds it
+    by at least 2 points or a tenth of it, whichever is more.
+    """
     found = prim(params.numeric, params.categorical, outcome)
     box = found.box
+    base = found.base_density
     data = found.as_json()
-    if not box.restrictions:
-        data["text"] = (
-            f"No box of parameter values makes '{title}' clearly more likely than its "
-            f"base rate of {found.base_density:.0%}."
-        )
-    else:
-        where = " and ".join(r.text() for r in box.restrictions)
+    lift = max(0.02, 0.1 * base)
+    data["clear"] = bool(
+        box.restrictions and density_floor(box) > base and box.density - base >= lift
+    )
+    where = " and ".join(r.text() for r in box.restrictions)
+    if data["clear"]:
         data["text"] = (
             f"{title} in {box.density:.0%} of runs where {where}, covering "
             f"{box.coverage:.0%} of {title} runs ({box.support:.0%} of all runs are in "
-            f"the box; base rate {found.base_density:.0%})."
+            f"the box; base rate {base:.0%})."
+        )
+    elif box.restrictions:
+        data["text"] = (
+            f"No simple rule makes {title} clearly more likely than its base rate of "
+            f"{base:.0%}; the best box found ({where}) has it in {box.density:.0%} of "
+            f"runs, covering {box.coverage:.0%} of {title} runs."
+        )
+    else:
+        data["text"] = (
+            f"No box of parameter values makes {title} clearly more likely than its "
+            f"base rate of {base:.0%}."
         )
     return data
 
