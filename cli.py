@@ -109,10 +109,15 @@ def _parse_settings(settings: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--executor",
-    type=click.Choice(["auto", "inprocess", "process"]),
+    type=click.Choice(["auto", "inprocess", "process", "dask"]),
     default="auto",
     show_default=True,
     help="Where runs are played.",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="Dask scheduler for --executor dask (default: a local Dask cluster).",
 )
 @click.option(
     "--set",
@@ -136,6 +141,7 @@ def run(
     workers: int,
     chunk_size: int,
     executor: str,
+    scheduler: str | None,
     settings: tuple[str, ...],
     force: bool,
     resume: bool,
@@ -169,6 +175,7 @@ def run(
         chunk_size=chunk_size,
         workers=workers,
         executor=executor,
+        scheduler=scheduler,
         overrides=check_overrides(compiled, _parse_settings(settings)),
         keep_rounds=not no_rounds,
         plots=not no_plots,

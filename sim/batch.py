@@ -12,14 +12,15 @@ and an interrupted batch resumes with ``resume=True``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
 import platform
 import sys
 import time
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,52 @@ MIN_TASK_RUNS = 5_000
 MAX_RUNS = 100_000_000
 
 Progress = Callable[[int, int], None]
+EXECUTORS = ("auto", "inprocess", "process", "dask")
+
+
+@contextlib.contextmanager
+def open_pool(
+    executor: str, workers: int, scheduler: str | None = None
+) -> Iterator[tuple[Executor, int]]:
+    """A concurrent.futures executor for the batch, and how many tasks it runs at once.
+
+    ``process`` is a local process pool (forkserver, so workers start from a clean
+    interpreter with the engine imported once). ``dask`` submits to a Dask distributed
+    scheduler at ``scheduler`` (its workers need this package installed), or to a local
+    Dask cluster of ``workers`` processes. Either way a task is the same pure function
+    of (scenario text, seed, run range), so the results are the same bytes.
+    """
+    if executor == "process":
+        context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+        if sys.platform != "win32":
+            context.set_forkserver_preload(["sim.batch"])
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield pool, workers
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise OptionsError(
+            "--executor dask needs Dask distributed: pip install 'wargame[dask]'"
+        ) from None
+    with contextlib.ExitStack() as stack:
+        if scheduler:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout="5s"))
+            except (OSError, TimeoutError) as exc:
+                raise OptionsError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        else:
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+        slots = max(1, sum(client.nthreads().values()))
+        yield client.get_executor(pure=False), slots
 
 
 @dataclass
@@ -64,7 +111,9 @@ class BatchOptions:
         seed: The batch seed.
         chunk_size: Runs per model block (memory and speed; never the results).
         workers: Worker processes; 0 chooses (1 for small batches, else the CPU count).
-        executor: ``auto``, ``inprocess`` or ``process``.
+        executor: ``auto``, ``inprocess``, ``process`` or ``dask``.
+        scheduler: Address of a Dask scheduler (``tcp://HOST:PORT``) for ``dask``; without
+            one a local Dask cluster of ``workers`` processes is started.
         overrides: Parameter or initial-state values fixed with ``--set``.
         keep_rounds: Write per-round trajectories (rounds.parquet).
         plots: Draw the standard plots.
@@ -78,6 +127,7 @@ class BatchOptions:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     workers: int = 0
     executor: str = "auto"
+    scheduler: str | None = None
     overrides: dict[str, float] = field(default_factory=dict)
     keep_rounds: bool = True
     plots: bool = True
@@ -101,13 +151,16 @@ class BatchOptions:
             raise OptionsError("--chunk-size must be at least 1")
         if self.workers < 0:
             raise OptionsError("--workers must be 0 (automatic) or more")
-        if self.executor not in ("auto", "inprocess", "process"):
-            raise OptionsError("--executor must be auto, inprocess or process")
+        if self.executor not in EXECUTORS:
+            raise OptionsError(f"--executor must be one of {', '.join(EXECUTORS)}")
+        if self.scheduler and self.executor != "dask":
+            raise OptionsError("--scheduler goes with --executor dask")
 
     def resolved(self) -> tuple[str, int]:
         """The executor and worker count actually used."""
+        many = min(os.cpu_count() or 1, 8)
         workers = self.workers or (
-            1 if self.runs < PROCESS_THRESHOLD else min(os.cpu_count() or 1, 8)
+            many if self.runs >= PROCESS_THRESHOLD or self.executor == "dask" else 1
         )
         executor = self.executor
         if executor == "auto":
@@ -325,6 +378,10 @@ def run_batch(
     """
     options.check()
     executor, workers = options.resolved()
+    if executor == "dask" and options.scheduler:
+        # Fail before anything is written if the scheduler cannot be reached.
+        with open_pool(executor, workers, options.scheduler):
+            pass
     folder = Path(out) if out is not None else default_out(compiled)
     parts = folder / ".parts"
     started = time.time()
@@ -357,6 +414,7 @@ def run_batch(
         "runs": options.runs,
         "chunk_size": options.chunk_size,
         "executor": executor,
+        "scheduler": options.scheduler,
         "workers": workers,
         "overrides": options.overrides,
         "keep_rounds": options.keep_rounds,
@@ -398,16 +456,13 @@ def run_batch(
             if progress:
                 progress(done, options.runs)
     else:
-        context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-        if sys.platform != "win32":
-            context.set_forkserver_preload(["sim.batch"])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with open_pool(executor, workers, options.scheduler) as (pool, slots):
             pending: set[Future[Any]] = set()
             queue = list(todo)
             sizes = {a: b - a for a, b in todo}
             while queue or pending:
                 # Keep at most two tasks per worker in flight: memory stays flat.
-                while queue and len(pending) < 2 * workers:
+                while queue and len(pending) < 2 * slots:
                     a, b = queue.pop(0)
                     pending.add(
                         pool.submit(
