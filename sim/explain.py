@@ -592,7 +592,7 @@ def tornado_chart(entry: dict[str, Any], path: Path) -> None:
 
     rows = entry["ranking"][:TORNADO_TOP]
     base = entry["p"]
-    height = 1.9 + 0.62 * len(rows)
+    height = 2.1 + 0.62 * len(rows)
     fig, ax = plt.subplots(figsize=(10, height), dpi=150)
     low_colour, high_colour = "#4C72B0", "#DD8452"
     # Zoom to the probabilities shown, leaving room on each side for the end labels.
@@ -606,7 +606,14 @@ def tornado_chart(entry: dict[str, Any], path: Path) -> None:
         ends = [(row["low"], low_colour), (row["high"], high_colour)]
         # The longer bar first, so a shorter one on the same side stays visible on top.
         for end, colour in sorted(ends, key=lambda e: -abs(e[0]["p"] - base)):
-            ax.barh(y, end["p"] - base, left=base, height=0.62, color=colour, alpha=0.92)
+            ax.barh(
+                y,
+                end["p"] - base,
+                left=base,
+                height=0.62,
+                color=colour,
+                alpha=0.92 if row["above_noise"] else 0.3,
+            )
         left, right = sorted((row["low"], row["high"]), key=lambda e: e["p"])
         for end, x, side in ((left, min(left["p"], base), -1), (right, max(right["p"], base), 1)):
             ax.annotate(
@@ -637,21 +644,32 @@ def tornado_chart(entry: dict[str, Any], path: Path) -> None:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    fig.suptitle(
+    fig.text(
+        0.015,
+        1 - 0.28 / height,
         f"What drives “{entry['title']}”  (P = {base:.0%} over all runs)",
         fontsize=14,
         fontweight="bold",
-        x=0.02,
         ha="left",
+        va="center",
     )
-    ax.set_title(
-        "Bars: probability in runs with the parameter in its lowest (blue) / highest "
-        "(orange) fifth; order: mutual information",
-        fontsize=10,
+    subtitle = textwrap.fill(
+        "Bar ends: probability among runs with the parameter in its lowest fifth (blue) and "
+        "highest fifth (orange); line: all runs. Ordered by mutual information; faded: "
+        "below the noise floor.",
+        width=115,
+    )
+    fig.text(
+        0.015,
+        1 - 0.55 / height,
+        subtitle,
+        fontsize=9.5,
         color="#555555",
-        loc="left",
+        ha="left",
+        va="top",
+        linespacing=1.3,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 1.0 / height))
     tmp = path.with_name(f".{path.name}.tmp")
     fig.savefig(tmp, format="png")
     plt.close(fig)
