@@ -1,0 +1,294 @@
+"""The standard plots: files, numbers behind them, and tiny or odd batches."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from sim import BatchOptions, load, run_batch
+from sim.plots import (
+    NOT_REACHED,
+    branch_tree,
+    ending_colours,
+    fan_quantiles,
+    make_plots,
+    outcome_colours,
+)
+
+TINY = Path(__file__).parent / "scenarios" / "tiny.yaml"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TINY_PNGS = {
+    "endings.png",
+    "branch_tree.png",
+    "fan_tension.png",
+    "fan_troops_k.png",
+    "fan_risk.png",
+    "payoffs.png",
+}
+# A plot that fails inside a batch is only a warning; in these tests it is an error.
+pytestmark = pytest.mark.filterwarnings("error:plot .* not drawn:RuntimeWarning")
+
+SOLO = """\
+format: 1
+scenario:
+  id: solo
+  title: One actor, no branches, no metrics
+  start_date: 2025-01-01
+  round_days: 30
+  rounds: 3
+state:
+  tension:
+    initial: 1
+    min: 0
+    max: 10
+actors:
+  Blue:
+    name: Blue
+    payoff:
+      weights: {tension: -1.0}
+    actions:
+      talk:
+        effects:
+          tension: "-= 0.5"
+      wait: {}
+endings:
+  - id: calm
+    title: Calm
+"""
+
+
+def png_text(path: Path) -> dict[str, str]:
+    """The tEXt/zTXt/iTXt chunks of a PNG."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    out, at = {}, 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind = data[at + 4 : at + 8]
+        body = data[at + 8 : at + 8 + length]
+        if kind == b"tEXt":
+            key, _, value = body.partition(b"\0")
+            out[key.decode("latin-1")] = value.decode("latin-1")
+        elif kind == b"zTXt":
+            key, _, rest = body.partition(b"\0")
+            out[key.decode("latin-1")] = zlib.decompress(rest[1:]).decode("latin-1")
+        elif kind == b"iTXt":
+            key, _, rest = body.partition(b"\0")
+            compressed = rest[0]
+            rest = rest[2:]
+            _lang, _, rest = rest.partition(b"\0")
+            _translated, _, text = rest.partition(b"\0")
+            out[key.decode("latin-1")] = (zlib.decompress(text) if compressed else text).decode()
+        at += 12 + length
+    return out
+
+
+def assert_valid_png(path: Path) -> None:
+    assert path.is_file(), path
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    image = mpimg.imread(path)
+    height, width = image.shape[:2]
+    assert height > 400 and width > 400
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("plots") / "out"
+    run_batch(load(TINY), out, BatchOptions(runs=2000, seed=1, executor="inprocess"))
+    return out
+
+
+def test_every_plot_is_a_valid_png(batch: Path) -> None:
+    names = {p.name for p in (batch / "plots").iterdir()}
+    assert names == TINY_PNGS
+    for name in TINY_PNGS:
+        assert_valid_png(batch / "plots" / name)
+    assert not [p for p in (batch / "plots").iterdir() if p.name.startswith(".")]
+
+
+def test_plots_carry_the_batch_footer(batch: Path) -> None:
+    manifest = json.loads((batch / "manifest.json").read_text())
+    text = png_text(batch / "plots" / "endings.png")
+    footer = text["Description"]
+    assert "seed 1" in footer
+    assert f"scenario {manifest['scenario']['sha256'][:8]}" in footer
+    assert f"wargame v{manifest['program']['version']}" in footer
+
+
+def test_branch_tree_matches_an_independent_count(batch: Path) -> None:
+    manifest = json.loads((batch / "manifest.json").read_text())
+    layout = manifest["layout"]
+    table = pq.read_table(batch / "runs.parquet", columns=["ending", "branch.summit"])
+    (tree,) = branch_tree(table, layout)
+    frame = pd.read_parquet(batch / "runs.parquet", columns=["ending", "branch.summit"])
+    n = len(frame)
+    crosstab = pd.crosstab(frame["branch.summit"], frame["ending"])
+    assert tree["id"] == "summit" and tree["round"] == 2
+    ids = [o["id"] for o in tree["outcomes"]]
+    expected_ids = ["success", "collapse"] + ([NOT_REACHED] if "" in crosstab.index else [])
+    assert ids == expected_ids
+    for outcome in tree["outcomes"]:
+        key = "" if outcome["id"] == NOT_REACHED else outcome["id"]
+        row = crosstab.loc[key]
+        assert outcome["count"] == row.sum()
+        assert outcome["share"] == pytest.approx(row.sum() / n)
+        assert list(outcome["ending_counts"]) == ["war", "deal", "standoff"]
+        for ending, count in outcome["ending_counts"].items():
+            assert count == row.get(ending, 0)
+            assert outcome["ending_shares"][ending] == pytest.approx(row.get(ending, 0) / row.sum())
+        assert sum(outcome["ending_shares"].values()) == pytest.approx(1.0)
+    # The tree agrees with the summary's branch counts.
+    summary = json.loads((batch / "summary.json").read_text())
+    assert {o["id"]: o["count"] for o in summary["branches"][0]["outcomes"]} == {
+        o["id"]: o["count"] for o in tree["outcomes"]
+    }
+
+
+def test_branch_tree_without_branches_is_the_ending_mix() -> None:
+    import pyarrow as pa
+
+    layout = {
+        "branches": [],
+        "endings": [{"id": "a", "title": "A"}, {"id": "b", "title": "B"}],
+    }
+    table = pa.table({"ending": ["a", "b", "b", "b"]})
+    (tree,) = branch_tree(table, layout)
+    assert tree["id"] is None
+    (outcome,) = tree["outcomes"]
+    assert outcome["count"] == 4
+    assert outcome["ending_counts"] == {"a": 1, "b": 3}
+    assert outcome["ending_shares"] == {"a": 0.25, "b": 0.75}
+
+
+def test_fan_quantiles_against_numpy() -> None:
+    rng = np.random.default_rng(7)
+    rows = 5000
+    rounds = rng.integers(0, 4, rows)
+    groups = rng.integers(0, 3, rows)
+    values = rng.normal(size=rows).astype(np.float32)
+    values[:10] = np.nan  # ignored
+    groups[-5:] = -1  # outside every group: ignored
+    # Group 2 has nothing in round 3: NaN, count 0.
+    groups[(groups == 2) & (rounds == 3)] = 1
+    probs = (0.05, 0.25, 0.5, 0.75, 0.95)
+    q, counts = fan_quantiles(values, rounds, groups, 4, 3, probs)
+    assert q.shape == (3, 4, 5) and counts.shape == (3, 4)
+    for g in range(3):
+        for r in range(4):
+            cell = values[(groups == g) & (rounds == r)].astype(np.float64)
+            cell = cell[np.isfinite(cell)]
+            assert counts[g, r] == cell.size
+            if cell.size:
+                np.testing.assert_allclose(q[g, r], np.quantile(cell, probs))
+            else:
+                assert np.isnan(q[g, r]).all()
+    assert counts[2, 3] == 0
+
+
+def test_fan_quantiles_of_single_values() -> None:
+    q, counts = fan_quantiles(np.array([3.0]), np.array([0]), np.array([0]), 2, 1)
+    assert counts.tolist() == [[1, 0]]
+    assert q[0, 0].tolist() == [3.0] * 5
+    assert np.isnan(q[0, 1]).all()
+
+
+def test_fan_quantiles_match_the_batch_by_outcome(batch: Path) -> None:
+    """The join of rounds.parquet with the runs' branch outcomes, done independently."""
+    rounds = pd.read_parquet(batch / "rounds.parquet", columns=["run", "round", "metric.tension"])
+    runs = pd.read_parquet(batch / "runs.parquet", columns=["run", "branch.summit"])
+    joined = rounds.merge(runs, on="run")
+    outcomes = ["success", "collapse", ""]
+    groups = joined["branch.summit"].map({o: i for i, o in enumerate(outcomes)}).to_numpy()
+    q, _ = fan_quantiles(
+        joined["metric.tension"].to_numpy(), joined["round"].to_numpy(), groups, 5, 3
+    )
+    expected = (
+        joined.astype({"metric.tension": "float64"})
+        .groupby(["branch.summit", "round"])["metric.tension"]
+        .quantile(0.5)
+    )
+    for (outcome, round_), median in expected.items():
+        assert q[outcomes.index(outcome), round_, 2] == pytest.approx(median)
+
+
+def test_run_by_run_fast_path_agrees_with_the_general_one(batch: Path) -> None:
+    from sim.plots import _cells_for, _RunBlocks
+
+    rounds = pd.read_parquet(batch / "rounds.parquet", columns=["run", "round", "metric.risk"])
+    runs = pd.read_parquet(batch / "runs.parquet", columns=["run", "branch.summit"])
+    code = runs.set_index("run")["branch.summit"].map({"success": 0, "collapse": 1, "": 2})
+    groups = code.loc[rounds["run"]].to_numpy().astype(np.int16)
+    rounds_ = rounds["round"].to_numpy()
+    values = rounds["metric.risk"].to_numpy()
+    cells = _cells_for(rounds_, groups, 5, 3)
+    assert isinstance(cells, _RunBlocks)
+    fast, fast_counts = cells.quantiles(values)
+    general, general_counts = fan_quantiles(values, rounds_, groups, 5, 3)
+    np.testing.assert_array_equal(fast_counts, general_counts)
+    np.testing.assert_allclose(fast, general)
+    # Rows out of run order fall back to the general path, with the same answer.
+    shuffled = np.random.default_rng(0).permutation(len(values))
+    cells = _cells_for(rounds_[shuffled], groups[shuffled], 5, 3)
+    assert not isinstance(cells, _RunBlocks)
+    again, _ = cells.quantiles(values[shuffled])
+    np.testing.assert_allclose(again, general)
+
+
+def test_colours_follow_the_layout_and_are_stable() -> None:
+    layout = load(TINY)
+    from sim.batch import layout_of
+
+    first, second = layout_of(layout), layout_of(load(TINY))
+    assert ending_colours(first) == ending_colours(second)
+    colours = ending_colours(first)
+    assert list(colours) == ["war", "deal", "standoff"]
+    assert len(set(colours.values())) == 3
+    outcomes = outcome_colours(first)
+    assert list(outcomes) == ["success", "collapse", NOT_REACHED]
+    assert len(set(outcomes.values())) == 3
+    assert outcome_colours(first, "summit") == outcomes
+    assert outcome_colours({"branches": []}) == {}
+
+
+def test_make_plots_on_a_finished_folder_reads_what_it_needs(batch: Path) -> None:
+    written = make_plots(batch, strict=True)
+    assert {p.name for p in written} == TINY_PNGS
+    assert all(p.parent == batch / "plots" for p in written)
+
+
+@pytest.mark.parametrize("runs", [1, 3])
+def test_tiny_batches_draw_every_plot(tmp_path: Path, runs: int) -> None:
+    out = tmp_path / "out"
+    run_batch(load(TINY), out, BatchOptions(runs=runs, seed=3, executor="inprocess"))
+    assert {p.name for p in (out / "plots").iterdir()} == TINY_PNGS
+    assert_valid_png(out / "plots" / "payoffs.png")
+    title = png_text(out / "plots" / "endings.png")
+    assert title["Title"] == "endings"
+
+
+def test_batch_without_rounds_has_no_fan_charts(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_batch(
+        load(TINY), out, BatchOptions(runs=200, seed=2, executor="inprocess", keep_rounds=False)
+    )
+    names = {p.name for p in (out / "plots").iterdir()}
+    assert names == {"endings.png", "branch_tree.png", "payoffs.png"}
+
+
+def test_one_actor_without_branches_or_metrics(tmp_path: Path) -> None:
+    path = tmp_path / "solo.yaml"
+    path.write_text(SOLO)
+    out = tmp_path / "out"
+    run_batch(load(path), out, BatchOptions(runs=20, seed=1, executor="inprocess"))
+    names = {p.name for p in (out / "plots").iterdir()}
+    assert names == {"endings.png", "branch_tree.png", "payoffs.png"}
+    for name in names:
+        assert_valid_png(out / "plots" / name)
