@@ -389,8 +389,12 @@ class Stepper:
         rows = [{**row, "chosen": False} for row in options]
         self.room.show(format_options(rows, self.width, numbered=True))  # type: ignore[arg-type]
         names = [str(row["action"]) for row in options]
+        if len(names) == 1 and not release:
+            self._say(f"{actor_id} has one open option, {names[0]}: nothing to choose.", indent=2)
+            return
         default = game.choices.get((round_, actor_id))
-        hint = f"1-{len(names)} or a name" + (", or 'rule'" if release else "")
+        span = "1" if len(names) == 1 else f"1-{len(names)}"
+        hint = f"{span} or a name" + (", or 'rule'" if release else "")
         while True:
             answer = self._ask_line(f"  {actor_id} chooses ({hint})", default)
             action = _match(answer, names)
@@ -602,7 +606,7 @@ def format_scores(scores: list[PredictionScore], width: int = 80) -> str:
                 if abs(score.brier - score.monte_carlo_brier) < 1e-9:
                     better = "neither"
                 lines += textwrap.wrap(
-                    f"Better calibrated here: {better} (lower is better).",
+                    f"Closer to what happened: {better} (lower is better).",
                     width=width,
                     initial_indent="    ",
                     subsequent_indent="      ",

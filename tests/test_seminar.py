@@ -110,13 +110,22 @@ def test_a_room_plays_two_actors_through_a_whole_game_and_a_bad_entry_is_asked_a
         assert "why: chosen by a person" in block
 
 
-def test_the_options_shown_to_the_room_are_the_actors_feasible_ones_with_scores():
-    result = step([str(TINY), "--play", "Ally"], "n\n1\nq\ny\n")
-    out = result.output
+def test_the_room_sees_only_open_options_and_is_not_asked_when_there_is_one():
+    game = Game(load(TINY), SEED)
     # Before the summit collapses, Ally's send_troops is closed (when: summit == 'collapse').
-    asked = out.split("Ally (Treaty Ally): the room chooses")[1].split("Ally chooses")[0]
-    assert "1. wait" in asked and "send_troops" not in asked
-    assert re.search(r"1\. wait +score +0\.000 +p 1\.000", asked)
+    room = ScriptedRoom(["n", "q"])
+    Stepper(game, room, StepOptions(play=("Ally", "Red"))).run()
+    assert "Ally has one open option, wait: nothing to choose." in room.text
+    asked = room.text.split("Red (Red Federation): the room chooses")[1].split("Red chooses")[0]
+    rows = re.findall(r"(\d)\. (\w+) +score +(-?\d+\.\d+) +p (\d\.\d+)", asked)
+    decision = game.preview()[1].decisions["Red"]
+    assert rows == [
+        ("1", "hold", f"{decision.scores[0, 0]:.3f}", f"{decision.probabilities[0, 0]:.3f}"),
+        ("2", "mobilise", f"{decision.scores[1, 0]:.3f}", f"{decision.probabilities[1, 0]:.3f}"),
+    ]
+    # The probabilities are Red's logit rule (rationality 1.5) over the scores shown.
+    hold, mobilise = decision.scores[:, 0]
+    assert decision.probabilities[0, 0] == pytest.approx(1 / (1 + np.exp(1.5 * (mobilise - hold))))
 
 
 def test_an_unknown_actor_in_play_is_an_error_with_a_suggestion():
