@@ -843,6 +843,12 @@ def compare(
     scenario_differences = {
         batch.label: batch_differences(base.manifest, batch.manifest) for batch in batches[1:]
     }
+    swept = [b.label for b in batches if b.manifest.get("design")]
+    if swept:
+        notes.append(
+            f"{', '.join(swept)}: runs follow a sweep design, not independent draws; the "
+            "intervals and tests assume independent runs, so treat them as approximate"
+        )
     ids = {b.manifest["scenario"]["id"] for b in batches}
     if len(ids) > 1:
         notes.append(

@@ -213,6 +213,31 @@ def _spec_of(manifest: dict[str, Any]) -> Scenario:
     return parse_scenario(scenario["text"], scenario.get("path") or "<scenario>").spec
 
 
+def format_design(design: dict[str, Any] | None) -> str:
+    """A sweep's design in one line, e.g. ``lhs design (1,000 runs, seed 3) over a, b``."""
+    if not design:
+        return "(none: parameters drawn independently per run)"
+    runs = design.get("runs")
+    size = f"{runs:,} runs, " if isinstance(runs, int) else ""
+    params = ", ".join(design.get("params", [])) or "no parameters"
+    return f"{design.get('kind', '?')} design ({size}seed {design.get('seed')}) over {params}"
+
+
+def design_differences(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    """A line saying how two batches' sweep designs differ (empty if they agree).
+
+    Args:
+        before: The baseline's design (manifest ``design``), or None.
+        after: The other batch's design, or None.
+
+    Returns:
+        ``["design: ... → ..."]`` or ``[]``.
+    """
+    if (before or None) == (after or None):
+        return []
+    return [f"design: {format_design(before)} {ARROW} {format_design(after)}"]
+
+
 def batch_differences(baseline: dict[str, Any], other: dict[str, Any]) -> list[str]:
     """What differs between the scenarios and settings of two batches.
 
@@ -221,14 +246,16 @@ def batch_differences(baseline: dict[str, Any], other: dict[str, Any]) -> list[s
         other: The other batch's manifest.
 
     Returns:
-        Scenario change lines (see :func:`spec_differences`), then ``--set`` lines; empty
-        when both batches ran the same text with the same settings.
+        Scenario change lines (see :func:`spec_differences`), then ``--set`` lines, then
+        the sweep design if it differs; empty when both batches ran the same text with
+        the same settings.
     """
     same_text = baseline["scenario"]["sha256"] == other["scenario"]["sha256"]
     overrides_a = baseline.get("overrides") or {}
     overrides_b = other.get("overrides") or {}
+    designs = design_differences(baseline.get("design"), other.get("design"))
     if same_text and overrides_a == overrides_b:
-        return []
+        return designs
     try:
         spec_a, spec_b = _spec_of(baseline), _spec_of(other)
     except ScenarioError as exc:
@@ -237,8 +264,9 @@ def batch_differences(baseline: dict[str, Any], other: dict[str, Any]) -> list[s
             f"(the scenario texts differ but one no longer parses, so they cannot be "
             f"compared item by item: {first})",
             *override_differences(overrides_a, overrides_b),
+            *designs,
         ]
     lines = [] if same_text else spec_differences(spec_a, spec_b)
     if not same_text and not lines:
         lines.append("(the scenario texts differ only in comments or layout)")
-    return lines + override_differences(overrides_a, overrides_b, spec_a, spec_b)
+    return lines + override_differences(overrides_a, overrides_b, spec_a, spec_b) + designs

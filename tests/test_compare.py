@@ -297,3 +297,15 @@ def test_readme_analysis_example_runs(tmp_path, monkeypatch, capsys):
     assert "[False, True]" in printed
     assert "--set us_aid_cut: 0.4 → 0.6" in printed
     assert (tmp_path / "results" / "aid-40-vs-60" / "compare.md").is_file()
+
+
+def test_a_sweep_design_is_listed_as_a_difference():
+    from sim.scenariodiff import design_differences
+
+    lhs = {"kind": "lhs", "params": ["hawkishness", "aid_cut"], "seed": 3, "runs": 1000}
+    assert design_differences(None, None) == []
+    assert design_differences(lhs, dict(lhs)) == []
+    assert design_differences(None, lhs) == [
+        "design: (none: parameters drawn independently per run) → "
+        "lhs design (1,000 runs, seed 3) over hawkishness, aid_cut"
+    ]
