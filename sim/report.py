@@ -39,7 +39,8 @@ CSS = """
 html { font-size: 15px; }
 body { margin: 0 auto; max-width: 1040px; padding: 28px 36px 60px; color: var(--ink);
        font-family: "Segoe UI", "Helvetica Neue", Arial, "Noto Sans", "Liberation Sans",
-       sans-serif; line-height: 1.45; background: #fff; }
+       "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+       line-height: 1.45; background: #fff; }
 h1 { font-size: 1.9rem; margin: 0 0 6px; line-height: 1.2; }
 h2 { font-size: 1.35rem; margin: 34px 0 12px; padding-bottom: 5px;
      border-bottom: 2px solid var(--accent); color: var(--accent); }
@@ -105,7 +106,7 @@ def _num(x: float | None) -> str:
         return "–"
     if isinstance(x, str):
         return x
-    return f"{x:.4g}" if abs(x) < 1e5 else f"{x:,.0f}"
+    return f"{x:.4g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
 def describe_distribution(param: dict[str, Any]) -> str:
@@ -215,7 +216,7 @@ def _sources(meta: dict[str, Any]) -> str:
         if s.get("url"):
             title += f'<br><span class="note">{_e(s["url"])}</span>'
         rows.append(
-            f"<tr><td><code>{_e(s['id'])}</code></td><td>{title}</td>"
+            f"<tr id='source-{_e(s['id'])}'><td><code>{_e(s['id'])}</code></td><td>{title}</td>"
             f"<td>{_e(s.get('date') or '')}</td><td>{_e(s.get('reliability') or '')}</td>"
             f"<td>{_e(s.get('note') or '')}</td></tr>"
         )
@@ -238,10 +239,15 @@ def _assumptions(results: Results, meta: dict[str, Any]) -> str:
         elif p["id"] in design.get("params", []):
             distribution += f" — set by the {design['kind']} design"
         source = p.get("source") or ""
-        source_text = titles.get(source, source)
+        # The id, linked to the sources table, which gives the title once.
+        source_cell = (
+            f"<a href='#source-{_e(source)}'><code>{_e(source)}</code></a>"
+            if source in titles
+            else _e(source)
+        )
         rows.append(
             f"<tr><td><code>{_e(p['id'])}</code></td><td>{_e(distribution)}</td>"
-            f"<td>{_e(p.get('unit') or '')}</td><td>{_e(source_text)}</td>"
+            f"<td>{_e(p.get('unit') or '')}</td><td>{source_cell}</td>"
             f"<td>{_e(p.get('confidence') or '')}</td><td>{_e(p.get('description') or '')}</td>"
             "</tr>"
         )
@@ -419,7 +425,7 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
                     _figure(
                         tornado,
                         f"What moves P({entry['title']}): each parameter's lowest vs "
-                        "highest fifth (see Tornado above).",
+                        "highest fifth (method: see Tornado at the top of this section).",
                         f"tornado chart: {entry['title']}",
                     )
                 )
