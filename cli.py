@@ -429,10 +429,11 @@ def compare(
     from sim.compare import compare as compare_batches
     from sim.errors import OptionsError
 
-    if out is None:
+    if out is None and len(folders) >= 2:
         raise OptionsError("compare needs --out DIR (where the tables and plots go)")
     names = labels.split(",") if labels is not None else None
     comparison = compare_batches(list(folders), names, paired=False if unpaired else None)
+    assert out is not None  # compare_batches refused fewer than two folders
     written = comparison.write(out, force=force, plots=not no_plots)
     if as_json:
         click.echo(json.dumps(comparison.to_dict(), indent=2))
