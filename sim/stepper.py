@@ -98,25 +98,39 @@ def colourize(text: str) -> str:
 class TerminalRoom:
     """The room at a terminal: click for output, one raw key at a time when it can.
 
+    With input that is not a terminal (a pipe, a test), every key is read as a line and
+    every answer is written after its prompt, so the transcript reads as it was typed.
+
     Args:
         interactive: Whether to ask anything at all (False for ``--no-input``).
         colour: Colour the output (when it goes to a terminal).
-        raw_keys: Read menu keys without Enter (when the input is a terminal).
+        raw_keys: Read menu keys without Enter (when input and output are a terminal).
+        echo: Write each answer after its prompt (when the input is not a terminal).
     """
 
-    def __init__(self, interactive: bool = True, colour: bool = False, raw_keys: bool = False):
+    def __init__(
+        self,
+        interactive: bool = True,
+        colour: bool = False,
+        raw_keys: bool = False,
+        echo: bool = False,
+    ):
         self.interactive = interactive
         self.colour = colour
         self.raw_keys = raw_keys
+        self.echo = echo
 
     def show(self, text: str) -> None:
         """Print text, coloured if the room has colour."""
         click.echo(colourize(text) if self.colour else text)
 
+    def _prompt(self, text: str) -> None:
+        click.echo(click.style(text, bold=True) if self.colour else text, nl=False)
+
     def key(self, prompt: str) -> str | None:
         """Read one key: raw from a terminal, else the first letter of a line."""
         if self.raw_keys:
-            click.echo(click.style(prompt, bold=True) if self.colour else prompt, nl=False)
+            self._prompt(prompt)
             try:
                 char = click.getchar()
             except (EOFError, KeyboardInterrupt):
@@ -124,23 +138,31 @@ class TerminalRoom:
                 return None
             click.echo(char if char.isprintable() else "")
             return "n" if char in ("\r", "\n") else char.lower()
-        answer = self.line(prompt.rstrip(), default="")
+        answer = self._read(prompt)
         if answer is None:
             return None
         return answer.strip()[:1].lower() or "n"
 
     def line(self, prompt: str, default: str | None = None) -> str | None:
         """Read a line; Enter alone gives ``default``."""
+        shown = f"{prompt} [{default}]: " if default else f"{prompt}: "
+        answer = self._read(shown)
+        if answer is not None and not answer.strip() and default is not None:
+            return default
+        return answer
+
+    def _read(self, prompt: str) -> str | None:
+        self._prompt(prompt)
         try:
-            return click.prompt(
-                prompt.rstrip(": ").rstrip(),
-                default=default,
-                show_default=bool(default),
-                prompt_suffix=": ",
-            )
-        except (click.Abort, EOFError):
+            answer = sys.stdin.readline()
+        except KeyboardInterrupt:
+            answer = ""
+        if not answer:
             click.echo()
             return None
+        answer = answer.rstrip("\r\n")
+        click.echo(answer if self.echo else "", nl=self.echo)
+        return answer
 
 
 class ScriptedRoom:
@@ -627,6 +649,7 @@ def terminal_room(no_input: bool) -> TerminalRoom:
         interactive=not no_input,
         colour=sys.stdout.isatty(),
         raw_keys=sys.stdin.isatty() and sys.stdout.isatty(),
+        echo=not sys.stdin.isatty(),
     )
 
 
