@@ -572,17 +572,17 @@ class Stepper:
 
 
 def _match(answer: str, names: list[str]) -> str | None:
-    """The name meant by a number (1-based), a name, or a unique prefix of one."""
+    """The name meant by a number (1-based) or by the name itself (case aside).
+
+    No abbreviations: a stray menu key typed at this prompt ('s', 'n') must not be
+    taken for an action that happens to start with it.
+    """
     text = answer.strip()
     if text.isdigit():
         n = int(text)
         return names[n - 1] if 1 <= n <= len(names) else None
-    folded = text.lower()
-    exact = [n for n in names if n.lower() == folded]
-    if exact:
-        return exact[0]
-    prefixed = [n for n in names if n.lower().startswith(folded)] if folded else []
-    return prefixed[0] if len(prefixed) == 1 else None
+    exact = [n for n in names if n.lower() == text.lower()]
+    return exact[0] if exact else None
 
 
 def format_scores(scores: list[PredictionScore], width: int = 80) -> str:
