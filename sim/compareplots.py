@@ -124,7 +124,12 @@ def _pairing_subtitle(comparison: Comparison) -> str:
             f"{', '.join(paired)}: paired (common random numbers), narrower intervals · "
             f"{', '.join(others)}: independent batches"
         )
-    return "Independent batches: two-proportion z-test; Welch t for payoffs"
+    forced = any("--unpaired" in note for note in comparison.pairing_notes)
+    return (
+        "Independent batches"
+        + (" (forced with --unpaired)" if forced else "")
+        + (": two-proportion z-test; Welch t for payoffs")
+    )
 
 
 FOOTER_INCHES = 0.35
