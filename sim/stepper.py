@@ -334,7 +334,8 @@ class Stepper:
                         return
                 elif key == "n":
                     if at_end:
-                        self._say("The game is over here: [b]ack, [f]ork, [s]ave or [q]uit.")
+                        where = "The game is over" if game.finished else "--until stops here"
+                        self._say(f"{where}: [b]ack, [f]ork, [s]ave or [q]uit.")
                     else:
                         self._play_next()
                 elif key == "o":
