@@ -411,12 +411,17 @@ class Game:
         self.model.set_choice(round_, actor_id, action_id)
 
     def release(self, actor: str, round_: int | None = None) -> None:
-        """Hand an actor's choice back to its rule (for the next round by default)."""
+        """Hand an actor's choice back to its rule (for the next round by default).
+
+        Raises:
+            OptionsError: If the actor does not exist or the round has been played.
+        """
         actor_id = self.actor_id(actor)
         round_ = self.round + 1 if round_ is None else int(round_)
+        if round_ <= self.round:
+            raise OptionsError(f"round {round_} has been played; go back to change it")
         self.choices.pop((round_, actor_id), None)
-        if round_ > self.round:
-            self.model.set_choice(round_, actor_id, None)
+        self.model.set_choice(round_, actor_id, None)
 
     def open_actions(self, actor: str) -> list[str]:
         """The actions open to an actor in the next round."""
@@ -660,6 +665,11 @@ class Game:
             raise OptionsError(
                 f"{where}: saved for another scenario text (sha256 "
                 f"{data['scenario']['sha256'][:12]}...), not the one in {text_of}"
+            )
+        if game.seed != data["seed"]:
+            raise OptionsError(
+                f"{where}: saved at seed {data['seed']}, but {data['results']} was run at "
+                f"seed {game.seed}"
             )
         if data["round"] > game.rounds:
             raise OptionsError(f"{where}: round {data['round']} is after the last round")

@@ -563,3 +563,27 @@ def test_in_an_80_column_terminal_no_line_is_wider_and_nothing_is_cut(tmp_path):
     assert "talk, sanction." in flat
     assert "Ending: " in flat and "Total payoffs:" in flat
     assert "why: chosen by a person; its rule gave this p 0.05 (talk scored 1.50 higher)" in flat
+
+
+def test_a_fork_of_a_batch_run_saves_and_resumes_from_the_results_folder(tmp_path):
+    run_batch(load(TINY), tmp_path / "b", BatchOptions(runs=6, seed=9, plots=False))
+    game = Game.from_results(tmp_path / "b", 4)
+    game.play_round()
+    game.choose("Red", "hold")
+    game.play_round()
+    path = game.save(tmp_path / "fork.json")
+    assert json.loads(path.read_text())["results"] == str(tmp_path / "b")
+    resumed = Game.load(path)
+    assert (resumed.seed, resumed.run, resumed.round) == (9, 4, 2)
+    resumed.play_to(4)
+    game.play_to(4)
+    same_game(resumed, game)
+    # Without the override it is run 4 of the batch again.
+    with pytest.raises(OptionsError, match="round 2 has been played"):
+        resumed.release("Red", 2)
+    for _ in range(3):
+        resumed.back()
+    assert resumed.round == 1 and resumed.choices == {(2, "Red"): "hold"}
+    resumed.release("Red")
+    resumed.play_to(4)
+    same_game(resumed, played({}, seed=9, run=4))
