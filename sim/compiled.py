@@ -11,6 +11,7 @@ warnings, not errors.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +38,7 @@ from sim.scenario import (
     parse_scenario,
     suggest,
 )
+from sim.yamlsource import Position
 
 DECISION_RULES = ("logit", "best_response", "scripted", "human")
 EffectOp = Literal["add", "sub", "mul", "set"]
@@ -223,6 +225,51 @@ class CompiledScenario:
         )
 
 
+def _align(
+    file_text: str, pos: Position, skip: int, text: str
+) -> tuple[tuple[int, int], ...] | None:
+    """The file (line, col) of each character of ``text``, read from the scalar at ``pos``.
+
+    YAML folds a value written over several lines, strips its indentation and removes
+    its quotes; matching the expression's characters in order against the file, over
+    whitespace, quotes and backslashes, undoes that. ``skip`` characters (an effect's
+    operator) come first. Returns ``None`` if the characters cannot be matched.
+    """
+    starts = [0]
+    for line in file_text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    if not 1 <= pos.line < len(starts):
+        return None
+    p = starts[pos.line - 1] + pos.col - 1
+    if pos.style in ("|", ">"):
+        p = starts[pos.line] if pos.line < len(starts) - 1 else len(file_text)
+        while p < len(file_text) and file_text[p].isspace():
+            p += 1
+    elif pos.style in ('"', "'"):
+        p += 1
+    p += skip
+    found: list[int | None] = []
+    for char in text:
+        if char.isspace():
+            found.append(None)  # stands where the next character does
+            continue
+        while p < len(file_text) and file_text[p] != char:
+            if not (file_text[p].isspace() or file_text[p] in "\"'\\"):
+                return None
+            p += 1
+        if p >= len(file_text):
+            return None
+        found.append(p)
+        p += 1
+    for i in range(len(found) - 2, -1, -1):
+        found[i] = found[i] if found[i] is not None else found[i + 1]
+    out = []
+    for index in found:
+        line = bisect.bisect_right(starts, index)
+        out.append((line, index - starts[line - 1] + 1))
+    return tuple(out)
+
+
 class _Compiler:
     def __init__(self, loaded: LoadedScenario):
         self.loaded = loaded
@@ -234,8 +281,11 @@ class _Compiler:
     def problem(self, path: tuple[Any, ...], message: str, key: bool = False) -> None:
         self.problems.append(self.source.problem(path, message, key=key))
 
-    def location(self, path: tuple[Any, ...], skip: int = 0) -> Location:
+    def location(self, path: tuple[Any, ...], skip: int = 0, text: Any = None) -> Location:
         pos = self.source.where(path)
+        chars = _align(self.loaded.text, pos, skip, text.strip()) if isinstance(text, str) else None
+        if chars:
+            return Location(self.source.file, chars[0][0], chars[0][1], chars)
         if pos.style in ('"', "'"):
             return Location(self.source.file, pos.line, pos.col + 1 + skip)
         if pos.style in ("|", ">"):
@@ -254,7 +304,7 @@ class _Compiler:
         site = ".".join(str(p) for p in path)
         expression, problems = compile_expression(
             text,
-            self.location(path, skip),
+            self.location(path, skip, text),
             table or self.table,
             site=site,
             target_categories=categories,
@@ -268,11 +318,12 @@ class _Compiler:
             where = (*path, target)
             if target not in self.table.symbols or self.table.symbols[target].kind != "state":
                 names = [n for n, s in self.table.symbols.items() if s.kind == "state"]
-                self.problem(
-                    where,
-                    f"effect on unknown state variable '{target}'" + suggest(target, names),
-                    key=True,
+                what = (
+                    f"effect on '{target}', which is a parameter: only state variables change"
+                    if target in self.table.symbols and self.table.symbols[target].kind == "param"
+                    else f"effect on unknown state variable '{target}'" + suggest(target, names)
                 )
+                self.problem(where, what, key=True)
                 continue
             if not isinstance(text, str):
                 self.problem(

@@ -123,6 +123,9 @@ class Location:
     file: str
     line: int
     col: int
+    #: The (line, col) in the file of each character of the expression's (stripped)
+    #: text, when known: YAML may have folded it from several lines or unquoted it.
+    chars: tuple[tuple[int, int], ...] | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
@@ -133,6 +136,10 @@ class Location:
         offset = getattr(node, "col_offset", 0)
         line_text = text.splitlines()[lineno - 1] if text.splitlines() else ""
         col = len(line_text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+        if self.chars:
+            index = sum(len(line) + 1 for line in text.split("\n")[: lineno - 1]) + col
+            line, char_col = self.chars[min(index, len(self.chars) - 1)]
+            return Location(self.file, line, char_col + max(0, index - len(self.chars) + 1))
         if lineno == 1:
             return Location(self.file, self.line, self.col + col)
         return Location(self.file, self.line + lineno - 1, col + 1)
@@ -517,6 +524,8 @@ class _Checker:
 
     def visit_Call(self, node: ast.Call) -> tuple[str, Any] | None:  # noqa: N802
         if not isinstance(node.func, ast.Name):
+            if isinstance(node.func, tuple(_FORBIDDEN)):
+                return self.visit(node.func)  # say what is wrong: a lambda, a.b, ...
             self.fail(node, "only the built-in functions can be called")
             return None
         name = node.func.id
@@ -591,6 +600,9 @@ def _constant_value(source: str) -> float | None:
         return None
 
 
+_TOO_DEEP = "expression is too long or nested too deeply; split it up"
+
+
 def compile_expression(
     text: Any,
     location: Location,
@@ -624,11 +636,16 @@ def compile_expression(
         line = exc.lineno or 1
         # Python reports offset 0 when the text ends too early: point at its end.
         col = exc.offset - 1 if exc.offset and exc.offset > 0 else len(text.strip())
-        loc = location.at(ast.Constant(0, lineno=line, col_offset=col), text)
+        loc = location.at(ast.Constant(0, lineno=line, col_offset=col), text.strip())
         message = f"syntax error in expression: {exc.msg}"
         return None, [Problem(loc.file, loc.line, loc.col, message)]
+    except (RecursionError, MemoryError):
+        return None, [Problem(location.file, location.line, location.col, _TOO_DEEP)]
     checker = _Checker(text.strip(), location, table, site, target_categories)
-    result = checker.visit(tree)
+    try:
+        result = checker.visit(tree)
+    except RecursionError:
+        return None, [Problem(location.file, location.line, location.col, _TOO_DEEP)]
     if result is None or checker.problems:
         return None, checker.problems or [
             Problem(location.file, location.line, location.col, "invalid expression")
@@ -651,7 +668,10 @@ def compile_expression(
         elif kind != target_categories and not isinstance(tree.body, ast.IfExp):
             message = f"set a categorical variable to one of {list(target_categories)}, quoted"
             return None, [Problem(here.file, here.line, here.col, message)]
-    code = compile(f"lambda c, S, P, E: {source}", str(location), "eval")
+    try:
+        code = compile(f"lambda c, S, P, E: {source}", str(location), "eval")
+    except (RecursionError, MemoryError, SyntaxError):
+        return None, [Problem(location.file, location.line, location.col, _TOO_DEEP)]
     function = eval(code, {"__builtins__": {}, **_HELPERS})
     constant = None
     if not (checker.reads or checker.random_count or checker.actors_read or "c.round" in source):

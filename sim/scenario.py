@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -49,21 +50,13 @@ def _finite(value: float) -> float:
     return value
 
 
-Number = Annotated[float, Field(strict=False)]
-Expr = float | str
+#: A number that is finite and not huge, checked field by field so an error points at it.
+Finite = Annotated[float, AfterValidator(_finite)]
+Expr = Finite | str
 
 
 class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _check_numbers(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for value in data.values():
-                if isinstance(value, float) and not isinstance(value, bool):
-                    _finite(value)
-        return data
 
 
 class Source(_Base):
@@ -100,15 +93,15 @@ class FixedParam(_Param):
     """A parameter with one known value."""
 
     dist: Literal["fixed"]
-    value: float | str
+    value: Finite | str
 
 
 class UniformParam(_Param):
     """Uniform on [low, high]."""
 
     dist: Literal["uniform"]
-    low: float
-    high: float
+    low: Finite
+    high: Finite
 
     @model_validator(mode="after")
     def _order(self) -> UniformParam:
@@ -121,10 +114,10 @@ class NormalParam(_Param):
     """Normal with mean and sd, optionally truncated to [low, high]."""
 
     dist: Literal["normal"]
-    mean: float
-    sd: float = Field(ge=0)
-    low: float | None = None
-    high: float | None = None
+    mean: Finite
+    sd: Finite = Field(ge=0)
+    low: Finite | None = None
+    high: Finite | None = None
 
     @model_validator(mode="after")
     def _order(self) -> NormalParam:
@@ -137,9 +130,9 @@ class TriangularParam(_Param):
     """Triangular on [low, high] with its peak at mode."""
 
     dist: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
+    low: Finite
+    mode: Finite
+    high: Finite
 
     @model_validator(mode="after")
     def _order(self) -> TriangularParam:
@@ -152,15 +145,15 @@ class BernoulliParam(_Param):
     """1 with probability p, else 0."""
 
     dist: Literal["bernoulli"]
-    p: float = Field(ge=0, le=1)
+    p: Finite = Field(ge=0, le=1)
 
 
 class ChoiceParam(_Param):
     """One of a list of values (numbers, or names for a categorical parameter)."""
 
     dist: Literal["choice"]
-    values: tuple[float, ...] | tuple[Identifier, ...] = Field(min_length=1)
-    weights: tuple[float, ...] | None = None
+    values: tuple[Finite, ...] | tuple[Identifier, ...] = Field(min_length=1)
+    weights: tuple[Finite, ...] | None = None
 
     @model_validator(mode="after")
     def _weights(self) -> ChoiceParam:
@@ -184,8 +177,8 @@ class NumericVar(_Base):
     """A numeric state variable: initial value (number or expression), bounds, unit."""
 
     initial: Expr
-    min: float | None = None
-    max: float | None = None
+    min: Finite | None = None
+    max: Finite | None = None
     unit: str = ""
     description: str = ""
 
@@ -227,7 +220,7 @@ StateVar = Annotated[
 class Payoff(_Base):
     """How an actor values a state: weights over numeric state plus an optional expression."""
 
-    weights: dict[Identifier, float] = {}
+    weights: dict[Identifier, Finite] = {}
     expression: str | None = None
 
 
@@ -244,7 +237,7 @@ class Actor(_Base):
     """A state actor: payoff rule, rationality and the actions open to it."""
 
     name: str
-    rationality: float = Field(default=1.0, ge=0)
+    rationality: Finite = Field(default=1.0, ge=0)
     decision: str = "logit"
     payoff: Payoff = Payoff()
     actions: dict[Identifier, Action] = Field(min_length=1)
@@ -310,7 +303,7 @@ class Commitment(_Base):
     trigger: str
     to: Identifier | None = None
     force: bool = False
-    bonus: float | None = None
+    bonus: Finite | None = None
     source: str | None = None
     confidence: Confidence | None = None
     description: str = ""
@@ -396,6 +389,14 @@ def _describe(error: dict[str, Any]) -> tuple[str, bool]:
         return f"unknown key '{loc[-1]}'", True
     if kind == "missing":
         return f"missing required key '{loc[-1]}'", False
+    if kind == "union_tag_not_found":  # e.g. a parameter without 'dist'
+        return f"missing required key {error['ctx']['discriminator']}", False
+    if kind == "union_tag_invalid":  # e.g. dist: gaussian
+        ctx = error["ctx"]
+        tags = [t.strip("' ") for t in str(ctx["expected_tags"]).split(",")]
+        key = str(ctx["discriminator"]).strip("'")
+        message = f"unknown {key} '{ctx['tag']}'; choose one of {', '.join(tags)}"
+        return message + suggest(str(ctx["tag"]), tags), False
     message = error["msg"]
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return message, False
@@ -468,16 +469,22 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
     """
     data, source = load_yaml(text, path)
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(path, 1, 1, "a scenario must be a mapping of sections")])
+        raise ScenarioError([source.problem((), "a scenario must be a mapping of sections")])
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for error in exc.errors():
+        errors = exc.errors()
+        located = [_path_in(data, tuple(e["loc"]), False) for e in errors]
+        for error, where_at in zip(errors, located, strict=True):
+            if error["type"] == "string_type" and located.count(where_at) > 1:
+                continue  # a number-or-expression field: the other error says more
             loc = tuple(error["loc"])
             message, at_key = _describe(error)
             if error["type"] == "extra_forbidden":
                 message += suggest(str(loc[-1]), _allowed_keys(Scenario, loc))
+            if error["type"] == "union_tag_invalid":
+                loc = (*loc, str(error["ctx"]["discriminator"]).strip("'"))
             path = _path_in(data, loc, error["type"] in ("extra_forbidden", "missing"))
             shown = path[:-1] if error["type"] in ("extra_forbidden", "missing") else path
             where = ".".join(str(p) for p in shown)
@@ -508,5 +515,9 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem(name, 1, 1, f"not UTF-8 text (byte {exc.start})")]) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8")) + 1
+        bad = raw[exc.start : exc.end].hex(" ")
+        message = f"not UTF-8 text (byte {bad}); save the file as UTF-8"
+        raise ScenarioError([Problem(name, line, col, message)]) from None
     return parse_scenario(text, name)

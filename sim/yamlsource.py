@@ -84,6 +84,33 @@ def _position(node: yaml.Node) -> Position:
     return Position(mark.line + 1, mark.column + 1, style)
 
 
+#: Most values a document may expand to through aliases (guards against alias bombs).
+MAX_NODES = 200_000
+#: Deepest nesting of mappings and lists (a scenario needs about six levels).
+MAX_DEPTH = 50
+
+
+def _unclosed_quote(text: str, error_line: int) -> Position | None:
+    """Where a quoted value starts that runs over several lines and ends on ``error_line``.
+
+    A missing closing quote makes YAML read on to the next quote, often many lines
+    later, and report an error there; the author needs the opening quote instead.
+    """
+    found = None
+    try:
+        for token in yaml.scan(text, Loader=ScenarioLoader):
+            if (
+                isinstance(token, yaml.ScalarToken)
+                and token.style in ('"', "'")
+                and token.start_mark.line != token.end_mark.line
+                and token.end_mark.line + 1 == error_line
+            ):
+                found = Position(token.start_mark.line + 1, token.start_mark.column + 1)
+    except yaml.YAMLError:
+        pass
+    return found
+
+
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse YAML text safely into plain values and a :class:`SourceMap`.
 
@@ -102,27 +129,63 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         root = yaml.compose(text, Loader=ScenarioLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or exc.context or "invalid YAML"
+        if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
+            mark, what = exc.context_mark, "this quote is never closed"
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if "'\\t'" in what:
+            what += " (indent with spaces, not tabs)"
+        opened = _unclosed_quote(text, line)
+        if opened is not None:
+            what = f"this quote is not closed on its line ({what} at line {line})"
+            line, col = opened.line, opened.col
         raise ScenarioError([Problem(file, line, col, f"YAML syntax error: {what}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(file, 1, 1, "bad YAML: nested too deeply")]) from None
     except yaml.YAMLError as exc:  # pragma: no cover - reader errors without marks
         raise ScenarioError([Problem(file, 1, 1, f"YAML error: {exc}")]) from None
     if root is None:
         raise ScenarioError([Problem(file, 1, 1, "the file is empty")])
     constructor = ScenarioLoader("")
     problems: list[Problem] = []
+    active: set[int] = set()  # nodes being converted: an alias to one of them is a cycle
+    count = 0
 
     def convert(node: yaml.Node, path: Path) -> Any:
+        nonlocal count
+        count += 1
+        if id(node) in active or count > MAX_NODES or len(path) > MAX_DEPTH:
+            pos = _position(node)
+            what = (
+                "an alias refers to a value that contains it"
+                if id(node) in active
+                else f"more than {MAX_NODES:,} values (aliases expanding too far?)"
+                if count > MAX_NODES
+                else f"nested more than {MAX_DEPTH} levels deep"
+            )
+            raise ScenarioError([Problem(file, pos.line, pos.col, f"bad YAML: {what}")])
+        active.add(id(node))
+        try:
+            return _convert(node, path)
+        finally:
+            active.discard(id(node))
+
+    def _convert(node: yaml.Node, path: Path) -> Any:
         source.values[path] = _position(node)
         if isinstance(node, yaml.MappingNode):
-            constructor.flatten_mapping(node)
+            try:
+                constructor.flatten_mapping(node)
+            except yaml.MarkedYAMLError as exc:
+                pos = _position(node)
+                problems.append(Problem(file, pos.line, pos.col, f"bad merge: {exc.problem}"))
+                return {}
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 try:
                     key = constructor.construct_object(key_node, deep=True)
-                except yaml.YAMLError as exc:
+                except (yaml.YAMLError, ValueError, OverflowError) as exc:
                     pos = _position(key_node)
-                    problems.append(Problem(file, pos.line, pos.col, f"bad key: {exc}"))
+                    problems.append(Problem(file, pos.line, pos.col, f"bad key: {_why(exc)}"))
                     continue
                 if not isinstance(key, str | int | float | bool):
                     pos = _position(key_node)
@@ -148,12 +211,19 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
             return [convert(item, (*path, i)) for i, item in enumerate(node.value)]
         try:
             return constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
             pos = _position(node)
-            problems.append(Problem(file, pos.line, pos.col, f"bad value: {exc}"))
+            problems.append(Problem(file, pos.line, pos.col, f"bad value: {_why(exc)}"))
             return None
 
     data = convert(root, ())
     if problems:
         raise ScenarioError(problems)
     return data, source
+
+
+def _why(exc: Exception) -> str:
+    """One line saying why a key or value could not be read (e.g. a date 2025-13-01)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return exc.problem or "invalid value"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
