@@ -486,6 +486,7 @@ def compare(
     help="Fix a parameter (not swept) or initial value (repeatable).",
 )
 @click.option("--force", is_flag=True, help="Replace an earlier results folder at --out.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted sweep at --out.")
 @click.option("--no-rounds", is_flag=True, help="Do not keep per-round trajectories.")
 @click.option("--no-plots", is_flag=True, help="Do not draw plots.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -502,6 +503,7 @@ def sweep(
     chunk_size: int,
     settings: tuple[str, ...],
     force: bool,
+    resume: bool,
     no_rounds: bool,
     no_plots: bool,
     as_json: bool,
@@ -519,6 +521,8 @@ def sweep(
     from sim.designs import sweep as run_sweep
     from sim.summary import format_summary
 
+    if resume and (force or out is None):
+        raise click.UsageError("--resume needs --out DIR (the interrupted sweep) and no --force")
     names = [p.strip() for p in params.split(",") if p.strip()] if params else None
     results = run_sweep(
         scenario,
@@ -533,6 +537,7 @@ def sweep(
         keep_rounds=not no_rounds,
         plots=not no_plots,
         force=force,
+        resume=resume,
         command_line=["wargame", *sys.argv[1:]],
     )
     if as_json:

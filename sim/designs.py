@@ -245,6 +245,7 @@ def sweep(
     keep_rounds: bool = True,
     plots: bool = True,
     force: bool = False,
+    resume: bool = False,
     command_line: list[str] | None = None,
     progress: Progress | None = None,
 ) -> Results:
@@ -265,6 +266,7 @@ def sweep(
         keep_rounds: Write per-round trajectories.
         plots: Draw the standard plots.
         force: Replace an earlier results folder at ``out``.
+        resume: Finish an interrupted sweep at ``out`` (same scenario, design and seed).
         command_line: The command line, for the manifest.
         progress: Called with (runs done, runs in all).
 
@@ -294,4 +296,4 @@ def sweep(
         command_line=list(command_line or []),
         design=drawn,
     )
-    return run_batch(compiled, out, options, force=force, progress=progress)
+    return run_batch(compiled, out, options, force=force, resume=resume, progress=progress)

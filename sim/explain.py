@@ -453,7 +453,13 @@ def explain(
     """
     results = Results(folder)
     layout = results.layout
-    frame = results.runs()
+    import pyarrow.parquet as pq
+
+    # Only the columns explain reads: memory stays small for wide, long batches.
+    results.runs_table(columns=["run"])  # a finished, readable batch, or a ResultsError
+    names = pq.read_schema(results.folder / "runs.parquet").names
+    wanted = [c for c in names if c in ("run", "ending") or c.startswith(("param.", "branch."))]
+    frame = results.runs(columns=wanted)
     if "run" in frame.columns:
         frame = frame.sort_values("run", kind="stable").reset_index(drop=True)
     target_dir = Path(out) if out is not None else results.folder / "explain"

@@ -9,7 +9,7 @@ from cli import cli
 from sim.batch import BatchOptions, run_batch
 from sim.compiled import load
 from sim.designs import make_design, sweep
-from sim.errors import OptionsError
+from sim.errors import OptionsError, ResultsError
 from sim.replay import replay
 from tests.conftest import TESTS
 
@@ -162,3 +162,24 @@ def test_cli_sweep_reports_bad_options_in_one_line_with_exit_2(tmp_path, args, m
 def test_sobol_runs_count_in_help():
     result = CliRunner().invoke(cli, ["sweep", "--help"])
     assert "N*(2D+2)" in result.output
+
+
+def test_an_interrupted_sweep_resumes_to_the_same_bytes(tmp_path, compiled):
+    common = {"seed": 6, "plots": False, "chunk_size": 1000, "workers": 1}
+    whole = sweep(compiled, "sobol", 512, out=tmp_path / "whole", **common)
+
+    def stop_after_first_task(done, total):
+        if 0 < done < total:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep(
+            compiled, "sobol", 512, out=tmp_path / "cut", progress=stop_after_first_task, **common
+        )
+    # Same number of runs, another design: resuming would mix two designs.
+    with pytest.raises(ResultsError, match="design differs"):
+        sweep(compiled, "lhs", 512 * 12, out=tmp_path / "cut", resume=True, **common)
+    resumed = sweep(compiled, "sobol", 512, out=tmp_path / "cut", resume=True, **common)
+    assert (resumed.folder / "runs.parquet").read_bytes() == (
+        whole.folder / "runs.parquet"
+    ).read_bytes()
