@@ -17,6 +17,7 @@ import datetime as dt
 import multiprocessing
 import os
 import platform
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,7 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.compiled import CompiledScenario, compile_text
-from sim.errors import OptionsError, ResultsError
+from sim.errors import OptionsError, ResultsError, WargameError
 from sim.model import play
 from sim.results import (
     RESULTS_FORMAT,
@@ -385,6 +386,7 @@ def run_batch(
     folder = Path(out) if out is not None else default_out(compiled)
     parts = folder / ".parts"
     started = time.time()
+    created = False
     if resume:
         try:
             previous = Results(folder)
@@ -397,6 +399,7 @@ def run_batch(
             raise ResultsError(f"{folder}: cannot resume: {mismatch}")
         parts.mkdir(exist_ok=True)
     else:
+        created = not folder.exists()
         prepare_folder(folder, force=force)
         parts.mkdir()
     manifest: dict[str, Any] = {
@@ -438,53 +441,61 @@ def run_batch(
     args = (options.seed,)
     design = options.design
     play_started = time.time()
-    if executor == "inprocess":
-        for a, b in todo:
-            _, runs, rounds = play_task(
-                text,
-                path,
-                *args,
-                a,
-                b,
-                options.chunk_size,
-                options.overrides,
-                options.keep_rounds,
-                design.block(a, b) if design else None,
-            )
-            _write_part(parts, a, runs, rounds)
-            done += b - a
-            if progress:
-                progress(done, options.runs)
-    else:
-        with open_pool(executor, workers, options.scheduler) as (pool, slots):
-            pending: set[Future[Any]] = set()
-            queue = list(todo)
-            sizes = {a: b - a for a, b in todo}
-            while queue or pending:
-                # Keep at most two tasks per worker in flight: memory stays flat.
-                while queue and len(pending) < 2 * slots:
-                    a, b = queue.pop(0)
-                    pending.add(
-                        pool.submit(
-                            play_task,
-                            text,
-                            path,
-                            *args,
-                            a,
-                            b,
-                            options.chunk_size,
-                            options.overrides,
-                            options.keep_rounds,
-                            design.block(a, b) if design else None,
+    try:
+        if executor == "inprocess":
+            for a, b in todo:
+                _, runs, rounds = play_task(
+                    text,
+                    path,
+                    *args,
+                    a,
+                    b,
+                    options.chunk_size,
+                    options.overrides,
+                    options.keep_rounds,
+                    design.block(a, b) if design else None,
+                )
+                _write_part(parts, a, runs, rounds)
+                done += b - a
+                if progress:
+                    progress(done, options.runs)
+        else:
+            with open_pool(executor, workers, options.scheduler) as (pool, slots):
+                pending: set[Future[Any]] = set()
+                queue = list(todo)
+                sizes = {a: b - a for a, b in todo}
+                while queue or pending:
+                    # Keep at most two tasks per worker in flight: memory stays flat.
+                    while queue and len(pending) < 2 * slots:
+                        a, b = queue.pop(0)
+                        pending.add(
+                            pool.submit(
+                                play_task,
+                                text,
+                                path,
+                                *args,
+                                a,
+                                b,
+                                options.chunk_size,
+                                options.overrides,
+                                options.keep_rounds,
+                                design.block(a, b) if design else None,
+                            )
                         )
-                    )
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    start, runs, rounds = future.result()
-                    _write_part(parts, start, runs, rounds)
-                    done += sizes[start]
-                    if progress:
-                        progress(done, options.runs)
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        start, runs, rounds = future.result()
+                        _write_part(parts, start, runs, rounds)
+                        done += sizes[start]
+                        if progress:
+                            progress(done, options.runs)
+    except WargameError:
+        # The scenario failed while playing (a NaN, a division by zero): remove what
+        # this batch wrote, so no half-written folder is left behind. A resumed batch
+        # keeps its earlier parts.
+        if not resume:
+            _remove_batch_files(folder, created=created)
+        raise
     play_seconds = time.time() - play_started
 
     write_started = time.time()
@@ -518,6 +529,15 @@ def run_batch(
     }
     atomic_write_json(folder / "manifest.json", manifest)
     return Results(folder)
+
+
+def _remove_batch_files(folder: Path, *, created: bool) -> None:
+    """Remove the files a failed batch wrote (and the folder, if the batch made it)."""
+    for name in ("manifest.json", "scenario.yaml"):
+        (folder / name).unlink(missing_ok=True)
+    shutil.rmtree(folder / ".parts", ignore_errors=True)
+    if created and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def _summary_columns(layout: dict[str, Any]) -> list[str]:

@@ -128,16 +128,7 @@ def test_validate_in_a_real_process(name: str) -> None:
 def _run_params() -> list[object]:
     out: list[object] = []
     for path in BROKEN_FILES:
-        marks = []
-        if path.stem in RUNTIME_ONLY:
-            marks.append(
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="run_batch writes manifest.json and .parts/ before playing and "
-                    "leaves them when a scenario expression fails (ScenarioRuntimeError)",
-                )
-            )
-        out.append(pytest.param(path, id=path.stem, marks=marks))
+        out.append(pytest.param(path, id=path.stem))
     return out
 
 
