@@ -50,8 +50,10 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.version_option(__version__, prog_name="wargame")
 def cli() -> None:
-    """Scenario wargaming for geopolitical crises: play a scenario thousands of times,
-    see how likely each branch and ending is, and step through one game in a seminar.
+    """Scenario wargaming for geopolitical crises.
+
+    Play a scenario thousands of times, see how likely each branch and ending is, and
+    step through one game in a seminar.
     """
 
 

@@ -38,7 +38,19 @@ def wargame(*args: str) -> float:
 
 
 def batch(out: Path, runs: int, *extra: str) -> tuple[float, dict]:
-    wall = wargame("run", str(SCENARIO), "-n", str(runs), "--seed", "20250815", "--out", str(out), "--force", "-q", *extra)
+    wall = wargame(
+        "run",
+        str(SCENARIO),
+        "-n",
+        str(runs),
+        "--seed",
+        "20250815",
+        "--out",
+        str(out),
+        "--force",
+        "-q",
+        *extra,
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     return wall, manifest
 
@@ -53,8 +65,16 @@ def main() -> None:
     try:
         big = [batch(work / "big", args.runs) for _ in range(args.repeat)]
         big_no_plots = [batch(work / "big", args.runs, "--no-plots") for _ in range(args.repeat)]
-        small = [batch(work / "small", args.small_runs, "--chunk-size", "1", "--workers", "1", "--no-plots") for _ in range(args.repeat)]
-        small_default = [batch(work / "small", args.small_runs, "--workers", "1", "--no-plots") for _ in range(args.repeat)]
+        small = [
+            batch(
+                work / "small", args.small_runs, "--chunk-size", "1", "--workers", "1", "--no-plots"
+            )
+            for _ in range(args.repeat)
+        ]
+        small_default = [
+            batch(work / "small", args.small_runs, "--workers", "1", "--no-plots")
+            for _ in range(args.repeat)
+        ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -67,18 +87,32 @@ def main() -> None:
     small_wall, small_play, _ = best(small)
     _, small_default_play, _ = best(small_default)
     cpu = platform.processor() or platform.machine()
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.platform()}")
-    print(f"executor for {args.runs:,} runs: {manifest['executor']} x {manifest['workers']}, chunk {manifest['chunk_size']}")
+    print(
+        f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.platform()}"
+    )
+    print(
+        f"executor for {args.runs:,} runs: {manifest['executor']} x {manifest['workers']}, chunk {manifest['chunk_size']}"
+    )
     print()
     print("| measurement | runs | wall s | runs/s end to end | runs/s playing |")
     print("|---|---|---|---|---|")
-    print(f"| default, with plots | {args.runs:,} | {big_wall:.2f} | {args.runs / big_wall:,.0f} | {big_play:,.0f} |")
-    print(f"| default, --no-plots | {args.runs:,} | {big_np_wall:.2f} | {args.runs / big_np_wall:,.0f} | {big_np_play:,.0f} |")
-    print(f"| --chunk-size 1, 1 worker | {args.small_runs:,} | {small_wall:.2f} | {args.small_runs / small_wall:,.0f} | {small_play:,.0f} |")
+    print(
+        f"| default, with plots | {args.runs:,} | {big_wall:.2f} | {args.runs / big_wall:,.0f} | {big_play:,.0f} |"
+    )
+    print(
+        f"| default, --no-plots | {args.runs:,} | {big_np_wall:.2f} | {args.runs / big_np_wall:,.0f} | {big_np_play:,.0f} |"
+    )
+    print(
+        f"| --chunk-size 1, 1 worker | {args.small_runs:,} | {small_wall:.2f} | {args.small_runs / small_wall:,.0f} | {small_play:,.0f} |"
+    )
     print(f"| default chunk, 1 worker | {args.small_runs:,} | | | {small_default_play:,.0f} |")
     print()
-    print(f"ratio (playing rate, default at {args.runs:,} / chunk-size 1 at {args.small_runs:,}): {big_play / small_play:,.0f}")
-    print(f"ratio (end to end with plots / chunk-size 1 end to end): {(args.runs / big_wall) / (args.small_runs / small_wall):,.0f}")
+    print(
+        f"ratio (playing rate, default at {args.runs:,} / chunk-size 1 at {args.small_runs:,}): {big_play / small_play:,.0f}"
+    )
+    print(
+        f"ratio (end to end with plots / chunk-size 1 end to end): {(args.runs / big_wall) / (args.small_runs / small_wall):,.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -501,7 +501,7 @@ class _Checker:
                 self.fail(node, f"'{op}' cannot compare categorical values; use == or !=")
                 return None
             if isinstance(a_kind, str) and a_kind.startswith("str:"):
-                (a_src, a_kind, a_node), (b_src, b_kind, b_node) = (
+                (a_src, a_kind, _), (b_src, b_kind, b_node) = (
                     (b_src, b_kind, operands[i + 1]),
                     (a_src, a_kind, operands[i]),
                 )
@@ -594,7 +594,7 @@ def _constant_value(source: str) -> float | None:
         return None
     try:
         with np.errstate(all="ignore"):
-            value = eval(source, {"__builtins__": {}, **_HELPERS})  # noqa: S307 - generated
+            value = eval(source, {"__builtins__": {}, **_HELPERS})
         return float(value)
     except (ArithmeticError, TypeError, ValueError):
         return None

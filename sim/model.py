@@ -423,7 +423,7 @@ class WargameModel(mesa.Model):
             [" > ".join(step for _, step in sorted(path)) for path in paths], dtype=object
         )
         columns["ending"] = np.array([e.id for e in compiled.endings], dtype=object)[self.ending]
-        for m, metric in enumerate(compiled.metrics):
+        for metric in compiled.metrics:
             columns[f"metric.{metric.id}"] = metric.expression(self.ctx).copy()
         for a, actor in enumerate(compiled.actors):
             columns[f"payoff.{actor.id}"] = self.payoff_total[a].copy()

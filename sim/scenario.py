@@ -316,7 +316,7 @@ class Commitment(_Base):
 
 
 class Ending(_Base):
-    """A named end state; the first whose ``when`` holds wins, one without ``when`` is the fallback."""
+    """A named end state: the first whose ``when`` holds wins; one without is the fallback."""
 
     id: Identifier
     title: str = ""

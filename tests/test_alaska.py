@@ -76,7 +76,8 @@ def test_every_figure_of_the_article_is_a_sourced_uncertain_input(alaska, claim,
 def test_yes_no_claims_are_sourced_parameters(alaska, word):
     spec = alaska.loaded.spec
     assert any(
-        word in p.description and p.source == ARTICLE and p.confidence for p in spec.parameters.values()
+        word in p.description and p.source == ARTICLE and p.confidence
+        for p in spec.parameters.values()
     ), word
 
 

@@ -44,7 +44,9 @@ def test_softmax_by_hand():
     feasible = np.ones((3, 1), dtype=bool)
     p = logit_probabilities(scores, feasible, 0.5)[:, 0]
     denominator = math.exp(0.5) + math.exp(1.0) + 1.0
-    assert p == pytest.approx([math.exp(0.5) / denominator, math.exp(1.0) / denominator, 1 / denominator])
+    assert p == pytest.approx(
+        [math.exp(0.5) / denominator, math.exp(1.0) / denominator, 1 / denominator]
+    )
 
 
 def test_infeasible_actions_get_no_probability():

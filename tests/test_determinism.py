@@ -34,7 +34,19 @@ def batches(tmp_path_factory):
         "chunk7_process": ["--chunk-size", "7", "--workers", "2", "--executor", "process"],
     }
     for name, extra in variants.items():
-        run_cli("run", str(TINY), "-n", str(RUNS), "--seed", "42", "--out", str(base / name), "--no-plots", "-q", *extra)
+        run_cli(
+            "run",
+            str(TINY),
+            "-n",
+            str(RUNS),
+            "--seed",
+            "42",
+            "--out",
+            str(base / name),
+            "--no-plots",
+            "-q",
+            *extra,
+        )
     return base, list(variants)
 
 
@@ -47,8 +59,12 @@ def test_runs_are_identical_for_any_workers_chunks_and_executor(batches):
         other = pq.read_table(base / name / "runs.parquet")
         assert other.equals(reference), name
         # Fixed row groups make even the bytes equal.
-        assert (base / name / "runs.parquet").read_bytes() == (base / "default" / "runs.parquet").read_bytes()
-        assert (base / name / "rounds.parquet").read_bytes() == (base / "default" / "rounds.parquet").read_bytes()
+        assert (base / name / "runs.parquet").read_bytes() == (
+            base / "default" / "runs.parquet"
+        ).read_bytes()
+        assert (base / name / "rounds.parquet").read_bytes() == (
+            base / "default" / "rounds.parquet"
+        ).read_bytes()
 
 
 def test_manifest_records_what_was_run(batches):
@@ -58,16 +74,32 @@ def test_manifest_records_what_was_run(batches):
     assert manifest["seed"] == 42 and manifest["runs"] == RUNS
     assert manifest["executor"] == "process" and manifest["workers"] == 2
     assert manifest["scenario"]["text"] == TINY.read_text()
-    assert manifest["command_line"][:2] == ["wargame", "run"] or manifest["command_line"][0] == "wargame"
+    assert (
+        manifest["command_line"][:2] == ["wargame", "run"]
+        or manifest["command_line"][0] == "wargame"
+    )
     assert (base / "workers2" / "scenario.yaml").read_text() == TINY.read_text()
 
 
 def test_another_seed_gives_other_runs(tmp_path, batches):
     base, _ = batches
-    run_cli("run", str(TINY), "-n", "300", "--seed", "43", "--out", str(tmp_path / "s43"), "--no-plots", "-q")
+    run_cli(
+        "run",
+        str(TINY),
+        "-n",
+        "300",
+        "--seed",
+        "43",
+        "--out",
+        str(tmp_path / "s43"),
+        "--no-plots",
+        "-q",
+    )
     a = pq.read_table(base / "default" / "runs.parquet").slice(0, 300)
     b = pq.read_table(tmp_path / "s43" / "runs.parquet")
-    assert not np.array_equal(a.column("param.hawkishness").to_numpy(), b.column("param.hawkishness").to_numpy())
+    assert not np.array_equal(
+        a.column("param.hawkishness").to_numpy(), b.column("param.hawkishness").to_numpy()
+    )
 
 
 @pytest.mark.parametrize("run", [0, 1, 17, 1234, RUNS - 1])
@@ -98,7 +130,12 @@ def test_interrupted_batch_resumes_to_the_same_result(tmp_path, batches):
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
     assert len(list((out / ".parts").glob("runs-*.parquet"))) == 1
     with pytest.raises(Exception, match="differs"):
-        run_batch(compiled, out, BatchOptions(runs=RUNS, seed=43, chunk_size=1000, plots=False), resume=True)
+        run_batch(
+            compiled,
+            out,
+            BatchOptions(runs=RUNS, seed=43, chunk_size=1000, plots=False),
+            resume=True,
+        )
     results = run_batch(compiled, out, options, resume=True)
     assert results.complete
     assert (out / "runs.parquet").read_bytes() == (base / "default" / "runs.parquet").read_bytes()

@@ -34,7 +34,7 @@ def test_actors_are_mesa_agents_of_the_model():
             actions:
               wait: {}
         endings: [{id: end}]
-        """
+        """,
     )
     model = WargameModel(compiled, 1, np.arange(3))
     assert isinstance(model, mesa.Model)
@@ -141,7 +141,7 @@ def test_branch_rest_probability_and_variable():
           - {id: yes_end, when: "s == 'yes'"}
           - {id: other}
         metrics: [z]
-        """
+        """,
     )
     runs = 20_000
     model = play(compiled, 3, np.arange(runs))
@@ -250,7 +250,7 @@ def test_endings_first_match_wins_and_fallback_catches_the_rest():
           - {id: high, when: "x > 0.5"}
           - {id: mid, when: "x > 0.2"}
           - {id: low}
-        """
+        """,
     )
     records = play(compiled, 2, np.arange(1000)).records()
     u = records["param.u"]
@@ -271,7 +271,7 @@ def test_set_overrides_fix_a_parameter_and_an_initial_value():
         """
         endings: [{id: end}]
         metrics: [x, y]
-        """
+        """,
     )
     records = play(compiled, 2, np.arange(10), overrides={"u": 0.25, "y": 7}).records()
     assert np.all(records["param.u"] == 0.25) and np.all(records["metric.x"] == 0.25)
