@@ -393,6 +393,28 @@ class WargameModel(mesa.Model):
 
     # --- results ----------------------------------------------------------------------
 
+    def _branch_paths(self) -> np.ndarray:
+        """Each run's branch outcomes in the order they resolved, e.g. 'summit=collapse > x=y'.
+
+        Runs share few distinct paths, so each distinct (outcomes, rounds) combination is
+        spelled once and mapped back to its runs.
+        """
+        branches = self.compiled.branches
+        if not branches:
+            return np.full(self.size, "", dtype=object)
+        key = np.vstack([self.branch_outcome, self.branch_round])
+        combos, inverse = np.unique(key, axis=1, return_inverse=True)
+        spelled = []
+        for combo in combos.T:
+            outcomes, rounds = combo[: len(branches)], combo[len(branches) :]
+            steps = sorted(
+                (rounds[b], b, f"{branch.id}={branch.outcomes[outcomes[b]].id}")
+                for b, branch in enumerate(branches)
+                if outcomes[b] >= 0
+            )
+            spelled.append(" > ".join(step for _, _, step in steps))
+        return np.array(spelled, dtype=object)[inverse.reshape(-1)]
+
     def records(self) -> dict[str, Any]:
         """One value per run for each column of ``runs.parquet`` (after the last round).
 
@@ -410,18 +432,11 @@ class WargameModel(mesa.Model):
                 columns[f"param.{name}"] = np.array(categories, dtype=object)[values.astype(int)]
             else:
                 columns[f"param.{name}"] = values.copy()
-        paths = [[] for _ in range(self.size)]
         for b, branch in enumerate(compiled.branches):
             labels = np.array(["", *[o.id for o in branch.outcomes]], dtype=object)
-            outcome = labels[self.branch_outcome[b] + 1]
-            columns[f"branch.{branch.id}"] = outcome
+            columns[f"branch.{branch.id}"] = labels[self.branch_outcome[b] + 1]
             columns[f"branch_round.{branch.id}"] = self.branch_round[b].copy()
-            for run in range(self.size):
-                if outcome[run]:
-                    paths[run].append((self.branch_round[b][run], f"{branch.id}={outcome[run]}"))
-        columns["branch_path"] = np.array(
-            [" > ".join(step for _, step in sorted(path)) for path in paths], dtype=object
-        )
+        columns["branch_path"] = self._branch_paths()
         columns["ending"] = np.array([e.id for e in compiled.endings], dtype=object)[self.ending]
         for metric in compiled.metrics:
             columns[f"metric.{metric.id}"] = metric.expression(self.ctx).copy()
