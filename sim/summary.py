@@ -8,6 +8,7 @@ and can leave [0, 1].
 from __future__ import annotations
 
 import math
+import textwrap
 from collections import Counter
 from typing import Any
 
@@ -126,12 +127,11 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     """The summary as a plain-text table for a terminal (fits in ``width`` columns)."""
     out = []
     scenario = summary["scenario"]
-    out.append(
-        f"{scenario['title']} ({scenario['id']}): {summary['runs']:,} runs, seed {summary['seed']}"
-    )
+    out += textwrap.wrap(f"{scenario['title']} ({scenario['id']})", width=width)
+    out.append(f"{summary['runs']:,} runs, seed {summary['seed']}")
     if summary.get("overrides"):
         settings = ", ".join(f"{k}={v}" for k, v in summary["overrides"].items())
-        out.append(f"settings: {settings}")
+        out += textwrap.wrap(f"settings: {settings}", width=width)
     name_width = 34
 
     def row(label: str, item: dict[str, Any]) -> str:
@@ -158,4 +158,4 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
         out.append(
             f"  {label:<{name_width}} {p['mean']:>10.2f} {Z95 * p['stderr']:>10.2f} {p['sd']:>9.2f}"
         )
-    return "\n".join(line[:width] for line in out)
+    return "\n".join(out)

@@ -1,0 +1,47 @@
+"""Summary statistics: Wilson intervals and the terminal table."""
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.batch import BatchOptions, run_batch
+from sim.compiled import load
+from sim.summary import Z95, format_summary, wilson_interval
+from tests.conftest import TINY
+
+
+def test_wilson_interval_at_the_edges_matches_the_closed_form():
+    # With 0 successes the Wilson upper bound is z^2 / (n + z^2).
+    low, high = wilson_interval(0, 10)
+    assert low == 0.0 and high == pytest.approx(Z95**2 / (10 + Z95**2))
+    low, high = wilson_interval(10, 10)
+    assert high == 1.0 and low == pytest.approx(10 / (10 + Z95**2))
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_wilson_interval_covers_the_true_proportion_95_percent_of_the_time():
+    rng = np.random.default_rng(12345)
+    trials, n, p = 4000, 60, 0.07
+    hits = rng.binomial(n, p, size=trials)
+    covered = np.mean([low <= p <= high for low, high in (wilson_interval(h, n) for h in hits)])
+    # Coverage is close to (not exactly) 95% for small n; allow 3 standard errors plus
+    # the known discreteness wobble of about one point.
+    assert abs(covered - 0.95) < 3 * math.sqrt(0.95 * 0.05 / trials) + 0.01
+
+
+def test_summary_table_fits_80_columns_and_shows_the_whole_seed(tmp_path):
+    results = run_batch(
+        load(TINY),
+        tmp_path / "out",
+        BatchOptions(
+            runs=500, seed=20250815, executor="inprocess", plots=False, overrides={"aid_cut": 0.3}
+        ),
+    )
+    text = format_summary(results.summary)
+    assert "seed 20250815" in text and "aid_cut=0.3" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    summary = results.summary
+    assert sum(e["count"] for e in summary["endings"]) == 500
+    for ending in summary["endings"]:
+        assert ending["low"] <= ending["p"] <= ending["high"]
