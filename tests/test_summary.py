@@ -16,7 +16,7 @@ def test_wilson_interval_at_the_edges_matches_the_closed_form():
     low, high = wilson_interval(0, 10)
     assert low == 0.0 and high == pytest.approx(Z95**2 / (10 + Z95**2))
     low, high = wilson_interval(10, 10)
-    assert high == 1.0 and low == pytest.approx(10 / (10 + Z95**2))
+    assert high == pytest.approx(1.0) and low == pytest.approx(10 / (10 + Z95**2))
     assert wilson_interval(0, 0) == (0.0, 1.0)
 
 
