@@ -440,23 +440,19 @@ def run_batch(
     if progress:
         progress(done, options.runs)
     text, path = compiled.loaded.text, compiled.loaded.path
-    args = (options.seed,)
     design = options.design
+
+    def task(a: int, b: int) -> tuple[Any, ...]:
+        """The arguments of play_task for runs a..b-1."""
+        block = design.block(a, b) if design else None
+        chunk, overrides, rounds_kept = options.chunk_size, options.overrides, options.keep_rounds
+        return (text, path, options.seed, a, b, chunk, overrides, rounds_kept, block)
+
     play_started = time.time()
     try:
         if executor == "inprocess":
             for a, b in todo:
-                _, runs, rounds = play_task(
-                    text,
-                    path,
-                    *args,
-                    a,
-                    b,
-                    options.chunk_size,
-                    options.overrides,
-                    options.keep_rounds,
-                    design.block(a, b) if design else None,
-                )
+                _, runs, rounds = play_task(*task(a, b))
                 _write_part(parts, a, runs, rounds)
                 done += b - a
                 if progress:
@@ -470,20 +466,7 @@ def run_batch(
                     # Keep at most two tasks per worker in flight: memory stays flat.
                     while queue and len(pending) < 2 * slots:
                         a, b = queue.pop(0)
-                        pending.add(
-                            pool.submit(
-                                play_task,
-                                text,
-                                path,
-                                *args,
-                                a,
-                                b,
-                                options.chunk_size,
-                                options.overrides,
-                                options.keep_rounds,
-                                design.block(a, b) if design else None,
-                            )
-                        )
+                        pending.add(pool.submit(play_task, *task(a, b)))
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
                         start, runs, rounds = future.result()
