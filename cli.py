@@ -6,10 +6,11 @@ folder). A user's mistake is reported in one line per problem, never as a traceb
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,80 @@ def _parse_settings(settings: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
+def batch_options(kind: str, set_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options `run` and `sweep` share: output folder, workers, settings, output."""
+    options = [
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False),
+            help="Results folder [default: results/<id>-<time>].",
+        ),
+        click.option(
+            "--workers", default=0, show_default=True, help="Worker processes (0: automatic)."
+        ),
+        click.option(
+            "--chunk-size",
+            default=10_000,
+            show_default=True,
+            help="Runs per block (memory, not results).",
+        ),
+        click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help=set_help),
+        click.option("--force", is_flag=True, help="Replace an earlier results folder at --out."),
+        click.option("--resume", is_flag=True, help=f"Finish an interrupted {kind} at --out."),
+        click.option("--no-rounds", is_flag=True, help="Do not keep per-round trajectories."),
+        click.option("--no-plots", is_flag=True, help="Do not draw plots."),
+        click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
+        click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors."),
+    ]
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+@contextlib.contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback (runs done, runs in all) drawing a bar on stderr if enabled."""
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if not enabled:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="playing", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def print_results(results: Any, as_json: bool, quiet: bool, heading: str = "") -> None:
+    """Print a finished batch's summary table (or JSON) and where its results are."""
+    from sim.summary import format_summary
+
+    if as_json:
+        click.echo(json.dumps(results.summary, indent=2))
+        return
+    if quiet:
+        return
+    if heading:
+        click.echo(heading)
+    click.echo(format_summary(results.summary))
+    timings = results.manifest["timings"]
+    click.echo(
+        f"\n{results.manifest['runs']:,} runs in {timings['total_s']:.1f} s "
+        f"({timings['runs_per_s'] or 0:,.0f} runs/s playing); results in {results.folder}"
+    )
+
+
 @cli.command(
     epilog=(
         "Example:  wargame run scenarios/alaska.yaml -n 100000 --seed 7 "
@@ -102,13 +177,6 @@ def _parse_settings(settings: tuple[str, ...]) -> dict[str, str]:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-n", "--runs", default=10_000, show_default=True, help="Number of runs.")
 @click.option("--seed", default=20250815, show_default=True, help="Seed of the batch.")
-@click.option(
-    "--out", type=click.Path(file_okay=False), help="Results folder [default: results/<id>-<time>]."
-)
-@click.option("--workers", default=0, show_default=True, help="Worker processes (0: automatic).")
-@click.option(
-    "--chunk-size", default=10_000, show_default=True, help="Runs per block (memory, not results)."
-)
 @click.option(
     "--executor",
     type=click.Choice(["auto", "inprocess", "process", "dask"]),
@@ -121,19 +189,7 @@ def _parse_settings(settings: tuple[str, ...]) -> dict[str, str]:
     metavar="tcp://HOST:PORT",
     help="Dask scheduler for --executor dask (default: a local Dask cluster).",
 )
-@click.option(
-    "--set",
-    "settings",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Fix a parameter or initial value (repeatable).",
-)
-@click.option("--force", is_flag=True, help="Replace an earlier results folder at --out.")
-@click.option("--resume", is_flag=True, help="Finish an interrupted batch at --out.")
-@click.option("--no-rounds", is_flag=True, help="Do not keep per-round trajectories.")
-@click.option("--no-plots", is_flag=True, help="Do not draw plots.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@batch_options("batch", "Fix a parameter or initial value (repeatable).")
 @handles_errors
 def run(
     scenario: str,
@@ -161,7 +217,6 @@ def run(
     """
     from sim.batch import BatchOptions, check_overrides, run_batch
     from sim.compiled import load
-    from sim.summary import format_summary
 
     if resume and force:
         raise click.UsageError("--resume and --force cannot be used together")
@@ -184,20 +239,11 @@ def run(
         command_line=["wargame", *sys.argv[1:]],
     )
     options.check()
-    show_progress = not quiet and not as_json and sys.stderr.isatty()
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if not show_progress:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="playing", file=sys.stderr, show_pos=True)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
     try:
-        results = run_batch(compiled, out, options, force=force, resume=resume, progress=progress)
+        with progress_bar(not quiet and not as_json and sys.stderr.isatty()) as progress:
+            results = run_batch(
+                compiled, out, options, force=force, resume=resume, progress=progress
+            )
     except KeyboardInterrupt:
         where = out or "the results folder"
         click.echo(
@@ -206,18 +252,7 @@ def run(
             err=True,
         )
         sys.exit(EXIT_RUNTIME)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    if as_json:
-        click.echo(json.dumps(results.summary, indent=2))
-    elif not quiet:
-        click.echo(format_summary(results.summary))
-        timings = results.manifest["timings"]
-        click.echo(
-            f"\n{runs:,} runs in {timings['total_s']:.1f} s "
-            f"({timings['runs_per_s'] or 0:,.0f} runs/s playing); results in {results.folder}"
-        )
+    print_results(results, as_json, quiet)
 
 
 _FORMATS = click.Choice(["text", "markdown", "html"])
@@ -471,28 +506,9 @@ def compare(
 )
 @click.option("--seed", default=20250815, show_default=True, help="Seed of the design and runs.")
 @click.option(
-    "--out", type=click.Path(file_okay=False), help="Results folder [default: results/<id>-<time>]."
-)
-@click.option(
     "--params", help="Comma-separated parameters to sweep [default: every uncertain one]."
 )
-@click.option("--workers", default=0, show_default=True, help="Worker processes (0: automatic).")
-@click.option(
-    "--chunk-size", default=10_000, show_default=True, help="Runs per block (memory, not results)."
-)
-@click.option(
-    "--set",
-    "settings",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Fix a parameter (not swept) or initial value (repeatable).",
-)
-@click.option("--force", is_flag=True, help="Replace an earlier results folder at --out.")
-@click.option("--resume", is_flag=True, help="Finish an interrupted sweep at --out.")
-@click.option("--no-rounds", is_flag=True, help="Do not keep per-round trajectories.")
-@click.option("--no-plots", is_flag=True, help="Do not draw plots.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@batch_options("sweep", "Fix a parameter (not swept) or initial value (repeatable).")
 @handles_errors
 def sweep(
     scenario: str,
@@ -521,37 +537,42 @@ def sweep(
     same results, whatever the workers or chunk size.
     """
     from sim.designs import sweep as run_sweep
-    from sim.summary import format_summary
 
     if resume and (force or out is None):
         raise click.UsageError("--resume needs --out DIR (the interrupted sweep) and no --force")
     names = [p.strip() for p in params.split(",") if p.strip()] if params else None
-    results = run_sweep(
-        scenario,
-        design,
-        size,
-        seed=seed,
-        out=out,
-        params=names,
-        workers=workers,
-        chunk_size=chunk_size,
-        settings=_parse_settings(settings),
-        keep_rounds=not no_rounds,
-        plots=not no_plots,
-        force=force,
-        resume=resume,
-        command_line=["wargame", *sys.argv[1:]],
-    )
-    if as_json:
-        click.echo(json.dumps(results.summary, indent=2))
-    elif not quiet:
-        described = results.manifest["design"]
+    try:
+        with progress_bar(not quiet and not as_json and sys.stderr.isatty()) as progress:
+            results = run_sweep(
+                scenario,
+                design,
+                size,
+                seed=seed,
+                out=out,
+                params=names,
+                workers=workers,
+                chunk_size=chunk_size,
+                settings=_parse_settings(settings),
+                keep_rounds=not no_rounds,
+                plots=not no_plots,
+                force=force,
+                resume=resume,
+                command_line=["wargame", *sys.argv[1:]],
+                progress=progress,
+            )
+    except KeyboardInterrupt:
         click.echo(
-            f"{described['kind']} design over {', '.join(described['params'])}: "
-            f"{described['runs']:,} runs"
+            "\ninterrupted; finished chunks are kept: run the same command again with "
+            "--resume (and --out naming the sweep's folder)",
+            err=True,
         )
-        click.echo(format_summary(results.summary))
-        click.echo(f"\nresults in {results.folder}")
+        sys.exit(EXIT_RUNTIME)
+    described = results.manifest["design"]
+    heading = (
+        f"{described['kind']} design over {', '.join(described['params'])}: "
+        f"{described['runs']:,} runs"
+    )
+    print_results(results, as_json, quiet, heading)
 
 
 @cli.command(epilog="Example:  wargame explain results/alaska-7 --ending war")
