@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -191,32 +192,19 @@ class EvalContext:
 # --- helpers the compiled code calls -------------------------------------------------
 
 
-def _and(*args: Any) -> Any:
-    out = np.logical_and(args[0], args[1])
-    for arg in args[2:]:
-        out = np.logical_and(out, arg)
-    return out
+def _fold(ufunc: Any) -> Callable[..., Any]:
+    """A function of two or more arguments applying a binary ufunc left to right."""
+
+    def folded(*args: Any) -> Any:
+        return functools.reduce(ufunc, args[1:], args[0])
+
+    return folded
 
 
-def _or(*args: Any) -> Any:
-    out = np.logical_or(args[0], args[1])
-    for arg in args[2:]:
-        out = np.logical_or(out, arg)
-    return out
-
-
-def _min(*args: Any) -> Any:
-    out = np.minimum(args[0], args[1])
-    for arg in args[2:]:
-        out = np.minimum(out, arg)
-    return out
-
-
-def _max(*args: Any) -> Any:
-    out = np.maximum(args[0], args[1])
-    for arg in args[2:]:
-        out = np.maximum(out, arg)
-    return out
+_and = _fold(np.logical_and)
+_or = _fold(np.logical_or)
+_min = _fold(np.minimum)
+_max = _fold(np.maximum)
 
 
 def _logistic(x: Any) -> Any:
