@@ -170,8 +170,9 @@ def print_results(results: Any, as_json: bool, quiet: bool, heading: str = "") -
 
 @cli.command(
     epilog=(
-        "Example:  wargame run scenarios/alaska.yaml -n 100000 --seed 7 "
-        "--out results/alaska-7 --workers 2"
+        "\b\nExample:\n"
+        "  wargame run scenarios/alaska.yaml -n 100000 --seed 7 \\\n"
+        "      --out results/alaska-7 --workers 2"
     )
 )
 @click.argument("scenario", type=click.Path(dir_okay=False))
@@ -260,8 +261,9 @@ _FORMATS = click.Choice(["text", "markdown", "html"])
 
 @cli.command(
     epilog=(
-        "Examples:  wargame replay results/alaska-7 --run 42\n\n"
-        "           wargame replay results/alaska-7 --run 42 --step --play DPRK"
+        "\b\nExamples:\n"
+        "  wargame replay results/alaska-7 --run 42\n"
+        "  wargame replay results/alaska-7 --run 42 --step --play DPRK"
     )
 )
 @click.argument("folder", type=click.Path(file_okay=False))
@@ -336,9 +338,10 @@ def replay(
 
 @cli.command(
     epilog=(
-        "Examples:  wargame step scenarios/alaska.yaml --play US --play Russia --predict\n\n"
-        "           wargame step --resume class-a.json\n\n"
-        "           wargame step scenarios/alaska.yaml --no-input --format html > handout.html"
+        "\b\nExamples:\n"
+        "  wargame step scenarios/alaska.yaml --play US --play RU --predict\n"
+        "  wargame step --resume class-a.json\n"
+        "  wargame step scenarios/alaska.yaml --no-input --format html > handout.html"
     )
 )
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
@@ -433,8 +436,9 @@ def step(
 
 @cli.command(
     epilog=(
-        "Example:  wargame compare results/aid-60 results/aid-20 --out results/aid-60-vs-20 "
-        "--labels 'aid cut 60%,aid cut 20%'"
+        "\b\nExample:\n"
+        "  wargame compare results/aid-60 results/aid-20 \\\n"
+        "      --out results/aid-60-vs-20 --labels 'aid cut 60%,aid cut 20%'"
     )
 )
 @click.argument("folders", nargs=-1, type=click.Path(file_okay=False))
@@ -575,7 +579,7 @@ def sweep(
     print_results(results, as_json, quiet, heading)
 
 
-@cli.command(epilog="Example:  wargame explain results/alaska-7 --ending war")
+@cli.command(epilog="Example:  wargame explain results/alaska-7 --ending wider_war")
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--ending", help="Explain only this ending.")
 @click.option("--branch", help="Explain only this branch's outcomes.")

@@ -1,0 +1,44 @@
+"""Every command's help ends with a worked example that would actually work."""
+
+import itertools
+import re
+import shlex
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from sim.compiled import load
+from tests.conftest import ALASKA
+
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_ends_with_a_worked_example(command):
+    result = CliRunner().invoke(cli, [command, "--help"], terminal_width=80)
+    assert result.exit_code == 0
+    tail = result.output.rstrip().split("\n\n")[-1]
+    assert re.search(r"Examples?:", tail), tail
+    assert f"wargame {command}" in tail
+
+
+def test_examples_name_real_endings_and_actors():
+    alaska = load(ALASKA)
+    endings = {e.id for e in alaska.endings}
+    actors = {a.id for a in alaska.actors}
+    for command in COMMANDS:
+        text = CliRunner().invoke(cli, [command, "--help"]).output
+        for line in text.splitlines():
+            words = shlex.split(line.replace("\\", "")) if "wargame" in line else []
+            for flag, value in itertools.pairwise(words):
+                if flag == "--ending":
+                    assert value in endings, (command, value)
+                if flag == "--play":
+                    assert value in actors, (command, value)
+
+
+def test_the_group_lists_every_command():
+    text = CliRunner().invoke(cli, ["--help"]).output
+    for command in COMMANDS:
+        assert command in text
