@@ -42,3 +42,21 @@ def test_the_group_lists_every_command():
     text = CliRunner().invoke(cli, ["--help"]).output
     for command in COMMANDS:
         assert command in text
+
+
+def test_documented_alaska_commands_name_real_parameters_and_actors():
+    from tests.conftest import ROOT
+
+    alaska = load(ALASKA)
+    names = set(alaska.param_names) | set(alaska.state_names)
+    actors = {a.id for a in alaska.actors}
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for line in doc.read_text().splitlines():
+            if "wargame" not in line or "scenarios/alaska.yaml" not in line:
+                continue
+            words = line.split("#")[0].split()
+            for flag, value in itertools.pairwise(words):
+                if flag == "--set":
+                    assert value.split("=")[0] in names, (doc.name, line)
+                if flag == "--play":
+                    assert value in actors, (doc.name, line)
