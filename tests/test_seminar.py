@@ -454,7 +454,6 @@ def test_golden_transcript_of_the_tiny_scenario():
     check_golden("tiny_step.txt", result.output)
 
 
-@pytest.mark.skipif(not ALASKA.is_file(), reason="scenarios/alaska.yaml is not there")
 def test_golden_transcript_of_the_first_four_rounds_of_alaska():
     result = step([str(ALASKA), "--seed", str(SEED), "--until", "4", "--no-input"])
     assert result.exit_code == 0, result.output
