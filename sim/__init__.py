@@ -16,10 +16,8 @@ Typical use from Python::
 
 __version__ = "0.1.0"
 
-from sim.batch import BatchOptions, run_batch
-from sim.compare import Comparison, compare
-from sim.compiled import CompiledScenario, compile_text, load
-from sim.designs import Design, make_design, sweep
+from typing import TYPE_CHECKING, Any
+
 from sim.errors import (
     OptionsError,
     ResultsError,
@@ -27,10 +25,50 @@ from sim.errors import (
     ScenarioRuntimeError,
     WargameError,
 )
-from sim.explain import explain
-from sim.model import WargameModel, play
-from sim.report import report
-from sim.results import Results, load_results
+
+# The API is imported on first use, so `wargame --help` and shell completion do not
+# pay for Mesa, pandas and scipy. Name -> module that defines it.
+_LAZY = {
+    "BatchOptions": "sim.batch",
+    "run_batch": "sim.batch",
+    "Comparison": "sim.comparison",
+    "compare": "sim.comparison",
+    "CompiledScenario": "sim.compiled",
+    "compile_text": "sim.compiled",
+    "load": "sim.compiled",
+    "Design": "sim.designs",
+    "make_design": "sim.designs",
+    "sweep": "sim.designs",
+    "explain": "sim.explanation",
+    "WargameModel": "sim.model",
+    "play": "sim.model",
+    "report": "sim.reports",
+    "Results": "sim.results",
+    "load_results": "sim.results",
+}
+
+if TYPE_CHECKING:
+    from sim.batch import BatchOptions, run_batch
+    from sim.comparison import Comparison, compare
+    from sim.compiled import CompiledScenario, compile_text, load
+    from sim.designs import Design, make_design, sweep
+    from sim.explanation import explain
+    from sim.model import WargameModel, play
+    from sim.reports import report
+    from sim.results import Results, load_results
+
+
+def __getattr__(name: str) -> Any:
+    """Import an API name from its module on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BatchOptions",

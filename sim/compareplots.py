@@ -38,7 +38,7 @@ from sim.plots import DPI, STYLE
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.compare import Comparison
+    from sim.comparison import Comparison
 
 #: The baseline in dark grey, then Okabe–Ito colours (yellow left out: unreadable on a projector).
 BATCH_PALETTE = (

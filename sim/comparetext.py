@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.compare import Comparison
+    from sim.comparison import Comparison
 
 
 def format_p(p: float) -> str:

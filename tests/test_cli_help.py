@@ -60,3 +60,22 @@ def test_documented_alaska_commands_name_real_parameters_and_actors():
                     assert value.split("=")[0] in names, (doc.name, line)
                 if flag == "--play":
                     assert value in actors, (doc.name, line)
+
+
+def test_the_cli_starts_without_importing_the_engine():
+    # `wargame --help` and shell completion run the program on every TAB: importing
+    # Mesa, pandas and scipy would cost over a second each time.
+    import subprocess
+    import sys
+
+    code = "import sys, cli, sim; print(sorted({'mesa', 'pandas', 'scipy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_public_name_of_sim_resolves():
+    import sim
+
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None, name
+    assert callable(sim.explain) and callable(sim.compare) and callable(sim.report)

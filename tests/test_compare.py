@@ -13,7 +13,7 @@ from scipy import stats
 from cli import cli
 from sim import compare
 from sim.batch import BatchOptions, check_overrides, run_batch
-from sim.compare import (
+from sim.comparison import (
     COMPARE_FORMAT,
     holm_adjust,
     mean_difference_independent,

@@ -15,7 +15,7 @@ from sim.compiled import load
 from sim.designs import sweep
 from sim.discovery import prim
 from sim.errors import OptionsError, ResultsError
-from sim.explain import entropy_bits, explain, load_explanation, mutual_information
+from sim.explanation import entropy_bits, explain, load_explanation, mutual_information
 from tests.conftest import TESTS
 
 KNOWN = TESTS / "scenarios" / "known_driver.yaml"

@@ -14,7 +14,7 @@ from sim.batch import BatchOptions, run_batch
 from sim.compiled import compile_text, load
 from sim.designs import sweep
 from sim.errors import ResultsError
-from sim.report import describe_distribution, report
+from sim.reports import describe_distribution, report
 from tests.conftest import TESTS
 
 KNOWN = TESTS / "scenarios" / "known_driver.yaml"

@@ -3,7 +3,7 @@
 An analyst sends a single file to people who were not at the keyboard: what the
 scenario is and where its claims come from, every uncertain assumption (distribution,
 unit, source, confidence), how likely each branch and ending is, the charts, and what
-drives each ending (:mod:`sim.explain`). The file needs nothing else: the charts are
+drives each ending (:mod:`sim.explanation`). The file needs nothing else: the charts are
 embedded as base64 PNG data URIs, the CSS is inline, there is no script, and it prints
 on A4 or Letter with each section on a new page and no chart cut in two. Every piece of
 text from the scenario is HTML-escaped.
@@ -441,7 +441,7 @@ def render_report(results: Results, found: dict[str, Any] | None) -> str:
 
     Args:
         results: The results folder.
-        found: Its explanation (from :func:`sim.explain.explain`), or ``None`` to leave
+        found: Its explanation (from :func:`sim.explanation.explain`), or ``None`` to leave
             the section out.
 
     Returns:
@@ -484,7 +484,7 @@ def render_report(results: Results, found: dict[str, Any] | None) -> str:
 def report(folder: str | Path, out: str | Path | None = None) -> Path:
     """Write a batch's self-contained HTML report.
 
-    Runs :func:`sim.explain.explain` first if the batch has no current explanation
+    Runs :func:`sim.explanation.explain` first if the batch has no current explanation
     (writing ``DIR/explain/``).
 
     Args:
@@ -500,7 +500,7 @@ def report(folder: str | Path, out: str | Path | None = None) -> Path:
     Example:
         >>> report("results/alaska-7", "alaska-7.html")  # doctest: +SKIP
     """
-    from sim.explain import explain, load_explanation
+    from sim.explanation import explain, load_explanation
 
     results = Results(folder)
     results.summary  # noqa: B018 - fails early, with advice, on an unfinished batch
