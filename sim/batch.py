@@ -207,6 +207,18 @@ def layout_of(compiled: CompiledScenario) -> dict[str, Any]:
     }
 
 
+def settings_as_written(compiled: CompiledScenario, overrides: dict[str, float]) -> dict[str, Any]:
+    """``--set`` values as a user reads them: categorical ones by name, not by index."""
+    shown: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if name in compiled.param_names:
+            categories = compiled.param_categories[compiled.param_names.index(name)]
+        else:
+            categories = compiled.state_categories[compiled.state_names.index(name)]
+        shown[name] = categories[int(value)] if categories is not None else value
+    return shown
+
+
 def check_overrides(compiled: CompiledScenario, overrides: dict[str, Any]) -> dict[str, float]:
     """Check ``--set`` names and turn their values into numbers.
 
@@ -422,6 +434,7 @@ def run_batch(
         "scheduler": options.scheduler,
         "workers": workers,
         "overrides": options.overrides,
+        "settings": settings_as_written(compiled, options.overrides),
         "keep_rounds": options.keep_rounds,
         "command_line": options.command_line,
         "python": sys.version.split()[0],

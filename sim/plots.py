@@ -403,7 +403,7 @@ def _footer(manifest: dict[str, Any]) -> str:
         f"scenario {manifest['scenario']['sha256'][:8]}",
         f"wargame v{version}",
     ]
-    overrides = manifest.get("overrides") or {}
+    overrides = manifest.get("settings") or manifest.get("overrides") or {}
     if overrides:
         settings = ", ".join(
             f"{k}={v:g}" if isinstance(v, int | float) else f"{k}={v}" for k, v in overrides.items()

@@ -66,7 +66,7 @@ def summarize(table: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
         "scenario": {k: manifest["scenario"][k] for k in ("id", "title", "sha256")},
         "runs": n,
         "seed": manifest["seed"],
-        "overrides": manifest.get("overrides", {}),
+        "overrides": manifest.get("settings", manifest.get("overrides", {})),
         "endings": _proportions(endings, [e["id"] for e in layout["endings"]], n),
     }
     titles = {e["id"]: e["title"] for e in layout["endings"]}

@@ -45,3 +45,13 @@ def test_summary_table_fits_80_columns_and_shows_the_whole_seed(tmp_path):
     assert sum(e["count"] for e in summary["endings"]) == 500
     for ending in summary["endings"]:
         assert ending["low"] <= ending["p"] <= ending["high"]
+
+
+def test_a_categorical_setting_is_shown_by_name(tmp_path):
+    results = run_batch(
+        load(TINY),
+        tmp_path / "out",
+        BatchOptions(runs=50, seed=1, executor="inprocess", plots=False, overrides={"summit": 2.0}),
+    )
+    assert results.manifest["settings"] == {"summit": "collapse"}
+    assert "summit=collapse" in format_summary(results.summary)
