@@ -47,8 +47,11 @@ KNOWN_ENTRIES = (
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file under a temporary name, then rename it into place."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def atomic_write_json(path: Path, value: Any) -> None:
@@ -59,8 +62,11 @@ def atomic_write_json(path: Path, value: Any) -> None:
 def write_parquet(path: Path, table: pa.Table, row_group_size: int = 65536) -> None:
     """Write a Parquet file atomically."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, row_group_size=row_group_size, compression="zstd")
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp, row_group_size=row_group_size, compression="zstd")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def merge_parts(parts: list[Path], target: Path, row_group_size: int = 65536) -> int:
@@ -98,9 +104,14 @@ def merge_parts(parts: list[Path], target: Path, row_group_size: int = 65536) ->
                     writer = pq.ParquetWriter(tmp, combined.schema, compression="zstd")
                 writer.write_table(combined, row_group_size=row_group_size)
                 rows += combined.num_rows
-    finally:
+    except BaseException:
+        # Interrupted or failed: leave no half-written temporary file behind.
         if writer is not None:
             writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    if writer is not None:
+        writer.close()
     os.replace(tmp, target)
     return rows
 
