@@ -21,6 +21,13 @@ def _value(model: WargameModel, index: int, value: float) -> str:
     categories = model.compiled.state_categories[index]
     if categories is not None:
         return categories[int(value)]
+    return format_number(value)
+
+
+def format_number(value: float) -> str:
+    """Four significant figures, but large numbers in full with separators (14,410)."""
+    if abs(value) >= 1e4:
+        return f"{value:,.0f}"
     return f"{value:.4g}"
 
 
