@@ -34,3 +34,17 @@ def test_every_section_of_the_schema_is_documented():
     text = (ROOT / "docs" / "scenario-format.md").read_text()
     for section in Scenario.model_fields:
         assert f"`{section}`" in text, section
+
+
+def test_the_readme_shows_what_wargame_run_really_prints(tmp_path):
+    from sim.batch import BatchOptions, run_batch
+    from sim.compiled import load
+    from sim.summary import format_summary
+    from tests.conftest import ALASKA
+
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("## What `wargame run` prints\n\n```\n", 1)[1].split("```", 1)[0]
+    table = shown.rstrip("\n").rsplit("\n\n", 1)[0]  # without the timing line
+    options = BatchOptions(runs=10_000, executor="inprocess", plots=False, keep_rounds=False)
+    results = run_batch(load(ALASKA), tmp_path / "out", options)
+    assert format_summary(results.summary) == table
