@@ -28,6 +28,7 @@ from sim.expressions import (
     SymbolTable,
     compile_expression,
 )
+from sim.initial_state import initial_context
 from sim.scenario import (
     RESERVED,
     CategoricalVar,
@@ -677,8 +678,6 @@ def compile_text(text: str, path: str = "<scenario>") -> CompiledScenario:
 def sample_context(compiled: CompiledScenario, runs: int = 256, seed: int = 0) -> EvalContext:
     """An evaluation context at round 0 for ``runs`` sampled parameter sets.
 
-    Used by the dead-lever checks and by ``validate``'s trial run.
+    Used by the dead-lever checks.
     """
-    from sim.model import initial_context
-
     return initial_context(compiled, seed, np.arange(runs, dtype=np.int64))

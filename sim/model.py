@@ -35,9 +35,8 @@ from sim.agents import Actor, Decision, apply_effect
 from sim.compiled import CompiledScenario, Effect
 from sim.decision import draw_choice
 from sim.errors import OptionsError
-from sim.expressions import EvalContext
-from sim.parameters import sample_parameters
-from sim.streams import Streams, site_key
+from sim.initial_state import initial_context
+from sim.streams import site_key
 
 
 @dataclass
@@ -63,54 +62,6 @@ class RoundRecord:
     branches: dict[str, np.ndarray] = field(default_factory=dict)
     payoffs: dict[str, np.ndarray] = field(default_factory=dict)
     before: list[np.ndarray] = field(default_factory=list)
-
-
-def initial_context(
-    compiled: CompiledScenario,
-    seed: int,
-    runs: np.ndarray,
-    overrides: dict[str, float] | None = None,
-    design: dict[str, np.ndarray] | None = None,
-) -> EvalContext:
-    """Sample parameters and set the initial state of a block of runs (round 0).
-
-    Args:
-        compiled: The scenario.
-        seed: The batch seed.
-        runs: Global run indices, shape (R,).
-        overrides: Parameter or initial-state values fixed by the user (``--set``).
-        design: Parameter values set by an experimental design (a sweep), one per run
-            of the block (category index for a categorical parameter); the other
-            parameters keep their own random draw.
-    """
-    runs = np.asarray(runs, dtype=np.int64)
-    overrides = dict(overrides or {})
-    streams = Streams(seed, runs)
-    spec = compiled.loaded.spec
-    params = sample_parameters(dict(spec.parameters), streams, overrides)
-    for name, values in (design or {}).items():
-        params[compiled.param_names.index(name)] = np.asarray(values, dtype=float).copy()
-    n_actors = len(compiled.actors)
-    most = max((len(a.actions) for a in compiled.actors), default=1)
-    ctx = EvalContext(
-        state=[],
-        params=params,
-        runs=runs,
-        streams=streams,
-        times=np.zeros((n_actors, most, len(runs))),
-        last=np.full((n_actors, len(runs)), -1.0),
-    )
-    state = []
-    for i, (name, expression) in enumerate(
-        zip(compiled.state_names, compiled.state_initial, strict=True)
-    ):
-        value = np.array(expression(ctx), dtype=float)
-        if name in overrides:
-            value = np.full(len(runs), float(overrides[name]))
-        low, high = compiled.state_low[i], compiled.state_high[i]
-        state.append(np.clip(value, low, high))
-    ctx.state = state
-    return ctx
 
 
 class WargameModel(mesa.Model):
@@ -230,7 +181,12 @@ class WargameModel(mesa.Model):
         """Apply effects to the runs in ``mask``, all computed from the current state."""
         if not effects or not mask.any():
             return
-        amounts = [effect.expression(self.ctx) for effect in effects]
+        self._apply_amounts(effects, [effect.expression(self.ctx) for effect in effects], mask)
+
+    def _apply_amounts(
+        self, effects: tuple[Effect, ...], amounts: list[np.ndarray], mask: np.ndarray
+    ) -> None:
+        """Apply effects with amounts already computed, in order, to the runs in ``mask``."""
         state = self.ctx.state
         for effect, amount in zip(effects, amounts, strict=True):
             new = self.clip(effect.target, apply_effect(state[effect.target], effect, amount))
@@ -320,11 +276,8 @@ class WargameModel(mesa.Model):
                 if action.effects and chosen.any():
                     amounts = [e.expression(ctx) for e in action.effects]
                     pending.append((action.effects, amounts, chosen))
-        state = ctx.state
         for effects, amounts, chosen in pending:
-            for effect, amount in zip(effects, amounts, strict=True):
-                new = self.clip(effect.target, apply_effect(state[effect.target], effect, amount))
-                state[effect.target] = np.where(chosen, new, state[effect.target])
+            self._apply_amounts(effects, amounts, chosen)
         for actor in self.actors:
             choice = actor.decision.choice  # type: ignore[union-attr]
             for a in range(len(actor.spec.actions)):

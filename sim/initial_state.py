@@ -1,0 +1,66 @@
+"""Round 0 of a block of runs: parameters sampled, initial state set.
+
+Both the model and the compiler's dead-lever check start from here, so this module sits
+upstream of both: it reads the compiled scenario and never imports the model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.expressions import EvalContext
+from sim.parameters import sample_parameters
+from sim.streams import Streams
+
+if TYPE_CHECKING:
+    from sim.compiled import CompiledScenario
+
+
+def initial_context(
+    compiled: CompiledScenario,
+    seed: int,
+    runs: np.ndarray,
+    overrides: dict[str, float] | None = None,
+    design: dict[str, np.ndarray] | None = None,
+) -> EvalContext:
+    """Sample parameters and set the initial state of a block of runs (round 0).
+
+    Args:
+        compiled: The scenario.
+        seed: The batch seed.
+        runs: Global run indices, shape (R,).
+        overrides: Parameter or initial-state values fixed by the user (``--set``).
+        design: Parameter values set by an experimental design (a sweep), one per run
+            of the block (category index for a categorical parameter); the other
+            parameters keep their own random draw.
+    """
+    runs = np.asarray(runs, dtype=np.int64)
+    overrides = dict(overrides or {})
+    streams = Streams(seed, runs)
+    spec = compiled.loaded.spec
+    params = sample_parameters(dict(spec.parameters), streams, overrides)
+    for name, values in (design or {}).items():
+        params[compiled.param_names.index(name)] = np.asarray(values, dtype=float).copy()
+    n_actors = len(compiled.actors)
+    most = max((len(a.actions) for a in compiled.actors), default=1)
+    ctx = EvalContext(
+        state=[],
+        params=params,
+        runs=runs,
+        streams=streams,
+        times=np.zeros((n_actors, most, len(runs))),
+        last=np.full((n_actors, len(runs)), -1.0),
+    )
+    state = []
+    for i, (name, expression) in enumerate(
+        zip(compiled.state_names, compiled.state_initial, strict=True)
+    ):
+        value = np.array(expression(ctx), dtype=float)
+        if name in overrides:
+            value = np.full(len(runs), float(overrides[name]))
+        low, high = compiled.state_low[i], compiled.state_high[i]
+        state.append(np.clip(value, low, high))
+    ctx.state = state
+    return ctx
