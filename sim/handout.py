@@ -19,6 +19,11 @@ from sim.transcript import round_view, state_value
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
 
 
+def _announcements(view: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """A round's injects, then the branches due, each with its label, in reading order."""
+    return [("Inject", i) for i in view["injects"]] + [("Branch", b) for b in view["branches"]]
+
+
 def _md(text: str) -> str:
     """Escape text for Markdown (inline), keeping it on one line."""
     return " ".join(str(text).split()).translate(_MD_SPECIAL)
@@ -158,14 +163,10 @@ def markdown(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
     lines += [*_md_table(["Variable", "Value", "Unit"], rows, "lrl"), ""]
     for view in doc["rounds"]:
         lines += [f"## Round {view['round']} of {view['rounds']} · {view['date']}", ""]
-        for inject in view["injects"]:
-            lines += [f"**Inject {_md(inject['id'])}.** {_md(inject['text'])}", ""]
-            if inject["prompt"]:
-                lines += [f"> **Prompt:** {_md(inject['prompt'])}", ""]
-        for branch in view["branches"]:
-            lines += [f"**Branch {_md(branch['id'])}.** {_md(branch['text'])}", ""]
-            if branch["prompt"]:
-                lines += [f"> **Prompt:** {_md(branch['prompt'])}", ""]
+        for label, item in _announcements(view):
+            lines += [f"**{label} {_md(item['id'])}.** {_md(item['text'])}", ""]
+            if item["prompt"]:
+                lines += [f"> **Prompt:** {_md(item['prompt'])}", ""]
         lines += ["### Choices", ""]
         for actor in view["actors"]:
             chosen = _code(actor["chosen"]) if actor["chosen"] else "nothing"
@@ -278,24 +279,13 @@ def html_document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
         body.append(
             f"<h2>Round {view['round']} of {view['rounds']} &middot; {_e(view['date'])}</h2>"
         )
-        for inject in view["injects"]:
+        for label, item in _announcements(view):
             body.append(
-                f'<p class="inject"><strong>Inject {_e(inject["id"])}.</strong> '
-                f"{_e(inject['text'])}</p>"
+                f'<p class="{label.lower()}"><strong>{label} {_e(item["id"])}.</strong> '
+                f"{_e(item['text'])}</p>"
             )
-            if inject["prompt"]:
-                body.append(
-                    f'<p class="prompt"><strong>Prompt:</strong> {_e(inject["prompt"])}</p>'
-                )
-        for branch in view["branches"]:
-            body.append(
-                f'<p class="branch"><strong>Branch {_e(branch["id"])}.</strong> '
-                f"{_e(branch['text'])}</p>"
-            )
-            if branch["prompt"]:
-                body.append(
-                    f'<p class="prompt"><strong>Prompt:</strong> {_e(branch["prompt"])}</p>'
-                )
+            if item["prompt"]:
+                body.append(f'<p class="prompt"><strong>Prompt:</strong> {_e(item["prompt"])}</p>')
         body.append("<h3>Choices</h3>")
         for actor in view["actors"]:
             chosen = f"<code>{_e(actor['chosen'])}</code>" if actor["chosen"] else "nothing"
