@@ -71,7 +71,7 @@ def validate(scenario: str, trial_runs: int) -> None:
     are printed but do not fail it); exits 2 for a bad one. A short trial batch also
     catches expressions that fail only while running (division by zero, overflow).
     """
-    from sim.compiled import load
+    from sim.loading import load
     from sim.model import play
 
     compiled = load(scenario)
@@ -217,7 +217,7 @@ def run(
     results, whatever the workers, chunk size or executor.
     """
     from sim.batch import BatchOptions, check_overrides, run_batch
-    from sim.compiled import load
+    from sim.loading import load
 
     if resume and force:
         raise click.UsageError("--resume and --force cannot be used together")
@@ -415,7 +415,7 @@ def step(
         raise click.UsageError("give a SCENARIO file, or --resume FILE")
     else:
         from sim.batch import check_overrides
-        from sim.compiled import load
+        from sim.loading import load
 
         compiled = load(scenario)
         overrides = check_overrides(compiled, _parse_settings(settings))

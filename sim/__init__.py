@@ -35,7 +35,8 @@ _LAZY = {
     "compare": "sim.comparison",
     "CompiledScenario": "sim.compiled",
     "compile_text": "sim.compiled",
-    "load": "sim.compiled",
+    "load": "sim.loading",
+    "load_text": "sim.loading",
     "Design": "sim.designs",
     "make_design": "sim.designs",
     "sweep": "sim.designs",
@@ -50,9 +51,10 @@ _LAZY = {
 if TYPE_CHECKING:
     from sim.batch import BatchOptions, run_batch
     from sim.comparison import Comparison, compare
-    from sim.compiled import CompiledScenario, compile_text, load
+    from sim.compiled import CompiledScenario, compile_text
     from sim.designs import Design, make_design, sweep
     from sim.explanation import explain
+    from sim.loading import load, load_text
     from sim.model import WargameModel, play
     from sim.reports import report
     from sim.results import Results, load_results
@@ -88,6 +90,7 @@ __all__ = [
     "explain",
     "load",
     "load_results",
+    "load_text",
     "make_design",
     "play",
     "report",

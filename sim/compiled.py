@@ -4,16 +4,17 @@
 :class:`CompiledScenario`: every name is looked up, every expression is compiled once,
 every cross-reference (an action in a commitment, an outcome in a branch's variable,
 a source id) is checked, and all problems are reported together with their positions.
-It also looks for *dead levers* (a parameter nothing reads, an action no actor can ever
-take, an ending no run can reach, a commitment whose trigger cannot change), which are
-warnings, not errors.
+
+Looking for *dead levers* (a parameter nothing reads, an action no actor can ever take,
+an ending no run can reach) needs sampled parameters, so it is not done here but by
+:func:`sim.loading.load`, which compiles and then attaches those warnings. Compiling
+alone (:func:`compile_text`) is what a batch worker does with the text it is sent.
 """
 
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -21,21 +22,18 @@ import numpy as np
 from sim.errors import Problem, ScenarioError
 from sim.expressions import (
     FUNCTIONS,
-    EvalContext,
     Expression,
     Location,
     Symbol,
     SymbolTable,
     compile_expression,
 )
-from sim.initial_state import initial_context
 from sim.scenario import (
     RESERVED,
     CategoricalVar,
     ChoiceParam,
     FixedParam,
     LoadedScenario,
-    load_scenario,
     parse_scenario,
     suggest,
 )
@@ -172,7 +170,7 @@ class CompiledScenario:
         commitments: Commitments in file order.
         endings: Endings in order (first match wins, fallback last).
         metrics: Metrics in order.
-        warnings: Dead-lever warnings.
+        warnings: Dead-lever warnings; empty until :func:`sim.loading.load` looks for them.
     """
 
     loaded: LoadedScenario
@@ -442,9 +440,6 @@ class _Compiler:
             endings=endings,
             metrics=metrics,  # type: ignore[arg-type]
         )
-        from sim.lint import dead_levers
-
-        compiled.warnings = dead_levers(compiled)
         return compiled
 
     def _bad_name(self, name: str, path: tuple[Any, ...]) -> bool:
@@ -642,7 +637,7 @@ def compile_scenario(loaded: LoadedScenario) -> CompiledScenario:
         loaded: A shape-checked scenario from :func:`sim.scenario.load_scenario`.
 
     Returns:
-        The compiled scenario, with dead-lever warnings in ``warnings``.
+        The compiled scenario (no dead-lever warnings yet; see :mod:`sim.loading`).
 
     Raises:
         ScenarioError: Listing every problem with its position.
@@ -650,34 +645,14 @@ def compile_scenario(loaded: LoadedScenario) -> CompiledScenario:
     return _Compiler(loaded).run()
 
 
-def load(path: str | Path) -> CompiledScenario:
-    """Load, check and compile a scenario file in one call.
-
-    Args:
-        path: Path to the YAML file.
-
-    Returns:
-        The compiled scenario.
-
-    Raises:
-        ScenarioError: If the file is unreadable or invalid.
-    """
-    return compile_scenario(load_scenario(path))
-
-
 def compile_text(text: str, path: str = "<scenario>") -> CompiledScenario:
-    """Load, check and compile scenario text (as stored in a results manifest).
+    """Check and compile scenario text (as stored in a results manifest).
+
+    No dead-lever warnings are attached (a batch worker recompiling the text it was
+    sent does not need them); :func:`sim.loading.load_text` adds them.
 
     Args:
         text: The YAML text.
         path: The name to use in error messages.
     """
     return compile_scenario(parse_scenario(text, path))
-
-
-def sample_context(compiled: CompiledScenario, runs: int = 256, seed: int = 0) -> EvalContext:
-    """An evaluation context at round 0 for ``runs`` sampled parameter sets.
-
-    Used by the dead-lever checks.
-    """
-    return initial_context(compiled, seed, np.arange(runs, dtype=np.int64))

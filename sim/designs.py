@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from sim.batch import MAX_RUNS, BatchOptions, Progress, check_overrides, run_batch
-from sim.compiled import CompiledScenario, load
+from sim.compiled import CompiledScenario
 from sim.errors import OptionsError
+from sim.loading import load
 from sim.parameters import sample_parameter
 from sim.results import Results
 from sim.scenario import BernoulliParam, ChoiceParam, FixedParam, NormalParam, suggest

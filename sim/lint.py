@@ -10,7 +10,8 @@ difference. These checks find the ones that cannot:
 - a commitment whose trigger reads nothing that changes during a game.
 
 "Changes" means: the target of some effect, a branch's variable, an actor's history
-(``times``/``last``) or ``round``.
+(``times``/``last``) or ``round``. "False in every sampled run" is decided on round 0 of
+256 runs (:mod:`sim.initial_state`), so these checks run after compiling, not inside it.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.errors import Problem, WargameError
+from sim.initial_state import initial_context
 
 if TYPE_CHECKING:
     from sim.compiled import CompiledScenario
-    from sim.expressions import Expression
+    from sim.expressions import EvalContext, Expression
 
 
 def _expressions(compiled: CompiledScenario) -> list[Expression]:
@@ -74,10 +76,13 @@ def _static(expression: Expression, changing: set[str]) -> bool:
     )
 
 
+def sample_context(compiled: CompiledScenario, runs: int = 256, seed: int = 0) -> EvalContext:
+    """An evaluation context at round 0 for ``runs`` sampled parameter sets."""
+    return initial_context(compiled, seed, np.arange(runs, dtype=np.int64))
+
+
 def _never_true(expression: Expression, compiled: CompiledScenario) -> bool:
     """True if a static condition is false in every one of 256 sampled runs."""
-    from sim.compiled import sample_context
-
     try:
         ctx = sample_context(compiled)
         with np.errstate(all="ignore"):

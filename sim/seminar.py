@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from sim.compiled import CompiledScenario
-from sim.compiled import load as load_scenario_file
 from sim.errors import OptionsError
+from sim.loading import load as load_scenario_file
 from sim.model import RoundRecord, WargameModel, play
 from sim.scenario import suggest
 

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from sim.compiled import load
+from sim.loading import load
 from sim.model import play
 from tests.conftest import ALASKA
 

@@ -21,8 +21,9 @@ from sim.comparison import (
     proportion_difference_independent,
     proportion_difference_paired,
 )
-from sim.compiled import compile_text, load
+from sim.compiled import compile_text
 from sim.errors import OptionsError
+from sim.loading import load
 from tests.conftest import ROOT, TINY
 
 TINY_TEXT = TINY.read_text("utf-8")

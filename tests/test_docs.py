@@ -2,7 +2,7 @@
 
 import re
 
-from sim.compiled import compile_text
+from sim.loading import load_text
 from sim.model import play
 from tests.conftest import ROOT, TINY
 
@@ -13,7 +13,7 @@ def yaml_blocks(path):
 
 def test_complete_example_in_the_format_doc_loads_and_plays():
     example = yaml_blocks(ROOT / "docs" / "scenario-format.md")[-1]
-    compiled = compile_text(example, "docs/scenario-format.md")
+    compiled = load_text(example, "docs/scenario-format.md")
     assert compiled.warnings == []
     assert {a.id for a in compiled.actors} == {"Blue", "Red", "Ally"}
     records = play(compiled, 1, list(range(200))).records()
@@ -38,7 +38,7 @@ def test_every_section_of_the_schema_is_documented():
 
 def test_the_readme_shows_what_wargame_run_really_prints(tmp_path):
     from sim.batch import BatchOptions, run_batch
-    from sim.compiled import load
+    from sim.loading import load
     from sim.summary import format_summary
     from tests.conftest import ALASKA
 

@@ -24,8 +24,8 @@ from click.testing import CliRunner
 
 from cli import cli
 from sim.batch import BatchOptions, run_batch
-from sim.compiled import load
 from sim.errors import OptionsError
+from sim.loading import load
 from sim.model import play
 from sim.seminar import Game, brier_score, parse_probability
 from sim.stepper import ScriptedRoom, StepOptions, Stepper
