@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from sim import __version__
 from sim.errors import WargameError
+from sim.version import __version__
 
 EXIT_RUNTIME = 1
 EXIT_BAD_INPUT = 2

@@ -14,8 +14,6 @@ Typical use from Python::
     frame = results.runs()          # a pandas DataFrame, one row per run
 """
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import (
@@ -25,6 +23,7 @@ from sim.errors import (
     ScenarioRuntimeError,
     WargameError,
 )
+from sim.version import __version__
 
 # The API is imported on first use, so `wargame --help` and shell completion do not
 # pay for Mesa, pandas and scipy. Name -> module that defines it.

@@ -30,7 +30,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import __version__
 from sim.compiled import CompiledScenario, compile_text
 from sim.errors import OptionsError, ResultsError, WargameError
 from sim.model import play
@@ -43,6 +42,7 @@ from sim.results import (
     prepare_folder,
 )
 from sim.summary import summarize
+from sim.version import __version__
 
 if TYPE_CHECKING:
     from sim.designs import Design
