@@ -32,8 +32,8 @@ _LAZY = {
     "run_batch": "sim.batch",
     "Comparison": "sim.comparison",
     "compare": "sim.comparison",
-    "CompiledScenario": "sim.compiled",
-    "compile_text": "sim.compiled",
+    "CompiledScenario": "sim.language.compiler",
+    "compile_text": "sim.language.compiler",
     "load": "sim.loading",
     "load_text": "sim.loading",
     "Design": "sim.designs",
@@ -50,9 +50,9 @@ _LAZY = {
 if TYPE_CHECKING:
     from sim.batch import BatchOptions, run_batch
     from sim.comparison import Comparison, compare
-    from sim.compiled import CompiledScenario, compile_text
     from sim.designs import Design, make_design, sweep
     from sim.explanation import explain
+    from sim.language.compiler import CompiledScenario, compile_text
     from sim.loading import load, load_text
     from sim.model import WargameModel, play
     from sim.reports import report

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.compiled import CompiledActor, Effect
 from sim.decision import RULES
-from sim.expressions import EvalContext
+from sim.language.compiler import CompiledActor, Effect
+from sim.language.expressions import EvalContext
 
 if TYPE_CHECKING:
     from sim.model import WargameModel

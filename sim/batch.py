@@ -30,8 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.compiled import CompiledScenario, compile_text
 from sim.errors import OptionsError, ResultsError, WargameError
+from sim.language.compiler import CompiledScenario, compile_text
 from sim.model import play
 from sim.results import (
     RESULTS_FORMAT,
@@ -224,7 +224,7 @@ def check_overrides(compiled: CompiledScenario, overrides: dict[str, Any]) -> di
 
     A categorical parameter or state variable may be set to one of its values by name.
     """
-    from sim.scenario import suggest
+    from sim.language.schema import suggest
 
     checked: dict[str, float] = {}
     names = compiled.param_names + compiled.state_names

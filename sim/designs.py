@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 
 from sim.batch import MAX_RUNS, BatchOptions, Progress, check_overrides, run_batch
-from sim.compiled import CompiledScenario
 from sim.errors import OptionsError
+from sim.language.compiler import CompiledScenario
+from sim.language.schema import BernoulliParam, ChoiceParam, FixedParam, NormalParam, suggest
 from sim.loading import load
 from sim.parameters import sample_parameter
 from sim.results import Results
-from sim.scenario import BernoulliParam, ChoiceParam, FixedParam, NormalParam, suggest
 
 DESIGN_KINDS = ("lhs", "sobol", "grid")
 #: Unit draws are kept this far inside (0, 1), where every inverse CDF is finite.

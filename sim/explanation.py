@@ -226,7 +226,7 @@ def _targets(
     frame: pd.DataFrame, layout: dict[str, Any], ending: str | None, branch: str | None
 ) -> list[dict[str, Any]]:
     """The outcomes to explain: endings and branch outcomes, as 0/1 columns."""
-    from sim.scenario import suggest
+    from sim.language.schema import suggest
 
     endings = [e["id"] for e in layout["endings"]]
     branches = [b["id"] for b in layout["branches"]]

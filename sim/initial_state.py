@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.expressions import EvalContext
+from sim.language.expressions import EvalContext
 from sim.parameters import sample_parameters
 from sim.streams import Streams
 
 if TYPE_CHECKING:
-    from sim.compiled import CompiledScenario
+    from sim.language.compiler import CompiledScenario
 
 
 def initial_context(

@@ -24,8 +24,8 @@ from sim.errors import Problem, WargameError
 from sim.initial_state import initial_context
 
 if TYPE_CHECKING:
-    from sim.compiled import CompiledScenario
-    from sim.expressions import EvalContext, Expression
+    from sim.language.compiler import CompiledScenario
+    from sim.language.expressions import EvalContext, Expression
 
 
 def _expressions(compiled: CompiledScenario) -> list[Expression]:

@@ -1,6 +1,6 @@
 """Loading a scenario for use: compile it, then look for dead levers.
 
-Compiling (:mod:`sim.compiled`) says whether a scenario is valid. Whether each of its
+Compiling (:mod:`sim.language.compiler`) says whether a scenario is valid. Whether each of its
 levers can matter is a question about plays of it: the dead-lever checks
 (:mod:`sim.lint`) sample parameters for a few hundred runs. :func:`load` does both, and
 is what a user means by loading a scenario (``wargame validate``, ``wargame run``, the
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.compiled import CompiledScenario, compile_scenario, compile_text
+from sim.language.compiler import CompiledScenario, compile_scenario, compile_text
+from sim.language.schema import load_scenario
 from sim.lint import dead_levers
-from sim.scenario import load_scenario
 
 
 def load(path: str | Path) -> CompiledScenario:

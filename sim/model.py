@@ -32,10 +32,10 @@ import mesa
 import numpy as np
 
 from sim.agents import Actor, Decision, apply_effect
-from sim.compiled import CompiledScenario, Effect
 from sim.decision import draw_choice
 from sim.errors import OptionsError
 from sim.initial_state import initial_context
+from sim.language.compiler import CompiledScenario, Effect
 from sim.streams import site_key
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from sim.scenario import (
+from sim.language.schema import (
     BernoulliParam,
     ChoiceParam,
     FixedParam,
@@ -34,7 +34,7 @@ def sample_parameter(param: object, u: np.ndarray) -> np.ndarray:
     the value in their list, as a float.
 
     Args:
-        param: A parameter model from :mod:`sim.scenario`.
+        param: A parameter model from :mod:`sim.language.schema`.
         u: Uniform draws, shape (R,).
 
     Returns:

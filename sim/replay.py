@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from sim.compiled import compile_text
 from sim.errors import OptionsError, ResultsError
+from sim.language.compiler import compile_text
 from sim.model import WargameModel
 from sim.results import Results
 from sim.transcript import round_record_json

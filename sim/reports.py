@@ -162,7 +162,7 @@ def _scenario_meta(results: Results) -> dict[str, Any]:
     layout = results.layout
     meta: dict[str, Any] = {"description": "", "sources": layout.get("sources", [])}
     try:
-        from sim.scenario import parse_scenario
+        from sim.language.schema import parse_scenario
 
         spec = parse_scenario(results.scenario_text, results.manifest["scenario"]["path"]).spec
         meta["description"] = spec.scenario.description

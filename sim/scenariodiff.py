@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.errors import ScenarioError
-from sim.scenario import CategoricalVar, ChoiceParam, Scenario, parse_scenario
+from sim.language.schema import CategoricalVar, ChoiceParam, Scenario, parse_scenario
 
 ARROW = "→"
 

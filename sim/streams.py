@@ -12,9 +12,12 @@ action does not shift the draws of any other (useful for common random numbers).
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
+
+# A site's key is a name's hash; the language names sites, so the hash lives there.
+from sim.language.sites import site_key
+
+__all__ = ["Streams", "site_key", "splitmix64"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -29,12 +32,6 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
     z = (z ^ (z >> _S30)) * _MIX1
     z = (z ^ (z >> _S27)) * _MIX2
     return z ^ (z >> _S31)
-
-
-def site_key(name: str) -> int:
-    """A stable 63-bit key for a named draw site (same on every machine and version)."""
-    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
 
 
 class Streams:

@@ -5,7 +5,7 @@ from textwrap import dedent
 
 import pytest
 
-from sim.compiled import compile_text
+from sim.language.compiler import compile_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"

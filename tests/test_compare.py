@@ -21,8 +21,8 @@ from sim.comparison import (
     proportion_difference_independent,
     proportion_difference_paired,
 )
-from sim.compiled import compile_text
 from sim.errors import OptionsError
+from sim.language.compiler import compile_text
 from sim.loading import load
 from tests.conftest import ROOT, TINY
 

@@ -29,7 +29,7 @@ def test_complete_example_is_the_committed_test_scenario():
 
 
 def test_every_section_of_the_schema_is_documented():
-    from sim.scenario import Scenario
+    from sim.language.schema import Scenario
 
     text = (ROOT / "docs" / "scenario-format.md").read_text()
     for section in Scenario.model_fields:

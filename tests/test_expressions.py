@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.expressions import (
+from sim.language.expressions import (
     EvalContext,
     Location,
     Symbol,

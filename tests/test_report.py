@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from cli import cli
 from sim.batch import BatchOptions, run_batch
-from sim.compiled import compile_text
 from sim.designs import sweep
 from sim.errors import ResultsError
+from sim.language.compiler import compile_text
 from sim.loading import load
 from sim.reports import describe_distribution, report
 from tests.conftest import TESTS

@@ -3,7 +3,7 @@
 A scenario is a YAML file (see ``docs/scenario-format.md``). :func:`load_scenario` reads
 it, checks its shape against the typed, immutable models below, and reports every
 problem as ``FILE:LINE:COL: message``. Names inside expressions are checked later, when
-the scenario is compiled (:mod:`sim.compiled`), but still before anything runs.
+the scenario is compiled (:mod:`sim.language.compiler`), but still before anything runs.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from sim.errors import Problem, ScenarioError
-from sim.yamlsource import SourceMap, load_yaml
+from sim.language.yamlsource import SourceMap, load_yaml
 
 #: Largest magnitude a number in a scenario may have; larger values are almost always
 #: typos and would overflow once multiplied in an expression.
@@ -502,7 +502,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         path: Path to the YAML file.
 
     Returns:
-        The loaded scenario (not yet compiled; see :func:`sim.compiled.compile_scenario`).
+        The loaded scenario (not yet compiled; see :func:`sim.language.compiler.compile_scenario`).
 
     Raises:
         ScenarioError: If the file cannot be read or is invalid.

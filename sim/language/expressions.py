@@ -32,8 +32,8 @@ import numpy as np
 from scipy.special import ndtri
 
 from sim.errors import Problem, ScenarioRuntimeError
-from sim.scenario import MAX_MAGNITUDE, suggest
-from sim.streams import site_key
+from sim.language.schema import MAX_MAGNITUDE, suggest
+from sim.language.sites import site_key
 
 #: Function name -> (min args, max args or None for any, one-line description).
 FUNCTIONS: dict[str, tuple[int, int | None, str]] = {

@@ -1,6 +1,6 @@
 """Compiling a loaded scenario: names resolved, expressions compiled, levers checked.
 
-:func:`compile_scenario` turns a :class:`~sim.scenario.LoadedScenario` into a
+:func:`compile_scenario` turns a :class:`~sim.language.schema.LoadedScenario` into a
 :class:`CompiledScenario`: every name is looked up, every expression is compiled once,
 every cross-reference (an action in a commitment, an outcome in a branch's variable,
 a source id) is checked, and all problems are reported together with their positions.
@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from sim.errors import Problem, ScenarioError
-from sim.expressions import (
+from sim.language.expressions import (
     FUNCTIONS,
     Expression,
     Location,
@@ -28,7 +28,7 @@ from sim.expressions import (
     SymbolTable,
     compile_expression,
 )
-from sim.scenario import (
+from sim.language.schema import (
     RESERVED,
     CategoricalVar,
     ChoiceParam,
@@ -37,7 +37,7 @@ from sim.scenario import (
     parse_scenario,
     suggest,
 )
-from sim.yamlsource import Position
+from sim.language.yamlsource import Position
 
 DECISION_RULES = ("logit", "best_response", "scripted", "human")
 EffectOp = Literal["add", "sub", "mul", "set"]
@@ -634,7 +634,7 @@ def compile_scenario(loaded: LoadedScenario) -> CompiledScenario:
     """Resolve names, compile expressions and check cross-references.
 
     Args:
-        loaded: A shape-checked scenario from :func:`sim.scenario.load_scenario`.
+        loaded: A shape-checked scenario from :func:`sim.language.schema.load_scenario`.
 
     Returns:
         The compiled scenario (no dead-lever warnings yet; see :mod:`sim.loading`).
