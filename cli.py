@@ -71,8 +71,8 @@ def validate(scenario: str, trial_runs: int) -> None:
     are printed but do not fail it); exits 2 for a bad one. A short trial batch also
     catches expressions that fail only while running (division by zero, overflow).
     """
-    from sim.loading import load
-    from sim.model import play
+    from sim.engine.loading import load
+    from sim.engine.model import play
 
     compiled = load(scenario)
     for warning in compiled.warnings:
@@ -217,7 +217,7 @@ def run(
     results, whatever the workers, chunk size or executor.
     """
     from sim.batch import BatchOptions, check_overrides, run_batch
-    from sim.loading import load
+    from sim.engine.loading import load
 
     if resume and force:
         raise click.UsageError("--resume and --force cannot be used together")
@@ -415,7 +415,7 @@ def step(
         raise click.UsageError("give a SCENARIO file, or --resume FILE")
     else:
         from sim.batch import check_overrides
-        from sim.loading import load
+        from sim.engine.loading import load
 
         compiled = load(scenario)
         overrides = check_overrides(compiled, _parse_settings(settings))

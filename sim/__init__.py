@@ -34,14 +34,14 @@ _LAZY = {
     "compare": "sim.comparison",
     "CompiledScenario": "sim.language.compiler",
     "compile_text": "sim.language.compiler",
-    "load": "sim.loading",
-    "load_text": "sim.loading",
+    "load": "sim.engine.loading",
+    "load_text": "sim.engine.loading",
     "Design": "sim.designs",
     "make_design": "sim.designs",
     "sweep": "sim.designs",
     "explain": "sim.explanation",
-    "WargameModel": "sim.model",
-    "play": "sim.model",
+    "WargameModel": "sim.engine.model",
+    "play": "sim.engine.model",
     "report": "sim.reports",
     "Results": "sim.results",
     "load_results": "sim.results",
@@ -51,10 +51,10 @@ if TYPE_CHECKING:
     from sim.batch import BatchOptions, run_batch
     from sim.comparison import Comparison, compare
     from sim.designs import Design, make_design, sweep
+    from sim.engine.loading import load, load_text
+    from sim.engine.model import WargameModel, play
     from sim.explanation import explain
     from sim.language.compiler import CompiledScenario, compile_text
-    from sim.loading import load, load_text
-    from sim.model import WargameModel, play
     from sim.reports import report
     from sim.results import Results, load_results
 

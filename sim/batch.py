@@ -1,7 +1,7 @@
 """Batches: play a scenario many times, in chunks, on one or several processes.
 
 The runs 0..N-1 are cut into *tasks* (contiguous ranges); a task is played in blocks of
-``chunk_size`` runs by one :class:`~sim.model.WargameModel` per block. Every random draw
+``chunk_size`` runs by one :class:`~sim.engine.model.WargameModel` per block. Every random draw
 depends only on (seed, run, round, site), so the rows of ``runs.parquet`` are the same
 for any chunk size, any number of workers and either executor; the final files are
 merged with fixed row groups, so even their bytes are.
@@ -30,9 +30,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.engine.model import play
 from sim.errors import OptionsError, ResultsError, WargameError
 from sim.language.compiler import CompiledScenario, compile_text
-from sim.model import play
 from sim.results import (
     RESULTS_FORMAT,
     Results,

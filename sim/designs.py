@@ -13,7 +13,7 @@ assumptions on purpose:
   of ``n`` equally likely slices) and every value of each categorical one.
 
 Designs are drawn in the unit cube by SALib and each column is mapped to its
-parameter's distribution by :func:`sim.parameters.sample_parameter` (the inverse CDF),
+parameter's distribution by :func:`sim.engine.parameters.sample_parameter` (the inverse CDF),
 so a triangular or truncated-normal parameter keeps its own marginal. Parameters left
 out of the design keep their per-run random draw. The design is a pure function of
 (scenario, kind, parameters, n, seed): the same seed gives the same runs whatever the
@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 
 from sim.batch import MAX_RUNS, BatchOptions, Progress, check_overrides, run_batch
+from sim.engine.loading import load
+from sim.engine.parameters import sample_parameter
 from sim.errors import OptionsError
 from sim.language.compiler import CompiledScenario
 from sim.language.schema import BernoulliParam, ChoiceParam, FixedParam, NormalParam, suggest
-from sim.loading import load
-from sim.parameters import sample_parameter
 from sim.results import Results
 
 DESIGN_KINDS = ("lhs", "sobol", "grid")

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from sim.engine.model import WargameModel
 from sim.errors import OptionsError, ResultsError
 from sim.language.compiler import compile_text
-from sim.model import WargameModel
 from sim.results import Results
 from sim.transcript import round_record_json
 

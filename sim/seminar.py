@@ -37,11 +37,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.loading import load as load_scenario_file
+from sim.engine.model import RoundRecord, WargameModel, play
 from sim.errors import OptionsError
 from sim.language.compiler import CompiledScenario
 from sim.language.schema import suggest
-from sim.loading import load as load_scenario_file
-from sim.model import RoundRecord, WargameModel, play
 
 #: The ``format`` tag of a saved game file.
 GAME_FORMAT = "wargame-game/1"

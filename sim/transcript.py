@@ -1,7 +1,7 @@
 """Telling one game as text: round by round, what happened and why.
 
 Used by ``wargame replay`` and the seminar. Works on a model that kept its history
-(:class:`~sim.model.RoundRecord` per round) and reads run ``run`` of its block. Lines
+(:class:`~sim.engine.model.RoundRecord` per round) and reads run ``run`` of its block. Lines
 are kept within ``width`` columns for an 80-column terminal or a projector: long texts
 are wrapped, never cut. :func:`round_view` gathers what a round shows as plain data;
 the text here, and the Markdown and HTML handouts (:mod:`sim.handout`), render it.
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model import RoundRecord, WargameModel
+from sim.engine.model import RoundRecord, WargameModel
 
 
 def _value(model: WargameModel, index: int, value: float) -> str:

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from sim.loading import load
-from sim.model import play
+from sim.engine.loading import load
+from sim.engine.model import play
 from tests.conftest import ALASKA
 
 ARTICLE = "article_2025_08_13"

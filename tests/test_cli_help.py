@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from sim.loading import load
+from sim.engine.loading import load
 from tests.conftest import ALASKA
 
 COMMANDS = sorted(cli.commands)

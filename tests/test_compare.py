@@ -21,9 +21,9 @@ from sim.comparison import (
     proportion_difference_independent,
     proportion_difference_paired,
 )
+from sim.engine.loading import load
 from sim.errors import OptionsError
 from sim.language.compiler import compile_text
-from sim.loading import load
 from tests.conftest import ROOT, TINY
 
 TINY_TEXT = TINY.read_text("utf-8")

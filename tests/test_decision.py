@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.decision import best_response_probabilities, draw_choice, logit_probabilities
-from sim.model import WargameModel
+from sim.engine.decision import best_response_probabilities, draw_choice, logit_probabilities
+from sim.engine.model import WargameModel
 from tests.conftest import scenario
 
 COSTS = (0.0, 0.5, 1.2)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cli import cli
 from sim.batch import BatchOptions, run_batch
-from sim.loading import load
+from sim.engine.loading import load
 from tests.conftest import TINY
 
 RUNS = 3000

@@ -2,8 +2,8 @@
 
 import re
 
-from sim.loading import load_text
-from sim.model import play
+from sim.engine.loading import load_text
+from sim.engine.model import play
 from tests.conftest import ROOT, TINY
 
 
@@ -38,7 +38,7 @@ def test_every_section_of_the_schema_is_documented():
 
 def test_the_readme_shows_what_wargame_run_really_prints(tmp_path):
     from sim.batch import BatchOptions, run_batch
-    from sim.loading import load
+    from sim.engine.loading import load
     from sim.summary import format_summary
     from tests.conftest import ALASKA
 

@@ -13,9 +13,9 @@ from cli import cli
 from sim.batch import BatchOptions, run_batch
 from sim.designs import sweep
 from sim.discovery import prim
+from sim.engine.loading import load
 from sim.errors import OptionsError, ResultsError
 from sim.explanation import entropy_bits, explain, load_explanation, mutual_information
-from sim.loading import load
 from tests.conftest import TESTS
 
 KNOWN = TESTS / "scenarios" / "known_driver.yaml"

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.engine.streams import Streams
 from sim.language.expressions import (
     EvalContext,
     Location,
@@ -15,7 +16,6 @@ from sim.language.expressions import (
     SymbolTable,
     compile_expression,
 )
-from sim.streams import Streams
 
 CATS = ("pending", "success", "collapse")
 TABLE = SymbolTable(

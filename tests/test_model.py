@@ -8,7 +8,7 @@ import mesa
 import numpy as np
 import pytest
 
-from sim.model import WargameModel, play
+from sim.engine.model import WargameModel, play
 from tests.conftest import scenario
 
 BASE_ACTORS = """

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from cli import cli
 from sim.batch import BatchOptions, run_batch
 from sim.designs import sweep
+from sim.engine.loading import load
 from sim.errors import ResultsError
 from sim.language.compiler import compile_text
-from sim.loading import load
 from sim.reports import describe_distribution, report
 from tests.conftest import TESTS
 

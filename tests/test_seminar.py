@@ -24,9 +24,9 @@ from click.testing import CliRunner
 
 from cli import cli
 from sim.batch import BatchOptions, run_batch
+from sim.engine.loading import load
+from sim.engine.model import play
 from sim.errors import OptionsError
-from sim.loading import load
-from sim.model import play
 from sim.seminar import Game, brier_score, parse_probability
 from sim.stepper import ScriptedRoom, StepOptions, Stepper
 from sim.transcript import format_ending

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.streams import Streams, site_key, splitmix64
+from sim.engine.streams import Streams, site_key, splitmix64
 
 
 def test_splitmix64_matches_the_reference_values():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.batch import BatchOptions, run_batch
-from sim.loading import load
+from sim.engine.loading import load
 from sim.summary import Z95, format_summary, wilson_interval
 from tests.conftest import TINY
 

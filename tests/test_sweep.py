@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from cli import cli
 from sim.batch import BatchOptions, run_batch
 from sim.designs import make_design, sweep
+from sim.engine.loading import load
 from sim.errors import OptionsError, ResultsError
-from sim.loading import load
 from sim.replay import replay
 from tests.conftest import TESTS
 

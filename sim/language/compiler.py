@@ -7,7 +7,7 @@ a source id) is checked, and all problems are reported together with their posit
 
 Looking for *dead levers* (a parameter nothing reads, an action no actor can ever take,
 an ending no run can reach) needs sampled parameters, so it is not done here but by
-:func:`sim.loading.load`, which compiles and then attaches those warnings. Compiling
+:func:`sim.engine.loading.load`, which compiles and then attaches those warnings. Compiling
 alone (:func:`compile_text`) is what a batch worker does with the text it is sent.
 """
 
@@ -170,7 +170,7 @@ class CompiledScenario:
         commitments: Commitments in file order.
         endings: Endings in order (first match wins, fallback last).
         metrics: Metrics in order.
-        warnings: Dead-lever warnings; empty until :func:`sim.loading.load` looks for them.
+        warnings: Dead-lever warnings; empty until :func:`sim.engine.loading.load` looks for them.
     """
 
     loaded: LoadedScenario
@@ -637,7 +637,7 @@ def compile_scenario(loaded: LoadedScenario) -> CompiledScenario:
         loaded: A shape-checked scenario from :func:`sim.language.schema.load_scenario`.
 
     Returns:
-        The compiled scenario (no dead-lever warnings yet; see :mod:`sim.loading`).
+        The compiled scenario (no dead-lever warnings yet; see :mod:`sim.engine.loading`).
 
     Raises:
         ScenarioError: Listing every problem with its position.
@@ -649,7 +649,7 @@ def compile_text(text: str, path: str = "<scenario>") -> CompiledScenario:
     """Check and compile scenario text (as stored in a results manifest).
 
     No dead-lever warnings are attached (a batch worker recompiling the text it was
-    sent does not need them); :func:`sim.loading.load_text` adds them.
+    sent does not need them); :func:`sim.engine.loading.load_text` adds them.
 
     Args:
         text: The YAML text.

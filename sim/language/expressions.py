@@ -10,7 +10,7 @@ Allowed: numbers, ``True``/``False``, names of parameters and state variables, `
 ``+ - * / // % **``, comparisons (chains too), ``and``/``or``/``not``, ``a if c else b``,
 and the functions in :data:`FUNCTIONS`. A categorical variable can only be compared with
 ``==``/``!=`` to one of its values written as a string. Random terms (``normal``,
-``uniform``, ``bernoulli``) draw from the run's own stream (:mod:`sim.streams`), keyed by
+``uniform``, ``bernoulli``) draw from the run's own stream (:mod:`sim.engine.streams`), keyed by
 where the term stands in the scenario; when an actor projects the effect of an action
 they take their expected value instead.
 

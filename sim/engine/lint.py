@@ -11,7 +11,7 @@ difference. These checks find the ones that cannot:
 
 "Changes" means: the target of some effect, a branch's variable, an actor's history
 (``times``/``last``) or ``round``. "False in every sampled run" is decided on round 0 of
-256 runs (:mod:`sim.initial_state`), so these checks run after compiling, not inside it.
+256 runs (:mod:`sim.engine.initial_state`), so these checks run after compiling, not inside it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine.initial_state import initial_context
 from sim.errors import Problem, WargameError
-from sim.initial_state import initial_context
 
 if TYPE_CHECKING:
     from sim.language.compiler import CompiledScenario

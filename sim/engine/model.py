@@ -31,12 +31,12 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.agents import Actor, Decision, apply_effect
-from sim.decision import draw_choice
+from sim.engine.actors import Actor, Decision, apply_effect
+from sim.engine.decision import draw_choice
+from sim.engine.initial_state import initial_context
+from sim.engine.streams import site_key
 from sim.errors import OptionsError
-from sim.initial_state import initial_context
 from sim.language.compiler import CompiledScenario, Effect
-from sim.streams import site_key
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from sim.engine.streams import Streams, site_key
 from sim.language.schema import (
     BernoulliParam,
     ChoiceParam,
@@ -19,7 +20,6 @@ from sim.language.schema import (
     TriangularParam,
     UniformParam,
 )
-from sim.streams import Streams, site_key
 
 
 def param_site(name: str) -> int:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine.parameters import sample_parameters
+from sim.engine.streams import Streams
 from sim.language.expressions import EvalContext
-from sim.parameters import sample_parameters
-from sim.streams import Streams
 
 if TYPE_CHECKING:
     from sim.language.compiler import CompiledScenario

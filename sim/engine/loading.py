@@ -2,7 +2,7 @@
 
 Compiling (:mod:`sim.language.compiler`) says whether a scenario is valid. Whether each of its
 levers can matter is a question about plays of it: the dead-lever checks
-(:mod:`sim.lint`) sample parameters for a few hundred runs. :func:`load` does both, and
+(:mod:`sim.engine.lint`) sample parameters for a few hundred runs. :func:`load` does both, and
 is what a user means by loading a scenario (``wargame validate``, ``wargame run``, the
 Python API). A batch worker recompiling the text it was sent only compiles.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.engine.lint import dead_levers
 from sim.language.compiler import CompiledScenario, compile_scenario, compile_text
 from sim.language.schema import load_scenario
-from sim.lint import dead_levers
 
 
 def load(path: str | Path) -> CompiledScenario:

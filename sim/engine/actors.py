@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.decision import RULES
+from sim.engine.decision import RULES
 from sim.language.compiler import CompiledActor, Effect
 from sim.language.expressions import EvalContext
 
 if TYPE_CHECKING:
-    from sim.model import WargameModel
+    from sim.engine.model import WargameModel
 
 
 @dataclass
