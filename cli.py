@@ -151,7 +151,7 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None]]:
 
 def print_results(results: Any, as_json: bool, quiet: bool, heading: str = "") -> None:
     """Print a finished batch's summary table (or JSON) and where its results are."""
-    from sim.summary import format_summary
+    from sim.batch.summary import format_summary
 
     if as_json:
         click.echo(json.dumps(results.summary, indent=2))
@@ -216,7 +216,7 @@ def run(
     per run), rounds.parquet (trajectories), summary.json and plots/. Same seed, same
     results, whatever the workers, chunk size or executor.
     """
-    from sim.batch import BatchOptions, check_overrides, run_batch
+    from sim.batch.runner import BatchOptions, check_overrides, run_batch
     from sim.engine.loading import load
 
     if resume and force:
@@ -414,7 +414,7 @@ def step(
     elif scenario is None:
         raise click.UsageError("give a SCENARIO file, or --resume FILE")
     else:
-        from sim.batch import check_overrides
+        from sim.batch.runner import check_overrides
         from sim.engine.loading import load
 
         compiled = load(scenario)
@@ -540,7 +540,7 @@ def sweep(
     explain` on a sobol sweep reports first-order and total Sobol indices. Same seed,
     same results, whatever the workers or chunk size.
     """
-    from sim.designs import sweep as run_sweep
+    from sim.batch.designs import sweep as run_sweep
 
     if resume and (force or out is None):
         raise click.UsageError("--resume needs --out DIR (the interrupted sweep) and no --force")

@@ -28,35 +28,35 @@ from sim.version import __version__
 # The API is imported on first use, so `wargame --help` and shell completion do not
 # pay for Mesa, pandas and scipy. Name -> module that defines it.
 _LAZY = {
-    "BatchOptions": "sim.batch",
-    "run_batch": "sim.batch",
+    "BatchOptions": "sim.batch.runner",
+    "run_batch": "sim.batch.runner",
     "Comparison": "sim.comparison",
     "compare": "sim.comparison",
     "CompiledScenario": "sim.language.compiler",
     "compile_text": "sim.language.compiler",
     "load": "sim.engine.loading",
     "load_text": "sim.engine.loading",
-    "Design": "sim.designs",
-    "make_design": "sim.designs",
-    "sweep": "sim.designs",
+    "Design": "sim.batch.designs",
+    "make_design": "sim.batch.designs",
+    "sweep": "sim.batch.designs",
     "explain": "sim.explanation",
     "WargameModel": "sim.engine.model",
     "play": "sim.engine.model",
     "report": "sim.reports",
-    "Results": "sim.results",
-    "load_results": "sim.results",
+    "Results": "sim.batch.results",
+    "load_results": "sim.batch.results",
 }
 
 if TYPE_CHECKING:
-    from sim.batch import BatchOptions, run_batch
+    from sim.batch.designs import Design, make_design, sweep
+    from sim.batch.results import Results, load_results
+    from sim.batch.runner import BatchOptions, run_batch
     from sim.comparison import Comparison, compare
-    from sim.designs import Design, make_design, sweep
     from sim.engine.loading import load, load_text
     from sim.engine.model import WargameModel, play
     from sim.explanation import explain
     from sim.language.compiler import CompiledScenario, compile_text
     from sim.reports import report
-    from sim.results import Results, load_results
 
 
 def __getattr__(name: str) -> Any:

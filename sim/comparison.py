@@ -41,10 +41,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.batch.results import Results, atomic_write_bytes, atomic_write_json
+from sim.batch.summary import Z95, wilson_interval
 from sim.errors import OptionsError, ResultsError
-from sim.results import Results, atomic_write_bytes, atomic_write_json
 from sim.scenariodiff import batch_differences
-from sim.summary import Z95, wilson_interval
 
 COMPARE_FORMAT = "wargame-compare/1"
 ALPHA = 0.05

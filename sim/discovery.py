@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.summary import wilson_interval
+from sim.batch.summary import wilson_interval
 
 #: Share of the runs inside the box cut away by one peel.
 DEFAULT_ALPHA = 0.05

@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.batch.results import Results, atomic_write_json
 from sim.discovery import DEFAULT_ALPHA, DEFAULT_MIN_SUPPORT, density_floor, number_text, prim
 from sim.errors import OptionsError, ResultsError
-from sim.results import Results, atomic_write_json
 
 #: Above this many runs, ranking and PRIM use a fixed random subset (Sobol uses all).
 MAX_ANALYSED_RUNS = 200_000

@@ -985,7 +985,7 @@ def _load_inputs(
     folder: Path, manifest: dict[str, Any] | None, summary: dict[str, Any] | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     if manifest is None:
-        from sim.results import Results
+        from sim.batch.results import Results
 
         manifest = Results(folder).manifest
     if summary is None:
@@ -993,7 +993,7 @@ def _load_inputs(
         if path.is_file():
             summary = json.loads(path.read_text("utf-8"))
         else:
-            from sim.summary import summarize
+            from sim.batch.summary import summarize
 
             layout = manifest["layout"]
             columns = ["ending", "branch_path"]

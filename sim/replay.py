@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from sim.batch.results import Results
 from sim.engine.model import WargameModel
 from sim.errors import OptionsError, ResultsError
 from sim.language.compiler import compile_text
-from sim.results import Results
 from sim.transcript import round_record_json
 
 
@@ -55,7 +55,7 @@ def replay(
     design = None
     if manifest.get("design"):
         # A sweep's design values are not drawn from the seed: read the run's own row.
-        from sim.designs import design_of
+        from sim.batch.designs import design_of
 
         runs_path = results.folder / "runs.parquet"
         row = pq.read_table(runs_path, filters=[("run", "==", run)]).to_pandas()
@@ -77,7 +77,7 @@ def replay(
 
 def replay_record(model: WargameModel) -> dict[str, Any]:
     """The replayed run as JSON-ready data: its runs.parquet fields plus every round."""
-    from sim.batch import records_to_tables
+    from sim.batch.runner import records_to_tables
 
     table, _ = records_to_tables(model, keep_rounds=False)
     row = {k: v[0] for k, v in table.to_pydict().items()}

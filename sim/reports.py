@@ -18,8 +18,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sim.batch.results import Results, atomic_write_bytes
 from sim.errors import ResultsError, WargameError
-from sim.results import Results, atomic_write_bytes
 from sim.version import __version__
 
 #: Captions of the standard charts of :mod:`sim.plots`, in the order shown.

@@ -216,8 +216,8 @@ class Game:
             ResultsError: If the folder is damaged.
             OptionsError: If ``run`` is not a run of the batch.
         """
+        from sim.batch.results import Results
         from sim.replay import replay
-        from sim.results import Results
 
         start = replay(folder, run, play_all=False)
         compiled = start.compiled

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from sim.batch import BatchOptions, run_batch
+from sim.batch.runner import BatchOptions, run_batch
 from sim.engine.loading import load
 from tests.conftest import TINY
 

@@ -244,7 +244,7 @@ def test_run_by_run_fast_path_agrees_with_the_general_one(batch: Path) -> None:
 
 def test_colours_follow_the_layout_and_are_stable() -> None:
     layout = load(TINY)
-    from sim.batch import layout_of
+    from sim.batch.runner import layout_of
 
     first, second = layout_of(layout), layout_of(load(TINY))
     assert ending_colours(first) == ending_colours(second)

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from sim.batch import BatchOptions, run_batch
-from sim.designs import sweep
+from sim.batch.designs import sweep
+from sim.batch.runner import BatchOptions, run_batch
 from sim.engine.loading import load
 from sim.errors import ResultsError
 from sim.language.compiler import compile_text

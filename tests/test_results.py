@@ -4,8 +4,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import sim.results
-from sim.results import merge_parts
+import sim.batch.results
+from sim.batch.results import merge_parts
 
 
 def write_parts(folder, sizes):
@@ -40,7 +40,7 @@ def test_an_interrupted_merge_leaves_no_temporary_file(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return read(path, *args, **kwargs)
 
-    monkeypatch.setattr(sim.results.pq, "read_table", interrupted)
+    monkeypatch.setattr(sim.batch.results.pq, "read_table", interrupted)
     out = tmp_path / "merged"
     out.mkdir()
     with pytest.raises(KeyboardInterrupt):

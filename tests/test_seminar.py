@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from sim.batch import BatchOptions, run_batch
+from sim.batch.runner import BatchOptions, run_batch
 from sim.engine.loading import load
 from sim.engine.model import play
 from sim.errors import OptionsError

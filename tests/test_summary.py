@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from sim.batch import BatchOptions, run_batch
+from sim.batch.runner import BatchOptions, run_batch
+from sim.batch.summary import Z95, format_summary, wilson_interval
 from sim.engine.loading import load
-from sim.summary import Z95, format_summary, wilson_interval
 from tests.conftest import TINY
 
 

@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from sim.batch import BatchOptions, run_batch
-from sim.designs import make_design, sweep
+from sim.batch.designs import make_design, sweep
+from sim.batch.runner import BatchOptions, run_batch
 from sim.engine.loading import load
 from sim.errors import OptionsError, ResultsError
 from sim.replay import replay

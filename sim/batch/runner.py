@@ -30,10 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.engine.model import play
-from sim.errors import OptionsError, ResultsError, WargameError
-from sim.language.compiler import CompiledScenario, compile_text
-from sim.results import (
+from sim.batch.results import (
     RESULTS_FORMAT,
     Results,
     atomic_write_bytes,
@@ -41,11 +38,14 @@ from sim.results import (
     merge_parts,
     prepare_folder,
 )
-from sim.summary import summarize
+from sim.batch.summary import summarize
+from sim.engine.model import play
+from sim.errors import OptionsError, ResultsError, WargameError
+from sim.language.compiler import CompiledScenario, compile_text
 from sim.version import __version__
 
 if TYPE_CHECKING:
-    from sim.designs import Design
+    from sim.batch.designs import Design
 
 DEFAULT_CHUNK_SIZE = 10_000
 #: Below this many runs a batch plays in-process by default: starting worker processes
@@ -74,7 +74,7 @@ def open_pool(
     if executor == "process":
         context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
         if sys.platform != "win32":
-            context.set_forkserver_preload(["sim.batch"])
+            context.set_forkserver_preload(["sim.batch.runner"])
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             yield pool, workers
         return
@@ -121,7 +121,7 @@ class BatchOptions:
         plots: Draw the standard plots.
         command_line: The command that started the batch, for the manifest.
         design: An experimental design fixing some parameters run by run (a sweep, see
-            :mod:`sim.designs`); ``runs`` must equal its number of rows.
+            :mod:`sim.batch.designs`); ``runs`` must equal its number of rows.
     """
 
     runs: int = 10_000

@@ -30,13 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from sim.batch import MAX_RUNS, BatchOptions, Progress, check_overrides, run_batch
+from sim.batch.results import Results
+from sim.batch.runner import MAX_RUNS, BatchOptions, Progress, check_overrides, run_batch
 from sim.engine.loading import load
 from sim.engine.parameters import sample_parameter
 from sim.errors import OptionsError
 from sim.language.compiler import CompiledScenario
 from sim.language.schema import BernoulliParam, ChoiceParam, FixedParam, NormalParam, suggest
-from sim.results import Results
 
 DESIGN_KINDS = ("lhs", "sobol", "grid")
 #: Unit draws are kept this far inside (0, 1), where every inverse CDF is finite.
