@@ -216,7 +216,8 @@ def run(
     per run), rounds.parquet (trajectories), summary.json and plots/. Same seed, same
     results, whatever the workers, chunk size or executor.
     """
-    from sim.batch.runner import BatchOptions, check_overrides, run_batch
+    from sim.batch.options import BatchOptions, check_overrides
+    from sim.batch.runner import run_batch
     from sim.engine.loading import load
 
     if resume and force:
@@ -414,7 +415,7 @@ def step(
     elif scenario is None:
         raise click.UsageError("give a SCENARIO file, or --resume FILE")
     else:
-        from sim.batch.runner import check_overrides
+        from sim.batch.options import check_overrides
         from sim.engine.loading import load
 
         compiled = load(scenario)

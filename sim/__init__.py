@@ -28,7 +28,7 @@ from sim.version import __version__
 # The API is imported on first use, so `wargame --help` and shell completion do not
 # pay for Mesa, pandas and scipy. Name -> module that defines it.
 _LAZY = {
-    "BatchOptions": "sim.batch.runner",
+    "BatchOptions": "sim.batch.options",
     "run_batch": "sim.batch.runner",
     "Comparison": "sim.comparison",
     "compare": "sim.comparison",
@@ -49,8 +49,9 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from sim.batch.designs import Design, make_design, sweep
+    from sim.batch.options import BatchOptions
     from sim.batch.results import Results, load_results
-    from sim.batch.runner import BatchOptions, run_batch
+    from sim.batch.runner import run_batch
     from sim.comparison import Comparison, compare
     from sim.engine.loading import load, load_text
     from sim.engine.model import WargameModel, play

@@ -993,13 +993,9 @@ def _load_inputs(
         if path.is_file():
             summary = json.loads(path.read_text("utf-8"))
         else:
-            from sim.batch.summary import summarize
+            from sim.batch.summary import summarize, summary_columns
 
-            layout = manifest["layout"]
-            columns = ["ending", "branch_path"]
-            columns += [f"branch.{b['id']}" for b in layout["branches"]]
-            columns += [f"payoff.{a['id']}" for a in layout["actors"]]
-            columns += [f"metric.{m['id']}" for m in layout["metrics"]]
+            columns = summary_columns(manifest["layout"])
             summary = summarize(pq.read_table(folder / "runs.parquet", columns=columns), manifest)
     return manifest, summary
 

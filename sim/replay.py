@@ -77,7 +77,7 @@ def replay(
 
 def replay_record(model: WargameModel) -> dict[str, Any]:
     """The replayed run as JSON-ready data: its runs.parquet fields plus every round."""
-    from sim.batch.runner import records_to_tables
+    from sim.batch.tasks import records_to_tables
 
     table, _ = records_to_tables(model, keep_rounds=False)
     row = {k: v[0] for k, v in table.to_pydict().items()}

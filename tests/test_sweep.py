@@ -7,7 +7,8 @@ from click.testing import CliRunner
 
 from cli import cli
 from sim.batch.designs import make_design, sweep
-from sim.batch.runner import BatchOptions, run_batch
+from sim.batch.options import BatchOptions
+from sim.batch.runner import run_batch
 from sim.engine.loading import load
 from sim.errors import OptionsError, ResultsError
 from sim.replay import replay

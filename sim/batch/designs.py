@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from sim.batch.options import MAX_RUNS, BatchOptions, Progress, check_overrides
 from sim.batch.results import Results
-from sim.batch.runner import MAX_RUNS, BatchOptions, Progress, check_overrides, run_batch
+from sim.batch.runner import run_batch
 from sim.engine.loading import load
 from sim.engine.parameters import sample_parameter
 from sim.errors import OptionsError

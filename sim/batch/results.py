@@ -59,6 +59,25 @@ def atomic_write_json(path: Path, value: Any) -> None:
     atomic_write_bytes(path, (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode())
 
 
+def part_paths(parts: Path, start: int) -> tuple[Path, Path]:
+    """The runs and rounds part files of the task that starts at run ``start``."""
+    return parts / f"runs-{start:012d}.parquet", parts / f"rounds-{start:012d}.parquet"
+
+
+def write_part(parts: Path, start: int, runs: pa.Table, rounds: pa.Table | None) -> None:
+    """Write one finished task's tables into ``parts``; the runs part marks it done."""
+    # Parts are temporary: fast lz4; the merged files are zstd.
+    runs_path, rounds_path = part_paths(parts, start)
+    if rounds is not None:
+        tmp = rounds_path.with_name("." + rounds_path.name)
+        pq.write_table(rounds, tmp, compression="lz4")
+        os.replace(tmp, rounds_path)
+    # The runs part is written last: its presence marks the task as done.
+    tmp = runs_path.with_name("." + runs_path.name)
+    pq.write_table(runs, tmp, compression="lz4")
+    os.replace(tmp, runs_path)
+
+
 def write_parquet(path: Path, table: pa.Table, row_group_size: int = 65536) -> None:
     """Write a Parquet file atomically."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -220,6 +239,17 @@ class Results:
         """The batch summary (summary.json)."""
         self._require_complete()
         return json.loads((self.folder / "summary.json").read_text("utf-8"))
+
+    def add_timing(self, step: str, seconds: float) -> None:
+        """Record the time of a step run on the finished batch (e.g. drawing its plots).
+
+        The manifest's ``timings`` gain ``<step>_s`` and ``total_s`` grows by it, so the
+        time a user waited for a command is still the total.
+        """
+        timings = self.manifest.setdefault("timings", {})
+        timings[f"{step}_s"] = round(seconds, 3)
+        timings["total_s"] = round(timings.get("total_s", 0.0) + seconds, 3)
+        atomic_write_json(self.folder / "manifest.json", self.manifest)
 
     @property
     def layout(self) -> dict[str, Any]:

@@ -49,6 +49,15 @@ def _proportions(counts: Counter[str], order: list[str], n: int) -> list[dict[st
     return rows
 
 
+def summary_columns(layout: dict[str, Any]) -> list[str]:
+    """The columns of runs.parquet that :func:`summarize` reads."""
+    columns = ["ending", "branch_path"]
+    columns += [f"branch.{b['id']}" for b in layout["branches"]]
+    columns += [f"payoff.{a['id']}" for a in layout["actors"]]
+    columns += [f"metric.{m['id']}" for m in layout["metrics"]]
+    return columns
+
+
 def summarize(table: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
     """Summarise a batch from its runs table.
 

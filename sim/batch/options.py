@@ -1,0 +1,151 @@
+"""How to play a batch: runs, seed, chunking, executor and ``--set`` values.
+
+:class:`BatchOptions` is what a user chooses; :meth:`BatchOptions.check` rejects what
+cannot work with a message a user can act on, and :func:`check_overrides` turns
+``--set NAME=VALUE`` into numbers against a scenario (a categorical value by name).
+None of these change which numbers a run draws except ``seed``, ``--set`` values and a
+design: chunk size, workers and executor only change speed and memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.errors import OptionsError
+from sim.language.schema import suggest
+
+if TYPE_CHECKING:
+    from sim.batch.designs import Design
+    from sim.language.compiler import CompiledScenario
+
+DEFAULT_CHUNK_SIZE = 10_000
+#: Below this many runs a batch plays in-process by default: starting worker processes
+#: (about 1.5 s) and moving results between them costs more than a second core saves.
+PROCESS_THRESHOLD = 200_000
+#: A task holds at least this many runs, so tiny chunks do not mean thousands of files.
+MIN_TASK_RUNS = 5_000
+MAX_RUNS = 100_000_000
+
+#: Called with (runs done, runs in all) as a batch's tasks finish.
+Progress = Callable[[int, int], None]
+EXECUTORS = ("auto", "inprocess", "process", "dask")
+
+
+@dataclass
+class BatchOptions:
+    """How to play a batch.
+
+    Attributes:
+        runs: Number of runs.
+        seed: The batch seed.
+        chunk_size: Runs per model block (memory and speed; never the results).
+        workers: Worker processes; 0 chooses (1 for small batches, else the CPU count).
+        executor: ``auto``, ``inprocess``, ``process`` or ``dask``.
+        scheduler: Address of a Dask scheduler (``tcp://HOST:PORT``) for ``dask``; without
+            one a local Dask cluster of ``workers`` processes is started.
+        overrides: Parameter or initial-state values fixed with ``--set``.
+        keep_rounds: Write per-round trajectories (rounds.parquet).
+        plots: Draw the standard plots once the batch is written. The batch itself
+            never draws: :func:`sim.api.run_batch` (what ``sim.run_batch`` and
+            ``wargame run`` call) reads this and asks the analysis layer for them.
+        command_line: The command that started the batch, for the manifest.
+        design: An experimental design fixing some parameters run by run (a sweep, see
+            :mod:`sim.batch.designs`); ``runs`` must equal its number of rows.
+    """
+
+    runs: int = 10_000
+    seed: int = 20250815
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    workers: int = 0
+    executor: str = "auto"
+    scheduler: str | None = None
+    overrides: dict[str, float] = field(default_factory=dict)
+    keep_rounds: bool = True
+    plots: bool = True
+    command_line: list[str] = field(default_factory=list)
+    # Only a type-checking import of Design: designs.py imports MAX_RUNS from here.
+    design: Design | None = None
+
+    def check(self) -> None:
+        """Reject impossible settings with a message a user can act on."""
+        if self.design is not None:
+            if self.runs != self.design.runs:
+                kind, rows = self.design.kind, self.design.runs
+                raise OptionsError(f"the {kind} design has {rows:,} runs, not {self.runs:,}")
+            both = sorted(set(self.design.params) & set(self.overrides))
+            if both:
+                raise OptionsError(f"--set {both[0]}: the parameter is also swept by the design")
+        if not 1 <= self.runs <= MAX_RUNS:
+            raise OptionsError(f"--runs must be between 1 and {MAX_RUNS:,}")
+        if not 0 <= self.seed < 2**63:
+            raise OptionsError("--seed must be a non-negative integer below 2**63")
+        if self.chunk_size < 1:
+            raise OptionsError("--chunk-size must be at least 1")
+        if self.workers < 0:
+            raise OptionsError("--workers must be 0 (automatic) or more")
+        if self.executor not in EXECUTORS:
+            raise OptionsError(f"--executor must be one of {', '.join(EXECUTORS)}")
+        if self.scheduler and self.executor != "dask":
+            raise OptionsError("--scheduler goes with --executor dask")
+
+    def resolved(self) -> tuple[str, int]:
+        """The executor and worker count actually used."""
+        many = min(os.cpu_count() or 1, 8)
+        workers = self.workers or (
+            many if self.runs >= PROCESS_THRESHOLD or self.executor == "dask" else 1
+        )
+        executor = self.executor
+        if executor == "auto":
+            executor = "process" if workers > 1 else "inprocess"
+        if executor == "inprocess":
+            workers = 1
+        return executor, workers
+
+
+def _categories(compiled: CompiledScenario, name: str) -> tuple[str, ...] | None:
+    """The values of a categorical parameter or state variable; None if it is numeric."""
+    if name in compiled.param_names:
+        return compiled.param_categories[compiled.param_names.index(name)]
+    return compiled.state_categories[compiled.state_names.index(name)]
+
+
+def check_overrides(compiled: CompiledScenario, overrides: dict[str, Any]) -> dict[str, float]:
+    """Check ``--set`` names and turn their values into numbers.
+
+    A categorical parameter or state variable may be set to one of its values by name.
+    """
+    checked: dict[str, float] = {}
+    names = compiled.param_names + compiled.state_names
+    for name, value in overrides.items():
+        if name not in names:
+            raise OptionsError(
+                f"--set {name}: no parameter or state variable '{name}'" + suggest(name, names)
+            )
+        categories = _categories(compiled, name)
+        if categories is not None:
+            if str(value) not in categories:
+                raise OptionsError(f"--set {name}: must be one of {list(categories)}")
+            checked[name] = float(categories.index(str(value)))
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise OptionsError(f"--set {name}={value}: not a number") from None
+        if not np.isfinite(number):
+            raise OptionsError(f"--set {name}={value}: must be finite")
+        checked[name] = number
+    return checked
+
+
+def settings_as_written(compiled: CompiledScenario, overrides: dict[str, float]) -> dict[str, Any]:
+    """``--set`` values as a user reads them: categorical ones by name, not by index."""
+    shown: dict[str, Any] = {}
+    for name, value in overrides.items():
+        categories = _categories(compiled, name)
+        shown[name] = categories[int(value)] if categories is not None else value
+    return shown

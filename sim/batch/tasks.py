@@ -1,0 +1,99 @@
+"""A task: runs start..stop-1 of a batch, played in blocks, as two Arrow tables.
+
+A batch's runs 0..N-1 are cut into *tasks* (contiguous ranges of whole chunks); a task
+is played in blocks of ``chunk_size`` runs by one
+:class:`~sim.engine.model.WargameModel` per block. :func:`play_task` is what an
+executor sends to a worker: a pure function of (scenario text, seed, run range,
+settings), importable by name, so a process pool or a Dask worker unpickles it and
+returns the same rows as the calling process would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sim.batch.options import MIN_TASK_RUNS
+from sim.engine.model import play
+from sim.language.compiler import CompiledScenario, compile_text
+
+
+def task_ranges(runs: int, chunk_size: int) -> list[tuple[int, int]]:
+    """Cut runs 0..runs-1 into contiguous tasks of whole chunks."""
+    per_task = (
+        chunk_size * max(1, -(-MIN_TASK_RUNS // chunk_size))
+        if chunk_size < MIN_TASK_RUNS
+        else chunk_size
+    )
+    return [(start, min(start + per_task, runs)) for start in range(0, runs, per_task)]
+
+
+def records_to_tables(model: Any, keep_rounds: bool) -> tuple[pa.Table, pa.Table | None]:
+    """Turn a finished model's records into the runs table and the rounds table."""
+    columns = model.records()
+    runs = pa.table({k: pa.array(v) for k, v in columns.items()})
+    if not keep_rounds:
+        return runs, None
+    compiled = model.compiled
+    rounds = compiled.rounds + 1
+    size = model.size
+    data: dict[str, Any] = {
+        "run": np.repeat(model.ctx.runs, rounds),
+        "round": np.tile(np.arange(rounds, dtype=np.int16), size),
+    }
+    for m, metric in enumerate(compiled.metrics):
+        data[f"metric.{metric.id}"] = model.trajectories[m].T.reshape(-1).astype(np.float32)
+    return runs, pa.table(data)
+
+
+_COMPILED: dict[str, CompiledScenario] = {}
+
+
+def _compiled_for(text: str, path: str) -> CompiledScenario:
+    # A worker plays many tasks of one batch: compile the text once. Only compiled, not
+    # linted: dead-lever warnings were shown when the batch was started.
+    key = f"{path}\0{text}"
+    if key not in _COMPILED:
+        _COMPILED.clear()
+        _COMPILED[key] = compile_text(text, path)
+    return _COMPILED[key]
+
+
+def play_task(
+    text: str,
+    path: str,
+    seed: int,
+    start: int,
+    stop: int,
+    chunk_size: int,
+    overrides: dict[str, float],
+    keep_rounds: bool,
+    design: dict[str, np.ndarray] | None = None,
+) -> tuple[int, pa.Table, pa.Table | None]:
+    """Play runs start..stop-1 in blocks of ``chunk_size`` (runs in a worker process).
+
+    ``design`` holds the design's parameter values for runs start..stop-1 (a sweep).
+    """
+    compiled = _compiled_for(text, path)
+    runs_parts, rounds_parts = [], []
+    for block in range(start, stop, chunk_size):
+        end = min(block + chunk_size, stop)
+        model = play(
+            compiled,
+            seed,
+            np.arange(block, end),
+            overrides,
+            keep_trajectories=keep_rounds,
+            design={k: v[block - start : end - start] for k, v in design.items()}
+            if design
+            else None,
+        )
+        runs_table, rounds_table = records_to_tables(model, keep_rounds)
+        runs_parts.append(runs_table)
+        if rounds_table is not None:
+            rounds_parts.append(rounds_table)
+    runs = pa.concat_tables(runs_parts)
+    rounds = pa.concat_tables(rounds_parts) if rounds_parts else None
+    return start, runs, rounds
