@@ -216,8 +216,8 @@ def run(
     per run), rounds.parquet (trajectories), summary.json and plots/. Same seed, same
     results, whatever the workers, chunk size or executor.
     """
+    from sim.api import run_batch
     from sim.batch.options import BatchOptions, check_overrides
-    from sim.batch.runner import run_batch
     from sim.engine.loading import load
 
     if resume and force:
@@ -541,7 +541,7 @@ def sweep(
     explain` on a sobol sweep reports first-order and total Sobol indices. Same seed,
     same results, whatever the workers or chunk size.
     """
-    from sim.batch.designs import sweep as run_sweep
+    from sim.api import sweep as run_sweep
 
     if resume and (force or out is None):
         raise click.UsageError("--resume needs --out DIR (the interrupted sweep) and no --force")

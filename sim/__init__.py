@@ -29,7 +29,7 @@ from sim.version import __version__
 # pay for Mesa, pandas and scipy. Name -> module that defines it.
 _LAZY = {
     "BatchOptions": "sim.batch.options",
-    "run_batch": "sim.batch.runner",
+    "run_batch": "sim.api",
     "Comparison": "sim.comparison",
     "compare": "sim.comparison",
     "CompiledScenario": "sim.language.compiler",
@@ -38,7 +38,7 @@ _LAZY = {
     "load_text": "sim.engine.loading",
     "Design": "sim.batch.designs",
     "make_design": "sim.batch.designs",
-    "sweep": "sim.batch.designs",
+    "sweep": "sim.api",
     "explain": "sim.explanation",
     "WargameModel": "sim.engine.model",
     "play": "sim.engine.model",
@@ -48,10 +48,10 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from sim.batch.designs import Design, make_design, sweep
+    from sim.api import run_batch, sweep
+    from sim.batch.designs import Design, make_design
     from sim.batch.options import BatchOptions
     from sim.batch.results import Results, load_results
-    from sim.batch.runner import run_batch
     from sim.comparison import Comparison, compare
     from sim.engine.loading import load, load_text
     from sim.engine.model import WargameModel, play

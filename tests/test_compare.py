@@ -12,8 +12,8 @@ from scipy import stats
 
 from cli import cli
 from sim import compare
+from sim.api import run_batch
 from sim.batch.options import BatchOptions, check_overrides
-from sim.batch.runner import run_batch
 from sim.comparison import (
     COMPARE_FORMAT,
     holm_adjust,

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from sim.api import run_batch
 from sim.batch.options import BatchOptions
-from sim.batch.runner import run_batch
 from sim.engine.loading import load
 from tests.conftest import TINY
 

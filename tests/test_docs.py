@@ -37,8 +37,8 @@ def test_every_section_of_the_schema_is_documented():
 
 
 def test_the_readme_shows_what_wargame_run_really_prints(tmp_path):
+    from sim.api import run_batch
     from sim.batch.options import BatchOptions
-    from sim.batch.runner import run_batch
     from sim.batch.summary import format_summary
     from sim.engine.loading import load
     from tests.conftest import ALASKA

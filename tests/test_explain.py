@@ -10,9 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from sim.batch.designs import sweep
+from sim.api import run_batch, sweep
 from sim.batch.options import BatchOptions
-from sim.batch.runner import run_batch
 from sim.discovery import prim
 from sim.engine.loading import load
 from sim.errors import OptionsError, ResultsError

@@ -23,8 +23,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from sim.api import run_batch
 from sim.batch.options import BatchOptions
-from sim.batch.runner import run_batch
 from sim.engine.loading import load
 from sim.engine.model import play
 from sim.errors import OptionsError

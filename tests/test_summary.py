@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from sim.api import run_batch
 from sim.batch.options import BatchOptions
-from sim.batch.runner import run_batch
 from sim.batch.summary import Z95, format_summary, wilson_interval
 from sim.engine.loading import load
 from tests.conftest import TINY

@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from sim.batch.designs import make_design, sweep
+from sim.api import run_batch, sweep
+from sim.batch.designs import make_design
 from sim.batch.options import BatchOptions
-from sim.batch.runner import run_batch
 from sim.engine.loading import load
 from sim.errors import OptionsError, ResultsError
 from sim.replay import replay

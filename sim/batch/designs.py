@@ -18,6 +18,9 @@ so a triangular or truncated-normal parameter keeps its own marginal. Parameters
 out of the design keep their per-run random draw. The design is a pure function of
 (scenario, kind, parameters, n, seed): the same seed gives the same runs whatever the
 workers or chunk size.
+
+A design is drawn here and played by the batch runner (:mod:`sim.batch.sweep` puts the
+two together), so this module never imports the runner.
 """
 
 from __future__ import annotations
@@ -25,15 +28,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.batch.options import MAX_RUNS, BatchOptions, Progress, check_overrides
-from sim.batch.results import Results
-from sim.batch.runner import run_batch
-from sim.engine.loading import load
+from sim.batch.options import MAX_RUNS
 from sim.engine.parameters import sample_parameter
 from sim.errors import OptionsError
 from sim.language.compiler import CompiledScenario
@@ -230,72 +229,3 @@ def design_of(manifest: dict[str, Any], runs_frame: Any, compiled: CompiledScena
         else:
             values[name] = column.to_numpy(dtype=float)
     return values
-
-
-def sweep(
-    scenario: str | Path | CompiledScenario,
-    design: str,
-    n: int,
-    *,
-    seed: int = 20250815,
-    out: str | Path | None = None,
-    params: Sequence[str] | None = None,
-    workers: int = 0,
-    chunk_size: int = 10_000,
-    executor: str = "auto",
-    settings: dict[str, Any] | None = None,
-    keep_rounds: bool = True,
-    plots: bool = True,
-    force: bool = False,
-    resume: bool = False,
-    command_line: list[str] | None = None,
-    progress: Progress | None = None,
-) -> Results:
-    """Play a scenario over an experimental design and write a results folder.
-
-    Args:
-        scenario: A scenario file or a compiled scenario.
-        design: ``lhs``, ``sobol`` or ``grid``.
-        n: Runs (lhs), base samples N (sobol: N*(2D+2) runs, N a power of 2) or
-            levels per numeric parameter (grid).
-        seed: Seed of the design and of every other draw of the batch.
-        out: The results folder (default ``results/<id>-<timestamp>``).
-        params: The parameters to sweep (default: every uncertain parameter).
-        workers: Worker processes (0: automatic).
-        chunk_size: Runs per model block (memory and speed, never the results).
-        executor: ``auto``, ``inprocess`` or ``process``.
-        settings: Parameters or initial values fixed for every run (like ``--set``).
-        keep_rounds: Write per-round trajectories.
-        plots: Draw the standard plots.
-        force: Replace an earlier results folder at ``out``.
-        resume: Finish an interrupted sweep at ``out`` (same scenario, design and seed).
-        command_line: The command line, for the manifest.
-        progress: Called with (runs done, runs in all).
-
-    Returns:
-        The finished results folder; its manifest has ``"design"``.
-
-    Raises:
-        OptionsError: For a bad design, size or parameter list.
-        ScenarioError: If the scenario file is invalid.
-        ResultsError: If ``out`` would lose data.
-
-    Example:
-        >>> results = sweep("scenarios/alaska.yaml", "sobol", 512, seed=1,
-        ...                 out="results/alaska-sobol")  # doctest: +SKIP
-    """
-    compiled = scenario if isinstance(scenario, CompiledScenario) else load(scenario)
-    drawn = make_design(compiled, design, n, seed, params)
-    options = BatchOptions(
-        runs=drawn.runs,
-        seed=seed,
-        chunk_size=chunk_size,
-        workers=workers,
-        executor=executor,
-        overrides=check_overrides(compiled, settings or {}),
-        keep_rounds=keep_rounds,
-        plots=plots,
-        command_line=list(command_line or []),
-        design=drawn,
-    )
-    return run_batch(compiled, out, options, force=force, resume=resume, progress=progress)

@@ -101,6 +101,9 @@ def run_batch(
 ) -> Results:
     """Play a batch and write its results folder (summary included, plots not).
 
+    ``options.plots`` is not read here: :func:`sim.api.run_batch` (``sim.run_batch``)
+    runs this and then draws the plots.
+
     Args:
         compiled: The scenario.
         out: The results folder (default ``results/<id>-<timestamp>``).
@@ -139,16 +142,9 @@ def run_batch(
     play_seconds = time.time() - play_started
     write_started = time.time()
     _merge(folder, tasks, options.keep_rounds)
-    summary = _write_summary(folder, manifest)
+    _write_summary(folder, manifest)
     write_seconds = time.time() - write_started
-    plot_seconds = 0.0
-    if options.plots:
-        from sim.plots import make_plots
-
-        plot_started = time.time()
-        make_plots(folder, manifest=manifest, summary=summary)
-        plot_seconds = time.time() - plot_started
-    _finish(folder, manifest, play_seconds, write_seconds, plot_seconds, time.time() - started)
+    _finish(folder, manifest, play_seconds, write_seconds, time.time() - started)
     return Results(folder)
 
 
@@ -330,7 +326,6 @@ def _finish(
     manifest: dict[str, Any],
     play_seconds: float,
     write_seconds: float,
-    plot_seconds: float,
     total_seconds: float,
 ) -> None:
     """Mark the manifest complete, with the batch's timings."""
@@ -340,7 +335,6 @@ def _finish(
     manifest["timings"] = {
         "play_s": round(play_seconds, 3),
         "write_s": round(write_seconds, 3),
-        "plots_s": round(plot_seconds, 3),
         "total_s": round(total_seconds, 3),
         "runs_per_s": round(runs / play_seconds, 1) if play_seconds > 0 else None,
     }
