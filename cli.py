@@ -468,7 +468,7 @@ def compare(
     after Holm's adjustment. Lists what differs between the batches' scenarios and --set
     values. Writes compare.json, compare.md and PNG charts into --out.
     """
-    from sim.comparison import compare as compare_batches
+    from sim.analysis.comparison import compare as compare_batches
     from sim.errors import OptionsError
 
     if out is None and len(folders) >= 2:
@@ -608,8 +608,8 @@ def explain(
     best simple rule found by PRIM scenario discovery, with its coverage and density.
     On a sobol sweep, first-order and total Sobol indices with 95% intervals too.
     """
-    from sim.explanation import explain as run_explain
-    from sim.explanation import format_explanation
+    from sim.analysis.explanation import explain as run_explain
+    from sim.analysis.explanation import format_explanation
 
     found = run_explain(folder, ending=ending, branch=branch, out=out)
     if as_json:
@@ -633,7 +633,7 @@ def report(folder: str, out: str | None) -> None:
     distribution, unit, source and confidence), the branch and ending probabilities
     with 95% intervals, the charts and the explain results, with every image embedded.
     """
-    from sim.reports import report as write_report
+    from sim.analysis.reports import report as write_report
 
     path = write_report(folder, out)
     click.echo(f"report written to {path} ({path.stat().st_size / 1024:,.0f} KB)")

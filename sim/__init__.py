@@ -30,8 +30,8 @@ from sim.version import __version__
 _LAZY = {
     "BatchOptions": "sim.batch.options",
     "run_batch": "sim.api",
-    "Comparison": "sim.comparison",
-    "compare": "sim.comparison",
+    "Comparison": "sim.analysis.comparison",
+    "compare": "sim.analysis.comparison",
     "CompiledScenario": "sim.language.compiler",
     "compile_text": "sim.language.compiler",
     "load": "sim.engine.loading",
@@ -39,25 +39,25 @@ _LAZY = {
     "Design": "sim.batch.designs",
     "make_design": "sim.batch.designs",
     "sweep": "sim.api",
-    "explain": "sim.explanation",
+    "explain": "sim.analysis.explanation",
     "WargameModel": "sim.engine.model",
     "play": "sim.engine.model",
-    "report": "sim.reports",
+    "report": "sim.analysis.reports",
     "Results": "sim.batch.results",
     "load_results": "sim.batch.results",
 }
 
 if TYPE_CHECKING:
+    from sim.analysis.comparison import Comparison, compare
+    from sim.analysis.explanation import explain
+    from sim.analysis.reports import report
     from sim.api import run_batch, sweep
     from sim.batch.designs import Design, make_design
     from sim.batch.options import BatchOptions
     from sim.batch.results import Results, load_results
-    from sim.comparison import Comparison, compare
     from sim.engine.loading import load, load_text
     from sim.engine.model import WargameModel, play
-    from sim.explanation import explain
     from sim.language.compiler import CompiledScenario, compile_text
-    from sim.reports import report
 
 
 def __getattr__(name: str) -> Any:

@@ -30,7 +30,7 @@ def draw_plots(results: Results) -> list[Path]:
     Returns:
         The PNG files written.
     """
-    from sim.plots import make_plots
+    from sim.analysis.plots import make_plots
 
     started = time.time()
     written = make_plots(results.folder, manifest=results.manifest, summary=results.summary)

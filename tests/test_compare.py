@@ -12,9 +12,7 @@ from scipy import stats
 
 from cli import cli
 from sim import compare
-from sim.api import run_batch
-from sim.batch.options import BatchOptions, check_overrides
-from sim.comparison import (
+from sim.analysis.comparison import (
     COMPARE_FORMAT,
     holm_adjust,
     mean_difference_independent,
@@ -22,6 +20,8 @@ from sim.comparison import (
     proportion_difference_independent,
     proportion_difference_paired,
 )
+from sim.api import run_batch
+from sim.batch.options import BatchOptions, check_overrides
 from sim.engine.loading import load
 from sim.errors import OptionsError
 from sim.language.compiler import compile_text
@@ -302,7 +302,7 @@ def test_readme_analysis_example_runs(tmp_path, monkeypatch, capsys):
 
 
 def test_a_sweep_design_is_listed_as_a_difference():
-    from sim.scenariodiff import design_differences
+    from sim.analysis.scenariodiff import design_differences
 
     lhs = {"kind": "lhs", "params": ["hawkishness", "aid_cut"], "seed": 3, "runs": 1000}
     assert design_differences(None, None) == []

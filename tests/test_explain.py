@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from sim.analysis.discovery import prim
+from sim.analysis.explanation import entropy_bits, explain, load_explanation, mutual_information
 from sim.api import run_batch, sweep
 from sim.batch.options import BatchOptions
-from sim.discovery import prim
 from sim.engine.loading import load
 from sim.errors import OptionsError, ResultsError
-from sim.explanation import entropy_bits, explain, load_explanation, mutual_information
 from tests.conftest import TESTS
 
 KNOWN = TESTS / "scenarios" / "known_driver.yaml"

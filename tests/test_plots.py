@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim import BatchOptions, load, run_batch
-from sim.plots import (
+from sim.analysis.plots import (
     NOT_REACHED,
     branch_tree,
     ending_colours,
@@ -220,7 +220,7 @@ def test_fan_quantiles_match_the_batch_by_outcome(batch: Path) -> None:
 
 
 def test_run_by_run_fast_path_agrees_with_the_general_one(batch: Path) -> None:
-    from sim.plots import _cells_for, _RunBlocks
+    from sim.analysis.plots import _cells_for, _RunBlocks
 
     rounds = pd.read_parquet(batch / "rounds.parquet", columns=["run", "round", "metric.risk"])
     runs = pd.read_parquet(batch / "runs.parquet", columns=["run", "branch.summit"])

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from sim.analysis.reports import describe_distribution, report
 from sim.api import run_batch, sweep
 from sim.batch.options import BatchOptions
 from sim.engine.loading import load
 from sim.errors import ResultsError
 from sim.language.compiler import compile_text
-from sim.reports import describe_distribution, report
 from tests.conftest import TESTS
 
 KNOWN = TESTS / "scenarios" / "known_driver.yaml"
@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report") / "mc"
-    # With plots: the report embeds the standard charts of sim.plots.
+    # With plots: the report embeds the standard charts of sim.analysis.plots.
     return run_batch(load(KNOWN), folder, BatchOptions(runs=3000, seed=2)).folder
 
 

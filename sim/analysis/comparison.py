@@ -27,7 +27,7 @@ differences table, is below 5%; Holm's step-down procedure keeps the chance of a
 flag at 5% whatever the dependence between the tests.
 
 When the batches ran different scenario texts or ``--set`` values, the comparison lists
-what differs (see :mod:`sim.scenariodiff`).
+what differs (see :mod:`sim.analysis.scenariodiff`).
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.scenariodiff import batch_differences
 from sim.batch.results import Results, atomic_write_bytes, atomic_write_json
 from sim.batch.summary import Z95, wilson_interval
 from sim.errors import OptionsError, ResultsError
-from sim.scenariodiff import batch_differences
 
 COMPARE_FORMAT = "wargame-compare/1"
 ALPHA = 0.05
@@ -469,13 +469,13 @@ class Comparison:
 
     def format_table(self, width: int = 100) -> str:
         """The comparison as plain text for a terminal."""
-        from sim.comparetext import format_comparison
+        from sim.analysis.comparetext import format_comparison
 
         return format_comparison(self, width=width)
 
     def to_markdown(self) -> str:
         """The comparison as a Markdown document (what compare.md holds)."""
-        from sim.comparetext import comparison_markdown
+        from sim.analysis.comparetext import comparison_markdown
 
         return comparison_markdown(self)
 
@@ -498,7 +498,7 @@ class Comparison:
         folder = prepare_compare_folder(Path(out), self.folders, force=force)
         written = []
         if plots:
-            from sim.compareplots import draw_comparison
+            from sim.analysis.compareplots import draw_comparison
 
             written += draw_comparison(self, folder)
         data = self.to_dict()

@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.comparison import Comparison
+    from sim.analysis.comparison import Comparison
 
 
 def format_p(p: float) -> str:

@@ -12,7 +12,7 @@ questions from the runs of a finished batch:
    logistic-regression coefficient (every parameter scaled to unit sd) gives each
    parameter's direction. A tornado chart shows how much the outcome's probability
    moves between the lowest and the highest fifth of each parameter.
-2. **What simple rule describes it?** PRIM scenario discovery (:mod:`sim.discovery`)
+2. **What simple rule describes it?** PRIM scenario discovery (:mod:`sim.analysis.discovery`)
    finds a box such as "crisis in 98% of runs where pressure ≥ 0.69, covering 100% of
    crisis runs".
 3. **How much of its variance does each parameter explain?** On a Sobol sweep
@@ -35,8 +35,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.discovery import (
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_SUPPORT,
+    density_floor,
+    number_text,
+    prim,
+)
 from sim.batch.results import Results, atomic_write_json
-from sim.discovery import DEFAULT_ALPHA, DEFAULT_MIN_SUPPORT, density_floor, number_text, prim
 from sim.errors import OptionsError, ResultsError
 
 #: Above this many runs, ranking and PRIM use a fixed random subset (Sobol uses all).

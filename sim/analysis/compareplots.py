@@ -1,7 +1,7 @@
 """Charts of a comparison of batches, drawn as PNGs for slides.
 
 Each chart uses one colour per batch (the baseline in dark grey, the others in
-colour-blind-safe Okabe–Ito colours), the fonts of the batch charts (:mod:`sim.plots`),
+colour-blind-safe Okabe–Ito colours), the fonts of the batch charts (:mod:`sim.analysis.plots`),
 a title, and a footer naming the batches with their seeds and ``--set`` values.
 
 ``compare-endings.png`` / ``compare-branches.png``
@@ -32,13 +32,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from sim.comparetext import places, signed
-from sim.plots import DPI, STYLE
+from sim.analysis.comparetext import places, signed
+from sim.analysis.plots import DPI, STYLE
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.comparison import Comparison
+    from sim.analysis.comparison import Comparison
 
 #: The baseline in dark grey, then Okabe–Ito colours (yellow left out: unreadable on a projector).
 BATCH_PALETTE = (

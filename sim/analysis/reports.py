@@ -3,7 +3,7 @@
 An analyst sends a single file to people who were not at the keyboard: what the
 scenario is and where its claims come from, every uncertain assumption (distribution,
 unit, source, confidence), how likely each branch and ending is, the charts, and what
-drives each ending (:mod:`sim.explanation`). The file needs nothing else: the charts are
+drives each ending (:mod:`sim.analysis.explanation`). The file needs nothing else: the charts are
 embedded as base64 PNG data URIs, the CSS is inline, there is no script, and it prints
 on A4 or Letter with each section on a new page and no chart cut in two. Every piece of
 text from the scenario is HTML-escaped.
@@ -22,7 +22,7 @@ from sim.batch.results import Results, atomic_write_bytes
 from sim.errors import ResultsError, WargameError
 from sim.version import __version__
 
-#: Captions of the standard charts of :mod:`sim.plots`, in the order shown.
+#: Captions of the standard charts of :mod:`sim.analysis.plots`, in the order shown.
 PLOT_CAPTIONS = {
     "endings": "How likely each ending is, with 95% Wilson intervals.",
     "branch_tree": "What the branch points decide: each outcome's share of runs and the mix "
@@ -441,7 +441,7 @@ def render_report(results: Results, found: dict[str, Any] | None) -> str:
 
     Args:
         results: The results folder.
-        found: Its explanation (from :func:`sim.explanation.explain`), or ``None`` to leave
+        found: Its explanation (from :func:`sim.analysis.explanation.explain`), or ``None`` to leave
             the section out.
 
     Returns:
@@ -484,7 +484,7 @@ def render_report(results: Results, found: dict[str, Any] | None) -> str:
 def report(folder: str | Path, out: str | Path | None = None) -> Path:
     """Write a batch's self-contained HTML report.
 
-    Runs :func:`sim.explanation.explain` first if the batch has no current explanation
+    Runs :func:`sim.analysis.explanation.explain` first if the batch has no current explanation
     (writing ``DIR/explain/``).
 
     Args:
@@ -500,7 +500,7 @@ def report(folder: str | Path, out: str | Path | None = None) -> Path:
     Example:
         >>> report("results/alaska-7", "alaska-7.html")  # doctest: +SKIP
     """
-    from sim.explanation import explain, load_explanation
+    from sim.analysis.explanation import explain, load_explanation
 
     results = Results(folder)
     results.summary  # noqa: B018 - fails early, with advice, on an unfinished batch
