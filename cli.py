@@ -468,6 +468,8 @@ def compare(
     after Holm's adjustment. Lists what differs between the batches' scenarios and --set
     values. Writes compare.json, compare.md and PNG charts into --out.
     """
+    from sim.analysis.comparefolder import write_comparison
+    from sim.analysis.comparetext import format_comparison
     from sim.analysis.comparison import compare as compare_batches
     from sim.errors import OptionsError
 
@@ -476,11 +478,11 @@ def compare(
     names = labels.split(",") if labels is not None else None
     comparison = compare_batches(list(folders), names, paired=False if unpaired else None)
     assert out is not None  # compare_batches refused fewer than two folders
-    written = comparison.write(out, force=force, plots=not no_plots)
+    written = write_comparison(comparison, out, force=force, plots=not no_plots)
     if as_json:
         click.echo(json.dumps(comparison.to_dict(), indent=2))
     else:
-        click.echo(comparison.format_table())
+        click.echo(format_comparison(comparison))
         click.echo(f"\nwrote {', '.join(p.name for p in written)} in {out}")
 
 

@@ -32,6 +32,7 @@ _LAZY = {
     "run_batch": "sim.api",
     "Comparison": "sim.analysis.comparison",
     "compare": "sim.analysis.comparison",
+    "write_comparison": "sim.analysis.comparefolder",
     "CompiledScenario": "sim.language.compiler",
     "compile_text": "sim.language.compiler",
     "load": "sim.engine.loading",
@@ -48,6 +49,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from sim.analysis.comparefolder import write_comparison
     from sim.analysis.comparison import Comparison, compare
     from sim.analysis.explanation import explain
     from sim.analysis.reports import report
@@ -96,4 +98,5 @@ __all__ = [
     "report",
     "run_batch",
     "sweep",
+    "write_comparison",
 ]

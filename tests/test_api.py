@@ -15,8 +15,8 @@ def test_the_documented_imports_work_in_a_fresh_interpreter():
     code = (
         "from sim import load, run_batch, compare, explain, report, sweep, make_design, "
         "Design, BatchOptions, Results, load_results, WargameModel, play, CompiledScenario, "
-        "compile_text, load_text, Comparison, ScenarioError, OptionsError, ResultsError, "
-        "ScenarioRuntimeError, WargameError, __version__\n"
+        "compile_text, load_text, Comparison, write_comparison, ScenarioError, OptionsError, "
+        "ResultsError, ScenarioRuntimeError, WargameError, __version__\n"
         "import sim.api\n"
         "assert run_batch is sim.api.run_batch and sweep is sim.api.sweep\n"
         "print('ok')"

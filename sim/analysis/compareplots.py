@@ -33,12 +33,11 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim.analysis.comparetext import places, signed
+from sim.analysis.comparison import Comparison
 from sim.analysis.plots import DPI, STYLE
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from sim.analysis.comparison import Comparison
 
 #: The baseline in dark grey, then Okabe–Ito colours (yellow left out: unreadable on a projector).
 BATCH_PALETTE = (

@@ -8,10 +8,9 @@ p-value; ``*`` marks those significant at 5% after Holm's adjustment.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from sim.analysis.comparison import Comparison
+from sim.analysis.comparison import Comparison
 
 
 def format_p(p: float) -> str:

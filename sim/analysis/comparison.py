@@ -28,6 +28,10 @@ flag at 5% whatever the dependence between the tests.
 
 When the batches ran different scenario texts or ``--set`` values, the comparison lists
 what differs (see :mod:`sim.analysis.scenariodiff`).
+
+This module computes; it neither prints nor draws. :mod:`sim.analysis.comparetext`
+turns a :class:`Comparison` into text, :mod:`sim.analysis.compareplots` into charts,
+and :func:`sim.analysis.comparefolder.write_comparison` writes all of them to a folder.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.scenariodiff import batch_differences
-from sim.batch.results import Results, atomic_write_bytes, atomic_write_json
+from sim.batch.results import Results
 from sim.batch.summary import Z95, wilson_interval
 from sim.errors import OptionsError, ResultsError
 
@@ -51,15 +55,6 @@ ALPHA = 0.05
 #: Below this many disagreeing runs McNemar's test uses the exact binomial distribution.
 MCNEMAR_EXACT_BELOW = 25
 NOT_REACHED = "(not reached)"
-#: Files a comparison writes; only these are replaced when a comparison is redone.
-COMPARE_FILES = (
-    "compare.json",
-    "compare.md",
-    "compare-endings.png",
-    "compare-branches.png",
-    "compare-differences.png",
-    "compare-metrics.png",
-)
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 METHOD_INDEPENDENT = (
@@ -467,98 +462,10 @@ class Comparison:
             "notes": self.notes,
         }
 
-    def format_table(self, width: int = 100) -> str:
-        """The comparison as plain text for a terminal."""
-        from sim.analysis.comparetext import format_comparison
-
-        return format_comparison(self, width=width)
-
-    def to_markdown(self) -> str:
-        """The comparison as a Markdown document (what compare.md holds)."""
-        from sim.analysis.comparetext import comparison_markdown
-
-        return comparison_markdown(self)
-
-    def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> list[Path]:
-        """Write compare.json, compare.md and (optionally) the plots into ``out``.
-
-        Args:
-            out: The output folder (created if missing).
-            force: Write into a non-empty folder that is not an earlier comparison
-                (files there are never deleted; same-named files are replaced).
-            plots: Draw the PNG charts.
-
-        Returns:
-            The files written.
-
-        Raises:
-            ResultsError: If ``out`` holds other data and ``force`` is not given.
-            OptionsError: If ``out`` is one of the compared results folders.
-        """
-        folder = prepare_compare_folder(Path(out), self.folders, force=force)
-        written = []
-        if plots:
-            from sim.analysis.compareplots import draw_comparison
-
-            written += draw_comparison(self, folder)
-        data = self.to_dict()
-        data["plots"] = [p.name for p in written]
-        atomic_write_json(folder / "compare.json", data)
-        atomic_write_bytes(folder / "compare.md", self.to_markdown().encode("utf-8"))
-        return [folder / "compare.json", folder / "compare.md", *written]
-
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     records = json.loads(frame.to_json(orient="records", double_precision=15))
     return records
-
-
-def prepare_compare_folder(out: Path, inputs: list[Path], *, force: bool) -> Path:
-    """Make ``out`` ready for a comparison without losing anyone's files.
-
-    A missing or empty folder is fine, and so is an earlier comparison (its files are
-    replaced, anything else in it is left alone). Any other non-empty folder needs
-    ``force``; even then nothing is deleted.
-
-    Args:
-        out: The output folder.
-        inputs: The compared results folders (``out`` must not be one of them).
-        force: Accept a non-empty folder that is not an earlier comparison.
-
-    Returns:
-        The folder.
-
-    Raises:
-        OptionsError: If ``out`` is one of the inputs.
-        ResultsError: If ``out`` is a file, or holds other data and ``force`` is not given.
-    """
-    if any(out.resolve() == folder.resolve() for folder in inputs):
-        raise OptionsError(f"--out {out}: is one of the compared results folders; choose another")
-    if out.exists() and not out.is_dir():
-        raise ResultsError(f"{out}: exists and is not a folder")
-    if not out.exists():
-        out.mkdir(parents=True)
-        return out
-    earlier = _is_comparison(out)
-    if any(out.iterdir()) and not earlier and not force:
-        raise ResultsError(
-            f"{out}: folder is not empty and not an earlier comparison; choose another --out "
-            "or add --force to write into it (nothing there is deleted)"
-        )
-    if earlier:
-        # Charts a new comparison may not draw (no branches, no trajectories) must not
-        # survive from the earlier one.
-        for name in COMPARE_FILES:
-            (out / name).unlink(missing_ok=True)
-    return out
-
-
-def _is_comparison(folder: Path) -> bool:
-    try:
-        data = json.loads((folder / "compare.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("format") == COMPARE_FORMAT
 
 
 def _probability_rows(batches: list[_Batch], outcomes: list[_Outcome]) -> pd.DataFrame:
