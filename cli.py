@@ -311,8 +311,8 @@ def replay(
     if not step and (play or predict or until is not None or no_input):
         raise OptionsError("--play, --predict, --until and --no-input need --step")
     if step or output_format != "text":
-        from sim.seminar import Game
-        from sim.stepper import run_session
+        from sim.seminar.game import Game
+        from sim.seminar.stepper import run_session
 
         game = Game.from_results(Path(folder), run_index)
         handout = run_session(
@@ -326,9 +326,9 @@ def replay(
         if handout is not None:
             click.echo(handout, nl=False)
         return
-    from sim.replay import replay as replay_run
-    from sim.replay import replay_record
-    from sim.transcript import format_game
+    from sim.seminar.replay import replay as replay_run
+    from sim.seminar.replay import replay_record
+    from sim.seminar.transcript import format_game
 
     model = replay_run(Path(folder), run_index)
     if as_json:
@@ -399,8 +399,8 @@ def step(
     against what happened and against the model. Seed S and run K give the same game
     as run K of a batch at seed S.
     """
-    from sim.seminar import Game
-    from sim.stepper import run_session
+    from sim.seminar.game import Game
+    from sim.seminar.stepper import run_session
 
     if resume is not None:
         source = click.get_current_context().get_parameter_source

@@ -2,7 +2,7 @@
 
 Each test is a short session: scripted keys and answers go in through click's CliRunner
 (stdin is not a terminal there, so every key is read as a line), or through the Python
-API (:class:`sim.seminar.Game`, :class:`sim.stepper.ScriptedRoom`). The golden
+API (:class:`sim.seminar.game.Game`, :class:`sim.seminar.stepper.ScriptedRoom`). The golden
 transcripts are the program's own output, committed and read by eye; after an intended
 change regenerate them with
 
@@ -28,9 +28,9 @@ from sim.batch.options import BatchOptions
 from sim.engine.loading import load
 from sim.engine.model import play
 from sim.errors import OptionsError
-from sim.seminar import Game, brier_score, parse_probability
-from sim.stepper import ScriptedRoom, StepOptions, Stepper
-from sim.transcript import format_ending
+from sim.seminar.game import Game, brier_score, parse_probability
+from sim.seminar.stepper import ScriptedRoom, StepOptions, Stepper
+from sim.seminar.transcript import format_ending
 from tests.conftest import ALASKA, ROOT, TINY
 
 SEED = 20250815

@@ -11,7 +11,7 @@ from sim.batch.designs import make_design
 from sim.batch.options import BatchOptions
 from sim.engine.loading import load
 from sim.errors import OptionsError, ResultsError
-from sim.replay import replay
+from sim.seminar.replay import replay
 from tests.conftest import TESTS
 
 KNOWN = TESTS / "scenarios" / "known_driver.yaml"

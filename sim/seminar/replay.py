@@ -19,7 +19,7 @@ from sim.batch.results import Results
 from sim.engine.model import WargameModel
 from sim.errors import OptionsError, ResultsError
 from sim.language.compiler import compile_text
-from sim.transcript import round_record_json
+from sim.seminar.transcript import round_record_json
 
 
 def replay(

@@ -23,7 +23,7 @@ Predictions are scored with the multi-category Brier score, ``sum over outcomes 
 model itself would have earned with its Monte Carlo probability of the same branch,
 computed on the spot from a quick batch at the same scenario and seed.
 
-The interactive session that drives a game from a terminal is in :mod:`sim.stepper`.
+The interactive session that drives a game from a terminal is in :mod:`sim.seminar.stepper`.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ class Game:
             OptionsError: If ``run`` is not a run of the batch.
         """
         from sim.batch.results import Results
-        from sim.replay import replay
+        from sim.seminar.replay import replay
 
         start = replay(folder, run, play_all=False)
         compiled = start.compiled
@@ -277,7 +277,7 @@ class Game:
 
     def initial_state(self) -> list[tuple[str, str, str]]:
         """(name, value, unit) of every state variable before round 1."""
-        from sim.transcript import state_value
+        from sim.seminar.transcript import state_value
 
         start = self._new_model()
         compiled = self.compiled

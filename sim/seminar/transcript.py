@@ -4,7 +4,7 @@ Used by ``wargame replay`` and the seminar. Works on a model that kept its histo
 (:class:`~sim.engine.model.RoundRecord` per round) and reads run ``run`` of its block. Lines
 are kept within ``width`` columns for an 80-column terminal or a projector: long texts
 are wrapped, never cut. :func:`round_view` gathers what a round shows as plain data;
-the text here, and the Markdown and HTML handouts (:mod:`sim.handout`), render it.
+the text here, and the Markdown and HTML handouts (:mod:`sim.seminar.handout`), render it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ After a session the lecturer hands out what happened: every round's injects and
 prompts, each actor's options with scores and probabilities, its choice and why, the
 state before and after, the branches taken, the ending, the payoffs and, if the room
 made predictions, how they scored. Both formats carry the same content, built from
-:func:`sim.transcript.round_view`; the HTML file is self-contained (inline style, no
+:func:`sim.seminar.transcript.round_view`; the HTML file is self-contained (inline style, no
 scripts, no external assets) and every piece of text in it is escaped.
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from sim.seminar import DEFAULT_MC_RUNS, Game, PredictionScore
-from sim.transcript import round_view, state_value
+from sim.seminar.game import DEFAULT_MC_RUNS, Game, PredictionScore
+from sim.seminar.transcript import round_view, state_value
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
 

@@ -1,6 +1,6 @@
 """The seminar stepper: a game played round by round in front of a room.
 
-A :class:`Stepper` drives a :class:`~sim.seminar.Game` through a :class:`Room` (the
+A :class:`Stepper` drives a :class:`~sim.seminar.game.Game` through a :class:`Room` (the
 terminal, or a script in tests). Each round it shows, in this order: the date and
 round; the injects with their text and facilitator prompts; the branch due this round
 with its prompt; (with ``predict``) asks the room how the branch will go; asks the room
@@ -29,8 +29,14 @@ from typing import Protocol
 import click
 
 from sim.errors import OptionsError
-from sim.seminar import DEFAULT_MC_RUNS, Game, PredictionScore, game_file_default, parse_probability
-from sim.transcript import (
+from sim.seminar.game import (
+    DEFAULT_MC_RUNS,
+    Game,
+    PredictionScore,
+    game_file_default,
+    parse_probability,
+)
+from sim.seminar.transcript import (
     format_ending,
     format_options,
     format_round_body,
@@ -590,7 +596,7 @@ def format_scores(scores: list[PredictionScore], width: int = 80) -> str:
     """The predictions against what happened and against the model, as text.
 
     Args:
-        scores: From :meth:`sim.seminar.Game.score_predictions`.
+        scores: From :meth:`sim.seminar.game.Game.score_predictions`.
         width: The widest a line may be.
     """
     lines = textwrap.wrap(
@@ -707,7 +713,7 @@ def run_session(
     if mc_runs < 1:
         raise OptionsError("--mc-runs must be at least 1")
     if handout:
-        from sim.handout import html_document, markdown
+        from sim.seminar.handout import html_document, markdown
 
         game.play_to(until or game.rounds)
         render = markdown if output_format == "markdown" else html_document
