@@ -12,6 +12,10 @@ Typical use from Python::
     results = run_batch(compiled, "results/alaska-demo", BatchOptions(runs=10_000, seed=1))
     print(results.summary["endings"])
     frame = results.runs()          # a pandas DataFrame, one row per run
+
+The package is split by layer (language, engine, batch, analysis, seminar; see
+docs/architecture.md). This module only names the public API: each name is imported
+from the layer that defines it on first use.
 """
 
 from typing import TYPE_CHECKING, Any

@@ -49,3 +49,29 @@ def test_the_readme_shows_what_wargame_run_really_prints(tmp_path):
     options = BatchOptions(runs=10_000, executor="inprocess", plots=False, keep_rounds=False)
     results = run_batch(load(ALASKA), tmp_path / "out", options)
     assert format_summary(results.summary) == table
+
+
+def test_the_readme_module_map_names_every_module_of_sim_and_no_other():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## How it works", 1)[1].split("Benchmarks are in", 1)[0]
+    named = set()
+    for item in re.split(r"^- ", section, flags=re.M)[1:]:
+        package = re.match(r"`(sim/\w+/)`", item)
+        if package:
+            named |= {package[1] + name for name in re.findall(r"`(\w+\.py)`", item)}
+        else:
+            named |= set(re.findall(r"`(sim/\w+\.py)`", item))
+    modules = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "sim").rglob("*.py")
+        if path.name != "__init__.py" or path.parent.name == "sim"
+    }
+    assert named == modules, (sorted(named - modules), sorted(modules - named))
+
+
+def test_the_architecture_page_is_linked_and_names_every_layer():
+    readme = (ROOT / "README.md").read_text()
+    assert "(docs/architecture.md)" in readme
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    for layer in sorted((ROOT / "sim").glob("*/__init__.py")):
+        assert f"sim.{layer.parent.name}" in page, layer.parent.name
