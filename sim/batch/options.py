@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.errors import OptionsError
+from sim.language.compiler import CompiledScenario
 from sim.language.schema import suggest
 
 if TYPE_CHECKING:
+    # designs.py imports MAX_RUNS from here; BatchOptions only names the type.
     from sim.batch.designs import Design
-    from sim.language.compiler import CompiledScenario
 
 DEFAULT_CHUNK_SIZE = 10_000
 #: Below this many runs a batch plays in-process by default: starting worker processes
@@ -68,7 +69,6 @@ class BatchOptions:
     keep_rounds: bool = True
     plots: bool = True
     command_line: list[str] = field(default_factory=list)
-    # Only a type-checking import of Design: designs.py imports MAX_RUNS from here.
     design: Design | None = None
 
     def check(self) -> None:

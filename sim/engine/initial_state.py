@@ -1,21 +1,17 @@
 """Round 0 of a block of runs: parameters sampled, initial state set.
 
-Both the model and the compiler's dead-lever check start from here, so this module sits
-upstream of both: it reads the compiled scenario and never imports the model.
+Both the model and the dead-lever check (:mod:`sim.engine.lint`) start from here, so this
+module sits below both: it reads the compiled scenario and never imports the model.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.engine.parameters import sample_parameters
 from sim.engine.streams import Streams
+from sim.language.compiler import CompiledScenario
 from sim.language.expressions import EvalContext
-
-if TYPE_CHECKING:
-    from sim.language.compiler import CompiledScenario
 
 
 def initial_context(

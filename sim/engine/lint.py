@@ -16,16 +16,12 @@ difference. These checks find the ones that cannot:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim.engine.initial_state import initial_context
 from sim.errors import Problem, WargameError
-
-if TYPE_CHECKING:
-    from sim.language.compiler import CompiledScenario
-    from sim.language.expressions import EvalContext, Expression
+from sim.language.compiler import CompiledScenario
+from sim.language.expressions import EvalContext, Expression
 
 
 def _expressions(compiled: CompiledScenario) -> list[Expression]:
