@@ -36,7 +36,7 @@ def context(x, y, summit, p, round_=3, runs=None):
     size = len(x)
     runs = np.arange(size) if runs is None else np.asarray(runs)
     times = np.zeros((2, 2, size))
-    last = np.full((2, size), -1.0)
+    last = np.zeros((2, 2, size))
     ctx = EvalContext([x, y, summit], [p], runs, Streams(1, runs), times, last)
     ctx.round = round_
     return ctx
@@ -108,10 +108,19 @@ def test_allowed_construct_computes_what_python_would(text, expected):
 def test_history_functions_read_counts_and_previous_choice():
     ctx = context([0, 0], [0, 0], [0, 0], [0, 0])
     ctx.times[0, 1] = [2, 5]
-    ctx.last[0] = [1, 0]
+    ctx.last[0, 1] = [1, 0]  # one-hot: run 0 last chose 'press', run 1 'talk'
+    ctx.last[0, 0] = [0, 1]
     assert list(compiled("times('US', 'press')")(ctx)) == [2, 5]
     assert list(compiled("last('US', 'press')")(ctx)) == [1, 0]
     assert list(compiled("last('US', 'talk')")(ctx)) == [0, 1]
+
+
+def test_chose_reads_this_rounds_choice_or_the_expected_probability():
+    ctx = context([0, 0], [0, 0], [0, 0], [0, 0])
+    ctx.chose[0, 1] = [1.0, 0.25]  # run 0: US chose press; run 1: US presses with p 0.25
+    expression = compiled("2 * chose('US', 'press') - chose('US', 'talk')")
+    assert list(expression(ctx)) == [2.0, 0.5]
+    assert expression.choices_read == {"US"} and not expression.actors_read
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,8 @@ def initial_context(
         runs=runs,
         streams=streams,
         times=np.zeros((n_actors, most, len(runs))),
-        last=np.full((n_actors, len(runs)), -1.0),
+        last=np.zeros((n_actors, most, len(runs))),
+        chose=np.zeros((n_actors, most, len(runs))),
     )
     state = []
     for i, (name, expression) in enumerate(

@@ -31,9 +31,17 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.engine.actors import Actor, Decision, apply_effect
+from sim.engine.actors import Actor, Decision
 from sim.engine.decision import draw_choice
 from sim.engine.initial_state import initial_context
+from sim.engine.reasoning import (
+    RoundReasoning,
+    apply_effect,
+    clip_state,
+    ending_payoff,
+    first_ending,
+    outcome_weights,
+)
 from sim.engine.streams import site_key
 from sim.errors import OptionsError
 from sim.language.compiler import CompiledScenario, Effect
@@ -52,6 +60,9 @@ class RoundRecord:
         branches: Branch id -> outcome index per run (-1 where it did not resolve).
         payoffs: Each actor's payoff this round, by actor id.
         before: The state at the start of the round, before injects.
+        reasoning: The round's decide phase (observed state and history as the actors
+            saw them, their expectations and foresight), for explanations.
+        stopped: Runs whose game ended this round by a stopping ending.
     """
 
     round: int
@@ -62,6 +73,8 @@ class RoundRecord:
     branches: dict[str, np.ndarray] = field(default_factory=dict)
     payoffs: dict[str, np.ndarray] = field(default_factory=dict)
     before: list[np.ndarray] = field(default_factory=list)
+    reasoning: RoundReasoning | None = None
+    stopped: np.ndarray | None = None
 
 
 class WargameModel(mesa.Model):
@@ -82,6 +95,10 @@ class WargameModel(mesa.Model):
         ctx: The current state of every run.
         round: The last round played (0 before the first).
         history: Round records when ``keep_history`` is set.
+        active: Runs still playing (a stopping ending ends a run early).
+        rounds_played: Rounds each run played.
+        unconverged: Rounds in which each run's equilibrium did not converge.
+        reasoning: The current round's decide phase.
     """
 
     def __init__(
@@ -123,6 +140,11 @@ class WargameModel(mesa.Model):
         self._active_commitments = np.zeros((n_commit, self.size), dtype=bool)
         self.payoff_total = np.zeros((len(compiled.actors), self.size))
         self.ending: np.ndarray | None = None
+        self._ending = np.full(self.size, -1)
+        self.active = np.ones(self.size, dtype=bool)
+        self.rounds_played = np.zeros(self.size, dtype=np.int64)
+        self.unconverged = np.zeros(self.size, dtype=np.int64)
+        self.reasoning: RoundReasoning | None = None
         self.keep_trajectories = keep_trajectories
         self.trajectories = np.zeros((len(compiled.metrics), compiled.rounds + 1, self.size))
         if keep_trajectories:
@@ -156,19 +178,12 @@ class WargameModel(mesa.Model):
 
     def clip(self, index: int, values: np.ndarray) -> np.ndarray:
         """Clip new values of state variable ``index`` to its bounds."""
-        low, high = self.compiled.state_low[index], self.compiled.state_high[index]
-        if np.isfinite(low) or np.isfinite(high):
-            return np.clip(values, low, high)
-        return values
+        return clip_state(self.compiled, index, values)
 
     def draw_choice(self, actor_index: int, probabilities: np.ndarray) -> np.ndarray:
         """Draw each run's choice from its probabilities with the actor's stream."""
         u = self.ctx.streams.uniform(self._choice_sites[actor_index], self.ctx.round)
         return draw_choice(probabilities, u)
-
-    def note_commitment(self, index: int, active: np.ndarray) -> None:
-        """Record that a commitment binds its actor in these runs this round."""
-        self._active_commitments[index] = active
 
     def date_of(self, round_: int) -> dt.date:
         """The calendar date on which a round starts."""
@@ -200,7 +215,7 @@ class WargameModel(mesa.Model):
         for i, inject in enumerate(self.compiled.injects):
             if inject.round is not None and inject.round != round_:
                 continue
-            due = ~self.inject_fired[i]
+            due = ~self.inject_fired[i] & self.active
             if inject.when is not None:
                 due &= inject.when(self.ctx) != 0
             if not due.any():
@@ -218,24 +233,12 @@ class WargameModel(mesa.Model):
         for b, branch in enumerate(self.compiled.branches):
             if branch.round is not None and branch.round != round_:
                 continue
-            due = self.branch_outcome[b] < 0
+            due = (self.branch_outcome[b] < 0) & self.active
             if branch.when is not None:
                 due &= branch.when(self.ctx) != 0
             if not due.any():
                 continue
-            weights = np.zeros((len(branch.outcomes), self.size))
-            rest = None
-            for o, outcome in enumerate(branch.outcomes):
-                if outcome.probability is None:
-                    rest = o
-                else:
-                    weights[o] = np.clip(outcome.probability(self.ctx), 0.0, 1.0)
-            if rest is not None:
-                weights[rest] = np.clip(1.0 - weights.sum(axis=0), 0.0, 1.0)
-            total = weights.sum(axis=0)
-            # An outcome set whose probabilities are all zero falls back to uniform, so a
-            # branch always resolves once it is due.
-            weights = np.where(total > 0, weights, 1.0)
+            weights = outcome_weights(branch, self.ctx, expect=False, normalise=False)
             u = self.ctx.streams.uniform(self._branch_sites[b], round_)
             outcome_index = np.where(due, draw_choice(weights, u), -1)
             self.branch_outcome[b] = np.where(due, outcome_index, self.branch_outcome[b])
@@ -255,54 +258,59 @@ class WargameModel(mesa.Model):
 
     def step(self) -> None:
         """Play one round for every run of the block (see the module docstring)."""
-        if self.round >= self.compiled.rounds:
-            raise OptionsError(f"the game is over after round {self.compiled.rounds}")
+        if self.finished:
+            raise OptionsError(f"the game is over after round {self.round}")
         self.round += 1
         ctx = self.ctx
         ctx.round = self.round
+        active = self.active.copy()
         before = list(ctx.state) if self.keep_history else []
+        ctx.chose[:] = 0.0
         injects = self._fire_injects()
         observed = list(ctx.state)
-        self._active_commitments[:] = False
+        self.reasoning = reasoning = RoundReasoning(
+            self.compiled, ctx, (self.branch_outcome < 0) & active
+        )
         self.agents.do("decide")
+        self.unconverged += reasoning.unconverged & active
         decisions = {actor.actor_id: actor.decision for actor in self.actors}
+        for actor in self.actors:
+            choice = actor.decision.choice  # type: ignore[union-attr]
+            ctx.chose[actor.index] = 0.0
+            for a in range(len(actor.spec.actions)):
+                ctx.chose[actor.index, a] = (choice == a) & active
         # Actions: every amount from the observed state, then applied in actor order.
         pending = []
         for actor in self.actors:
             decision = actor.decision
             assert decision is not None
             for a, action in enumerate(actor.spec.actions):
-                chosen = decision.choice == a
+                chosen = (decision.choice == a) & active
                 if action.effects and chosen.any():
                     amounts = [e.expression(ctx) for e in action.effects]
                     pending.append((action.effects, amounts, chosen))
+        costs = self._chosen_costs(observed)
         for effects, amounts, chosen in pending:
             self._apply_amounts(effects, amounts, chosen)
         for actor in self.actors:
-            choice = actor.decision.choice  # type: ignore[union-attr]
-            for a in range(len(actor.spec.actions)):
-                ctx.times[actor.index, a] += choice == a
-            ctx.last[actor.index] = choice
+            ctx.times[actor.index] += ctx.chose[actor.index]
+            ctx.last[actor.index] = np.where(active, ctx.chose[actor.index], ctx.last[actor.index])
         for c, commitment in enumerate(self.compiled.commitments):
-            active = self._active_commitments[c]
-            self.commitment_invoked[c] += active
+            invoked = reasoning.commitment_active[c] & active
+            self.commitment_invoked[c] += invoked
             chose = self.actors[commitment.actor].decision.choice == commitment.action  # type: ignore[union-attr]
-            self.commitment_honoured[c] += active & chose
+            self.commitment_honoured[c] += invoked & chose
         branches = self._resolve_branches()
         payoffs = {}
         for actor in self.actors:
-            decision = actor.decision
-            assert decision is not None
-            chosen_cost = np.where(
-                decision.choice >= 0,
-                np.take_along_axis(decision.costs, np.maximum(decision.choice, 0)[None], 0)[0],
-                0.0,
-            )
-            earned = actor.utility(ctx) - chosen_cost
+            value = reasoning.utility(actor.index, ctx, expect=False)
+            earned = np.where(active, value - costs[actor.index], 0.0)
             self.payoff_total[actor.index] += earned
             payoffs[actor.actor_id] = earned
+        self.rounds_played += active
+        stopped = self._stop_runs(active)
         if self.keep_trajectories:
-            self._record_metrics()
+            self._record_metrics(active)
         if self.keep_history:
             self.history.append(
                 RoundRecord(
@@ -314,35 +322,76 @@ class WargameModel(mesa.Model):
                     branches,
                     payoffs,
                     before,
+                    reasoning,
+                    stopped,
                 )
             )
-        if self.round == self.compiled.rounds:
+        if self.round == self.compiled.rounds or not self.active.any():
             self._decide_endings()
 
-    def _record_metrics(self) -> None:
+    def _chosen_costs(self, observed: list[np.ndarray]) -> list[np.ndarray]:
+        """What each actor's choice costs it, on the observed state.
+
+        A cost that reads chose() is evaluated again with the choices actually made.
+        """
+        costs = []
+        ctx = self.ctx.with_state(observed)
+        for actor in self.actors:
+            decision = actor.decision
+            assert decision is not None
+            table = decision.costs
+            if any(a.cost.choices_read for a in actor.spec.actions):
+                table = np.array([a.cost(ctx, expect=True) for a in actor.spec.actions])
+            choice = decision.choice
+            chosen = np.take_along_axis(table, np.maximum(choice, 0)[None], 0)[0]
+            costs.append(np.where(choice >= 0, chosen, 0.0))
+        return costs
+
+    def _stop_runs(self, active: np.ndarray) -> np.ndarray:
+        """End the runs in which a stopping ending first holds; return them."""
+        if not any(e.stop for e in self.compiled.endings):
+            return np.zeros(self.size, dtype=bool)
+        hit = first_ending(self.compiled, self.ctx, stopping=True)
+        stopped = active & (hit >= 0)
+        if stopped.any():
+            self._ending = np.where(stopped, hit, self._ending)
+            for a in range(len(self.compiled.actors)):
+                extra = ending_payoff(self.compiled, a, np.where(stopped, hit, -1), self.ctx)
+                self.payoff_total[a] += extra
+            self.active = self.active & ~stopped
+        return stopped
+
+    def _record_metrics(self, active: np.ndarray | None = None) -> None:
         for m, metric in enumerate(self.compiled.metrics):
-            self.trajectories[m, self.round] = metric.expression(self.ctx)
+            value = metric.expression(self.ctx)
+            if active is not None and not active.all():
+                value = np.where(active, value, self.trajectories[m, self.round - 1])
+            self.trajectories[m, self.round] = value
+        if not self.active.any():
+            # Every run has stopped: each keeps its last value in the rounds not played.
+            for later in range(self.round + 1, self.compiled.rounds + 1):
+                self.trajectories[:, later] = self.trajectories[:, self.round]
 
     def _decide_endings(self) -> None:
-        ending = np.full(self.size, len(self.compiled.endings) - 1)
-        undecided = np.ones(self.size, dtype=bool)
-        for e, end in enumerate(self.compiled.endings):
-            if end.when is None:
-                break
-            hit = undecided & (end.when(self.ctx) != 0)
-            ending = np.where(hit, e, ending)
-            undecided &= ~hit
+        open_runs = self._ending < 0
+        final = first_ending(self.compiled, self.ctx, stopping=False)
+        ending = np.where(open_runs, final, self._ending)
+        for a in range(len(self.compiled.actors)):
+            extra = ending_payoff(self.compiled, a, np.where(open_runs, final, -1), self.ctx)
+            self.payoff_total[a] += extra
+        self._ending = ending
         self.ending = ending
+        self.active[:] = False
 
     def run_model(self) -> None:
         """Play every remaining round."""
-        while self.round < self.compiled.rounds:
+        while not self.finished:
             self.step()
 
     @property
     def finished(self) -> bool:
-        """Whether the last round has been played."""
-        return self.round >= self.compiled.rounds
+        """Whether the game is over: the last round played, or every run stopped."""
+        return self.ending is not None
 
     # --- results ----------------------------------------------------------------------
 

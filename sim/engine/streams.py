@@ -47,6 +47,13 @@ class Streams:
         seed_key = splitmix64(np.array([self.seed], dtype=np.uint64))
         self._run_keys = splitmix64(seed_key ^ np.asarray(runs, dtype=np.uint64))
 
+    def subset(self, index: np.ndarray) -> Streams:
+        """The streams of the runs at ``index`` only."""
+        other = object.__new__(Streams)
+        other.seed = self.seed
+        other._run_keys = self._run_keys[index]
+        return other
+
     def uniform(self, site: int, round_: int, slot: int = 0) -> np.ndarray:
         """Uniform draws in the open interval (0, 1), one per run.
 

@@ -66,16 +66,29 @@ class CompiledAction:
 
 @dataclass(frozen=True)
 class CompiledActor:
-    """An actor ready to play: payoff rule and actions compiled."""
+    """An actor ready to play: payoff rule, reasoning and actions compiled.
+
+    Attributes:
+        rationality: The logit lambda, an expression of the observed state (a constant
+            for a number); negative values count as 0.
+        reasoning: ``myopic``, ``equilibrium``, ``level-k`` or ``beliefs``.
+        depth: The k of level-k (1 otherwise).
+        prior: The weight of the uniform prior, in rounds, for ``beliefs`` (1 otherwise).
+        foresight: How many rounds ahead the actor foresees branches (0 = none).
+    """
 
     id: str
     name: str
-    rationality: float
+    rationality: Expression
     decision: str
     weights: tuple[tuple[int, float], ...]
     payoff_expression: Expression | None
     actions: tuple[CompiledAction, ...]
     script: dict[int, int]
+    reasoning: str = "myopic"
+    depth: int = 1
+    prior: float = 1.0
+    foresight: int = 0
 
     def action_index(self, action_id: str) -> int:
         """Index of an action by id."""
@@ -126,18 +139,25 @@ class CompiledCommitment:
     action: int
     trigger: Expression
     force: bool
-    bonus: float
+    bonus: Expression | None
     to: str | None
     description: str
 
 
 @dataclass(frozen=True)
 class CompiledEnding:
-    """A named ending; ``when`` is ``None`` for the fallback."""
+    """A named ending; ``when`` is ``None`` for the fallback.
+
+    Attributes:
+        stop: End a run in the first round ``when`` holds.
+        payoffs: One-off payoff per actor index when a run ends this way.
+    """
 
     id: str
     title: str
     when: Expression | None
+    stop: bool = False
+    payoffs: dict[int, Expression] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -311,6 +331,16 @@ class _Compiler:
         self.problems.extend(problems)
         return expression
 
+    def before_choices(self, expression: Expression | None, path: tuple[Any, ...]) -> None:
+        """Reject chose() where it is read before the round's choices are made."""
+        if expression is not None and expression.choices_read:
+            what = path[-1] if path[-1] in ("when", "trigger", "rationality", "bonus") else "this"
+            self.problem(
+                path,
+                f"'{what}' is evaluated before the round's choices are made, so chose() "
+                "would always be 0 here; use last() for the previous round",
+            )
+
     def effects(self, effects: dict[str, Any], path: tuple[Any, ...]) -> tuple[Effect, ...]:
         out = []
         for target, text in effects.items():
@@ -411,9 +441,25 @@ class _Compiler:
         branches = [self._branch(i, branch) for i, branch in enumerate(spec.branches)]
         commitments = [self._commitment(i, c, actors) for i, c in enumerate(spec.commitments)]
         endings = []
+        actor_ids = list(spec.actors)
         for i, ending in enumerate(spec.endings):
             when = self.expr(ending.when, ("endings", i, "when")) if ending.when else None
-            endings.append(CompiledEnding(ending.id, ending.title or ending.id, when))
+            payoffs = {}
+            for actor_id, text in ending.payoffs.items():
+                where = ("endings", i, "payoffs", actor_id)
+                if actor_id not in actor_ids:
+                    self.problem(
+                        where,
+                        f"unknown actor '{actor_id}'" + suggest(actor_id, actor_ids),
+                        key=True,
+                    )
+                    continue
+                expression = self.expr(text, where)
+                if expression is not None:
+                    payoffs[actor_ids.index(actor_id)] = expression
+            endings.append(
+                CompiledEnding(ending.id, ending.title or ending.id, when, ending.stop, payoffs)
+            )
         metrics = [self._metric(i, m) for i, m in enumerate(spec.metrics)]
         for section in ("injects", "branches", "commitments", "endings", "metrics"):
             self._unique_ids(section)
@@ -492,6 +538,7 @@ class _Compiler:
         for action_id, action in actor.actions.items():
             where = (*path, "actions", action_id)
             when = self.expr(action.when, (*where, "when")) if action.when is not None else None
+            self.before_choices(when, (*where, "when"))
             cost = self.expr(action.cost, (*where, "cost"))
             effects = self.effects(action.effects, (*where, "effects"))
             if cost is not None:
@@ -511,21 +558,30 @@ class _Compiler:
             self.problem(
                 (*path, "decision"), "decision 'scripted' needs a 'script' of round: action"
             )
+        rationality = self.expr(actor.rationality, (*path, "rationality"))
+        self.before_choices(rationality, (*path, "rationality"))
         return CompiledActor(
             actor_id,
             actor.name,
-            actor.rationality,
+            rationality,  # type: ignore[arg-type]
             actor.decision,
             tuple(weights),
             payoff_expr,
             tuple(actions),
             script,
+            actor.reasoning,
+            actor.depth or 1,
+            1.0 if actor.prior is None else float(actor.prior),
+            actor.foresight,
         )
 
     def _inject(self, i: int, inject: Any) -> CompiledInject:
         path = ("injects", i)
         when = self.expr(inject.when, (*path, "when")) if inject.when is not None else None
+        self.before_choices(when, (*path, "when"))
         effects = self.effects(inject.effects, (*path, "effects"))
+        for target, effect in zip(inject.effects, effects, strict=False):
+            self.before_choices(effect.expression, (*path, "effects", target))
         return CompiledInject(inject.id, inject.round, when, inject.text, inject.prompt, effects)
 
     def _branch(self, i: int, branch: Any) -> CompiledBranch:
@@ -590,7 +646,12 @@ class _Compiler:
                 + suggest(commitment.action, actions),
             )
             return None
-        if trigger is None:
+        self.before_choices(trigger, (*path, "trigger"))
+        bonus = None
+        if commitment.bonus is not None:
+            bonus = self.expr(commitment.bonus, (*path, "bonus"))
+            self.before_choices(bonus, (*path, "bonus"))
+        if trigger is None or (commitment.bonus is not None and bonus is None):
             return None
         return CompiledCommitment(
             commitment.id,
@@ -598,7 +659,7 @@ class _Compiler:
             actions.index(commitment.action),
             trigger,
             commitment.force,
-            float(commitment.bonus or 0.0),
+            bonus,
             commitment.to,
             commitment.description,
         )

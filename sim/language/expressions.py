@@ -50,9 +50,15 @@ FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
     "bernoulli": (1, 1, "bernoulli(p): 1 with probability p, else 0 (expected value: p)"),
     "times": (2, 2, "times('ACTOR', 'action'): rounds so far in which ACTOR chose action"),
     "last": (2, 2, "last('ACTOR', 'action'): 1 if ACTOR chose action in the previous round"),
+    "chose": (
+        2,
+        2,
+        "chose('ACTOR', 'action'): 1 if ACTOR chooses action this round (while an actor "
+        "weighs its options: its own option 1, another's choice probability)",
+    ),
 }
 RANDOM_FUNCTIONS = {"normal", "uniform", "bernoulli"}
-HISTORY_FUNCTIONS = {"times", "last"}
+HISTORY_FUNCTIONS = {"times", "last", "chose"}
 
 _FORBIDDEN = {
     ast.Attribute: "attribute access (a.b) is not allowed",
@@ -157,7 +163,10 @@ class EvalContext:
         runs: The global run indices of the block, shape (R,).
         streams: The block's random streams.
         times: Counts of past choices, shape (actors, max actions, R).
-        last: Index of each actor's previous choice (-1 for none), shape (actors, R).
+        last: 1 for each actor's previous choice, else 0, shape (actors, max actions, R).
+        chose: 1 for each actor's choice this round once made, else 0 (while an actor
+            weighs its options, the others' expected choice probabilities), shape
+            (actors, max actions, R).
     """
 
     def __init__(
@@ -168,6 +177,7 @@ class EvalContext:
         streams: Any,
         times: np.ndarray,
         last: np.ndarray,
+        chose: np.ndarray | None = None,
     ):
         self.state = state
         self.params = params
@@ -175,6 +185,7 @@ class EvalContext:
         self.streams = streams
         self.times = times
         self.last = last
+        self.chose = np.zeros_like(times) if chose is None else chose
         self.round = 0
 
     @property
@@ -186,6 +197,18 @@ class EvalContext:
         """A context identical to this one but reading ``state`` (for projections)."""
         other = copy.copy(self)
         other.state = state
+        return other
+
+    def subset(self, index: np.ndarray) -> EvalContext:
+        """The same moment for the runs at ``index`` only (copies, not views)."""
+        other = copy.copy(self)
+        other.state = [values[index] for values in self.state]
+        other.params = [values[index] for values in self.params]
+        other.runs = self.runs[index]
+        other.streams = self.streams.subset(index)
+        other.times = self.times[..., index]
+        other.last = self.last[..., index]
+        other.chose = self.chose[..., index]
         return other
 
 
@@ -259,6 +282,7 @@ class Expression:
         location: Where it starts in the scenario file.
         reads: Names of parameters and state variables it reads.
         actors_read: Actors whose history it reads through times()/last().
+        choices_read: Actors whose choice this round it reads through chose().
         random: Whether it contains a random term.
         constant: Its value if it reads nothing and draws nothing, else ``None``.
     """
@@ -272,12 +296,14 @@ class Expression:
         actors_read: frozenset[str],
         random: bool,
         constant: float | None,
+        choices_read: frozenset[str] = frozenset(),
     ):
         self.text = text
         self.location = location
         self._function = function
         self.reads = reads
         self.actors_read = actors_read
+        self.choices_read = choices_read
         self.random = random
         self.constant = constant
 
@@ -330,6 +356,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.reads: set[str] = set()
         self.actors_read: set[str] = set()
+        self.choices_read: set[str] = set()
         self.random_count = 0
 
     def fail(self, node: ast.AST, message: str) -> None:
@@ -569,11 +596,14 @@ class _Checker:
                 f"actor '{actor}' has no action '{action}'" + suggest(action, actions),
             )
             return None
-        self.actors_read.add(actor)
         a, x = actors.index(actor), actions.index(action)
+        if name == "chose":
+            self.choices_read.add(actor)
+            return f"c.chose[{a}, {x}]", "num"
+        self.actors_read.add(actor)
         if name == "times":
             return f"c.times[{a}, {x}]", "num"
-        return f"(c.last[{a}] == {x})", "num"
+        return f"c.last[{a}, {x}]", "num"
 
 
 def _constant_value(source: str) -> float | None:
@@ -662,7 +692,8 @@ def compile_expression(
         return None, [Problem(location.file, location.line, location.col, _TOO_DEEP)]
     function = eval(code, {"__builtins__": {}, **_HELPERS})
     constant = None
-    if not (checker.reads or checker.random_count or checker.actors_read or "c.round" in source):
+    reads_history = checker.actors_read or checker.choices_read
+    if not (checker.reads or checker.random_count or reads_history or "c.round" in source):
         with np.errstate(all="ignore"):
             value = np.asarray(function(None, [], [], True), dtype=float)
         if not np.isfinite(value).all():
@@ -677,5 +708,6 @@ def compile_expression(
         frozenset(checker.actors_read),
         checker.random_count > 0,
         constant,
+        frozenset(checker.choices_read),
     )
     return expression, []

@@ -87,6 +87,8 @@ class _Param(_Base):
     source: str | None = None
     confidence: Confidence | None = None
     description: str = ""
+    #: True for a claim kept for the record that deliberately moves no outcome.
+    context_only: bool = False
 
 
 class FixedParam(_Param):
@@ -233,15 +235,37 @@ class Action(_Base):
     effects: dict[Identifier, Expr] = {}
 
 
+def _non_negative(value: float) -> float:
+    if value < 0:
+        raise ValueError("must be 0 or more (0 = a uniform choice)")
+    return value
+
+
+#: The ways an actor can reason about the others (see sim/engine/reasoning.py).
+Reasoning = Literal["myopic", "equilibrium", "level-k", "beliefs"]
+
+
 class Actor(_Base):
-    """A state actor: payoff rule, rationality and the actions open to it."""
+    """A state actor: payoff rule, rationality, reasoning and the actions open to it."""
 
     name: str
-    rationality: Finite = Field(default=1.0, ge=0)
+    rationality: Annotated[Finite, AfterValidator(_non_negative)] | str = 1.0
     decision: str = "logit"
+    reasoning: Reasoning = "myopic"
+    depth: int | None = Field(default=None, ge=1, le=10)
+    prior: Finite | None = Field(default=None, ge=0)
+    foresight: int = Field(default=0, ge=0, le=520)
     payoff: Payoff = Payoff()
     actions: dict[Identifier, Action] = Field(min_length=1)
     script: dict[int, Identifier] = {}
+
+    @model_validator(mode="after")
+    def _reasoning_keys(self) -> Actor:
+        if self.depth is not None and self.reasoning != "level-k":
+            raise ValueError("'depth' goes with reasoning: level-k")
+        if self.prior is not None and self.reasoning != "beliefs":
+            raise ValueError("'prior' goes with reasoning: beliefs")
+        return self
 
 
 class Inject(_Base):
@@ -303,7 +327,7 @@ class Commitment(_Base):
     trigger: str
     to: Identifier | None = None
     force: bool = False
-    bonus: Finite | None = None
+    bonus: Expr | None = None
     source: str | None = None
     confidence: Confidence | None = None
     description: str = ""
@@ -316,12 +340,18 @@ class Commitment(_Base):
 
 
 class Ending(_Base):
-    """A named end state: the first whose ``when`` holds wins; one without is the fallback."""
+    """A named end state: the first whose ``when`` holds wins; one without is the fallback.
+
+    ``stop: true`` ends a run in the first round the condition holds (state frozen, later
+    rounds unplayed); ``payoffs`` gives actors a one-off payoff when the run ends this way.
+    """
 
     id: Identifier
     title: str = ""
     when: str | None = None
     description: str = ""
+    stop: bool = False
+    payoffs: dict[Identifier, Expr] = {}
 
 
 class Metric(_Base):
@@ -344,7 +374,7 @@ class Scenario(_Base):
     format: Literal[1] = 1
     scenario: Meta
     parameters: dict[Identifier, Parameter] = {}
-    state: dict[Identifier, StateVar] = Field(min_length=1)
+    state: dict[Identifier, StateVar] = {}
     actors: dict[Identifier, Actor] = Field(min_length=1)
     injects: tuple[Inject, ...] = ()
     branches: tuple[Branch, ...] = ()
@@ -360,6 +390,8 @@ class Scenario(_Base):
             raise ValueError(
                 "exactly one ending must have no 'when' (the fallback), and it must come last"
             )
+        if endings[-1].stop:
+            raise ValueError("the fallback ending cannot 'stop' a run (it has no condition)")
         return endings
 
 

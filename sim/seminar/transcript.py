@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.actors import Decision
 from sim.engine.model import RoundRecord, WargameModel
+from sim.engine.reasoning import RoundReasoning, score_terms
 
 
 def _value(model: WargameModel, index: int, value: float) -> str:
@@ -70,42 +72,137 @@ def choice_rows(
     return rows
 
 
+def _differences(
+    reasoning: RoundReasoning,
+    i: int,
+    better: int,
+    worse: int,
+    expect: list[np.ndarray | None],
+    run: int,
+) -> list[str]:
+    """Why ``better`` scored above ``worse``: the largest term differences, as text."""
+    high = score_terms(reasoning, i, better, expect, run)
+    low = score_terms(reasoning, i, worse, expect, run)
+    found = []
+    for label, (value, detail) in high.items():
+        gap = value - low.get(label, (0.0, ""))[0]
+        if abs(gap) < 0.005:
+            continue
+        if detail:
+            projected, weight = detail.split("|")
+            change = float(projected) - float(low[label][1].split("|")[0])
+            text = f"{label} {change:+.3g} x weight {weight} ({gap:+.2f})"
+        else:
+            text = f"{label} ({gap:+.2f})"
+        found.append((abs(gap), text))
+    return [text for _, text in sorted(found, key=lambda f: -f[0])[:2]]
+
+
+def _expectations(
+    model: WargameModel, reasoning: RoundReasoning, i: int, decision: Decision, run: int
+) -> str:
+    """What the actor expected of the actors whose moves could change its choice."""
+    strategy = decision.strategy
+    actor = model.compiled.actors[i]
+    if strategy is None or actor.reasoning == "myopic":
+        return ""
+    foreseen = [f.branch for f in strategy.scored.foreseen]
+    deps = reasoning.map.depends(i, foreseen)
+    parts = []
+    for j in sorted(deps):
+        mix = strategy.expected[j]
+        if mix is None:
+            continue
+        other = model.compiled.actors[j]
+        column = mix[:, run]
+        top = int(np.argmax(column))
+        parts.append(f"{other.id} {other.actions[top].id} {column[top]:.0%}")
+    if not parts:
+        return ""
+    return "expected " + ", ".join(parts[:3]) + (" ..." if len(parts) > 3 else "")
+
+
+def _foresight(
+    model: WargameModel, i: int, decision: Decision, choice: int, other: int | None, run: int
+) -> str:
+    """The branch odds the actor foresaw with its choice (and with the alternative)."""
+    strategy = decision.strategy
+    if strategy is None:
+        return ""
+    parts = []
+    for record in strategy.scored.foreseen:
+        if not record.due[choice, run]:
+            continue
+        branch = model.compiled.branches[record.branch]
+        mine = record.probabilities[choice, :, run]
+        if other is not None and record.due[other, run]:
+            theirs = record.probabilities[other, :, run]
+            o = int(np.argmax(np.abs(mine - theirs)))
+            alt = model.compiled.actors[i].actions[other].id
+            parts.append(
+                f"foresaw {branch.id} {branch.outcomes[o].id} {mine[o]:.0%} "
+                f"({theirs[o]:.0%} if {alt})"
+            )
+        else:
+            o = int(np.argmax(mine))
+            parts.append(f"foresaw {branch.id} {branch.outcomes[o].id} {mine[o]:.0%}")
+    return "; ".join(parts)
+
+
 def reason(model: WargameModel, record: RoundRecord, actor_id: str, run: int = 0) -> str:
-    """A one-line reason for an actor's choice, from the terms of its payoff rule."""
-    actor = model.actors[model.compiled.actor_index(actor_id)]
+    """A one-line reason for an actor's choice.
+
+    It compares the choice with the best alternative (not with doing nothing), names the
+    terms of the payoff rule that made the difference, what the actor expected the
+    others to do (if it reasons about them) and the branch odds it foresaw.
+    """
+    i = model.compiled.actor_index(actor_id)
+    actions = model.compiled.actors[i].actions
     decision = record.decisions[actor_id]
     choice = int(decision.choice[run])
     if choice < 0:
         return "no action was open"
+    scores = decision.scores[:, run]
+    feasible = np.flatnonzero(decision.feasible[:, run])
+    best = int(feasible[np.argmax(scores[feasible])])
     if decision.overridden:
         rule_p = float(decision.probabilities[choice, run])
-        best = int(np.argmax(decision.scores[:, run]))
         text = f"chosen by a person; its rule gave this p {rule_p:.2f}"
-        gap = float(decision.scores[best, run] - decision.scores[choice, run])
+        gap = float(scores[best] - scores[choice])
         if gap > 1e-9:
-            best_id = model.compiled.actors[actor.index].actions[best].id
-            text += f" ({best_id} scored {gap:.2f} higher)"
+            text += f" ({actions[best].id} scored {gap:.2f} higher)"
         return text
     bound = int(decision.bound[run])
     if bound >= 0:
         return f"bound by commitment '{model.compiled.commitments[bound].id}'"
-    scores = decision.scores[:, run]
-    best = int(np.argmax(scores))
+    reasoning = record.reasoning
     probability = float(decision.probabilities[choice, run])
-    if scores[best] > scores[choice] + 1e-9:
-        best_id = model.compiled.actors[actor.index].actions[best].id
+    others = [int(a) for a in feasible if a != choice]
+    if not others:
+        return "the only open option"
+    strategy = decision.strategy
+    expect = strategy.expected if strategy is not None else [None] * len(model.actors)
+    if best != choice:
+        other = best
         gap = float(scores[best] - scores[choice])
-        return f"drawn with p {probability:.2f}; {best_id} scored {gap:.2f} higher"
-    ctx = model.ctx.with_state(record.observed)
-    ctx.round = record.round
-    terms = actor.explain(ctx, choice, run)
-    extra = float(decision.bonus[choice, run])
-    if extra:
-        terms = sorted([*terms, ("commitment bonus", extra)], key=lambda t: -abs(t[1]))
-    if not terms:
-        return f"best score (p {probability:.2f}); it changes nothing the actor values"
-    parts = [f"{label} ({value:+.2f})" for label, value in terms[:2]]
-    return f"best score (p {probability:.2f}): " + "; ".join(parts)
+        head = f"drawn with p {probability:.2f}; {actions[best].id} scored {gap:.2f} higher"
+        why = _differences(reasoning, i, best, choice, expect, run) if reasoning else []
+    else:
+        other = max(others, key=lambda a: scores[a])
+        gap = float(scores[choice] - scores[other])
+        head = f"best score (p {probability:.2f}), {gap:.2f} above {actions[other].id}"
+        why = _differences(reasoning, i, choice, other, expect, run) if reasoning else []
+        if not why and gap < 0.005:
+            head = f"no option changes what it values; drawn with p {probability:.2f}"
+    parts = [head + (": " + "; ".join(why) if why else "")]
+    if reasoning is not None:
+        expected = _expectations(model, reasoning, i, decision, run)
+        if expected:
+            parts.append(expected)
+    foresaw = _foresight(model, i, decision, choice, other, run)
+    if foresaw:
+        parts.append(foresaw)
+    return "; ".join(parts)
 
 
 def _fit(line: str, width: int, indent: int = 6) -> list[str]:

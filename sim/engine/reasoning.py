@@ -1,0 +1,931 @@
+"""How actors reason: what each expects the others to do, which branches it foresees.
+
+Every round, after the injects, the model builds one :class:`RoundReasoning` from the
+observed state. Each actor's decide step (Mesa's ``agents.do("decide")``) asks it for that
+actor's :class:`Strategy`. What several actors share (the myopic strategies, the level-k
+hierarchy, the round's equilibrium) is computed once, on first demand, with no random
+draw, so the order in which the actors decide changes nothing.
+
+**Scoring an action against expectations.** An actor ``i`` scores its action ``a`` on the
+*projected* state: the observed state, then the expected moves of the others it reasons
+about (each other actor ``j`` with a mixed strategy ``p_j``: the state after ``j``'s action
+``b`` weighted by ``p_j(b)``, actors in file order), then ``a``'s own effects (amounts
+from the observed state, random terms at their expected value; bounds applied after each
+change). History seen while projecting counts this round's moves as made:
+``times(i, a)`` is one higher, ``last(i, a)`` and ``chose(i, a)`` are 1 and ``i``'s other
+actions 0; for another actor, ``chose(j, b)`` and ``last(j, b)`` are ``p_j(b)`` and
+``times(j, b)`` grows by ``p_j(b)``. An actor expected not to move keeps its history and
+``chose(j, b) = 0``. Then::
+
+    score(a) = U_i(projected(a)) - cost(a) + commitment bonus + foresight(a)
+
+where ``U_i`` is the payoff rule (weights and expression) and ``cost(a)`` is evaluated on
+the observed state with this round's ``chose`` as above.
+
+**Reasoning modes** (an actor's ``reasoning``):
+
+- ``myopic``: nobody else moves (the rule of version 0.1, and the level 0 of level-k);
+- ``level-k`` with ``depth`` k >= 1: every other actor plays its level k-1 strategy
+  (level 0 = myopic; each level a logit reply with that actor's own rationality);
+- ``beliefs``: smooth fictitious play; actor ``j``'s mix is the frequency of its past
+  choices over its feasible actions, with ``prior`` rounds of uniform play added;
+- ``equilibrium``: the actors with this mode play the round's logit quantal response
+  equilibrium among themselves, each knowing the strategies of all the others.
+
+**Foresight** (an actor's ``foresight``, a horizon in rounds, 0 = none): see
+:meth:`RoundReasoning._foresight` and ``docs/scenario-format.md``.
+
+**The equilibrium** is found deterministically: simultaneous logit replies from the
+uniform strategy (which converge at once when the actors' payoffs interact weakly);
+where that has not converged after :data:`PLAIN_ITERATIONS` sweeps, Newton's method
+follows the QRE from lambda = 0 (where the uniform strategy is the unique QRE) to the
+actors' rationality in :data:`HOMOTOPY_STEPS` steps, as Gambit's logit solver does, then
+polishes. A run whose residual is still above :data:`TOLERANCE` counts as not converged
+(its strategies are the last iterate) and is reported in the batch manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engine.decision import RULES
+
+if TYPE_CHECKING:
+    from sim.language.compiler import CompiledBranch, CompiledScenario, Effect
+    from sim.language.expressions import EvalContext
+
+MODES = ("myopic", "level-k", "beliefs", "equilibrium")
+
+#: Largest change of any choice probability between two sweeps at a fixed point.
+TOLERANCE = 1e-8
+#: Sweeps of simultaneous logit replies before Newton's method takes over.
+PLAIN_ITERATIONS = 12
+#: Steps of lambda from 0 to the actors' rationality on the Newton path.
+HOMOTOPY_STEPS = 16
+#: Newton corrections per step of the path, and at the end.
+NEWTON_ITERATIONS = 6
+POLISH_ITERATIONS = 30
+#: Finite-difference step for the Jacobian of the scores.
+FD_STEP = 1e-6
+
+
+def apply_effect(values: np.ndarray, effect: Effect, amount: np.ndarray) -> np.ndarray:
+    """The new values of a state variable after ``effect`` with the given amount."""
+    if effect.op == "add":
+        return values + amount
+    if effect.op == "sub":
+        return values - amount
+    if effect.op == "mul":
+        return values * amount
+    return amount
+
+
+def clip_state(compiled: CompiledScenario, index: int, values: np.ndarray) -> np.ndarray:
+    """Clip new values of state variable ``index`` to its bounds."""
+    low, high = compiled.state_low[index], compiled.state_high[index]
+    if np.isfinite(low) or np.isfinite(high):
+        return np.clip(values, low, high)
+    return values
+
+
+def outcome_weights(
+    branch: CompiledBranch, ctx: EvalContext, expect: bool, normalise: bool = True
+) -> np.ndarray:
+    """Each outcome's probability in each run, shape (outcomes, R).
+
+    Probabilities are clipped to [0, 1]; an outcome with probability ``rest`` takes what
+    the others leave; a column of zeros becomes uniform, so a branch always resolves once
+    it is due. With ``normalise`` the columns are divided by their sums (the model draws
+    from the weights as they are, which comes to the same).
+    """
+    weights = np.zeros((len(branch.outcomes), ctx.size))
+    rest = None
+    for o, outcome in enumerate(branch.outcomes):
+        if outcome.probability is None:
+            rest = o
+        else:
+            weights[o] = np.clip(outcome.probability(ctx, expect=expect), 0.0, 1.0)
+    if rest is not None:
+        weights[rest] = np.clip(1.0 - weights.sum(axis=0), 0.0, 1.0)
+    total = weights.sum(axis=0)
+    weights = np.where(total > 0, weights, 1.0)
+    return weights / weights.sum(axis=0) if normalise else weights
+
+
+def first_ending(compiled: CompiledScenario, ctx: EvalContext, stopping: bool) -> np.ndarray:
+    """Index of the first ending whose condition holds in each run (-1 for none).
+
+    Args:
+        compiled: The scenario.
+        ctx: The state to check.
+        stopping: Check only the endings that stop a run; otherwise all, in order, with
+            the fallback for runs that match none.
+    """
+    found = np.full(ctx.size, -1)
+    for e, ending in enumerate(compiled.endings):
+        if stopping and not ending.stop:
+            continue
+        if ending.when is None:
+            if not stopping:
+                found = np.where(found < 0, e, found)
+            break
+        hit = (found < 0) & (ending.when(ctx) != 0)
+        found = np.where(hit, e, found)
+    return found
+
+
+def ending_payoff(
+    compiled: CompiledScenario, actor: int, ending: np.ndarray, ctx: EvalContext
+) -> np.ndarray:
+    """The one-off payoff ``actor`` gets from each run's ending (0 for -1 or none set)."""
+    value = np.zeros(ctx.size)
+    for e, spec in enumerate(compiled.endings):
+        expression = spec.payoffs.get(actor)
+        hit = ending == e
+        if expression is not None and hit.any():
+            value = np.where(hit, expression(ctx, expect=True), value)
+    return value
+
+
+@dataclass
+class Foreseen:
+    """A branch an actor foresaw while scoring its actions.
+
+    Attributes:
+        branch: Index of the branch.
+        round: The round it resolves in.
+        due: Whether it was foreseen for each action in each run, shape (A, R).
+        probabilities: Each outcome's probability if the actor takes each action,
+            shape (A, outcomes, R).
+        value: The expected change in the actor's value from the branch, shape (A, R).
+    """
+
+    branch: int
+    round: int
+    due: np.ndarray
+    probabilities: np.ndarray
+    value: np.ndarray
+
+
+@dataclass
+class Scored:
+    """An actor's scores of its actions against one set of expectations, term by term.
+
+    Every array has shape (A, R); ``total`` is the sum of the others.
+
+    Attributes:
+        payoff: The payoff rule on the projected state.
+        cost: The action's cost (subtracted).
+        bonus: The commitment bonus.
+        foresight: Expected change in value from the branches foreseen.
+        ending: One-off ending payoffs the action makes certain (with foresight).
+        foreseen: The branches foreseen, with their odds per action.
+    """
+
+    payoff: np.ndarray
+    cost: np.ndarray
+    bonus: np.ndarray
+    foresight: np.ndarray
+    ending: np.ndarray
+    foreseen: list[Foreseen] = field(default_factory=list)
+
+    @property
+    def total(self) -> np.ndarray:
+        """The score of each action."""
+        return self.payoff - self.cost + self.bonus + self.foresight + self.ending
+
+
+@dataclass
+class Strategy:
+    """What an actor decided to play this round, and on what grounds.
+
+    Attributes:
+        probabilities: Choice probability of each action, shape (A, R).
+        scored: The scores the probabilities come from.
+        expected: Each actor's mix as this actor expected it, shape (A_j, R), or ``None``
+            for an actor it expected not to move (itself included).
+    """
+
+    probabilities: np.ndarray
+    scored: Scored
+    expected: list[np.ndarray | None]
+
+
+class Interactions:
+    """Which actors' moves can change which actors' score differences (a static map).
+
+    An actor's choice depends on another's expected move only through what it values
+    non-additively: a variable its payoff expression or a foreseen branch reads, a
+    weighted variable it changes other than by adding, or the other's history and
+    choices. Weighted variables everybody changes by adding shift every option's score
+    alike. (Bounds are ignored here: near a bound additive changes interact too.)
+    """
+
+    def __init__(self, compiled: CompiledScenario):
+        names = compiled.state_names
+        actors = compiled.actors
+        n = len(actors)
+        ids = [a.id for a in actors]
+        self.changers: dict[str, set[int]] = {name: set() for name in names}
+        additive_only: list[dict[str, bool]] = []
+        for j, actor in enumerate(actors):
+            ops: dict[str, bool] = {}
+            for action in actor.actions:
+                for effect in action.effects:
+                    name = names[effect.target]
+                    self.changers[name].add(j)
+                    ops[name] = ops.get(name, True) and effect.op in ("add", "sub")
+            additive_only.append(ops)
+
+        def moved_by(reads: frozenset[str], actors_read: frozenset[str]) -> set[int]:
+            found = {ids.index(a) for a in actors_read}
+            for name in reads:
+                found |= self.changers.get(name, set())
+            return found
+
+        self.static: list[set[int]] = []
+        self.values: list[set[int]] = []
+        for i, actor in enumerate(actors):
+            deps: set[int] = set()
+            valued: set[int] = set()
+            if actor.payoff_expression is not None:
+                expr = actor.payoff_expression
+                deps |= moved_by(expr.reads, expr.actors_read | expr.choices_read)
+                valued |= moved_by(expr.reads, frozenset())
+            for index, _ in actor.weights:
+                name = names[index]
+                valued |= self.changers[name]
+                if not additive_only[i].get(name, True):
+                    deps |= self.changers[name]
+            for action in actor.actions:
+                deps |= {ids.index(a) for a in action.cost.choices_read}
+            self.static.append(deps - {i})
+            self.values.append(valued)
+        self.branch: list[set[int]] = []
+        for branch in compiled.branches:
+            found: set[int] = set()
+            expressions = [branch.when] if branch.when is not None else []
+            for outcome in branch.outcomes:
+                if outcome.probability is not None:
+                    expressions.append(outcome.probability)
+                expressions += [effect.expression for effect in outcome.effects]
+            for expr in expressions:
+                found |= moved_by(expr.reads, expr.actors_read | expr.choices_read)
+            self.branch.append(found)
+        self.count = n
+
+    def depends(self, i: int, branches: list[int]) -> set[int]:
+        """Actors whose expected moves can change actor ``i``'s choice this round.
+
+        Args:
+            i: The actor.
+            branches: Indices of the branches it foresees this round.
+        """
+        deps = set(self.static[i])
+        for b in branches:
+            deps |= self.branch[b] | self.values[i]
+        return deps - {i}
+
+
+def interactions(compiled: CompiledScenario) -> Interactions:
+    """The scenario's interaction map, computed once and kept on the scenario."""
+    found = getattr(compiled, "_interactions", None)
+    if found is None:
+        found = Interactions(compiled)
+        compiled._interactions = found  # type: ignore[attr-defined]
+    return found
+
+
+class RoundReasoning:
+    """The decide phase of one round for a block of runs.
+
+    Args:
+        compiled: The scenario.
+        ctx: The observed state (after this round's injects), with history so far; the
+            reasoning keeps a snapshot of it.
+        open_branches: Whether each branch is still unresolved (and the run still
+            playing) in each run, shape (branches, R).
+
+    Attributes:
+        feasible: Each actor's open actions, shape (A, R).
+        rationality: Each actor's logit lambda this round, shape (R,).
+        bonus: Each actor's commitment bonus per action, shape (A, R).
+        bound: The forcing commitment binding each actor (-1 for none), shape (R,).
+        commitment_active: Whether each commitment binds its actor, shape (C, R).
+        unconverged: Runs whose equilibrium did not converge this round.
+    """
+
+    def __init__(
+        self,
+        compiled: CompiledScenario,
+        ctx: EvalContext,
+        open_branches: np.ndarray,
+    ):
+        self.compiled = compiled
+        # A snapshot: the model changes its state list and history arrays in place.
+        ctx = ctx.with_state(list(ctx.state))
+        ctx.times, ctx.last, ctx.chose = ctx.times.copy(), ctx.last.copy(), ctx.chose.copy()
+        self.ctx = ctx
+        self.size = ctx.size
+        self.open_branches = open_branches
+        self.map = interactions(compiled)
+        actors = compiled.actors
+        self.n = len(actors)
+        self.feasible: list[np.ndarray] = []
+        self.rationality: list[np.ndarray] = []
+        self.bonus: list[np.ndarray] = []
+        self.forced: list[np.ndarray] = []
+        self.bound: list[np.ndarray] = []
+        self.commitment_active = np.zeros((len(compiled.commitments), self.size), dtype=bool)
+        size = self.size
+        for i, actor in enumerate(actors):
+            feasible = np.ones((len(actor.actions), size), dtype=bool)
+            for a, action in enumerate(actor.actions):
+                if action.when is not None:
+                    feasible[a] = action.when(ctx) != 0
+            self.feasible.append(feasible)
+            rationality = actor.rationality(ctx)
+            self.rationality.append(np.maximum(rationality, 0.0))
+            bound = np.full(size, -1)
+            forced = np.full(size, -1)
+            bonus = np.zeros((len(actor.actions), size))
+            for c, commitment in enumerate(compiled.commitments):
+                if commitment.actor != i:
+                    continue
+                active = (commitment.trigger(ctx) != 0) & feasible[commitment.action]
+                self.commitment_active[c] = active
+                if commitment.force:
+                    forced = np.where(active & (forced < 0), commitment.action, forced)
+                    bound = np.where(active & (bound < 0), c, bound)
+                else:
+                    strength = commitment.bonus(ctx)
+                    bonus[commitment.action] += np.where(active, strength, 0.0)
+            self.bonus.append(bonus)
+            self.forced.append(forced)
+            self.bound.append(bound)
+        # Effect amounts of every action, from the observed state at expected values.
+        self.amounts = [
+            [
+                [effect.expression(ctx, expect=True) for effect in action.effects]
+                for action in a.actions
+            ]
+            for a in actors
+        ]
+        self.costs: list[np.ndarray | None] = []
+        for actor in actors:
+            if any(action.cost.choices_read for action in actor.actions):
+                self.costs.append(None)  # depends on this round's choices: per expectation
+            else:
+                self.costs.append(
+                    np.array([action.cost(ctx, expect=True) for action in actor.actions])
+                )
+        self.none: list[np.ndarray | None] = [None] * self.n
+        self._strategies: dict[int, Strategy] = {}
+        self._levels: dict[int, list[Strategy]] = {}
+        self._equilibrium: dict[int, Strategy] | None = None
+        self.unconverged = np.zeros(size, dtype=bool)
+
+    # --- subsets of runs (for the Newton phase) -----------------------------------------
+
+    def subset(self, index: np.ndarray) -> RoundReasoning:
+        """The same round restricted to the runs at ``index``."""
+        other = object.__new__(RoundReasoning)
+        other.compiled = self.compiled
+        other.ctx = self.ctx.subset(index)
+        other.size = len(index)
+        other.open_branches = self.open_branches[:, index]
+        other.map = self.map
+        other.n = self.n
+        other.feasible = [f[:, index] for f in self.feasible]
+        other.rationality = [r[index] for r in self.rationality]
+        other.bonus = [b[:, index] for b in self.bonus]
+        other.forced = [f[index] for f in self.forced]
+        other.bound = [b[index] for b in self.bound]
+        other.commitment_active = self.commitment_active[:, index]
+        other.amounts = [[[x[index] for x in action] for action in actor] for actor in self.amounts]
+        other.costs = [None if c is None else c[:, index] for c in self.costs]
+        other.none = self.none
+        other._strategies = {}
+        other._levels = {}
+        other._equilibrium = None
+        other.unconverged = np.zeros(other.size, dtype=bool)
+        return other
+
+    # --- projection and scores ----------------------------------------------------------
+
+    def _others_moved(self, i: int, expect: list[np.ndarray | None]) -> list[np.ndarray]:
+        """The observed state after the expected moves of every other actor, in order."""
+        state = self.ctx.state
+        copied = False
+        names = self.compiled.actors
+        for k, mix in enumerate(expect):
+            if k == i or mix is None:
+                continue
+            if not copied:
+                state = list(state)
+                copied = True
+            change: dict[int, np.ndarray] = {}
+            for b, action in enumerate(names[k].actions):
+                if not action.effects:
+                    continue
+                moved: dict[int, np.ndarray] = {}
+                for effect, amount in zip(action.effects, self.amounts[k][b], strict=True):
+                    current = moved.get(effect.target, state[effect.target])
+                    new = apply_effect(current, effect, amount)
+                    moved[effect.target] = clip_state(self.compiled, effect.target, new)
+                for target, value in moved.items():
+                    step = mix[b] * (value - state[target])
+                    change[target] = change[target] + step if target in change else step
+            for target, step in change.items():
+                state[target] = clip_state(self.compiled, target, state[target] + step)
+        return state
+
+    def _own_move(self, i: int, a: int, base: list[np.ndarray]) -> list[np.ndarray]:
+        action = self.compiled.actors[i].actions[a]
+        if not action.effects:
+            return base
+        state = list(base)
+        for effect, amount in zip(action.effects, self.amounts[i][a], strict=True):
+            new = apply_effect(state[effect.target], effect, amount)
+            state[effect.target] = clip_state(self.compiled, effect.target, new)
+        return state
+
+    def _history(
+        self, i: int, expect: list[np.ndarray | None]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """History arrays with the others' expected moves counted (row ``i`` as observed)."""
+        ctx = self.ctx
+        times, last = ctx.times.copy(), ctx.last.copy()
+        chose = np.zeros_like(ctx.chose)
+        for k, mix in enumerate(expect):
+            if k == i or mix is None:
+                continue
+            width = mix.shape[0]
+            times[k, :width] += mix
+            last[k] = 0.0
+            last[k, :width] = mix
+            chose[k, :width] = mix
+        return times, last, chose
+
+    def utility(self, i: int, ctx: EvalContext, expect: bool = True) -> np.ndarray:
+        """Actor ``i``'s payoff rule on the state in ``ctx``.
+
+        Args:
+            i: The actor.
+            ctx: The state (projected, or as it is at the end of a round).
+            expect: Take random terms at their expected value (when projecting).
+        """
+        actor = self.compiled.actors[i]
+        total = np.zeros(ctx.size)
+        for index, weight in actor.weights:
+            total = total + weight * ctx.state[index]
+        if actor.payoff_expression is not None:
+            total = total + actor.payoff_expression(ctx, expect=expect)
+        return total
+
+    def score(self, i: int, expect: list[np.ndarray | None]) -> Scored:
+        """Score every action of actor ``i`` against the expected moves ``expect``."""
+        actor = self.compiled.actors[i]
+        count = len(actor.actions)
+        size = self.size
+        base = self._others_moved(i, expect)
+        times, last, chose = self._history(i, expect)
+        saved = (times[i].copy(), last[i].copy())
+        payoff = np.empty((count, size))
+        cost = np.empty((count, size)) if self.costs[i] is None else self.costs[i]
+        foresight = np.zeros((count, size))
+        ending = np.zeros((count, size))
+        foreseen: dict[int, Foreseen] = {}
+        for a in range(count):
+            times[i], last[i] = saved
+            times[i, a] += 1.0
+            last[i] = 0.0
+            last[i, a] = 1.0
+            chose[i] = 0.0
+            chose[i, a] = 1.0
+            projected = self.ctx.with_state(self._own_move(i, a, base))
+            projected.times, projected.last, projected.chose = times, last, chose
+            payoff[a] = self.utility(i, projected)
+            if self.costs[i] is None:
+                observed = self.ctx.with_state(self.ctx.state)
+                observed.chose = chose
+                cost[a] = actor.actions[a].cost(observed, expect=True)
+            if actor.foresight > 0:
+                self._foresight(i, a, projected, payoff[a], foresight, ending, foreseen)
+        return Scored(payoff, cost, self.bonus[i], foresight, ending, list(foreseen.values()))
+
+    def _foresight(
+        self,
+        i: int,
+        a: int,
+        projected: EvalContext,
+        value_now: np.ndarray,
+        foresight: np.ndarray,
+        ending: np.ndarray,
+        foreseen: dict[int, Foreseen],
+    ) -> None:
+        """Add what actor ``i`` foresees if it takes action ``a`` (``projected`` state).
+
+        With the state after this round held (nobody moves again), the actor values:
+
+        - a stopping ending that holds on the projected state: its one-off payoff (the
+          run ends this round, no branch follows); in the last round, the ending the
+          projected state would get;
+        - each open branch due within the horizon (its round r in t .. t+h-1, or a
+          branch with only a ``when``, due this round if it holds on the projected
+          state): the expected change in the actor's total payoff over rounds r..T,
+          ``sum_o p_o(a) * W(s_o) - W(s)``, where ``s_o`` is the projected state after
+          outcome ``o``'s effects, ``W(x) = (T - r + 1) * U(x)`` (plus the ending payoff
+          if r = T) or, if ``x`` meets a stopping ending, ``U(x) + ending payoff``.
+        """
+        compiled = self.compiled
+        t = self.ctx.round
+        rounds = compiled.rounds
+        horizon = compiled.actors[i].foresight
+        stop = first_ending(compiled, projected, stopping=True)
+        stops = stop >= 0
+        if stops.any():
+            ending[a] += ending_payoff(compiled, i, stop, projected)
+        if t == rounds:
+            final = first_ending(compiled, projected, stopping=False)
+            ending[a] += np.where(stops, 0.0, ending_payoff(compiled, i, final, projected))
+        for b, branch in enumerate(compiled.branches):
+            r = branch.round if branch.round is not None else t
+            if not t <= r <= t + horizon - 1:
+                continue
+            due = self.open_branches[b] & ~stops
+            if not due.any():
+                continue
+            at = projected.with_state(projected.state)
+            at.round = r
+            if branch.when is not None:
+                due = due & (branch.when(at) != 0)
+                if not due.any():
+                    continue
+            weights = outcome_weights(branch, at, expect=True)
+            remaining = rounds - r + 1
+            base_value = remaining * (value_now if r == t else self.utility(i, at))
+            if r == rounds:
+                base_value = base_value + ending_payoff(
+                    compiled, i, first_ending(compiled, at, stopping=False), at
+                )
+            expected = np.zeros(self.size)
+            for o, outcome in enumerate(branch.outcomes):
+                state = list(at.state)
+                if branch.variable is not None:
+                    categories = compiled.state_categories[branch.variable]
+                    assert categories is not None
+                    state[branch.variable] = np.full(self.size, float(categories.index(outcome.id)))
+                after = at.with_state(state)
+                if outcome.effects:
+                    amounts = [e.expression(after, expect=True) for e in outcome.effects]
+                    state = list(state)
+                    for effect, amount in zip(outcome.effects, amounts, strict=True):
+                        new = apply_effect(state[effect.target], effect, amount)
+                        state[effect.target] = clip_state(compiled, effect.target, new)
+                    after = at.with_state(state)
+                value = self.utility(i, after)
+                stop_o = first_ending(compiled, after, stopping=True)
+                worth = remaining * value
+                if r == rounds:
+                    final = first_ending(compiled, after, stopping=False)
+                    worth = worth + ending_payoff(compiled, i, final, after)
+                if (stop_o >= 0).any():
+                    stopped = value + ending_payoff(compiled, i, stop_o, after)
+                    worth = np.where(stop_o >= 0, stopped, worth)
+                expected += weights[o] * worth
+            change = np.where(due, expected - base_value, 0.0)
+            foresight[a] += change
+            record = foreseen.get(b)
+            if record is None:
+                count = len(compiled.actors[i].actions)
+                record = Foreseen(
+                    b,
+                    r,
+                    np.zeros((count, self.size), dtype=bool),
+                    np.zeros((count, len(branch.outcomes), self.size)),
+                    np.zeros((count, self.size)),
+                )
+                foreseen[b] = record
+            record.due[a] = due
+            record.probabilities[a] = weights
+            record.value[a] = change
+
+    # --- replies ------------------------------------------------------------------------
+
+    def respond(self, i: int, scores: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        """Actor ``i``'s choice probabilities given its scores (rule, script, commitments)."""
+        actor = self.compiled.actors[i]
+        feasible = self.feasible[i]
+        rule = RULES[actor.decision]
+        probabilities = rule(scores, feasible, self.rationality[i] * scale)
+        script_action = actor.script.get(self.ctx.round)
+        if actor.decision == "scripted" and script_action is not None:
+            scripted = feasible[script_action]
+            probabilities[:, scripted] = 0.0
+            probabilities[script_action, scripted] = 1.0
+        forced = self.forced[i]
+        if (forced >= 0).any():
+            rows = np.arange(len(actor.actions))[:, None]
+            one_hot = (rows == forced[None, :]).astype(float)
+            probabilities = np.where(forced >= 0, one_hot, probabilities)
+        return probabilities
+
+    def _fixed(self, i: int) -> np.ndarray:
+        """Runs in which actor ``i``'s choice does not follow its scores (forced, scripted)."""
+        fixed = self.forced[i] >= 0
+        actor = self.compiled.actors[i]
+        script_action = actor.script.get(self.ctx.round)
+        if actor.decision == "scripted" and script_action is not None:
+            fixed = fixed | self.feasible[i][script_action]
+        return fixed
+
+    def _reply(self, i: int, expect: list[np.ndarray | None]) -> Strategy:
+        scored = self.score(i, expect)
+        return Strategy(self.respond(i, scored.total), scored, expect)
+
+    def strategy(self, i: int) -> Strategy:
+        """Actor ``i``'s strategy this round, by its reasoning mode."""
+        found = self._strategies.get(i)
+        if found is not None:
+            return found
+        actor = self.compiled.actors[i]
+        if actor.reasoning == "myopic":
+            found = self.level(0)[i]
+        elif actor.reasoning == "level-k":
+            below = self.level(actor.depth - 1)
+            expect = [None if j == i else s.probabilities for j, s in enumerate(below)]
+            found = self._reply(i, expect)
+        elif actor.reasoning == "beliefs":
+            found = self._reply(i, self.beliefs(i))
+        else:
+            found = self.equilibrium()[i]
+        self._strategies[i] = found
+        return found
+
+    def level(self, k: int) -> list[Strategy]:
+        """Every actor's level-k strategy (level 0: myopic)."""
+        found = self._levels.get(k)
+        if found is None:
+            if k == 0:
+                found = [self._reply(j, self.none) for j in range(self.n)]
+            else:
+                below = self.level(k - 1)
+                found = []
+                for j in range(self.n):
+                    expect = [None if m == j else s.probabilities for m, s in enumerate(below)]
+                    found.append(self._reply(j, expect))
+            self._levels[k] = found
+        return found
+
+    def beliefs(self, i: int) -> list[np.ndarray | None]:
+        """Actor ``i``'s beliefs: the others' past choice frequencies with a uniform prior."""
+        prior = self.compiled.actors[i].prior
+        expect: list[np.ndarray | None] = []
+        for j, actor in enumerate(self.compiled.actors):
+            if j == i:
+                expect.append(None)
+                continue
+            feasible = self.feasible[j]
+            count = len(actor.actions)
+            open_count = np.maximum(feasible.sum(axis=0), 1)
+            weights = np.where(feasible, prior / open_count + self.ctx.times[j, :count], 0.0)
+            total = weights.sum(axis=0)
+            expect.append(np.divide(weights, total, out=np.zeros_like(weights), where=total > 0))
+        return expect
+
+    # --- the equilibrium ----------------------------------------------------------------
+
+    def _foreseen_branches(self, i: int) -> list[int]:
+        horizon = self.compiled.actors[i].foresight
+        t = self.ctx.round
+        found = []
+        for b, branch in enumerate(self.compiled.branches):
+            r = branch.round if branch.round is not None else t
+            if horizon > 0 and t <= r <= t + horizon - 1 and self.open_branches[b].any():
+                found.append(b)
+        return found
+
+    def equilibrium(self) -> dict[int, Strategy]:
+        """The strategies of the actors reasoning ``equilibrium``: the round's logit QRE."""
+        if self._equilibrium is not None:
+            return self._equilibrium
+        members = [i for i, a in enumerate(self.compiled.actors) if a.reasoning == "equilibrium"]
+        outside: list[np.ndarray | None] = [
+            None if j in members else self.strategy(j).probabilities for j in range(self.n)
+        ]
+        interacting = any(
+            self.map.depends(i, self._foreseen_branches(i)) & set(members) for i in members
+        )
+        if not interacting:
+            # Nothing a member values depends on another member's move this round: each
+            # replies to the non-members; the members' mixes are then what it expects.
+            replies = {i: self._reply(i, outside) for i in members}
+            mixes = {i: replies[i].probabilities for i in members}
+            result = {}
+            for i in members:
+                expect = [
+                    None if j == i else (mixes[j] if j in mixes else outside[j])
+                    for j in range(self.n)
+                ]
+                result[i] = Strategy(replies[i].probabilities, replies[i].scored, expect)
+            self._equilibrium = result
+            return result
+        mixes = {i: self._start(i) for i in members}
+        done = np.zeros(self.size, dtype=bool)
+        replies: dict[int, Strategy] = {}
+        for _ in range(PLAIN_ITERATIONS):
+            expect = self._combine(outside, mixes)
+            replies = {i: self._reply(i, self._without(expect, i)) for i in members}
+            change = np.zeros(self.size)
+            for i in members:
+                gap = np.abs(replies[i].probabilities - mixes[i]).max(axis=0)
+                change = np.maximum(change, gap)
+            mixes = {i: replies[i].probabilities for i in members}
+            done = change < TOLERANCE
+            if done.all():
+                break
+        if not done.all():
+            index = np.flatnonzero(~done)
+            sub = self.subset(index)
+            sub_outside = [None if o is None else o[:, index] for o in outside]
+            solved, converged = sub._newton(members, sub_outside)
+            for i in members:
+                mixes[i] = mixes[i].copy()
+                mixes[i][:, index] = solved[i]
+            self.unconverged[index] = ~converged
+            expect = self._combine(outside, mixes)
+            replies = {i: self._reply(i, self._without(expect, i)) for i in members}
+            replies = {
+                i: Strategy(mixes[i], replies[i].scored, replies[i].expected) for i in members
+            }
+        self._equilibrium = replies
+        return replies
+
+    def _start(self, i: int) -> np.ndarray:
+        """The lambda = 0 strategy: uniform over the feasible actions (or the fixed one)."""
+        feasible = self.feasible[i]
+        count = np.maximum(feasible.sum(axis=0), 1)
+        start = feasible / count
+        if (self.forced[i] >= 0).any() or self.compiled.actors[i].decision == "scripted":
+            return self.respond(i, np.zeros(feasible.shape), scale=0.0)
+        return start
+
+    def _combine(
+        self, outside: list[np.ndarray | None], mixes: dict[int, np.ndarray]
+    ) -> list[np.ndarray | None]:
+        return [mixes.get(j, outside[j]) for j in range(self.n)]
+
+    @staticmethod
+    def _without(expect: list[np.ndarray | None], i: int) -> list[np.ndarray | None]:
+        return [None if j == i else e for j, e in enumerate(expect)]
+
+    def _newton(
+        self, members: list[int], outside: list[np.ndarray | None]
+    ) -> tuple[dict[int, np.ndarray], np.ndarray]:
+        """Follow the QRE from lambda = 0 to the actors' rationality with Newton's method."""
+        widths = [len(self.compiled.actors[i].actions) for i in members]
+        offsets = np.concatenate([[0], np.cumsum(widths)])
+        dim = int(offsets[-1])
+        size = self.size
+        x = np.concatenate([self._start(i) for i in members])
+        steps = [(k / HOMOTOPY_STEPS) ** 2 for k in range(1, HOMOTOPY_STEPS + 1)]
+        residual = np.full(size, np.inf)
+        schedule = [(t, NEWTON_ITERATIONS) for t in steps[:-1]] + [(1.0, POLISH_ITERATIONS)]
+        for t, iterations in schedule:
+            for _ in range(iterations):
+                gap, scores, probabilities = self._residual(members, offsets, outside, x, t)
+                residual = np.abs(gap).max(axis=0)
+                if (residual < TOLERANCE).all():
+                    break
+                jacobian = self._jacobian(members, offsets, outside, x, t, scores, probabilities)
+                matrix = np.eye(dim)[None, :, :] - jacobian  # (R, D, D)
+                try:
+                    step = np.linalg.solve(matrix, -gap.T[:, :, None])[:, :, 0].T
+                except np.linalg.LinAlgError:
+                    step = -gap
+                step = np.where(np.isfinite(step), step, -gap)
+                x = self._project(members, offsets, x + step)
+        gap, _, _ = self._residual(members, offsets, outside, x, 1.0)
+        residual = np.abs(gap).max(axis=0)
+        solved = {i: x[offsets[m] : offsets[m + 1]] for m, i in enumerate(members)}
+        return solved, residual < TOLERANCE
+
+    def _project(self, members: list[int], offsets: np.ndarray, x: np.ndarray) -> np.ndarray:
+        x = x.copy()
+        for m, i in enumerate(members):
+            block = np.where(self.feasible[i], np.maximum(x[offsets[m] : offsets[m + 1]], 0.0), 0.0)
+            total = block.sum(axis=0)
+            block = np.where(total > 0, block / np.where(total > 0, total, 1.0), self._start(i))
+            x[offsets[m] : offsets[m + 1]] = block
+        return x
+
+    def _expect_from(
+        self,
+        members: list[int],
+        offsets: np.ndarray,
+        outside: list[np.ndarray | None],
+        x: np.ndarray,
+    ) -> list[np.ndarray | None]:
+        mixes = {i: x[offsets[m] : offsets[m + 1]] for m, i in enumerate(members)}
+        return self._combine(outside, mixes)
+
+    def _residual(
+        self,
+        members: list[int],
+        offsets: np.ndarray,
+        outside: list[np.ndarray | None],
+        x: np.ndarray,
+        t: float,
+    ) -> tuple[np.ndarray, dict[int, np.ndarray], dict[int, np.ndarray]]:
+        expect = self._expect_from(members, offsets, outside, x)
+        gap = np.empty_like(x)
+        scores, probabilities = {}, {}
+        for m, i in enumerate(members):
+            scores[i] = self.score(i, self._without(expect, i)).total
+            probabilities[i] = self.respond(i, scores[i], scale=t)
+            gap[offsets[m] : offsets[m + 1]] = x[offsets[m] : offsets[m + 1]] - probabilities[i]
+        return gap, scores, probabilities
+
+    def _jacobian(
+        self,
+        members: list[int],
+        offsets: np.ndarray,
+        outside: list[np.ndarray | None],
+        x: np.ndarray,
+        t: float,
+        scores: dict[int, np.ndarray],
+        probabilities: dict[int, np.ndarray],
+    ) -> np.ndarray:
+        """d(reply)/d(mix), shape (R, D, D): softmax derivative times score differences."""
+        dim = x.shape[0]
+        size = self.size
+        d_scores = np.zeros((size, dim, dim))  # d score_row / d x_col
+        for m, j in enumerate(members):
+            for b in range(offsets[m + 1] - offsets[m]):
+                column = offsets[m] + b
+                if not self.feasible[j][b].any():
+                    continue
+                bumped = x.copy()
+                bumped[column] += FD_STEP
+                expect = self._expect_from(members, offsets, outside, bumped)
+                for n, i in enumerate(members):
+                    if i == j:
+                        continue
+                    moved = self.score(i, self._without(expect, i)).total
+                    d_scores[:, offsets[n] : offsets[n + 1], column] = (
+                        (moved - scores[i]) / FD_STEP
+                    ).T
+        d_reply = np.zeros((size, dim, dim))  # d reply_row / d score_col (block diagonal)
+        for n, i in enumerate(members):
+            if self.compiled.actors[i].decision == "best_response":
+                continue
+            p = probabilities[i]  # (A, R)
+            lam = self.rationality[i] * t * ~self._fixed(i)  # (R,)
+            block = lam[:, None, None] * (
+                np.einsum("ar,ab->rab", p, np.eye(p.shape[0])) - np.einsum("ar,br->rab", p, p)
+            )
+            lo, hi = offsets[n], offsets[n + 1]
+            d_reply[:, lo:hi, lo:hi] = block
+        return d_reply @ d_scores
+
+
+def score_terms(
+    reasoning: RoundReasoning, i: int, a: int, expect: list[np.ndarray | None], run: int
+) -> dict[str, tuple[float, str]]:
+    """The terms of one action's score in one run, for explanations.
+
+    Args:
+        reasoning: The round's decide phase.
+        i: The actor.
+        a: The action.
+        expect: What the actor expected the others to do.
+        run: Which run of the block.
+
+    Returns:
+        Label -> (contribution to the score, what it is made of). Weighted variables are
+        labelled by name and carry the projected value; comparing two actions' terms
+        label by label says why one scored higher.
+    """
+    actor = reasoning.compiled.actors[i]
+    names = reasoning.compiled.state_names
+    base = reasoning._others_moved(i, expect)
+    state = reasoning._own_move(i, a, base)
+    terms: dict[str, tuple[float, str]] = {}
+    for index, weight in actor.weights:
+        value = float(state[index][run])
+        terms[names[index]] = (weight * value, f"{value:.6g}|{weight:g}")
+    scored = reasoning.score(i, expect)
+    if actor.payoff_expression is not None:
+        weighted = sum(w * float(state[k][run]) for k, w in actor.weights)
+        terms["payoff expression"] = (float(scored.payoff[a, run]) - weighted, "")
+    terms["cost"] = (-float(scored.cost[a, run]), "")
+    terms["commitment bonus"] = (float(scored.bonus[a, run]), "")
+    terms["ending payoff"] = (float(scored.ending[a, run]), "")
+    for record in scored.foreseen:
+        branch = reasoning.compiled.branches[record.branch]
+        terms[f"foresight of {branch.id}"] = (float(record.value[a, run]), "")
+    return terms
