@@ -16,6 +16,8 @@ difference. These checks find the ones that cannot:
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 
 from sim.engine.initial_state import initial_context
@@ -28,6 +30,7 @@ def _expressions(compiled: CompiledScenario) -> list[Expression]:
     found: list[Expression] = []
     found += compiled.state_initial
     for actor in compiled.actors:
+        found.append(actor.rationality)
         if actor.payoff_expression is not None:
             found.append(actor.payoff_expression)
         for action in actor.actions:
@@ -42,7 +45,10 @@ def _expressions(compiled: CompiledScenario) -> list[Expression]:
             found += [outcome.probability] if outcome.probability is not None else []
             found += [effect.expression for effect in outcome.effects]
     found += [c.trigger for c in compiled.commitments]
+    found += [c.bonus for c in compiled.commitments if c.bonus is not None]
     found += [e.when for e in compiled.endings if e.when is not None]
+    for ending in compiled.endings:
+        found += list(ending.payoffs.values())
     found += [m.expression for m in compiled.metrics]
     return found
 
@@ -154,6 +160,110 @@ def dead_levers(compiled: CompiledScenario) -> list[Problem]:
                     ("commitments", i, "trigger"),
                     f"warning: commitment '{commitment.id}' has a trigger that reads nothing "
                     "that changes during a game",
+                )
+            )
+    warnings += idle_payoff_terms(compiled)
+    return warnings
+
+
+def _influenced(compiled: CompiledScenario, i: int) -> set[str]:
+    """What actor ``i``'s choice can change: its effects' targets and, with foresight,
+    what the branches whose odds its moves shift can set."""
+    actor = compiled.actors[i]
+    names = compiled.state_names
+    own = {names[e.target] for action in actor.actions for e in action.effects}
+    if actor.foresight > 0:
+        for branch in compiled.branches:
+            expressions = [o.probability for o in branch.outcomes if o.probability is not None]
+            expressions += [branch.when] if branch.when is not None else []
+            moved = any(
+                (e.reads & own) or actor.id in e.actors_read or actor.id in e.choices_read
+                for e in expressions
+            )
+            if moved:
+                if branch.variable is not None:
+                    own.add(names[branch.variable])
+                for outcome in branch.outcomes:
+                    own |= {names[e.target] for e in outcome.effects}
+    return own
+
+
+def _terms(node: ast.expr, sign: str = "+") -> list[tuple[ast.expr, str]]:
+    """The top-level added or subtracted terms of an expression."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        right_sign = sign if isinstance(node.op, ast.Add) else ("-" if sign == "+" else "+")
+        return [*_terms(node.left, sign), *_terms(node.right, right_sign)]
+    return [(node, sign)]
+
+
+def _term_reads(node: ast.expr) -> tuple[set[str], set[str]]:
+    """Names a term reads and the actors whose history or choices it reads."""
+    names: set[str] = set()
+    actors: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            names.add(sub.id)
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Name)
+            and sub.func.id in ("times", "last", "chose")
+            and sub.args
+            and isinstance(sub.args[0], ast.Constant)
+        ):
+            actors.add(str(sub.args[0].value))
+    return names, actors
+
+
+def idle_payoff_terms(compiled: CompiledScenario) -> list[Problem]:
+    """Warnings about payoff terms that cannot change any of their actor's choices.
+
+    A term can steer a choice only if its value can differ between the actor's options:
+    it reads a variable one of the actor's actions changes (or, with foresight, that a
+    branch whose odds its moves shift can set), or the actor's own history or choice.
+    Anything else adds the same to every option's score: it still counts in the actor's
+    payoff, but it never changes what the actor does.
+    """
+    source = compiled.loaded.source
+    names = compiled.state_names
+    warnings: list[Problem] = []
+    for i, actor in enumerate(compiled.actors):
+        if len(actor.actions) < 2:
+            continue
+        influenced = _influenced(compiled, i)
+        for index, weight in actor.weights:
+            if names[index] not in influenced:
+                warnings.append(
+                    source.problem(
+                        ("actors", actor.id, "payoff", "weights", names[index]),
+                        f"warning: {actor.id}'s payoff weight on '{names[index]}' cannot change "
+                        f"any of its choices: none of its actions"
+                        + (" or foreseen branches" if actor.foresight else "")
+                        + " changes it (it still counts in the payoff)",
+                        key=True,
+                    )
+                )
+        expression = actor.payoff_expression
+        if expression is None:
+            continue
+        try:
+            tree = ast.parse(expression.text, mode="eval")
+        except SyntaxError:  # pragma: no cover - compiled expressions parse
+            continue
+        for term, _ in _terms(tree.body):
+            reads, actors = _term_reads(term)
+            if reads & influenced or actor.id in actors:
+                continue
+            text = ast.get_source_segment(expression.text, term) or expression.text
+            where = expression.location.at(term, expression.text)
+            warnings.append(
+                Problem(
+                    where.file,
+                    where.line,
+                    where.col,
+                    f"warning: {actor.id}'s payoff term '{text}' cannot change any of its "
+                    "choices: it reads nothing its actions"
+                    + (" or foreseen branches" if actor.foresight else "")
+                    + " change (it still counts in the payoff)",
                 )
             )
     return warnings

@@ -63,8 +63,10 @@ MODES = ("myopic", "level-k", "beliefs", "equilibrium")
 TOLERANCE = 1e-8
 #: Sweeps of simultaneous logit replies before Newton's method takes over.
 PLAIN_ITERATIONS = 12
-#: Steps of lambda from 0 to the actors' rationality on the Newton path.
-HOMOTOPY_STEPS = 16
+#: Steps of lambda from 0 to the actors' rationality on the Newton path, and how close
+#: to the path the intermediate steps must come.
+HOMOTOPY_STEPS = 10
+PATH_TOLERANCE = 1e-4
 #: Newton corrections per step of the path, and at the end.
 NEWTON_ITERATIONS = 6
 POLISH_ITERATIONS = 30
@@ -113,6 +115,20 @@ def outcome_weights(
     total = weights.sum(axis=0)
     weights = np.where(total > 0, weights, 1.0)
     return weights / weights.sum(axis=0) if normalise else weights
+
+
+def _solve(matrix: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Solve one linear system per run: matrix (R, D, D), right (R, D) -> (D, R).
+
+    A singular system (rare: a degenerate game) gets a least-squares step.
+    """
+    try:
+        return np.linalg.solve(matrix, right[:, :, None])[:, :, 0].T
+    except np.linalg.LinAlgError:
+        return np.stack(
+            [np.linalg.lstsq(m, r, rcond=None)[0] for m, r in zip(matrix, right, strict=True)],
+            axis=1,
+        )
 
 
 def first_ending(compiled: CompiledScenario, ctx: EvalContext, stopping: bool) -> np.ndarray:
@@ -700,12 +716,13 @@ class RoundReasoning:
     # --- the equilibrium ----------------------------------------------------------------
 
     def _foreseen_branches(self, i: int) -> list[int]:
+        """Branches actor ``i`` may foresee this round (by round alone, not by run)."""
         horizon = self.compiled.actors[i].foresight
         t = self.ctx.round
         found = []
         for b, branch in enumerate(self.compiled.branches):
             r = branch.round if branch.round is not None else t
-            if horizon > 0 and t <= r <= t + horizon - 1 and self.open_branches[b].any():
+            if horizon > 0 and t <= r <= t + horizon - 1:
                 found.append(b)
         return found
 
@@ -734,19 +751,27 @@ class RoundReasoning:
                 result[i] = Strategy(replies[i].probabilities, replies[i].scored, expect)
             self._equilibrium = result
             return result
+        # Each run iterates on its own and is frozen once it converges or stops
+        # contracting, so what a run gets never depends on the other runs of its block.
         mixes = {i: self._start(i) for i in members}
         done = np.zeros(self.size, dtype=bool)
-        replies: dict[int, Strategy] = {}
-        for _ in range(PLAIN_ITERATIONS):
+        stuck = np.zeros(self.size, dtype=bool)
+        previous = np.full(self.size, np.inf)
+        for iteration in range(PLAIN_ITERATIONS):
             expect = self._combine(outside, mixes)
             replies = {i: self._reply(i, self._without(expect, i)) for i in members}
             change = np.zeros(self.size)
             for i in members:
                 gap = np.abs(replies[i].probabilities - mixes[i]).max(axis=0)
                 change = np.maximum(change, gap)
-            mixes = {i: replies[i].probabilities for i in members}
-            done = change < TOLERANCE
-            if done.all():
+            moving = ~(done | stuck)
+            mixes = {i: np.where(moving, replies[i].probabilities, mixes[i]) for i in members}
+            done |= moving & (change < TOLERANCE)
+            # Replies that do not contract (a cycle, as in matching pennies) go to Newton.
+            if iteration >= 2:
+                stuck |= moving & ~done & (change > 0.5 * previous)
+            previous = change
+            if (done | stuck).all():
                 break
         if not done.all():
             index = np.flatnonzero(~done)
@@ -757,13 +782,13 @@ class RoundReasoning:
                 mixes[i] = mixes[i].copy()
                 mixes[i][:, index] = solved[i]
             self.unconverged[index] = ~converged
-            expect = self._combine(outside, mixes)
-            replies = {i: self._reply(i, self._without(expect, i)) for i in members}
-            replies = {
-                i: Strategy(mixes[i], replies[i].scored, replies[i].expected) for i in members
-            }
-        self._equilibrium = replies
-        return replies
+        expect = self._combine(outside, mixes)
+        result = {}
+        for i in members:
+            reply = self._reply(i, self._without(expect, i))
+            result[i] = Strategy(mixes[i], reply.scored, reply.expected)
+        self._equilibrium = result
+        return result
 
     def _start(self, i: int) -> np.ndarray:
         """The lambda = 0 strategy: uniform over the feasible actions (or the fixed one)."""
@@ -792,25 +817,23 @@ class RoundReasoning:
         dim = int(offsets[-1])
         size = self.size
         x = np.concatenate([self._start(i) for i in members])
-        steps = [(k / HOMOTOPY_STEPS) ** 2 for k in range(1, HOMOTOPY_STEPS + 1)]
+        steps = [(k / HOMOTOPY_STEPS) ** 2 for k in range(1, HOMOTOPY_STEPS)]
+        schedule = [(t, NEWTON_ITERATIONS, PATH_TOLERANCE) for t in steps]
+        schedule.append((1.0, POLISH_ITERATIONS, TOLERANCE))
         residual = np.full(size, np.inf)
-        schedule = [(t, NEWTON_ITERATIONS) for t in steps[:-1]] + [(1.0, POLISH_ITERATIONS)]
-        for t, iterations in schedule:
-            for _ in range(iterations):
+        for t, iterations, tolerance in schedule:
+            for n in range(iterations + 1):
                 gap, scores, probabilities = self._residual(members, offsets, outside, x, t)
                 residual = np.abs(gap).max(axis=0)
-                if (residual < TOLERANCE).all():
+                moving = residual >= tolerance
+                if not moving.any() or n == iterations:
                     break
                 jacobian = self._jacobian(members, offsets, outside, x, t, scores, probabilities)
                 matrix = np.eye(dim)[None, :, :] - jacobian  # (R, D, D)
-                try:
-                    step = np.linalg.solve(matrix, -gap.T[:, :, None])[:, :, 0].T
-                except np.linalg.LinAlgError:
-                    step = -gap
+                step = _solve(matrix, -gap.T)
                 step = np.where(np.isfinite(step), step, -gap)
-                x = self._project(members, offsets, x + step)
-        gap, _, _ = self._residual(members, offsets, outside, x, 1.0)
-        residual = np.abs(gap).max(axis=0)
+                # A run close enough to the path stays put (independent of its block).
+                x = np.where(moving, self._project(members, offsets, x + step), x)
         solved = {i: x[offsets[m] : offsets[m + 1]] for m, i in enumerate(members)}
         return solved, residual < TOLERANCE
 
