@@ -562,7 +562,7 @@ def test_in_an_80_column_terminal_no_line_is_wider_and_nothing_is_cut(tmp_path):
     assert "'nonsense' is not an option for Blue: type a number from 1 to 2 or one of" in flat
     assert "talk, sanction." in flat
     assert "Ending: " in flat and "Total payoffs:" in flat
-    assert "why: chosen by a person; its rule gave this p 0.05 (talk scored 1.50 higher)" in flat
+    assert "why: chosen by a person; its rule gave this p 0.00 (talk scored 5.78 higher)" in flat
 
 
 def test_a_fork_of_a_batch_run_saves_and_resumes_from_the_results_folder(tmp_path):

@@ -17,6 +17,7 @@ difference. These checks find the ones that cannot:
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -167,8 +168,11 @@ def dead_levers(compiled: CompiledScenario) -> list[Problem]:
 
 
 def _influenced(compiled: CompiledScenario, i: int) -> set[str]:
-    """What actor ``i``'s choice can change: its effects' targets and, with foresight,
-    what the branches whose odds its moves shift can set."""
+    """What actor ``i``'s choice can change.
+
+    Its actions' effect targets and, with foresight, what the branches whose odds its
+    moves shift can set.
+    """
     actor = compiled.actors[i]
     names = compiled.state_names
     own = {names[e.target] for action in actor.actions for e in action.effects}
@@ -230,7 +234,7 @@ def idle_payoff_terms(compiled: CompiledScenario) -> list[Problem]:
         if len(actor.actions) < 2:
             continue
         influenced = _influenced(compiled, i)
-        for index, weight in actor.weights:
+        for index, _ in actor.weights:
             if names[index] not in influenced:
                 warnings.append(
                     source.problem(
