@@ -265,7 +265,9 @@ class WargameModel(mesa.Model):
         ctx.round = self.round
         active = self.active.copy()
         before = list(ctx.state) if self.keep_history else []
-        ctx.chose[:] = 0.0
+        # History arrays are replaced, never written into: the round's reasoning keeps
+        # the ones it saw.
+        ctx.chose = np.zeros_like(ctx.chose)
         injects = self._fire_injects()
         observed = list(ctx.state)
         self.reasoning = reasoning = RoundReasoning(
@@ -274,11 +276,11 @@ class WargameModel(mesa.Model):
         self.agents.do("decide")
         self.unconverged += reasoning.unconverged & active
         decisions = {actor.actor_id: actor.decision for actor in self.actors}
-        for actor in self.actors:
-            choice = actor.decision.choice  # type: ignore[union-attr]
-            ctx.chose[actor.index] = 0.0
-            for a in range(len(actor.spec.actions)):
-                ctx.chose[actor.index, a] = (choice == a) & active
+        slots = np.arange(ctx.chose.shape[1])[:, None]
+        chose = np.stack(
+            [(slots == actor.decision.choice) & active for actor in self.actors]  # type: ignore[union-attr]
+        ).astype(float)
+        ctx.chose = chose
         # Actions: every amount from the observed state, then applied in actor order.
         pending = []
         for actor in self.actors:
@@ -292,9 +294,8 @@ class WargameModel(mesa.Model):
         costs = self._chosen_costs(observed)
         for effects, amounts, chosen in pending:
             self._apply_amounts(effects, amounts, chosen)
-        for actor in self.actors:
-            ctx.times[actor.index] += ctx.chose[actor.index]
-            ctx.last[actor.index] = np.where(active, ctx.chose[actor.index], ctx.last[actor.index])
+        ctx.times = ctx.times + chose
+        ctx.last = np.where(active, chose, ctx.last)
         for c, commitment in enumerate(self.compiled.commitments):
             invoked = reasoning.commitment_active[c] & active
             self.commitment_invoked[c] += invoked

@@ -196,22 +196,33 @@ class Scored:
         payoff: The payoff rule on the projected state.
         cost: The action's cost (subtracted).
         bonus: The commitment bonus.
-        foresight: Expected change in value from the branches foreseen.
-        ending: One-off ending payoffs the action makes certain (with foresight).
+        foresight: Expected change in value from the branches foreseen (``None`` for an
+            actor without foresight).
+        ending: One-off ending payoffs the action makes certain (with foresight; else
+            ``None``).
         foreseen: The branches foreseen, with their odds per action.
     """
 
     payoff: np.ndarray
     cost: np.ndarray
     bonus: np.ndarray
-    foresight: np.ndarray
-    ending: np.ndarray
+    foresight: np.ndarray | None = None
+    ending: np.ndarray | None = None
     foreseen: list[Foreseen] = field(default_factory=list)
 
     @property
     def total(self) -> np.ndarray:
         """The score of each action."""
-        return self.payoff - self.cost + self.bonus + self.foresight + self.ending
+        found = self.__dict__.get("_total")
+        if found is None:
+            found = self.payoff - self.cost
+            if self.bonus.any():
+                found = found + self.bonus
+            for extra in (self.foresight, self.ending):
+                if extra is not None:
+                    found = found + extra
+            self.__dict__["_total"] = found
+        return found
 
 
 @dataclass
@@ -228,6 +239,16 @@ class Strategy:
     probabilities: np.ndarray
     scored: Scored
     expected: list[np.ndarray | None]
+
+
+def _branch_expressions(branch: CompiledBranch) -> list:
+    """Every expression of a branch: when, probabilities, outcome effects."""
+    found = [branch.when] if branch.when is not None else []
+    for outcome in branch.outcomes:
+        if outcome.probability is not None:
+            found.append(outcome.probability)
+        found += [effect.expression for effect in outcome.effects]
+    return found
 
 
 class Interactions:
@@ -280,15 +301,23 @@ class Interactions:
                 deps |= {ids.index(a) for a in action.cost.choices_read}
             self.static.append(deps - {i})
             self.values.append(valued)
+        # Whether scoring an actor's options needs this round's moves in its history
+        # (anything it evaluates on a projected state reads times, last or chose).
+        foreseen = [e for b in compiled.branches for e in _branch_expressions(b)]
+        for ending in compiled.endings:
+            foreseen += [ending.when] if ending.when is not None else []
+            foreseen += list(ending.payoffs.values())
+        reads_moves = any(e.actors_read or e.choices_read for e in foreseen)
+        self.history: list[bool] = []
+        for actor in actors:
+            expr = actor.payoff_expression
+            own = expr is not None and bool(expr.actors_read or expr.choices_read)
+            costs = any(a.cost.choices_read for a in actor.actions)
+            self.history.append(own or costs or (actor.foresight > 0 and reads_moves))
         self.branch: list[set[int]] = []
         for branch in compiled.branches:
             found: set[int] = set()
-            expressions = [branch.when] if branch.when is not None else []
-            for outcome in branch.outcomes:
-                if outcome.probability is not None:
-                    expressions.append(outcome.probability)
-                expressions += [effect.expression for effect in outcome.effects]
-            for expr in expressions:
+            for expr in _branch_expressions(branch):
                 found |= moved_by(expr.reads, expr.actors_read | expr.choices_read)
             self.branch.append(found)
         self.count = n
@@ -341,10 +370,9 @@ class RoundReasoning:
         open_branches: np.ndarray,
     ):
         self.compiled = compiled
-        # A snapshot: the model changes its state list and history arrays in place.
-        ctx = ctx.with_state(list(ctx.state))
-        ctx.times, ctx.last, ctx.chose = ctx.times.copy(), ctx.last.copy(), ctx.chose.copy()
-        self.ctx = ctx
+        # A snapshot: the model replaces the arrays in its state list (and its history
+        # arrays) rather than writing into them, so keeping the list is enough.
+        self.ctx = ctx.with_state(list(ctx.state))
         self.size = ctx.size
         self.open_branches = open_branches
         self.map = interactions(compiled)
@@ -495,11 +523,13 @@ class RoundReasoning:
             expect: Take random terms at their expected value (when projecting).
         """
         actor = self.compiled.actors[i]
-        total = np.zeros(ctx.size)
+        total: np.ndarray | float = 0.0
         for index, weight in actor.weights:
             total = total + weight * ctx.state[index]
         if actor.payoff_expression is not None:
             total = total + actor.payoff_expression(ctx, expect=expect)
+        if isinstance(total, float):
+            return np.full(ctx.size, total)
         return total
 
     def score(self, i: int, expect: list[np.ndarray | None]) -> Scored:
@@ -508,28 +538,32 @@ class RoundReasoning:
         count = len(actor.actions)
         size = self.size
         base = self._others_moved(i, expect)
-        times, last, chose = self._history(i, expect)
-        saved = (times[i].copy(), last[i].copy())
+        history = self.map.history[i]
+        if history:
+            times, last, chose = self._history(i, expect)
+            saved = (times[i].copy(), last[i].copy())
         payoff = np.empty((count, size))
         cost = np.empty((count, size)) if self.costs[i] is None else self.costs[i]
-        foresight = np.zeros((count, size))
-        ending = np.zeros((count, size))
+        sees = actor.foresight > 0
+        foresight = np.zeros((count, size)) if sees else None
+        ending = np.zeros((count, size)) if sees else None
         foreseen: dict[int, Foreseen] = {}
         for a in range(count):
-            times[i], last[i] = saved
-            times[i, a] += 1.0
-            last[i] = 0.0
-            last[i, a] = 1.0
-            chose[i] = 0.0
-            chose[i, a] = 1.0
             projected = self.ctx.with_state(self._own_move(i, a, base))
-            projected.times, projected.last, projected.chose = times, last, chose
+            if history:
+                times[i], last[i] = saved
+                times[i, a] += 1.0
+                last[i] = 0.0
+                last[i, a] = 1.0
+                chose[i] = 0.0
+                chose[i, a] = 1.0
+                projected.times, projected.last, projected.chose = times, last, chose
             payoff[a] = self.utility(i, projected)
             if self.costs[i] is None:
                 observed = self.ctx.with_state(self.ctx.state)
                 observed.chose = chose
                 cost[a] = actor.actions[a].cost(observed, expect=True)
-            if actor.foresight > 0:
+            if sees:
                 self._foresight(i, a, projected, payoff[a], foresight, ending, foreseen)
         return Scored(payoff, cost, self.bonus[i], foresight, ending, list(foreseen.values()))
 
@@ -947,7 +981,8 @@ def score_terms(
         terms["payoff expression"] = (float(scored.payoff[a, run]) - weighted, "")
     terms["cost"] = (-float(scored.cost[a, run]), "")
     terms["commitment bonus"] = (float(scored.bonus[a, run]), "")
-    terms["ending payoff"] = (float(scored.ending[a, run]), "")
+    if scored.ending is not None:
+        terms["ending payoff"] = (float(scored.ending[a, run]), "")
     for record in scored.foreseen:
         branch = reasoning.compiled.branches[record.branch]
         terms[f"foresight of {branch.id}"] = (float(record.value[a, run]), "")
