@@ -62,7 +62,7 @@ MODES = ("myopic", "level-k", "beliefs", "equilibrium")
 #: Largest change of any choice probability between two sweeps at a fixed point.
 TOLERANCE = 1e-8
 #: Sweeps of simultaneous logit replies before Newton's method takes over.
-PLAIN_ITERATIONS = 12
+PLAIN_ITERATIONS = 40
 #: Steps of lambda from 0 to the actors' rationality on the Newton path, and how close
 #: to the path the intermediate steps must come.
 HOMOTOPY_STEPS = 10
@@ -88,8 +88,11 @@ def apply_effect(values: np.ndarray, effect: Effect, amount: np.ndarray) -> np.n
 def clip_state(compiled: CompiledScenario, index: int, values: np.ndarray) -> np.ndarray:
     """Clip new values of state variable ``index`` to its bounds."""
     low, high = compiled.state_low[index], compiled.state_high[index]
-    if np.isfinite(low) or np.isfinite(high):
-        return np.clip(values, low, high)
+    # The ufuncs, not np.clip: the same numbers without np.clip's per-call overhead.
+    if low > -np.inf:
+        values = np.maximum(values, low)
+    if high < np.inf:
+        values = np.minimum(values, high)
     return values
 
 
@@ -344,6 +347,42 @@ def interactions(compiled: CompiledScenario) -> Interactions:
     return found
 
 
+class _Moves:
+    """``times``, ``last`` or ``chose`` as an actor sees them while projecting an action.
+
+    Its own move (``own_action``) counts as made, the others' at their expected mix.
+    Read entry by entry by compiled expressions (``c.times[a, x]``), so nothing is
+    copied.
+    """
+
+    __slots__ = ("base", "kind", "mixes", "own", "own_action")
+
+    def __init__(
+        self,
+        kind: str,
+        base: np.ndarray,
+        mixes: list[np.ndarray | None],
+        own: int,
+        own_action: int,
+    ):
+        self.kind = kind
+        self.base = base
+        self.mixes = mixes
+        self.own = own
+        self.own_action = own_action
+
+    def __getitem__(self, key: tuple[int, int]) -> np.ndarray | float:
+        actor, action = key
+        if actor == self.own:
+            hit = 1.0 if action == self.own_action else 0.0
+            return self.base[actor, action] + hit if self.kind == "times" else hit
+        mix = self.mixes[actor]
+        if mix is None:
+            return 0.0 if self.kind == "chose" else self.base[actor, action]
+        value = mix[action] if action < mix.shape[0] else 0.0
+        return self.base[actor, action] + value if self.kind == "times" else value
+
+
 class RoundReasoning:
     """The decide phase of one round for a block of runs.
 
@@ -427,8 +466,10 @@ class RoundReasoning:
                     np.array([action.cost(ctx, expect=True) for action in actor.actions])
                 )
         self.none: list[np.ndarray | None] = [None] * self.n
+        self._delta_cache: dict[int, dict[int, np.ndarray]] = {}
         self._strategies: dict[int, Strategy] = {}
-        self._levels: dict[int, list[Strategy]] = {}
+        self._levels: dict[tuple[int, int], Strategy] = {}
+        self._relevant: dict[int, set[int]] = {}
         self._equilibrium: dict[int, Strategy] | None = None
         self.unconverged = np.zeros(size, dtype=bool)
 
@@ -452,39 +493,59 @@ class RoundReasoning:
         other.amounts = [[[x[index] for x in action] for action in actor] for actor in self.amounts]
         other.costs = [None if c is None else c[:, index] for c in self.costs]
         other.none = self.none
+        other._delta_cache = {}
         other._strategies = {}
         other._levels = {}
+        other._relevant = self._relevant
         other._equilibrium = None
         other.unconverged = np.zeros(other.size, dtype=bool)
         return other
 
     # --- projection and scores ----------------------------------------------------------
 
-    def _others_moved(self, i: int, expect: list[np.ndarray | None]) -> list[np.ndarray]:
-        """The observed state after the expected moves of every other actor, in order."""
-        state = self.ctx.state
-        copied = False
-        names = self.compiled.actors
-        for k, mix in enumerate(expect):
-            if k == i or mix is None:
-                continue
-            if not copied:
-                state = list(state)
-                copied = True
-            change: dict[int, np.ndarray] = {}
-            for b, action in enumerate(names[k].actions):
-                if not action.effects:
-                    continue
+    def _deltas(self, k: int) -> dict[int, np.ndarray]:
+        """The change each of actor ``k``'s actions makes to each variable it touches.
+
+        Each action is applied to the observed state on its own; shape (A_k, R) per
+        variable.
+        """
+        found = self._delta_cache.get(k)
+        if found is None:
+            actions = self.compiled.actors[k].actions
+            state = self.ctx.state
+            found = {}
+            for b, action in enumerate(actions):
                 moved: dict[int, np.ndarray] = {}
                 for effect, amount in zip(action.effects, self.amounts[k][b], strict=True):
                     current = moved.get(effect.target, state[effect.target])
                     new = apply_effect(current, effect, amount)
                     moved[effect.target] = clip_state(self.compiled, effect.target, new)
                 for target, value in moved.items():
-                    step = mix[b] * (value - state[target])
-                    change[target] = change[target] + step if target in change else step
-            for target, step in change.items():
-                state[target] = clip_state(self.compiled, target, state[target] + step)
+                    if target not in found:
+                        found[target] = np.zeros((len(actions), self.size))
+                    found[target][b] = value - state[target]
+            self._delta_cache[k] = found
+        return found
+
+    def _others_moved(self, i: int, expect: list[np.ndarray | None]) -> list[np.ndarray]:
+        """The observed state plus the expected change of every other actor's move.
+
+        Each other actor's actions change the observed state by what they would do on
+        their own (effects in order, bounds applied); the expected change is their
+        probability-weighted sum, added over the actors, then bounds applied.
+        """
+        change: dict[int, np.ndarray] = {}
+        for k, mix in enumerate(expect):
+            if k == i or mix is None:
+                continue
+            for target, delta in self._deltas(k).items():
+                step = (mix * delta).sum(axis=0)
+                change[target] = change[target] + step if target in change else step
+        if not change:
+            return self.ctx.state
+        state = list(self.ctx.state)
+        for target, step in change.items():
+            state[target] = clip_state(self.compiled, target, state[target] + step)
         return state
 
     def _own_move(self, i: int, a: int, base: list[np.ndarray]) -> list[np.ndarray]:
@@ -497,22 +558,6 @@ class RoundReasoning:
             state[effect.target] = clip_state(self.compiled, effect.target, new)
         return state
 
-    def _history(
-        self, i: int, expect: list[np.ndarray | None]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """History arrays with the others' expected moves counted (row ``i`` as observed)."""
-        ctx = self.ctx
-        times, last = ctx.times.copy(), ctx.last.copy()
-        chose = np.zeros_like(ctx.chose)
-        for k, mix in enumerate(expect):
-            if k == i or mix is None:
-                continue
-            width = mix.shape[0]
-            times[k, :width] += mix
-            last[k] = 0.0
-            last[k, :width] = mix
-            chose[k, :width] = mix
-        return times, last, chose
 
     def utility(self, i: int, ctx: EvalContext, expect: bool = True) -> np.ndarray:
         """Actor ``i``'s payoff rule on the state in ``ctx``.
@@ -539,9 +584,6 @@ class RoundReasoning:
         size = self.size
         base = self._others_moved(i, expect)
         history = self.map.history[i]
-        if history:
-            times, last, chose = self._history(i, expect)
-            saved = (times[i].copy(), last[i].copy())
         payoff = np.empty((count, size))
         cost = np.empty((count, size)) if self.costs[i] is None else self.costs[i]
         sees = actor.foresight > 0
@@ -551,17 +593,14 @@ class RoundReasoning:
         for a in range(count):
             projected = self.ctx.with_state(self._own_move(i, a, base))
             if history:
-                times[i], last[i] = saved
-                times[i, a] += 1.0
-                last[i] = 0.0
-                last[i, a] = 1.0
-                chose[i] = 0.0
-                chose[i, a] = 1.0
-                projected.times, projected.last, projected.chose = times, last, chose
+                ctx = self.ctx
+                projected.times = _Moves("times", ctx.times, expect, i, a)
+                projected.last = _Moves("last", ctx.last, expect, i, a)
+                projected.chose = _Moves("chose", ctx.chose, expect, i, a)
             payoff[a] = self.utility(i, projected)
             if self.costs[i] is None:
                 observed = self.ctx.with_state(self.ctx.state)
-                observed.chose = chose
+                observed.chose = _Moves("chose", self.ctx.chose, expect, i, a)
                 cost[a] = actor.actions[a].cost(observed, expect=True)
             if sees:
                 self._foresight(i, a, projected, payoff[a], foresight, ending, foreseen)
@@ -704,11 +743,9 @@ class RoundReasoning:
             return found
         actor = self.compiled.actors[i]
         if actor.reasoning == "myopic":
-            found = self.level(0)[i]
+            found = self.level(0, i)
         elif actor.reasoning == "level-k":
-            below = self.level(actor.depth - 1)
-            expect = [None if j == i else s.probabilities for j, s in enumerate(below)]
-            found = self._reply(i, expect)
+            found = self.level(actor.depth, i)
         elif actor.reasoning == "beliefs":
             found = self._reply(i, self.beliefs(i))
         else:
@@ -716,27 +753,44 @@ class RoundReasoning:
         self._strategies[i] = found
         return found
 
-    def level(self, k: int) -> list[Strategy]:
-        """Every actor's level-k strategy (level 0: myopic)."""
-        found = self._levels.get(k)
+    def relevant(self, i: int) -> set[int]:
+        """The actors whose expected moves can change actor ``i``'s choice this round.
+
+        An actor reasons about these only; the others' moves would add the same to
+        every one of its options (see :class:`Interactions`).
+        """
+        found = self._relevant.get(i)
+        if found is None:
+            found = self.map.depends(i, self._foreseen_branches(i))
+            self._relevant[i] = found
+        return found
+
+    def level(self, k: int, j: int) -> Strategy:
+        """Actor ``j``'s level-k strategy: a logit reply to the others at level k-1.
+
+        Level 0 is myopic (nobody else moves).
+        """
+        found = self._levels.get((k, j))
         if found is None:
             if k == 0:
-                found = [self._reply(j, self.none) for j in range(self.n)]
+                found = self._reply(j, self.none)
             else:
-                below = self.level(k - 1)
-                found = []
-                for j in range(self.n):
-                    expect = [None if m == j else s.probabilities for m, s in enumerate(below)]
-                    found.append(self._reply(j, expect))
-            self._levels[k] = found
+                relevant = self.relevant(j)
+                expect = [
+                    self.level(k - 1, m).probabilities if m in relevant else None
+                    for m in range(self.n)
+                ]
+                found = self._reply(j, expect)
+            self._levels[(k, j)] = found
         return found
 
     def beliefs(self, i: int) -> list[np.ndarray | None]:
         """Actor ``i``'s beliefs: the others' past choice frequencies with a uniform prior."""
         prior = self.compiled.actors[i].prior
+        relevant = self.relevant(i)
         expect: list[np.ndarray | None] = []
         for j, actor in enumerate(self.compiled.actors):
-            if j == i:
+            if j not in relevant:
                 expect.append(None)
                 continue
             feasible = self.feasible[j]
@@ -765,12 +819,12 @@ class RoundReasoning:
         if self._equilibrium is not None:
             return self._equilibrium
         members = [i for i, a in enumerate(self.compiled.actors) if a.reasoning == "equilibrium"]
+        wanted = set().union(*(self.relevant(i) for i in members))
         outside: list[np.ndarray | None] = [
-            None if j in members else self.strategy(j).probabilities for j in range(self.n)
+            self.strategy(j).probabilities if j in wanted and j not in members else None
+            for j in range(self.n)
         ]
-        interacting = any(
-            self.map.depends(i, self._foreseen_branches(i)) & set(members) for i in members
-        )
+        interacting = any(self.relevant(i) & set(members) for i in members)
         if not interacting:
             # Nothing a member values depends on another member's move this round: each
             # replies to the non-members; the members' mixes are then what it expects.
@@ -785,37 +839,8 @@ class RoundReasoning:
                 result[i] = Strategy(replies[i].probabilities, replies[i].scored, expect)
             self._equilibrium = result
             return result
-        # Each run iterates on its own and is frozen once it converges or stops
-        # contracting, so what a run gets never depends on the other runs of its block.
-        mixes = {i: self._start(i) for i in members}
-        done = np.zeros(self.size, dtype=bool)
-        stuck = np.zeros(self.size, dtype=bool)
-        previous = np.full(self.size, np.inf)
-        for iteration in range(PLAIN_ITERATIONS):
-            expect = self._combine(outside, mixes)
-            replies = {i: self._reply(i, self._without(expect, i)) for i in members}
-            change = np.zeros(self.size)
-            for i in members:
-                gap = np.abs(replies[i].probabilities - mixes[i]).max(axis=0)
-                change = np.maximum(change, gap)
-            moving = ~(done | stuck)
-            mixes = {i: np.where(moving, replies[i].probabilities, mixes[i]) for i in members}
-            done |= moving & (change < TOLERANCE)
-            # Replies that do not contract (a cycle, as in matching pennies) go to Newton.
-            if iteration >= 2:
-                stuck |= moving & ~done & (change > 0.5 * previous)
-            previous = change
-            if (done | stuck).all():
-                break
-        if not done.all():
-            index = np.flatnonzero(~done)
-            sub = self.subset(index)
-            sub_outside = [None if o is None else o[:, index] for o in outside]
-            solved, converged = sub._newton(members, sub_outside)
-            for i in members:
-                mixes[i] = mixes[i].copy()
-                mixes[i][:, index] = solved[i]
-            self.unconverged[index] = ~converged
+        mixes, converged = self._solve(members, outside)
+        self.unconverged = ~converged
         expect = self._combine(outside, mixes)
         result = {}
         for i in members:
@@ -823,6 +848,100 @@ class RoundReasoning:
             result[i] = Strategy(mixes[i], reply.scored, reply.expected)
         self._equilibrium = result
         return result
+
+    def _solve(
+        self,
+        members: list[int],
+        outside: list[np.ndarray | None],
+        start: dict[int, np.ndarray] | None = None,
+    ) -> tuple[dict[int, np.ndarray], np.ndarray]:
+        """The members' QRE mixes in every run, and whether each run converged.
+
+        Simultaneous logit replies from ``start`` (default: uniform), each run on its
+        own: a run is frozen once it converges, and leaves for Newton's method once its
+        replies stop contracting. Runs still iterating are gathered into a smaller block
+        as the others freeze. Nothing a run gets depends on the other runs of its block.
+        """
+        mixes = {i: self._start(i) for i in members} if start is None else dict(start)
+        done = np.zeros(self.size, dtype=bool)
+        stuck = np.zeros(self.size, dtype=bool)
+        previous = np.full(self.size, np.inf)
+        for iteration in range(PLAIN_ITERATIONS):
+            moving = ~(done | stuck)
+            if moving.sum() < self.size // 2 and iteration >= 2:
+                # Carry on with the runs still moving only (cheaper), then put them back.
+                index = np.flatnonzero(moving)
+                sub = self.subset(index)
+                sub_outside = [None if o is None else o[:, index] for o in outside]
+                sub_mixes, sub_converged = sub._continue(
+                    members,
+                    sub_outside,
+                    {i: m[:, index] for i, m in mixes.items()},
+                    previous[index],
+                    PLAIN_ITERATIONS - iteration,
+                )
+                mixes = {i: m.copy() for i, m in mixes.items()}
+                for i in members:
+                    mixes[i][:, index] = sub_mixes[i]
+                done[index] = sub_converged
+                stuck[index] = ~sub_converged
+                break
+            expect = self._combine(outside, mixes)
+            replies = {
+                i: self.respond(i, self.score(i, self._without(expect, i)).total) for i in members
+            }
+            change = np.zeros(self.size)
+            for i in members:
+                change = np.maximum(change, np.abs(replies[i] - mixes[i]).max(axis=0))
+            mixes = {i: np.where(moving, replies[i], mixes[i]) for i in members}
+            done |= moving & (change < TOLERANCE)
+            # Replies that do not contract (a cycle, as in matching pennies) go to Newton.
+            if iteration >= 2:
+                stuck |= moving & ~done & (change > 0.9 * previous)
+            previous = np.where(moving, change, previous)
+            if (done | stuck).all():
+                break
+        if done.all():
+            return mixes, done
+        index = np.flatnonzero(~done)
+        sub = self.subset(index)
+        sub_outside = [None if o is None else o[:, index] for o in outside]
+        solved, converged = sub._newton(
+            members, sub_outside, {i: m[:, index] for i, m in mixes.items()}
+        )
+        mixes = {i: m.copy() for i, m in mixes.items()}
+        for i in members:
+            mixes[i][:, index] = solved[i]
+        done[index] = converged
+        return mixes, done
+
+    def _continue(
+        self,
+        members: list[int],
+        outside: list[np.ndarray | None],
+        mixes: dict[int, np.ndarray],
+        previous: np.ndarray,
+        iterations: int,
+    ) -> tuple[dict[int, np.ndarray], np.ndarray]:
+        """Simultaneous replies on a block of runs that are all still moving."""
+        done = np.zeros(self.size, dtype=bool)
+        stuck = np.zeros(self.size, dtype=bool)
+        for _ in range(iterations):
+            moving = ~(done | stuck)
+            expect = self._combine(outside, mixes)
+            replies = {
+                i: self.respond(i, self.score(i, self._without(expect, i)).total) for i in members
+            }
+            change = np.zeros(self.size)
+            for i in members:
+                change = np.maximum(change, np.abs(replies[i] - mixes[i]).max(axis=0))
+            mixes = {i: np.where(moving, replies[i], mixes[i]) for i in members}
+            done |= moving & (change < TOLERANCE)
+            stuck |= moving & ~done & (change > 0.9 * previous)
+            previous = np.where(moving, change, previous)
+            if (done | stuck).all():
+                break
+        return mixes, done
 
     def _start(self, i: int) -> np.ndarray:
         """The lambda = 0 strategy: uniform over the feasible actions (or the fixed one)."""
@@ -843,18 +962,53 @@ class RoundReasoning:
         return [None if j == i else e for j, e in enumerate(expect)]
 
     def _newton(
-        self, members: list[int], outside: list[np.ndarray | None]
+        self,
+        members: list[int],
+        outside: list[np.ndarray | None],
+        start: dict[int, np.ndarray],
     ) -> tuple[dict[int, np.ndarray], np.ndarray]:
-        """Follow the QRE from lambda = 0 to the actors' rationality with Newton's method."""
+        """Newton's method where simultaneous replies stalled.
+
+        First from where the replies stalled, at the actors' rationality; runs that do
+        not converge so follow the QRE from lambda = 0 (the uniform strategy) to the
+        actors' rationality in :data:`HOMOTOPY_STEPS` steps, as Gambit's logit solver
+        does.
+        """
         widths = [len(self.compiled.actors[i].actions) for i in members]
         offsets = np.concatenate([[0], np.cumsum(widths)])
-        dim = int(offsets[-1])
-        size = self.size
-        x = np.concatenate([self._start(i) for i in members])
-        steps = [(k / HOMOTOPY_STEPS) ** 2 for k in range(1, HOMOTOPY_STEPS)]
-        schedule = [(t, NEWTON_ITERATIONS, PATH_TOLERANCE) for t in steps]
-        schedule.append((1.0, POLISH_ITERATIONS, TOLERANCE))
-        residual = np.full(size, np.inf)
+        x = np.concatenate([start[i] for i in members])
+        x, residual = self._newton_path(
+            members, offsets, outside, x, [(1.0, POLISH_ITERATIONS, TOLERANCE)]
+        )
+        converged = residual < TOLERANCE
+        if not converged.all():
+            index = np.flatnonzero(~converged)
+            sub = self.subset(index)
+            sub_outside = [None if o is None else o[:, index] for o in outside]
+            fresh = np.concatenate([sub._start(i) for i in members])
+            steps = [(k / HOMOTOPY_STEPS) ** 2 for k in range(1, HOMOTOPY_STEPS)]
+            schedule = [(t, NEWTON_ITERATIONS, PATH_TOLERANCE) for t in steps]
+            schedule.append((1.0, POLISH_ITERATIONS, TOLERANCE))
+            found, found_residual = sub._newton_path(members, offsets, sub_outside, fresh, schedule)
+            x = x.copy()
+            x[:, index] = found
+            converged[index] = found_residual < TOLERANCE
+        solved = {i: x[offsets[m] : offsets[m + 1]] for m, i in enumerate(members)}
+        return solved, converged
+
+    def _newton_path(
+        self,
+        members: list[int],
+        offsets: np.ndarray,
+        outside: list[np.ndarray | None],
+        x: np.ndarray,
+        schedule: list[tuple[float, int, float]],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Newton corrections at each (lambda scale, iterations, tolerance) in turn."""
+        dim = x.shape[0]
+        residual = np.full(self.size, np.inf)
+        tiled = self.subset(np.tile(np.arange(self.size), dim))
+        tiled_outside = [None if o is None else np.tile(o, (1, dim)) for o in outside]
         for t, iterations, tolerance in schedule:
             for n in range(iterations + 1):
                 gap, scores, probabilities = self._residual(members, offsets, outside, x, t)
@@ -862,14 +1016,15 @@ class RoundReasoning:
                 moving = residual >= tolerance
                 if not moving.any() or n == iterations:
                     break
-                jacobian = self._jacobian(members, offsets, outside, x, t, scores, probabilities)
+                jacobian = self._jacobian(
+                    members, offsets, tiled, tiled_outside, x, t, scores, probabilities
+                )
                 matrix = np.eye(dim)[None, :, :] - jacobian  # (R, D, D)
                 step = _solve(matrix, -gap.T)
                 step = np.where(np.isfinite(step), step, -gap)
                 # A run close enough to the path stays put (independent of its block).
                 x = np.where(moving, self._project(members, offsets, x + step), x)
-        solved = {i: x[offsets[m] : offsets[m + 1]] for m, i in enumerate(members)}
-        return solved, residual < TOLERANCE
+        return x, residual
 
     def _project(self, members: list[int], offsets: np.ndarray, x: np.ndarray) -> np.ndarray:
         x = x.copy()
@@ -911,31 +1066,31 @@ class RoundReasoning:
         self,
         members: list[int],
         offsets: np.ndarray,
-        outside: list[np.ndarray | None],
+        tiled: RoundReasoning,
+        tiled_outside: list[np.ndarray | None],
         x: np.ndarray,
         t: float,
         scores: dict[int, np.ndarray],
         probabilities: dict[int, np.ndarray],
     ) -> np.ndarray:
-        """d(reply)/d(mix), shape (R, D, D): softmax derivative times score differences."""
-        dim = x.shape[0]
-        size = self.size
+        """d(reply)/d(mix), shape (R, D, D): softmax derivative times score differences.
+
+        The score differences come from one finite difference per mix entry, all
+        evaluated at once on a block that repeats the runs once per entry.
+        """
+        dim, size = x.shape
+        bumped = np.tile(x, (1, dim))  # column block c holds x with entry c bumped
+        for column in range(dim):
+            bumped[column, column * size : (column + 1) * size] += FD_STEP
+        expect = tiled._expect_from(members, offsets, tiled_outside, bumped)
         d_scores = np.zeros((size, dim, dim))  # d score_row / d x_col
-        for m, j in enumerate(members):
-            for b in range(offsets[m + 1] - offsets[m]):
-                column = offsets[m] + b
-                if not self.feasible[j][b].any():
-                    continue
-                bumped = x.copy()
-                bumped[column] += FD_STEP
-                expect = self._expect_from(members, offsets, outside, bumped)
-                for n, i in enumerate(members):
-                    if i == j:
-                        continue
-                    moved = self.score(i, self._without(expect, i)).total
-                    d_scores[:, offsets[n] : offsets[n + 1], column] = (
-                        (moved - scores[i]) / FD_STEP
-                    ).T
+        for n, i in enumerate(members):
+            moved = tiled.score(i, self._without(expect, i)).total  # (A_i, dim * size)
+            width = moved.shape[0]
+            change = (moved.reshape(width, dim, size) - scores[i][:, None, :]) / FD_STEP
+            d_scores[:, offsets[n] : offsets[n + 1], :] = change.transpose(2, 0, 1)
+            own = slice(offsets[n], offsets[n + 1])
+            d_scores[:, own, own] = 0.0  # an actor's own mix does not enter its scores
         d_reply = np.zeros((size, dim, dim))  # d reply_row / d score_col (block diagonal)
         for n, i in enumerate(members):
             if self.compiled.actors[i].decision == "best_response":

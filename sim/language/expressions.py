@@ -326,6 +326,8 @@ class Expression:
         with np.errstate(all="ignore"):
             value = np.asarray(self._function(ctx, ctx.state, ctx.params, expect), dtype=float)
         if value.shape != (ctx.size,):
+            if value.ndim == 0 and np.isfinite(value):
+                return np.broadcast_to(value, (ctx.size,))
             value = np.broadcast_to(value, (ctx.size,))
         if not np.isfinite(value).all():
             bad = int(np.flatnonzero(~np.isfinite(value))[0])
