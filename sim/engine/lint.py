@@ -17,7 +17,6 @@ difference. These checks find the ones that cannot:
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 import numpy as np
 
