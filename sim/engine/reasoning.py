@@ -60,9 +60,13 @@ if TYPE_CHECKING:
 MODES = ("myopic", "level-k", "beliefs", "equilibrium")
 
 #: Largest change of any choice probability between two sweeps at a fixed point.
-TOLERANCE = 1e-8
-#: Sweeps of simultaneous logit replies before Newton's method takes over.
-PLAIN_ITERATIONS = 40
+TOLERANCE = 1e-7
+#: Sweeps of simultaneous logit replies before Newton's method takes over, how many
+#: past sweeps Anderson's step uses, and how many sweeps in a row without contraction
+#: send a run to Newton's method.
+PLAIN_ITERATIONS = 60
+ANDERSON_MEMORY = 3
+STALL_SWEEPS = 4
 #: Steps of lambda from 0 to the actors' rationality on the Newton path, and how close
 #: to the path the intermediate steps must come.
 HOMOTOPY_STEPS = 10
@@ -227,6 +231,173 @@ class Scored:
             self.__dict__["_total"] = found
         return found
 
+    def merged(self, index: np.ndarray, other: Scored) -> Scored:
+        """These scores with the runs at ``index`` taken from ``other`` (a sub-block)."""
+        size = self.payoff.shape[1]
+
+        def put(mine: np.ndarray | None, theirs: np.ndarray | None) -> np.ndarray | None:
+            if mine is None and theirs is None:
+                return None
+            base = np.zeros((self.payoff.shape[0], size)) if mine is None else mine.copy()
+            if theirs is not None:
+                base[:, index] = theirs
+            return base
+
+        foreseen = {f.branch: f for f in self.foreseen}
+        for record in other.foreseen:
+            mine = foreseen.get(record.branch)
+            if mine is None:
+                count, outcomes = record.probabilities.shape[:2]
+                mine = Foreseen(
+                    record.branch,
+                    record.round,
+                    np.zeros((count, size), dtype=bool),
+                    np.zeros((count, outcomes, size)),
+                    np.zeros((count, size)),
+                )
+            else:
+                mine = Foreseen(
+                    mine.branch,
+                    mine.round,
+                    mine.due.copy(),
+                    mine.probabilities.copy(),
+                    mine.value.copy(),
+                )
+            mine.due[:, index] = record.due
+            mine.probabilities[:, :, index] = record.probabilities
+            mine.value[:, index] = record.value
+            foreseen[record.branch] = mine
+        return Scored(
+            put(self.payoff, other.payoff),  # type: ignore[arg-type]
+            put(self.cost, other.cost),  # type: ignore[arg-type]
+            put(self.bonus, other.bonus),  # type: ignore[arg-type]
+            put(self.foresight, other.foresight),
+            put(self.ending, other.ending),
+            list(foreseen.values()),
+        )
+
+
+@dataclass
+class _Iteration:
+    """Where each run of a block stands in the search for the round's equilibrium.
+
+    Attributes:
+        members: The actors reasoning ``equilibrium``.
+        mixes: The members' current mixes, (A_i, R) each.
+        scored: The members' scores against the mixes the last replies answered.
+        done: Runs whose replies have settled (frozen).
+        stalled: Runs whose replies stopped contracting (for Newton's method).
+        previous: Each run's last change, to tell contraction from a cycle.
+        slow: Sweeps in a row in which each run's change did not shrink.
+        past: The last few (residual, replies), stacked (D, R), for Anderson's step.
+        iteration: Sweeps made.
+    """
+
+    members: list[int]
+    mixes: dict[int, np.ndarray]
+    scored: dict[int, Scored]
+    done: np.ndarray
+    stalled: np.ndarray
+    previous: np.ndarray
+    slow: np.ndarray
+    past: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    iteration: int = 0
+
+    @classmethod
+    def begin(cls, reasoning: RoundReasoning, members: list[int]) -> _Iteration:
+        size = reasoning.size
+        return cls(
+            members,
+            {i: reasoning._start(i) for i in members},
+            {},
+            np.zeros(size, dtype=bool),
+            np.zeros(size, dtype=bool),
+            np.full(size, np.inf),
+            np.zeros(size, dtype=np.int64),
+        )
+
+    @property
+    def moving(self) -> np.ndarray:
+        return ~(self.done | self.stalled)
+
+    def advance(
+        self,
+        reasoning: RoundReasoning,
+        moving: np.ndarray,
+        replies: dict[int, np.ndarray],
+        scored: dict[int, Scored],
+    ) -> None:
+        """Take one sweep of replies for the moving runs (Anderson-accelerated)."""
+        x = np.concatenate([self.mixes[i] for i in self.members])
+        g = np.concatenate([replies[i] for i in self.members])
+        residual = g - x
+        change = np.abs(residual).max(axis=0)
+        self.past = [*self.past[-ANDERSON_MEMORY:], (residual, g)]
+        step = g
+        if len(self.past) >= 2 and not (change < TOLERANCE).all():
+            step = _anderson(self.past)
+            offsets = np.concatenate([[0], np.cumsum([len(replies[i]) for i in self.members])])
+            step = reasoning._project(self.members, offsets, step)
+        settled = moving & (change < TOLERANCE)
+        # A settled run takes its replies exactly; a moving one the accelerated step.
+        new = np.where(settled, g, np.where(moving, step, x))
+        start = 0
+        for i in self.members:
+            width = len(replies[i])
+            self.mixes[i] = new[start : start + width]
+            start += width
+        # Frozen runs' scores are recomputed from the same frozen mixes: identical.
+        self.scored = dict(scored)
+        self.done |= settled
+        shrinking = change < 0.9 * self.previous
+        self.slow = np.where(moving & ~shrinking, self.slow + 1, 0)
+        self.stalled |= moving & ~settled & (self.slow >= STALL_SWEEPS)
+        self.previous = np.where(moving, change, self.previous)
+        self.iteration += 1
+
+    def take(self, index: np.ndarray) -> _Iteration:
+        """The state of the runs at ``index`` (for a sub-block)."""
+        return _Iteration(
+            self.members,
+            {i: m[:, index] for i, m in self.mixes.items()},
+            {},
+            self.done[index],
+            self.stalled[index],
+            self.previous[index],
+            self.slow[index],
+            [(f[:, index], g[:, index]) for f, g in self.past],
+            self.iteration,
+        )
+
+    def put(self, index: np.ndarray, other: _Iteration) -> None:
+        """Write a sub-block's state back at ``index``."""
+        for i in self.mixes:
+            self.mixes[i] = self.mixes[i].copy()
+            self.mixes[i][:, index] = other.mixes[i]
+            if other.scored:
+                self.scored[i] = self.scored[i].merged(index, other.scored[i])
+        self.done[index] = other.done
+        self.stalled[index] = other.stalled
+        self.iteration = other.iteration
+
+
+def _anderson(past: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Anderson's extrapolation from the last (g(x) - x, g(x)) pairs, per run, (D, R).
+
+    The step mixes the last replies with the weights that best cancel the last
+    residuals ``g - x`` (least squares, per run); for a linear map it is GMRES.
+    """
+    f = np.stack([item[0] for item in past])
+    g = np.stack([item[1] for item in past])
+    d_f, d_g = np.diff(f, axis=0), np.diff(g, axis=0)
+    last_f, last_g = f[-1], g[-1]
+    gram = np.einsum("idr,jdr->rij", d_f, d_f)
+    scale = np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1e-300
+    gram = gram + 1e-10 * scale * np.eye(len(d_f))[None]
+    right = np.einsum("idr,dr->ri", d_f, last_f)
+    gamma = _solve(gram, right)  # (m, R)
+    return last_g - np.einsum("ir,idr->dr", gamma, d_g)
+
 
 @dataclass
 class Strategy:
@@ -317,6 +488,17 @@ class Interactions:
             own = expr is not None and bool(expr.actors_read or expr.choices_read)
             costs = any(a.cost.choices_read for a in actor.actions)
             self.history.append(own or costs or (actor.foresight > 0 and reads_moves))
+        # Outcome effects whose amount reads no state and no history: the same for every
+        # projected state of a round, so foresight computes them once.
+        state_names = set(compiled.state_names)
+        self.fixed_amount: dict[tuple[int, int, int], bool] = {}
+        for b, branch in enumerate(compiled.branches):
+            for o, outcome in enumerate(branch.outcomes):
+                for e, effect in enumerate(outcome.effects):
+                    expr = effect.expression
+                    free = not (expr.reads & state_names or expr.actors_read or expr.choices_read)
+                    self.fixed_amount[(b, o, e)] = free
+        self.stoppable = any(ending.stop for ending in compiled.endings)
         self.branch: list[set[int]] = []
         for branch in compiled.branches:
             found: set[int] = set()
@@ -467,6 +649,7 @@ class RoundReasoning:
                 )
         self.none: list[np.ndarray | None] = [None] * self.n
         self._delta_cache: dict[int, dict[int, np.ndarray]] = {}
+        self._round_cache: dict[tuple, np.ndarray] = {}
         self._strategies: dict[int, Strategy] = {}
         self._levels: dict[tuple[int, int], Strategy] = {}
         self._relevant: dict[int, set[int]] = {}
@@ -494,6 +677,7 @@ class RoundReasoning:
         other.costs = [None if c is None else c[:, index] for c in self.costs]
         other.none = self.none
         other._delta_cache = {}
+        other._round_cache = {}
         other._strategies = {}
         other._levels = {}
         other._relevant = self._relevant
@@ -527,6 +711,27 @@ class RoundReasoning:
             self._delta_cache[k] = found
         return found
 
+    def _outcome_code(self, b: int, o: int) -> np.ndarray:
+        """The value a branch's variable takes with outcome ``o``, one per run."""
+        key = ("code", b, o)
+        found = self._round_cache.get(key)
+        if found is None:
+            branch = self.compiled.branches[b]
+            categories = self.compiled.state_categories[branch.variable]  # type: ignore[index]
+            assert categories is not None
+            found = np.full(self.size, float(categories.index(branch.outcomes[o].id)))
+            self._round_cache[key] = found
+        return found
+
+    def _fixed_amount(self, b: int, o: int, e: int, r: int, ctx: EvalContext) -> np.ndarray:
+        """An outcome effect's amount that reads no state or history (computed once)."""
+        key = ("amount", b, o, e, r)
+        found = self._round_cache.get(key)
+        if found is None:
+            found = self.compiled.branches[b].outcomes[o].effects[e].expression(ctx, expect=True)
+            self._round_cache[key] = found
+        return found
+
     def _others_moved(self, i: int, expect: list[np.ndarray | None]) -> list[np.ndarray]:
         """The observed state plus the expected change of every other actor's move.
 
@@ -557,7 +762,6 @@ class RoundReasoning:
             new = apply_effect(state[effect.target], effect, amount)
             state[effect.target] = clip_state(self.compiled, effect.target, new)
         return state
-
 
     def utility(self, i: int, ctx: EvalContext, expect: bool = True) -> np.ndarray:
         """Actor ``i``'s payoff rule on the state in ``ctx``.
@@ -634,9 +838,10 @@ class RoundReasoning:
         t = self.ctx.round
         rounds = compiled.rounds
         horizon = compiled.actors[i].foresight
-        stop = first_ending(compiled, projected, stopping=True)
-        stops = stop >= 0
-        if stops.any():
+        stoppable = self.map.stoppable
+        stop = first_ending(compiled, projected, stopping=True) if stoppable else None
+        stops = stop >= 0 if stop is not None else np.zeros(self.size, dtype=bool)
+        if stop is not None and stops.any():
             ending[a] += ending_payoff(compiled, i, stop, projected)
         if t == rounds:
             final = first_ending(compiled, projected, stopping=False)
@@ -665,24 +870,27 @@ class RoundReasoning:
             for o, outcome in enumerate(branch.outcomes):
                 state = list(at.state)
                 if branch.variable is not None:
-                    categories = compiled.state_categories[branch.variable]
-                    assert categories is not None
-                    state[branch.variable] = np.full(self.size, float(categories.index(outcome.id)))
+                    state[branch.variable] = self._outcome_code(b, o)
                 after = at.with_state(state)
                 if outcome.effects:
-                    amounts = [e.expression(after, expect=True) for e in outcome.effects]
+                    amounts = [
+                        self._fixed_amount(b, o, e, r, after)
+                        if self.map.fixed_amount[(b, o, e)]
+                        else effect.expression(after, expect=True)
+                        for e, effect in enumerate(outcome.effects)
+                    ]
                     state = list(state)
                     for effect, amount in zip(outcome.effects, amounts, strict=True):
                         new = apply_effect(state[effect.target], effect, amount)
                         state[effect.target] = clip_state(compiled, effect.target, new)
                     after = at.with_state(state)
                 value = self.utility(i, after)
-                stop_o = first_ending(compiled, after, stopping=True)
                 worth = remaining * value
                 if r == rounds:
                     final = first_ending(compiled, after, stopping=False)
                     worth = worth + ending_payoff(compiled, i, final, after)
-                if (stop_o >= 0).any():
+                stop_o = first_ending(compiled, after, stopping=True) if stoppable else None
+                if stop_o is not None and (stop_o >= 0).any():
                     stopped = value + ending_payoff(compiled, i, stop_o, after)
                     worth = np.where(stop_o >= 0, stopped, worth)
                 expected += weights[o] * worth
@@ -839,109 +1047,62 @@ class RoundReasoning:
                 result[i] = Strategy(replies[i].probabilities, replies[i].scored, expect)
             self._equilibrium = result
             return result
-        mixes, converged = self._solve(members, outside)
-        self.unconverged = ~converged
-        expect = self._combine(outside, mixes)
+        state = _Iteration.begin(self, members)
+        self._iterate(members, outside, state)
+        self.unconverged = ~state.done
         result = {}
         for i in members:
-            reply = self._reply(i, self._without(expect, i))
-            result[i] = Strategy(mixes[i], reply.scored, reply.expected)
+            expect = self._without(self._combine(outside, state.mixes), i)
+            result[i] = Strategy(state.mixes[i], state.scored[i], expect)
         self._equilibrium = result
         return result
 
-    def _solve(
-        self,
-        members: list[int],
-        outside: list[np.ndarray | None],
-        start: dict[int, np.ndarray] | None = None,
-    ) -> tuple[dict[int, np.ndarray], np.ndarray]:
-        """The members' QRE mixes in every run, and whether each run converged.
+    def _iterate(
+        self, members: list[int], outside: list[np.ndarray | None], state: _Iteration
+    ) -> None:
+        """Solve for the members' QRE mixes in every run of this block, in place.
 
-        Simultaneous logit replies from ``start`` (default: uniform), each run on its
-        own: a run is frozen once it converges, and leaves for Newton's method once its
-        replies stop contracting. Runs still iterating are gathered into a smaller block
-        as the others freeze. Nothing a run gets depends on the other runs of its block.
+        Each run iterates on its own: simultaneous logit replies from the uniform
+        strategy, each step extrapolated from the last few (Anderson acceleration);
+        where the replies stop contracting (a cycle, as in matching pennies), Newton's
+        method. A run is frozen once its replies change by less than
+        :data:`TOLERANCE`. The runs still moving are gathered into a smaller block as
+        the others freeze. Nothing a run gets depends on the other runs of its block.
         """
-        mixes = {i: self._start(i) for i in members} if start is None else dict(start)
-        done = np.zeros(self.size, dtype=bool)
-        stuck = np.zeros(self.size, dtype=bool)
-        previous = np.full(self.size, np.inf)
-        for iteration in range(PLAIN_ITERATIONS):
-            moving = ~(done | stuck)
-            if moving.sum() < self.size // 2 and iteration >= 2:
-                # Carry on with the runs still moving only (cheaper), then put them back.
+        while state.iteration < PLAIN_ITERATIONS:
+            moving = state.moving
+            if not moving.any():
+                break
+            if state.iteration >= 2 and moving.sum() <= self.size // 2:
                 index = np.flatnonzero(moving)
                 sub = self.subset(index)
                 sub_outside = [None if o is None else o[:, index] for o in outside]
-                sub_mixes, sub_converged = sub._continue(
-                    members,
-                    sub_outside,
-                    {i: m[:, index] for i, m in mixes.items()},
-                    previous[index],
-                    PLAIN_ITERATIONS - iteration,
-                )
-                mixes = {i: m.copy() for i, m in mixes.items()}
-                for i in members:
-                    mixes[i][:, index] = sub_mixes[i]
-                done[index] = sub_converged
-                stuck[index] = ~sub_converged
+                sub_state = state.take(index)
+                sub._iterate(members, sub_outside, sub_state)
+                state.put(index, sub_state)
                 break
-            expect = self._combine(outside, mixes)
-            replies = {
-                i: self.respond(i, self.score(i, self._without(expect, i)).total) for i in members
-            }
-            change = np.zeros(self.size)
-            for i in members:
-                change = np.maximum(change, np.abs(replies[i] - mixes[i]).max(axis=0))
-            mixes = {i: np.where(moving, replies[i], mixes[i]) for i in members}
-            done |= moving & (change < TOLERANCE)
-            # Replies that do not contract (a cycle, as in matching pennies) go to Newton.
-            if iteration >= 2:
-                stuck |= moving & ~done & (change > 0.9 * previous)
-            previous = np.where(moving, change, previous)
-            if (done | stuck).all():
-                break
-        if done.all():
-            return mixes, done
-        index = np.flatnonzero(~done)
+            expect = self._combine(outside, state.mixes)
+            scored = {i: self.score(i, self._without(expect, i)) for i in members}
+            replies = {i: self.respond(i, scored[i].total) for i in members}
+            state.advance(self, moving, replies, scored)
+        left = state.moving | state.stalled
+        if not left.any():
+            return
+        # Newton's method for the runs the replies did not settle.
+        index = np.flatnonzero(left)
         sub = self.subset(index)
         sub_outside = [None if o is None else o[:, index] for o in outside]
         solved, converged = sub._newton(
-            members, sub_outside, {i: m[:, index] for i, m in mixes.items()}
+            members, sub_outside, {i: m[:, index] for i, m in state.mixes.items()}
         )
-        mixes = {i: m.copy() for i, m in mixes.items()}
+        expect = sub._combine(sub_outside, solved)
+        scored = {i: sub.score(i, sub._without(expect, i)) for i in members}
         for i in members:
-            mixes[i][:, index] = solved[i]
-        done[index] = converged
-        return mixes, done
-
-    def _continue(
-        self,
-        members: list[int],
-        outside: list[np.ndarray | None],
-        mixes: dict[int, np.ndarray],
-        previous: np.ndarray,
-        iterations: int,
-    ) -> tuple[dict[int, np.ndarray], np.ndarray]:
-        """Simultaneous replies on a block of runs that are all still moving."""
-        done = np.zeros(self.size, dtype=bool)
-        stuck = np.zeros(self.size, dtype=bool)
-        for _ in range(iterations):
-            moving = ~(done | stuck)
-            expect = self._combine(outside, mixes)
-            replies = {
-                i: self.respond(i, self.score(i, self._without(expect, i)).total) for i in members
-            }
-            change = np.zeros(self.size)
-            for i in members:
-                change = np.maximum(change, np.abs(replies[i] - mixes[i]).max(axis=0))
-            mixes = {i: np.where(moving, replies[i], mixes[i]) for i in members}
-            done |= moving & (change < TOLERANCE)
-            stuck |= moving & ~done & (change > 0.9 * previous)
-            previous = np.where(moving, change, previous)
-            if (done | stuck).all():
-                break
-        return mixes, done
+            state.mixes[i] = state.mixes[i].copy()
+            state.mixes[i][:, index] = solved[i]
+            state.scored[i] = state.scored[i].merged(index, scored[i])
+        state.done[index] = converged
+        state.stalled[index] = False
 
     def _start(self, i: int) -> np.ndarray:
         """The lambda = 0 strategy: uniform over the feasible actions (or the fixed one)."""
@@ -978,7 +1139,7 @@ class RoundReasoning:
         offsets = np.concatenate([[0], np.cumsum(widths)])
         x = np.concatenate([start[i] for i in members])
         x, residual = self._newton_path(
-            members, offsets, outside, x, [(1.0, POLISH_ITERATIONS, TOLERANCE)]
+            members, offsets, outside, x, [(1.0, NEWTON_ITERATIONS + 2, TOLERANCE)]
         )
         converged = residual < TOLERANCE
         if not converged.all():
