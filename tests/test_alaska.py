@@ -1,14 +1,15 @@
 """The first scenario: the Alaska summit of August 2025, built from one article."""
 
 import math
+import re
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from sim.engine.loading import load
-from sim.engine.model import play
+from sim.engine.loading import load, load_text
+from sim.engine.model import WargameModel, play
 from tests.conftest import ALASKA
 
 ARTICLE = "article_2025_08_13"
@@ -108,5 +109,98 @@ def test_both_summit_outcomes_and_every_ending_are_reachable(alaska, records):
     assert 0.05 <= success <= 0.95
     for ending in alaska.endings:
         share = np.mean(records["ending"] == ending.id)
-        # At least 1% of runs, with 3 standard errors of room below the observed share.
-        assert share - 3 * math.sqrt(share * (1 - share) / n) >= 0.01, (ending.id, share)
+        # At least 5% of runs, with 3 standard errors of room below the observed share.
+        assert share - 3 * math.sqrt(share * (1 - share) / n) >= 0.05, (ending.id, share)
+
+
+SUMMIT_PARTIES = ("US", "RU", "UA", "EU")
+
+
+def shares(model) -> dict[str, float]:
+    """Share of runs of each ending and branch outcome."""
+    records = model.records()
+    found = {}
+    for column in ("ending", "branch.summit", "branch.counteroffensive"):
+        values, counts = np.unique(records[column], return_counts=True)
+        for value, count in zip(values, counts, strict=True):
+            found[f"{column}={value}"] = count / len(records[column])
+    return found
+
+
+def biggest_change(a: dict[str, float], b: dict[str, float]) -> float:
+    return max(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in set(a) | set(b))
+
+
+def test_the_summit_parties_foresee_the_summit_and_play_an_equilibrium(alaska):
+    for actor in alaska.actors:
+        if actor.id in SUMMIT_PARTIES:
+            assert actor.reasoning == "equilibrium" and actor.foresight >= 2, actor.id
+    # Without foresight their first-round moves ignore the stakes; with it they change.
+    blind_text = ALASKA.read_text().replace("    foresight: 2\n", "    foresight: 0\n")
+    blind = load_text(blind_text, "alaska.yaml")
+    runs = np.arange(3000)
+    seeing = WargameModel(alaska, 5, runs)
+    unseeing = WargameModel(blind, 5, runs)
+    seeing.step()
+    unseeing.step()
+    for a, b in zip(seeing.actors, unseeing.actors, strict=True):
+        if a.actor_id in SUMMIT_PARTIES:
+            assert (a.decision.choice != b.decision.choice).mean() > 0.2, a.actor_id
+    # ... and the summit's odds move by far more than chance between two batches.
+    n = 3000
+    with_sight = np.mean(play(alaska, 5, runs).records()["branch.summit"] == "success")
+    without = np.mean(play(blind, 5, runs).records()["branch.summit"] == "success")
+    se = math.sqrt(2 * 0.25 / n)
+    assert abs(with_sight - without) > 3 * se, (with_sight, without)
+
+
+@pytest.mark.parametrize("actor", ["US", "RU", "DPRK", "UA", "EU", "JP", "ROK"])
+def test_every_actors_choices_reach_an_ending_or_a_branch(alaska, actor):
+    # The actor's own play against always holding, on common random numbers.
+    runs = np.arange(3000)
+    free = WargameModel(alaska, 7, runs, keep_trajectories=False)
+    free.run_model()
+    held = WargameModel(
+        alaska,
+        7,
+        runs,
+        choices={(r, actor): "hold" for r in range(1, alaska.rounds + 1)},
+        keep_trajectories=False,
+    )
+    held.run_model()
+    assert biggest_change(shares(free), shares(held)) >= 0.01
+
+
+def extremes(param) -> tuple[float, float] | None:
+    if hasattr(param, "low") and param.low is not None and hasattr(param, "high"):
+        return float(param.low), float(param.high)
+    if hasattr(param, "p"):
+        return 0.0, 1.0
+    if hasattr(param, "values"):
+        return float(min(param.values)), float(max(param.values))
+    return None
+
+
+def test_every_article_claim_moves_an_outcome_or_is_marked_context_only(alaska):
+    spec = alaska.loaded.spec
+    runs = np.arange(2000)
+    moved, idle = {}, []
+    for name, param in spec.parameters.items():
+        ends = extremes(param)
+        if ends is None:
+            continue
+        low = shares(play(alaska, 11, runs, overrides={name: ends[0]}, keep_trajectories=False))
+        high = shares(play(alaska, 11, runs, overrides={name: ends[1]}, keep_trajectories=False))
+        moved[name] = biggest_change(low, high)
+        if param.context_only:
+            idle.append(name)
+    for name, change in moved.items():
+        if name not in idle:
+            assert change >= 0.01, (name, change)
+    # A context-only claim says so in its own comment in the file.
+    text = ALASKA.read_text()
+    for name in idle:
+        start = text.index(f"\n  {name}:") + 1
+        following = re.search(r"\n  [A-Za-z_]", text[start:])
+        block = text[start : start + following.start()] if following else text[start:]
+        assert "context_only: true" in block and "Context only" in block, name

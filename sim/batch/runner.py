@@ -68,7 +68,12 @@ def layout_of(compiled: CompiledScenario) -> dict[str, Any]:
         "rounds": compiled.rounds,
         "sources": [s.model_dump(mode="json") for s in spec.scenario.sources],
         "parameters": parameters,
-        "actors": [{"id": a.id, "name": a.name} for a in compiled.actors],
+        "actors": [
+            {"id": a.id, "name": a.name, "reasoning": a.reasoning, "foresight": a.foresight}
+            for a in compiled.actors
+        ],
+        "stops": any(e.stop for e in compiled.endings),
+        "equilibrium": any(a.reasoning == "equilibrium" for a in compiled.actors),
         "branches": [
             {"id": b.id, "round": b.round, "outcomes": [o.id for o in b.outcomes], "text": b.text}
             for b in compiled.branches
@@ -142,7 +147,9 @@ def run_batch(
     play_seconds = time.time() - play_started
     write_started = time.time()
     _merge(folder, tasks, options.keep_rounds)
-    _write_summary(folder, manifest)
+    summary = _write_summary(folder, manifest)
+    if "reasoning" in summary:
+        manifest["reasoning"] = summary["reasoning"]
     write_seconds = time.time() - write_started
     _finish(folder, manifest, play_seconds, write_seconds, time.time() - started)
     return Results(folder)

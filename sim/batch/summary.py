@@ -55,6 +55,10 @@ def summary_columns(layout: dict[str, Any]) -> list[str]:
     columns += [f"branch.{b['id']}" for b in layout["branches"]]
     columns += [f"payoff.{a['id']}" for a in layout["actors"]]
     columns += [f"metric.{m['id']}" for m in layout["metrics"]]
+    if layout.get("stops"):
+        columns.append("rounds_played")
+    if layout.get("equilibrium"):
+        columns.append("unconverged_rounds")
     return columns
 
 
@@ -125,6 +129,23 @@ def summarize(table: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
             }
         )
     summary["metrics"] = metrics
+    names = table.column_names
+    if "rounds_played" in names:
+        played = table.column("rounds_played").to_numpy()
+        rounds = layout["rounds"]
+        summary["rounds_played"] = {
+            "mean": float(played.mean()) if n else 0.0,
+            "min": int(played.min()) if n else 0,
+            "stopped_early": int((played < rounds).sum()),
+        }
+    if "unconverged_rounds" in names:
+        missed = table.column("unconverged_rounds").to_numpy()
+        # Runs in which some round's equilibrium search hit its cap: their strategies
+        # for that round are the last iterate, not a QRE.
+        summary["reasoning"] = {
+            "unconverged_runs": int((missed > 0).sum()),
+            "unconverged_rounds": int(missed.sum()),
+        }
     return summary
 
 
@@ -158,6 +179,22 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     out.append("Endings")
     out.append(header)
     out.extend(row(e["title"] or e["id"], e) for e in summary["endings"])
+    if summary.get("rounds_played", {}).get("stopped_early"):
+        played = summary["rounds_played"]
+        out.append("")
+        out.append(
+            f"{played['stopped_early']:,} runs ended early (a stopping ending); "
+            f"{played['mean']:.1f} rounds played on average"
+        )
+    if summary.get("reasoning", {}).get("unconverged_runs"):
+        missed = summary["reasoning"]
+        out.append("")
+        out += textwrap.wrap(
+            f"warning: in {missed['unconverged_runs']:,} runs the round's equilibrium was "
+            f"not found within the iteration cap ({missed['unconverged_rounds']:,} rounds); "
+            "those rounds use the last iterate",
+            width=width,
+        )
     out.append("")
     out.append("Mean payoff per actor (total over rounds)")
     out.append(f"  {'':<{name_width}} {'mean':>10} {'± 1.96 se':>10} {'sd':>9}")

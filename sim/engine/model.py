@@ -445,6 +445,10 @@ class WargameModel(mesa.Model):
             columns[f"metric.{metric.id}"] = metric.expression(self.ctx).copy()
         for a, actor in enumerate(compiled.actors):
             columns[f"payoff.{actor.id}"] = self.payoff_total[a].copy()
+        if any(e.stop for e in compiled.endings):
+            columns["rounds_played"] = self.rounds_played.copy()
+        if any(a.reasoning == "equilibrium" for a in compiled.actors):
+            columns["unconverged_rounds"] = self.unconverged.copy()
         for c, commitment in enumerate(compiled.commitments):
             columns[f"commitment.{commitment.id}.invoked"] = self.commitment_invoked[c].copy()
             columns[f"commitment.{commitment.id}.honoured"] = self.commitment_honoured[c].copy()
