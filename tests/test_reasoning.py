@@ -521,3 +521,47 @@ def test_textbook_games_validate_without_warnings(capsys):
 
     for path in sorted(TEXTBOOK.glob("*.yaml")):
         assert load(Path(path)).warnings == [], path
+
+
+def test_a_seminar_game_ends_when_a_stopping_ending_is_reached():
+    from sim.errors import OptionsError
+    from sim.seminar.game import Game
+    from sim.seminar.transcript import format_ending, format_game
+
+    compiled = scenario(STOPPING, rounds=6)
+    game = Game(compiled, seed=2, run=0)
+    for _ in range(2):
+        game.choose("A", "escalate")
+        game.play_round()
+    assert game.finished and game.round == 2
+    with pytest.raises(OptionsError, match="ended in round 2: war"):
+        game.play_round()
+    game.play_to(6)  # nothing left to play: no error
+    assert game.round == 2
+    ending = format_ending(game.model)
+    assert ending.startswith("Ending in round 2 of 6: war (war)")
+    assert "ending payoffs included" in ending
+    assert "Round 3" not in format_game(game.model)
+
+
+def test_replay_json_says_what_each_actor_expected_and_foresaw(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    out = tmp_path / "b"
+    runner = CliRunner()
+    tiny = ROOT / "tests" / "scenarios" / "tiny.yaml"
+    result = runner.invoke(cli, ["run", str(tiny), "-n", "5", "--out", str(out), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["replay", str(out), "--run", "2", "--json"])
+    blue = json.loads(result.output)["rounds"][0]["choices"]["Blue"]
+    # Blue reasons level 1 about Red (myopic) and foresees the round-2 summit.
+    assert set(blue["expected"]) == {"Red"}
+    assert sum(blue["expected"]["Red"].values()) == pytest.approx(1.0)
+    odds = blue["foresaw"]["summit"]["if"]
+    assert set(odds) == {"talk", "sanction"}
+    assert odds["talk"]["success"] > odds["sanction"]["success"]
+    assert "foresaw summit success" in blue["reason"]

@@ -267,8 +267,15 @@ class Game:
 
     @property
     def finished(self) -> bool:
-        """Whether the last round has been played."""
+        """Whether the game is over: the last round played, or a stopping ending reached."""
         return self.model.finished
+
+    def over_message(self) -> str:
+        """Why no further round can be played."""
+        if self.round < self.rounds and self.model.ending is not None:
+            ending = self.compiled.endings[int(self.model.ending[0])]
+            return f"the game ended in round {self.round}: {ending.title}"
+        return f"the game is over after round {self.rounds}"
 
     @property
     def history(self) -> list[RoundRecord]:
@@ -312,7 +319,7 @@ class Game:
             OptionsError: If the game is over.
         """
         if self.finished:
-            raise OptionsError(f"the game is over after round {self.rounds}")
+            raise OptionsError(self.over_message())
         model = self._rebuilt(self.round + 1)
         return model, model.history[-1]
 
@@ -323,14 +330,14 @@ class Game:
             OptionsError: If the game is over.
         """
         if self.finished:
-            raise OptionsError(f"the game is over after round {self.rounds}")
+            raise OptionsError(self.over_message())
         with np.errstate(all="ignore"):
             self.model.step()
         return self.model.history[-1]
 
     def play_to(self, round_: int) -> None:
         """Play on until ``round_`` has been played (or the game is over)."""
-        while self.round < min(round_, self.rounds):
+        while self.round < min(round_, self.rounds) and not self.finished:
             self.play_round()
 
     def back(self) -> None:

@@ -359,7 +359,10 @@ def format_ending(model: WargameModel, run: int = 0, width: int = 80) -> str:
     compiled = model.compiled
     assert model.ending is not None
     ending = compiled.endings[int(model.ending[run])]
-    lines = [*_fit(f"Ending: {ending.title} ({ending.id})", width, indent=2), "Total payoffs:"]
+    played = int(model.rounds_played[run])
+    when = f" in round {played} of {compiled.rounds}" if played < compiled.rounds else ""
+    lines = [*_fit(f"Ending{when}: {ending.title} ({ending.id})", width, indent=2)]
+    lines.append("Total payoffs:" + (" (ending payoffs included)" if ending.payoffs else ""))
     for a, actor in enumerate(compiled.actors):
         line = f"  {actor.id:<8} {model.payoff_total[a][run]:>10.3f}  {actor.name}"
         lines += _fit(line, width, indent=2)
@@ -398,6 +401,7 @@ def round_record_json(model: WargameModel, record: RoundRecord, run: int = 0) ->
                     for row in choice_rows(model, record, actor.id, run)
                     if row["feasible"]
                 ],
+                **_reasoning_json(model, record, actor.id, run),
             }
             for actor in compiled.actors
         },
@@ -417,3 +421,41 @@ def round_record_json(model: WargameModel, record: RoundRecord, run: int = 0) ->
             for i, name in enumerate(compiled.state_names)
         },
     }
+
+
+def _reasoning_json(
+    model: WargameModel, record: RoundRecord, actor_id: str, run: int
+) -> dict[str, Any]:
+    """What an actor expected of the others and the branch odds it foresaw, as data."""
+    i = model.compiled.actor_index(actor_id)
+    actor = model.compiled.actors[i]
+    decision = record.decisions[actor_id]
+    out: dict[str, Any] = {"reason": reason(model, record, actor_id, run)}
+    strategy = decision.strategy
+    if strategy is None:
+        return out
+    expected = {}
+    for j, mix in enumerate(strategy.expected):
+        if mix is None:
+            continue
+        other = model.compiled.actors[j]
+        expected[other.id] = {
+            a.id: float(mix[x, run]) for x, a in enumerate(other.actions) if mix[x, run] > 0
+        }
+    if expected:
+        out["expected"] = expected
+    foresaw = {}
+    for item in strategy.scored.foreseen:
+        branch = model.compiled.branches[item.branch]
+        by_action = {}
+        for a, action in enumerate(actor.actions):
+            if item.due[a, run]:
+                by_action[action.id] = {
+                    o.id: float(item.probabilities[a, k, run])
+                    for k, o in enumerate(branch.outcomes)
+                }
+        if by_action:
+            foresaw[branch.id] = {"round": item.round, "if": by_action}
+    if foresaw:
+        out["foresaw"] = foresaw
+    return out
