@@ -46,6 +46,7 @@ polishes. A run whose residual is still above :data:`TOLERANCE` counts as not co
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -381,22 +382,35 @@ class _Iteration:
         self.iteration = other.iteration
 
 
+def _put(base: np.ndarray, index: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A copy of ``base`` (A, R) with the columns at ``index`` replaced."""
+    out = base.copy()
+    out[:, index] = values
+    return out
+
+
 def _anderson(past: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """Anderson's extrapolation from the last (g(x) - x, g(x)) pairs, per run, (D, R).
 
     The step mixes the last replies with the weights that best cancel the last
     residuals ``g - x`` (least squares, per run); for a linear map it is GMRES.
     """
-    f = np.stack([item[0] for item in past])
-    g = np.stack([item[1] for item in past])
-    d_f, d_g = np.diff(f, axis=0), np.diff(g, axis=0)
-    last_f, last_g = f[-1], g[-1]
-    gram = np.einsum("idr,jdr->rij", d_f, d_f)
+    d_f = [later[0] - earlier[0] for earlier, later in itertools.pairwise(past)]
+    d_g = [later[1] - earlier[1] for earlier, later in itertools.pairwise(past)]
+    last_f, last_g = past[-1]
+    m, size = len(d_f), last_f.shape[1]
+    gram = np.empty((size, m, m))
+    for i in range(m):
+        for j in range(i, m):
+            gram[:, i, j] = gram[:, j, i] = np.einsum("dr,dr->r", d_f[i], d_f[j])
     scale = np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1e-300
-    gram = gram + 1e-10 * scale * np.eye(len(d_f))[None]
-    right = np.einsum("idr,dr->ri", d_f, last_f)
+    gram = gram + 1e-10 * scale * np.eye(m)[None]
+    right = np.stack([np.einsum("dr,dr->r", d, last_f) for d in d_f], axis=1)
     gamma = _solve(gram, right)  # (m, R)
-    return last_g - np.einsum("ir,idr->dr", gamma, d_g)
+    step = last_g.copy()
+    for i in range(m):
+        step -= gamma[i] * d_g[i]
+    return step
 
 
 @dataclass
@@ -499,6 +513,16 @@ class Interactions:
                     free = not (expr.reads & state_names or expr.actors_read or expr.choices_read)
                     self.fixed_amount[(b, o, e)] = free
         self.stoppable = any(ending.stop for ending in compiled.endings)
+        # A branch condition that no actor's move can change: whether it holds is known
+        # before the round's choices.
+        moved = {name for name, who in self.changers.items() if who}
+        self.settled_when: list[bool] = [
+            branch.when is not None
+            and not (branch.when.reads & moved)
+            and not branch.when.actors_read
+            and not branch.when.choices_read
+            for branch in compiled.branches
+        ]
         self.branch: list[set[int]] = []
         for branch in compiled.branches:
             found: set[int] = set()
@@ -743,8 +767,11 @@ class RoundReasoning:
         for k, mix in enumerate(expect):
             if k == i or mix is None:
                 continue
-            for target, delta in self._deltas(k).items():
-                step = (mix * delta).sum(axis=0)
+            targets, stacked = self._stacked_deltas(k)
+            if not targets:
+                continue
+            steps = np.einsum("ar,tar->tr", mix, stacked)
+            for target, step in zip(targets, steps, strict=True):
                 change[target] = change[target] + step if target in change else step
         if not change:
             return self.ctx.state
@@ -752,6 +779,18 @@ class RoundReasoning:
         for target, step in change.items():
             state[target] = clip_state(self.compiled, target, state[target] + step)
         return state
+
+    def _stacked_deltas(self, k: int) -> tuple[list[int], np.ndarray]:
+        """Actor ``k``'s deltas as (targets, array of shape (T, A_k, R))."""
+        key = ("stacked", k)
+        found = self._round_cache.get(key)
+        if found is None:
+            deltas = self._deltas(k)
+            targets = list(deltas)
+            stacked = np.stack([deltas[t] for t in targets]) if targets else np.zeros(0)
+            found = (targets, stacked)
+            self._round_cache[key] = found  # type: ignore[assignment]
+        return found  # type: ignore[return-value]
 
     def _own_move(self, i: int, a: int, base: list[np.ndarray]) -> list[np.ndarray]:
         action = self.compiled.actors[i].actions[a]
@@ -1033,9 +1072,11 @@ class RoundReasoning:
             for j in range(self.n)
         ]
         interacting = any(self.relevant(i) & set(members) for i in members)
-        if not interacting:
-            # Nothing a member values depends on another member's move this round: each
-            # replies to the non-members; the members' mixes are then what it expects.
+        live = self._live_runs(members) if interacting else np.zeros(self.size, dtype=bool)
+        if not live.all():
+            # Where nothing a member values depends on another member's move (this round,
+            # in these runs), each replies to the non-members; the members' mixes are
+            # then what it expects.
             replies = {i: self._reply(i, outside) for i in members}
             mixes = {i: replies[i].probabilities for i in members}
             result = {}
@@ -1045,8 +1086,54 @@ class RoundReasoning:
                     for j in range(self.n)
                 ]
                 result[i] = Strategy(replies[i].probabilities, replies[i].scored, expect)
+            if live.any():
+                index = np.flatnonzero(live)
+                sub = self.subset(index)
+                sub_outside = [None if o is None else o[:, index] for o in outside]
+                solved = sub._equilibrium_of(members, sub_outside)
+                for i in members:
+                    probabilities = result[i].probabilities.copy()
+                    probabilities[:, index] = solved[i].probabilities
+                    expect = [
+                        None
+                        if e is None
+                        else _put(e, index, solved[i].expected[j])  # type: ignore[arg-type]
+                        for j, e in enumerate(result[i].expected)
+                    ]
+                    scored = result[i].scored.merged(index, solved[i].scored)
+                    result[i] = Strategy(probabilities, scored, expect)
+                self.unconverged[index] = sub.unconverged
             self._equilibrium = result
             return result
+        self._equilibrium = self._equilibrium_of(members, outside)
+        return self._equilibrium
+
+    def _live_runs(self, members: list[int]) -> np.ndarray:
+        """Runs in which the members' moves can interact this round.
+
+        If they interact only through foreseen branches (not through their payoffs), a
+        run counts only if one of those branches can be due in it: still open and, for
+        a branch whose condition no move of this round can change, that condition
+        holding now.
+        """
+        member_set = set(members)
+        if any(self.map.static[i] & member_set for i in members):
+            return np.ones(self.size, dtype=bool)
+        live = np.zeros(self.size, dtype=bool)
+        for b in sorted({b for i in members for b in self._foreseen_branches(i)}):
+            branch = self.compiled.branches[b]
+            can = self.open_branches[b].copy()
+            if branch.when is not None and self.map.settled_when[b]:
+                at = self.ctx.with_state(self.ctx.state)
+                at.round = branch.round if branch.round is not None else self.ctx.round
+                can &= branch.when(at) != 0
+            live |= can
+        return live
+
+    def _equilibrium_of(
+        self, members: list[int], outside: list[np.ndarray | None]
+    ) -> dict[int, Strategy]:
+        """The members' QRE in every run of this block (they interact in all of them)."""
         state = _Iteration.begin(self, members)
         self._iterate(members, outside, state)
         self.unconverged = ~state.done
@@ -1054,7 +1141,6 @@ class RoundReasoning:
         for i in members:
             expect = self._without(self._combine(outside, state.mixes), i)
             result[i] = Strategy(state.mixes[i], state.scored[i], expect)
-        self._equilibrium = result
         return result
 
     def _iterate(
