@@ -674,6 +674,7 @@ class RoundReasoning:
         self.none: list[np.ndarray | None] = [None] * self.n
         self._delta_cache: dict[int, dict[int, np.ndarray]] = {}
         self._round_cache: dict[tuple, np.ndarray] = {}
+        self._mix_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._strategies: dict[int, Strategy] = {}
         self._levels: dict[tuple[int, int], Strategy] = {}
         self._relevant: dict[int, set[int]] = {}
@@ -702,6 +703,7 @@ class RoundReasoning:
         other.none = self.none
         other._delta_cache = {}
         other._round_cache = {}
+        other._mix_cache = {}
         other._strategies = {}
         other._levels = {}
         other._relevant = self._relevant
@@ -770,7 +772,13 @@ class RoundReasoning:
             targets, stacked = self._stacked_deltas(k)
             if not targets:
                 continue
-            steps = np.einsum("ar,tar->tr", mix, stacked)
+            # The same mix (an actor outside the equilibrium, say) recurs across sweeps.
+            cached = self._mix_cache.get(k)
+            if cached is not None and cached[0] is mix:
+                steps = cached[1]
+            else:
+                steps = np.einsum("ar,tar->tr", mix, stacked)
+                self._mix_cache[k] = (mix, steps)
             for target, step in zip(targets, steps, strict=True):
                 change[target] = change[target] + step if target in change else step
         if not change:
