@@ -17,7 +17,7 @@ from scipy.special import expit, softmax
 
 from sim.engine.model import WargameModel, play
 from sim.language.compiler import compile_text
-from tests.conftest import ROOT, scenario
+from tests.conftest import HEADER, ROOT, scenario
 
 TEXTBOOK = ROOT / "scenarios" / "textbook"
 
@@ -565,3 +565,88 @@ def test_replay_json_says_what_each_actor_expected_and_foresaw(tmp_path):
     assert set(odds) == {"talk", "sanction"}
     assert odds["talk"]["success"] > odds["sanction"]["success"]
     assert "foresaw summit success" in blue["reason"]
+
+
+def test_the_reason_for_a_choice_uses_the_history_of_its_own_round():
+    # Valued through times() squared: in round 1 building is worth 1 - 0 = 1 more than
+    # waiting; with two builds behind it (round 3) 9 - 4 = 5. A replay's round-1 reason
+    # must use round 1's history, not the history at the end of the run.
+    from sim.seminar.transcript import reason
+
+    compiled = scenario(
+        """
+        actors:
+          A:
+            name: Alpha
+            rationality: 50
+            payoff:
+              expression: "times('A', 'build') ** 2"
+            actions:
+              wait: {}
+              build: {}
+        endings:
+          - id: end
+        """,
+        rounds=3,
+    )
+    model = WargameModel(compiled, 1, np.arange(1), keep_history=True)
+    model.run_model()
+    first, last = model.history[0], model.history[-1]
+    assert first.decisions["A"].scores[1, 0] - first.decisions["A"].scores[0, 0] == 1.0
+    assert last.decisions["A"].scores[1, 0] - last.decisions["A"].scores[0, 0] == 5.0
+    assert "payoff expression (+1.00)" in reason(model, first, "A")
+    assert "payoff expression (+5.00)" in reason(model, last, "A")
+
+
+IDLE = """
+state:
+  deal: {values: [pending, made, failed], initial: pending}
+  noise: {initial: 0}
+actors:
+  A:
+    name: Alpha
+    rationality: 1
+    foresight: FORESIGHT
+    payoff:
+      weights: {noise: 1}
+      expression: "(5 if deal == 'made' else 0) + 2 * chose('A', 'push') + times('B', 'shout')"
+    actions:
+      hold: {}
+      push: {cost: 1}
+  B:
+    name: Beta
+    rationality: 1
+    actions:
+      quiet: {}
+      shout: {effects: {noise: "+= 1"}}
+branches:
+  - id: talks
+    round: 2
+    variable: deal
+    outcomes:
+      made: {probability: "0.2 + 0.5 * times('A', 'push')"}
+      failed: {probability: rest}
+endings:
+  - id: end
+metrics: [noise]
+"""
+
+
+def test_validate_warns_about_payoff_terms_that_cannot_change_a_choice():
+    from sim.engine.loading import load_text
+
+    header = HEADER.format(rounds=3)
+    blind = load_text(header + IDLE.replace("FORESIGHT", "0"), "idle.yaml")
+    messages = [p.message for p in blind.warnings if "cannot change" in p.message]
+    # noise (B's doing), the deal (no foresight) and B's history cannot steer A; A's
+    # own choice can.
+    assert any("weight on 'noise'" in m for m in messages)
+    assert any("'5 if deal == 'made' else 0'" in m for m in messages)
+    assert any("'times('B', 'shout')'" in m for m in messages)
+    assert not any("chose('A', 'push')" in m for m in messages)
+    assert all(p.line > 0 and p.file == "idle.yaml" for p in blind.warnings)
+    seeing = load_text(header + IDLE.replace("FORESIGHT", "2"), "idle.yaml")
+    messages = [p.message for p in seeing.warnings if "cannot change" in p.message]
+    # With foresight the deal can be steered (pushing shifts its odds).
+    assert not any("deal ==" in m for m in messages)
+    assert any("weight on 'noise'" in m for m in messages)

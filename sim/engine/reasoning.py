@@ -1103,9 +1103,7 @@ class RoundReasoning:
                     probabilities = result[i].probabilities.copy()
                     probabilities[:, index] = solved[i].probabilities
                     expect = [
-                        None
-                        if e is None
-                        else _put(e, index, solved[i].expected[j])  # type: ignore[arg-type]
+                        None if e is None else _put(e, index, solved[i].expected[j])  # type: ignore[arg-type]
                         for j, e in enumerate(result[i].expected)
                     ]
                     scored = result[i].scored.merged(index, solved[i].scored)
