@@ -36,11 +36,16 @@ def _expressions(compiled: CompiledScenario) -> list[Expression]:
         for action in actor.actions:
             found += [e for e in (action.when, action.cost) if e is not None]
             found += [effect.expression for effect in action.effects]
+    for process in compiled.processes:
+        found += [process.when] if process.when is not None else []
+        found += [effect.expression for effect in process.effects]
     for inject in compiled.injects:
         found += [inject.when] if inject.when is not None else []
+        found += [inject.hazard] if inject.hazard is not None else []
         found += [effect.expression for effect in inject.effects]
     for branch in compiled.branches:
         found += [branch.when] if branch.when is not None else []
+        found += [branch.hazard] if branch.hazard is not None else []
         for outcome in branch.outcomes:
             found += [outcome.probability] if outcome.probability is not None else []
             found += [effect.expression for effect in outcome.effects]
@@ -61,6 +66,8 @@ def changing_variables(compiled: CompiledScenario) -> set[str]:
             targets |= {e.target for e in action.effects}
     for inject in compiled.injects:
         targets |= {e.target for e in inject.effects}
+    for process in compiled.processes:
+        targets |= {e.target for e in process.effects}
     for branch in compiled.branches:
         if branch.variable is not None:
             targets.add(branch.variable)
@@ -160,6 +167,18 @@ def dead_levers(compiled: CompiledScenario) -> list[Problem]:
                     ("commitments", i, "trigger"),
                     f"warning: commitment '{commitment.id}' has a trigger that reads nothing "
                     "that changes during a game",
+                )
+            )
+    used: set[str] = set()
+    for expression in _expressions(compiled):
+        used |= expression.defines_used
+    for name in compiled.loaded.spec.define:
+        if name not in used:
+            warnings.append(
+                source.problem(
+                    ("define", name),
+                    f"warning: named expression '{name}' is never used",
+                    key=True,
                 )
             )
     warnings += idle_payoff_terms(compiled)

@@ -37,10 +37,10 @@ from sim.engine.initial_state import initial_context
 from sim.engine.reasoning import (
     RoundReasoning,
     apply_effect,
+    branch_weights,
     clip_state,
     ending_payoff,
     first_ending,
-    outcome_weights,
 )
 from sim.engine.streams import site_key
 from sim.errors import OptionsError
@@ -131,6 +131,9 @@ class WargameModel(mesa.Model):
             ids.pop(self, None)
         self._choice_sites = [site_key(f"choice.{a.id}") for a in compiled.actors]
         self._branch_sites = [site_key(f"branch.{b.id}") for b in compiled.branches]
+        self._branch_hazard_sites = [site_key(f"branch.{b.id}.hazard") for b in compiled.branches]
+        self._inject_hazard_sites = [site_key(f"inject.{i.id}.hazard") for i in compiled.injects]
+        self._branch_choices: dict[tuple[int, int], int] = {}
         self.inject_fired = np.zeros((len(compiled.injects), self.size), dtype=bool)
         self.branch_outcome = np.full((len(compiled.branches), self.size), -1)
         self.branch_round = np.zeros((len(compiled.branches), self.size), dtype=np.int64)
@@ -172,6 +175,24 @@ class WargameModel(mesa.Model):
             return
         self._choices.update(self._resolve_choices({(round_, actor_id): action_id}))
 
+    def set_branch_choice(self, round_: int, branch_id: str, outcome_id: str | None) -> None:
+        """Fix (or, with ``None``, release) the outcome a deciding actor's person chooses.
+
+        For a branch decided by an actor (``decided_by``) whose seat a person takes: the
+        outcome applies if the branch resolves in ``round_``.
+        """
+        ids = [b.id for b in self.compiled.branches]
+        if branch_id not in ids:
+            raise OptionsError(f"unknown branch '{branch_id}'")
+        b = ids.index(branch_id)
+        if outcome_id is None:
+            self._branch_choices.pop((round_, b), None)
+            return
+        outcomes = [o.id for o in self.compiled.branches[b].outcomes]
+        if outcome_id not in outcomes:
+            raise OptionsError(f"branch '{branch_id}' has no outcome '{outcome_id}'")
+        self._branch_choices[(round_, b)] = outcomes.index(outcome_id)
+
     def override_for(self, round_: int, actor_index: int) -> int | None:
         """The fixed choice of an actor in a round, if any."""
         return self._choices.get((round_, actor_index))
@@ -207,6 +228,14 @@ class WargameModel(mesa.Model):
             new = self.clip(effect.target, apply_effect(state[effect.target], effect, amount))
             state[effect.target] = np.where(mask, new, state[effect.target])
 
+    def _run_processes(self) -> None:
+        """Background processes (``every_round``): their effects, where ``when`` holds."""
+        for process in self.compiled.processes:
+            due = self.active
+            if process.when is not None:
+                due = due & (process.when(self.ctx) != 0)
+            self._apply(process.effects, due)
+
     def _fire_injects(self) -> list[list[str]]:
         # Only a model that keeps history names the injects run by run (a list per run
         # would cost more than the whole round in a large block).
@@ -218,6 +247,9 @@ class WargameModel(mesa.Model):
             due = ~self.inject_fired[i] & self.active
             if inject.when is not None:
                 due &= inject.when(self.ctx) != 0
+            if inject.hazard is not None and due.any():
+                u = self.ctx.streams.uniform(self._inject_hazard_sites[i], round_)
+                due &= u < inject.hazard(self.ctx)
             if not due.any():
                 continue
             self._apply(inject.effects, due)
@@ -236,11 +268,18 @@ class WargameModel(mesa.Model):
             due = (self.branch_outcome[b] < 0) & self.active
             if branch.when is not None:
                 due &= branch.when(self.ctx) != 0
+            if branch.hazard is not None and due.any():
+                u = self.ctx.streams.uniform(self._branch_hazard_sites[b], round_)
+                due &= u < branch.hazard(self.ctx)
             if not due.any():
                 continue
-            weights = outcome_weights(branch, self.ctx, expect=False, normalise=False)
+            weights = branch_weights(self.compiled, branch, self.ctx, expect=False, normalise=False)
             u = self.ctx.streams.uniform(self._branch_sites[b], round_)
-            outcome_index = np.where(due, draw_choice(weights, u), -1)
+            drawn = draw_choice(weights, u)
+            fixed = self._branch_choices.get((round_, b))
+            if fixed is not None:
+                drawn = np.full(self.size, fixed)
+            outcome_index = np.where(due, drawn, -1)
             self.branch_outcome[b] = np.where(due, outcome_index, self.branch_outcome[b])
             self.branch_round[b] = np.where(due, round_, self.branch_round[b])
             if branch.variable is not None:
@@ -268,6 +307,7 @@ class WargameModel(mesa.Model):
         # History arrays are replaced, never written into: the round's reasoning keeps
         # the ones it saw.
         ctx.chose = np.zeros_like(ctx.chose)
+        self._run_processes()
         injects = self._fire_injects()
         observed = list(ctx.state)
         self.reasoning = reasoning = RoundReasoning(

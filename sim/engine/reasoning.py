@@ -174,6 +174,123 @@ def ending_payoff(
     return value
 
 
+def utility(
+    compiled: CompiledScenario, i: int, ctx: EvalContext, expect: bool = True
+) -> np.ndarray:
+    """Actor ``i``'s payoff rule on the state in ``ctx`` (shape (R,)).
+
+    Args:
+        compiled: The scenario.
+        i: The actor.
+        ctx: The state (projected, or as it is at the end of a round).
+        expect: Take random terms at their expected value (when projecting).
+    """
+    actor = compiled.actors[i]
+    total: np.ndarray | float = 0.0
+    for index, weight in actor.weights:
+        total = total + weight * ctx.state[index]
+    if actor.payoff_expression is not None:
+        total = total + actor.payoff_expression(ctx, expect=expect)
+    if isinstance(total, float):
+        return np.full(ctx.size, total)
+    return total
+
+
+def outcome_state(
+    compiled: CompiledScenario,
+    branch: CompiledBranch,
+    o: int,
+    ctx: EvalContext,
+    amounts: list[np.ndarray] | None = None,
+    code: np.ndarray | None = None,
+) -> EvalContext:
+    """The state after outcome ``o`` of a branch: its variable set, its effects applied.
+
+    Effect amounts are computed at their expected values unless given.
+    """
+    outcome = branch.outcomes[o]
+    state = list(ctx.state)
+    if branch.variable is not None:
+        if code is None:
+            categories = compiled.state_categories[branch.variable]
+            assert categories is not None
+            code = np.full(ctx.size, float(categories.index(outcome.id)))
+        state[branch.variable] = code
+    after = ctx.with_state(state)
+    if outcome.effects:
+        if amounts is None:
+            amounts = [e.expression(after, expect=True) for e in outcome.effects]
+        state = list(state)
+        for effect, amount in zip(outcome.effects, amounts, strict=True):
+            new = apply_effect(state[effect.target], effect, amount)
+            state[effect.target] = clip_state(compiled, effect.target, new)
+        after = ctx.with_state(state)
+    return after
+
+
+def outcome_worth(
+    compiled: CompiledScenario, i: int, after: EvalContext, remaining: int, last: bool
+) -> np.ndarray:
+    """What an outcome's state is worth to actor ``i``: its payoff over the rounds left.
+
+    ``remaining * U(state)``, plus the ending's payoff in the last round; if the state
+    meets a stopping ending, ``U(state)`` plus that ending's payoff instead.
+    """
+    value = utility(compiled, i, after)
+    worth = remaining * value
+    if last:
+        worth = worth + ending_payoff(compiled, i, first_ending(compiled, after, False), after)
+    if any(e.stop for e in compiled.endings):
+        stop = first_ending(compiled, after, stopping=True)
+        if (stop >= 0).any():
+            worth = np.where(stop >= 0, value + ending_payoff(compiled, i, stop, after), worth)
+    return worth
+
+
+def decided_probabilities(
+    compiled: CompiledScenario,
+    branch: CompiledBranch,
+    ctx: EvalContext,
+    afters: list[EvalContext],
+    remaining: int,
+    last: bool,
+) -> np.ndarray:
+    """How likely the deciding actor is to choose each outcome of a decision node.
+
+    Its options are the outcomes, each scored by what the state after it is worth to
+    it (:func:`outcome_worth`), turned into probabilities by its decision rule with its
+    rationality (a logit choice; ``best_response`` takes the best).
+    """
+    i = branch.decided_by
+    assert i is not None
+    actor = compiled.actors[i]
+    scores = np.array([outcome_worth(compiled, i, after, remaining, last) for after in afters])
+    feasible = np.ones(scores.shape, dtype=bool)
+    rule = RULES["best_response" if actor.decision == "best_response" else "logit"]
+    return rule(scores, feasible, np.maximum(actor.rationality(ctx), 0.0))
+
+
+def branch_weights(
+    compiled: CompiledScenario,
+    branch: CompiledBranch,
+    ctx: EvalContext,
+    expect: bool,
+    normalise: bool = True,
+) -> np.ndarray:
+    """Each outcome's weight in each run when the branch resolves now, (outcomes, R).
+
+    Drawn branches: :func:`outcome_weights`. A branch an actor decides: that actor's
+    choice probabilities over the outcomes (:func:`decided_probabilities`).
+    """
+    if branch.decided_by is None:
+        return outcome_weights(branch, ctx, expect, normalise)
+    afters = [outcome_state(compiled, branch, o, ctx) for o in range(len(branch.outcomes))]
+    remaining = compiled.rounds - ctx.round + 1
+    return decided_probabilities(
+        compiled, branch, ctx, afters, remaining, ctx.round == compiled.rounds
+    )
+
+
 @dataclass
 class Foreseen:
     """A branch an actor foresaw while scoring its actions.
@@ -430,8 +547,9 @@ class Strategy:
 
 
 def _branch_expressions(branch: CompiledBranch) -> list:
-    """Every expression of a branch: when, probabilities, outcome effects."""
+    """Every expression of a branch: when, hazard, probabilities, outcome effects."""
     found = [branch.when] if branch.when is not None else []
+    found += [branch.hazard] if branch.hazard is not None else []
     for outcome in branch.outcomes:
         if outcome.probability is not None:
             found.append(outcome.probability)
@@ -818,15 +936,7 @@ class RoundReasoning:
             ctx: The state (projected, or as it is at the end of a round).
             expect: Take random terms at their expected value (when projecting).
         """
-        actor = self.compiled.actors[i]
-        total: np.ndarray | float = 0.0
-        for index, weight in actor.weights:
-            total = total + weight * ctx.state[index]
-        if actor.payoff_expression is not None:
-            total = total + actor.payoff_expression(ctx, expect=expect)
-        if isinstance(total, float):
-            return np.full(ctx.size, total)
-        return total
+        return utility(self.compiled, i, ctx, expect)
 
     def score(self, i: int, expect: list[np.ndarray | None]) -> Scored:
         """Score every action of actor ``i`` against the expected moves ``expect``."""
@@ -906,41 +1016,49 @@ class RoundReasoning:
                 due = due & (branch.when(at) != 0)
                 if not due.any():
                     continue
-            weights = outcome_weights(branch, at, expect=True)
             remaining = rounds - r + 1
+            last = r == rounds
             base_value = remaining * (value_now if r == t else self.utility(i, at))
-            if r == rounds:
+            if last:
                 base_value = base_value + ending_payoff(
                     compiled, i, first_ending(compiled, at, stopping=False), at
                 )
-            expected = np.zeros(self.size)
+            afters = []
             for o, outcome in enumerate(branch.outcomes):
-                state = list(at.state)
-                if branch.variable is not None:
-                    state[branch.variable] = self._outcome_code(b, o)
-                after = at.with_state(state)
-                if outcome.effects:
+                amounts = [
+                    self._fixed_amount(b, o, e, r, at)
+                    if self.map.fixed_amount[(b, o, e)]
+                    else None
+                    for e in range(len(outcome.effects))
+                ]
+                code = self._outcome_code(b, o) if branch.variable is not None else None
+                if any(x is None for x in amounts):
+                    # Amounts that read the state are computed on the state with the
+                    # outcome's variable set (as the model does).
+                    partial = at
+                    if code is not None:
+                        partial_state = list(at.state)
+                        partial_state[branch.variable] = code  # type: ignore[index]
+                        partial = at.with_state(partial_state)
                     amounts = [
-                        self._fixed_amount(b, o, e, r, after)
-                        if self.map.fixed_amount[(b, o, e)]
-                        else effect.expression(after, expect=True)
-                        for e, effect in enumerate(outcome.effects)
+                        x if x is not None else effect.expression(partial, expect=True)
+                        for x, effect in zip(amounts, outcome.effects, strict=True)
                     ]
-                    state = list(state)
-                    for effect, amount in zip(outcome.effects, amounts, strict=True):
-                        new = apply_effect(state[effect.target], effect, amount)
-                        state[effect.target] = clip_state(compiled, effect.target, new)
-                    after = at.with_state(state)
-                value = self.utility(i, after)
-                worth = remaining * value
-                if r == rounds:
-                    final = first_ending(compiled, after, stopping=False)
-                    worth = worth + ending_payoff(compiled, i, final, after)
-                stop_o = first_ending(compiled, after, stopping=True) if stoppable else None
-                if stop_o is not None and (stop_o >= 0).any():
-                    stopped = value + ending_payoff(compiled, i, stop_o, after)
-                    worth = np.where(stop_o >= 0, stopped, worth)
+                afters.append(outcome_state(compiled, branch, o, at, amounts, code))
+            if branch.decided_by is None:
+                weights = outcome_weights(branch, at, expect=True)
+            else:
+                weights = decided_probabilities(compiled, branch, at, afters, remaining, last)
+            expected = np.zeros(self.size)
+            for o, after in enumerate(afters):
+                if branch.decided_by is None and not stoppable and not last:
+                    worth = remaining * self.utility(i, after)
+                else:
+                    worth = outcome_worth(compiled, i, after, remaining, last)
                 expected += weights[o] * worth
+            if branch.hazard is not None:
+                # A chance event: it happens this round with its hazard's probability.
+                expected = base_value + branch.hazard(at, expect=True) * (expected - base_value)
             change = np.where(due, expected - base_value, 0.0)
             foresight[a] += change
             record = foreseen.get(b)

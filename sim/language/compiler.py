@@ -97,7 +97,11 @@ class CompiledActor:
 
 @dataclass(frozen=True)
 class CompiledInject:
-    """An inject: fires once, at its round and/or when its condition first holds."""
+    """An inject: fires once, at its round and/or when its condition first holds.
+
+    With a ``hazard``, by chance: with that probability in each round its condition
+    holds.
+    """
 
     id: str
     round: int | None
@@ -105,6 +109,7 @@ class CompiledInject:
     text: str
     prompt: str | None
     effects: tuple[Effect, ...]
+    hazard: Expression | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,14 @@ class CompiledOutcome:
 
 @dataclass(frozen=True)
 class CompiledBranch:
-    """A decision point resolved once per run."""
+    """A decision point resolved once per run.
+
+    Attributes:
+        hazard: Chance of resolving in each round its condition holds (``None``: at its
+            round, or the first round its condition holds).
+        decided_by: Index of the actor that chooses the outcome (``None``: drawn from
+            the outcomes' probabilities).
+    """
 
     id: str
     round: int | None
@@ -128,6 +140,17 @@ class CompiledBranch:
     text: str
     prompt: str | None
     outcomes: tuple[CompiledOutcome, ...]
+    hazard: Expression | None = None
+    decided_by: int | None = None
+
+
+@dataclass(frozen=True)
+class CompiledProcess:
+    """A background process: effects at the start of every round while ``when`` holds."""
+
+    id: str
+    when: Expression | None
+    effects: tuple[Effect, ...]
 
 
 @dataclass(frozen=True)
@@ -209,6 +232,7 @@ class CompiledScenario:
     endings: list[CompiledEnding]
     metrics: list[CompiledMetric]
     warnings: list[Problem] = field(default_factory=list)
+    processes: list[CompiledProcess] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -302,14 +326,18 @@ class _Compiler:
 
     def location(self, path: tuple[Any, ...], skip: int = 0, text: Any = None) -> Location:
         pos = self.source.where(path)
-        chars = _align(self.loaded.text, pos, skip, text.strip()) if isinstance(text, str) else None
+        file = self.source.file_of(pos)
+        file_text = self.source.text_of(pos)
+        if file_text is None:
+            file_text = self.loaded.text
+        chars = _align(file_text, pos, skip, text.strip()) if isinstance(text, str) else None
         if chars:
-            return Location(self.source.file, chars[0][0], chars[0][1], chars)
+            return Location(file, chars[0][0], chars[0][1], chars)
         if pos.style in ('"', "'"):
-            return Location(self.source.file, pos.line, pos.col + 1 + skip)
+            return Location(file, pos.line, pos.col + 1 + skip)
         if pos.style in ("|", ">"):
-            return Location(self.source.file, pos.line + 1, pos.col + 2 + skip)
-        return Location(self.source.file, pos.line, pos.col + skip)
+            return Location(file, pos.line + 1, pos.col + 2 + skip)
+        return Location(file, pos.line, pos.col + skip)
 
     def expr(
         self,
@@ -422,7 +450,13 @@ class _Compiler:
             highs.append(high)
         actions = {a: tuple(actor.actions) for a, actor in spec.actors.items()}
         self.table = SymbolTable(symbols, actions)
-        params_only = SymbolTable({n: s for n, s in symbols.items() if s.kind == "param"}, actions)
+        self._defines(symbols)
+        params_only = SymbolTable(
+            {n: s for n, s in symbols.items() if s.kind == "param"},
+            actions,
+            self.table.defines,
+            self.table.broken,
+        )
 
         initial = []
         for name, var in spec.state.items():
@@ -437,6 +471,7 @@ class _Compiler:
                 initial.append(expr)
 
         actors = [self._actor(actor_id, actor) for actor_id, actor in spec.actors.items()]
+        processes = [self._process(i, p) for i, p in enumerate(spec.every_round)]
         injects = [self._inject(i, inject) for i, inject in enumerate(spec.injects)]
         branches = [self._branch(i, branch) for i, branch in enumerate(spec.branches)]
         commitments = [self._commitment(i, c, actors) for i, c in enumerate(spec.commitments)]
@@ -461,7 +496,7 @@ class _Compiler:
                 CompiledEnding(ending.id, ending.title or ending.id, when, ending.stop, payoffs)
             )
         metrics = [self._metric(i, m) for i, m in enumerate(spec.metrics)]
-        for section in ("injects", "branches", "commitments", "endings", "metrics"):
+        for section in ("every_round", "injects", "branches", "commitments", "endings", "metrics"):
             self._unique_ids(section)
         for i, inject in enumerate(spec.injects):
             self._round_in_range(inject.round, ("injects", i, "round"))
@@ -485,8 +520,30 @@ class _Compiler:
             commitments=commitments,  # type: ignore[arg-type]
             endings=endings,
             metrics=metrics,  # type: ignore[arg-type]
+            processes=processes,
         )
         return compiled
+
+    def _defines(self, symbols: dict[str, Symbol]) -> None:
+        """Register the named expressions, then check each where it is written."""
+        for name, text in self.spec.define.items():
+            where = ("define", name)
+            if self._bad_name(name, where):
+                continue
+            if name in symbols:
+                what = "parameter" if symbols[name].kind == "param" else "state variable"
+                self.problem(where, f"'{name}' is already a {what}", key=True)
+                continue
+            if name in self.spec.actors:
+                self.problem(where, f"'{name}' is already an actor", key=True)
+                continue
+            text = repr(text) if isinstance(text, int | float) else text
+            self.table.defines[name] = (text, self.location(where, 0, text))
+        for name in list(self.table.defines):
+            before = len(self.problems)
+            self.expr(self.spec.define[name], ("define", name))
+            if len(self.problems) > before:
+                self.table.broken.add(name)
 
     def _bad_name(self, name: str, path: tuple[Any, ...]) -> bool:
         if name in RESERVED or name in FUNCTIONS or name.startswith("__"):
@@ -503,7 +560,8 @@ class _Compiler:
         seen: set[str] = set()
         for i, item in enumerate(getattr(self.spec, section)):
             if item.id in seen:
-                self.problem((section, i, "id"), f"duplicate {section[:-1]} id '{item.id}'")
+                noun = "process" if section == "every_round" else section[:-1]
+                self.problem((section, i, "id"), f"duplicate {noun} id '{item.id}'")
             seen.add(item.id)
 
     def _actor(self, actor_id: str, actor: Any) -> CompiledActor | None:
@@ -582,7 +640,20 @@ class _Compiler:
         effects = self.effects(inject.effects, (*path, "effects"))
         for target, effect in zip(inject.effects, effects, strict=False):
             self.before_choices(effect.expression, (*path, "effects", target))
-        return CompiledInject(inject.id, inject.round, when, inject.text, inject.prompt, effects)
+        hazard = self.expr(inject.hazard, (*path, "hazard")) if inject.hazard is not None else None
+        self.before_choices(hazard, (*path, "hazard"))
+        return CompiledInject(
+            inject.id, inject.round, when, inject.text, inject.prompt, effects, hazard
+        )
+
+    def _process(self, i: int, process: Any) -> CompiledProcess:
+        path = ("every_round", i)
+        when = self.expr(process.when, (*path, "when")) if process.when is not None else None
+        self.before_choices(when, (*path, "when"))
+        effects = self.effects(process.effects, (*path, "effects"))
+        for target, effect in zip(process.effects, effects, strict=False):
+            self.before_choices(effect.expression, (*path, "effects", target))
+        return CompiledProcess(process.id, when, effects)
 
     def _branch(self, i: int, branch: Any) -> CompiledBranch:
         path = ("branches", i)
@@ -613,12 +684,32 @@ class _Compiler:
         for outcome_id, outcome in branch.outcomes.items():
             where = (*path, "outcomes", outcome_id)
             probability = None
-            if outcome.probability != "rest":
+            if outcome.probability not in ("rest", None):
                 probability = self.expr(outcome.probability, (*where, "probability"))
             effects = self.effects(outcome.effects, (*where, "effects"))
             outcomes.append(CompiledOutcome(outcome_id, probability, outcome.text, effects))
+        hazard = self.expr(branch.hazard, (*path, "hazard")) if branch.hazard is not None else None
+        decided_by = None
+        if branch.decided_by is not None:
+            actor_ids = list(self.spec.actors)
+            if branch.decided_by not in actor_ids:
+                self.problem(
+                    (*path, "decided_by"),
+                    f"unknown actor '{branch.decided_by}'"
+                    + suggest(branch.decided_by, actor_ids),
+                )
+            else:
+                decided_by = actor_ids.index(branch.decided_by)
         return CompiledBranch(
-            branch.id, branch.round, when, variable, branch.text, branch.prompt, tuple(outcomes)
+            branch.id,
+            branch.round,
+            when,
+            variable,
+            branch.text,
+            branch.prompt,
+            tuple(outcomes),
+            hazard,
+            decided_by,
         )
 
     def _commitment(

@@ -117,10 +117,21 @@ class Symbol:
 
 @dataclass
 class SymbolTable:
-    """The names an expression may use, and the actors' actions for times()/last()."""
+    """The names an expression may use, and the actors' actions for times()/last().
+
+    Attributes:
+        symbols: Parameters, state variables and ``round``.
+        actions: Each actor's action ids (for ``times``, ``last``, ``chose``).
+        defines: Named expressions (``define:``): name -> (text, location), inlined
+            where they are used.
+        broken: Named expressions that have errors of their own (reported once, where
+            they are defined).
+    """
 
     symbols: dict[str, Symbol]
     actions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    defines: dict[str, tuple[str, Location]] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -283,6 +294,7 @@ class Expression:
         reads: Names of parameters and state variables it reads.
         actors_read: Actors whose history it reads through times()/last().
         choices_read: Actors whose choice this round it reads through chose().
+        defines_used: Named expressions it uses (inlined).
         random: Whether it contains a random term.
         constant: Its value if it reads nothing and draws nothing, else ``None``.
     """
@@ -297,8 +309,10 @@ class Expression:
         random: bool,
         constant: float | None,
         choices_read: frozenset[str] = frozenset(),
+        defines_used: frozenset[str] = frozenset(),
     ):
         self.text = text
+        self.defines_used = defines_used
         self.location = location
         self._function = function
         self.reads = reads
@@ -356,6 +370,8 @@ class _Checker:
         self.site = site
         self.target_categories = target_categories
         self.problems: list[Problem] = []
+        self.inlining: list[str] = []  # named expressions being inlined (for cycles)
+        self.defines_used: set[str] = set()
         self.reads: set[str] = set()
         self.actors_read: set[str] = set()
         self.choices_read: set[str] = set()
@@ -403,6 +419,8 @@ class _Checker:
         if name in FUNCTIONS:
             self.fail(node, f"'{name}' is a function: call it, e.g. {name}(...)")
             return None
+        if name in self.table.defines and name not in self.table.symbols:
+            return self._define(node, name)
         symbol = self.table.symbols.get(name)
         if symbol is None:
             self.fail(node, f"unknown name '{name}'" + suggest(name, self.table.symbols))
@@ -415,6 +433,35 @@ class _Checker:
         if symbol.categories is not None:
             return source, symbol.categories
         return source, "num"
+
+    def _define(self, node: ast.AST, name: str) -> tuple[str, Any] | None:
+        """Inline a named expression where it is used (its own errors are reported once)."""
+        if name in self.inlining:
+            chain = " -> ".join([*self.inlining[self.inlining.index(name) :], name])
+            self.fail(node, f"named expression '{name}' refers to itself ({chain})")
+            return None
+        if name in self.table.broken:
+            self.fail(node, f"'{name}' cannot be used: its definition has an error")
+            return None
+        self.defines_used.add(name)
+        text, location = self.table.defines[name]
+        try:
+            tree = ast.parse(_as_one_expression(text), mode="eval")
+        except SyntaxError:
+            self.fail(node, f"'{name}' cannot be used: its definition has an error")
+            return None
+        saved = (self.text, self.location)
+        self.text, self.location = _as_one_expression(text), location
+        self.inlining.append(name)
+        try:
+            result = self.visit(tree.body)
+        finally:
+            self.inlining.pop()
+            self.text, self.location = saved
+        if result is None:
+            return None
+        source, kind = result
+        return f"({source})", kind
 
     def _number(self, node: ast.AST) -> str | None:
         result = self.visit(node)
@@ -623,6 +670,16 @@ def _constant_value(source: str) -> float | None:
 _TOO_DEEP = "expression is too long or nested too deeply; split it up"
 
 
+def _as_one_expression(text: str) -> str:
+    """The expression's text with line breaks that YAML kept (``|`` blocks) made spaces.
+
+    Python would read a bare line break as the end of the expression; an author who
+    writes a formula over several lines means one expression. The character count is
+    unchanged, so positions map back to the file exactly.
+    """
+    return text.strip().replace("\r\n", "  ").replace("\n", " ").replace("\r", " ")
+
+
 def compile_expression(
     text: Any,
     location: Location,
@@ -650,8 +707,9 @@ def compile_expression(
         text = repr(text)
     if not text.strip():
         return None, [Problem(location.file, location.line, location.col, "empty expression")]
+    text = _as_one_expression(text)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         line = exc.lineno or 1
         # Python reports offset 0 when the text ends too early: point at its end.
@@ -711,5 +769,6 @@ def compile_expression(
         checker.random_count > 0,
         constant,
         frozenset(checker.choices_read),
+        frozenset(checker.defines_used),
     )
     return expression, []

@@ -269,36 +269,50 @@ class Actor(_Base):
 
 
 class Inject(_Base):
-    """Something that happens to the actors: at a round, or when a condition first holds."""
+    """Something that happens to the actors: at a round, or when a condition first holds.
+
+    With ``hazard`` it happens by chance: in each round while ``when`` holds (every round
+    without one) with that probability, until it has happened once.
+    """
 
     id: Identifier
     round: int | None = Field(default=None, ge=1)
     when: str | None = None
+    hazard: Expr | None = None
     text: str = ""
     prompt: str | None = None
     effects: dict[Identifier, Expr] = {}
 
     @model_validator(mode="after")
     def _trigger(self) -> Inject:
-        if self.round is None and self.when is None:
-            raise ValueError("an inject needs 'round', 'when', or both")
+        if self.hazard is not None and self.round is not None:
+            raise ValueError("an inject takes 'round' or 'hazard', not both")
+        if self.round is None and self.when is None and self.hazard is None:
+            raise ValueError("an inject needs 'round', 'when' or 'hazard'")
         return self
 
 
 class Outcome(_Base):
-    """One way a branch can go."""
+    """One way a branch can go (its probability; none for a branch an actor decides)."""
 
-    probability: Expr
+    probability: Expr | None = None
     text: str = ""
     effects: dict[Identifier, Expr] = {}
 
 
 class Branch(_Base):
-    """A named decision point whose outcome is drawn from state-dependent probabilities."""
+    """A named decision point whose outcome is drawn from state-dependent probabilities.
+
+    With ``hazard`` it resolves by chance: in each round while ``when`` holds, with that
+    probability. With ``decided_by`` an actor chooses the outcome (a decision node): its
+    options are the outcomes, each scored by what it is worth to the actor.
+    """
 
     id: Identifier
     round: int | None = Field(default=None, ge=1)
     when: str | None = None
+    hazard: Expr | None = None
+    decided_by: Identifier | None = None
     variable: Identifier | None = None
     text: str = ""
     prompt: str | None = None
@@ -306,12 +320,37 @@ class Branch(_Base):
 
     @model_validator(mode="after")
     def _trigger(self) -> Branch:
-        if self.round is None and self.when is None:
-            raise ValueError("a branch needs 'round', 'when', or both")
+        if self.hazard is not None and self.round is not None:
+            raise ValueError("a branch takes 'round' or 'hazard', not both")
+        if self.round is None and self.when is None and self.hazard is None:
+            raise ValueError("a branch needs 'round', 'when' or 'hazard'")
+        if self.decided_by is not None:
+            given = [k for k, o in self.outcomes.items() if o.probability is not None]
+            if given:
+                raise ValueError(
+                    f"outcome '{given[0]}' has a probability, but the branch is decided by "
+                    f"{self.decided_by}: drop the probabilities"
+                )
+            return self
+        missing = [k for k, o in self.outcomes.items() if o.probability is None]
+        if missing:
+            raise ValueError(
+                f"outcome '{missing[0]}' needs a 'probability' (or 'rest'), or the branch a "
+                "'decided_by' actor"
+            )
         rests = [k for k, o in self.outcomes.items() if o.probability == "rest"]
         if len(rests) > 1:
             raise ValueError("at most one outcome may have probability 'rest'")
         return self
+
+
+class Process(_Base):
+    """A background process: effects applied at the start of every round (while ``when``)."""
+
+    id: Identifier
+    when: str | None = None
+    description: str = ""
+    effects: dict[Identifier, Expr] = Field(min_length=1)
 
 
 class Commitment(_Base):
@@ -372,10 +411,13 @@ class Scenario(_Base):
     """A whole scenario, as written in its YAML file (shape-checked, not yet compiled)."""
 
     format: Literal[1] = 1
+    extends: str | None = None
     scenario: Meta
     parameters: dict[Identifier, Parameter] = {}
     state: dict[Identifier, StateVar] = {}
+    define: dict[Identifier, Expr] = {}
     actors: dict[Identifier, Actor] = Field(min_length=1)
+    every_round: tuple[Process, ...] = ()
     injects: tuple[Inject, ...] = ()
     branches: tuple[Branch, ...] = ()
     commitments: tuple[Commitment, ...] = ()
@@ -502,6 +544,11 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
     data, source = load_yaml(text, path)
     if not isinstance(data, dict):
         raise ScenarioError([source.problem((), "a scenario must be a mapping of sections")])
+    if "extends" in data:
+        from sim.language.extends import dump, resolve
+
+        data, source = resolve(data, source, _read_yaml)
+        text = dump(data, path)
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -544,12 +591,21 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ScenarioError([Problem(name, 0, 0, f"cannot read file: {exc.strerror}")]) from None
+    return parse_scenario(_decode(raw, name), name)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    """A file's bytes as text, or a located error if they are not UTF-8."""
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8")) + 1
         bad = raw[exc.start : exc.end].hex(" ")
         message = f"not UTF-8 text (byte {bad}); save the file as UTF-8"
         raise ScenarioError([Problem(name, line, col, message)]) from None
-    return parse_scenario(text, name)
+
+
+def _read_yaml(path: str) -> tuple[Any, SourceMap]:
+    """A scenario file another extends: its document and positions (OSError if absent)."""
+    return load_yaml(_decode(Path(path).read_bytes(), path), path)

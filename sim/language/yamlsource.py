@@ -40,20 +40,41 @@ ScenarioLoader.add_implicit_resolver(
 
 @dataclass(frozen=True)
 class Position:
-    """A 1-based line and column in a source file, and the scalar's quoting style."""
+    """A 1-based line and column in a source file, and the scalar's quoting style.
+
+    ``file`` is set for a position in another file than the map's own (a scenario that
+    ``extends`` another keeps the parent's values at their place in the parent).
+    """
 
     line: int
     col: int
     style: str | None = None
+    file: str | None = None
 
 
 @dataclass
 class SourceMap:
-    """Positions of values and keys in a YAML file, looked up by path."""
+    """Positions of values and keys in a YAML file, looked up by path.
+
+    Attributes:
+        file: The file the document was read from.
+        values: Position of each value, by path.
+        keys: Position of each mapping key, by path.
+        texts: The text of every file positions point into (for exact columns).
+    """
 
     file: str
     values: dict[Path, Position] = field(default_factory=dict)
     keys: dict[Path, Position] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def file_of(self, position: Position) -> str:
+        """The file a position is in."""
+        return position.file or self.file
+
+    def text_of(self, position: Position) -> str | None:
+        """The text of the file a position is in, if known."""
+        return self.texts.get(self.file_of(position))
 
     def where(self, path: Path, *, key: bool = False) -> Position:
         """Return the position of ``path``, or of its nearest located ancestor.
@@ -75,7 +96,7 @@ class SourceMap:
     def problem(self, path: Path, message: str, *, key: bool = False) -> Problem:
         """Build a :class:`Problem` located at ``path``."""
         pos = self.where(path, key=key)
-        return Problem(self.file, pos.line, pos.col, message)
+        return Problem(self.file_of(pos), pos.line, pos.col, message)
 
 
 def _position(node: yaml.Node) -> Position:
@@ -124,7 +145,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     Raises:
         ScenarioError: On a syntax error, a duplicate key, or a non-string key.
     """
-    source = SourceMap(file)
+    source = SourceMap(file, texts={file: text})
     try:
         root = yaml.compose(text, Loader=ScenarioLoader)
     except yaml.MarkedYAMLError as exc:

@@ -1,0 +1,441 @@
+"""Authoring features: named expressions, per-round hazards, background processes,
+branches decided by an actor, multi-line expressions, and scenarios that extend others.
+
+Each reference is worked out by hand in the test: a hazard's per-round frequency against
+its declared probability within three standard errors, a decision node's choice
+probability from the logit of what each outcome is worth.
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from sim.engine.loading import load, load_text
+from sim.engine.model import WargameModel, play
+from sim.errors import ScenarioError
+from tests.conftest import HEADER
+
+
+def compiled_with(body: str, rounds: int = 1):
+    return load_text(HEADER.format(rounds=rounds) + body, "author.yaml")
+
+
+def problems_of(body: str, rounds: int = 1) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        compiled_with(body, rounds)
+    return [str(p) for p in caught.value.problems]
+
+
+HAZARD = """
+parameters:
+  p: {dist: fixed, value: 0.15}
+state:
+  alarms: {initial: 0}
+actors:
+  A: {name: Alpha, actions: {wait: {}}}
+injects:
+  - id: incident
+    hazard: p
+    text: An incident.
+    effects: {alarms: "+= 1"}
+endings:
+  - id: end
+metrics: [alarms]
+"""
+
+
+def test_a_hazard_fires_with_its_probability_in_each_round_until_it_has_fired():
+    compiled = compiled_with(HAZARD, rounds=6)
+    model = play(compiled, 3, np.arange(20_000))
+    first = np.argmax(model.trajectories[0] > 0, axis=0)  # round of the incident (0: never)
+    fired = model.trajectories[0, -1] > 0
+    assert (model.trajectories[0, -1] <= 1).all()  # at most once
+    p = 0.15
+    survivors = 20_000
+    for round_ in range(1, 7):
+        hits = int(((first == round_) & fired).sum())
+        se = math.sqrt(p * (1 - p) / survivors)
+        assert abs(hits / survivors - p) <= 3 * se, (round_, hits / survivors)
+        survivors -= hits
+
+
+HAZARD_BRANCH = """
+state:
+  tension: {initial: 1}
+  shot: {values: [no, yes], initial: no}
+actors:
+  A:
+    name: Alpha
+    rationality: 1
+    foresight: 1
+    payoff:
+      expression: "-10 if shot == 'yes' else 0"
+    actions:
+      stand_down: {cost: 0.5, effects: {tension: "= 0"}}
+      keep_flying: {}
+branches:
+  - id: u2
+    hazard: 0.1 * tension
+    variable: shot
+    outcomes:
+      yes: {probability: 1}
+      no: {probability: rest}
+endings:
+  - id: end
+metrics: [tension]
+"""
+
+
+def test_foresight_weighs_a_hazard_by_its_chance_this_round():
+    # Keep flying: the branch resolves this round with probability 0.1 and then costs
+    # 10 a round for the 3 rounds from now: -3. Standing down: hazard 0, cost 0.5.
+    compiled = compiled_with(HAZARD_BRANCH, rounds=3)
+    model = WargameModel(compiled, 1, np.arange(4))
+    model.step()
+    p = model.actors[0].decision.probabilities[:, 0]
+    assert p[0] == pytest.approx(expit(-0.5 - (-0.1 * 3 * 10)))
+
+
+DECIDED = """
+state:
+  deal: {values: [open, signed, refused], initial: open}
+  trade: {initial: 0}
+actors:
+  A:
+    name: Alpha
+    rationality: 0
+    actions: {wait: {}}
+  B:
+    name: Beta
+    rationality: 0.5
+    payoff:
+      weights: {trade: 1}
+    actions: {wait: {}}
+branches:
+  - id: offer
+    round: 1
+    decided_by: B
+    variable: deal
+    outcomes:
+      signed: {effects: {trade: "+= 1"}}
+      refused: {}
+endings:
+  - id: end
+metrics: [trade]
+"""
+
+
+def test_an_actor_decides_a_branch_by_what_each_outcome_is_worth_to_it():
+    # Signing is worth +1 a round for the 4 rounds left: 4 more than refusing.
+    compiled = compiled_with(DECIDED, rounds=4)
+    model = play(compiled, 9, np.arange(20_000))
+    signed = np.mean(model.records()["branch.offer"] == "signed")
+    expected = expit(0.5 * 4)
+    assert abs(signed - expected) <= 3 * math.sqrt(expected * (1 - expected) / 20_000)
+
+
+def test_a_person_can_take_the_deciding_seat():
+    compiled = compiled_with(DECIDED, rounds=4)
+    model = WargameModel(compiled, 9, np.arange(50))
+    model.set_branch_choice(1, "offer", "refused")
+    model.run_model()
+    assert set(model.records()["branch.offer"]) == {"refused"}
+
+
+def test_named_expressions_are_inlined_where_used_and_may_use_each_other():
+    compiled = compiled_with(
+        """
+        parameters:
+          k: {dist: fixed, value: 3}
+        define:
+          double: 2 * x
+          big: double + k > 10
+        state:
+          x: {initial: 4}
+        actors:
+          A: {name: Alpha, actions: {grow: {effects: {x: "+= 1"}}}}
+        endings:
+          - id: big_end
+            when: big
+          - id: small
+        metrics:
+          - id: twice
+            expression: double
+        """.replace("\n        ", "\n"),
+        rounds=1,
+    )
+    records = play(compiled, 1, np.arange(3)).records()
+    assert list(records["metric.twice"]) == [10.0] * 3  # x = 5 after one round
+    assert set(records["ending"]) == {"big_end"}  # double + k = 10 + 3 > 10
+
+
+def test_a_define_cycle_and_a_clash_are_load_errors():
+    found = problems_of(
+        """
+define:
+  a: b + 1
+  b: a * 2
+  x: 1
+state:
+  x: {initial: 0}
+actors:
+  A: {name: Alpha, actions: {wait: {}}}
+endings:
+  - id: end
+        """
+    )
+    assert any("refers to itself (a -> b -> a)" in p or "refers to itself" in p for p in found)
+    assert any("'x' is already a state variable" in p for p in found)
+
+
+def test_an_unused_define_is_a_warning():
+    compiled = compiled_with(
+        """
+define:
+  spare: 1 + 1
+actors:
+  A: {name: Alpha, actions: {wait: {}}}
+endings:
+  - id: end
+"""
+    )
+    assert any("named expression 'spare' is never used" in p.message for p in compiled.warnings)
+
+
+def test_every_round_effects_run_at_the_start_of_each_round_while_their_condition_holds():
+    compiled = compiled_with(
+        """
+state:
+  sites: {initial: 0}
+  halted: {initial: 0}
+actors:
+  A:
+    name: Alpha
+    rationality: 0
+    actions:
+      wait: {}
+      halt: {when: "round == 3", effects: {halted: "= 1"}}
+every_round:
+  - id: construction
+    when: halted == 0
+    effects: {sites: "+= 1"}
+endings:
+  - id: end
+metrics: [sites]
+""",
+        rounds=5,
+    )
+    model = play(compiled, 2, np.arange(200))
+    halted_in_3 = model.ctx.times[0, 1] == 1
+    # Built in rounds 1-3 (the halt comes after the round-3 process), not in 4 and 5.
+    assert (model.trajectories[0, -1][halted_in_3] == 3).all()
+    assert (model.trajectories[0, -1][~halted_in_3] == 5).all()
+    assert halted_in_3.any() and (~halted_in_3).any()
+
+
+def test_an_expression_over_several_lines_of_a_literal_block_is_one_expression():
+    compiled = compiled_with(
+        """
+state:
+  x: {initial: 2}
+actors:
+  A: {name: Alpha, actions: {wait: {}}}
+endings:
+  - id: end
+metrics:
+  - id: y
+    expression: |
+      x
+      + 1
+"""
+    )
+    assert list(play(compiled, 1, np.arange(2)).records()["metric.y"]) == [3.0, 3.0]
+
+
+def test_a_problem_on_the_second_line_of_a_block_is_located_there():
+    found = problems_of(
+        """
+state:
+  x: {initial: 2}
+actors:
+  A: {name: Alpha, actions: {wait: {}}}
+endings:
+  - id: end
+metrics:
+  - id: y
+    expression: |
+      x
+      + nope
+"""
+    )
+    # Six header lines, a blank one, then the body: 'nope' is on line 18, column 9.
+    assert any(p.startswith("author.yaml:18:9: unknown name 'nope'") for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("snippet", "fragment"),
+    [
+        ("    round: 1\n    hazard: 0.1\n", "takes 'round' or 'hazard', not both"),
+        ("    round: 1\n    decided_by: Zed\n", "unknown actor 'Zed'"),
+    ],
+)
+def test_bad_hazard_and_decider_are_located_errors(snippet, fragment):
+    body = """
+state:
+  deal: {values: [a, b], initial: a}
+actors:
+  A: {name: Alpha, actions: {wait: {}}}
+branches:
+  - id: offer
+SNIPPET    outcomes:
+      a: {}
+      b: {}
+endings:
+  - id: end
+"""
+    if "decided_by" not in snippet:
+        body = body.replace(
+            "      a: {}\n      b: {}", "      a: {probability: 0.5}\n      b: {probability: rest}"
+        )
+    found = problems_of(body.replace("SNIPPET", snippet))
+    assert any(fragment in p and p.startswith("author.yaml:") for p in found), found
+
+
+def test_a_drawn_branch_needs_probabilities_and_a_decided_one_none():
+    found = problems_of(
+        """
+state:
+  deal: {values: [a, b], initial: a}
+actors:
+  A: {name: Alpha, actions: {wait: {}}}
+branches:
+  - id: offer
+    round: 1
+    decided_by: A
+    outcomes:
+      a: {probability: 0.5}
+      b: {}
+endings:
+  - id: end
+"""
+    )
+    assert any("drop the probabilities" in p for p in found)
+
+
+PARENT = """\
+scenario:
+  id: base
+  title: Base
+  start_date: 2026-01-05
+  round_days: 1
+  rounds: 3
+parameters:
+  p: {dist: uniform, low: 0, high: 1}
+state:
+  x: {initial: 0}
+actors:
+  A:
+    name: Alpha
+    rationality: 1
+    payoff: {weights: {x: 1}}
+    actions:
+      wait: {}
+      push: {cost: p, effects: {x: "+= 1"}}
+  B:
+    name: Beta
+    actions: {wait: {}}
+injects:
+  - id: news
+    round: 1
+    text: News.
+    effects: {x: "+= p"}
+endings:
+  - id: high
+    when: x > 2
+  - id: low
+metrics: [x]
+"""
+
+
+def write_family(tmp_path: Path, child: str, parent: str = PARENT) -> Path:
+    (tmp_path / "base.yaml").write_text(parent)
+    (tmp_path / "variants").mkdir(exist_ok=True)
+    path = tmp_path / "variants" / "child.yaml"
+    path.write_text(child)
+    return path
+
+
+def test_a_child_states_only_what_differs(tmp_path):
+    path = write_family(
+        tmp_path,
+        """\
+extends: ../base.yaml
+scenario: {id: child, title: Child}
+parameters:
+  p: {dist: fixed, value: 0.5}
+actors:
+  A: {rationality: 3}
+  B: null
+injects:
+  - {id: news, remove: true}
+endings:
+  - id: middle
+    when: x > 1
+""",
+    )
+    compiled = load(path)
+    assert compiled.id == "child" and compiled.rounds == 3
+    assert [a.id for a in compiled.actors] == ["A"]  # B removed
+    assert compiled.actors[0].rationality.constant == 3.0
+    assert [a.id for a in compiled.actors[0].actions] == ["wait", "push"]  # kept
+    assert compiled.injects == []
+    assert [e.id for e in compiled.endings] == ["high", "middle", "low"]  # before fallback
+    assert compiled.warnings == []
+    # What runs (and a results folder stores) is self-contained.
+    text = compiled.loaded.text
+    assert "extends" not in text.split("\n", 1)[1] and "middle" in text
+    assert load_text(text, "stored.yaml").rounds == 3
+
+
+def test_an_error_in_the_child_is_reported_at_the_childs_line(tmp_path):
+    path = write_family(
+        tmp_path,
+        """\
+extends: ../base.yaml
+actors:
+  A:
+    actions:
+      push: {cost: p + nope}
+""",
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:5:25: unknown name 'nope' (did you mean 'p'?)"
+    ] or any(str(p).startswith(f"{path}:5:") and "nope" in str(p) for p in caught.value.problems)
+
+
+def test_an_error_the_child_exposes_in_the_parent_is_reported_at_the_parents_line(tmp_path):
+    # Shortening the game puts the parent's inject out of range: the parent's line.
+    parent = PARENT.replace("    round: 1\n    text: News.", "    round: 3\n    text: News.")
+    path = write_family(tmp_path, "extends: ../base.yaml\nscenario: {rounds: 2}\n", parent)
+    with pytest.raises(ScenarioError) as caught:
+        load(path)
+    base = tmp_path / "base.yaml"
+    line = parent.splitlines().index("    round: 3") + 1
+    assert [str(p) for p in caught.value.problems] == [
+        f"{base}:{line}:12: round 3 is after the last round (2)"
+    ]
+
+
+def test_extends_cycles_and_missing_parents_are_located_errors(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ScenarioError, match=r"b\.yaml:1:10: extends: a\.yaml extends this"):
+        load(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("# a variant\nextends: nowhere.yaml\n")
+    with pytest.raises(ScenarioError, match=r"c\.yaml:2:10: extends: cannot read nowhere\.yaml"):
+        load(tmp_path / "c.yaml")
