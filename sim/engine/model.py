@@ -304,23 +304,28 @@ class WargameModel(mesa.Model):
         ctx.round = self.round
         active = self.active.copy()
         before = list(ctx.state) if self.keep_history else []
-        # History arrays are replaced, never written into: the round's reasoning keeps
-        # the ones it saw.
         ctx.chose = np.zeros_like(ctx.chose)
         self._run_processes()
         injects = self._fire_injects()
         observed = list(ctx.state)
+        seen = ctx
+        if self.keep_history:
+            # The round's record keeps the history the actors saw; the model updates
+            # its own history arrays in place below.
+            seen = ctx.with_state(ctx.state)
+            seen.times, seen.last, seen.chose = ctx.times.copy(), ctx.last.copy(), ctx.chose.copy()
         self.reasoning = reasoning = RoundReasoning(
-            self.compiled, ctx, (self.branch_outcome < 0) & active
+            self.compiled, seen, (self.branch_outcome < 0) & active
         )
         self.agents.do("decide")
         self.unconverged += reasoning.unconverged & active
         decisions = {actor.actor_id: actor.decision for actor in self.actors}
-        slots = np.arange(ctx.chose.shape[1])[:, None]
-        chose = np.stack(
-            [(slots == actor.decision.choice) & active for actor in self.actors]  # type: ignore[union-attr]
-        ).astype(float)
-        ctx.chose = chose
+        every = active.all()
+        for actor in self.actors:
+            choice = actor.decision.choice  # type: ignore[union-attr]
+            for a in range(len(actor.spec.actions)):
+                hit = choice == a
+                ctx.chose[actor.index, a] = hit if every else hit & active
         # Actions: every amount from the observed state, then applied in actor order.
         pending = []
         for actor in self.actors:
@@ -334,8 +339,13 @@ class WargameModel(mesa.Model):
         costs = self._chosen_costs(observed)
         for effects, amounts, chosen in pending:
             self._apply_amounts(effects, amounts, chosen)
-        ctx.times = ctx.times + chose
-        ctx.last = np.where(active, chose, ctx.last)
+        ctx.times += ctx.chose
+        if every:
+            # This round's choices are now the last ones: share the array (a new one
+            # holds the next round's choices).
+            ctx.last = ctx.chose
+        else:
+            ctx.last = np.where(active, ctx.chose, ctx.last)
         for c, commitment in enumerate(self.compiled.commitments):
             invoked = reasoning.commitment_active[c] & active
             self.commitment_invoked[c] += invoked

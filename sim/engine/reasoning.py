@@ -93,11 +93,12 @@ def apply_effect(values: np.ndarray, effect: Effect, amount: np.ndarray) -> np.n
 def clip_state(compiled: CompiledScenario, index: int, values: np.ndarray) -> np.ndarray:
     """Clip new values of state variable ``index`` to its bounds."""
     low, high = compiled.state_low[index], compiled.state_high[index]
-    # The ufuncs, not np.clip: the same numbers without np.clip's per-call overhead.
     if low > -np.inf:
-        values = np.maximum(values, low)
+        if high < np.inf:
+            return np.clip(values, low, high)
+        return np.maximum(values, low)
     if high < np.inf:
-        values = np.minimum(values, high)
+        return np.minimum(values, high)
     return values
 
 
@@ -733,8 +734,9 @@ class RoundReasoning:
         open_branches: np.ndarray,
     ):
         self.compiled = compiled
-        # A snapshot: the model replaces the arrays in its state list (and its history
-        # arrays) rather than writing into them, so keeping the list is enough.
+        # The model replaces the arrays in its state list rather than writing into
+        # them, so a copy of the list keeps this round's observed state. (A model that
+        # keeps history passes copies of its history arrays.)
         self.ctx = ctx.with_state(list(ctx.state))
         self.size = ctx.size
         self.open_branches = open_branches
