@@ -4,4 +4,4 @@ Kept apart from ``sim/__init__.py`` so that writing a manifest or a report does 
 import the package root (and, through it, nothing above the module asking).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

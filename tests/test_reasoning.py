@@ -247,7 +247,7 @@ branches:
     variable: deal
     outcomes:
       made:
-        probability: 0.3 + 0.4 * chose('A', 'push')
+        probability: 0.3 + 0.4 * {term}('A', 'push')
         effects: {{gain: "+= 1"}}
       failed:
         probability: rest
@@ -257,9 +257,12 @@ metrics: [gain]
 """
 
 
-def first_round_push(horizon: int, cost: float = 0.5, branch_round: int = 1, runs=6000):
+def first_round_push(
+    horizon: int, cost: float = 0.5, branch_round: int = 1, runs=6000, term: str = "chose"
+):
     compiled = scenario(
-        FORESIGHT.format(horizon=horizon, cost=cost, branch_round=branch_round), rounds=3
+        FORESIGHT.format(horizon=horizon, cost=cost, branch_round=branch_round, term=term),
+        rounds=3,
     )
     model = WargameModel(compiled, 17, np.arange(runs))
     model.step()
@@ -281,12 +284,18 @@ def test_foresight_raises_the_choice_that_raises_the_odds_of_a_valued_branch():
 
 
 def test_a_branch_beyond_the_horizon_is_not_foreseen():
-    # Branch in round 3, game of 3 rounds: seen from round 1 with a horizon of 3 (worth
-    # 1 round of gain), not with a horizon of 2.
-    p2, _, _ = first_round_push(horizon=2, branch_round=3, runs=4)
-    p3, _, _ = first_round_push(horizon=3, branch_round=3, runs=4)
+    # Branch in round 3 reading the pushes so far (times), game of 3 rounds: seen from
+    # round 1 with a horizon of 3 (worth 1 round of gain), not with a horizon of 2.
+    p2, _, _ = first_round_push(horizon=2, branch_round=3, runs=4, term="times")
+    p3, _, _ = first_round_push(horizon=3, branch_round=3, runs=4, term="times")
     assert p2 == pytest.approx(expit(-0.5), abs=1e-12)
     assert p3 == pytest.approx(expit(1 * 0.4 * 1 - 0.5), abs=1e-12)
+
+
+def test_this_rounds_move_is_not_credited_to_a_later_branch_that_reads_chose():
+    # The round-3 branch reads the round-3 choice; a round-1 push cannot change it.
+    p, _, _ = first_round_push(horizon=3, branch_round=3, runs=4, term="chose")
+    assert p == pytest.approx(expit(-0.5), abs=1e-12)
 
 
 STOPPING = """
@@ -471,8 +480,14 @@ def test_an_equilibrium_that_cannot_be_found_is_counted():
             "rationality: lam\n    decision: best_response\n    reasoning: equilibrium",
         ),
     )
-    model = play(compiled, seed=1, runs=np.arange(5))
+    model = WargameModel(compiled, 1, np.arange(1), keep_history=True)
+    model.run_model()
     assert (model.unconverged == compiled.rounds).all()
+    from sim.engine.lint import dead_levers
+    from sim.seminar.transcript import reason
+
+    assert "equilibrium was not found" in reason(model, model.history[0], "ROW")
+    assert any("best replies in an equilibrium" in w.message for w in dead_levers(compiled))
 
 
 @pytest.mark.parametrize("name", ["mixed_2x2", "rock_paper_scissors", "chicken"])
@@ -650,3 +665,57 @@ def test_validate_warns_about_payoff_terms_that_cannot_change_a_choice():
     # With foresight the deal can be steered (pushing shifts its odds).
     assert not any("deal ==" in m for m in messages)
     assert any("weight on 'noise'" in m for m in messages)
+
+
+@pytest.mark.parametrize("lam", [128.0, 1000.0])
+def test_equilibrium_at_very_high_rationality_follows_the_path_to_near_nash(lam):
+    model = WargameModel(with_text("mixed_2x2", lam=lam), 3, np.arange(2))
+    model.step()
+    assert (model.unconverged == 0).all()
+    row = model.actors[0].decision.probabilities[0, 0]
+    column = model.actors[1].decision.probabilities[0, 0]
+    # Within 1/lam of the Nash equilibrium (2/5, 2/7), and equal to the reference where
+    # the reference's own continuation is accurate.
+    assert abs(row - 0.4) < 1 / lam and abs(column - 2 / 7) < 1 / lam
+    if lam <= 128:
+        x, y = qre(ROW, COLUMN, lam)
+        assert (row, column) == pytest.approx((x[0], y[0]), abs=1e-6)
+
+
+COORDINATION = """
+parameters:
+  lam: {{dist: fixed, value: {lam}}}
+actors:
+  ROW:
+    name: Row
+    rationality: lam
+    reasoning: equilibrium
+    payoff:
+      expression: >-
+        5 * chose('ROW', 'a') * chose('COL', 'a') + 3 * chose('ROW', 'b') * chose('COL', 'a')
+        + chose('ROW', 'b') * chose('COL', 'b')
+    actions: {{a: {{}}, b: {{}}}}
+  COL:
+    name: Column
+    rationality: lam
+    reasoning: equilibrium
+    payoff:
+      expression: >-
+        2 * chose('ROW', 'a') * chose('COL', 'a') + chose('ROW', 'b') * chose('COL', 'a')
+        + 3 * chose('ROW', 'b') * chose('COL', 'b')
+    actions: {{a: {{}}, b: {{}}}}
+endings:
+  - id: end
+"""
+
+
+@pytest.mark.parametrize("lam", [1.0, 2.0, 2.5, 3.0, 4.0])
+def test_in_a_coordination_game_the_equilibrium_stays_on_the_principal_branch(lam):
+    # Two QRE for lam above about 1.8; the one found must not jump between them.
+    row = np.array([[5.0, 0.0], [3.0, 1.0]])
+    column = np.array([[2.0, 0.0], [1.0, 3.0]])
+    model = WargameModel(scenario(COORDINATION.format(lam=lam)), 1, np.arange(2))
+    model.step()
+    x, y = qre(row, column, lam)
+    assert model.actors[0].decision.probabilities[0, 0] == pytest.approx(x[0], abs=1e-6)
+    assert model.actors[1].decision.probabilities[0, 0] == pytest.approx(y[0], abs=1e-6)

@@ -190,9 +190,9 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
         missed = summary["reasoning"]
         out.append("")
         out += textwrap.wrap(
-            f"warning: in {missed['unconverged_runs']:,} runs the round's equilibrium was "
-            f"not found within the iteration cap ({missed['unconverged_rounds']:,} rounds); "
-            "those rounds use the last iterate",
+            f"warning: the round's equilibrium was not found in {missed['unconverged_rounds']:,} "
+            f"rounds of {missed['unconverged_runs']:,} runs; in those rounds the actors "
+            "played the last iterate of the search",
             width=width,
         )
     out.append("")

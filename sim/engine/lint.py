@@ -182,6 +182,16 @@ def dead_levers(compiled: CompiledScenario) -> list[Problem]:
                 )
             )
     warnings += idle_payoff_terms(compiled)
+    for actor in compiled.actors:
+        if actor.reasoning == "equilibrium" and actor.decision == "best_response":
+            warnings.append(
+                source.problem(
+                    ("actors", actor.id, "decision"),
+                    f"warning: {actor.id} plays best replies in an equilibrium: games with "
+                    "no equilibrium in pure strategies have none to find (use logit with a "
+                    "high rationality for a near-Nash choice)",
+                )
+            )
     return warnings
 
 

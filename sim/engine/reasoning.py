@@ -68,13 +68,17 @@ TOLERANCE = 1e-7
 PLAIN_ITERATIONS = 60
 ANDERSON_MEMORY = 3
 STALL_SWEEPS = 4
-#: Steps of lambda from 0 to the actors' rationality on the Newton path, and how close
-#: to the path the intermediate steps must come.
+#: Anderson's step is taken only once replies change by less than this: it speeds up
+#: the last approach, never picking which equilibrium the replies head for.
+ANDERSON_FROM = 1e-2
+#: The first step of lambda (as a share of the actors' rationality) on the Newton path
+#: from lambda = 0, how many steps a run may take, and how close to the path the
+#: intermediate points must come.
 HOMOTOPY_STEPS = 10
-PATH_TOLERANCE = 1e-4
-#: Newton corrections per step of the path, and at the end.
+CONTINUATION_STEPS = 200
+PATH_TOLERANCE = 1e-6
+#: Newton corrections per step of the path.
 NEWTON_ITERATIONS = 6
-POLISH_ITERATIONS = 30
 #: Finite-difference step for the Jacobian of the scores.
 FD_STEP = 1e-6
 
@@ -303,6 +307,8 @@ class Foreseen:
         probabilities: Each outcome's probability if the actor takes each action,
             shape (A, outcomes, R).
         value: The expected change in the actor's value from the branch, shape (A, R).
+        chance: For a branch that happens by chance (``hazard``), its chance of
+            happening this round if the actor takes each action, shape (A, R).
     """
 
     branch: int
@@ -310,6 +316,7 @@ class Foreseen:
     due: np.ndarray
     probabilities: np.ndarray
     value: np.ndarray
+    chance: np.ndarray | None = None
 
 
 @dataclass
@@ -373,6 +380,7 @@ class Scored:
                     np.zeros((count, size), dtype=bool),
                     np.zeros((count, outcomes, size)),
                     np.zeros((count, size)),
+                    None if record.chance is None else np.zeros((count, size)),
                 )
             else:
                 mine = Foreseen(
@@ -381,10 +389,13 @@ class Scored:
                     mine.due.copy(),
                     mine.probabilities.copy(),
                     mine.value.copy(),
+                    None if mine.chance is None else mine.chance.copy(),
                 )
             mine.due[:, index] = record.due
             mine.probabilities[:, :, index] = record.probabilities
             mine.value[:, index] = record.value
+            if mine.chance is not None and record.chance is not None:
+                mine.chance[:, index] = record.chance
             foreseen[record.branch] = mine
         return Scored(
             put(self.payoff, other.payoff),  # type: ignore[arg-type]
@@ -453,10 +464,11 @@ class _Iteration:
         change = np.abs(residual).max(axis=0)
         self.past = [*self.past[-ANDERSON_MEMORY:], (residual, g)]
         step = g
-        if len(self.past) >= 2 and not (change < TOLERANCE).all():
-            step = _anderson(self.past)
+        near = change < ANDERSON_FROM
+        if len(self.past) >= 2 and (near & ~(change < TOLERANCE)).any():
+            extrapolated = _anderson(self.past)
             offsets = np.concatenate([[0], np.cumsum([len(replies[i]) for i in self.members])])
-            step = reasoning._project(self.members, offsets, step)
+            step = np.where(near, reasoning._project(self.members, offsets, extrapolated), g)
         settled = moving & (change < TOLERANCE)
         # A settled run takes its replies exactly; a moving one the accelerated step.
         new = np.where(settled, g, np.where(moving, step, x))
@@ -540,11 +552,14 @@ class Strategy:
         scored: The scores the probabilities come from.
         expected: Each actor's mix as this actor expected it, shape (A_j, R), or ``None``
             for an actor it expected not to move (itself included).
+        unconverged: For an actor in the round's equilibrium, the runs in which the
+            equilibrium was not found (its probabilities are then the last iterate).
     """
 
     probabilities: np.ndarray
     scored: Scored
     expected: list[np.ndarray | None]
+    unconverged: np.ndarray | None = None
 
 
 def _branch_expressions(branch: CompiledBranch) -> list:
@@ -857,6 +872,14 @@ class RoundReasoning:
             self._delta_cache[k] = found
         return found
 
+    def _no_moves(self) -> np.ndarray:
+        """``chose`` when nobody moves: zeros."""
+        found = self._round_cache.get(("no moves",))
+        if found is None:
+            found = np.zeros_like(self.ctx.chose)
+            self._round_cache[("no moves",)] = found
+        return found
+
     def _outcome_code(self, b: int, o: int) -> np.ndarray:
         """The value a branch's variable takes with outcome ``o``, one per run."""
         key = ("code", b, o)
@@ -1014,6 +1037,9 @@ class RoundReasoning:
                 continue
             at = projected.with_state(projected.state)
             at.round = r
+            if r > t:
+                # Nobody moves again: in a later round's branch, chose() is 0 for all.
+                at.chose = self._no_moves()
             if branch.when is not None:
                 due = due & (branch.when(at) != 0)
                 if not due.any():
@@ -1058,9 +1084,11 @@ class RoundReasoning:
                 else:
                     worth = outcome_worth(compiled, i, after, remaining, last)
                 expected += weights[o] * worth
+            chance = None
             if branch.hazard is not None:
                 # A chance event: it happens this round with its hazard's probability.
-                expected = base_value + branch.hazard(at, expect=True) * (expected - base_value)
+                chance = np.clip(branch.hazard(at, expect=True), 0.0, 1.0)
+                expected = base_value + chance * (expected - base_value)
             change = np.where(due, expected - base_value, 0.0)
             foresight[a] += change
             record = foreseen.get(b)
@@ -1072,11 +1100,14 @@ class RoundReasoning:
                     np.zeros((count, self.size), dtype=bool),
                     np.zeros((count, len(branch.outcomes), self.size)),
                     np.zeros((count, self.size)),
+                    np.zeros((count, self.size)) if branch.hazard is not None else None,
                 )
                 foreseen[b] = record
             record.due[a] = due
             record.probabilities[a] = weights
             record.value[a] = change
+            if record.chance is not None and chance is not None:
+                record.chance[a] = chance
 
     # --- replies ------------------------------------------------------------------------
 
@@ -1227,7 +1258,9 @@ class RoundReasoning:
                         for j, e in enumerate(result[i].expected)
                     ]
                     scored = result[i].scored.merged(index, solved[i].scored)
-                    result[i] = Strategy(probabilities, scored, expect)
+                    missed = np.zeros(self.size, dtype=bool)
+                    missed[index] = sub.unconverged
+                    result[i] = Strategy(probabilities, scored, expect, missed)
                 self.unconverged[index] = sub.unconverged
             self._equilibrium = result
             return result
@@ -1266,7 +1299,7 @@ class RoundReasoning:
         result = {}
         for i in members:
             expect = self._without(self._combine(outside, state.mixes), i)
-            result[i] = Strategy(state.mixes[i], state.scored[i], expect)
+            result[i] = Strategy(state.mixes[i], state.scored[i], expect, ~state.done)
         return result
 
     def _iterate(
@@ -1343,60 +1376,92 @@ class RoundReasoning:
         """Newton's method where simultaneous replies stalled.
 
         First from where the replies stalled, at the actors' rationality; runs that do
-        not converge so follow the QRE from lambda = 0 (the uniform strategy) to the
-        actors' rationality in :data:`HOMOTOPY_STEPS` steps, as Gambit's logit solver
-        does.
+        not converge so follow the principal branch of the QRE from lambda = 0 (the
+        uniform strategy) to the actors' rationality, as Gambit's logit solver does:
+        each run advances lambda by its own step, Newton-corrects, and halves the step
+        where the correction fails (doubling it back as it succeeds). A run whose step
+        becomes too small keeps the QRE at the highest rationality it reached, and
+        counts as not converged.
         """
         widths = [len(self.compiled.actors[i].actions) for i in members]
         offsets = np.concatenate([[0], np.cumsum(widths)])
         x = np.concatenate([start[i] for i in members])
-        x, residual = self._newton_path(
-            members, offsets, outside, x, [(1.0, NEWTON_ITERATIONS + 2, TOLERANCE)]
+        moving = np.ones(self.size, dtype=bool)
+        x, residual = self._correct(
+            members, offsets, outside, x, np.ones(self.size), moving, TOLERANCE,
+            NEWTON_ITERATIONS + 2,
         )
         converged = residual < TOLERANCE
         if not converged.all():
             index = np.flatnonzero(~converged)
             sub = self.subset(index)
             sub_outside = [None if o is None else o[:, index] for o in outside]
-            fresh = np.concatenate([sub._start(i) for i in members])
-            steps = [(k / HOMOTOPY_STEPS) ** 2 for k in range(1, HOMOTOPY_STEPS)]
-            schedule = [(t, NEWTON_ITERATIONS, PATH_TOLERANCE) for t in steps]
-            schedule.append((1.0, POLISH_ITERATIONS, TOLERANCE))
-            found, found_residual = sub._newton_path(members, offsets, sub_outside, fresh, schedule)
+            found, found_ok = sub._follow(members, offsets, sub_outside)
             x = x.copy()
             x[:, index] = found
-            converged[index] = found_residual < TOLERANCE
+            converged[index] = found_ok
         solved = {i: x[offsets[m] : offsets[m + 1]] for m, i in enumerate(members)}
         return solved, converged
 
-    def _newton_path(
+    def _follow(
+        self, members: list[int], offsets: np.ndarray, outside: list[np.ndarray | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The principal branch from lambda = 0 to the actors' rationality, run by run."""
+        x = np.concatenate([self._start(i) for i in members])
+        t = np.zeros(self.size)
+        step = np.full(self.size, 1.0 / HOMOTOPY_STEPS)
+        going = np.ones(self.size, dtype=bool)
+        reached = np.zeros(self.size, dtype=bool)
+        for _ in range(CONTINUATION_STEPS):
+            if not going.any():
+                break
+            target = np.minimum(t + step, 1.0)
+            final = target >= 1.0
+            tolerance = np.where(final, TOLERANCE, PATH_TOLERANCE)
+            trial, residual = self._correct(
+                members, offsets, outside, x, target, going, tolerance, NEWTON_ITERATIONS
+            )
+            ok = going & (residual < tolerance)
+            x = np.where(ok, trial, x)
+            t = np.where(ok, target, t)
+            step = np.where(ok, np.minimum(step * 2.0, 0.25), step * 0.5)
+            reached |= ok & final
+            going &= ~reached & (step > 1e-7)
+        return x, reached
+
+    def _correct(
         self,
         members: list[int],
         offsets: np.ndarray,
         outside: list[np.ndarray | None],
         x: np.ndarray,
-        schedule: list[tuple[float, int, float]],
+        t: np.ndarray,
+        moving: np.ndarray,
+        tolerance: np.ndarray | float,
+        iterations: int,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Newton corrections at each (lambda scale, iterations, tolerance) in turn."""
+        """Newton corrections towards the QRE at rationality scale ``t`` (per run).
+
+        Only the runs in ``moving`` change; a run stops once its residual is below
+        ``tolerance`` (so nothing a run gets depends on its block).
+        """
         dim = x.shape[0]
         residual = np.full(self.size, np.inf)
         tiled = self.subset(np.tile(np.arange(self.size), dim))
         tiled_outside = [None if o is None else np.tile(o, (1, dim)) for o in outside]
-        for t, iterations, tolerance in schedule:
-            for n in range(iterations + 1):
-                gap, scores, probabilities = self._residual(members, offsets, outside, x, t)
-                residual = np.abs(gap).max(axis=0)
-                moving = residual >= tolerance
-                if not moving.any() or n == iterations:
-                    break
-                jacobian = self._jacobian(
-                    members, offsets, tiled, tiled_outside, x, t, scores, probabilities
-                )
-                matrix = np.eye(dim)[None, :, :] - jacobian  # (R, D, D)
-                step = _solve(matrix, -gap.T)
-                step = np.where(np.isfinite(step), step, -gap)
-                # A run close enough to the path stays put (independent of its block).
-                x = np.where(moving, self._project(members, offsets, x + step), x)
+        for n in range(iterations + 1):
+            gap, scores, probabilities = self._residual(members, offsets, outside, x, t)
+            residual = np.abs(gap).max(axis=0)
+            left = moving & (residual >= tolerance)
+            if not left.any() or n == iterations:
+                break
+            jacobian = self._jacobian(
+                members, offsets, tiled, tiled_outside, x, t, scores, probabilities
+            )
+            matrix = np.eye(dim)[None, :, :] - jacobian  # (R, D, D)
+            change = _solve(matrix, -gap.T)
+            change = np.where(np.isfinite(change), change, -gap)
+            x = np.where(left, self._project(members, offsets, x + change), x)
         return x, residual
 
     def _project(self, members: list[int], offsets: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -362,10 +362,17 @@ class _Compiler:
     def before_choices(self, expression: Expression | None, path: tuple[Any, ...]) -> None:
         """Reject chose() where it is read before the round's choices are made."""
         if expression is not None and expression.choices_read:
-            what = path[-1] if path[-1] in ("when", "trigger", "rationality", "bonus") else "this"
+            if path[-1] in ("when", "trigger", "rationality", "bonus", "hazard"):
+                what = f"'{path[-1]}'"
+            elif path[0] == "injects":
+                what = "an inject's effect"
+            elif path[0] == "every_round":
+                what = "a background process's effect"
+            else:
+                what = "this expression"
             self.problem(
                 path,
-                f"'{what}' is evaluated before the round's choices are made, so chose() "
+                f"{what} is evaluated before the round's choices are made, so chose() "
                 "would always be 0 here; use last() for the previous round",
             )
 

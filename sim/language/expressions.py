@@ -423,6 +423,18 @@ class _Checker:
             return self._define(node, name)
         symbol = self.table.symbols.get(name)
         if symbol is None:
+            owners = [
+                var
+                for var, sym in self.table.symbols.items()
+                if sym.categories is not None and name in sym.categories
+            ]
+            if owners:
+                self.fail(
+                    node,
+                    f"unknown name '{name}': a value of '{owners[0]}' is written in quotes, "
+                    f"e.g. {owners[0]} == '{name}'",
+                )
+                return None
             self.fail(node, f"unknown name '{name}'" + suggest(name, self.table.symbols))
             return None
         if symbol.kind != "round":

@@ -28,6 +28,8 @@ def _value(model: WargameModel, index: int, value: float) -> str:
 
 def format_number(value: float) -> str:
     """Four significant figures, but large numbers in full with separators (14,410)."""
+    if abs(value) < 1e-12:
+        value = 0.0  # rounding noise (0.2 - 0.2 may leave -1.7e-16): show 0
     if abs(value) >= 1e4:
         return f"{value:,.0f}"
     return f"{value:.4g}"
@@ -135,6 +137,15 @@ def _foresight(
             continue
         branch = model.compiled.branches[record.branch]
         mine = record.probabilities[choice, :, run]
+        if record.chance is not None:
+            # A chance event: what the actor's move does to its chance this round.
+            chance = record.chance[choice, run]
+            text = f"foresaw {branch.id} this round {chance:.0%}"
+            if other is not None and record.due[other, run]:
+                alt = model.compiled.actors[i].actions[other].id
+                text += f" ({record.chance[other, run]:.0%} if {alt})"
+            parts.append(text)
+            continue
         if other is not None and record.due[other, run]:
             theirs = record.probabilities[other, :, run]
             o = int(np.argmax(np.abs(mine - theirs)))
@@ -202,6 +213,8 @@ def reason(model: WargameModel, record: RoundRecord, actor_id: str, run: int = 0
     foresaw = _foresight(model, i, decision, choice, other, run)
     if foresaw:
         parts.append(foresaw)
+    if strategy is not None and strategy.unconverged is not None and strategy.unconverged[run]:
+        parts.append("the round's equilibrium was not found: these are the last iterate's odds")
     return "; ".join(parts)
 
 
@@ -434,6 +447,8 @@ def _reasoning_json(
     strategy = decision.strategy
     if strategy is None:
         return out
+    if strategy.unconverged is not None:
+        out["unconverged"] = bool(strategy.unconverged[run])
     expected = {}
     for j, mix in enumerate(strategy.expected):
         if mix is None:
@@ -456,6 +471,12 @@ def _reasoning_json(
                 }
         if by_action:
             foresaw[branch.id] = {"round": item.round, "if": by_action}
+            if item.chance is not None:
+                foresaw[branch.id]["chance"] = {
+                    action.id: float(item.chance[a, run])
+                    for a, action in enumerate(actor.actions)
+                    if item.due[a, run]
+                }
     if foresaw:
         out["foresaw"] = foresaw
     return out
