@@ -20,8 +20,10 @@ another version of the scenario is refused.
 
 Predictions are scored with the multi-category Brier score, ``sum over outcomes of
 (p_o - [o happened])**2`` (0 is perfect, 2 is certain and wrong), next to the score the
-model itself would have earned with its Monte Carlo probability of the same branch,
-computed on the spot from a quick batch at the same scenario and seed.
+model itself would have earned with its forecast *taken when the question was asked*:
+a few thousand continuations of the game from the round before (its history fixed, its
+future drawn; :mod:`sim.seminar.forecast`). A forecast from the start of the game would
+know less than the room did when it answered, so beating it would mean little.
 
 The interactive session that drives a game from a terminal is in :mod:`sim.seminar.stepper`.
 """
@@ -38,20 +40,21 @@ from typing import Any
 import numpy as np
 
 from sim.engine.loading import load as load_scenario_file
-from sim.engine.model import RoundRecord, WargameModel, play
+from sim.engine.model import RoundRecord, WargameModel
 from sim.errors import OptionsError
 from sim.language.compiler import CompiledScenario
 from sim.language.schema import suggest
+from sim.seminar.forecast import DEFAULT_CONTINUATIONS, Outlook, outlook
 
 #: The ``format`` tag of a saved game file.
 GAME_FORMAT = "wargame-game/1"
 #: The seed ``wargame run`` and ``wargame step`` use when none is given.
 DEFAULT_SEED = 20250815
-#: Runs of the quick batch that gives the model's own probability of a branch.
-DEFAULT_MC_RUNS = 5_000
+#: Continuations of the game behind the model's forecast that a prediction is scored
+#: against.
+DEFAULT_MC_RUNS = DEFAULT_CONTINUATIONS
 #: Predicted probabilities must sum to 1 within this tolerance.
 PREDICTION_TOLERANCE = 0.01
-_MC_BLOCK = 5_000
 
 
 @dataclass(frozen=True)
@@ -77,18 +80,19 @@ class PredictionScore:
         prediction: The room's prediction.
         outcome: The outcome that happened (``None`` if the branch never resolved).
         brier: The prediction's Brier score (``None`` if the branch never resolved).
-        monte_carlo: The model's probability of each outcome, from a quick batch
-            (among the runs in which the branch resolved).
-        monte_carlo_brier: The Brier score of those probabilities.
-        monte_carlo_runs: Runs of the quick batch.
+        model: The model's probability of each outcome when the question was asked:
+            the share among the continuations of the game from the round before (in
+            which the branch resolved).
+        model_brier: The Brier score of those probabilities.
+        model_runs: Continuations behind them.
     """
 
     prediction: Prediction
     outcome: str | None
     brier: float | None
-    monte_carlo: dict[str, float]
-    monte_carlo_brier: float | None
-    monte_carlo_runs: int
+    model: dict[str, float]
+    model_brier: float | None
+    model_runs: int
 
 
 def brier_score(probabilities: dict[str, float], happened: str) -> float:
@@ -447,21 +451,28 @@ class Game:
         return ids.index(branch_id)
 
     def due_branches(self, record: RoundRecord) -> list[str]:
-        """Branches not yet resolved that can resolve in a (previewed) round.
+        """Branches not yet resolved that are due in a (previewed) round, on the real state.
 
-        A branch is due at the round in its ``round:`` field, or, with only a ``when:``,
-        in the round the preview shows it resolving.
+        A branch with a ``round:`` is due in that round; one with a ``when:`` is due once
+        its condition holds on the state the room sees before choosing (after the
+        round's injects). What the preview's rule-played moves would make happen is not
+        looked at: a branch that only the room's choice may trigger is not announced
+        before the room has made it.
 
         Args:
             record: The next round, from :meth:`preview`.
         """
+        seen = record.reasoning.ctx if record.reasoning is not None else None
         due = []
         for b, branch in enumerate(self.compiled.branches):
             if self.model.branch_outcome[b][0] >= 0:
                 continue  # resolved before the round
-            resolves = branch.id in record.branches and record.branches[branch.id][0] >= 0
-            if resolves or branch.round == record.round:
-                due.append(branch.id)
+            if branch.round is not None and branch.round != record.round:
+                continue
+            if branch.when is not None:
+                if seen is None or not bool(branch.when(seen)[0] != 0):
+                    continue
+            due.append(branch.id)
         return due
 
     def _checked(self, prediction: Prediction) -> Prediction:
@@ -507,64 +518,63 @@ class Game:
         self.predictions[branch_id] = prediction
         return prediction
 
-    def monte_carlo(self, runs: int = DEFAULT_MC_RUNS) -> dict[str, dict[str, float]]:
-        """The model's own probability of each branch outcome, from a quick batch.
+    def expect(self, runs: int = DEFAULT_CONTINUATIONS) -> Outlook:
+        """What the model expects from here: ``runs`` continuations of the game as it stands.
 
-        Runs 0..runs-1 at the game's seed and settings, with no people in them; each
-        branch's probabilities are among the runs in which it resolved.
+        People's choices for rounds not yet played are not used (they may be secret);
+        the continuations play by the rules. The result is cached: the same game at the
+        same round gives the same outlook.
+        """
+        return self.expect_at(self.round, runs)
 
-        Returns:
-            Branch id -> outcome id -> probability (all zero if it never resolved).
+    def expect_at(self, round_: int, runs: int = DEFAULT_CONTINUATIONS) -> Outlook:
+        """What the model expected at the end of ``round_`` (0 to the round reached).
+
+        Raises:
+            OptionsError: If the round is not one the game has reached, or runs < 1.
         """
         if runs < 1:
-            raise OptionsError("the Monte Carlo check needs at least 1 run")
-        counts = {b.id: np.zeros(len(b.outcomes)) for b in self.compiled.branches}
-        for start in range(0, runs, _MC_BLOCK):
-            block = play(
-                self.compiled,
-                self.seed,
-                np.arange(start, min(start + _MC_BLOCK, runs)),
-                self.overrides or None,
-                keep_trajectories=False,
-            )
-            for b, branch in enumerate(self.compiled.branches):
-                outcome = block.branch_outcome[b]
-                counts[branch.id] += np.bincount(
-                    outcome[outcome >= 0], minlength=len(branch.outcomes)
-                )
-        probabilities = {}
-        for branch in self.compiled.branches:
-            total = counts[branch.id].sum()
-            shares = counts[branch.id] / total if total else counts[branch.id]
-            probabilities[branch.id] = {
-                o.id: float(p) for o, p in zip(branch.outcomes, shares, strict=True)
-            }
-        return probabilities
+            raise OptionsError("the model's forecast needs at least 1 continuation")
+        if not 0 <= round_ <= self.round:
+            raise OptionsError(f"round {round_}: the game has reached rounds 0 to {self.round}")
+        key = (round_, runs, tuple(sorted(k for k in self.choices.items() if k[0][0] <= round_)))
+        cache: dict[Any, Outlook] = self.__dict__.setdefault("_outlooks", {})
+        if key not in cache:
+            model = self.model if round_ == self.round else self._rebuilt(round_)
+            cache[key] = outlook(model, runs)
+        return cache[key]
+
+    def outlooks(self, runs: int = DEFAULT_CONTINUATIONS) -> list[Outlook]:
+        """The model's outlook at the end of every round so far, round 0 first."""
+        return [self.expect_at(r, runs) for r in range(self.round + 1)]
 
     def score_predictions(self, mc_runs: int = DEFAULT_MC_RUNS) -> list[PredictionScore]:
         """Each prediction's Brier score, and the model's, against what happened.
 
+        The model's forecast for a prediction made before round r is its outlook at the
+        end of round r - 1: what it expected when the room was asked.
+
         Args:
-            mc_runs: Runs of the quick batch giving the model's probabilities.
+            mc_runs: Continuations behind the model's forecast.
         """
-        if not self.predictions:
-            return []
-        model_p = self.monte_carlo(mc_runs)
         scores = []
         for branch in self.compiled.branches:
             prediction = self.predictions.get(branch.id)
             if prediction is None:
                 continue
             outcome = self.outcome_of(branch.id)
-            mc = model_p[branch.id]
-            resolved_somewhere = sum(mc.values()) > 0
+            asked = min(max(prediction.round - 1, 0), self.round)
+            model_p = self.expect_at(asked, mc_runs).branches.get(branch.id, {})
+            resolved_somewhere = sum(model_p.values()) > 0
             scores.append(
                 PredictionScore(
                     prediction,
                     outcome,
                     None if outcome is None else brier_score(prediction.probabilities, outcome),
-                    mc,
-                    None if outcome is None or not resolved_somewhere else brier_score(mc, outcome),
+                    model_p,
+                    None
+                    if outcome is None or not resolved_somewhere
+                    else brier_score(model_p, outcome),
                     mc_runs,
                 )
             )

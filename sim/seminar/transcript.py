@@ -74,15 +74,15 @@ def choice_rows(
     return rows
 
 
-def _differences(
+def _difference_items(
     reasoning: RoundReasoning,
     i: int,
     better: int,
     worse: int,
     expect: list[np.ndarray | None],
     run: int,
-) -> list[str]:
-    """Why ``better`` scored above ``worse``: the largest term differences, as text."""
+) -> list[tuple[str, float | None, str, float]]:
+    """Why ``better`` scored above ``worse``: (label, change, weight, gap), largest first."""
     high = score_terms(reasoning, i, better, expect, run)
     low = score_terms(reasoning, i, worse, expect, run)
     found = []
@@ -93,11 +93,28 @@ def _differences(
         if detail:
             projected, weight = detail.split("|")
             change = float(projected) - float(low[label][1].split("|")[0])
-            text = f"{label} {change:+.3g} x weight {weight} ({gap:+.2f})"
+            found.append((label, change, weight, gap))
         else:
-            text = f"{label} ({gap:+.2f})"
-        found.append((abs(gap), text))
-    return [text for _, text in sorted(found, key=lambda f: -f[0])[:2]]
+            found.append((label, None, "", gap))
+    return sorted(found, key=lambda f: -abs(f[3]))[:2]
+
+
+def _differences(
+    reasoning: RoundReasoning,
+    i: int,
+    better: int,
+    worse: int,
+    expect: list[np.ndarray | None],
+    run: int,
+) -> list[str]:
+    """Why ``better`` scored above ``worse``: the largest term differences, as text."""
+    texts = []
+    for label, change, weight, gap in _difference_items(reasoning, i, better, worse, expect, run):
+        if change is not None:
+            texts.append(f"{label} {change:+.3g} x weight {weight} ({gap:+.2f})")
+        else:
+            texts.append(f"{label} ({gap:+.2f})")
+    return texts
 
 
 def _expectations(
@@ -215,6 +232,83 @@ def reason(model: WargameModel, record: RoundRecord, actor_id: str, run: int = 0
         parts.append(foresaw)
     if strategy is not None and strategy.unconverged is not None and strategy.unconverged[run]:
         parts.append("the round's equilibrium was not found: these are the last iterate's odds")
+    return "; ".join(parts)
+
+
+def words(identifier: str) -> str:
+    """An id in plain words: ``press_ukraine`` -> ``press ukraine``."""
+    return identifier.replace("_", " ")
+
+
+def _plain_driver(label: str, change: float | None, gap: float) -> str:
+    if change is not None:
+        text = f"{words(label)} {change:+.2g}"
+    elif label.startswith("foresight of "):
+        text = f"the odds of {words(label[len('foresight of ') :])}"
+    elif label == "cost":
+        return "it costs less" if gap > 0 else "despite a higher cost"
+    else:
+        text = {
+            "commitment bonus": "a commitment",
+            "payoff expression": "its payoff rule",
+            "ending payoff": "how the game may end",
+        }.get(label, words(label))
+    return text if gap > 0 else f"despite {text}"
+
+
+def plain_reason(model: WargameModel, record: RoundRecord, actor_id: str, run: int = 0) -> str:
+    """A short reason in plain words, for a projector or a phone.
+
+    The same ingredients as :func:`reason` (the choice against the best alternative,
+    what moved the score, what the actor expected the others to do, the branch odds it
+    foresaw), without scores, weights or jargon: ``rather than press ukraine: the odds
+    of summit, economic track +0.5; expected RU energy diplomacy; summit success 59%
+    (56% if press ukraine)``.
+    """
+    i = model.compiled.actor_index(actor_id)
+    actions = model.compiled.actors[i].actions
+    decision = record.decisions[actor_id]
+    choice = int(decision.choice[run])
+    if choice < 0:
+        return "nothing was open to it"
+    scores = decision.scores[:, run]
+    feasible = np.flatnonzero(decision.feasible[:, run])
+    best = int(feasible[np.argmax(scores[feasible])])
+    if decision.overridden:
+        rule_p = float(decision.probabilities[choice, run])
+        text = f"people chose it; its rule gave it {rule_p:.0%}"
+        if best != choice:
+            text += f" and preferred {words(actions[best].id)}"
+        return text
+    bound = int(decision.bound[run])
+    if bound >= 0:
+        return f"bound by its commitment {words(model.compiled.commitments[bound].id)}"
+    others = [int(a) for a in feasible if a != choice]
+    if not others:
+        return "its only open option"
+    reasoning = record.reasoning
+    strategy = decision.strategy
+    expect = strategy.expected if strategy is not None else [None] * len(model.actors)
+    probability = float(decision.probabilities[choice, run])
+    if best != choice:
+        other = best
+        head = f"a {probability:.0%} chance came up; {words(actions[best].id)} looked better"
+        items = _difference_items(reasoning, i, best, choice, expect, run) if reasoning else []
+    else:
+        other = max(others, key=lambda a: scores[a])
+        head = f"rather than {words(actions[other].id)}"
+        items = _difference_items(reasoning, i, choice, other, expect, run) if reasoning else []
+        if not items and float(scores[choice] - scores[other]) < 0.005:
+            head = f"nothing it values was at stake (a {probability:.0%} chance)"
+    drivers = [_plain_driver(label, change, gap) for label, change, _, gap in items]
+    parts = [head + (": " + ", ".join(drivers) if drivers else "")]
+    if reasoning is not None:
+        expected = _expectations(model, reasoning, i, decision, run).removesuffix(" ...")
+        if expected:
+            parts.append(words(", ".join(expected.split(", ")[:2])))
+    foresaw = _foresight(model, i, decision, choice, other, run)
+    if foresaw:
+        parts.append(words(foresaw.replace("foresaw ", "")))
     return "; ".join(parts)
 
 
