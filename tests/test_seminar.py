@@ -26,6 +26,7 @@ from cli import cli
 from sim.api import run_batch
 from sim.batch.options import BatchOptions
 from sim.engine.loading import load
+from sim.engine.continuation import continuation_keys, continue_runs
 from sim.engine.model import play
 from sim.errors import OptionsError
 from sim.seminar.game import Game, brier_score, parse_probability
@@ -90,7 +91,7 @@ def test_a_room_plays_two_actors_through_a_whole_game_and_a_bad_entry_is_asked_a
     assert result.exit_code == 0, result.output
     out = result.output
     assert "'banana' is not an option for Blue: type a number from 1 to 2" in out
-    assert out.count("Blue chooses (1-2 or a name)") == 5  # asked again after the bad one
+    assert out.count("Blue chooses (1-2 or a name") == 5  # asked again after the bad one
     expected = played(
         {
             (1, "Blue"): "talk", (1, "Red"): "hold",
@@ -105,10 +106,9 @@ def test_a_room_plays_two_actors_through_a_whole_game_and_a_bad_entry_is_asked_a
         (3, "sanction", "hold"),
         (4, "talk", "mobilise"),
     ]:
-        block = rounds_in(out)[round_][0]
-        assert f"Blue (Blue Republic) chooses {blue}" in block
-        assert f"Red (Red Federation) chooses {red}" in block
-        assert "why: chosen by a person" in block
+        block = rounds_in(out)[round_][-1]  # the round as played, on one screen
+        assert re.search(rf"^ \*Blue +{blue} +people chose it", block, re.M), block
+        assert re.search(rf"^ \*Red +{red} +people chose it", block, re.M), block
 
 
 def test_the_room_sees_only_open_options_and_is_not_asked_when_there_is_one():
@@ -141,11 +141,13 @@ def test_an_unknown_actor_in_play_is_an_error_with_a_suggestion():
 
 
 def test_override_fixes_an_actors_next_choice():
-    result = step([str(TINY)], "o\nRed\nmobilise\nn\nq\ny\n")
+    result = step([str(TINY)], "o\nRed\nmobilise\nn\nd\nq\ny\n")
     assert result.exit_code == 0, result.output
-    block = rounds_in(result.output)[1][0]
-    assert "Red (Red Federation) chooses mobilise" in block
-    assert "why: chosen by a person; its rule gave this p 0.6" in block
+    block = rounds_in(result.output)[1][-2]  # the round as played, then its details (d)
+    assert re.search(r"^ \*Red +mobilise +people chose it; its rule gave it 6\d%", block, re.M)
+    details = rounds_in(result.output)[1][-1]
+    assert "Red (Red Federation) chooses mobilise" in details
+    assert "why: chosen by a person; its rule gave this p 0.6" in details
     assert "Ending:" not in result.output  # quit after one round
 
 
@@ -163,16 +165,17 @@ def test_back_then_next_shows_the_same_round_again():
     assert result.exit_code == 0, result.output
     assert "Back at the end of round 1; [n] plays round 2 again." in result.output
     second = rounds_in(result.output)[2]
-    assert len(second) == 2
-    assert second[0] == second[1]
+    assert len(second) == 4  # what the room sees first, then the round played; twice
+    assert second[:2] == second[2:]
 
 
 def test_back_keeps_the_rooms_choice_for_the_round_to_replay_as_the_default():
     # Round 1 by the room (sanction), back, then Enter takes the kept choice again.
     result = step([str(TINY), "--play", "Blue"], "n\n2\nb\nn\n\nq\ny\n")
     first = rounds_in(result.output)[1]
-    assert len(first) == 2 and first[0].split("Blue will")[1] == first[1].split("Blue will")[1]
-    assert "Blue chooses (1-2 or a name) [sanction]:" in result.output
+    assert len(first) == 4 and first[1] == first[3]
+    assert result.output.count("Recorded: Blue plays sanction in round 1.") == 2
+    assert "Blue chooses (1-2 or a name, ? lists them) [sanction]:" in result.output
 
 
 def test_fork_then_resume_equals_an_uninterrupted_game(tmp_path):
@@ -359,9 +362,13 @@ def test_predictions_are_scored_against_what_happened_and_against_the_model():
     happened = game.outcome_of("summit")
     room = {"success": 0.7, "collapse": 0.3}
     expected_room = sum((p - (o == happened)) ** 2 for o, p in room.items())
-    # The model's probability: the share of each outcome in a batch of the same seed.
-    batch = play(load(TINY), SEED, np.arange(runs), keep_trajectories=False)
-    outcomes = batch.branch_outcome[0]
+    # The model's probability: the share of each outcome among continuations of the game
+    # from the end of round 1, where the room was asked (not a batch from the start).
+    asked = Game(load(TINY), SEED)
+    asked.play_to(1)
+    block = continue_runs(asked.model, continuation_keys(0, 1, runs))
+    block.run_model()
+    outcomes = block.branch_outcome[0]
     model_p = {"success": np.mean(outcomes == 0), "collapse": np.mean(outcomes == 1)}
     expected_model = sum((p - (o == happened)) ** 2 for o, p in model_p.items())
     line = next(x for x in result.output.splitlines() if "Brier score" in x and "0." in x)
@@ -375,7 +382,7 @@ def test_predictions_are_scored_against_what_happened_and_against_the_model():
     [score] = replayed.score_predictions(runs)
     assert score.outcome == happened
     assert score.brier == pytest.approx(expected_room, abs=1e-12)
-    assert score.monte_carlo_brier == pytest.approx(expected_model, abs=1e-12)
+    assert score.model_brier == pytest.approx(expected_model, abs=1e-12)
 
 
 def test_predictions_that_do_not_add_up_are_asked_again():
@@ -524,18 +531,19 @@ def test_in_an_80_column_terminal_no_line_is_wider_and_nothing_is_cut(tmp_path):
                 seen += os.read(master, 65536)
 
     try:
-        expect("[q]uit >")
+        expect("[q]uit ? >")
         send("n", "Blue chooses")  # one key, no Enter: the menu reads raw keys
         send("nonsense\r", "is not an option")
-        send("2\r", "[q]uit >")
+        send("2\r", "[q]uit ? >")
+        send("d", "why: chosen by a person")  # the round in full
         send("n", "Blue chooses")
-        send("1\r", "[q]uit >")
-        send("b", "[q]uit >")
+        send("1\r", "[q]uit ? >")
+        send("b", "[q]uit ? >")
         send("n", "Blue chooses")
-        send("\r", "[q]uit >")  # Enter keeps the choice made before going back
+        send("\r", "[q]uit ? >")  # Enter keeps the choice made before going back
         for _ in range(2):
             send("n", "Blue chooses")
-            send("talk\r", "[q]uit >")
+            send("talk\r", "? >")
         send("q", "Quit anyway?")
         send("y", "y")
         assert child.wait(timeout=20) == 0
@@ -560,7 +568,7 @@ def test_in_an_80_column_terminal_no_line_is_wider_and_nothing_is_cut(tmp_path):
     # Nothing that matters is cut: wrapped texts read whole once the lines are joined.
     assert "Inject flight: Unannounced aircraft land in the Ally's capital." in flat
     assert "'nonsense' is not an option for Blue: type a number from 1 to 2 or one of" in flat
-    assert "talk, sanction." in flat
+    assert "talk, sanction (? lists them)." in flat
     assert "Ending: " in flat and "Total payoffs:" in flat
     assert "why: chosen by a person; its rule gave this p 0.00 (talk scored 5.78 higher)" in flat
 

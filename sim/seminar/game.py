@@ -469,9 +469,8 @@ class Game:
                 continue  # resolved before the round
             if branch.round is not None and branch.round != record.round:
                 continue
-            if branch.when is not None:
-                if seen is None or not bool(branch.when(seen)[0] != 0):
-                    continue
+            if branch.when is not None and (seen is None or branch.when(seen)[0] == 0):
+                continue
             due.append(branch.id)
         return due
 

@@ -118,16 +118,16 @@ def _md_scores(scores: list[PredictionScore]) -> list[str]:
             [
                 _code(o) + (" ✔" if o == score.outcome else ""),
                 f"{prob:.2f}",
-                f"{score.monte_carlo.get(o, 0.0):.2f}",
+                f"{score.model.get(o, 0.0):.2f}",
             ]
             for o, prob in p.probabilities.items()
         ]
         if score.brier is not None:
             model_brier = (
-                "–" if score.monte_carlo_brier is None else _number(score.monte_carlo_brier)
+                "–" if score.model_brier is None else _number(score.model_brier)
             )
             rows.append(["**Brier score**", _number(score.brier), model_brier])
-        header = ["Outcome", "Room", f"Model ({score.monte_carlo_runs:,} runs)"]
+        header = ["Outcome", "Room", f"Model ({score.model_runs:,} runs)"]
         lines += [*_md_table(header, rows, "lrr"), ""]
     return lines
 
@@ -355,18 +355,18 @@ def html_document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
                 [
                     f"<code>{_e(o)}</code>" + (" &#10004;" if o == score.outcome else ""),
                     f"{prob:.2f}",
-                    f"{score.monte_carlo.get(o, 0.0):.2f}",
+                    f"{score.model.get(o, 0.0):.2f}",
                 ]
                 for o, prob in p.probabilities.items()
             ]
             if score.brier is not None:
                 model_brier = (
                     "&ndash;"
-                    if score.monte_carlo_brier is None
-                    else _number(score.monte_carlo_brier)
+                    if score.model_brier is None
+                    else _number(score.model_brier)
                 )
                 rows.append(["<strong>Brier score</strong>", _number(score.brier), model_brier])
-            header = ["Outcome", "Room", f"Model ({score.monte_carlo_runs:,} runs)"]
+            header = ["Outcome", "Room", f"Model ({score.model_runs:,} runs)"]
             body.append(_html_table(header, rows, {1, 2}))
     title = _e(f"{doc['title']}: seed {doc['seed']}, run {doc['run']}")
     return (

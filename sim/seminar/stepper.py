@@ -2,23 +2,31 @@
 
 A :class:`Stepper` drives a :class:`~sim.seminar.game.Game` through a :class:`Room` (the
 terminal, or a script in tests). Each round it shows, in this order: the date and
-round; the injects with their text and facilitator prompts; the branch due this round
-with its prompt; (with ``predict``) asks the room how the branch will go; asks the room
-for the choice of each actor it plays; then each actor's options with scores and
-probabilities, its choice and a one-line reason; the state changes; the branch outcome.
-At the end: the ending, each actor's payoff, and the predictions' Brier scores.
+round; the injects with their text and facilitator prompts; the branches due this round
+on the real state (never one that only a rule-played preview resolves) with their
+prompts; (with ``predict``) asks the room how each will go, before the room has seen the
+model's odds of it this round; asks the room for the choice of each actor it plays, its
+options listed with their descriptions; then the round played, on one screen: each
+actor's move with a plain reason, the state changes, the branch outcomes (with the
+branch's text if the room's move triggered it unannounced). ``d`` shows the round in
+full (options, scores, probabilities, the technical reason). At the end: the ending,
+each actor's payoff, and the predictions' Brier scores against the model's forecast
+when they were made.
 
 Between rounds a one-key menu::
 
     [n]ext round  [o]verride an actor's next choice  [b]ack one round (undo)
     [f]ork (save a named copy and go on with it)  [s]ave  [q]uit
+    [r] the last round again  [d]etails of it  [t] the state now  [?] help
 
 With input that is not a terminal (a pipe, a test), each key is read as a line, and an
-empty line means [n]ext; when the input ends the session quits.
+empty line means [n]ext; when the input ends the session quits. Ctrl-C at any question
+asks whether to quit. ``--no-input`` prints every round in full (for a file).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import textwrap
@@ -37,14 +45,40 @@ from sim.seminar.game import (
     parse_probability,
 )
 from sim.seminar.transcript import (
+    branch_announcements,
     format_ending,
     format_options,
     format_round_body,
+    format_round_compact,
     format_round_head,
+    format_state,
     round_view,
 )
 
-MENU_KEYS = "nobfsq"
+MENU_KEYS = "nobfsqrdt?h"
+
+MENU_HELP = """\
+Keys (one key, no Enter needed on a terminal):
+  n  play the next round (Enter does the same)
+  o  override an actor's choice for the next round, or hand it back to its rule
+  b  back one round: undo it (exact; the people's choices for it are kept)
+  f  fork: save a named copy of the game and go on playing the copy
+  s  save the game (asks before writing over another file)
+  r  show the last round again, on one screen
+  d  details of the last round: every option's score and probability, full reasons
+  t  the state now: every variable with its unit
+  q  quit (asks first if people's choices are not saved)
+  ?  this help
+At a question, Ctrl-C asks whether to quit; at a choice, ? lists the options again."""
+
+
+class Interrupted(Exception):  # noqa: N818 (it is what the person did, not an error)
+    """The person pressed Ctrl-C at a question."""
+
+
+def plural(count: int, word: str) -> str:
+    """``1 day``, ``7 days``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 class Room(Protocol):
@@ -62,21 +96,28 @@ class Room(Protocol):
         """Read one line (the default for an empty one; ``None`` when input has ended)."""
 
 
+# Readable on a black terminal and on a white projector alike: bold, underline and
+# magenta only (yellow, cyan, light green and faint text vanish on white).
 _STYLES: list[tuple[re.Pattern[str], dict[str, object], bool]] = [
     # (pattern, click.style arguments, whether wrapped continuation lines keep the style)
-    (re.compile(r"^Round \d+ of \d+"), {"bold": True, "fg": "cyan"}, False),
-    (re.compile(r"^  Inject "), {"fg": "yellow"}, True),
-    (re.compile(r"^  Prompt: "), {"fg": "yellow", "bold": True}, True),
+    (re.compile(r"^Round \d+ of \d+"), {"bold": True, "underline": True}, False),
+    (re.compile(r"^  Prompt: "), {"bold": True}, True),
     (re.compile(r"^  Branch "), {"fg": "magenta", "bold": True}, True),
     (re.compile(r"^  \S+ \(.*\) chooses "), {"bold": True}, False),
-    (re.compile(r"^    > "), {"fg": "green", "bold": True}, False),
-    (re.compile(r"^      why: "), {"dim": True}, True),
+    (re.compile(r"^    > "), {"bold": True}, False),
     (
-        re.compile(r"^(Ending|Total payoffs|Predictions|Stopped|Starting state)"),
+        re.compile(r"^(Ending|Total payoffs|Predictions|Stopped|Starting state|State after)"),
         {"bold": True},
         False,
     ),
 ]
+
+
+def colour_wanted(stream: object = None) -> bool:
+    """Colour for a terminal, unless ``NO_COLOR`` is set (https://no-color.org)."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
 
 def colourize(text: str) -> str:
@@ -139,9 +180,12 @@ class TerminalRoom:
             self._prompt(prompt)
             try:
                 char = click.getchar()
-            except (EOFError, KeyboardInterrupt):
+            except EOFError:
                 click.echo()
                 return None
+            except KeyboardInterrupt:
+                click.echo()
+                raise Interrupted from None
             click.echo(char if char.isprintable() else "")
             return "n" if char in ("\r", "\n") else char.lower()
         answer = self._read(prompt)
@@ -162,7 +206,8 @@ class TerminalRoom:
         try:
             answer = sys.stdin.readline()
         except KeyboardInterrupt:
-            answer = ""
+            click.echo()
+            raise Interrupted from None
         if not answer:
             click.echo()
             return None
@@ -202,13 +247,17 @@ class ScriptedRoom:
         return answer
 
     def key(self, prompt: str) -> str | None:
-        """The next answer's first letter (an empty answer is [n]ext)."""
+        """The next answer's first letter (an empty answer is [n]ext; ``^C`` is Ctrl-C)."""
         answer = self._next(prompt)
+        if answer == "^C":
+            raise Interrupted
         return None if answer is None else (answer.strip()[:1].lower() or "n")
 
     def line(self, prompt: str, default: str | None = None) -> str | None:
-        """The next answer, or the default for an empty one."""
+        """The next answer, or the default for an empty one (``^C`` is Ctrl-C)."""
         answer = self._next(f"{prompt}: ")
+        if answer == "^C":
+            raise Interrupted
         if answer is not None and not answer.strip() and default is not None:
             return default
         return answer
@@ -223,7 +272,8 @@ class StepOptions:
         predict: Ask the room to predict each branch before it can resolve.
         until: Stop after this round (default: the last).
         width: The widest a line may be.
-        mc_runs: Runs of the quick batch that scores predictions.
+        mc_runs: Continuations behind the model's forecast that predictions are scored
+            against.
         save_path: Where [s]ave writes by default (the file the game came from).
     """
 
@@ -263,6 +313,8 @@ class Stepper:
         self.save_path = self.options.save_path
         self._saved = self._snapshot() if self.save_path else None
         self._forked_note = bool(game.choices)
+        # Branches the room saw announced before choosing in the round just played.
+        self._announced: set[str] | None = None
 
     # --- output helpers ---------------------------------------------------------------
 
@@ -292,7 +344,7 @@ class Stepper:
         if meta.description:
             lines += wrap.wrap(" ".join(meta.description.split()))
         lines += wrap.wrap(
-            f"{compiled.rounds} rounds of {meta.round_days} days from "
+            f"{plural(compiled.rounds, 'round')} of {plural(meta.round_days, 'day')} from "
             f"{meta.start_date.isoformat()}."
             + (f" The room plays {', '.join(self.play)}." if self.play else "")
         )
@@ -334,74 +386,105 @@ class Stepper:
                         return
                     self._play_next()
                     continue
-                key = self._menu(at_end)
-                if key is None or key == "q":
-                    if self._confirm_quit():
+                try:
+                    if not self._one_key(at_end):
                         return
-                elif key == "n":
-                    if at_end:
-                        where = "The game is over" if game.finished else "--until stops here"
-                        self._say(f"{where}: [b]ack, [f]ork, [s]ave or [q]uit.")
-                    else:
-                        self._play_next()
-                elif key == "o":
-                    self._override(at_end)
-                elif key == "b":
-                    self._back()
-                elif key == "f":
-                    self._fork()
-                elif key == "s":
-                    self._save()
+                except Interrupted:
+                    self.room.show("")
+                    if self._confirm_quit(interrupted=True):
+                        return
         except _InputEndedError:
             self.room.show("")
             self._say("The input ended; quitting." + self._unsaved_hint())
 
+    def _one_key(self, at_end: bool) -> bool:
+        """Read one menu key and do what it says; False to end the session."""
+        game = self.game
+        key = self._menu(at_end)
+        if key is None or key == "q":
+            return not self._confirm_quit()
+        if key == "n":
+            if at_end:
+                where = "The game is over" if game.finished else "--until stops here"
+                self._say(f"{where}: [b]ack, [f]ork, [s]ave or [q]uit.")
+            else:
+                self._play_next()
+        elif key == "o":
+            self._override(at_end)
+        elif key == "b":
+            self._back()
+        elif key == "f":
+            self._fork()
+        elif key == "s":
+            self._save()
+        elif key in "rd":
+            if not game.history:
+                self._say("No round has been played yet.")
+            elif key == "r":
+                self._show_record(len(game.history) - 1)
+            else:
+                self._show_record(len(game.history) - 1, details=True)
+        elif key == "t":
+            self.room.show(format_state(game.model, self.width))
+        elif key in "?h":
+            self.room.show(MENU_HELP)
+        return True
+
     def _menu(self, at_end: bool) -> str | None:
         game = self.game
         if at_end:
-            prompt = "[b]ack  [f]ork  [s]ave  [q]uit > "
+            prompt = "[b]ack [f]ork [s]ave [q]uit  r d t ? > "
         else:
             where = (
                 f"Round {game.round} of {game.rounds} played."
                 if game.round
                 else f"Ready for round 1 of {game.rounds}."
             )
-            prompt = f"{where} [n]ext [o]verride [b]ack [f]ork [s]ave [q]uit > "
+            prompt = f"{where} [n]ext [o]verride [b]ack [f]ork [s]ave [q]uit ? > "
             if len(prompt) > self.width:
-                prompt = "[n]ext [o]verride [b]ack [f]ork [s]ave [q]uit > "
+                prompt = "[n]ext [o]verride [b]ack [f]ork [s]ave [q]uit ? > "
         self.room.show("")
         while True:
             key = self.room.key(prompt)
             if key is None or key in MENU_KEYS:
                 return key
-            self._say(f"No key '{key}'. Keys: n o b f s q.")
+            self._say(f"No key '{key}'. Keys: n o b f s q, r d t, ? for help.")
 
-    def _show_record(self, index: int) -> None:
+    def _show_record(self, index: int, details: bool = False) -> None:
+        """Show a played round: on one screen, or in full (``details``, or no input)."""
         view = round_view(self.game.model, self.game.history[index])
-        self.room.show(format_round_head(view, self.width))
-        self.room.show(format_round_body(view, self.width))
+        announced = self._announced if index == len(self.game.history) - 1 else None
+        if details or not self.room.interactive:
+            self.room.show(format_round_head(view, self.width))
+            self.room.show(format_round_body(view, self.width))
+            return
+        self.room.show(format_round_compact(view, self.width, announced))
+        self._say("r: this round again  d: details  t: state  ?: help", indent=2)
 
     def _play_next(self) -> None:
         game = self.game
         self.room.show("")
         self._note_fork()
-        asks = self.room.interactive and (self.play or self.options.predict)
-        if not asks:
+        if not self.room.interactive:
             game.play_round()
+            self._announced = None
             self._show_record(-1)
             return
         model, record = game.preview()
         view = round_view(model, record)
-        self.room.show(format_round_head(view, self.width))
+        due = game.due_branches(record)
+        self.room.show(format_round_head(view, self.width, branch_announcements(model, due)))
         if self.options.predict:
-            for branch_id in game.due_branches(record):
+            for branch_id in due:
                 if branch_id not in game.predictions:
                     self._ask_prediction(branch_id)
         for actor_id in self.play:
             options = next(a for a in view["actors"] if a["id"] == actor_id)["options"]
             self._ask_choice(actor_id, options, game.round + 1)
-        record = game.play_round()
-        self.room.show(format_round_body(round_view(game.model, record), self.width))
+        game.play_round()
+        self._announced = set(due)
+        self.room.show("")
+        self._show_record(len(game.history) - 1)
 
     def _ask_line(self, prompt: str, default: str | None = None) -> str:
         answer = self.room.line(prompt, default)
@@ -415,17 +498,19 @@ class Stepper:
         game = self.game
         actor = game.compiled.actors[game.compiled.actor_index(actor_id)]
         self._say(f"{actor_id} ({actor.name}): the room chooses. Open options:", indent=2)
-        rows = [{**row, "chosen": False} for row in options]
-        self.room.show(format_options(rows, self.width, numbered=True))  # type: ignore[arg-type]
+        self._show_options(options)
         names = [str(row["action"]) for row in options]
         if len(names) == 1 and not release:
             self._say(f"{actor_id} has one open option, {names[0]}: nothing to choose.", indent=2)
             return
         default = game.choices.get((round_, actor_id))
         span = "1" if len(names) == 1 else f"1-{len(names)}"
-        hint = f"{span} or a name" + (", or 'rule'" if release else "")
+        hint = f"{span} or a name" + (", or 'rule'" if release else "") + ", ? lists them"
         while True:
             answer = self._ask_line(f"  {actor_id} chooses ({hint})", default)
+            if answer in ("?", "help"):
+                self._show_options(options)
+                continue
             action = _match(answer, names)
             if release and answer.lower() in ("rule", "auto"):
                 game.release(actor_id, round_)
@@ -433,13 +518,24 @@ class Stepper:
                 return
             if action is not None:
                 game.choose(actor_id, action, round_)
-                self._say(f"{actor_id} will {action} in round {round_}.", indent=2)
+                self._say(f"Recorded: {actor_id} plays {action} in round {round_}.", indent=2)
                 return
             self._say(
                 f"'{answer}' is not an option for {actor_id}: type a number from 1 to "
-                f"{len(names)} or one of {', '.join(names)}.",
+                f"{len(names)} or one of {', '.join(names)} (? lists them).",
                 indent=2,
             )
+
+    def _show_options(self, options: list[dict[str, object]]) -> None:
+        """Numbered options with score and probability, each with its description."""
+        wrap = textwrap.TextWrapper(
+            width=self.width, initial_indent=" " * 9, subsequent_indent=" " * 9
+        )
+        for n, row in enumerate(options, 1):
+            row = {**row, "chosen": False}
+            self.room.show(format_options([row], self.width, numbered=True, start=n))
+            if row.get("description"):
+                self.room.show("\n".join(wrap.wrap(str(row["description"]))))
 
     def _ask_prediction(self, branch_id: str) -> None:
         game = self.game
@@ -526,7 +622,17 @@ class Stepper:
         answer = self._ask_line("Save to", self._default_path())
         if not answer:
             return
-        path = self.game.save(answer)
+        path = Path(answer)
+        own = self.save_path is not None and _same_file(path, Path(self.save_path))
+        if path.exists() and not own:
+            if path.is_dir() or not _is_saved_game(path):
+                self._say(f"{path} is not a saved game: not written over. Choose another name.")
+                return
+            self._say(f"{path} holds another saved game.")
+            if self.room.key("Write over it? [y/N] > ") != "y":
+                self._say("Not saved.")
+                return
+        path = self.game.save(path)
         self.save_path = path
         self._saved = self._snapshot()
         self._say(
@@ -556,12 +662,17 @@ class Stepper:
             return ""
         return " The people's choices since the last save are not saved."
 
-    def _confirm_quit(self) -> bool:
+    def _confirm_quit(self, interrupted: bool = False) -> bool:
         hint = self._unsaved_hint()
-        if not hint:
+        if not hint and not interrupted:
             return True
-        self._say(hint.strip())
-        answer = self.room.key("Quit anyway? [y/N] > ")
+        if hint:
+            self._say(hint.strip())
+        question = "Quit anyway? [y/N] > " if hint else "Quit the session? [y/N] > "
+        try:
+            answer = self.room.key(question)
+        except Interrupted:
+            return True  # Ctrl-C twice: the person means it
         return answer is None or answer == "y"
 
     def _show_end(self) -> None:
@@ -573,9 +684,30 @@ class Stepper:
         self.room.show(format_ending(game.model, 0, self.width))
         if game.predictions:
             self.room.show("")
-            self._say(f"Playing {self.options.mc_runs:,} runs for the model's own forecast...")
+            self._say(
+                f"Continuing the game {self.options.mc_runs:,} times from each round a "
+                "question was asked: the model's forecast at that moment..."
+            )
             scores = game.score_predictions(self.options.mc_runs)
             self.room.show(format_scores(scores, self.width))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _is_saved_game(path: Path) -> bool:
+    """Whether a file is a game saved by the stepper (anything else is never written over)."""
+    from sim.seminar.game import read_game_file
+
+    try:
+        read_game_file(path)
+    except OptionsError:
+        return False
+    return True
 
 
 def _match(answer: str, names: list[str]) -> str | None:
@@ -595,13 +727,17 @@ def _match(answer: str, names: list[str]) -> str | None:
 def format_scores(scores: list[PredictionScore], width: int = 80) -> str:
     """The predictions against what happened and against the model, as text.
 
+    The model's column is its forecast when the question was asked: the game continued
+    from the round before (:meth:`sim.seminar.game.Game.expect_at`).
+
     Args:
         scores: From :meth:`sim.seminar.game.Game.score_predictions`.
         width: The widest a line may be.
     """
     lines = textwrap.wrap(
         "Predictions (Brier score: the sum over outcomes of (p - happened)^2; "
-        "0 is perfect, 2 is sure and wrong)",
+        "0 is perfect, 2 is sure and wrong). The model's forecast is the one it made "
+        "when the room was asked, from the game as it stood then.",
         width=width,
         subsequent_indent="  ",
     )
@@ -619,20 +755,18 @@ def format_scores(scores: list[PredictionScore], width: int = 80) -> str:
         )
         column = max(12, *(len(o) for o in prediction.probabilities))
         column = min(column, width - 30)
-        lines.append(f"    {'outcome':<{column}}   room   model ({score.monte_carlo_runs:,} runs)")
+        lines.append(f"    {'outcome':<{column}}   room   model ({score.model_runs:,} runs)")
         for outcome, p in prediction.probabilities.items():
             mark = "*" if outcome == score.outcome else " "
-            model_p = score.monte_carlo.get(outcome, 0.0)
+            model_p = score.model.get(outcome, 0.0)
             line = f"  {mark} {outcome:<{column}}   {p:4.2f}   {model_p:4.2f}"
             lines += textwrap.wrap(line, width=width, subsequent_indent=" " * 6) or [line]
         if score.brier is not None:
-            model_brier = (
-                "-" if score.monte_carlo_brier is None else f"{score.monte_carlo_brier:.3f}"
-            )
+            model_brier = "-" if score.model_brier is None else f"{score.model_brier:.3f}"
             lines.append(f"    {'Brier score':<{column}}   {score.brier:.3f}  {model_brier}")
-            if score.monte_carlo_brier is not None:
-                better = "the room" if score.brier < score.monte_carlo_brier else "the model"
-                if abs(score.brier - score.monte_carlo_brier) < 1e-9:
+            if score.model_brier is not None:
+                better = "the room" if score.brier < score.model_brier else "the model"
+                if abs(score.brier - score.model_brier) < 1e-9:
                     better = "neither"
                 lines += textwrap.wrap(
                     f"Closer to what happened: {better} (lower is better).",
@@ -654,7 +788,7 @@ def terminal_room(no_input: bool) -> TerminalRoom:
     """A room on this process's terminal: colour and raw keys only where it is a tty."""
     return TerminalRoom(
         interactive=not no_input,
-        colour=sys.stdout.isatty(),
+        colour=colour_wanted(sys.stdout),
         raw_keys=sys.stdin.isatty() and sys.stdout.isatty(),
         echo=not sys.stdin.isatty(),
     )
@@ -683,7 +817,8 @@ def run_session(
         play: Actors whose choices the room makes.
         predict: Ask the room to predict each branch before it can resolve.
         until: Stop after this round.
-        mc_runs: Runs of the quick batch that scores predictions.
+        mc_runs: Continuations behind the model's forecast that predictions are scored
+            against.
         save_path: The file the game was resumed from ([s]ave writes there).
         room: Where to talk (default: this process's terminal).
         width: Line width (default: the terminal's).
@@ -712,6 +847,9 @@ def run_session(
         raise OptionsError(f"--until {until}: the game has rounds 1 to {game.rounds}")
     if mc_runs < 1:
         raise OptionsError("--mc-runs must be at least 1")
+    if until is not None and game.round > until:
+        # A save resumed past --until (a finished game, say) is shown as it stood then.
+        game.goto(until)
     if handout:
         from sim.seminar.handout import html_document, markdown
 

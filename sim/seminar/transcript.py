@@ -376,6 +376,7 @@ def round_view(model: WargameModel, record: RoundRecord, run: int = 0) -> dict[s
                     row for row in choice_rows(model, record, actor.id, run) if row["feasible"]
                 ],
                 "reason": reason(model, record, actor.id, run),
+                "plain": plain_reason(model, record, actor.id, run),
             }
         )
     before = record.before or record.observed
@@ -390,15 +391,34 @@ def round_view(model: WargameModel, record: RoundRecord, run: int = 0) -> dict[s
     }
 
 
-def format_round_head(view: dict[str, Any], width: int = 80) -> str:
-    """What the room sees before anyone chooses: date, injects, prompts, branches due."""
+def branch_announcements(model: WargameModel, branch_ids: list[str]) -> list[dict[str, Any]]:
+    """The id, text and prompt of branches, to announce them before they resolve."""
+    by_id = {b.id: b for b in model.compiled.branches}
+    return [
+        {"id": b, "text": by_id[b].text, "prompt": by_id[b].prompt or ""} for b in branch_ids
+    ]
+
+
+def format_round_head(
+    view: dict[str, Any], width: int = 80, due: list[dict[str, Any]] | None = None
+) -> str:
+    """What the room sees before anyone chooses: date, injects, prompts, branches due.
+
+    Args:
+        view: From :func:`round_view`.
+        width: The widest a line may be.
+        due: The branches to announce (from :func:`branch_announcements`); by default
+            the branches the round resolved, for a round already played. Before the
+            room chooses, pass only the branches due on the real state, never those a
+            rule-played preview happened to resolve.
+    """
     lines = _fit(f"Round {view['round']} of {view['rounds']}, {view['date']}", width)
     wrap = textwrap.TextWrapper(width=width, initial_indent="  ", subsequent_indent="    ")
     for inject in view["injects"]:
         lines += wrap.wrap(f"Inject {inject['id']}: {inject['text']}".rstrip(": "))
         if inject["prompt"]:
             lines += wrap.wrap(f"Prompt: {inject['prompt']}")
-    for branch in view["branches"]:
+    for branch in view["branches"] if due is None else due:
         if branch["text"] or branch["prompt"]:
             lines += wrap.wrap(f"Branch {branch['id']}: {branch['text']}".rstrip(": "))
         if branch["prompt"]:
@@ -406,18 +426,21 @@ def format_round_head(view: dict[str, Any], width: int = 80) -> str:
     return "\n".join(lines)
 
 
-def format_options(options: list[dict[str, Any]], width: int = 80, numbered: bool = False) -> str:
+def format_options(
+    options: list[dict[str, Any]], width: int = 80, numbered: bool = False, start: int = 1
+) -> str:
     """An actor's feasible options as aligned rows: action, score, probability.
 
     Args:
         options: Rows from :func:`choice_rows` (feasible ones).
         width: The widest a line may be.
         numbered: Number the rows (for a person choosing by number).
+        start: The first row's number.
     """
     column = max([28, *(len(row["action"]) for row in options)])
     column = min(column, max(8, width - 34))
     lines = []
-    for n, row in enumerate(options, 1):
+    for n, row in enumerate(options, start):
         mark = ">" if row.get("chosen") else " "
         label = f"{n}. " if numbered else ""
         numbers = f"score {row['score']:>8.3f}   p {row['probability']:.3f}"
@@ -430,8 +453,18 @@ def format_options(options: list[dict[str, Any]], width: int = 80, numbered: boo
     return "\n".join(lines)
 
 
-def format_round_body(view: dict[str, Any], width: int = 80) -> str:
-    """What happened: each actor's options and choice with a reason, changes, outcomes."""
+def format_round_body(
+    view: dict[str, Any], width: int = 80, announced: set[str] | None = None
+) -> str:
+    """What happened: each actor's options and choice with a reason, changes, outcomes.
+
+    Args:
+        view: From :func:`round_view`.
+        width: The widest a line may be.
+        announced: Branches whose text the room saw before choosing; any other branch
+            that resolved (one the room's choice triggered) is told with its text and
+            prompt first. ``None``: all were announced.
+    """
     lines: list[str] = []
     for actor in view["actors"]:
         lines += _fit(
@@ -448,11 +481,74 @@ def format_round_body(view: dict[str, Any], width: int = 80) -> str:
         lines.append("  State changes:")
         for name, a, b, unit in view["changes"]:
             lines += _fit(f"    {name:<30} {a:>10} -> {b:<10} {unit}".rstrip(), width, indent=4)
+    lines += _branch_lines(view, width, announced)
+    return "\n".join(line for line in lines if line)
+
+
+def _branch_lines(view: dict[str, Any], width: int, announced: set[str] | None) -> list[str]:
+    """The branches a round resolved; the unannounced ones with their text and prompt."""
     wrap = textwrap.TextWrapper(width=width, initial_indent="  ", subsequent_indent="    ")
+    lines = []
     for branch in view["branches"]:
+        if announced is not None and branch["id"] not in announced:
+            if branch["text"]:
+                lines += wrap.wrap(f"Branch {branch['id']}: {branch['text']}")
+            if branch["prompt"]:
+                lines += wrap.wrap(f"Prompt: {branch['prompt']}")
         outcome = f"Branch {branch['id']}: {branch['outcome']}. {branch['outcome_text']}"
         lines += wrap.wrap(outcome.rstrip())
-    return "\n".join(line for line in lines if line)
+    return lines
+
+
+def _clipped(text: str, width: int) -> str:
+    """One line of at most ``width`` columns, ending in an ellipsis if it was longer."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def format_round_compact(
+    view: dict[str, Any], width: int = 80, announced: set[str] | None = None
+) -> str:
+    """A played round on one screen (80 x 30 for alaska's busiest round).
+
+    The heading, the injects by id, each actor's move with a plain reason on one line
+    (cut to the width: the details view has it in full), the state changes packed onto
+    a few lines, and the branch outcomes (with the branch's text when it was not
+    announced before the room chose).
+    """
+    lines = _fit(f"Round {view['round']} of {view['rounds']}, {view['date']}", width)
+    wrap = textwrap.TextWrapper(
+        width=width, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False
+    )
+    if view["injects"]:
+        lines += wrap.wrap("Injects: " + ", ".join(i["id"] for i in view["injects"]))
+    idw = max(len(a["id"]) for a in view["actors"])
+    movew = min(22, max(len(a["chosen"] or "-") for a in view["actors"]))
+    for actor in view["actors"]:
+        mark = "*" if actor["overridden"] else " "
+        move = (actor["chosen"] or "-").ljust(movew)
+        lines.append(_clipped(f" {mark}{actor['id']:<{idw}} {move} {actor['plain']}", width))
+    if view["changes"]:
+        packed = ", ".join(f"{name} {a}->{b}" for name, a, b, _ in view["changes"])
+        changed = wrap.wrap("Changes: " + packed)
+        if len(changed) > 5:
+            changed = [*changed[:4], _clipped(changed[4], width - 9) + " (t: all)"]
+        lines += changed
+    lines += _branch_lines(view, width, announced)
+    if any(a["overridden"] for a in view["actors"]):
+        lines.append("  * chosen by people")
+    return "\n".join(lines)
+
+
+def format_state(model: WargameModel, width: int = 80, run: int = 0) -> str:
+    """Every state variable's value now, with its unit, one per line."""
+    compiled = model.compiled
+    when = f"after round {model.round}" if model.round else "before round 1"
+    lines = [f"State {when} of {compiled.rounds}:"]
+    for i, name in enumerate(compiled.state_names):
+        value = _value(model, i, float(model.ctx.state[i][run]))
+        line = f"    {name:<30} {value:>10}   {compiled.state_units[i]}".rstrip()
+        lines += _fit(line, width, indent=4)
+    return "\n".join(lines)
 
 
 def format_round(model: WargameModel, record: RoundRecord, run: int = 0, width: int = 80) -> str:
