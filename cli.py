@@ -438,6 +438,141 @@ def step(
 @cli.command(
     epilog=(
         "\b\nExample:\n"
+        "  wargame serve scenarios/alaska.yaml --seed 1962 --play US --play RU \\\n"
+        "      --play UA --play EU --port 8765"
+    )
+)
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--seed", default=20250815, show_default=True, help="Seed (as in `wargame run`).")
+@click.option("--run", "run_index", default=0, show_default=True, help="Run index (as in a batch).")
+@click.option("--resume", type=click.Path(dir_okay=False), help="Serve a saved game.")
+@click.option("--play", multiple=True, metavar="ACTOR", help="A team plays ACTOR (repeatable).")
+@click.option("--port", default=8000, show_default=True, help="Port (0: any free port).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 lets phones on the room's network in.",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Fix a parameter or initial value (repeatable).",
+)
+@click.option(
+    "--mc-runs",
+    default=5000,
+    show_default=True,
+    help="Runs of the batch the debrief compares the game with.",
+)
+@click.option(
+    "--continuations",
+    default=2000,
+    show_default=True,
+    help="Continuations of the game behind the model's outlook.",
+)
+@handles_errors
+def serve(
+    scenario: str | None,
+    seed: int,
+    run_index: int,
+    resume: str | None,
+    play: tuple[str, ...],
+    port: int,
+    host: str,
+    settings: tuple[str, ...],
+    mc_runs: int,
+    continuations: int,
+) -> None:
+    """Serve one game of SCENARIO to a classroom of devices.
+
+    The same game as `wargame step` with the same seed and choices, played from
+    browsers: a facilitator's page paces it (open a round, timer, reveal, back, fork,
+    override, save, load, end), a projector shows it read-only, each team (--play
+    ACTOR) chooses for its actor in secret until the reveal, and students predict the
+    branches under their names (scored with Brier scores, exported as CSV). A debrief
+    sets the game against a batch and the model's outlook round by round. Prints one
+    link per role, each with its own random token, and a QR code of the students'
+    link. Listens on 127.0.0.1 unless --host says otherwise. Ctrl-C stops it.
+    """
+    from sim.errors import OptionsError
+    from sim.seminar.game import Game
+
+    try:
+        from sim.classroom import server
+        from sim.classroom.room import Classroom
+    except ImportError as exc:
+        raise OptionsError(
+            f'wargame serve needs the web extra ({exc.name} is missing): pip install -e ".[web]"'
+        ) from None
+    if resume is not None:
+        source = click.get_current_context().get_parameter_source
+        given = [
+            flag
+            for name, flag in (("seed", "--seed"), ("run_index", "--run"), ("settings", "--set"))
+            if source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            raise click.UsageError(f"--resume takes {', '.join(given)} from the saved game")
+        game = Game.load(resume, scenario)
+    elif scenario is None:
+        raise click.UsageError("give a SCENARIO file, or --resume FILE")
+    else:
+        from sim.batch.options import check_overrides
+        from sim.engine.loading import load
+
+        compiled = load(scenario)
+        overrides = check_overrides(compiled, _parse_settings(settings))
+        game = Game(compiled, seed, run_index, overrides)
+    for actor in play:
+        try:
+            game.actor_id(actor)
+        except OptionsError as exc:
+            raise OptionsError(f"--play {actor}: {exc}") from None
+    if not 0 <= port <= 65535:
+        raise OptionsError(f"--port {port}: a port is 0 to 65535")
+    if mc_runs < 1 or continuations < 1:
+        raise OptionsError("--mc-runs and --continuations must be at least 1")
+    room = Classroom(
+        game,
+        tuple(play) or game.played,
+        save_dir=server.save_dir_of(resume),
+        scenario_path=scenario,
+        continuations=continuations,
+        save_path=resume,
+    )
+    sock = server.open_socket(host, port)
+    bound = sock.getsockname()[1]
+    shown = server.reachable_host(host)
+    base = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound}"
+    found = server.links(room, base)
+    meta = f"{game.compiled.title}, seed {game.seed}, run {game.run}"
+    click.echo(f"Serving {meta} (round {game.round} of {game.rounds}).")
+    width = max(len(k) for k in found)
+    for label, url in found.items():
+        click.echo(f"  {label:<{width}}  {url}")
+    if not room.teams:
+        click.echo("  (no team links: give --play ACTOR for each actor a team plays)")
+    click.echo("Students' link as a QR code:")
+    click.echo(server.qr_text(found["students"]), nl=False)
+    if host in ("127.0.0.1", "localhost", "::1"):
+        click.echo("Only this computer can open the links: --host 0.0.0.0 lets the room in.")
+    else:
+        click.echo(
+            f"Anyone who can reach {shown}:{bound} on your network and holds a link can "
+            "open it; each link carries its own token. Ctrl-C stops the server."
+        )
+    sys.stdout.flush()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(room, sock, batch_runs=mc_runs)
+    click.echo("Stopped." + (f" Last saved to {room.save_path}." if room.save_path else ""))
+
+
+@cli.command(
+    epilog=(
+        "\b\nExample:\n"
         "  wargame compare results/aid-60 results/aid-20 \\\n"
         "      --out results/aid-60-vs-20 --labels 'aid cut 60%,aid cut 20%'"
     )

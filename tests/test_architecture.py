@@ -60,6 +60,16 @@ def test_the_committed_tree_keeps_every_contract(tree):
             ["A batch writes its results", "sim.batch.runner -> sim.analysis.plots"],
         ),
         (
+            "sim/seminar/game.py",
+            "import sim.classroom.room",
+            ["sim/ is layered", "sim.seminar.game -> sim.classroom.room"],
+        ),
+        (
+            "sim/classroom/room.py",
+            "import sim.analysis.plots",
+            ["reads no batch analysis", "sim.classroom.room -> sim.analysis.plots"],
+        ),
+        (
             "sim/batch/options.py",
             "import sim.batch.runner",
             ["No cycles are allowed in sim.batch", ".options -> .runner"],

@@ -25,9 +25,8 @@ from click.testing import CliRunner
 from cli import cli
 from sim.api import run_batch
 from sim.batch.options import BatchOptions
-from sim.engine.loading import load
 from sim.engine.continuation import continuation_keys, continue_runs
-from sim.engine.model import play
+from sim.engine.loading import load
 from sim.errors import OptionsError
 from sim.seminar.game import Game, brier_score, parse_probability
 from sim.seminar.stepper import ScriptedRoom, StepOptions, Stepper

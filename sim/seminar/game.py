@@ -498,6 +498,14 @@ class Game:
         ordered = {o: probabilities[o] for o in outcomes}
         return Prediction(prediction.branch, int(prediction.round), ordered)
 
+    def check_prediction(self, branch_id: str, probabilities: dict[str, float]) -> Prediction:
+        """A forecast of a branch before the next round, checked but not recorded.
+
+        Raises:
+            OptionsError: As :meth:`predict`.
+        """
+        return self._checked(Prediction(branch_id, self.round + 1, dict(probabilities)))
+
     def predict(self, branch_id: str, probabilities: dict[str, float]) -> Prediction:
         """Record the room's forecast of a branch before the next round.
 

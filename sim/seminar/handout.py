@@ -123,9 +123,7 @@ def _md_scores(scores: list[PredictionScore]) -> list[str]:
             for o, prob in p.probabilities.items()
         ]
         if score.brier is not None:
-            model_brier = (
-                "–" if score.model_brier is None else _number(score.model_brier)
-            )
+            model_brier = "–" if score.model_brier is None else _number(score.model_brier)
             rows.append(["**Brier score**", _number(score.brier), model_brier])
         header = ["Outcome", "Room", f"Model ({score.model_runs:,} runs)"]
         lines += [*_md_table(header, rows, "lrr"), ""]
@@ -360,11 +358,7 @@ def html_document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
                 for o, prob in p.probabilities.items()
             ]
             if score.brier is not None:
-                model_brier = (
-                    "&ndash;"
-                    if score.model_brier is None
-                    else _number(score.model_brier)
-                )
+                model_brier = "&ndash;" if score.model_brier is None else _number(score.model_brier)
                 rows.append(["<strong>Brier score</strong>", _number(score.brier), model_brier])
             header = ["Outcome", "Room", f"Model ({score.model_runs:,} runs)"]
             body.append(_html_table(header, rows, {1, 2}))

@@ -394,9 +394,7 @@ def round_view(model: WargameModel, record: RoundRecord, run: int = 0) -> dict[s
 def branch_announcements(model: WargameModel, branch_ids: list[str]) -> list[dict[str, Any]]:
     """The id, text and prompt of branches, to announce them before they resolve."""
     by_id = {b.id: b for b in model.compiled.branches}
-    return [
-        {"id": b, "text": by_id[b].text, "prompt": by_id[b].prompt or ""} for b in branch_ids
-    ]
+    return [{"id": b, "text": by_id[b].text, "prompt": by_id[b].prompt or ""} for b in branch_ids]
 
 
 def format_round_head(

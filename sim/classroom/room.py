@@ -1,0 +1,579 @@
+"""One game, many devices: the classroom's shared state and what each role can do to it.
+
+A :class:`Classroom` holds one seminar :class:`~sim.seminar.game.Game` (the very game
+``wargame step`` plays, so the same seed and choices give the same game) and around it
+what a room of devices needs:
+
+* **phases**: between rounds the game is ``ready`` (the last round is shown); the
+  facilitator opens the next round (``open``): teams choose in secret, students predict
+  the branches due; the facilitator reveals it (or the timer runs out), the round is
+  played, and the game is ``ready`` again, until it is ``over``;
+* **secret choices**: a team's choice is held apart from the game until the reveal, so
+  nothing computed before it (the preview, the model's outlook, another page) can show
+  it; a team can change it until then;
+* **a timer** that reveals the round when it runs out;
+* **students' predictions**, each under a name held by a secret only that student's
+  device knows, changeable until the branch resolves, scored with the Brier score
+  against what happened and against the model's forecast when the question was asked;
+* **the facilitator's controls**: back, fork, override a computer-played actor, save and
+  load (the same JSON files as ``wargame step``, never written over without asking),
+  end the game.
+
+Every method takes the room's lock, so the web server's threads see one consistent
+room; ``version`` goes up with every change, and pages re-read their view when it does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.classroom.roles import TEAM, Forbidden, Role, Tokens, check
+from sim.engine.model import RoundRecord, WargameModel
+from sim.errors import OptionsError
+from sim.seminar.forecast import DEFAULT_CONTINUATIONS
+from sim.seminar.game import Game, brier_score, game_file_default, read_game_file
+
+READY = "ready"
+OPEN = "open"
+OVER = "over"
+#: The countdown when the facilitator starts the timer without saying how long.
+DEFAULT_TIMER_SECONDS = 180
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class StudentPrediction:
+    """One student's forecast of one branch.
+
+    Attributes:
+        student: The name the student gave.
+        branch: The branch id.
+        round: The round before which it was made (the round it is due in).
+        probabilities: Outcome id -> probability.
+        updated: When it was last changed (seconds since the epoch).
+    """
+
+    student: str
+    branch: str
+    round: int
+    probabilities: dict[str, float]
+    updated: float
+
+
+@dataclass
+class Student:
+    """A student known by name; ``secret`` proves a device is the one that took the name."""
+
+    name: str
+    secret: str
+    predictions: dict[str, StudentPrediction] = field(default_factory=dict)
+
+
+class Classroom:
+    """The room around one game: roles, phases, secret choices, timer, predictions.
+
+    Args:
+        game: The game (new, resumed or loaded).
+        teams: The actors people play: one team link each.
+        save_dir: Where saves, forks and loads live.
+        scenario_path: The scenario file, for loading saves.
+        continuations: Continuations behind the model's outlook.
+        clock: Seconds, for the timer (``time.monotonic``; tests pass their own).
+    """
+
+    def __init__(
+        self,
+        game: Game,
+        teams: tuple[str, ...],
+        save_dir: str | Path = ".",
+        scenario_path: str | None = None,
+        continuations: int = DEFAULT_CONTINUATIONS,
+        clock: Callable[[], float] = time.monotonic,
+        save_path: str | Path | None = None,
+    ):
+        self.lock = threading.RLock()
+        self.teams = tuple(dict.fromkeys(game.actor_id(t) for t in teams))
+        game.played = self.teams
+        self.game = game
+        self.tokens = Tokens(self.teams)
+        self.save_dir = Path(save_dir)
+        self.scenario_path = scenario_path
+        self.continuations = int(continuations)
+        self.clock = clock
+        self.version = 0
+        self.phase = OVER if game.finished else READY
+        self.pending: dict[str, str] = {}
+        self.deadline: float | None = None
+        self.timer_seconds = DEFAULT_TIMER_SECONDS
+        self.students: dict[str, Student] = {}
+        self.due: list[str] = []
+        self.announced: set[str] | None = None
+        self.preview: tuple[WargameModel, RoundRecord] | None = None
+        self.save_path: Path | None = Path(save_path) if save_path else None
+        self.written: set[Path] = set()
+        if self.save_path is not None:
+            self.written.add(self.save_path.resolve())
+        self.notes: list[str] = []
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def role(self, token: str | None) -> Role:
+        """The role of a link's token (raises ``UnknownToken``)."""
+        return self.tokens.role(token)
+
+    def _changed(self, note: str | None = None) -> None:
+        self.version += 1
+        if note:
+            self.notes = [*self.notes[-19:], note]
+
+    def _need(self, phase: str, doing: str) -> None:
+        if self.phase != phase:
+            now = {
+                READY: f"round {self.game.round} is shown: open the next round first",
+                OPEN: f"round {self.game.round + 1} is open: reveal it first",
+                OVER: "the game is over",
+            }[self.phase]
+            raise OptionsError(f"cannot {doing} now: {now}")
+
+    def open_options(self, actor: str) -> list[str]:
+        """The actions open to an actor in the open round."""
+        assert self.preview is not None
+        _, record = self.preview
+        decision = record.decisions[actor]
+        actions = self.game.compiled.actors[self.game.compiled.actor_index(actor)].actions
+        return [a.id for i, a in enumerate(actions) if decision.feasible[i, 0]]
+
+    @property
+    def remaining(self) -> float | None:
+        """Seconds left on the timer (``None`` when it is not running)."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - self.clock())
+
+    # --- pacing (the facilitator) -----------------------------------------------------
+
+    def open_round(self, role: Role) -> None:
+        """Open the next round: teams may choose, students may predict the branches due."""
+        check(role, "next")
+        with self.lock:
+            self._need(READY, "open the next round")
+            self._open()
+            self._changed(f"round {self.game.round + 1} opened")
+
+    def _open(self) -> None:
+        game = self.game
+        self.preview = game.preview()
+        self.due = game.due_branches(self.preview[1])
+        self.phase = OPEN
+        self.deadline = None
+
+    def reveal(self, role: Role | None) -> None:
+        """Play the open round with the teams' choices and show it to everyone.
+
+        A team that has not chosen is played by its actor's rule. ``role`` is ``None``
+        when the timer reveals.
+        """
+        if role is not None:
+            check(role, "reveal")
+        with self.lock:
+            self._need(OPEN, "reveal")
+            game = self.game
+            ruled = []
+            for team in self.teams:
+                action = self.pending.get(team)
+                if action is None:
+                    game.release(team)
+                    ruled.append(team)
+                else:
+                    game.choose(team, action)
+            game.play_round()
+            self.pending = {}
+            self.announced = set(self.due)
+            self.due = []
+            self.preview = None
+            self.deadline = None
+            self.phase = OVER if game.finished else READY
+            note = f"round {game.round} revealed"
+            if ruled:
+                note += f" ({', '.join(ruled)} played by the rule: no choice made)"
+            self._changed(note)
+
+    def back(self, role: Role) -> None:
+        """Undo the last round played; it opens again with the teams' choices kept (secret)."""
+        check(role, "back")
+        with self.lock:
+            game = self.game
+            if game.round == 0:
+                raise OptionsError("no round has been played yet: nothing to undo")
+            game.back()
+            replay = game.round + 1
+            self.pending = {}
+            for team in self.teams:
+                action = game.choices.get((replay, team))
+                if action is not None:
+                    self.pending[team] = action
+                    game.release(team, replay)
+            for student in self.students.values():
+                student.predictions = {
+                    b: p for b, p in student.predictions.items() if p.round <= replay
+                }
+            self.announced = None
+            self._open()
+            self._changed(f"back: round {replay} is open again")
+
+    def timer(self, role: Role, seconds: float | None) -> None:
+        """Start the countdown (``seconds``, or the last length used); ``None`` stops it."""
+        check(role, "timer")
+        with self.lock:
+            if seconds is None:
+                self.deadline = None
+                self._changed("timer stopped")
+                return
+            self._need(OPEN, "start the timer")
+            if not 0 < seconds <= 3600:
+                raise OptionsError("the timer takes 1 to 3600 seconds")
+            self.timer_seconds = int(seconds)
+            self.deadline = self.clock() + seconds
+            self._changed(f"timer started: {int(seconds)} s")
+
+    def tick(self) -> bool:
+        """Reveal the open round if its timer has run out; True if it did."""
+        with self.lock:
+            if self.phase == OPEN and self.deadline is not None and self.clock() >= self.deadline:
+                self.reveal(None)
+                return True
+            return False
+
+    def override(self, role: Role, actor: str, action: str | None) -> None:
+        """Fix a computer-played actor's move in the open round (``None``: its rule again)."""
+        check(role, "override")
+        with self.lock:
+            self._need(OPEN, "override")
+            actor_id = self.game.actor_id(actor)
+            if actor_id in self.teams:
+                raise OptionsError(f"{actor_id} is played by a team: its team chooses")
+            if action is None:
+                self.game.release(actor_id)
+            else:
+                if action not in self.open_options(actor_id):
+                    raise OptionsError(
+                        f"{action} is not open to {actor_id}: "
+                        f"open: {', '.join(self.open_options(actor_id))}"
+                    )
+                self.game.choose(actor_id, action)
+            self._changed(f"{actor_id} {'by its rule' if action is None else 'overridden'}")
+
+    def end(self, role: Role) -> None:
+        """End the game: reveal the open round, then play the rest by the rules."""
+        check(role, "end")
+        with self.lock:
+            if self.phase == OPEN:
+                self.reveal(role)
+            self.game.play_to(self.game.rounds)
+            self.phase = OVER
+            self._changed("the game was played to its end by the rules")
+
+    # --- teams ------------------------------------------------------------------------
+
+    def choose(self, role: Role, actor: str, action: str | None) -> None:
+        """A team's secret choice for the open round (``None`` takes it back).
+
+        Raises:
+            Forbidden: If the link is not this actor's team.
+            OptionsError: If no round is open or the action is not open to the actor.
+        """
+        check(role, "choose", actor)
+        with self.lock:
+            self._need(OPEN, "choose")
+            if action is None:
+                self.pending.pop(actor, None)
+            else:
+                options = self.open_options(actor)
+                if action not in options:
+                    raise OptionsError(
+                        f"{action} is not open to {actor}: open: {', '.join(options)}"
+                    )
+                self.pending[actor] = action
+            self._changed()
+
+    # --- students ---------------------------------------------------------------------
+
+    def predict(
+        self,
+        role: Role,
+        name: str,
+        secret: str | None,
+        branch: str,
+        probabilities: dict[str, float],
+    ) -> str:
+        """A student's forecast of a branch due in the open round; returns the secret.
+
+        The first forecast under a name takes the name and returns a new secret; later
+        ones must bring it (another device cannot write under the same name).
+
+        Raises:
+            Forbidden: If the name is taken by another device.
+            OptionsError: If the branch is not open for predictions or the
+                probabilities are not a forecast.
+        """
+        check(role, "predict")
+        name = " ".join(str(name).split())[:40]
+        if not name:
+            raise OptionsError("give your name first")
+        with self.lock:
+            if self.phase != OPEN or branch not in self.due:
+                raise OptionsError(f"{branch} is not open for predictions now")
+            checked = self.game.check_prediction(branch, probabilities)
+            student = self.students.get(name.lower())
+            if student is None:
+                student = Student(name, secrets.token_urlsafe(12))
+                self.students[name.lower()] = student
+            elif not (secret and secrets.compare_digest(secret, student.secret)):
+                raise Forbidden(f"the name {name} is taken on another device: choose another")
+            student.predictions[branch] = StudentPrediction(
+                student.name, branch, checked.round, checked.probabilities, time.time()
+            )
+            self._changed()
+            return student.secret
+
+    def scored(self) -> list[dict[str, Any]]:
+        """Every student prediction with its Brier score and the model's, where resolved."""
+        rows = []
+        with self.lock:
+            for student in self.students.values():
+                for prediction in student.predictions.values():
+                    outcome = self.game.outcome_of(prediction.branch)
+                    model_p: dict[str, float] = {}
+                    model_brier = None
+                    brier = None
+                    if outcome is not None:
+                        asked = min(prediction.round - 1, self.game.round)
+                        model_p = self.game.expect_at(asked, self.continuations).branches.get(
+                            prediction.branch, {}
+                        )
+                        brier = brier_score(prediction.probabilities, outcome)
+                        if sum(model_p.values()) > 0:
+                            model_brier = brier_score(model_p, outcome)
+                    rows.append(
+                        {
+                            "student": prediction.student,
+                            "branch": prediction.branch,
+                            "round": prediction.round,
+                            "probabilities": prediction.probabilities,
+                            "updated": prediction.updated,
+                            "outcome": outcome,
+                            "brier": brier,
+                            "model": model_p,
+                            "model_brier": model_brier,
+                        }
+                    )
+        return sorted(rows, key=lambda r: (r["student"].lower(), r["round"], r["branch"]))
+
+    def leaderboard(self) -> list[dict[str, Any]]:
+        """Students by mean Brier score over their resolved predictions (lower first)."""
+        by_student: dict[str, list[dict[str, Any]]] = {}
+        for row in self.scored():
+            by_student.setdefault(row["student"], []).append(row)
+        board = []
+        for name, rows in by_student.items():
+            done = [r for r in rows if r["brier"] is not None]
+            model = [r["model_brier"] for r in done if r["model_brier"] is not None]
+            board.append(
+                {
+                    "student": name,
+                    "predictions": len(rows),
+                    "scored": len(done),
+                    "brier": sum(r["brier"] for r in done) / len(done) if done else None,
+                    "model_brier": sum(model) / len(model) if model else None,
+                }
+            )
+        return sorted(
+            board, key=lambda b: (b["brier"] is None, b["brier"] or 0.0, b["student"].lower())
+        )
+
+    def export_csv(self, role: Role) -> str:
+        """Every prediction and score as CSV, one row per student, branch and outcome."""
+        check(role, "export")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "student",
+                "branch",
+                "asked_before_round",
+                "outcome",
+                "p_student",
+                "p_model_when_asked",
+                "happened",
+                "brier_student",
+                "brier_model",
+                "updated_utc",
+            ]
+        )
+        for row in self.scored():
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row["updated"]))
+            for outcome, p in row["probabilities"].items():
+                writer.writerow(
+                    [
+                        row["student"],
+                        row["branch"],
+                        row["round"],
+                        outcome,
+                        f"{p:.4f}",
+                        "" if not row["model"] else f"{row['model'].get(outcome, 0.0):.4f}",
+                        "" if row["outcome"] is None else int(outcome == row["outcome"]),
+                        "" if row["brier"] is None else f"{row['brier']:.4f}",
+                        "" if row["model_brier"] is None else f"{row['model_brier']:.4f}",
+                        stamp,
+                    ]
+                )
+        return out.getvalue()
+
+    # --- files ------------------------------------------------------------------------
+
+    def _path(self, name: str) -> Path:
+        stem = name.strip().removesuffix(".json")
+        if not _NAME.match(stem):
+            raise OptionsError(
+                f"'{name}' is not a file name: use letters, digits, '-', '_' and '.'"
+            )
+        return self.save_dir / f"{stem}.json"
+
+    def _write(self, path: Path) -> Path:
+        data = self.game.to_json()
+        data["classroom"] = {
+            "students": [
+                {
+                    "name": p.student,
+                    "branch": p.branch,
+                    "round": p.round,
+                    "probabilities": p.probabilities,
+                    "updated": p.updated,
+                }
+                for s in self.students.values()
+                for p in s.predictions.values()
+            ]
+        }
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OptionsError(f"{path}: cannot save the game ({exc.strerror})") from None
+        self.written.add(path.resolve())
+        return path
+
+    def save(self, role: Role, name: str | None = None, overwrite: bool = False) -> Path:
+        """Save the game (the ``wargame step`` format, plus the students' predictions).
+
+        A file this classroom did not write is never written over, unless it is a saved
+        game and ``overwrite`` says so; anything else is refused.
+
+        Args:
+            role: Who asks (the facilitator).
+            name: A file name in the save folder (default: the last one, or
+                ``SCENARIO-seedS-runK.json``).
+            overwrite: Write over another saved game of that name.
+        """
+        check(role, "save")
+        with self.lock:
+            game = self.game
+            if name:
+                path = self._path(name)
+            else:
+                path = self.save_path or self.save_dir / game_file_default(
+                    game.compiled, game.seed, game.run
+                )
+            if path.exists() and path.resolve() not in self.written:
+                try:
+                    read_game_file(path)
+                except OptionsError:
+                    raise OptionsError(
+                        f"{path.name} exists and is not a saved game: choose another name"
+                    ) from None
+                if not overwrite:
+                    raise OptionsError(f"{path.name} holds another saved game: write over it?")
+            self._write(path)
+            self.save_path = path
+            self._changed(f"saved at round {game.round} to {path.name}")
+            return path
+
+    def fork(self, role: Role, name: str) -> Path:
+        """Save a named copy of the game and go on playing the copy."""
+        check(role, "fork")
+        with self.lock:
+            path = self._path(name)
+            if path.exists():
+                raise OptionsError(f"{path.name} exists already: choose another name")
+            self.game.name = path.stem
+            self._write(path)
+            self.save_path = path
+            self._changed(f"forked at round {self.game.round} to {path.name}")
+            return path
+
+    def saves(self) -> list[str]:
+        """The saved games in the save folder, by name."""
+        found = []
+        for path in sorted(self.save_dir.glob("*.json")):
+            try:
+                read_game_file(path)
+            except OptionsError:
+                continue
+            found.append(path.name)
+        return found
+
+    def load(self, role: Role, name: str) -> None:
+        """Replace the game with a saved one (same scenario text); the teams stay."""
+        check(role, "load")
+        with self.lock:
+            path = self._path(name)
+            game = Game.load(path, self.scenario_path)
+            game.played = self.teams
+            self.game = game
+            self.students = {}
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            for item in (raw.get("classroom") or {}).get("students") or []:
+                try:
+                    prediction = StudentPrediction(
+                        str(item["name"]),
+                        str(item["branch"]),
+                        int(item["round"]),
+                        {str(k): float(v) for k, v in dict(item["probabilities"]).items()},
+                        float(item.get("updated", 0.0)),
+                    )
+                except (KeyError, TypeError, ValueError):
+                    raise OptionsError(f"{path.name}: damaged students' predictions") from None
+                student = self.students.setdefault(
+                    prediction.student.lower(),
+                    Student(prediction.student, secrets.token_urlsafe(12)),
+                )
+                student.predictions[prediction.branch] = prediction
+            self.pending = {}
+            self.preview = None
+            self.due = []
+            self.announced = None
+            self.deadline = None
+            self.phase = OVER if game.finished else READY
+            self.save_path = path
+            self.written.add(path.resolve())
+            self._changed(f"loaded {path.name} at round {game.round}")
+
+    def student_secret_ok(self, name: str, secret: str | None) -> bool:
+        """Whether a device holds the secret of a student name."""
+        student = self.students.get(" ".join(str(name).split()).lower())
+        return bool(student and secret and secrets.compare_digest(secret, student.secret))
+
+    def team_of(self, role: Role) -> str | None:
+        """The actor a team link plays (``None`` for other links)."""
+        return role.actor if role.kind == TEAM else None

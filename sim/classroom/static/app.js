@@ -1,0 +1,402 @@
+// wargame classroom: one small page for every role. The server says what this link may
+// see (/api/view); the page re-reads it whenever the room's version changes
+// (server-sent events on /api/events) and draws it. Nothing secret is ever sent to a
+// link that may not see it, so this file holds no secret logic of its own.
+"use strict";
+
+const parts = location.pathname.split("/").filter(Boolean);
+const KIND = parts[0];
+const TOKEN = parts[1];
+const app = document.getElementById("app");
+let current = null;
+let deadline = null;
+let lastError = "";
+const drafts = {};  // student's probabilities being typed: branch -> outcome -> text
+
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+  })[c]);
+}
+const words = (id) => esc(String(id ?? "").replaceAll("_", " "));
+const pct = (p) => `${Math.round(100 * p)}%`;
+
+async function api(path, options = {}) {
+  const response = await fetch(path, {
+    ...options,
+    headers: { "X-Token": TOKEN, "Content-Type": "application/json", ...(options.headers || {}) },
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
+  return data;
+}
+const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body) });
+
+function studentName() { return localStorage.getItem("wargame-name") || ""; }
+function studentSecret() { return localStorage.getItem(`wargame-secret-${TOKEN}-${studentName().toLowerCase()}`); }
+
+async function refresh() {
+  try {
+    if (KIND === "debrief") {
+      const data = await api("/api/debrief");
+      current = data;
+      drawDebrief(data);
+      return;
+    }
+    const query = KIND === "students" ? `?name=${encodeURIComponent(studentName())}` : "";
+    const data = await api(`/api/view${query}`);
+    current = data;
+    deadline = data.remaining == null ? null : Date.now() + 1000 * data.remaining;
+    draw(data);
+  } catch (error) {
+    app.innerHTML = `<p class="error">${esc(error.message)}</p>`;
+  }
+}
+
+function act(promise) {
+  lastError = "";
+  return promise.then(() => refresh()).catch((error) => {
+    lastError = error.message;
+    const box = document.getElementById("error");
+    if (box) box.textContent = lastError;
+  });
+}
+
+// --- shared pieces ----------------------------------------------------------------------
+
+function header(v, extra = "") {
+  let round;
+  if (v.phase === "open" && v.open) round = `Round ${v.open.round} of ${v.rounds} · ${v.open.date} · choosing`;
+  else if (v.phase === "over") round = `Game over after round ${v.round} of ${v.rounds}`;
+  else if (v.played) round = `Round ${v.played.round} of ${v.rounds} · ${v.played.date} · revealed`;
+  else round = `Before round 1 of ${v.rounds}`;
+  return `<header class="top"><h1>${esc(v.title)}</h1><span class="round" id="round">${esc(round)}</span>
+    ${extra}<span class="clock" id="clock"></span></header>`;
+}
+
+function injectsHtml(injects) {
+  return injects.map((i) => `<div class="inject"><span class="id">${words(i.id)}:</span> ${esc(i.text)}
+    ${i.prompt ? `<div class="prompt">Prompt: ${esc(i.prompt)}</div>` : ""}</div>`).join("");
+}
+
+function dueHtml(due) {
+  return due.map((b) => `<div class="inject branch"><span class="id">Due now: ${words(b.id)}.</span> ${esc(b.text)}
+    ${b.prompt ? `<div class="prompt">Prompt: ${esc(b.prompt)}</div>` : ""}</div>`).join("");
+}
+
+function branchesHtml(branches) {
+  return branches.map((b) => `<div class="inject branch">
+    ${b.announced ? "" : `<div><span class="id">${words(b.id)}:</span> ${esc(b.text)}</div>
+      ${b.prompt ? `<div class="prompt">Prompt: ${esc(b.prompt)}</div>` : ""}`}
+    <span class="id">${words(b.id)} → ${words(b.outcome)}.</span> ${esc(b.outcome_text)}</div>`).join("");
+}
+
+function movesHtml(played) {
+  const rows = played.moves.map((m) => `<tr><td><b>${esc(m.id)}</b>${m.by_people ? ' <span class="tag people">people</span>' : ""}</td>
+    <td class="move">${words(m.move || "-")}</td><td class="reason">${esc(m.reason)}</td></tr>`).join("");
+  return `<table class="moves"><tbody>${rows}</tbody></table>`;
+}
+
+function changesHtml(changes) {
+  if (!changes.length) return '<p class="muted">No state variable changed.</p>';
+  const rows = changes.map((c) => `<tr><td>${words(c.name)}</td><td class="num">${esc(c.before)}</td>
+    <td class="arrow">${esc(c.arrow)}</td><td class="num">${esc(c.after)}</td></tr>`).join("");
+  return `<table class="changes"><tbody>${rows}</tbody></table>`;
+}
+
+function treeHtml(tree) {
+  const items = tree.map((t) => {
+    if (t.status === "resolved") return `<li><b>${words(t.id)}</b> → ${words(t.outcome)} <span class="muted">(round ${t.round})</span></li>`;
+    if (t.status === "due") return `<li><b>${words(t.id)}</b>: due this round</li>`;
+    return `<li class="muted">${words(t.id)}: ${t.round ? `round ${t.round}` : "not yet"}</li>`;
+  }).join("");
+  return `<ul class="tree">${items}</ul>`;
+}
+
+function outlookHtml(o) {
+  const endings = o.endings.filter((e) => e.p > 0.0005).map((e) => `<tr><td>${esc(e.title)}</td>
+    <td class="num">${pct(e.p)}</td><td><span class="bar" style="width:${Math.round(60 * e.p)}px"></span></td></tr>`).join("");
+  const branches = o.branches.map((b) => {
+    if (!b.outcomes) return `<li>${words(b.id)}: <span class="muted">odds hidden until the room has predicted</span></li>`;
+    const best = Object.entries(b.outcomes).sort((x, y) => y[1] - x[1])
+      .map(([k, p]) => `${words(k)} ${pct(p)}`).join(", ");
+    return `<li>${words(b.id)}: ${best}${b.resolves < 0.995 ? ` <span class="muted">(resolves in ${pct(b.resolves)})</span>` : ""}</li>`;
+  }).join("");
+  return `<table><tbody>${endings}</tbody></table>${branches ? `<ul class="tree">${branches}</ul>` : ""}
+    <p class="muted">${o.runs.toLocaleString()} continuations from round ${o.round}</p>`;
+}
+
+function teamsHtml(v) {
+  if (!v.teams.length) return '<p class="muted">No team plays in this game.</p>';
+  return v.teams.map((t) => `<div>${esc(t.actor)} <span class="muted">${esc(t.name)}</span>
+    <span class="tag ${t.chosen ? "ok" : "wait"}">${t.chosen ? "chosen" : "thinking"}</span></div>`).join("");
+}
+
+function endingHtml(e) {
+  if (!e) return "";
+  const rows = e.payoffs.map((p) => `<tr><td>${esc(p.id)}</td><td class="num">${p.payoff.toFixed(2)}</td></tr>`).join("");
+  return `<h2>Ending: ${esc(e.title)}</h2><table><tbody>${rows}</tbody></table>`;
+}
+
+function tick() {
+  const clock = document.getElementById("clock");
+  if (!clock) return;
+  if (deadline == null || !current || current.phase !== "open") { clock.textContent = ""; return; }
+  const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+  clock.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  clock.classList.toggle("low", left <= 15);
+}
+
+// Shrink each panel's text until it fits its box: the projector never scrolls.
+function fitPanels() {
+  for (const panel of document.querySelectorAll(".fit")) {
+    let size = 20;
+    panel.style.fontSize = `${size}px`;
+    while (panel.scrollHeight > panel.clientHeight + 1 && size > 9) {
+      size -= 0.5;
+      panel.style.fontSize = `${size}px`;
+    }
+    panel.dataset.fontSize = String(size);
+  }
+}
+
+// --- the pages --------------------------------------------------------------------------
+
+function roomPanels(v) {
+  let left = "";
+  let middle = "";
+  if (v.phase === "open" && v.open) {
+    left = `<h2>Round ${v.open.round}: what happens</h2>${injectsHtml(v.open.injects) || '<p class="muted">No inject this round.</p>'}${dueHtml(v.open.due)}`;
+    middle = `<h2>Teams are choosing in secret</h2>${teamsHtml(v)}`;
+    if (v.played) middle += `<h2 style="margin-top:0.6em">Last round (${v.played.round})</h2>${movesHtml(v.played)}`;
+  } else if (v.played) {
+    left = `<h2>Round ${v.played.round}: what happened</h2>${injectsHtml(v.played.injects)}${branchesHtml(v.played.branches)}`;
+    middle = `<h2>Moves</h2>${movesHtml(v.played)}`;
+  } else {
+    left = `<h2>The scenario</h2><p>${esc(v.description)}</p>`;
+    middle = `<h2>Teams</h2>${teamsHtml(v)}`;
+  }
+  if (v.ending) middle = endingHtml(v.ending) + middle;
+  const side = `${v.played ? `<h2>Changes</h2>${changesHtml(v.played.changes)}` : ""}
+    <h2>Branches</h2>${treeHtml(v.tree)}<h2>The model expects</h2>${outlookHtml(v.outlook)}`;
+  return { left, middle, side };
+}
+
+function drawProjector(v) {
+  document.body.className = "projector";
+  const { left, middle, side } = roomPanels(v);
+  app.innerHTML = `${header(v)}<main class="grid">
+    <section class="panel fit" id="p-left">${left}</section>
+    <section class="panel fit" id="p-middle">${middle}</section>
+    <section class="panel fit" id="p-side">${side}</section></main>`;
+  fitPanels();
+}
+
+function drawTeam(v) {
+  document.body.className = "device team";
+  const team = v.team;
+  let body = "";
+  if (v.phase === "open" && v.open) {
+    const choice = team.choice;
+    body += `<div class="choicebar"><b id="your-choice">${choice ? `Your choice: ${words(choice)}` : "No choice yet"}</b>
+      <span class="muted"> · secret until the reveal; you can change it</span><div class="error" id="error">${esc(lastError)}</div></div>`;
+    body += `<div class="card">${injectsHtml(v.open.injects)}${dueHtml(v.open.due)}</div>`;
+    body += `<h2>${esc(team.actor)}: your options</h2>`;
+    body += team.options.map((o) => {
+      const effects = o.effects.map((e) => `<span class="${e.good ? "good" : "bad"}">${words(e.name)} ${e.change > 0 ? "+" : ""}${Number(e.change.toPrecision(2))}</span>`).join(", ");
+      return `<button class="option ${o.id === choice ? "chosen" : ""}" data-action="${esc(o.id)}">
+        <div class="name">${words(o.id)}</div><div>${esc(o.description)}</div>
+        <div class="effects">${effects ? `Expected: ${effects}` : '<span class="muted">Changes nothing you value directly.</span>'}
+        ${o.foresaw.length ? ` · ${esc(o.foresaw.join(", "))}` : ""}</div>
+        <div class="muted">Your actor's rule would pick it ${pct(o.rule_p)} of the time.</div></button>`;
+    }).join("");
+    if (team.expects.length) body += `<p class="muted">The model expects: ${esc(team.expects.join(", "))}.</p>`;
+  } else {
+    body += `<div class="card"><p><b>${v.phase === "over" ? "The game is over." : "Wait for the next round."}</b></p></div>`;
+    if (v.ending) body += `<div class="card">${endingHtml(v.ending)}</div>`;
+    if (v.played) body += `<div class="card"><h2>Round ${v.played.round}</h2>${branchesHtml(v.played.branches)}${movesHtml(v.played)}<h3>Changes</h3>${changesHtml(v.played.changes)}</div>`;
+  }
+  app.innerHTML = `${header(v, `<span class="tag people">${esc(team.actor)}</span>`)}${body}`;
+  for (const button of app.querySelectorAll("button.option")) {
+    button.addEventListener("click", () => act(post("/api/choose", { actor: team.actor, action: button.dataset.action })));
+  }
+}
+
+function drawStudent(v) {
+  document.body.className = "device students";
+  const name = studentName();
+  let body = `<div class="card"><label>Your name <input id="name" value="${esc(name)}" autocomplete="name"></label>
+    <button id="set-name">Use this name</button><div class="error" id="error">${esc(lastError)}</div></div>`;
+  const due = v.phase === "open" && v.open ? v.open.due : [];
+  if (!due.length) body += '<div class="card"><p class="muted">No branch is open for predictions now.</p></div>';
+  for (const branch of due) {
+    const mine = v.mine[branch.id];
+    const draft = drafts[branch.id] || (drafts[branch.id] = {});
+    const rows = branch.outcomes.map((o) => {
+      const value = draft[o.id] ?? (mine ? Math.round(100 * (mine[o.id] || 0)) : "");
+      return `<div class="outcome-row"><label for="p-${esc(branch.id)}-${esc(o.id)}">${words(o.id)} <span class="muted">${esc(o.text)}</span></label>
+        <input type="number" min="0" max="100" step="1" inputmode="numeric" id="p-${esc(branch.id)}-${esc(o.id)}"
+          data-branch="${esc(branch.id)}" data-outcome="${esc(o.id)}" value="${esc(value)}"> %</div>`;
+    }).join("");
+    body += `<div class="card"><h2>How will ${words(branch.id)} go?</h2><p>${esc(branch.text)}</p>${rows}
+      <button class="primary predict" data-branch="${esc(branch.id)}">${mine ? "Change my prediction" : "Predict"}</button>
+      ${mine ? '<span class="tag ok">recorded</span>' : ""}</div>`;
+  }
+  const board = v.leaderboard.map((b, i) => `<tr><td>${i + 1}</td><td>${esc(b.student)}</td><td class="num">${b.brier == null ? "–" : b.brier.toFixed(3)}</td>
+    <td class="num">${b.model_brier == null ? "–" : b.model_brier.toFixed(3)}</td><td class="num">${b.scored}/${b.predictions}</td></tr>`).join("");
+  body += `<div class="card"><h2>Leaderboard</h2><p class="muted">Mean Brier score: 0 is perfect, 2 is sure and wrong; the model's forecast when you were asked, for comparison.</p>
+    <table><thead><tr><th>#</th><th>Name</th><th class="num">You</th><th class="num">Model</th><th class="num">Scored</th></tr></thead><tbody>${board}</tbody></table></div>`;
+  if (v.played) body += `<div class="card"><h2>Round ${v.played.round}</h2>${branchesHtml(v.played.branches)}${movesHtml(v.played)}</div>`;
+  app.innerHTML = header(v) + body;
+  document.getElementById("set-name").addEventListener("click", () => {
+    localStorage.setItem("wargame-name", document.getElementById("name").value.trim());
+    refresh();
+  });
+  for (const input of app.querySelectorAll("input[data-branch]")) {
+    input.addEventListener("input", () => { drafts[input.dataset.branch][input.dataset.outcome] = input.value; });
+  }
+  for (const button of app.querySelectorAll("button.predict")) {
+    button.addEventListener("click", () => {
+      const typed = document.getElementById("name").value.trim();
+      if (typed) localStorage.setItem("wargame-name", typed);
+      const branch = button.dataset.branch;
+      const probabilities = {};
+      for (const input of app.querySelectorAll(`input[data-branch="${CSS.escape(branch)}"]`)) {
+        probabilities[input.dataset.outcome] = (Number(input.value) || 0) / 100;
+      }
+      act(post("/api/predict", { name: studentName(), secret: studentSecret(), branch, probabilities }).then((r) => {
+        localStorage.setItem(`wargame-secret-${TOKEN}-${studentName().toLowerCase()}`, r.secret);
+        delete drafts[branch];
+      }));
+    });
+  }
+}
+
+function drawFacilitator(v) {
+  document.body.className = "device facilitator";
+  const f = v.facilitator;
+  const control = (label, body, cls = "") => `<button class="${cls}" data-control='${esc(JSON.stringify(body))}'>${label}</button>`;
+  let controls = "";
+  if (v.phase === "ready") controls += control(`Open round ${v.round + 1}`, { do: "next" }, "primary");
+  if (v.phase === "open") controls += control("Reveal the round", { do: "reveal" }, "primary");
+  controls += control("Back one round", { do: "back" });
+  if (v.phase !== "over") controls += control("End the game (rules play the rest)", { do: "end" });
+  let timer = "";
+  if (v.phase === "open") {
+    timer = `<div class="controls"><label>Timer <input id="seconds" type="number" min="1" max="3600" value="${f.timer_seconds}"> s</label>
+      <button id="timer-start">Start</button>${control("Stop", { do: "timer", seconds: null })}</div>`;
+  }
+  const overrides = f.computer.map((c) => `<div class="controls"><b>${esc(c.actor)}</b>
+    <select data-override="${esc(c.actor)}"><option value="">by its rule</option>${c.options.map((o) => `<option value="${esc(o)}" ${o === c.override ? "selected" : ""}>${words(o)}</option>`).join("")}</select></div>`).join("");
+  const saves = f.saves.map((s) => `<option>${esc(s)}</option>`).join("");
+  const panels = roomPanels(v);
+  app.innerHTML = `${header(v, '<span class="tag people">facilitator</span>')}
+    <div class="error" id="error">${esc(lastError)}</div>
+    <div class="controls">${controls}</div>${timer}
+    <div class="panelset">
+      <div class="card"><h2>Teams</h2>${teamsHtml(v)}
+        ${overrides ? `<h3>Override a computer-played actor this round</h3>${overrides}` : ""}</div>
+      <div class="card"><h2>Files</h2>
+        <div class="controls"><input id="save-name" placeholder="${esc(f.save_path || "file name")}"><button id="save">Save</button><button id="fork">Fork</button></div>
+        <div class="controls"><select id="load-name">${saves}</select><button id="load">Load</button></div>
+        <p><a id="export" href="/api/export.csv?token=${encodeURIComponent(TOKEN)}">Predictions as CSV</a> ·
+          <a href="/debrief/${encodeURIComponent(TOKEN)}" target="_blank">Debrief page</a> ·
+          ${f.students} students, ${f.predictions} predictions</p>
+        <p class="muted">${f.notes.map(esc).join(" · ")}</p></div>
+    </div>
+    <div class="panelset"><div class="card">${panels.left}</div><div class="card">${panels.middle}</div></div>
+    <div class="card">${panels.side}</div>`;
+  for (const button of app.querySelectorAll("button[data-control]")) {
+    button.addEventListener("click", () => act(post("/api/control", JSON.parse(button.dataset.control))));
+  }
+  for (const select of app.querySelectorAll("select[data-override]")) {
+    select.addEventListener("change", () => act(post("/api/control", { do: "override", actor: select.dataset.override, action: select.value || null })));
+  }
+  const startTimer = document.getElementById("timer-start");
+  if (startTimer) startTimer.addEventListener("click", () => act(post("/api/control", { do: "timer", seconds: Number(document.getElementById("seconds").value) })));
+  const name = () => document.getElementById("save-name").value.trim();
+  document.getElementById("save").addEventListener("click", () => {
+    post("/api/control", { do: "save", name: name() }).then(refresh).catch((error) => {
+      if (/write over it\?/.test(error.message) && confirm(error.message)) {
+        act(post("/api/control", { do: "save", name: name(), overwrite: true }));
+      } else {
+        lastError = error.message;
+        document.getElementById("error").textContent = lastError;
+      }
+    });
+  });
+  document.getElementById("fork").addEventListener("click", () => act(post("/api/control", { do: "fork", name: name() })));
+  document.getElementById("load").addEventListener("click", () => act(post("/api/control", { do: "load", name: document.getElementById("load-name").value })));
+}
+
+function draw(v) {
+  if (KIND === "projector") drawProjector(v);
+  else if (KIND === "team") drawTeam(v);
+  else if (KIND === "students") drawStudent(v);
+  else if (KIND === "facilitator") drawFacilitator(v);
+  tick();
+}
+
+// --- the debrief ------------------------------------------------------------------------
+
+const COLOURS = ["#1a4f9c", "#c0392b", "#17693a", "#8e44ad", "#d35400", "#2c3e50", "#7f8c8d", "#b7950b"];
+
+function chartSvg(d) {
+  const columns = [{ label: "batch", shares: d.endings.map((e) => e.batch) }]
+    .concat(d.rounds_of_outlooks.map((r, i) => ({ label: `r${r}`, shares: d.endings.map((e) => e.by_round[i]) })));
+  const w = 900; const h = 260; const left = 40; const bottom = 24;
+  const step = (w - left) / columns.length; const barw = Math.max(6, step * 0.7);
+  let bars = "";
+  columns.forEach((c, i) => {
+    let y = h - bottom;
+    c.shares.forEach((s, k) => {
+      const height = s * (h - bottom - 10);
+      y -= height;
+      bars += `<rect x="${left + i * step}" y="${y.toFixed(1)}" width="${barw.toFixed(1)}" height="${height.toFixed(1)}" fill="${COLOURS[k % COLOURS.length]}"><title>${esc(d.endings[k].title)} ${pct(s)}</title></rect>`;
+    });
+    bars += `<text x="${left + i * step + barw / 2}" y="${h - 6}" font-size="12" text-anchor="middle">${esc(c.label)}</text>`;
+  });
+  const axis = [0, 0.5, 1].map((t) => `<text x="${left - 6}" y="${(h - bottom - t * (h - bottom - 10) + 4).toFixed(1)}" font-size="12" text-anchor="end">${pct(t)}</text>`).join("");
+  return `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="ending odds by round">${axis}${bars}</svg>`;
+}
+
+function drawDebrief(d) {
+  document.body.className = "debrief";
+  const ending = d.ending
+    ? (() => {
+      const share = d.endings.find((e) => e.id === d.ending.id).batch;
+      return `<p class="prompt" id="room-ending">The room's game ended: ${esc(d.ending.title)} (round ${d.ending.round}). The batch reaches this ending in ${pct(share)} of ${d.batch_runs.toLocaleString()} games.</p>`;
+    })()
+    : `<p class="prompt">The game is not over (round ${d.round} of ${d.rounds}).</p>`;
+  const legend = d.endings.map((e, k) => `<span><i style="background:${COLOURS[k % COLOURS.length]}"></i>${esc(e.title)}</span>`).join("");
+  const payoffs = d.payoffs.map((p) => `<tr><td>${esc(p.id)}</td><td class="num">${p.room.toFixed(2)}</td>
+    <td class="num">${p.batch_mean.toFixed(2)}</td><td class="num">${p.batch_sd.toFixed(2)}</td><td class="num">${pct(p.share_below)}</td></tr>`).join("");
+  const params = d.params.filter((p) => !p.fixed).map((p) => `<tr><td>${words(p.name)}</td>
+    <td class="num">${typeof p.value === "string" ? esc(p.value) : Number(p.value.toPrecision(4))}</td><td>${esc(p.unit)}</td>
+    <td class="num">${p.batch_mean == null ? "" : Number(p.batch_mean.toPrecision(4))}</td><td class="num">${p.share_below == null ? "" : pct(p.share_below)}</td></tr>`).join("");
+  const board = d.leaderboard.map((b, i) => `<tr><td>${i + 1}</td><td>${esc(b.student)}</td><td class="num">${b.brier == null ? "–" : b.brier.toFixed(3)}</td><td class="num">${b.model_brier == null ? "–" : b.model_brier.toFixed(3)}</td></tr>`).join("");
+  const branches = d.branches.map((b) => `<li>${words(b.id)} → ${words(b.outcome)} (round ${b.round})</li>`).join("");
+  app.innerHTML = `<header class="top"><h1>Debrief: ${esc(d.title)}</h1><span class="round">seed ${d.seed}, run ${d.run}</span></header>
+    ${ending}<ul class="tree">${branches}</ul>
+    <h2>How the odds of each ending moved</h2><p class="muted">The batch (${d.batch_runs.toLocaleString()} games from the start), then the model's outlook after each round of the room's game (${d.continuations.toLocaleString()} continuations each).</p>
+    <div class="chart">${chartSvg(d)}</div><p class="legend">${legend}</p>
+    <h2>Payoffs against the batch</h2><table id="payoffs"><thead><tr><th>Actor</th><th class="num">This game</th><th class="num">Batch mean</th><th class="num">sd</th><th class="num">Games that did worse</th></tr></thead><tbody>${payoffs}</tbody></table>
+    <h2>The hidden parameters of this game</h2><table id="params"><thead><tr><th>Parameter</th><th class="num">Value</th><th>Unit</th><th class="num">Batch mean</th><th class="num">Draws below</th></tr></thead><tbody>${params}</tbody></table>
+    <h2>Students' predictions</h2><table><thead><tr><th>#</th><th>Name</th><th class="num">Mean Brier</th><th class="num">Model</th></tr></thead><tbody>${board}</tbody></table>`;
+}
+
+// --- keeping up with the room -----------------------------------------------------------
+
+function listen() {
+  if (KIND === "debrief") return;
+  let seen = null;
+  const source = new EventSource(`/api/events?token=${encodeURIComponent(TOKEN)}`);
+  source.onmessage = (event) => {
+    if (event.data !== seen) { seen = event.data; if (!document.activeElement || document.activeElement.tagName !== "INPUT") refresh(); }
+  };
+}
+
+refresh();
+listen();
+setInterval(tick, 250);
+window.addEventListener("resize", () => { if (KIND === "projector") fitPanels(); });

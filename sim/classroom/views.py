@@ -1,0 +1,351 @@
+"""What each device sees: the room as plain JSON data, cut to the role asking.
+
+The projector sees what the whole room may see: the round, its injects and prompts, the
+branches due, which teams have chosen (never what), the countdown, and after the reveal
+every actor's move with a plain reason, the state changes with arrows, the branch tree
+and what the model now expects. A team sees the same plus its own options (with what
+each is expected to do to what it values) and its own choice. A student sees the
+branches open for prediction, their own forecasts and the leaderboard. The facilitator
+sees everything the projector does, plus the controls' data: who has chosen, the
+computer-played actors' open options for an override, overrides, saves, notes.
+
+Nothing here reads a team's pending choice except for that team (and the count of
+teams that have chosen), and nothing shows a rule-played preview's moves or branch
+outcomes: before the reveal the preview is used only for what does not depend on the
+round's choices (injects, options, scores).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sim.classroom.roles import FACILITATOR, PROJECTOR, STUDENT, TEAM, Role
+from sim.classroom.room import OPEN, Classroom
+from sim.engine.reasoning import score_terms
+from sim.seminar.transcript import plain_reason, state_value, words
+
+
+def _branch_tree(room: Classroom) -> list[dict[str, Any]]:
+    game = room.game
+    model = game.model
+    tree = []
+    for b, branch in enumerate(game.compiled.branches):
+        outcome = int(model.branch_outcome[b][0])
+        item: dict[str, Any] = {"id": branch.id, "text": branch.text}
+        if outcome >= 0:
+            item |= {
+                "status": "resolved",
+                "round": int(model.branch_round[b][0]),
+                "outcome": branch.outcomes[outcome].id,
+                "outcome_text": branch.outcomes[outcome].text,
+            }
+        elif branch.id in room.due:
+            item |= {"status": "due", "round": game.round + 1}
+        else:
+            item |= {"status": "open", "round": branch.round}
+        tree.append(item)
+    tree.sort(key=lambda t: (t["status"] != "resolved", t.get("round") or 99))
+    return tree
+
+
+def _injects(model: Any, record: Any) -> list[dict[str, str]]:
+    by_id = {i.id: i for i in model.compiled.injects}
+    return [
+        {"id": i, "text": by_id[i].text, "prompt": by_id[i].prompt or ""} for i in record.injects[0]
+    ]
+
+
+def _open_round(room: Classroom) -> dict[str, Any] | None:
+    if room.phase != OPEN or room.preview is None:
+        return None
+    model, record = room.preview
+    by_id = {b.id: b for b in model.compiled.branches}
+    return {
+        "round": record.round,
+        "date": model.date_of(record.round).isoformat(),
+        "injects": _injects(model, record),
+        "due": [
+            {
+                "id": b,
+                "text": by_id[b].text,
+                "prompt": by_id[b].prompt or "",
+                "outcomes": [{"id": o.id, "text": o.text} for o in by_id[b].outcomes],
+            }
+            for b in room.due
+        ],
+    }
+
+
+def _played_round(room: Classroom) -> dict[str, Any] | None:
+    game = room.game
+    if not game.history:
+        return None
+    cache = room.__dict__.setdefault("_played_cache", {})
+    key = (game.round, tuple(sorted(game.choices.items())), tuple(sorted(room.announced or ())))
+    if key in cache:
+        return cache[key]
+    model, record = game.model, game.history[-1]
+    compiled = game.compiled
+    branches = []
+    for branch in compiled.branches:
+        outcome = record.branches.get(branch.id)
+        if outcome is None or outcome[0] < 0:
+            continue
+        chosen = branch.outcomes[int(outcome[0])]
+        branches.append(
+            {
+                "id": branch.id,
+                "text": branch.text,
+                "prompt": branch.prompt or "",
+                "outcome": chosen.id,
+                "outcome_text": chosen.text,
+                "announced": room.announced is None or branch.id in room.announced,
+            }
+        )
+    moves = []
+    for actor in compiled.actors:
+        decision = record.decisions[actor.id]
+        choice = int(decision.choice[0])
+        action = actor.actions[choice] if choice >= 0 else None
+        moves.append(
+            {
+                "id": actor.id,
+                "name": actor.name,
+                "move": action.id if action else None,
+                "description": action.description if action else "",
+                "by_people": bool(decision.overridden),
+                "team": actor.id in room.teams,
+                "reason": plain_reason(model, record, actor.id),
+            }
+        )
+    before = record.before or record.observed
+    changes = []
+    for i, name in enumerate(compiled.state_names):
+        a, b = float(before[i][0]), float(record.after[i][0])
+        if a != b:
+            changes.append(
+                {
+                    "name": name,
+                    "before": state_value(model, i, a),
+                    "after": state_value(model, i, b),
+                    "unit": compiled.state_units[i],
+                    "arrow": "→" if compiled.state_categories[i] else ("↑" if b > a else "↓"),
+                }
+            )
+    played = {
+        "round": record.round,
+        "date": model.date_of(record.round).isoformat(),
+        "injects": _injects(model, record),
+        "branches": branches,
+        "moves": moves,
+        "changes": changes,
+    }
+    cache.clear()
+    cache[key] = played
+    return played
+
+
+def _outlook(room: Classroom) -> dict[str, Any]:
+    """What the model expects now; odds of a branch the room is (about to be) asked hidden."""
+    game = room.game
+    seen = game.expect(room.continuations)
+    titles = {e.id: e.title for e in game.compiled.endings}
+    hidden = set(room.due) | {
+        b.id for b in game.compiled.branches if b.round is not None and b.round == game.round + 1
+    }
+    return {
+        "round": seen.round,
+        "runs": seen.runs,
+        "endings": [
+            {"id": e, "title": titles[e], "p": p}
+            for e, p in sorted(seen.endings.items(), key=lambda kv: -kv[1])
+        ],
+        "branches": [
+            {
+                "id": b,
+                "resolves": seen.resolves[b],
+                "outcomes": None if b in hidden else outcomes,
+            }
+            for b, outcomes in seen.branches.items()
+        ],
+    }
+
+
+def _ending(room: Classroom) -> dict[str, Any] | None:
+    model = room.game.model
+    if model.ending is None:
+        return None
+    compiled = room.game.compiled
+    end = compiled.endings[int(model.ending[0])]
+    return {
+        "id": end.id,
+        "title": end.title,
+        "round": int(model.rounds_played[0]),
+        "payoffs": [
+            {"id": a.id, "name": a.name, "payoff": float(model.payoff_total[i][0])}
+            for i, a in enumerate(compiled.actors)
+        ],
+    }
+
+
+def common(room: Classroom) -> dict[str, Any]:
+    """What every link sees."""
+    game = room.game
+    compiled = game.compiled
+    meta = compiled.loaded.spec.scenario
+    return {
+        "version": room.version,
+        "title": compiled.title,
+        "id": compiled.id,
+        "description": " ".join(meta.description.split()),
+        "seed": game.seed,
+        "run": game.run,
+        "round": game.round,
+        "rounds": game.rounds,
+        "phase": room.phase,
+        "remaining": room.remaining,
+        "teams": [
+            {
+                "actor": t,
+                "name": compiled.actors[compiled.actor_index(t)].name,
+                "chosen": t in room.pending,
+            }
+            for t in room.teams
+        ],
+        "open": _open_round(room),
+        "played": _played_round(room),
+        "tree": _branch_tree(room),
+        "outlook": _outlook(room),
+        "ending": _ending(room),
+    }
+
+
+def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
+    """The team's open options, each with what it is expected to do to what it values."""
+    if room.preview is None:
+        return []
+    model, record = room.preview
+    compiled = model.compiled
+    i = compiled.actor_index(actor_id)
+    actor = compiled.actors[i]
+    decision = record.decisions[actor_id]
+    strategy = decision.strategy
+    expect = strategy.expected if strategy is not None else [None] * len(compiled.actors)
+    names = compiled.state_names
+    options = []
+    for a, action in enumerate(actor.actions):
+        if not decision.feasible[a, 0]:
+            continue
+        effects = []
+        if record.reasoning is not None:
+            terms = score_terms(record.reasoning, i, a, expect, 0)
+            for index, weight in actor.weights:
+                projected = float(terms[names[index]][1].split("|")[0])
+                change = projected - float(record.observed[index][0])
+                if abs(change) > 1e-9:
+                    effects.append(
+                        {
+                            "name": names[index],
+                            "change": change,
+                            "good": weight * change > 0,
+                            "weight": abs(weight * change),
+                        }
+                    )
+        effects.sort(key=lambda e: -e["weight"])
+        foresaw = []
+        if strategy is not None:
+            for item in strategy.scored.foreseen:
+                if item.due[a, 0]:
+                    branch = compiled.branches[item.branch]
+                    top = int(np.argmax(item.probabilities[a, :, 0]))
+                    foresaw.append(
+                        f"{words(branch.id)} {words(branch.outcomes[top].id)} "
+                        f"{float(item.probabilities[a, top, 0]):.0%}"
+                    )
+        options.append(
+            {
+                "id": action.id,
+                "description": action.description,
+                "effects": [{k: e[k] for k in ("name", "change", "good")} for e in effects[:3]],
+                "foresaw": foresaw,
+                "rule_p": float(decision.probabilities[a, 0]),
+            }
+        )
+    return options
+
+
+def _expects(room: Classroom, actor_id: str) -> list[str]:
+    """What the team's actor (by its rule) expects the others to do this round."""
+    if room.preview is None:
+        return []
+    model, record = room.preview
+    compiled = model.compiled
+    strategy = record.decisions[actor_id].strategy
+    if strategy is None:
+        return []
+    found = []
+    for j, mix in enumerate(strategy.expected):
+        if mix is None or compiled.actors[j].id == actor_id:
+            continue
+        top = int(np.argmax(mix[:, 0]))
+        other = compiled.actors[j]
+        found.append(f"{other.id} {words(other.actions[top].id)} {float(mix[top, 0]):.0%}")
+    return found[:4]
+
+
+def view(room: Classroom, role: Role, student: str | None = None) -> dict[str, Any]:
+    """The view a link's role gets.
+
+    Args:
+        room: The classroom.
+        role: The link's role.
+        student: For a student link, the name the device goes by (its own forecasts).
+    """
+    with room.lock:
+        data = common(room) | {"role": role.kind}
+        if role.kind == TEAM:
+            assert role.actor is not None
+            compiled = room.game.compiled
+            data["team"] = {
+                "actor": role.actor,
+                "name": compiled.actors[compiled.actor_index(role.actor)].name,
+                "choice": room.pending.get(role.actor),
+                "options": _team_options(room, role.actor) if room.phase == OPEN else [],
+                "expects": _expects(room, role.actor) if room.phase == OPEN else [],
+            }
+        if role.kind in (STUDENT, FACILITATOR, PROJECTOR):
+            data["leaderboard"] = room.leaderboard()
+        if role.kind == STUDENT:
+            mine = room.students.get(" ".join(str(student or "").split()).lower())
+            data["mine"] = {b: p.probabilities for b, p in mine.predictions.items()} if mine else {}
+        if role.kind == FACILITATOR:
+            data["facilitator"] = _facilitator(room)
+        return data
+
+
+def _facilitator(room: Classroom) -> dict[str, Any]:
+    game = room.game
+    compiled = game.compiled
+    computer = []
+    if room.phase == OPEN:
+        for actor in compiled.actors:
+            if actor.id in room.teams:
+                continue
+            computer.append(
+                {
+                    "actor": actor.id,
+                    "options": room.open_options(actor.id),
+                    "override": game.choices.get((game.round + 1, actor.id)),
+                }
+            )
+    return {
+        "computer": computer,
+        "saves": room.saves(),
+        "save_path": room.save_path.name if room.save_path else None,
+        "students": len(room.students),
+        "predictions": sum(len(s.predictions) for s in room.students.values()),
+        "timer_seconds": room.timer_seconds,
+        "notes": room.notes[-8:],
+    }
