@@ -558,7 +558,10 @@ def serve(
     click.echo("Students' link as a QR code:")
     click.echo(server.qr_text(found["students"]), nl=False)
     if host in ("127.0.0.1", "localhost", "::1"):
-        click.echo("Only this computer can open the links: --host 0.0.0.0 lets the room in.")
+        click.echo(
+            "Only this computer can open the links: --host 0.0.0.0 lets the room in. "
+            "Ctrl-C stops the server."
+        )
     else:
         click.echo(
             f"Anyone who can reach {shown}:{bound} on your network and holds a link can "

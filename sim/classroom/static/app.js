@@ -200,8 +200,9 @@ function drawTeam(v) {
     const choice = team.choice;
     body += `<div class="choicebar"><b id="your-choice">${choice ? `Your choice: ${words(choice)}` : "No choice yet"}</b>
       <span class="muted"> · secret until the reveal; you can change it</span><div class="error" id="error">${esc(lastError)}</div></div>`;
-    body += `<div class="card">${injectsHtml(v.open.injects)}${dueHtml(v.open.due)}</div>`;
-    body += `<h2>${esc(team.actor)}: your options</h2>`;
+    body += `<h2>${esc(team.actor)} (${esc(team.name)}): your options</h2>
+      <p class="muted">Expected: what each option is expected to do this round to what ${esc(team.actor)} values
+      (green good, red bad), counting the others' likely moves.</p>`;
     body += team.options.map((o) => {
       const effects = o.effects.map((e) => `<span class="${e.good ? "good" : "bad"}">${words(e.name)} ${e.change > 0 ? "+" : ""}${Number(e.change.toPrecision(2))}</span>`).join(", ");
       return `<button class="option ${o.id === choice ? "chosen" : ""}" data-action="${esc(o.id)}">
@@ -210,7 +211,8 @@ function drawTeam(v) {
         ${o.foresaw.length ? ` · ${esc(o.foresaw.join(", "))}` : ""}</div>
         <div class="muted">Your actor's rule would pick it ${pct(o.rule_p)} of the time.</div></button>`;
     }).join("");
-    if (team.expects.length) body += `<p class="muted">The model expects: ${esc(team.expects.join(", "))}.</p>`;
+    if (team.expects.length) body += `<p class="muted">Your actor's rule expects: ${esc(team.expects.join(", "))}.</p>`;
+    body += `<details class="card" open><summary><b>This round's injects and prompts</b></summary>${injectsHtml(v.open.injects)}${dueHtml(v.open.due)}</details>`;
   } else {
     body += `<div class="card"><p><b>${v.phase === "over" ? "The game is over." : "Wait for the next round."}</b></p></div>`;
     if (v.ending) body += `<div class="card">${endingHtml(v.ending)}</div>`;
