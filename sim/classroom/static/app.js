@@ -67,6 +67,7 @@ function act(promise) {
 function header(v, extra = "") {
   let round;
   if (v.phase === "open" && v.open) round = `Round ${v.open.round} of ${v.rounds} · ${v.open.date} · choosing`;
+  else if (v.phase === "over" && v.played) round = `Round ${v.played.round} of ${v.rounds} · ${v.played.date} · game over`;
   else if (v.phase === "over") round = `Game over after round ${v.round} of ${v.rounds}`;
   else if (v.played) round = `Round ${v.played.round} of ${v.rounds} · ${v.played.date} · revealed`;
   else round = `Before round 1 of ${v.rounds}`;
@@ -92,7 +93,7 @@ function branchesHtml(branches) {
 }
 
 function movesHtml(played) {
-  const rows = played.moves.map((m) => `<tr><td><b>${esc(m.id)}</b>${m.by_people ? ' <span class="tag people">people</span>' : ""}</td>
+  const rows = played.moves.map((m) => `<tr data-actor="${esc(m.id)}"><td><b>${esc(m.id)}</b>${m.by_people ? ' <span class="tag people">people</span>' : ""}</td>
     <td class="move">${words(m.move || "-")}</td><td class="reason">${esc(m.reason)}</td></tr>`).join("");
   return `<table class="moves"><tbody>${rows}</tbody></table>`;
 }
@@ -200,6 +201,7 @@ function drawTeam(v) {
     const choice = team.choice;
     body += `<div class="choicebar"><b id="your-choice">${choice ? `Your choice: ${words(choice)}` : "No choice yet"}</b>
       <span class="muted"> · secret until the reveal; you can change it</span><div class="error" id="error">${esc(lastError)}</div></div>`;
+    body += `<div class="card teams">${teamsHtml(v)}</div>`;
     body += `<h2>${esc(team.actor)} (${esc(team.name)}): your options</h2>
       <p class="muted">Expected: what each option is expected to do this round to what ${esc(team.actor)} values
       (green good, red bad), counting the others' likely moves.</p>`;
@@ -304,7 +306,7 @@ function drawFacilitator(v) {
         <p><a id="export" href="/api/export.csv?token=${encodeURIComponent(TOKEN)}">Predictions as CSV</a> ·
           <a href="/debrief/${encodeURIComponent(TOKEN)}" target="_blank">Debrief page</a> ·
           ${f.students} students, ${f.predictions} predictions</p>
-        <p class="muted">${f.notes.map(esc).join(" · ")}</p></div>
+        <p class="muted" id="notes">${f.notes.map(esc).join(" · ")}</p></div>
     </div>
     <div class="panelset"><div class="card">${panels.left}</div><div class="card">${panels.middle}</div></div>
     <div class="card">${panels.side}</div>`;

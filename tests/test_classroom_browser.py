@@ -1,0 +1,198 @@
+"""The classroom in real browsers: Debian's headless Chromium driven by Playwright.
+
+The test starts `wargame serve` itself (a free port on 127.0.0.1) and stops it. Five
+browser contexts play alaska: the facilitator, the projector (1280x720), team US and
+team RU, and a student on a phone (390x844). Three rounds are played with secret
+choices; a prediction is made and scored; a round is taken back and a save written;
+then the rest of the game is played out, checking at every round, open and revealed,
+that the projector fits its screen without scrolling; the debrief ends it.
+
+Screenshots of the projector and of team US's phone are kept in test-artifacts/classroom
+(or $WARGAME_ARTIFACTS).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import ROOT
+from tests.test_classroom import free_port, start_server, stop_server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(os.environ.get("WARGAME_ARTIFACTS", ROOT / "test-artifacts" / "classroom"))
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+FITS = """() => {
+  const panels = [...document.querySelectorAll('.fit')];
+  return {
+    page: document.documentElement.scrollHeight,
+    width: document.documentElement.scrollWidth,
+    overflow: panels.filter((p) => p.scrollHeight > p.clientHeight + 1).map((p) => p.id),
+    smallest: Math.min(...panels.map((p) => parseFloat(p.dataset.fontSize || '20'))),
+  };
+}"""
+
+
+def fits(projector, where: str) -> None:
+    found = projector.evaluate(FITS)
+    assert found["page"] <= 720 and found["width"] <= 1280, (where, found)
+    assert not found["overflow"], (where, found)
+    assert found["smallest"] >= 10, (where, found)  # still readable from the back row
+
+
+def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    alaska = str(ROOT / "scenarios" / "alaska.yaml")
+    args = [alaska, "--play", "US", "--play", "RU", "--port", str(free_port())]
+    child, links, _ = start_server([*args, "--mc-runs", "300", "--continuations", "150"], tmp_path)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+            def page(link: str, width: int, height: int, mobile: bool = False):
+                context = browser.new_context(
+                    viewport={"width": width, "height": height},
+                    is_mobile=mobile,
+                    has_touch=mobile,
+                    device_scale_factor=1,
+                )
+                tab = context.new_page()
+                tab.goto(link)
+                return tab
+
+            facilitator = page(links["facilitator"], 1200, 900)
+            projector = page(links["projector"], 1280, 720)
+            us = page(links["team US"], 390, 844, mobile=True)
+            ru = page(links["team RU"], 1024, 768)
+            student = page(links["students"], 390, 844, mobile=True)
+            for tab in (facilitator, projector, us, ru, student):
+                expect(tab.locator("#round")).to_contain_text("Before round 1")
+
+            def open_round(n: int) -> None:
+                facilitator.get_by_role("button", name=f"Open round {n}").click()
+                for tab in (projector, us, ru):
+                    expect(tab.locator("#round")).to_contain_text(f"Round {n} of 13")
+                    expect(tab.locator("#round")).to_contain_text("choosing")
+                fits(projector, f"round {n} open")
+
+            def choose(team, name: str, action: str) -> None:
+                team.locator("button.option", has_text=action).first.click()
+                expect(team.locator("#your-choice")).to_have_text(f"Your choice: {action}")
+
+            def reveal(n: int) -> None:
+                facilitator.get_by_role("button", name="Reveal the round").click()
+                for tab in (projector, us, ru):
+                    expect(tab.locator("#round")).to_contain_text(f"Round {n} of 13")
+                    expect(tab.locator("#round")).not_to_contain_text("choosing")
+                fits(projector, f"round {n} revealed")
+
+            # Round 1: secret, simultaneous, correctable.
+            open_round(1)
+            us.screenshot(path=str(ARTIFACTS / "team-us-phone-390x844.png"), full_page=False)
+            choose(us, "US", "arm ukraine")
+            choose(us, "US", "press ukraine")  # changed before the reveal
+            expect(ru.locator(".tag.ok")).to_have_text("chosen")  # RU sees that US chose...
+            assert "press ukraine" not in ru.inner_text("body")  # ...never what
+            assert "press ukraine" not in projector.inner_text("body")
+            assert "press ukraine" not in student.inner_text("body")
+            answer = ru.request.post(
+                links["team RU"].split("/team/")[0] + "/api/choose",
+                headers={"X-Token": links["team RU"].rsplit("/", 1)[1]},
+                data=json.dumps({"actor": "US", "action": "hold"}),
+            )
+            assert answer.status == 403  # RU's link cannot choose for US
+            choose(ru, "RU", "energy diplomacy")
+            reveal(1)
+            us_row = projector.locator('table.moves tr[data-actor="US"]')
+            expect(us_row).to_contain_text("press ukraine")
+            expect(us_row.locator(".tag.people")).to_be_visible()
+            expect(ru.locator("table.moves")).to_contain_text("press ukraine")  # now public
+            projector.screenshot(path=str(ARTIFACTS / "projector-1280x720-round1.png"))
+
+            # Round 2: the summit meets; a student predicts it on a phone.
+            open_round(2)
+            expect(student.locator("h2", has_text="How will summit go?")).to_be_visible()
+            student.locator("#name").fill("Ada")
+            student.locator("#p-summit-success").fill("70")
+            student.locator("#p-summit-collapse").fill("30")
+            student.get_by_role("button", name="Predict").click()
+            expect(student.locator(".tag.ok")).to_have_text("recorded")
+            assert "summit: odds hidden" in projector.inner_text("body").replace("\n", " ")
+            choose(us, "US", "ease sanctions")
+            choose(ru, "RU", "energy diplomacy")
+            reveal(2)
+            expect(projector.locator(".tree").first).to_contain_text("summit →")
+            row = student.locator("table tr", has_text="Ada")
+            expect(row).to_contain_text("1/1")
+            student.screenshot(path=str(ARTIFACTS / "student-phone-390x844.png"), full_page=True)
+
+            # Round 3, then back one round: it opens again with the choices kept.
+            open_round(3)
+            choose(us, "US", "hold")
+            choose(ru, "RU", "hold")
+            reveal(3)
+            facilitator.get_by_role("button", name="Back one round").click()
+            expect(projector.locator("#round")).to_contain_text("Round 3 of 13 · 2025-08-22 · choosing")
+            expect(us.locator("#your-choice")).to_have_text("Your choice: hold")
+            reveal(3)
+            facilitator.locator("#save-name").fill("class-a")
+            facilitator.get_by_role("button", name="Save", exact=True).click()
+            expect(facilitator.locator("#notes")).to_contain_text("saved at round 3")
+            saved = json.loads((tmp_path / "class-a.json").read_text())
+            assert saved["format"] == "wargame-game/1" and saved["round"] == 3
+            assert {(c["round"], c["actor"], c["action"]) for c in saved["choices"]} == {
+                (1, "US", "press_ukraine"),
+                (1, "RU", "energy_diplomacy"),
+                (2, "US", "ease_sanctions"),
+                (2, "RU", "energy_diplomacy"),
+                (3, "US", "hold"),
+                (3, "RU", "hold"),
+            }
+            csv_text = facilitator.request.get(
+                links["facilitator"].split("/facilitator/")[0]
+                + "/api/export.csv?token="
+                + links["facilitator"].rsplit("/", 1)[1]
+            ).text()
+            rows = list(csv.DictReader(io.StringIO(csv_text)))
+            assert {r["student"] for r in rows} == {"Ada"} and rows[0]["brier_student"]
+
+            # The rest of the game by the rules: the projector fits every round.
+            for n in range(4, 14):
+                open_round(n)
+                reveal(n)
+                if "game over" in projector.locator("#round").inner_text():
+                    break
+            projector.screenshot(path=str(ARTIFACTS / "projector-1280x720-last-round.png"))
+
+            # The debrief, on the projector's screen.
+            projector.goto(links["debrief"])
+            expect(projector.locator("#room-ending")).to_contain_text("The batch reaches")
+            expect(projector.locator("#params")).to_contain_text("summit base odds")
+            expect(projector.locator("#payoffs tbody tr")).to_have_count(7)
+            projector.screenshot(path=str(ARTIFACTS / "debrief-1280x720.png"), full_page=True)
+            browser.close()
+    finally:
+        out = stop_server(child)
+    assert child.returncode == 0, out
+    shutil.copy(tmp_path / "class-a.json", ARTIFACTS / "class-a.json")
