@@ -1,0 +1,378 @@
+"""The terminal seminar in front of a class: one screen per round, and the bugs a lecturer hit.
+
+Each bug found trying `wargame step` as a lecturer would (12 students, tmux at 80x30)
+has a test here: the round scrolling away (a golden 80x30 round view, and a real tmux
+pane), options without descriptions, no help, Ctrl-C at a prompt, --until on a finished
+save, colours on a white projector and NO_COLOR, "1 days" and "RU will offensive", a
+`when:` branch announced from a rule-played preview, `s` writing over any file, and a
+forecast scored against odds the room had just been shown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from sim.engine.loading import load
+from sim.language.compiler import compile_text
+from sim.seminar import stepper as stepper_module
+from sim.seminar.game import Game
+from sim.seminar.stepper import (
+    Interrupted,
+    ScriptedRoom,
+    StepOptions,
+    Stepper,
+    TerminalRoom,
+    colour_wanted,
+    colourize,
+)
+from sim.seminar.transcript import format_round_compact, round_view
+from tests.conftest import ALASKA, ROOT, TINY
+from tests.test_seminar import check_golden
+
+SEED = 20250815
+
+
+def session(answers, game=None, **options) -> tuple[Game, ScriptedRoom]:
+    game = game or Game(load(TINY), SEED)
+    room = ScriptedRoom(list(answers))
+    Stepper(game, room, StepOptions(**options)).run()
+    return game, room
+
+
+# --- one screen per round --------------------------------------------------------------
+
+
+def test_golden_80x30_round_view_of_alaskas_busiest_round():
+    game = Game(load(ALASKA), SEED)
+    game.play_round()
+    text = format_round_compact(round_view(game.model, game.history[0]), 80)
+    check_golden("alaska_round1_80x30.txt", text + "\n")
+    assert len(text.splitlines()) <= 26  # with the key hint and the menu: within 30 lines
+
+
+def test_every_alaska_round_fits_one_80x30_screen():
+    game = Game(load(ALASKA), SEED)
+    while not game.finished:
+        game.play_round()
+        text = format_round_compact(round_view(game.model, game.history[-1]), 80)
+        lines = text.splitlines()
+        assert len(lines) <= 26, (game.round, text)
+        assert max(len(line) for line in lines) <= 80
+        assert lines[0].startswith(f"Round {game.round} of 13, ")
+
+
+def test_keys_show_the_last_round_again_its_details_and_the_state():
+    _, room = session(["n", "r", "d", "t", "q"])
+    text = room.text
+    assert text.count("Round 1 of 4, 2025-08-08") == 4  # played, r, d (and the head first)
+    assert "why: " in text.split("[q]uit ? > d")[1]  # details: the full reasons
+    state = text.split("[q]uit ? > t")[1]
+    assert "State after round 1 of 4:" in state and "tension" in state and "troops_k" in state
+
+
+def test_help_lists_every_key():
+    _, room = session(["?", "h", "q"])
+    assert room.text.count("Keys (one key, no Enter needed on a terminal):") == 2
+    for key in "nobfsrdtq?":
+        assert re.search(rf"^  {re.escape(key)}  ", room.text, re.M), key
+
+
+def test_the_room_sees_each_options_description_and_can_ask_again():
+    game, room = session(["n", "?", "2", "q", "y"], play=("Blue",))
+    asked = room.text.split("the room chooses. Open options:")[1]
+    assert "1. talk" in asked and "Offer talks." in asked
+    assert "2. sanction" in asked and "Impose sanctions." in asked
+    assert asked.count("Impose sanctions.") >= 2  # ? listed them again
+    assert game.choices == {(1, "Blue"): "sanction"}
+
+
+def test_a_choice_is_said_in_words_and_rounds_and_days_are_counted_right():
+    _, room = session(["n", "2", "q", "y"], play=("Blue",))
+    assert "Recorded: Blue plays sanction in round 1." in room.text
+    assert " will sanction" not in room.text
+    one_day = TINY.read_text().replace("round_days: 7", "round_days: 1")
+    game = Game(compile_text(one_day, "one.yaml"), SEED)
+    _, room = session(["q"], game=game)
+    assert "4 rounds of 1 day from 2025-08-08." in room.text
+
+
+# --- Ctrl-C, --until, colours ------------------------------------------------------------
+
+
+def test_ctrl_c_at_a_prompt_asks_and_no_goes_on():
+    game, room = session(["n", "^C", "n", "n", "1", "^C", "y"], play=("Blue",))
+    assert room.text.count("Quit the session? [y/N] > ") == 1
+    assert "Quit anyway? [y/N] > y" in room.text  # the second time: a choice is unsaved
+    assert "The input ended" not in room.text
+    assert game.round == 1 and game.choices == {(1, "Blue"): "talk"}
+
+
+def test_ctrl_c_twice_quits(monkeypatch):
+    _, room = session(["^C", "^C"])
+    assert "Quit the session? [y/N] > ^C" in room.text
+
+
+def test_the_terminal_turns_ctrl_c_into_a_question_not_an_end_of_input(monkeypatch):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(click, "getchar", interrupted)
+    monkeypatch.setattr(stepper_module.sys.stdin, "readline", interrupted, raising=False)
+    room = TerminalRoom(raw_keys=True)
+    with pytest.raises(Interrupted):
+        room.key("> ")
+    with pytest.raises(Interrupted):
+        TerminalRoom().line("P(success)")
+
+
+def test_until_is_honoured_when_resuming_a_finished_save(tmp_path):
+    game = Game(load(TINY), SEED, choices={(1, "Blue"): "sanction"})
+    game.play_to(4)
+    path = game.save(tmp_path / "done.json")
+    result = CliRunner().invoke(
+        cli, ["step", "--resume", str(path), "--until", "2", "--no-input"], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "Resumed at the end of round 2 of 4." in result.output
+    assert "Stopped after round 2 of 4 (--until 2)." in result.output
+    assert "Round 3 of 4" not in result.output and "Ending" not in result.output
+
+
+def test_colours_are_readable_on_a_white_projector():
+    text = "\n".join(
+        [
+            "Round 1 of 4, 2025-08-08",
+            "  Inject flight: Unannounced aircraft.",
+            "  Prompt: What does the flight tell Blue?",
+            "  Branch summit: collapse. Talks collapse.",
+            "  Blue (Blue Republic) chooses talk",
+            "    > talk                 score 1",
+            "      why: best score",
+        ]
+    )
+    styled = colourize(text)
+    codes = set(re.findall(r"\x1b\[([0-9;]+)m", styled))
+    used = {int(c) for code in codes for c in code.split(";")}
+    assert used, "something is styled"
+    # No yellow, cyan, white or faint text: they vanish on white.
+    assert not used & {2, 33, 36, 37, 93, 96, 97}, used
+
+
+def test_no_color_turns_colour_off(monkeypatch):
+    class Tty:
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert colour_wanted(Tty())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not colour_wanted(Tty())
+
+
+# --- branches: no preview leak, and the text of a branch the room triggers ---------------
+
+NUCLEAR = """\
+format: 1
+scenario:
+  id: brink
+  title: Brink
+  start_date: 2025-08-08
+  round_days: 7
+  rounds: 2
+state:
+  used:
+    initial: 0
+    min: 0
+actors:
+  US:
+    name: United States
+    rationality: 3
+    payoff:
+      weights: {used: 1.0}
+    actions:
+      wait:
+        description: Wait.
+      strike:
+        description: Use a nuclear weapon.
+        effects:
+          used: "= 1"
+  RU:
+    name: Russia
+    actions:
+      hold:
+        description: Hold.
+branches:
+  - id: nuclear
+    when: used >= 1
+    variable: null
+    text: A nuclear weapon has been used.
+    prompt: What now?
+    outcomes:
+      escalation:
+        probability: 0.5
+        text: Escalation follows.
+      restraint:
+        probability: rest
+        text: Restraint holds.
+endings:
+  - id: end
+    title: The end
+"""
+
+
+def brink() -> Game:
+    return Game(compile_text(NUCLEAR.replace("    variable: null\n", ""), "brink.yaml"), SEED)
+
+
+def test_a_when_branch_is_not_announced_from_a_rule_played_preview():
+    game = brink()
+    _, preview = game.preview()
+    assert preview.branches["nuclear"][0] >= 0  # the rule alone would strike...
+    assert game.due_branches(preview) == []  # ...but nothing is due on the real state
+    _, room = session(["n", "wait", "q", "y"], game=game, play=("US",))
+    before_choice = room.text.split("US chooses")[0]
+    assert "Branch nuclear" not in before_choice and "has been used" not in before_choice
+    assert "has been used" not in room.text  # the room waited: it never happened
+
+
+def test_the_branch_the_rooms_choice_triggers_is_told_with_its_text():
+    game = brink()
+    _, room = session(["n", "strike", "q", "y"], game=game, play=("US",), predict=True)
+    before_choice, after = room.text.split("US chooses", 1)
+    assert "has been used" not in before_choice and "P(escalation)" not in before_choice
+    played = after.split("Round 1 of 2, 2025-08-08", 1)[1]
+    assert "Branch nuclear: A nuclear weapon has been used." in played
+    assert "Prompt: What now?" in played
+    assert re.search(r"Branch nuclear: (escalation|restraint)\.", played)
+
+
+def test_a_prediction_is_asked_before_the_room_sees_the_models_odds_of_it():
+    _, room = session(["n", "n", "0.5", "", "q", "y"], predict=True)
+    round_two = room.text.split("Round 1 of 4 played.")[1]
+    before = round_two.split("P(success)")[0]
+    assert "Branch summit: The summit meets." in before
+    assert "summit success" not in before and "%" not in before.split("Prediction:")[0]
+
+
+# --- save never writes over another file without asking ----------------------------------
+
+
+def test_save_refuses_a_file_that_is_not_a_saved_game(tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text("# my notes\n")
+    _, room = session(["n", "s", str(notes), "q", "y"], play=())
+    assert "is not a saved game: not written over" in " ".join(room.text.split())
+    assert notes.read_text() == "# my notes\n"
+
+
+def test_save_asks_before_writing_over_another_saved_game(tmp_path):
+    other = Game(load(TINY), 7)
+    path = other.save(tmp_path / "section-b.json")
+    _, room = session(["o", "Blue", "talk", "s", str(path), "n", "q", "y"])
+    assert "holds another saved game" in room.text and "Not saved." in room.text
+    assert Game.load(path).seed == 7
+    _, room = session(["o", "Blue", "talk", "s", str(path), "y", "q"])
+    assert f"Saved at round 0 to {path}" in " ".join(room.text.split())
+    assert Game.load(path).seed == SEED
+    # Its own file (resumed from, or saved before) is written without a question.
+    game = Game.load(path)
+    room = ScriptedRoom(["n", "s", "", "q"])
+    Stepper(game, room, StepOptions(save_path=path)).run()
+    assert "holds another saved game" not in room.text and "Saved at round 1" in room.text
+    assert Game.load(path).round == 1
+
+
+# --- a real terminal: tmux at 80x30 ------------------------------------------------------
+
+TMUX = shutil.which("tmux")
+needs_tmux = pytest.mark.skipif(
+    TMUX is None and os.environ.get("CI") != "true", reason="tmux is not installed"
+)
+
+
+class Pane:
+    """A tmux session running one command in an 80x30 window, read as a person would."""
+
+    def __init__(self, command: list[str], cwd: Path):
+        assert TMUX is not None, "tmux is missing: .ci/run installs it"
+        self.name = f"wargame-test-{os.getpid()}-{time.monotonic_ns()}"
+        self.socket = str(cwd / "tmux.sock")
+        env = f"-u COLUMNS -u LINES NO_COLOR=1 TERM=xterm PYTHONPATH={ROOT}"
+        shell = f"cd {cwd} && env {env} {' '.join(command)}; sleep 30"
+        self.tmux("new-session", "-d", "-s", self.name, "-x", "80", "-y", "30", shell)
+
+    def tmux(self, *args: str) -> str:
+        result = subprocess.run(
+            [TMUX, "-S", self.socket, *args], capture_output=True, text=True, timeout=20
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.name)
+
+    def wait_for(self, text: str, timeout: float = 60) -> str:
+        end = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            assert time.monotonic() < end, f"no {text!r} on the screen:\n{shown}"
+            time.sleep(0.1)
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", self.name, *keys)
+
+    def close(self) -> None:
+        subprocess.run([TMUX, "-S", self.socket, "kill-server"], capture_output=True, timeout=20)
+
+
+@needs_tmux
+def test_in_tmux_at_80x30_the_round_played_stays_on_the_screen(tmp_path):
+    command = [sys.executable, "-m", "cli", "step", str(ALASKA), "--play", "US"]
+    pane = Pane(command, tmp_path)
+    try:
+        pane.wait_for("[q]uit ? >")
+        pane.keys("n")
+        pane.wait_for("US chooses")
+        pane.keys("3", "Enter")
+        screen = pane.wait_for("Round 1 of 13 played.")
+        lines = screen.rstrip("\n").split("\n")
+        assert len(lines) <= 30
+        # The whole round is on the screen: its heading, every actor's move, the changes.
+        assert any(line.startswith("Round 1 of 13, 2025-08-08") for line in lines), screen
+        for actor in ("US", "RU", "DPRK", "UA", "EU", "JP", "ROK"):
+            assert re.search(rf"^ [ *]{actor} +\w", screen, re.M), (actor, screen)
+        assert re.search(r"\*US +ease_sanctions", screen) and "Changes:" in screen
+        # t shows the state; r brings the round back.
+        pane.keys("t")
+        screen = pane.wait_for("State after round 1 of 13:")
+        pane.keys("r")
+        time.sleep(0.5)
+        screen = pane.wait_for("r: this round again")
+        assert "Round 1 of 13, 2025-08-08" in screen
+        assert re.search(r"\*US +ease_sanctions", screen)
+        # Ctrl-C at a choice prompt asks; no goes on.
+        pane.keys("n")
+        pane.wait_for("US chooses")
+        pane.keys("C-c")
+        screen = pane.wait_for("[y/N] >")
+        assert "The input ended" not in screen
+        pane.keys("n")
+        pane.wait_for("Round 1 of 13 played.")
+        pane.keys("q")
+        pane.wait_for("Quit anyway? [y/N] >")
+        pane.keys("y")
+    finally:
+        pane.close()
