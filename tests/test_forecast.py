@@ -56,7 +56,9 @@ def test_the_outlook_of_the_summit_is_the_rules_odds_from_the_state_reached():
     game = Game(load(TINY), SEED)
     game.play_to(1)
     _, preview = game.preview()
-    state = {n: float(v[0]) for n, v in zip(game.compiled.state_names, preview.observed)}
+    state = {
+        n: float(v[0]) for n, v in zip(game.compiled.state_names, preview.observed, strict=True)
+    }
     aid_cut = float(game.model.ctx.params[game.compiled.param_names.index("aid_cut")][0])
     talks_before = float(game.model.ctx.times[0, 0, 0])
     blue = preview.decisions["Blue"].probabilities[:, 0]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from sim.seminar.debrief import debrief, format_debrief
+from sim.seminar.forecast import DEFAULT_CONTINUATIONS
 from sim.seminar.game import DEFAULT_MC_RUNS, Game, PredictionScore
 from sim.seminar.transcript import round_view, state_value
 
@@ -42,7 +44,7 @@ def document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> dict[str, Any]:
 
     Args:
         game: The game, played as far as the handout should go.
-        mc_runs: Runs of the quick batch that scores predictions (if any).
+        mc_runs: Runs of the debrief's batch, and continuations behind the model's forecasts.
     """
     compiled = game.compiled
     meta = compiled.loaded.spec.scenario
@@ -87,6 +89,11 @@ def document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> dict[str, Any]:
         "payoffs": payoffs,
         "scores": scores,
         "played_to": game.round,
+        "debrief": (
+            format_debrief(debrief(game, mc_runs, min(mc_runs, DEFAULT_CONTINUATIONS)))
+            if game.finished
+            else None
+        ),
     }
 
 
@@ -106,8 +113,8 @@ def _md_scores(scores: list[PredictionScore]) -> list[str]:
         "## Predictions",
         "",
         "Brier score: the sum over outcomes of (p − 1 if it happened, else p − 0)²; "
-        "0 is perfect, 2 is sure and wrong. The model's probability comes from a quick "
-        "batch at the same scenario and seed.",
+        "0 is perfect, 2 is sure and wrong. The model's probability is its forecast when "
+        "the question was asked: continuations of the game from the round before.",
         "",
     ]
     for score in scores:
@@ -135,7 +142,7 @@ def markdown(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
 
     Args:
         game: The game, played as far as the handout should go.
-        mc_runs: Runs of the quick batch that scores predictions (if any).
+        mc_runs: Runs of the debrief's batch, and continuations behind the model's forecasts.
     """
     doc = document(game, mc_runs)
     lines = [f"# {_md(doc['title'])}", ""]
@@ -202,6 +209,8 @@ def markdown(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
         lines += [f"*Stopped after round {doc['played_to']} of {doc['rounds_total']}.*", ""]
     if doc["scores"]:
         lines += _md_scores(doc["scores"])
+    if doc["debrief"]:
+        lines += ["## Debrief: this game against the model", "", "```text", doc["debrief"], "```"]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -246,7 +255,7 @@ def html_document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
 
     Args:
         game: The game, played as far as the handout should go.
-        mc_runs: Runs of the quick batch that scores predictions (if any).
+        mc_runs: Runs of the debrief's batch, and continuations behind the model's forecasts.
     """
     doc = document(game, mc_runs)
     body = [f"<h1>{_e(doc['title'])}</h1>"]
@@ -339,7 +348,8 @@ def html_document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
         body.append(
             "<p>Brier score: the sum over outcomes of (p &minus; 1 if it happened, else "
             "p &minus; 0)&sup2;; 0 is perfect, 2 is sure and wrong. The model's probability "
-            "comes from a quick batch at the same scenario and seed.</p>"
+            "is its forecast when the question was asked: continuations of the game from "
+            "the round before.</p>"
         )
         for score in doc["scores"]:
             p = score.prediction
@@ -362,6 +372,9 @@ def html_document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
                 rows.append(["<strong>Brier score</strong>", _number(score.brier), model_brier])
             header = ["Outcome", "Room", f"Model ({score.model_runs:,} runs)"]
             body.append(_html_table(header, rows, {1, 2}))
+    if doc["debrief"]:
+        body.append("<h2>Debrief: this game against the model</h2>")
+        body.append(f"<pre>{_e(doc['debrief'])}</pre>")
     title = _e(f"{doc['title']}: seed {doc['seed']}, run {doc['run']}")
     return (
         "<!DOCTYPE html>\n"
