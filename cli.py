@@ -372,7 +372,7 @@ def replay(
     "--mc-runs",
     default=5000,
     show_default=True,
-    help="Runs of the quick batch that scores predictions.",
+    help="Continuations of the game behind the model's forecasts (and the handout's debrief).",
 )
 @handles_errors
 def step(
