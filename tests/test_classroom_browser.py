@@ -48,7 +48,9 @@ FITS = """() => {
   return {
     page: document.documentElement.scrollHeight,
     width: document.documentElement.scrollWidth,
-    overflow: panels.filter((p) => p.scrollHeight > p.clientHeight + 1).map((p) => p.id),
+    overflow: panels
+      .filter((p) => p.scrollHeight > p.clientHeight + 1 || p.scrollWidth > p.clientWidth + 1)
+      .map((p) => p.id),
     smallest: Math.min(...panels.map((p) => parseFloat(p.dataset.fontSize || '20'))),
   };
 }"""

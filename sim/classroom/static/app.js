@@ -153,7 +153,8 @@ function fitPanels() {
   for (const panel of document.querySelectorAll(".fit")) {
     let size = 20;
     panel.style.fontSize = `${size}px`;
-    while (panel.scrollHeight > panel.clientHeight + 1 && size > 9) {
+    const over = () => panel.scrollHeight > panel.clientHeight + 1 || panel.scrollWidth > panel.clientWidth + 1;
+    while (over() && size > 9) {
       size -= 0.5;
       panel.style.fontSize = `${size}px`;
     }
@@ -171,7 +172,7 @@ function roomPanels(v) {
     middle = `<h2>Teams are choosing in secret</h2>${teamsHtml(v)}`;
     if (v.played) middle += `<h2 style="margin-top:0.6em">Last round (${v.played.round})</h2>${movesHtml(v.played)}`;
   } else if (v.played) {
-    left = `<h2>Round ${v.played.round}: what happened</h2>${injectsHtml(v.played.injects)}${branchesHtml(v.played.branches)}`;
+    left = `<h2>Round ${v.played.round}: what happened</h2>${injectsHtml(v.played.injects) || '<p class="muted">No inject this round.</p>'}${branchesHtml(v.played.branches)}`;
     middle = `<h2>Moves</h2>${movesHtml(v.played)}`;
   } else {
     left = `<h2>The scenario</h2><p>${esc(v.description)}</p>`;
