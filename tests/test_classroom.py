@@ -265,6 +265,11 @@ def test_students_predict_under_their_names_and_are_scored_and_exported(room, cl
     assert predict("ada", "stolen", 0.1).status_code == 403  # the name is hers
     bob = predict("Bob", None, 0.2).json()["secret"]
     assert bob != ada
+    # A device sees its own forecasts only with the name's secret.
+    mine = client.get("/api/view?name=Ada", headers={**student, "X-Student-Secret": ada}).json()
+    assert mine["mine"] == {"summit": {"success": 0.8, "collapse": 0.2}}
+    nosy = client.get("/api/view?name=Ada", headers={**student, "X-Student-Secret": bob}).json()
+    assert nosy["mine"] == {}
     bad = client.post(
         "/api/predict",
         json={"name": "Cy", "branch": "summit", "probabilities": {"success": 0.5}},

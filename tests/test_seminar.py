@@ -519,6 +519,13 @@ def test_in_an_80_column_terminal_no_line_is_wider_and_nothing_is_cut(tmp_path):
             while termios.tcgetattr(master)[3] & termios.ICANON:
                 assert time.monotonic() < end, "the menu never switched to raw keys"
                 time.sleep(0.02)
+        else:
+            # A typed line: wait until the terminal is back in line mode (echoing), or
+            # the answer would be read unechoed by the raw key reader's last moments.
+            end = time.monotonic() + 20
+            while not termios.tcgetattr(master)[3] & termios.ICANON:
+                assert time.monotonic() < end, "the prompt never switched to lines"
+                time.sleep(0.02)
         os.write(master, keys.encode())
         end = time.monotonic() + 20
         while (
@@ -531,17 +538,17 @@ def test_in_an_80_column_terminal_no_line_is_wider_and_nothing_is_cut(tmp_path):
 
     try:
         expect("[q]uit ? >")
-        send("n", "Blue chooses")  # one key, no Enter: the menu reads raw keys
-        send("nonsense\r", "is not an option")
+        send("n", "lists them): ")  # one key, no Enter: the menu reads raw keys
+        send("nonsense\r", "lists them): ")  # refused, and asked again
         send("2\r", "[q]uit ? >")
         send("d", "why: chosen by a person")  # the round in full
-        send("n", "Blue chooses")
+        send("n", "lists them): ")
         send("1\r", "[q]uit ? >")
         send("b", "[q]uit ? >")
-        send("n", "Blue chooses")
+        send("n", "[talk]: ")
         send("\r", "[q]uit ? >")  # Enter keeps the choice made before going back
         for _ in range(2):
-            send("n", "Blue chooses")
+            send("n", "lists them): ")
             send("talk\r", "? >")
         send("q", "Quit anyway?")
         send("y", "y")

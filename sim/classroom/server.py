@@ -103,7 +103,8 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
             role = role_of(request)
             check(role, "view")
             name = request.query_params.get("name")
-            data = await run_in_threadpool(view, room, role, name)
+            secret = request.headers.get("x-student-secret")
+            data = await run_in_threadpool(view, room, role, name, secret)
         except WargameError as exc:
             return _error(exc)
         return JSONResponse(data)

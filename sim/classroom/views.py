@@ -295,13 +295,17 @@ def _expects(room: Classroom, actor_id: str) -> list[str]:
     return found[:4]
 
 
-def view(room: Classroom, role: Role, student: str | None = None) -> dict[str, Any]:
+def view(
+    room: Classroom, role: Role, student: str | None = None, secret: str | None = None
+) -> dict[str, Any]:
     """The view a link's role gets.
 
     Args:
         room: The classroom.
         role: The link's role.
-        student: For a student link, the name the device goes by (its own forecasts).
+        student: For a student link, the name the device goes by.
+        secret: The secret the device holds for that name: only then does the view
+            carry the student's own forecasts.
     """
     with room.lock:
         data = common(room) | {"role": role.kind}

@@ -44,7 +44,8 @@ async function refresh() {
       return;
     }
     const query = KIND === "students" ? `?name=${encodeURIComponent(studentName())}` : "";
-    const data = await api(`/api/view${query}`);
+    const secret = KIND === "students" ? studentSecret() : null;
+    const data = await api(`/api/view${query}`, secret ? { headers: { "X-Student-Secret": secret } } : {});
     current = data;
     deadline = data.remaining == null ? null : Date.now() + 1000 * data.remaining;
     draw(data);
