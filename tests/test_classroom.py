@@ -267,7 +267,7 @@ def test_students_predict_under_their_names_and_are_scored_and_exported(room, cl
     assert bob != ada
     # A device sees its own forecasts only with the name's secret.
     mine = client.get("/api/view?name=Ada", headers={**student, "X-Student-Secret": ada}).json()
-    assert mine["mine"] == {"summit": {"success": 0.8, "collapse": 0.2}}
+    assert mine["mine"] == {"summit": pytest.approx({"success": 0.8, "collapse": 0.2})}
     nosy = client.get("/api/view?name=Ada", headers={**student, "X-Student-Secret": bob}).json()
     assert nosy["mine"] == {}
     bad = client.post(

@@ -323,7 +323,12 @@ def view(
             data["leaderboard"] = room.leaderboard()
         if role.kind == STUDENT:
             mine = room.students.get(" ".join(str(student or "").split()).lower())
-            data["mine"] = {b: p.probabilities for b, p in mine.predictions.items()} if mine else {}
+            own = mine is not None and room.student_secret_ok(mine.name, secret)
+            data["mine"] = (
+                {b: p.probabilities for b, p in mine.predictions.items()}
+                if mine is not None and own
+                else {}
+            )
         if role.kind == FACILITATOR:
             data["facilitator"] = _facilitator(room)
         return data
