@@ -439,3 +439,33 @@ def test_extends_cycles_and_missing_parents_are_located_errors(tmp_path):
     (tmp_path / "c.yaml").write_text("# a variant\nextends: nowhere.yaml\n")
     with pytest.raises(ScenarioError, match=r"c\.yaml:2:10: extends: cannot read nowhere\.yaml"):
         load(tmp_path / "c.yaml")
+
+
+def test_the_room_in_a_deciding_seat_chooses_the_outcome_and_it_is_saved(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import cli
+    from sim.seminar.game import Game
+
+    path = tmp_path / "deal.yaml"
+    path.write_text(HEADER.format(rounds=3) + DECIDED)
+    # B would sign in 88% of games (what signing is worth to it); the room refuses.
+    keys = f"n\n2\ns\n{tmp_path / 'saved.json'}\nq\n"
+    result = CliRunner().invoke(
+        cli, ["step", str(path), "--play", "B"], input=keys, env={"NO_COLOR": "1"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "B decides offer (this round): 1. signed, 2. refused" in result.output
+    assert "Recorded: B decides offer: refused." in result.output
+    assert "Branch offer: refused" in result.output
+    saved = json.loads((tmp_path / "saved.json").read_text())
+    assert saved["outcomes"] == [{"round": 1, "branch": "offer", "outcome": "refused"}]
+    game = Game(load(path), played=("B",))
+    game.choose_outcome("offer", "refused", 1)
+    game.play_round()
+    assert game.outcome_of("offer") == "refused"
+    again = Game.load(game.save(tmp_path / "g.json"))
+    assert again.outcomes == {(1, "offer"): "refused"}
+    assert again.outcome_of("offer") == "refused"

@@ -178,6 +178,7 @@ class Game:
         name: str | None = None,
         played: tuple[str, ...] = (),
         predicting: bool = False,
+        outcomes: dict[tuple[int, str], str] | None = None,
     ):
         if not 0 <= int(seed) < 2**63:
             raise OptionsError("--seed must be a non-negative integer below 2**63")
@@ -193,6 +194,12 @@ class Game:
         self.played = tuple(self.actor_id(a) for a in played)
         self.predicting = bool(predicting)
         self.choices: dict[tuple[int, str], str] = {}
+        # Outcomes the people in a deciding actor's seat chose for branches that actor
+        # decides (``decided_by``), by (round, branch id).
+        self.outcomes: dict[tuple[int, str], str] = {}
+        for (round_, branch_id), outcome_id in (outcomes or {}).items():
+            self._check_outcome(int(round_), branch_id, outcome_id)
+            self.outcomes[(int(round_), branch_id)] = outcome_id
         for (round_, actor_id), action_id in (choices or {}).items():
             self._check_choice(int(round_), actor_id, action_id)
             self.choices[(int(round_), actor_id)] = action_id
@@ -239,7 +246,7 @@ class Game:
         )
 
     def _new_model(self) -> WargameModel:
-        return WargameModel(
+        model = WargameModel(
             self.compiled,
             self.seed,
             np.array([self.run]),
@@ -248,6 +255,54 @@ class Game:
             keep_history=True,
             design=self.design,
         )
+        for (round_, branch_id), outcome_id in self.outcomes.items():
+            model.set_branch_choice(round_, branch_id, outcome_id)
+        return model
+
+    def decided_branches(self, round_: int) -> list[str]:
+        """Branches a people-played actor decides that may come up in ``round_``.
+
+        A branch with a round comes up in that round; one with a ``when`` or a hazard
+        may come up in any round while it is open.
+        """
+        found = []
+        for branch in self.compiled.branches:
+            if branch.decided_by is None:
+                continue
+            if self.compiled.actors[branch.decided_by].id not in self.played:
+                continue
+            if self.outcome_of(branch.id) is not None:
+                continue
+            if branch.round is None or branch.round == round_:
+                found.append(branch.id)
+        return found
+
+    def choose_outcome(self, branch_id: str, outcome_id: str, round_: int | None = None) -> None:
+        """The outcome the people deciding a branch choose, should it come up in a round.
+
+        Raises:
+            OptionsError: For an unknown branch or outcome, or a branch no actor decides.
+        """
+        round_ = self.round + 1 if round_ is None else int(round_)
+        self._check_outcome(round_, branch_id, outcome_id)
+        self.outcomes[(round_, branch_id)] = outcome_id
+        if self.round >= round_:
+            self.model = self._rebuilt(self.round)
+        else:
+            self.model.set_branch_choice(round_, branch_id, outcome_id)
+
+    def _check_outcome(self, round_: int, branch_id: str, outcome_id: str) -> None:
+        ids = [b.id for b in self.compiled.branches]
+        if branch_id not in ids:
+            raise OptionsError(f"no branch '{branch_id}'{suggest(branch_id, ids)}")
+        branch = self.compiled.branches[ids.index(branch_id)]
+        if branch.decided_by is None:
+            raise OptionsError(f"branch '{branch_id}' is drawn by chance, not decided by an actor")
+        outcomes = [o.id for o in branch.outcomes]
+        if outcome_id not in outcomes:
+            raise OptionsError(
+                f"branch '{branch_id}' has no outcome '{outcome_id}'{suggest(outcome_id, outcomes)}"
+            )
 
     def _rebuilt(self, rounds: int) -> WargameModel:
         """A new model with the current choices, played for ``rounds`` rounds."""
@@ -358,6 +413,7 @@ class Game:
             raise OptionsError("no round has been played yet: nothing to undo")
         target = self.round - 1
         self.choices = {k: v for k, v in self.choices.items() if k[0] <= target + 1}
+        self.outcomes = {k: v for k, v in self.outcomes.items() if k[0] <= target + 1}
         self.predictions = {b: p for b, p in self.predictions.items() if p.round <= target + 1}
         self.model = self._rebuilt(target)
 
@@ -603,6 +659,10 @@ class Game:
                 {"round": r, "actor": actor, "action": action}
                 for (r, actor), action in sorted(self.choices.items())
             ],
+            "outcomes": [
+                {"round": r, "branch": branch, "outcome": outcome}
+                for (r, branch), outcome in sorted(self.outcomes.items())
+            ],
             "predictions": [
                 {"branch": p.branch, "round": p.round, "probabilities": p.probabilities}
                 for p in self.predictions.values()
@@ -663,6 +723,7 @@ class Game:
                 name=data["name"],
                 played=data["played"],
                 predicting=data["predict"],
+                outcomes=data["outcomes"],
             )
         else:
             if not Path(scenario_path).is_file():
@@ -683,6 +744,7 @@ class Game:
                     name=data["name"],
                     played=data["played"],
                     predicting=data["predict"],
+                    outcomes=data["outcomes"],
                 )
         if game is None or game.compiled.sha256 != data["scenario"]["sha256"]:
             text_of = game.compiled.loaded.path if game else scenario_path
@@ -757,6 +819,16 @@ def read_game_file(path: str | Path) -> dict[str, Any]:
         ):
             raise bad("each choice needs 'round', 'actor' and 'action'")
         choices[(item["round"], item["actor"])] = item["action"]
+    outcomes = {}
+    for item in data.get("outcomes") or []:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("round"), int)
+            and isinstance(item.get("branch"), str)
+            and isinstance(item.get("outcome"), str)
+        ):
+            raise bad("each outcome needs 'round', 'branch' and 'outcome'")
+        outcomes[(item["round"], item["branch"])] = item["outcome"]
     predictions = []
     for item in data.get("predictions") or []:
         if not (
@@ -784,6 +856,7 @@ def read_game_file(path: str | Path) -> dict[str, Any]:
         "round": data["round"],
         "overrides": {k: float(v) for k, v in overrides.items()},
         "choices": choices,
+        "outcomes": outcomes,
         "predictions": predictions,
         "played": tuple(played),
         "predict": predict,

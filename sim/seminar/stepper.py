@@ -481,6 +481,8 @@ class Stepper:
         for actor_id in self.play:
             options = next(a for a in view["actors"] if a["id"] == actor_id)["options"]
             self._ask_choice(actor_id, options, game.round + 1)
+        for branch_id in game.decided_branches(game.round + 1):
+            self._ask_outcome(branch_id, game.round + 1)
         game.play_round()
         self._announced = set(due)
         self.room.show("")
@@ -523,6 +525,29 @@ class Stepper:
             self._say(
                 f"'{answer}' is not an option for {actor_id}: type a number from 1 to "
                 f"{len(names)} or one of {', '.join(names)} (? lists them).",
+                indent=2,
+            )
+
+    def _ask_outcome(self, branch_id: str, round_: int) -> None:
+        """Ask the people in a deciding actor's seat which outcome they choose."""
+        game = self.game
+        branch = game.compiled.branches[[b.id for b in game.compiled.branches].index(branch_id)]
+        decider = game.compiled.actors[branch.decided_by]  # type: ignore[index]
+        names = [o.id for o in branch.outcomes]
+        when = "this round" if branch.round == round_ else "if it comes up this round"
+        listed = ", ".join(f"{n}. {name}" for n, name in enumerate(names, 1))
+        self._say(f"{decider.id} decides {branch_id} ({when}): {listed}", indent=2)
+        default = game.outcomes.get((round_, branch_id))
+        while True:
+            answer = self._ask_line(f"  {decider.id} chooses (1-{len(names)} or a name)", default)
+            outcome = _match(answer, names)
+            if outcome is not None:
+                game.choose_outcome(branch_id, outcome, round_)
+                self._say(f"Recorded: {decider.id} decides {branch_id}: {outcome}.", indent=2)
+                return
+            self._say(
+                f"'{answer}' is not an outcome of {branch_id}: type a number from 1 to "
+                f"{len(names)} or one of {', '.join(names)}.",
                 indent=2,
             )
 
