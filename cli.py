@@ -630,7 +630,9 @@ def compare(
         "  wargame sweep scenarios/alaska.yaml --design lhs -n 2000 --seed 1 "
         "--out results/a-lhs\n"
         "  wargame sweep scenarios/alaska.yaml --design sobol -n 512 --seed 1 "
-        "--out results/a-sobol"
+        "--out results/a-sobol\n"
+        "  wargame sweep scenarios/alaska.yaml --design sobol -n 256 --replicates 4 "
+        "--params summit_base_odds,article4_applies,us_aid_cut --out results/a-sobol-3"
     )
 )
 @click.argument("scenario", type=click.Path(dir_okay=False))
@@ -645,9 +647,17 @@ def compare(
     "size",
     type=int,
     required=True,
-    help="lhs: runs. sobol: base samples N, a power of 2; the sweep plays N*(2D+2) runs "
-    "for D swept parameters. grid: levels per numeric parameter (categorical ones take "
-    "each value); runs = product of the levels.",
+    help="lhs: runs. sobol: base samples N, a power of 2; the sweep plays N*(2D+2) rows "
+    "for D swept parameters, each --replicates times (N*(2D+2)*replicates runs). grid: "
+    "levels per numeric parameter (categorical ones take each value); runs = product of "
+    "the levels.",
+)
+@click.option(
+    "--replicates",
+    type=int,
+    help="sobol only: times each row is played, with fresh game chance each time "
+    "[default: 2]. The rows of a base sample share their chance; two or more replicates "
+    "separate what the parameters explain from the game's own chance.",
 )
 @click.option("--seed", default=20250815, show_default=True, help="Seed of the design and runs.")
 @click.option(
@@ -662,6 +672,7 @@ def sweep(
     seed: int,
     out: str | None,
     params: str | None,
+    replicates: int | None,
     workers: int,
     chunk_size: int,
     settings: tuple[str, ...],
@@ -678,8 +689,11 @@ def sweep(
     (--params, default all uncertain ones) follow a Latin hypercube, a Sobol (Saltelli)
     design or a full grid, each mapped through the parameter's own distribution; the
     others keep their random draw. The design is recorded in the manifest; `wargame
-    explain` on a sobol sweep reports first-order and total Sobol indices. Same seed,
-    same results, whatever the workers or chunk size.
+    explain` on a sobol sweep reports first-order, total and second-order Sobol indices
+    and how much of each outcome's variance the parameters explain at all (the rest is
+    the game's own chance). In a sobol sweep the rows of a base sample play with the
+    same game chance (common random numbers), so an index measures the parameter, not
+    the dice. Same seed, same results, whatever the workers or chunk size.
     """
     from sim.api import sweep as run_sweep
 
@@ -695,6 +709,7 @@ def sweep(
                 seed=seed,
                 out=out,
                 params=names,
+                replicates=replicates,
                 workers=workers,
                 chunk_size=chunk_size,
                 settings=_parse_settings(settings),
@@ -713,9 +728,11 @@ def sweep(
         )
         sys.exit(EXIT_RUNTIME)
     described = results.manifest["design"]
+    copies = described.get("replicates", 1)
+    played = f", each row played {copies} times" if copies > 1 else ""
     heading = (
         f"{described['kind']} design over {', '.join(described['params'])}: "
-        f"{described['runs']:,} runs"
+        f"{described['runs']:,} runs{played}"
     )
     print_results(results, as_json, quiet, heading)
 

@@ -80,6 +80,7 @@ def sweep(
     seed: int = 20250815,
     out: str | Path | None = None,
     params: Sequence[str] | None = None,
+    replicates: int | None = None,
     workers: int = 0,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     executor: str = "auto",
@@ -96,11 +97,13 @@ def sweep(
     Args:
         scenario: A scenario file or a compiled scenario.
         design: ``lhs``, ``sobol`` or ``grid``.
-        n: Runs (lhs), base samples N (sobol: N*(2D+2) runs, N a power of 2) or
+        n: Runs (lhs), base samples N (sobol: N*(2D+2)*replicates runs, N a power of 2) or
             levels per numeric parameter (grid).
         seed: Seed of the design and of every other draw of the batch.
         out: The results folder (default ``results/<id>-<timestamp>``).
         params: The parameters to sweep (default: every uncertain parameter).
+        replicates: Times each Sobol row is played with fresh game chance (default 2;
+            only for sobol). The rows of one base sample share their chance.
         workers: Worker processes (0: automatic).
         chunk_size: Runs per model block (memory and speed, never the results).
         executor: ``auto``, ``inprocess`` or ``process``.
@@ -131,6 +134,7 @@ def sweep(
         seed=seed,
         out=out,
         params=params,
+        replicates=replicates,
         workers=workers,
         chunk_size=chunk_size,
         executor=executor,

@@ -31,7 +31,7 @@ def test_batch_on_a_dask_scheduler_equals_the_local_batch(tmp_path):
             cluster.scheduler_address,
         )
     assert remote.exit_code == 0, remote.output
-    for name in ("runs.parquet", "rounds.parquet"):
+    for name in ("runs.parquet", "rounds.parquet", "choices.parquet"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
 
 

@@ -66,6 +66,31 @@ def test_runs_are_identical_for_any_workers_chunks_and_executor(batches):
         assert (base / name / "rounds.parquet").read_bytes() == (
             base / "default" / "rounds.parquet"
         ).read_bytes()
+        assert (base / name / "choices.parquet").read_bytes() == (
+            base / "default" / "choices.parquet"
+        ).read_bytes()
+
+
+def test_choices_record_every_actor_in_every_round_as_replay_plays_them(batches):
+    from sim.batch.results import Results
+    from sim.seminar.replay import replay
+
+    base, _ = batches
+    results = Results(base / "chunk7_process")
+    choices = results.choices()
+    actors = results.layout["actors"]
+    assert [a["id"] for a in actors] == ["Blue", "Red", "Ally"]
+    assert actors[0]["actions"] == ["talk", "sanction"]
+    assert list(choices.columns) == ["run", "round", "choice.Blue", "choice.Red", "choice.Ally"]
+    assert len(choices) == RUNS * 4
+    assert str(choices["choice.Blue"].dtype) == "int8"
+    for run in (0, 17, RUNS - 1):
+        model = replay(results.folder, run)
+        mine = choices[choices["run"] == run]
+        assert mine["round"].tolist() == [1, 2, 3, 4]
+        for actor in actors:
+            played = [int(r.decisions[actor["id"]].choice[0]) for r in model.history]
+            assert mine[f"choice.{actor['id']}"].tolist() == played
 
 
 def test_manifest_records_what_was_run(batches):
@@ -75,6 +100,7 @@ def test_manifest_records_what_was_run(batches):
     assert manifest["seed"] == 42 and manifest["runs"] == RUNS
     assert manifest["executor"] == "process" and manifest["workers"] == 2
     assert manifest["scenario"]["text"] == TINY.read_text()
+    assert manifest["layout"]["actors"][2]["actions"] == ["wait", "send_troops"]
     assert (
         manifest["command_line"][:2] == ["wargame", "run"]
         or manifest["command_line"][0] == "wargame"
@@ -140,3 +166,23 @@ def test_interrupted_batch_resumes_to_the_same_result(tmp_path, batches):
     results = run_batch(compiled, out, options, resume=True)
     assert results.complete
     assert (out / "runs.parquet").read_bytes() == (base / "default" / "runs.parquet").read_bytes()
+
+
+def test_no_rounds_keeps_neither_trajectories_nor_choices(tmp_path):
+    from sim.batch.results import Results
+    from sim.errors import ResultsError
+
+    run_cli(
+        "run",
+        str(TINY),
+        "-n",
+        "50",
+        "--out",
+        str(tmp_path / "b"),
+        "--no-plots",
+        "-q",
+        "--no-rounds",
+    )
+    assert not (tmp_path / "b" / "choices.parquet").exists()
+    with pytest.raises(ResultsError, match=r"no choices\.parquet"):
+        Results(tmp_path / "b").choices()

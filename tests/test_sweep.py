@@ -24,14 +24,64 @@ def compiled():
     return load(KNOWN)
 
 
-def test_sobol_sweep_plays_n_times_2d_plus_2_runs_and_records_the_design(tmp_path, compiled):
+def test_sobol_sweep_plays_n_times_2d_plus_2_rows_twice_and_records_the_design(tmp_path, compiled):
     results = sweep(compiled, "sobol", 16, seed=3, out=tmp_path / "s", plots=False)
     design = results.manifest["design"]
-    assert results.manifest["runs"] == 16 * (2 * D + 2)
+    # Two replicates by default: every row is played twice, with fresh chance.
+    runs = 16 * (2 * D + 2) * 2
+    assert results.manifest["runs"] == runs
     assert design["kind"] == "sobol"
     assert design["params"] == ["pressure", "support", "noise_a", "noise_b", "mood"]
-    assert (design["n"], design["seed"], design["runs"]) == (16, 3, 16 * (2 * D + 2))
-    assert len(results.runs()) == 16 * (2 * D + 2)
+    assert (design["n"], design["seed"], design["runs"]) == (16, 3, runs)
+    assert (design["replicates"], design["rows_per_sample"]) == (2, 2 * D + 2)
+    frame = results.runs()
+    assert len(frame) == runs
+    # The second replicate repeats the first's parameter values row by row.
+    half = runs // 2
+    for name in design["params"]:
+        column = frame[f"param.{name}"]
+        assert list(column[:half]) == list(column[half:])
+
+
+def test_rows_of_a_sobol_base_sample_share_their_game_chance(compiled):
+    design = make_design(compiled, "sobol", 8, seed=1, replicates=3)
+    per = 2 * D + 2
+    keys = design.stream_keys(0, design.runs)
+    # Run k is row k % (8 * per) of replicate k // (8 * per): key = replicate * 8 + sample.
+    expected = [(k // (8 * per)) * 8 + (k % (8 * per)) // per for k in range(design.runs)]
+    assert keys.tolist() == expected
+    assert len(set(keys.tolist())) == 8 * 3
+    independent = make_design(compiled, "sobol", 8, seed=1, replicates=1, shared=False)
+    assert independent.stream_keys(5, 9).tolist() == [5, 6, 7, 8]
+    with pytest.raises(OptionsError, match="--replicates goes with --design sobol"):
+        make_design(compiled, "lhs", 8, seed=1, replicates=2)
+
+
+def test_a_sobol_base_sample_plays_the_same_chance_in_every_row(tmp_path, compiled):
+    # noise_a only feeds `chatter`, which no draw reads: rows of one base sample that
+    # differ only in parameters no random draw reads must draw the same speeches.
+    results = sweep(
+        compiled,
+        "sobol",
+        8,
+        seed=2,
+        out=tmp_path / "s",
+        params=["pressure", "support"],
+        replicates=1,
+        plots=False,
+    )
+    choices = results.choices()
+    per = 2 * 2 + 2
+    by_run = choices.pivot(index="run", columns="round", values="choice.Gov").to_numpy()
+    # The actor's choice depends on its rationality and payoffs, which the swept
+    # parameters do not touch, and on its draw: equal within a base sample.
+    for sample in range(8):
+        rows = by_run[sample * per : (sample + 1) * per]
+        assert (rows == rows[0]).all()
+    # ... and unswept parameters are shared within a base sample too.
+    frame = results.runs()
+    for sample in range(8):
+        assert frame["param.noise_a"][sample * per : (sample + 1) * per].nunique() == 1
 
 
 def test_sobol_size_must_be_a_power_of_two(compiled):
@@ -80,7 +130,7 @@ def test_unswept_parameters_keep_their_own_random_draw(tmp_path, compiled):
 def test_same_seed_same_bytes_for_one_worker_in_process_and_two_worker_processes(
     tmp_path, compiled
 ):
-    # N = 512 gives 6,144 runs: with chunks of 1,000 that is two tasks for two workers.
+    # N = 512 gives 6,144 rows, 12,288 runs: with chunks of 1,000, three tasks.
     common = {"seed": 21, "plots": False}
     one = sweep(compiled, "sobol", 512, out=tmp_path / "one", workers=1, **common)
     two = sweep(
@@ -94,7 +144,7 @@ def test_same_seed_same_bytes_for_one_worker_in_process_and_two_worker_processes
         **common,
     )
     assert two.manifest["executor"] == "process"
-    for name in ("runs.parquet", "rounds.parquet"):
+    for name in ("runs.parquet", "rounds.parquet", "choices.parquet"):
         assert (one.folder / name).read_bytes() == (two.folder / name).read_bytes()
     assert one.manifest["design"] == two.manifest["design"]
 
@@ -114,6 +164,20 @@ def test_run_k_of_a_sweep_replays_alone(tmp_path, compiled):
         record = replay(results.folder, k).records()
         for column in ("param.pressure", "param.noise_b", "param.mood", "ending", "metric.chatter"):
             assert record[column][0] == frame[column][k], column
+
+
+def test_run_k_of_a_sobol_sweep_replays_alone_with_its_base_samples_chance(tmp_path, compiled):
+    results = sweep(compiled, "sobol", 8, seed=8, out=tmp_path / "s", plots=False)
+    frame = results.runs()
+    choices = results.choices()
+    # A run of the second replicate, and rows in the middle of a base sample.
+    for k in (0, 13, 8 * 12 + 29, 191):
+        model = replay(results.folder, k)
+        record = model.records()
+        for column in ("param.noise_a", "param.noise_b", "param.mood", "ending", "metric.chatter"):
+            assert record[column][0] == frame[column][k], column
+        played = [r.decisions["Gov"].choice[0] for r in model.history]
+        assert played == choices[choices["run"] == k]["choice.Gov"].tolist()
 
 
 def test_a_swept_parameter_cannot_also_be_set(tmp_path, compiled):
@@ -179,7 +243,7 @@ def test_an_interrupted_sweep_resumes_to_the_same_bytes(tmp_path, compiled):
         )
     # Same number of runs, another design: resuming would mix two designs.
     with pytest.raises(ResultsError, match="design differs"):
-        sweep(compiled, "lhs", 512 * 12, out=tmp_path / "cut", resume=True, **common)
+        sweep(compiled, "lhs", 512 * 12 * 2, out=tmp_path / "cut", resume=True, **common)
     resumed = sweep(compiled, "sobol", 512, out=tmp_path / "cut", resume=True, **common)
     assert (resumed.folder / "runs.parquet").read_bytes() == (
         whole.folder / "runs.parquet"

@@ -7,10 +7,23 @@ assumptions on purpose:
 - ``lhs``: a Latin hypercube of ``n`` runs; each parameter's range is cut into ``n``
   equally likely slices and every slice is played exactly once.
 - ``sobol``: Saltelli's scheme for Sobol sensitivity indices; ``n`` base samples (a
-  power of 2) give ``n * (2D + 2)`` runs for D swept parameters, from which
-  ``wargame explain`` estimates first-order and total indices.
+  power of 2) give ``n * (2D + 2)`` rows for D swept parameters (A, the D rows AB_i,
+  the D rows BA_i and B of each base sample), each played ``replicates`` times, from
+  which ``wargame explain`` estimates first-order, total and second-order indices.
 - ``grid``: a full factorial over ``n`` levels of each numeric parameter (the midpoints
   of ``n`` equally likely slices) and every value of each categorical one.
+
+**The game's chance in a Sobol sweep.** The game is stochastic: the same parameter
+values can end differently. If every row drew its own chance, that noise would land in
+every index (a parameter that changes nothing would get a total index near 1). So the
+rows of one base sample share their game randomness (common random numbers): every row
+of base sample i in replicate r plays with the random streams keyed ``r * n + i``,
+whatever its parameter values. Two rows of a base sample then differ only through the
+parameters that differ between them. Replicate r + 1 plays every row again with fresh
+chance; two replicates let the analysis separate what the parameters explain from the
+game's own chance (see :mod:`sim.analysis.sensitivity`). Runs are numbered row by row
+within a replicate, replicate after replicate; the keys are a pure function of the run
+number, so run K of a sweep still replays alone.
 
 Designs are drawn in the unit cube by SALib and each column is mapped to its
 parameter's distribution by :func:`sim.engine.parameters.sample_parameter` (the inverse CDF),
@@ -39,6 +52,12 @@ from sim.language.compiler import CompiledScenario
 from sim.language.schema import BernoulliParam, ChoiceParam, FixedParam, NormalParam, suggest
 
 DESIGN_KINDS = ("lhs", "sobol", "grid")
+#: How a Sobol sweep draws the game's chance (recorded in the manifest).
+SHARED_RANDOMNESS = "shared by the rows of a base sample"
+PER_RUN_RANDOMNESS = "per run"
+#: Replicates of each Sobol row unless told otherwise: two is the fewest that separate
+#: what the parameters explain from the game's own chance.
+DEFAULT_REPLICATES = 2
 #: Unit draws are kept this far inside (0, 1), where every inverse CDF is finite.
 _EDGE = 1e-12
 
@@ -55,6 +74,10 @@ class Design:
         values: Shape (runs, len(params)); parameter values (the category's index for
             a categorical parameter).
         levels: For a grid, the number of levels of each parameter.
+        replicates: Times each row is played (sobol); the values repeat replicate by
+            replicate.
+        shared: Whether the rows of a Sobol base sample share their game randomness
+            (common random numbers); otherwise every run draws its own.
     """
 
     kind: str
@@ -63,15 +86,26 @@ class Design:
     seed: int
     values: np.ndarray
     levels: tuple[int, ...] = ()
+    replicates: int = 1
+    shared: bool = False
 
     @property
     def runs(self) -> int:
-        """Number of runs (rows)."""
+        """Number of runs (rows times replicates)."""
         return int(self.values.shape[0])
+
+    @property
+    def rows_per_sample(self) -> int:
+        """Rows of one Saltelli base sample (2D + 2); 1 for other designs."""
+        return 2 * len(self.params) + 2 if self.kind == "sobol" else 1
 
     def block(self, start: int, stop: int) -> dict[str, np.ndarray]:
         """The design's values for runs start..stop-1, by parameter name."""
         return {name: self.values[start:stop, j].copy() for j, name in enumerate(self.params)}
+
+    def stream_keys(self, start: int, stop: int) -> np.ndarray:
+        """The random-stream key of runs start..stop-1 (see the module docstring)."""
+        return stream_keys(self.describe(), np.arange(start, stop, dtype=np.int64))
 
     def describe(self) -> dict[str, Any]:
         """The design as recorded in the manifest (JSON-ready)."""
@@ -85,12 +119,37 @@ class Design:
         if self.kind == "sobol":
             described["second_order"] = True
             described["scheme"] = "Saltelli (SALib.sample.sobol), scrambled Sobol sequence"
+            described["rows_per_sample"] = self.rows_per_sample
+            described["replicates"] = self.replicates
+            described["randomness"] = SHARED_RANDOMNESS if self.shared else PER_RUN_RANDOMNESS
         elif self.kind == "lhs":
             described["scheme"] = "Latin hypercube (SALib.sample.latin)"
         else:
             described["levels"] = list(self.levels)
             described["scheme"] = "full factorial; numeric levels at slice midpoints (quantiles)"
         return described
+
+
+def stream_keys(described: dict[str, Any] | None, runs: np.ndarray) -> np.ndarray:
+    """The random-stream key of each run of a batch, from its manifest's design.
+
+    A run's key is its own index except in a Sobol sweep whose rows share their
+    randomness: there run k, row ``k % (n * rows)`` of replicate ``k // (n * rows)``,
+    plays with key ``replicate * n + base sample``.
+
+    Args:
+        described: The manifest's ``design`` entry (``None`` for a plain batch).
+        runs: Run indices.
+
+    Returns:
+        One key per run (int64).
+    """
+    runs = np.asarray(runs, dtype=np.int64)
+    if not described or described.get("randomness") != SHARED_RANDOMNESS:
+        return runs.copy()
+    n, per = int(described["n"]), int(described["rows_per_sample"])
+    replicate, row = np.divmod(runs, n * per)
+    return replicate * n + row // per
 
 
 def swept_parameters(compiled: CompiledScenario, names: Sequence[str] | None) -> tuple[str, ...]:
@@ -139,16 +198,24 @@ def make_design(
     n: int,
     seed: int,
     params: Sequence[str] | None = None,
+    *,
+    replicates: int | None = None,
+    shared: bool = True,
 ) -> Design:
     """Draw an experimental design over a scenario's parameters.
 
     Args:
         compiled: The scenario.
         kind: ``lhs``, ``sobol`` or ``grid``.
-        n: Runs (lhs), base samples N giving N*(2D+2) runs (sobol; a power of 2), or
+        n: Runs (lhs), base samples N giving N*(2D+2) rows (sobol; a power of 2), or
             levels per numeric parameter (grid).
         seed: The seed (the batch seed).
         params: The parameters to sweep (default: every uncertain parameter).
+        replicates: Times each Sobol row is played, with fresh chance each time
+            (default 2); only for sobol.
+        shared: Whether the rows of a Sobol base sample share their game randomness
+            (the default). ``False`` gives every run its own, as versions before 0.3
+            did; kept to show what that does to the indices.
 
     Returns:
         The design.
@@ -161,6 +228,13 @@ def make_design(
 
     if kind not in DESIGN_KINDS:
         raise OptionsError(f"--design must be one of {', '.join(DESIGN_KINDS)}, not '{kind}'")
+    if replicates is not None and kind != "sobol":
+        raise OptionsError("--replicates goes with --design sobol")
+    copies = DEFAULT_REPLICATES if replicates is None else int(replicates)
+    if kind != "sobol":
+        copies = 1
+    if not 1 <= copies <= 100:
+        raise OptionsError("--replicates must be between 1 and 100")
     if not 0 <= seed < 2**63:
         raise OptionsError("--seed must be a non-negative integer below 2**63")
     names = swept_parameters(compiled, params)
@@ -183,9 +257,11 @@ def make_design(
             )
         if d < 2:
             raise OptionsError("a sobol design needs at least 2 swept parameters")
-        if n * (2 * d + 2) > MAX_RUNS:
-            raise OptionsError(f"N*(2D+2) = {n * (2 * d + 2):,} runs is more than {MAX_RUNS:,}")
+        if n * (2 * d + 2) * copies > MAX_RUNS:
+            total = n * (2 * d + 2) * copies
+            raise OptionsError(f"N*(2D+2)*replicates = {total:,} runs is more than {MAX_RUNS:,}")
         units = saltelli.sample(problem, n, calc_second_order=True, seed=salib_seed)
+        units = np.tile(units, (copies, 1))
     else:
         if not 1 <= n <= 1000:
             raise OptionsError("-n for a grid design is the number of levels (1 to 1000)")
@@ -200,7 +276,9 @@ def make_design(
     values = np.column_stack(
         [sample_parameter(spec[name], units[:, j]) for j, name in enumerate(names)]
     )
-    return Design(kind, names, int(n), int(seed), values, levels)
+    return Design(
+        kind, names, int(n), int(seed), values, levels, copies, shared and kind == "sobol"
+    )
 
 
 def design_of(manifest: dict[str, Any], runs_frame: Any, compiled: CompiledScenario) -> dict:

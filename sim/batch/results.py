@@ -9,6 +9,8 @@
       runs.parquet     one row per run: run, param.*, branch.*, branch_path, ending,
                        metric.* (final values), payoff.* (totals), commitment.*
       rounds.parquet   one row per (run, round): metric.* every round (if kept)
+      choices.parquet  one row per (run, round): choice.<actor>, the index of the
+                       action each actor chose (layout.actors[].actions; -1: none)
       summary.json     branch and ending probabilities with 95% intervals, payoffs
       plots/           PNG charts
 
@@ -36,6 +38,7 @@ KNOWN_ENTRIES = (
     "scenario.yaml",
     "runs.parquet",
     "rounds.parquet",
+    "choices.parquet",
     "summary.json",
     "plots",
     ".parts",
@@ -59,19 +62,30 @@ def atomic_write_json(path: Path, value: Any) -> None:
     atomic_write_bytes(path, (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode())
 
 
-def part_paths(parts: Path, start: int) -> tuple[Path, Path]:
-    """The runs and rounds part files of the task that starts at run ``start``."""
-    return parts / f"runs-{start:012d}.parquet", parts / f"rounds-{start:012d}.parquet"
+def part_paths(parts: Path, start: int) -> tuple[Path, Path, Path]:
+    """The runs, rounds and choices part files of the task that starts at run ``start``."""
+    return (
+        parts / f"runs-{start:012d}.parquet",
+        parts / f"rounds-{start:012d}.parquet",
+        parts / f"choices-{start:012d}.parquet",
+    )
 
 
-def write_part(parts: Path, start: int, runs: pa.Table, rounds: pa.Table | None) -> None:
+def write_part(
+    parts: Path,
+    start: int,
+    runs: pa.Table,
+    rounds: pa.Table | None,
+    choices: pa.Table | None = None,
+) -> None:
     """Write one finished task's tables into ``parts``; the runs part marks it done."""
     # Parts are temporary: fast lz4; the merged files are zstd.
-    runs_path, rounds_path = part_paths(parts, start)
-    if rounds is not None:
-        tmp = rounds_path.with_name("." + rounds_path.name)
-        pq.write_table(rounds, tmp, compression="lz4")
-        os.replace(tmp, rounds_path)
+    runs_path, rounds_path, choices_path = part_paths(parts, start)
+    for table, path in ((rounds, rounds_path), (choices, choices_path)):
+        if table is not None:
+            tmp = path.with_name("." + path.name)
+            pq.write_table(table, tmp, compression="lz4")
+            os.replace(tmp, path)
     # The runs part is written last: its presence marks the task as done.
     tmp = runs_path.with_name("." + runs_path.name)
     pq.write_table(runs, tmp, compression="lz4")
@@ -233,6 +247,27 @@ class Results:
         if not path.is_file():
             raise ResultsError(f"{self.folder}: no rounds.parquet (run without --no-rounds)")
         return pq.read_table(path, columns=columns).to_pandas()
+
+    def choices(self, columns: list[str] | None = None) -> Any:
+        """Each actor's choice in each round as a pandas DataFrame (run, round, choice.*).
+
+        ``choice.<actor>`` is the index of the action in ``layout["actors"][i]["actions"]``
+        (-1: no choice, e.g. after the run stopped).
+
+        Raises:
+            ResultsError: If the batch kept no choices (``--no-rounds``, or an older batch).
+        """
+        self._require_complete()
+        path = self.folder / "choices.parquet"
+        if not path.is_file():
+            raise ResultsError(
+                f"{self.folder}: no choices.parquet (the batch was run with --no-rounds, "
+                "or by an older version)"
+            )
+        try:
+            return pq.read_table(path, columns=columns).to_pandas()
+        except (OSError, pa.ArrowException) as exc:
+            raise ResultsError(f"{path}: cannot read ({exc})") from None
 
     @property
     def summary(self) -> dict[str, Any]:

@@ -10,8 +10,9 @@
 3. **execute**: the tasks play in-process, in a process pool or on Dask
    (:mod:`sim.batch.executors`); each finished task is written to ``DIR/.parts/`` at
    once, so memory stays flat as runs grow and an interrupted batch resumes;
-4. **merge** the parts into ``runs.parquet`` and ``rounds.parquet`` with fixed row
-   groups, so the bytes do not depend on chunk size, workers or executor;
+4. **merge** the parts into ``runs.parquet``, ``rounds.parquet`` and
+   ``choices.parquet`` with fixed row groups, so the bytes do not depend on chunk
+   size, workers or executor;
 5. **finish**: ``summary.json`` written, and the manifest marked complete with its
    timings.
 
@@ -68,8 +69,15 @@ def layout_of(compiled: CompiledScenario) -> dict[str, Any]:
         "rounds": compiled.rounds,
         "sources": [s.model_dump(mode="json") for s in spec.scenario.sources],
         "parameters": parameters,
+        # An actor's actions in order: choices.parquet stores the index into this list.
         "actors": [
-            {"id": a.id, "name": a.name, "reasoning": a.reasoning, "foresight": a.foresight}
+            {
+                "id": a.id,
+                "name": a.name,
+                "reasoning": a.reasoning,
+                "foresight": a.foresight,
+                "actions": [action.id for action in a.actions],
+            }
             for a in compiled.actors
         ],
         "stops": any(e.stop for e in compiled.endings),
@@ -273,13 +281,14 @@ def _execute(
     def arguments(a: int, b: int) -> tuple[Any, ...]:
         """The arguments of play_task for runs a..b-1."""
         block = design.block(a, b) if design else None
+        streams = design.stream_keys(a, b) if design else None
         chunk, overrides, rounds_kept = options.chunk_size, options.overrides, options.keep_rounds
-        return (text, path, options.seed, a, b, chunk, overrides, rounds_kept, block)
+        return (text, path, options.seed, a, b, chunk, overrides, rounds_kept, block, streams)
 
-    def finished(result: tuple[int, pa.Table, pa.Table | None]) -> None:
+    def finished(result: tuple[int, pa.Table, pa.Table | None, pa.Table | None]) -> None:
         nonlocal done
-        start, runs, rounds = result
-        write_part(parts, start, runs, rounds)
+        start, runs, rounds, choices = result
+        write_part(parts, start, runs, rounds, choices)
         done += sizes[start]
         if progress:
             progress(done, options.runs)
@@ -307,11 +316,12 @@ def _remove_batch_files(folder: Path, *, created: bool) -> None:
 
 
 def _merge(folder: Path, tasks: list[Task], keep_rounds: bool) -> None:
-    """Merge every task's parts into runs.parquet (and rounds.parquet); drop the parts."""
+    """Merge every task's parts into runs.parquet (and rounds, choices); drop the parts."""
     parts = folder / ".parts"
     merge_parts([part_paths(parts, a)[0] for a, _ in tasks], folder / "runs.parquet")
     if keep_rounds:
         merge_parts([part_paths(parts, a)[1] for a, _ in tasks], folder / "rounds.parquet")
+        merge_parts([part_paths(parts, a)[2] for a, _ in tasks], folder / "choices.parquet")
     for item in parts.iterdir():
         item.unlink()
     parts.rmdir()

@@ -30,12 +30,20 @@ def task_ranges(runs: int, chunk_size: int) -> list[tuple[int, int]]:
     return [(start, min(start + per_task, runs)) for start in range(0, runs, per_task)]
 
 
-def records_to_tables(model: Any, keep_rounds: bool) -> tuple[pa.Table, pa.Table | None]:
-    """Turn a finished model's records into the runs table and the rounds table."""
+def records_to_tables(
+    model: Any, keep_rounds: bool
+) -> tuple[pa.Table, pa.Table | None, pa.Table | None]:
+    """Turn a finished model's records into the runs, rounds and choices tables.
+
+    The choices table has one row per run and round (rounds 1 to the last): ``run``,
+    ``round`` and one integer column ``choice.<actor>`` per actor, the index of the
+    action chosen in the actor's list of actions (the manifest's layout lists them),
+    -1 where it chose nothing (no open action, or the run had stopped).
+    """
     columns = model.records()
     runs = pa.table({k: pa.array(v) for k, v in columns.items()})
     if not keep_rounds:
-        return runs, None
+        return runs, None, None
     compiled = model.compiled
     rounds = compiled.rounds + 1
     size = model.size
@@ -45,7 +53,14 @@ def records_to_tables(model: Any, keep_rounds: bool) -> tuple[pa.Table, pa.Table
     }
     for m, metric in enumerate(compiled.metrics):
         data[f"metric.{metric.id}"] = model.trajectories[m].T.reshape(-1).astype(np.float32)
-    return runs, pa.table(data)
+    played = compiled.rounds
+    choices: dict[str, Any] = {
+        "run": np.repeat(model.ctx.runs, played),
+        "round": np.tile(np.arange(1, played + 1, dtype=np.int16), size),
+    }
+    for a, actor in enumerate(compiled.actors):
+        choices[f"choice.{actor.id}"] = model.choices[a].T.reshape(-1)
+    return runs, pa.table(data), pa.table(choices)
 
 
 _COMPILED: dict[str, CompiledScenario] = {}
@@ -71,29 +86,38 @@ def play_task(
     overrides: dict[str, float],
     keep_rounds: bool,
     design: dict[str, np.ndarray] | None = None,
-) -> tuple[int, pa.Table, pa.Table | None]:
+    streams: np.ndarray | None = None,
+) -> tuple[int, pa.Table, pa.Table | None, pa.Table | None]:
     """Play runs start..stop-1 in blocks of ``chunk_size`` (runs in a worker process).
 
-    ``design`` holds the design's parameter values for runs start..stop-1 (a sweep).
+    ``design`` holds the design's parameter values for runs start..stop-1 (a sweep),
+    ``streams`` the key of each run's random streams (default: the run index; a Sobol
+    sweep shares one key among the rows of a base sample).
+
+    Returns:
+        (start, runs table, rounds table, choices table); the last two are ``None``
+        without ``keep_rounds``.
     """
     compiled = _compiled_for(text, path)
-    runs_parts, rounds_parts = [], []
+    runs_parts, rounds_parts, choices_parts = [], [], []
     for block in range(start, stop, chunk_size):
         end = min(block + chunk_size, stop)
+        here = slice(block - start, end - start)
         model = play(
             compiled,
             seed,
             np.arange(block, end),
             overrides,
             keep_trajectories=keep_rounds,
-            design={k: v[block - start : end - start] for k, v in design.items()}
-            if design
-            else None,
+            design={k: v[here] for k, v in design.items()} if design else None,
+            streams=None if streams is None else streams[here],
         )
-        runs_table, rounds_table = records_to_tables(model, keep_rounds)
+        runs_table, rounds_table, choices_table = records_to_tables(model, keep_rounds)
         runs_parts.append(runs_table)
-        if rounds_table is not None:
+        if rounds_table is not None and choices_table is not None:
             rounds_parts.append(rounds_table)
+            choices_parts.append(choices_table)
     runs = pa.concat_tables(runs_parts)
     rounds = pa.concat_tables(rounds_parts) if rounds_parts else None
-    return start, runs, rounds
+    choices = pa.concat_tables(choices_parts) if choices_parts else None
+    return start, runs, rounds, choices

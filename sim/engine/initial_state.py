@@ -20,6 +20,7 @@ def initial_context(
     runs: np.ndarray,
     overrides: dict[str, float] | None = None,
     design: dict[str, np.ndarray] | None = None,
+    streams: np.ndarray | None = None,
 ) -> EvalContext:
     """Sample parameters and set the initial state of a block of runs (round 0).
 
@@ -31,12 +32,16 @@ def initial_context(
         design: Parameter values set by an experimental design (a sweep), one per run
             of the block (category index for a categorical parameter); the other
             parameters keep their own random draw.
+        streams: The key of each run's random streams (default: the run indices).
+            Runs sharing a key draw the same numbers everywhere (common random
+            numbers), while ``runs`` still names them in the records.
     """
     runs = np.asarray(runs, dtype=np.int64)
     overrides = dict(overrides or {})
-    streams = Streams(seed, runs)
+    keys = runs if streams is None else np.asarray(streams, dtype=np.int64)
+    block_streams = Streams(seed, keys)
     spec = compiled.loaded.spec
-    params = sample_parameters(dict(spec.parameters), streams, overrides)
+    params = sample_parameters(dict(spec.parameters), block_streams, overrides)
     for name, values in (design or {}).items():
         params[compiled.param_names.index(name)] = np.asarray(values, dtype=float).copy()
     n_actors = len(compiled.actors)
@@ -45,7 +50,7 @@ def initial_context(
         state=[],
         params=params,
         runs=runs,
-        streams=streams,
+        streams=block_streams,
         times=np.zeros((n_actors, most, len(runs))),
         last=np.zeros((n_actors, most, len(runs))),
         chose=np.zeros((n_actors, most, len(runs))),

@@ -88,8 +88,12 @@ class WargameModel(mesa.Model):
         choices: Choices fixed in advance, ``{(round, actor_id): action_id}``, applied to
             every run of the block (a seminar's human moves, a replayed fork).
         keep_history: Keep a :class:`RoundRecord` per round (for small blocks).
-        keep_trajectories: Record every metric every round.
+        keep_trajectories: Record every metric and every actor's choice every round.
         design: Parameter values per run of the block set by a sweep's design.
+        streams: The key of each run's random streams (default: its index in
+            ``runs``). Runs with the same key draw the same game chance: a Sobol
+            sweep gives every row of one base sample the same key (common random
+            numbers), while each row keeps its own index for the records.
 
     Attributes:
         ctx: The current state of every run.
@@ -99,6 +103,9 @@ class WargameModel(mesa.Model):
         rounds_played: Rounds each run played.
         unconverged: Rounds in which each run's equilibrium did not converge.
         reasoning: The current round's decide phase.
+        choices: Each actor's choice in each round, shape (actors, rounds, R): the
+            action's index in the actor's list, -1 where it chose nothing (no open
+            action, or the run had stopped). Filled when ``keep_trajectories``.
     """
 
     def __init__(
@@ -111,12 +118,18 @@ class WargameModel(mesa.Model):
         keep_history: bool = False,
         keep_trajectories: bool = True,
         design: dict[str, np.ndarray] | None = None,
+        streams: np.ndarray | list[int] | None = None,
     ):
         super().__init__(rng=seed)
         self.compiled = compiled
         self.seed = int(seed)
         run_array = np.arange(1) if runs is None else np.asarray(runs, dtype=np.int64)
-        self.ctx = initial_context(compiled, seed, run_array, overrides, design)
+        stream_keys = None if streams is None else np.asarray(streams, dtype=np.int64)
+        if stream_keys is not None and stream_keys.shape != run_array.shape:
+            raise OptionsError("one stream key per run is needed")
+        self.ctx = initial_context(compiled, seed, run_array, overrides, design, stream_keys)
+        #: The key of each run's random streams (its index unless told otherwise).
+        self.stream_keys = run_array.copy() if stream_keys is None else stream_keys
         self.size = len(run_array)
         self.round = 0
         self.keep_history = keep_history
@@ -150,6 +163,12 @@ class WargameModel(mesa.Model):
         self.reasoning: RoundReasoning | None = None
         self.keep_trajectories = keep_trajectories
         self.trajectories = np.zeros((len(compiled.metrics), compiled.rounds + 1, self.size))
+        most = max((len(a.actions) for a in compiled.actors), default=1)
+        self.choices = np.full(
+            (len(compiled.actors), compiled.rounds if keep_trajectories else 0, self.size),
+            -1,
+            dtype=np.int8 if most < 128 else np.int16,
+        )
         if keep_trajectories:
             self._record_metrics()
 
@@ -362,6 +381,9 @@ class WargameModel(mesa.Model):
         stopped = self._stop_runs(active)
         if self.keep_trajectories:
             self._record_metrics(active)
+            for actor in self.actors:
+                choice = actor.decision.choice  # type: ignore[union-attr]
+                self.choices[actor.index, self.round - 1] = np.where(active, choice, -1)
         if self.keep_history:
             self.history.append(
                 RoundRecord(
@@ -512,6 +534,7 @@ def play(
     overrides: dict[str, float] | None = None,
     keep_trajectories: bool = True,
     design: dict[str, np.ndarray] | None = None,
+    streams: np.ndarray | list[int] | None = None,
 ) -> WargameModel:
     """Play a block of runs to the end and return the finished model.
 
@@ -520,8 +543,9 @@ def play(
         seed: The batch seed.
         runs: Global run indices of the block.
         overrides: Parameter or initial-state values fixed by the user.
-        keep_trajectories: Record every metric every round.
+        keep_trajectories: Record every metric and choice every round.
         design: Parameter values per run of the block set by a sweep's design.
+        streams: The key of each run's random streams (default: the run index).
     """
     model = WargameModel(
         compiled,
@@ -530,6 +554,7 @@ def play(
         overrides=overrides,
         keep_trajectories=keep_trajectories,
         design=design,
+        streams=streams,
     )
     with np.errstate(all="ignore"):
         model.run_model()

@@ -157,6 +157,8 @@ class Game:
         name: A name for the game (a fork's name).
         played: Actors whose seats people take (kept in the saved file).
         predicting: Whether the room predicts branches (kept in the saved file).
+        stream: The key of the run's random streams, if not its index (a run of a
+            Sobol sweep, whose rows share their game chance).
 
     Attributes:
         model: The model, at the end of the round reached (its history kept).
@@ -179,6 +181,7 @@ class Game:
         played: tuple[str, ...] = (),
         predicting: bool = False,
         outcomes: dict[tuple[int, str], str] | None = None,
+        stream: int | None = None,
     ):
         if not 0 <= int(seed) < 2**63:
             raise OptionsError("--seed must be a non-negative integer below 2**63")
@@ -189,6 +192,7 @@ class Game:
         self.run = int(run)
         self.overrides = dict(overrides or {})
         self.design = design
+        self.stream = None if stream is None or int(stream) == int(run) else int(stream)
         self.results = results
         self.name = name
         self.played = tuple(self.actor_id(a) for a in played)
@@ -242,6 +246,7 @@ class Game:
             overrides,
             design=design,
             results=str(folder),
+            stream=int(start.stream_keys[0]),
             **kwargs,
         )
 
@@ -254,6 +259,7 @@ class Game:
             choices=self.choices,
             keep_history=True,
             design=self.design,
+            streams=None if self.stream is None else np.array([self.stream]),
         )
         for (round_, branch_id), outcome_id in self.outcomes.items():
             model.set_branch_choice(round_, branch_id, outcome_id)

@@ -52,6 +52,10 @@ def replay(
     if not 0 <= run < manifest["runs"]:
         raise OptionsError(f"--run {run}: the batch has runs 0 to {manifest['runs'] - 1}")
     compiled = compile_text(text, manifest["scenario"]["path"])
+    from sim.batch.designs import stream_keys
+
+    # A Sobol sweep's rows share their game chance: the run's stream key, not its index.
+    streams = stream_keys(manifest.get("design"), np.array([run]))
     design = None
     if manifest.get("design"):
         # A sweep's design values are not drawn from the seed: read the run's own row.
@@ -68,6 +72,7 @@ def replay(
         choices=choices,
         keep_history=True,
         design=design,
+        streams=streams,
     )
     if play_all:
         with np.errstate(all="ignore"):
@@ -79,7 +84,7 @@ def replay_record(model: WargameModel) -> dict[str, Any]:
     """The replayed run as JSON-ready data: its runs.parquet fields plus every round."""
     from sim.batch.tasks import records_to_tables
 
-    table, _ = records_to_tables(model, keep_rounds=False)
+    table, _, _ = records_to_tables(model, keep_rounds=False)
     row = {k: v[0] for k, v in table.to_pydict().items()}
     row["rounds"] = [round_record_json(model, record) for record in model.history]
     return row
