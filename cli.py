@@ -737,44 +737,149 @@ def sweep(
     print_results(results, as_json, quiet, heading)
 
 
-@cli.command(epilog="Example:  wargame explain results/alaska-7 --ending wider_war")
+@cli.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  wargame explain results/alaska-7 --ending wider_war\n"
+        "  wargame explain results/alaska-7 --ending wider_war --measure --measure-runs 1000\n"
+        "  wargame explain results/alaska-7 --outcome 'metric.ru_manpower_gap_k[any] > 150'\n"
+        "  wargame explain results/alaska-7 --ending dprk_escalation --rule-inputs both "
+        "--alpha 0.1 --min-support 0.1 --box 12"
+    )
+)
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--ending", help="Explain only this ending.")
 @click.option("--branch", help="Explain only this branch's outcomes.")
 @click.option(
+    "--outcome",
+    metavar="CONDITION",
+    help="Explain a condition on a run's recorded values instead, e.g. "
+    "'metric.ru_manpower_gap_k > 150' (final value), 'metric.x[6] > 150' (end of round 6), "
+    "'metric.x[any] > 150' (some round), 'payoff.US < 0 and branch.summit == \"collapse\"'.",
+)
+@click.option(
+    "--measure",
+    is_flag=True,
+    help="Measure each parameter's effect: play it at the low and high end of its range "
+    "on the same runs (the batch's seed) and give each outcome's change with a 95% "
+    "interval; report parameters that change nothing.",
+)
+@click.option(
+    "--measure-runs",
+    type=int,
+    help="Paired runs per measured setting [default: 2000, at most the batch's runs].",
+)
+@click.option("--workers", default=1, show_default=True, help="Worker processes for --measure.")
+@click.option("--no-decisions", is_flag=True, help="Rank parameters only, not the actors' moves.")
+@click.option(
+    "--rule-inputs",
+    type=click.Choice(["parameters", "decisions", "both"]),
+    default="parameters",
+    show_default=True,
+    help="What PRIM's rule may restrict: parameters, the actors' moves, or both.",
+)
+@click.option(
+    "--alpha",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="PRIM's peel: share of the box's runs cut away per step.",
+)
+@click.option(
+    "--min-support",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="PRIM stops before the box holds less than this share of the runs.",
+)
+@click.option(
+    "--box",
+    "select",
+    type=int,
+    help="Take this box of the peeling trajectory (see prim_<outcome>.png) instead of the "
+    "best; needs one outcome.",
+)
+@click.option(
+    "--resamples",
+    default=10,
+    show_default=True,
+    help="Random halves of the runs behind each rule's stability (0: none).",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False),
-    help="Folder for explain.json and the tornado charts [default: DIR/explain].",
+    help="Folder for explain.json and the charts [default: DIR/explain].",
 )
-@click.option("--top", default=5, show_default=True, help="Parameters listed per outcome.")
+@click.option("--force", is_flag=True, help="Write into --out even if it holds other files.")
+@click.option("--no-plots", is_flag=True, help="Do not draw the charts.")
+@click.option("--top", default=5, show_default=True, help="Drivers listed per outcome.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @handles_errors
 def explain(
     folder: str,
     ending: str | None,
     branch: str | None,
+    outcome: str | None,
+    measure: bool,
+    measure_runs: int | None,
+    workers: int,
+    no_decisions: bool,
+    rule_inputs: str,
+    alpha: float,
+    min_support: float,
+    select: int | None,
+    resamples: int,
     out: str | None,
+    force: bool,
+    no_plots: bool,
     top: int,
     as_json: bool,
 ) -> None:
-    """Show which uncertain parameters drive each ending and branch outcome of a batch.
+    """Show what drives each ending and branch outcome of a batch (or a condition).
 
-    For each outcome: the parameters ranked by mutual information with it (bits, with
-    a permutation noise floor) and the direction of their standardised
-    logistic-regression coefficients; a tornado chart (tornado_<outcome>.png); and the
-    best simple rule found by PRIM scenario discovery, with its coverage and density.
-    On a sobol sweep, first-order and total Sobol indices with 95% intervals too.
+    Inputs are the uncertain parameters and, where the batch recorded them, each
+    actor's move in each round. Each is tested for a link with the outcome
+    (permutation test, Holm's adjustment at 5% per outcome); only those that pass are
+    listed as drivers, with their effect in percentage points (high end against low
+    end; a move made against not made) and a 95% interval. --measure measures each
+    parameter's effect directly on paired runs (common random numbers) and names the
+    parameters that change nothing. Also: a tornado chart (tornado_<outcome>.png), the
+    best PRIM rule with each restriction's quasi-p-value and stability, a second rule
+    for what the first leaves, and the peeling trajectory (prim_<outcome>.png). On a
+    sobol sweep: how much of each outcome's variance the parameters explain, and
+    first-order, total and second-order Sobol indices with 95% intervals.
     """
+    from sim.analysis.explaintext import format_explanation
     from sim.analysis.explanation import explain as run_explain
-    from sim.analysis.explanation import format_explanation
 
-    found = run_explain(folder, ending=ending, branch=branch, out=out)
+    if measure_runs is not None and not measure:
+        raise click.UsageError("--measure-runs goes with --measure")
+    if workers < 1:
+        raise click.UsageError("--workers must be at least 1")
+    found = run_explain(
+        folder,
+        ending=ending,
+        branch=branch,
+        outcome=outcome,
+        out=out,
+        plots=not no_plots,
+        measure=measure,
+        measure_runs=measure_runs,
+        workers=workers,
+        decisions=not no_decisions,
+        rule_inputs=rule_inputs,
+        alpha=alpha,
+        min_support=min_support,
+        select=select,
+        resamples=resamples,
+        force=force,
+    )
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
     click.echo(format_explanation(found, top=top))
     where = Path(out) if out else Path(folder) / "explain"
-    click.echo(f"\nexplain.json and tornado charts in {where}")
+    click.echo(f"\nexplain.json and charts in {where}")
 
 
 @cli.command(epilog="Example:  wargame report results/alaska-7 --out alaska-7.html")

@@ -1,0 +1,247 @@
+"""An explanation as plain text for a terminal (what ``wargame explain`` prints).
+
+Drivers (inputs significant after Holm's adjustment) are listed with their effect in
+percentage points and its 95% interval; the inputs that are not drivers are named in
+one line, so nothing without evidence reads as a driver. Long titles and rules wrap,
+they are never cut.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+
+def _pvalue(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _points(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+def _effect(row: dict[str, Any]) -> tuple[str, str, str]:
+    """(effect with interval, adjusted p, basis) of a ranking row."""
+    measured = row.get("measured")
+    if measured is not None:
+        return (
+            f"{_points(measured['change'])} [{_points(measured['low'])}, "
+            f"{_points(measured['high'])}]",
+            _pvalue(measured.get("p_holm")),
+            "measured",
+        )
+    return (
+        f"{_points(row['effect'])} [{_points(row['effect_low'])}, {_points(row['effect_high'])}]",
+        _pvalue(row.get("p_holm")),
+        "fifths" if row["kind"] == "parameter" else "move",
+    )
+
+
+def _ends(row: dict[str, Any]) -> str:
+    measured = row.get("measured")
+    if measured is not None:
+        return (
+            f"{measured['p_low']:.1%} (= {measured['low_label']}) → "
+            f"{measured['p_high']:.1%} (= {measured['high_label']})"
+        )
+    low, high = row["low"], row["high"]
+    return f"{low['p']:.1%} ({low['label']}) → {high['p']:.1%} ({high['label']})"
+
+
+def _wrap(text: str, width: int, indent: str = "  ", more: str = "    ") -> list[str]:
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=more)
+
+
+def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) -> str:
+    """The explanation as plain text for a terminal.
+
+    Args:
+        found: The result of :func:`sim.analysis.explanation.explain`.
+        top: Drivers listed per outcome.
+        width: Wrap prose at this width (tables are as wide as their content).
+    """
+    out = []
+    batch = found["batch"]
+    out.append(
+        f"{batch['title']} ({batch['scenario']}): {batch['runs']:,} runs, seed {batch['seed']}"
+    )
+    if found["runs_analysed"] < batch["runs"]:
+        out.append(f"ranking and rules use a random subset of {found['runs_analysed']:,} runs")
+    out.extend(
+        _wrap(
+            "Drivers: inputs (parameters; moves of the actors, where recorded) whose link "
+            "with the outcome survives a permutation test with Holm's adjustment (5% per "
+            "outcome); effect in points of probability, high end against low end (a move: "
+            "made against not made), with a 95% interval. Rule: PRIM box, restrictions "
+            "kept by their quasi-p-value.",
+            width,
+            indent="",
+            more="",
+        )
+    )
+    measured = found.get("measured")
+    if measured is not None:
+        out.extend(
+            _wrap(
+                f"Measured (--measure): each parameter at the low and high end of its range "
+                f"on the same {measured['runs']:,} runs at seed {measured['seed']}.",
+                width,
+                indent="",
+                more="",
+            )
+        )
+        if measured["dead"]:
+            out.extend(
+                _wrap(
+                    "Dead (change no ending and no branch outcome in any paired run): "
+                    + ", ".join(
+                        name
+                        + (
+                            " (context only)"
+                            if measured["parameters"][name]["context_only"]
+                            else ""
+                        )
+                        for name in measured["dead"]
+                    ),
+                    width,
+                    indent="",
+                    more="  ",
+                )
+            )
+        if measured["not_measurable"]:
+            out.extend(
+                _wrap(
+                    "No measurable effect on any outcome: " + ", ".join(measured["not_measurable"]),
+                    width,
+                    indent="",
+                    more="  ",
+                )
+            )
+    for entry in found["targets"]:
+        out.append("")
+        kind = {"ending": "Ending", "branch": "Branch outcome"}.get(entry["kind"], "Outcome")
+        out.extend(
+            _wrap(
+                f"{kind}: {entry['title']}  (P = {entry['p']:.1%}, {entry['count']:,} runs)",
+                width,
+                indent="",
+                more="  ",
+            )
+        )
+        if "note" in entry:
+            out.append(f"  {entry['note']}")
+        else:
+            out.extend(_ranking_lines(entry, top, width))
+            out.extend(_rule_lines(entry["rule"], width))
+        if entry.get("sobol"):
+            out.extend(_sobol_lines(entry["sobol"], width))
+    return "\n".join(out)
+
+
+def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
+    out = []
+    ranking = entry["ranking"]
+    drivers = [r for r in ranking if r["significant"]]
+    if not drivers:
+        out.append("  No driver: no input is significant after Holm's adjustment.")
+    else:
+        shown = drivers[:top]
+        titles = [r["title"] for r in shown]
+        name_width = max(len("input"), *(len(t) for t in titles))
+        effects = [_effect(r) for r in shown]
+        effect_width = max(len("effect, points [95%]"), *(len(e[0]) for e in effects))
+        out.append(
+            f"  {'#':>2} {'input':<{name_width}}  {'effect, points [95%]':<{effect_width}}"
+            f"  {'p (Holm)':>8}  {'MI bits':>7}  low → high"
+        )
+        for row, (effect, p, basis) in zip(shown, effects, strict=True):
+            out.append(
+                f"  {row['rank']:>2} {row['title']:<{name_width}}  {effect:<{effect_width}}  "
+                f"{p:>8}  {row['mi_bits']:>7.4f}  {_ends(row)}"
+                + ("  (measured)" if basis == "measured" else "")
+            )
+        if len(drivers) > top:
+            out.append(f"     ... and {len(drivers) - top} more drivers in explain.json")
+        moves = [r for r in shown if r["kind"] == "decision"]
+        for row in moves[:1]:
+            out.extend(
+                _wrap(
+                    f"{entry['title']} in {row['density']:.0%} of runs where {row['title']}, "
+                    f"covering {row['coverage']:.0%} of {entry['title']} runs.",
+                    width,
+                    indent="     ",
+                    more="     ",
+                )
+            )
+    quiet = [r["title"] for r in ranking if not r["significant"] and r["kind"] == "parameter"]
+    if quiet:
+        out.extend(
+            _wrap("Not drivers (no evidence at 5%): " + ", ".join(quiet), width, more="    ")
+        )
+    return out
+
+
+def _rule_lines(rule: dict[str, Any], width: int) -> list[str]:
+    out = _wrap(f"Rule: {rule['text']}", width, more="        ")
+    restrictions = rule["box"]["restrictions"]
+    if rule["clear"] and restrictions:
+        parts = []
+        for r in restrictions:
+            part = f"{r['text']} (quasi-p {_pvalue(r.get('quasi_p'))}"
+            if "stability" in r:
+                part += f", in {r['stability']:.0%} of {rule['resamples']} resamples"
+            parts.append(part + ")")
+        out.extend(_wrap("Restrictions: " + "; ".join(parts), width, indent="        ",
+                         more="          "))  # fmt: skip
+    if rule.get("dropped"):
+        dropped = ", ".join(f"{d['parameter']} (quasi-p {_pvalue(d['quasi_p'])})"
+                            for d in rule["dropped"])  # fmt: skip
+        out.extend(_wrap(f"Dropped as chance could make them: {dropped}", width,
+                         indent="        ", more="          "))  # fmt: skip
+    second = rule.get("second")
+    if second and second.get("clear"):
+        out.extend(_wrap(f"Second box: {second['text']}", width, more="        "))
+    return out
+
+
+def _sobol_lines(sobol: dict[str, Any], width: int) -> list[str]:
+    out = []
+    explained = sobol.get("explained")
+    if explained is not None:
+        out.extend(
+            _wrap(
+                f"Sobol indices (shares of the outcome's variance, 95% intervals): the "
+                f"parameters explain {explained['value']:.1%} [{explained['low']:.1%}, "
+                f"{explained['high']:.1%}]; the rest is the game's own chance.",
+                width,
+            )
+        )
+    elif sobol.get("crossed") is False and sobol.get("replicates", 1) == 1:
+        out.extend(
+            _wrap(
+                "Sobol indices (shares of the outcome's variance, ± 95%): one replicate, so "
+                "what the parameters explain cannot be told from chance; the indices "
+                "include how each parameter's effect depends on the game's chance.",
+                width,
+            )
+        )
+    indices = sobol["indices"]
+    name_width = max(len("parameter"), *(len(n) for n in indices))
+    out.append(f"    {'parameter':<{name_width}}  {'S1 first-order':>16}  {'ST total':>16}")
+    for name, s in sorted(indices.items(), key=lambda kv: -kv[1]["ST"]):
+        out.append(
+            f"    {name:<{name_width}}  {_index(s['S1'], s['S1_conf'])}  "
+            f"{_index(s['ST'], s['ST_conf'])}"
+        )
+    pairs = [p for p in sobol.get("S2", []) if p["S2_low"] > 0][:3]
+    for pair in pairs:
+        out.append(f"    S2 {' × '.join(pair['pair'])}: {_index(pair['S2'], pair['S2_conf'])}")
+    return out
+
+
+def _index(value: float | None, conf: float | None) -> str:
+    """A Sobol index with its half-width, e.g. ``  0.081 ± 0.020``."""
+    shown = "     –" if value is None else f"{value:7.3f}"
+    return f"{shown} ± {'–' if conf is None else f'{conf:.3f}'}"

@@ -1,0 +1,299 @@
+"""Sobol indices of a stochastic game: what the parameters explain, and what is chance.
+
+A run's outcome Y (say, 1 if it ends in war) depends on the swept parameters X and on
+the game's own chance w (every random draw of the run): Y = f(X, w). Its variance
+splits into what the parameters explain, the variance of the *probability*
+g(X) = E[Y | X], and the game's chance around it:
+
+    Var(Y) = Var(g(X)) + E[Var(Y | X)]
+
+Sobol indices are defined here on g, as shares of Var(Y):
+
+- ``explained`` = Var(g) / Var(Y): how much of the outcome's variance the parameters
+  explain at all (the rest, ``chance``, no choice of parameter values would remove);
+- ``S1`` of X_i = Var(E[Y | X_i]) / Var(Y): what X_i explains alone;
+- ``ST`` of X_i = E[Var(g | X_~i)] / Var(Y): what X_i explains alone or together with
+  other parameters (``ST - S1`` is its interactions);
+- ``S2`` of (X_i, X_j): what the pair explains together beyond their first-order parts.
+
+So ``S1 <= ST <= explained <= 1``; a parameter that changes nothing gets exactly 0.
+
+**Why the design shares the game's chance.** Saltelli's estimators assume a
+deterministic model. If every row of the design draws its own chance (as sweeps did
+before version 0.3), the chance lands in every index: Jansen's total index of a
+parameter that does nothing becomes ``1 - explained``, and the first-order
+estimators, unbiased but fed with noise, need enormous samples. The sweep
+(:mod:`sim.batch.designs`) therefore plays every row of a base sample (A, B, each AB_i
+and BA_i) with the same chance w_r, and each row again in every replicate r with
+fresh chance. Two rows of a base sample in one replicate differ only through the
+parameters that differ between them, so differences such as f(A) - f(AB_i) are exact
+for a parameter that does nothing, and small for one that does little.
+
+**The estimators.** Products of two runs with independent chance average to the
+product of their probabilities: E[f(X, w) f(X', w')] = E[g(X) g(X')]. Every product
+below therefore takes its two factors from two different replicates r != s, and is
+averaged over every ordered pair of replicates and over both roles of A and B:
+
+- Var(g) = E[f(A)_r (f(A)_s - f(B)_s)]
+- V_i = E[f(B)_s (f(AB_i)_r - f(A)_r)]  (Saltelli et al. 2010, noise-free)
+- T_i = E[(f(A)_r - f(AB_i)_r) (f(A)_s - f(AB_i)_s)] / 2  (Jansen's, two independent
+  copies of the difference instead of its square)
+- V_ij (closed) = E[f(BA_i)_r f(AB_j)_s - f(A)_r f(B)_s]  (Saltelli 2002)
+
+and Var(Y) is the sample variance of f(A) and f(B). With a single replicate the
+products cannot be crossed: the same formulas with r = s give the indices of f(., w)
+averaged over w, which count how a parameter's effect depends on the chance
+(parameter x chance interactions) and cannot say what the parameters explain at all;
+the result says so. A sweep whose runs each drew their own chance (an older
+results folder) is analysed by SALib's estimators, with a note that chance is in
+every index.
+
+**Intervals.** Base samples are independent, the rows within one are not, so the
+bootstrap resamples whole base samples (with all their rows and replicates): 95%
+percentile intervals and, for compatibility with SALib, ``*_conf`` = 1.96 bootstrap
+standard deviations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: Bootstrap resamples behind the intervals.
+SOBOL_RESAMPLES = 500
+
+
+def _pairs(replicates: int) -> list[tuple[int, int]]:
+    """Ordered pairs of distinct replicates (or (0, 0) when there is only one)."""
+    if replicates == 1:
+        return [(0, 0)]
+    return [(r, s) for r in range(replicates) for s in range(replicates) if r != s]
+
+
+def _contributions(y: np.ndarray, d: int) -> dict[str, np.ndarray]:
+    """Per-base-sample terms whose means are the estimators' moments.
+
+    Args:
+        y: Outcomes shaped (replicates, N, 2D+2): A, AB_1..AB_D, BA_1..BA_D, B.
+        d: Number of parameters.
+
+    Returns:
+        Arrays with N rows (first axis), one per moment.
+    """
+    replicates = y.shape[0]
+    a, b = y[:, :, 0], y[:, :, 2 * d + 1]
+    ab, ba = y[:, :, 1 : d + 1], y[:, :, d + 1 : 2 * d + 1]
+    n = y.shape[1]
+    explained = np.zeros(n)
+    first = np.zeros((n, d))
+    total = np.zeros((n, d))
+    closed = np.zeros((n, d, d))
+    pairs = _pairs(replicates)
+    for r, s in pairs:
+        explained += 0.5 * (a[r] * (a[s] - b[s]) + b[r] * (b[s] - a[s]))
+        first += 0.5 * (
+            b[s][:, None] * (ab[r] - a[r][:, None]) + a[s][:, None] * (ba[r] - b[r][:, None])
+        )
+        total += 0.25 * (
+            (a[r][:, None] - ab[r]) * (a[s][:, None] - ab[s])
+            + (b[r][:, None] - ba[r]) * (b[s][:, None] - ba[s])
+        )
+        base = 0.5 * (a[r] * b[s] + b[r] * a[s])
+        closed += (
+            0.5 * (ba[r][:, :, None] * ab[s][:, None, :] + ab[r][:, :, None] * ba[s][:, None, :])
+            - base[:, None, None]
+        )
+    k = len(pairs)
+    both = np.concatenate([a, b], axis=0)  # (2 * replicates, N)
+    return {
+        "mean": both.mean(axis=0),
+        "square": (both**2).mean(axis=0),
+        "explained": explained / k,
+        "first": first / k,
+        "total": total / k,
+        "closed": closed.reshape(n, d * d) / k,
+    }
+
+
+def _estimates(moments: dict[str, np.ndarray], d: int) -> dict[str, np.ndarray]:
+    """Indices from moments averaged over base samples (any leading axes kept)."""
+    variance = moments["square"] - moments["mean"] ** 2
+    safe = np.where(variance > 1e-15, variance, np.nan)
+    first = moments["first"] / safe[..., None]
+    closed = moments["closed"].reshape(*moments["closed"].shape[:-1], d, d) / safe[..., None, None]
+    second = closed - first[..., :, None] - first[..., None, :]
+    return {
+        "variance": variance,
+        "explained": moments["explained"] / safe,
+        "S1": first,
+        "ST": moments["total"] / safe[..., None],
+        "S2": second,
+    }
+
+
+def stochastic_sobol(
+    y: np.ndarray,
+    names: list[str],
+    n: int,
+    replicates: int,
+    *,
+    resamples: int = SOBOL_RESAMPLES,
+    seed: int = 0,
+) -> dict[str, Any] | None:
+    """Sobol indices of an outcome from a sweep whose base samples share their chance.
+
+    Args:
+        y: The outcome per run, in run order: ``replicates`` blocks of N*(2D+2) rows in
+            SALib's order (A, AB_1..AB_D, BA_1..BA_D, B for each base sample).
+        names: The D swept parameters.
+        n: Base samples N.
+        replicates: Times each row was played.
+        resamples: Bootstrap resamples of the base samples.
+        seed: Seed of the bootstrap.
+
+    Returns:
+        ``{"explained": {value, conf, low, high} or None, "chance": ..., "indices":
+        {name: {S1, S1_conf, S1_low, S1_high, ST, ...}}, "S2": [{"pair", "S2",
+        "S2_conf", "S2_low", "S2_high"}], "replicates", "crossed"}``; ``None`` when the
+        outcome never varies.
+    """
+    d = len(names)
+    per = 2 * d + 2
+    values = np.asarray(y, dtype=float).reshape(replicates, n, per)
+    if values.min() == values.max():
+        return None
+    parts = _contributions(values, d)
+    point = _estimates({k: v.mean(axis=0) for k, v in parts.items()}, d)
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples) / n  # (B, N)
+    boot = _estimates({k: weights @ v for k, v in parts.items()}, d)
+    crossed = replicates > 1
+
+    def interval(estimate: float, draws: np.ndarray) -> dict[str, float]:
+        finite = draws[np.isfinite(draws)]
+        if finite.size < 2:
+            return {
+                "value": float(estimate),
+                "conf": float("nan"),
+                "low": float("nan"),
+                "high": float("nan"),
+            }
+        low, high = np.quantile(finite, [0.025, 0.975])
+        return {
+            "value": float(estimate),
+            "conf": float(1.959963984540054 * finite.std(ddof=1)),
+            "low": float(low),
+            "high": float(high),
+        }
+
+    indices: dict[str, dict[str, float]] = {}
+    for j, name in enumerate(names):
+        entry: dict[str, float] = {}
+        for key in ("S1", "ST"):
+            found = interval(point[key][j], boot[key][:, j])
+            entry[key] = found["value"]
+            entry[f"{key}_conf"] = found["conf"]
+            entry[f"{key}_low"] = found["low"]
+            entry[f"{key}_high"] = found["high"]
+        indices[name] = entry
+    pairs = []
+    for i in range(d):
+        for j in range(i + 1, d):
+            found = interval(point["S2"][i, j], boot["S2"][:, i, j])
+            pairs.append(
+                {
+                    "pair": [names[i], names[j]],
+                    "S2": found["value"],
+                    "S2_conf": found["conf"],
+                    "S2_low": found["low"],
+                    "S2_high": found["high"],
+                }
+            )
+    pairs.sort(key=lambda p: -abs(p["S2"]))
+    explained = interval(point["explained"], boot["explained"]) if crossed else None
+    chance = None
+    if explained is not None:
+        chance = {
+            "value": 1 - explained["value"],
+            "conf": explained["conf"],
+            "low": 1 - explained["high"],
+            "high": 1 - explained["low"],
+        }
+    return {
+        "variance": float(point["variance"]),
+        "mean": float(parts["mean"].mean()),
+        "replicates": replicates,
+        "crossed": crossed,
+        "explained": explained,
+        "chance": chance,
+        "indices": indices,
+        "S2": pairs,
+    }
+
+
+def salib_sobol(
+    y: np.ndarray, names: list[str], *, resamples: int = SOBOL_RESAMPLES, seed: int = 0
+) -> dict[str, Any] | None:
+    """SALib's Sobol indices, for a sweep whose runs each drew their own chance.
+
+    The estimators assume a deterministic model, so the game's chance is in every
+    index (see the module docstring); kept for results folders made before version 0.3.
+
+    Returns:
+        The same shape as :func:`stochastic_sobol` (``explained`` is ``None``).
+    """
+    from SALib.analyze import sobol
+
+    values = np.asarray(y, dtype=float)
+    if values.min() == values.max():
+        return None
+    d = len(names)
+    problem = {"num_vars": d, "names": list(names), "bounds": [[0.0, 1.0]] * d}
+    with np.errstate(all="ignore"):
+        analysed = sobol.analyze(
+            problem,
+            values,
+            calc_second_order=True,
+            num_resamples=resamples,
+            conf_level=0.95,
+            seed=seed,
+        )
+    indices = {}
+    for j, name in enumerate(names):
+        entry = {}
+        for key in ("S1", "ST"):
+            value, conf = float(analysed[key][j]), float(analysed[f"{key}_conf"][j])
+            entry.update(
+                {
+                    key: value,
+                    f"{key}_conf": conf,
+                    f"{key}_low": value - conf,
+                    f"{key}_high": value + conf,
+                }
+            )
+        indices[name] = entry
+    pairs = []
+    for i in range(d):
+        for j in range(i + 1, d):
+            value, conf = float(analysed["S2"][i, j]), float(analysed["S2_conf"][i, j])
+            pairs.append(
+                {
+                    "pair": [names[i], names[j]],
+                    "S2": value,
+                    "S2_conf": conf,
+                    "S2_low": value - conf,
+                    "S2_high": value + conf,
+                }
+            )
+    pairs.sort(key=lambda p: -abs(p["S2"]))
+    return {
+        "variance": float(np.var(values)),
+        "mean": float(values.mean()),
+        "replicates": 1,
+        "crossed": False,
+        "explained": None,
+        "chance": None,
+        "indices": indices,
+        "S2": pairs,
+    }
