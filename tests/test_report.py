@@ -52,8 +52,9 @@ def test_report_is_one_self_contained_file(batch, page_html):
     sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', text)
     plots = sorted((batch / "plots").glob("*.png"))
     tornados = sorted((batch / "explain").glob("tornado_*.png"))
-    assert plots and tornados
-    assert len(sources) == len(plots) + len(tornados)
+    trajectories = sorted((batch / "explain").glob("prim_*.png"))
+    assert plots and tornados and trajectories
+    assert len(sources) == len(plots) + len(tornados) + len(trajectories)
     assert all(s.startswith("data:image/png;base64,") for s in sources)
     assert not re.search(r'(src|href)="(https?:)?//', text)
     assert "@import" not in text and "url(" not in text
@@ -71,7 +72,37 @@ def test_report_holds_scenario_assumptions_summary_and_explanation(page_html):
     assert "Mean payoff per actor" in text
     assert "What drives each outcome" in text
     assert "Rule:</b> Crisis in" in text
+    assert "quasi-p" in text and "Kept in resamples" in text
+    assert "Not drivers (no evidence at 5%)" in text
     assert "@media print" in text and "break-before: page" in text
+
+
+def test_report_shows_the_model_actors_options_payoffs_branches_and_endings(page_html):
+    _, text = page_html
+    assert "<h2>The model</h2>" in text
+    # The actor, its reasoning, decision rule and payoff rule.
+    assert "<code>Gov</code> Government" in text
+    assert "logit, λ = <code>1.0</code>" in text
+    assert "− 0.1 × <code>chatter</code>" in text
+    # Its options with their descriptions, costs and effects.
+    assert "Make a speech." in text
+    assert "<code>0.1 * noise_b</code>" in text
+    assert "<code>chatter += 0.5</code>" in text
+    # The branch's probability formula, and the endings in order.
+    assert "<code>1 if support &gt; 0.4 else 0</code>" in text
+    assert "<code>level &gt; 0.7</code>" in text
+    assert "otherwise (the fallback)" in text
+
+
+def test_report_shows_commitments_and_foresight(tmp_path):
+    from tests.conftest import TINY
+
+    folder = run_batch(load(TINY), tmp_path / "t", BatchOptions(runs=200, seed=1, plots=False))
+    html = report(folder.folder, tmp_path / "t.html").read_text("utf-8")
+    assert "<code>treaty</code>" in html and "bonus <code>3.0</code>" in html
+    assert "level-k, depth 1" in html and "2 rounds" in html
+    assert "beliefs, prior 1" in html
+    assert "Unannounced aircraft land" in html
 
 
 def test_scenario_text_is_escaped(tmp_path):
@@ -98,6 +129,7 @@ def test_report_of_a_sobol_sweep_has_the_sobol_table(tmp_path):
     assert "Sobol (Saltelli) sweep, n = 64" in html
     assert "First-order S1 (± 95% CI)" in html
     assert "Total ST (± 95% CI)" in html
+    assert "of the outcome's variance; the rest is the game's own chance" in html
 
 
 def test_distributions_in_words():

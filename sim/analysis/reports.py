@@ -260,6 +260,147 @@ def _assumptions(results: Results, meta: dict[str, Any]) -> str:
     )
 
 
+def _code(text: Any) -> str:
+    """An expression as code (empty cell for none)."""
+    return "" if text is None or text == "" else f"<code>{_e(text)}</code>"
+
+
+def _effects(effects: dict[str, Any]) -> str:
+    return "<br>".join(f"<code>{_e(k)} {_e(v)}</code>" for k, v in effects.items())
+
+
+def _weights(weights: dict[str, float]) -> str:
+    terms = []
+    for name, weight in weights.items():
+        sign = "−" if weight < 0 else "+"
+        terms.append(f"{sign} {_num(abs(weight))} × <code>{_e(name)}</code>")
+    text = " ".join(terms)
+    return text[2:] if text.startswith("+ ") else text
+
+
+def _model(results: Results) -> str:
+    """The scenario's model in tables: actors, options, branches, commitments, endings."""
+    try:
+        from sim.language.schema import parse_scenario
+
+        spec = parse_scenario(results.scenario_text, results.manifest["scenario"]["path"]).spec
+    except WargameError:
+        return "<p class='muted'>The scenario text of this batch cannot be read any more.</p>"
+    parts = [
+        "<p class='note'>How the game is played, as the scenario file says. Each round: "
+        "injects fire, every actor chooses on the same observed state (each option "
+        "scored by its payoff rule on the projected state, minus its cost, plus what "
+        "it foresees), the chosen actions take effect, due branches resolve, payoffs "
+        "are earned. Expressions are shown as written.</p>",
+        "<h3>Actors and how they choose</h3>",
+    ]
+    rows = []
+    for actor_id, actor in spec.actors.items():
+        reasoning = actor.reasoning
+        if actor.reasoning == "level-k":
+            reasoning += f", depth {actor.depth or 1}"
+        if actor.reasoning == "beliefs":
+            reasoning += f", prior {_num(actor.prior if actor.prior is not None else 1)}"
+        foresight = f"{actor.foresight} rounds" if actor.foresight else "none"
+        payoff = _weights(actor.payoff.weights)
+        if actor.payoff.expression:
+            payoff += (" + " if payoff else "") + _code(actor.payoff.expression)
+        rows.append(
+            f"<tr><td><code>{_e(actor_id)}</code> {_e(actor.name)}</td><td>{_e(reasoning)}</td>"
+            f"<td>{_e(foresight)}</td><td>{_e(actor.decision)}, λ = "
+            f"{_code(actor.rationality)}</td><td>{payoff or '–'}</td></tr>"
+        )
+    parts.append(
+        "<table><thead><tr><th>Actor</th><th>Reasoning</th><th>Foresight</th>"
+        "<th>Decision rule</th><th>Payoff rule (per round)</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    parts.append("<h3>Options</h3>")
+    for actor_id, actor in spec.actors.items():
+        rows = [
+            f"<tr><td><code>{_e(action_id)}</code></td><td>{_e(action.description)}</td>"
+            f"<td>{_code(action.when) or 'always'}</td><td>{_code(action.cost)}</td>"
+            f"<td>{_effects(action.effects)}</td></tr>"
+            for action_id, action in actor.actions.items()
+        ]
+        parts.append(f"<h4>{_e(actor.name)} (<code>{_e(actor_id)}</code>)</h4>")
+        parts.append(
+            "<table><thead><tr><th>Option</th><th>Description</th><th>Open when</th>"
+            "<th>Cost</th><th>Effects</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+    if spec.branches:
+        parts.append("<h3>Branches and their probability formulas</h3>")
+        for branch in spec.branches:
+            when = []
+            if branch.round is not None:
+                when.append(f"round {branch.round}")
+            if branch.when:
+                when.append(f"when {_code(branch.when)}")
+            parts.append(
+                f"<h4><code>{_e(branch.id)}</code> — {' '.join(when)}</h4>"
+                + (f"<p>{_e(branch.text)}</p>" if branch.text else "")
+            )
+            rows = [
+                f"<tr><td><code>{_e(name)}</code></td><td>{_code(outcome.probability)}</td>"
+                f"<td>{_effects(outcome.effects)}</td><td>{_e(outcome.text)}</td></tr>"
+                for name, outcome in branch.outcomes.items()
+            ]
+            parts.append(
+                "<table><thead><tr><th>Outcome</th><th>Probability</th><th>Effects</th>"
+                f"<th>Text</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            )
+    if spec.commitments:
+        parts.append("<h3>Commitments</h3>")
+        rows = []
+        for c in spec.commitments:
+            pull = "forces the action" if c.force else f"bonus {_code(c.bonus)}"
+            source = " ".join(x for x in (c.source or "", c.confidence or "") if x)
+            rows.append(
+                f"<tr><td><code>{_e(c.id)}</code></td><td><code>{_e(c.actor)}</code>"
+                f"{' → <code>' + _e(c.to) + '</code>' if c.to else ''}</td>"
+                f"<td><code>{_e(c.action)}</code></td><td>{_code(c.trigger)}</td>"
+                f"<td>{pull}</td><td>{_e(source)}</td><td>{_e(c.description)}</td></tr>"
+            )
+        parts.append(
+            "<table><thead><tr><th>Commitment</th><th>Who → to whom</th><th>Action</th>"
+            "<th>Trigger</th><th>Pull</th><th>Source</th><th>Description</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+    if spec.injects:
+        parts.append("<h3>Injects</h3>")
+        rows = []
+        for inject in spec.injects:
+            when = []
+            if inject.round is not None:
+                when.append(f"round {inject.round}")
+            if inject.when:
+                when.append(f"when {_code(inject.when)}")
+            rows.append(
+                f"<tr><td><code>{_e(inject.id)}</code></td><td>{' '.join(when)}</td>"
+                f"<td>{_e(inject.text)}</td><td>{_effects(inject.effects)}</td></tr>"
+            )
+        parts.append(
+            "<table><thead><tr><th>Inject</th><th>Fires</th><th>Text</th><th>Effects</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
+    parts.append("<h3>Endings (checked in order)</h3>")
+    rows = []
+    for ending in spec.endings:
+        payoffs = ", ".join(f"{_e(k)} {_code(v)}" for k, v in ending.payoffs.items())
+        rows.append(
+            f"<tr><td>{_e(ending.title or ending.id)} (<code>{_e(ending.id)}</code>)</td>"
+            f"<td>{_code(ending.when) or 'otherwise (the fallback)'}</td>"
+            f"<td>{'ends the run at once' if ending.stop else 'after the last round'}</td>"
+            f"<td>{payoffs}</td></tr>"
+        )
+    parts.append(
+        "<table><thead><tr><th>Ending</th><th>When</th><th>Checked</th>"
+        f"<th>One-off payoffs</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    return "".join(parts)
+
+
 def _probability_rows(items: list[dict[str, Any]], label: str = "title") -> str:
     rows = []
     for item in items:
@@ -342,59 +483,173 @@ def _plots(results: Results) -> str:
     return "".join(figures)
 
 
+def _p(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return "&lt;0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _points(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:+.1f}"
+
+
 def _ranking_table(entry: dict[str, Any]) -> str:
+    ranking = entry["ranking"]
+    drivers = [r for r in ranking if r["significant"]]
     rows = []
-    for row in entry["ranking"][:REPORT_TOP]:
-        weak = "" if row["above_noise"] else " class='weak'"
-        direction = {"+": "higher → more likely", "-": "higher → less likely"}.get(
-            row["direction"], "depends on the value"
-        )
-        if not row["above_noise"]:
-            direction = "–"  # a sign in the noise says nothing
+    for row in drivers[:REPORT_TOP]:
+        measured = row.get("measured")
+        if measured is not None:
+            effect = (
+                f"{_points(measured['change'])} [{_points(measured['low'])}, "
+                f"{_points(measured['high'])}] (measured)"
+            )
+            ends = (
+                f"{_pct(measured['p_low'])} (= {_e(measured['low_label'])}) → "
+                f"{_pct(measured['p_high'])} (= {_e(measured['high_label'])})"
+            )
+            p_holm = measured.get("p_holm")
+        else:
+            effect = (
+                f"{_points(row['effect'])} [{_points(row['effect_low'])}, "
+                f"{_points(row['effect_high'])}]"
+            )
+            ends = (
+                f"{_pct(row['low']['p'])} ({_e(row['low']['label'])}) → "
+                f"{_pct(row['high']['p'])} ({_e(row['high']['label'])})"
+            )
+            p_holm = row.get("p_holm")
+        kind = "parameter" if row["kind"] == "parameter" else "move"
+        name = f"<code>{_e(row['input'])}</code>" if kind == "parameter" else _e(row["title"])
         rows.append(
-            f"<tr{weak}><td class='num'>{row['rank']}</td><td><code>{_e(row['parameter'])}</code>"
-            f"</td><td class='num'>{row['mi_bits']:.4f}</td>"
-            f"<td class='num'>{row['noise_floor_bits']:.4f}</td>"
-            f"<td class='num'>{row['share_of_uncertainty']:.1%}</td>"
-            f"<td class='num'>{row['logit_coefficient']:+.2f}</td><td>{_e(direction)}</td>"
-            f"<td class='num'>{_pct(row['low']['p'], 0)} ({_e(row['low']['label'])}) → "
-            f"{_pct(row['high']['p'], 0)} ({_e(row['high']['label'])})</td></tr>"
+            f"<tr><td class='num'>{row['rank']}</td><td>{name}</td><td>{kind}</td>"
+            f"<td class='num'>{effect}</td><td class='num'>{_p(p_holm)}</td>"
+            f"<td class='num'>{row['mi_bits']:.4f}</td><td class='num'>{ends}</td></tr>"
         )
-    more = len(entry["ranking"]) - REPORT_TOP
-    tail = f"<p class='note'>{more} more parameters are in explain.json.</p>" if more > 0 else ""
+    parts = []
+    if rows:
+        parts.append(
+            "<table><thead><tr><th class='num'>#</th><th>Driver</th><th>Kind</th>"
+            "<th class='num'>Effect, points [95%]</th><th class='num'>p (Holm)</th>"
+            "<th class='num'>MI (bits)</th><th class='num'>Low end → high end</th></tr>"
+            f"</thead><tbody>{''.join(rows)}</tbody></table>"
+        )
+    else:
+        parts.append("<p>No driver: no input is significant after Holm's adjustment.</p>")
+    if len(drivers) > REPORT_TOP:
+        parts.append(
+            f"<p class='note'>{len(drivers) - REPORT_TOP} more drivers are in explain.json.</p>"
+        )
+    quiet = [r["input"] for r in ranking if not r["significant"] and r["kind"] == "parameter"]
+    if quiet:
+        parts.append(
+            "<p class='note'>Not drivers (no evidence at 5%): "
+            + ", ".join(f"<code>{_e(q)}</code>" for q in quiet)
+            + ".</p>"
+        )
+    return "".join(parts)
+
+
+def _rule_html(rule: dict[str, Any]) -> str:
+    parts = [f"<div class='rule'><b>Rule:</b> {_e(rule['text'])}</div>"]
+    restrictions = rule["box"]["restrictions"]
+    if restrictions:
+        rows = "".join(
+            f"<tr><td>{_e(r['text'])}</td><td class='num'>{_p(r.get('quasi_p'))}</td>"
+            f"<td class='num'>{_pct(r['stability'], 0) if 'stability' in r else '–'}</td></tr>"
+            for r in restrictions
+        )
+        parts.append(
+            "<table class='compact'><thead><tr><th>Restriction</th><th class='num'>quasi-p"
+            "</th><th class='num'>Kept in resamples</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+    if rule.get("dropped"):
+        dropped = ", ".join(
+            f"<code>{_e(d['parameter'])}</code> (quasi-p {_p(d['quasi_p'])})"
+            for d in rule["dropped"]
+        )
+        parts.append(f"<p class='note'>Dropped as chance could make them: {dropped}.</p>")
+    second = rule.get("second")
+    if second and second.get("clear"):
+        parts.append(f"<div class='rule'><b>Second box:</b> {_e(second['text'])}</div>")
+    return "".join(parts)
+
+
+def _measured_table(entry: dict[str, Any]) -> str:
+    found = entry["measured"]["parameters"]
+    rows = []
+    for name, m in sorted(found.items(), key=lambda kv: -abs(kv[1]["change"])):
+        weak = "" if m["significant"] else " class='weak'"
+        rows.append(
+            f"<tr{weak}><td><code>{_e(name)}</code></td>"
+            f"<td class='num'>{_pct(m['p_low'])} (= {_e(m['low_label'])})</td>"
+            f"<td class='num'>{_pct(m['p_high'])} (= {_e(m['high_label'])})</td>"
+            f"<td class='num'>{_points(m['change'])} [{_points(m['low'])}, "
+            f"{_points(m['high'])}]</td><td class='num'>{_p(m.get('p_holm'))}</td></tr>"
+        )
     return (
-        "<table><thead><tr><th class='num'>#</th><th>Parameter</th><th class='num'>MI (bits)"
-        "</th><th class='num'>Noise floor</th><th class='num'>Share of uncertainty</th>"
-        "<th class='num'>Std. logit coef.</th><th>Direction</th><th class='num'>Lowest → "
-        f"highest fifth</th></tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
-        "<p class='note'>Grey rows score below their noise floor: indistinguishable from "
-        "no effect in this batch.</p>"
+        "<table><thead><tr><th>Parameter</th><th class='num'>Low end</th>"
+        "<th class='num'>High end</th><th class='num'>Change, points [95%]</th>"
+        f"<th class='num'>p (Holm)</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
-def _sobol_table(indices: dict[str, Any]) -> str:
+def _sobol_table(sobol: dict[str, Any]) -> str:
+    def index(value: float | None, conf: float | None) -> str:
+        if value is None:
+            return "–"
+        return f"{value:.3f} ± {conf:.3f}" if conf is not None else f"{value:.3f}"
+
+    indices = sobol["indices"]
     rows = "".join(
-        f"<tr><td><code>{_e(name)}</code></td><td class='num'>{s['S1']:.3f} ± "
-        f"{s['S1_conf']:.3f}</td><td class='num'>{s['ST']:.3f} ± {s['ST_conf']:.3f}</td></tr>"
-        for name, s in sorted(indices.items(), key=lambda kv: -kv[1]["ST"])
+        f"<tr><td><code>{_e(name)}</code></td><td class='num'>{index(s['S1'], s['S1_conf'])}"
+        f"</td><td class='num'>{index(s['ST'], s['ST_conf'])}</td></tr>"
+        for name, s in sorted(indices.items(), key=lambda kv: -(kv[1]["ST"] or 0))
     )
-    return (
+    parts = []
+    explained = sobol.get("explained")
+    if explained is not None:
+        parts.append(
+            f"<p>The swept parameters explain <b>{_pct(explained['value'])}</b> "
+            f"[{_pct(explained['low'])}, {_pct(explained['high'])}] of the outcome's "
+            "variance; the rest is the game's own chance (and any unswept parameter).</p>"
+        )
+    else:
+        parts.append(
+            "<p class='note'>This sweep cannot separate the parameters from the game's "
+            "chance (one replicate, or chance drawn per run): the indices include it.</p>"
+        )
+    parts.append(
         "<table class='compact'><thead><tr><th>Parameter</th>"
         "<th class='num'>First-order S1 (± 95% CI)</th>"
         "<th class='num'>Total ST (± 95% CI)</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
+    pairs = [p for p in sobol.get("S2", []) if (p.get("S2_low") or 0) > 0][:5]
+    if pairs:
+        items = "".join(
+            f"<li><code>{_e(p['pair'][0])}</code> × <code>{_e(p['pair'][1])}</code>: "
+            f"{index(p['S2'], p['S2_conf'])}</li>"
+            for p in pairs
+        )
+        parts.append(f"<p class='note'>Second-order indices above zero:</p><ul>{items}</ul>")
+    return "".join(parts)
 
 
 def _explain(results: Results, found: dict[str, Any]) -> str:
     methods = found["methods"]
+    names = {
+        "ranking": "Ranking",
+        "measured": "Measured effects",
+        "tornado": "Tornado",
+        "rule": "Rule",
+        "sobol": "Sobol indices",
+    }
     parts = [
-        "<p class='note'><b>Ranking.</b> " + _e(methods["ranking"]) + "</p>",
-        "<p class='note'><b>Tornado.</b> " + _e(methods["tornado"]) + "</p>",
-        "<p class='note'><b>Rule.</b> " + _e(methods["rule"]) + "</p>",
+        f"<p class='note'><b>{names.get(key, key)}.</b> {_e(text)}</p>"
+        for key, text in methods.items()
     ]
-    if "sobol" in methods:
-        parts.append("<p class='note'><b>Sobol indices.</b> " + _e(methods["sobol"]) + "</p>")
     if found["runs_analysed"] < found["batch"]["runs"]:
         parts.append(
             f"<p class='note'>Ranking and rules use a random subset of "
@@ -406,9 +661,24 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
             + _e(", ".join(found["constant_parameters"]))
             + ".</p>"
         )
+    measured = found.get("measured")
+    if measured is not None:
+        if measured["dead"]:
+            parts.append(
+                "<div class='rule'><b>Dead claims:</b> "
+                + ", ".join(f"<code>{_e(n)}</code>" for n in measured["dead"])
+                + f" change no ending and no branch outcome in any of {measured['runs']:,} "
+                "paired runs.</div>"
+            )
+        if measured["not_measurable"]:
+            parts.append(
+                "<p class='note'>No measurable effect on any outcome: "
+                + ", ".join(f"<code>{_e(n)}</code>" for n in measured["not_measurable"])
+                + ".</p>"
+            )
     explain_dir = results.folder / "explain"
     for entry in found["targets"]:
-        kind = "Ending" if entry["kind"] == "ending" else "Branch outcome"
+        kind = {"ending": "Ending", "branch": "Branch outcome"}.get(entry["kind"], "Outcome")
         parts.append("<div class='target'>")
         parts.append(
             f"<h3>{kind}: {_e(entry['title'])} <span class='muted'>— P = {_pct(entry['p'])}"
@@ -417,20 +687,24 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
         if "note" in entry:
             parts.append(f"<p class='muted'>{_e(entry['note'])}.</p>")
         else:
-            parts.append(f"<div class='rule'><b>Rule:</b> {_e(entry['rule']['text'])}</div>")
+            parts.append(_rule_html(entry["rule"]))
             parts.append(_ranking_table(entry))
-            tornado = explain_dir / entry.get("tornado", "")
-            if entry.get("tornado") and tornado.is_file():
-                parts.append(
-                    _figure(
-                        tornado,
-                        f"What moves P({entry['title']}): each parameter's lowest vs "
-                        "highest fifth (method: see Tornado at the top of this section).",
-                        f"tornado chart: {entry['title']}",
-                    )
-                )
+            if entry.get("measured"):
+                parts.append("<h4>Measured effects (paired runs)</h4>")
+                parts.append(_measured_table(entry))
+            for key, caption in (
+                ("tornado", f"What moves P({entry['title']}) (method: Tornado, above)."),
+                (
+                    "trajectory",
+                    "PRIM's peeling trajectory: coverage against density of every box, "
+                    "the chosen one starred.",
+                ),
+            ):
+                chart = explain_dir / entry.get(key, "")
+                if entry.get(key) and chart.is_file():
+                    parts.append(_figure(chart, caption, f"{key} chart: {entry['title']}"))
         if entry.get("sobol"):
-            parts.append("<h4>Sobol indices (share of the outcome's variance)</h4>")
+            parts.append("<h4>Sobol indices (shares of the outcome's variance)</h4>")
             parts.append(_sobol_table(entry["sobol"]))
         parts.append("</div>")
     return "".join(parts)
@@ -453,6 +727,7 @@ def render_report(results: Results, found: dict[str, Any] | None) -> str:
     sections = [
         ("sources", "Sources", _sources(meta)),
         ("assumptions", "Assumptions", _assumptions(results, meta)),
+        ("model", "The model", _model(results)),
         ("summary", "How likely each branch and ending is", _summary(results)),
         ("plots", "Charts", _plots(results)),
     ]
