@@ -311,3 +311,17 @@ def test_a_sweep_design_is_listed_as_a_difference():
         "design: (none: parameters drawn independently per run) → "
         "lhs design (1,000 runs, seed 3) over hawkishness, aid_cut"
     ]
+
+
+def test_long_titles_and_labels_are_never_cut_in_the_comparison(tmp_path):
+    from sim.analysis.comparetext import format_comparison
+
+    long_ending = "Escalation to a regional war with NATO forces engaged on the ground"
+    text = TINY.read_text().replace("title: Escalation to war", f"title: {long_ending}")
+    a = make_batch(tmp_path / "a", seed=1, runs=300, text=text)
+    b = make_batch(tmp_path / "b", seed=1, runs=300, text=text, overrides={"aid_cut": 0.6})
+    labels = ["the baseline with a long name", "aid cut at sixty percent"]
+    shown = format_comparison(compare([a, b], labels=labels))
+    assert long_ending in shown
+    assert "aid cut at sixty percent" in shown
+    assert "…" not in shown

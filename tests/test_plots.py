@@ -292,3 +292,129 @@ def test_one_actor_without_branches_or_metrics(tmp_path: Path) -> None:
     assert names == {"endings.png", "branch_tree.png", "payoffs.png"}
     for name in names:
         assert_valid_png(out / "plots" / name)
+
+
+def _tick_labels(ax) -> list[str]:
+    """The x tick labels a reader sees (ticks inside the axis limits)."""
+    ax.figure.canvas.draw()
+    low, high = sorted(ax.get_xlim())
+    return [
+        t.get_text()
+        for t, x in zip(ax.get_xticklabels(), ax.get_xticks(), strict=True)
+        if t.get_text() and low - 1e-9 <= x <= high + 1e-9
+    ]
+
+
+def test_fan_chart_dates_are_the_dates_replay_gives_each_round(batch: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.plots import plot_fans
+    from sim.seminar.replay import replay, replay_record
+
+    manifest = json.loads((batch / "manifest.json").read_text())
+    summary = json.loads((batch / "summary.json").read_text())
+    runs = pq.read_table(batch / "runs.parquet", columns=["run", "branch.summit"])
+    [(_, fig), *rest] = plot_fans(batch, manifest, summary, runs)
+    for _, other in rest:
+        plt.close(other)
+    ax = fig.axes[0]
+    labels = _tick_labels(ax)
+    plt.close(fig)
+    rounds = replay_record(replay(batch, 0))["rounds"]
+    dates = {r["round"]: __import__("datetime").date.fromisoformat(r["date"]) for r in rounds}
+    assert labels[0] == "0\nstart"
+    checked = 0
+    for label in labels[1:]:
+        number, date = label.split("\n")
+        d = dates[int(number)]
+        assert date == f"{d.day} {d:%b}", (label, d)
+        checked += 1
+    assert checked >= 3
+    # Round 1 starts on the scenario's start date, 2025-08-08.
+    assert dates[1].isoformat() == "2025-08-08"
+
+
+@pytest.mark.parametrize(
+    ("low", "high"), [(0.0, 0.021), (0.0031, 0.0102), (0.17, 0.24), (0.0, 1.0), (0.49, 0.5)]
+)
+def test_probability_axes_have_distinct_ticks_that_say_their_value(low, high) -> None:
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.explainplots import percent_axis
+
+    fig, ax = plt.subplots()
+    ax.set_xlim(low, high)
+    percent_axis(ax.xaxis, low, high)
+    labels = _tick_labels(ax)
+    plt.close(fig)
+    assert len(labels) >= 3
+    assert len(set(labels)) == len(labels), labels
+    ticks = [float(label.rstrip("%")) / 100 for label in labels]
+    assert ticks == sorted(ticks)
+    steps = np.diff(ticks)
+    assert np.allclose(steps, steps[0]), labels  # read at face value, evenly spaced
+
+
+def test_a_rare_outcomes_tornado_axis_reads_evenly() -> None:
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.explainplots import tornado_figure
+
+    def end(p, label):
+        return {"p": p, "label": label, "runs": 100, "hits": round(100 * p)}
+
+    entry = {
+        "id": "war",
+        "title": "War",
+        "p": 0.011,
+        "ranking": [
+            {"kind": "parameter", "input": f"x{i}", "low": end(0.004 + 0.001 * i, "≤ 0.2"),
+             "high": end(0.019 - 0.001 * i, "≥ 0.8"), "significant": i < 2,
+             "effect": 0.015 - 0.002 * i}
+            for i in range(5)
+        ],
+    }  # fmt: skip
+    fig = tornado_figure(entry)
+    labels = _tick_labels(fig.axes[0])
+    plt.close(fig)
+    assert len(set(labels)) == len(labels) >= 3, labels
+    assert all("." in label for label in labels), labels  # 0.5% steps, not 0% 0% 1%
+
+
+def test_a_catastrophic_ending_does_not_squash_the_payoff_histogram(tmp_path: Path) -> None:
+    from sim.analysis.plots import _far_cluster, plot_payoffs
+
+    values = np.concatenate([np.full(50, -100.0), np.linspace(20, 40, 950)])
+    assert _far_cluster(values) == (-100.0, -100.0)
+    assert _far_cluster(np.linspace(0, 1, 100)) is None
+    # A quarter or more far away is a second mode, drawn as it is.
+    assert _far_cluster(np.concatenate([np.full(400, -100.0), np.linspace(20, 40, 600)])) is None
+    text = SOLO.replace("  - id: calm", "  - id: doom\n    title: Doom\n    when: tension > 0.9\n"
+                        "    payoffs: {Blue: -100}\n  - id: calm")  # fmt: skip
+    from sim.language.compiler import compile_text
+
+    out = tmp_path / "b"
+    run_batch(compile_text(text, "doom.yaml"), out, BatchOptions(runs=400, seed=3, plots=False))
+    manifest = json.loads((out / "manifest.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    runs = pq.read_table(out / "runs.parquet", columns=["run"])
+    payoffs = pq.read_table(out / "runs.parquet", columns=["payoff.Blue"]).column(0).to_numpy()
+    far = _far_cluster(payoffs)
+    assert far is not None and far[1] < -50  # some runs, not most, meet the doom
+    fig = plot_payoffs(manifest, summary, out, runs)
+    ax = fig.axes[0]
+    labels = _tick_labels(ax)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    # The main histogram keeps its own scale: its ticks span only the main values,
+    # and the far cluster gets one tick of its own.
+    main = payoffs[(payoffs < far[0]) | (payoffs > far[1])]
+    numbers = []
+    for label in labels:
+        plain = label.replace("−", "-")
+        if plain.lstrip("-").replace(".", "").isdigit():
+            numbers.append(float(plain))
+    far_mean = payoffs[payoffs <= far[1]].mean()
+    assert any(abs(number - far_mean) < 1 for number in numbers), (labels, far_mean)
+    assert main.max() - main.min() < 0.5 * (payoffs.max() - payoffs.min())

@@ -56,3 +56,27 @@ def test_a_categorical_setting_is_shown_by_name(tmp_path):
     )
     assert results.manifest["settings"] == {"summit": "collapse"}
     assert "summit=collapse" in format_summary(results.summary)
+
+
+def test_long_ending_and_actor_titles_are_never_cut(tmp_path):
+    from sim.language.compiler import compile_text
+
+    long_ending = "Escalation to a regional war with NATO forces engaged on the ground"
+    long_actor = "The Democratic People's Republic of Korea (Pyongyang)"
+    text = (
+        TINY.read_text()
+        .replace("title: Escalation to war", f"title: {long_ending}")
+        .replace("name: Treaty Ally", f"name: {long_actor}")
+    )
+    results = run_batch(
+        compile_text(text, "long.yaml"),
+        tmp_path / "out",
+        BatchOptions(runs=200, seed=1, executor="inprocess", plots=False),
+    )
+    shown = format_summary(results.summary)
+    assert long_ending in shown
+    assert f"Ally ({long_actor})" in shown
+    assert "…" not in shown
+    # The columns line up: every probability row has its numbers at the same place.
+    rows = [line for line in shown.splitlines() if line.rstrip().endswith("%]")]
+    assert len({line.index("[") for line in rows}) == 1

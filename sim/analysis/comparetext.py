@@ -58,10 +58,6 @@ def _settings(manifest: dict[str, Any]) -> str:
     )
 
 
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def pairing_sentence(comparison: Comparison) -> str | None:
     """The sentence that says a comparison is paired, or None if no batch is."""
     paired = [
@@ -81,17 +77,17 @@ def pairing_sentence(comparison: Comparison) -> str | None:
 
 def _header(comparison: Comparison, width: int) -> list[str]:
     lines = [f"Comparison of {len(comparison.labels)} batches; baseline: {comparison.baseline}"]
-    label_width = min(16, max(len(label) for label in comparison.labels))
+    label_width = max(len(label) for label in comparison.labels)
     for i, label in enumerate(comparison.labels):
         manifest = comparison.manifests[i]
         settings = _settings(manifest)
         text = (
-            f"  {_fit(label, label_width):<{label_width}}  {manifest['scenario']['id']}  "
+            f"  {label:<{label_width}}  {manifest['scenario']['id']}  "
             f"seed {manifest['seed']}  {manifest['runs']:,} runs"
             + (f"  --set {settings}" if settings else "")
             + f"  {comparison.folders[i]}"
         )
-        lines.append(_fit(text, width))
+        lines.append(text)
     sentence = pairing_sentence(comparison)
     if sentence:
         lines += ["", *_wrap(sentence, width)]
@@ -115,8 +111,13 @@ def _wrap(text: str, width: int, indent: str = "") -> list[str]:
 
 def _differences_block(comparison: Comparison, width: int) -> list[str]:
     frame = comparison.differences
-    name_width = 24
-    label_width = min(14, max(len(label) for label in comparison.labels))
+    # Titles are never cut: the columns are as wide as their longest entry.
+    names = [
+        f"{o} ({t})" if k == "payoff" else (o if k == "branch" else t)
+        for k, o, t in zip(frame["kind"], frame["outcome"], frame["title"], strict=True)
+    ]
+    name_width = max([24, *(len(str(n)) for n in names)])
+    label_width = max(len(label) for label in comparison.labels)
     lines = [
         "",
         f"  {'':<{name_width}} {'batch':<{label_width}} {'value':>7} {'baseline':>8} "
@@ -146,11 +147,11 @@ def _differences_block(comparison: Comparison, width: int) -> list[str]:
                 diff, interval = difference_text(100 * row.diff, 100 * row.low, 100 * row.high, 1)
             star = " *" if row.significant else ""
             lines.append(
-                f"  {_fit(name, name_width):<{name_width}} "
-                f"{_fit(row.label, label_width):<{label_width}} {value:>7} {base:>8} "
+                f"  {name:<{name_width}} "
+                f"{row.label:<{label_width}} {value:>7} {base:>8} "
                 f"{diff:>8}  {interval:<20} {format_p(row.p_value):>6}{star}"
             )
-    return [_fit(line, width) for line in lines]
+    return lines
 
 
 def format_comparison(comparison: Comparison, width: int = 100) -> str:
@@ -158,7 +159,8 @@ def format_comparison(comparison: Comparison, width: int = 100) -> str:
 
     Args:
         comparison: The comparison.
-        width: Maximum line length.
+        width: Where prose wraps (tables are as wide as their longest title; nothing
+            is cut).
 
     Returns:
         Header (batches, pairing), what differs between the scenarios, the differences

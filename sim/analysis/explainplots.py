@@ -116,6 +116,15 @@ def tornado_chart(
     Returns:
         Whether a chart was drawn (False when no parameter varies).
     """
+    fig = tornado_figure(entry, measured)
+    if fig is None:
+        return False
+    _save(fig, path)
+    return True
+
+
+def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None) -> Any:
+    """The tornado chart's figure (see :func:`tornado_chart`); ``None`` without rows."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -123,7 +132,7 @@ def tornado_chart(
 
     rows = _tornado_rows(entry, measured)
     if not rows:
-        return False
+        return None
     base = entry["p"]
     if measured is not None and entry.get("measured", {}).get("baseline") is not None:
         base = entry["measured"]["baseline"]
@@ -174,8 +183,7 @@ def tornado_chart(
         )
     top = _header(fig, height, f"What drives “{entry['title']}”  (P = {base:.1%})", subtitle)
     fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
-    _save(fig, path)
-    return True
+    return fig
 
 
 def trajectory_chart(entry: dict[str, Any], path: Path) -> None:

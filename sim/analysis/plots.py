@@ -358,6 +358,37 @@ def _cells_for(
     return _Cells(rounds, groups, n_rounds, n_groups)
 
 
+def _far_cluster(values: np.ndarray) -> tuple[float, float] | None:
+    """The range of a small, distant cluster of payoffs (a catastrophic ending), if any.
+
+    Payoffs split by a gap wider than the rest of their range put together, with the
+    smaller side holding under a quarter of the runs, are drawn apart: otherwise one
+    ending's -100 squeezes every other run into a bar or two.
+
+    Returns:
+        (low, high) of the far cluster's values, or ``None``.
+    """
+    finite = np.sort(values[np.isfinite(values)])
+    if finite.size < 2:
+        return None
+    distinct = np.unique(finite)
+    if distinct.size < 3:
+        return None
+    gaps = np.diff(distinct)
+    i = int(np.argmax(gaps))
+    span = float(distinct[-1] - distinct[0])
+    if gaps[i] < 0.5 * span:
+        return None
+    below = int(np.searchsorted(finite, distinct[i], side="right"))
+    if below <= finite.size - below:
+        if below > 0.25 * finite.size:
+            return None
+        return float(distinct[0]), float(distinct[i])
+    if finite.size - below > 0.25 * finite.size:
+        return None
+    return float(distinct[i + 1]), float(distinct[-1])
+
+
 def _payoff_bins(values: np.ndarray, max_bins: int = 40) -> tuple[np.ndarray, np.ndarray, bool]:
     """Bin edges, bar centres and whether the payoff is discrete (never zero-width bins).
 
@@ -738,7 +769,12 @@ def _first_branch_groups(
 
 
 def _round_formatter(layout: dict[str, Any]) -> tuple[Callable[[float, Any], str], str]:
-    """Tick labels 'round / date' and the axis label."""
+    """Tick labels 'round / date' and the axis label.
+
+    Round r carries the date on which it starts, as ``wargame replay`` and the seminar
+    name it: round 1 is the scenario's start date. Point r of a fan chart is the state
+    at the end of round r; point 0, before anyone moved, is labelled "start".
+    """
     try:
         start = dt.date.fromisoformat(str(layout.get("start_date")))
         step = float(layout.get("round_days") or 0)
@@ -748,18 +784,22 @@ def _round_formatter(layout: dict[str, Any]) -> tuple[Callable[[float, Any], str
         return (lambda x, _pos: f"{x:.0f}"), "Round"
 
     def date_of(r: float) -> dt.date:
-        return start + dt.timedelta(days=r * step)
+        return start + dt.timedelta(days=(r - 1) * step)
 
-    end = date_of(int(layout.get("rounds") or 0))
+    end = date_of(int(layout.get("rounds") or 1))
     years = f"{start.year}" if end.year == start.year else f"{start.year}–{end.year}"
 
     def fmt(x: float, _pos: Any) -> str:
         if abs(x - round(x)) > 1e-9:
             return ""
+        if round(x) < 0:
+            return ""
+        if round(x) == 0:
+            return "0\nstart"
         d = date_of(round(x))
         return f"{x:.0f}\n{d.day} {d:%b}"
 
-    return fmt, f"Round (and date, {years})"
+    return fmt, f"Round (and the date it starts, {years})"
 
 
 def plot_fans(
@@ -930,12 +970,18 @@ def plot_payoffs(
     for i, (actor, ax) in enumerate(zip(actors, axes, strict=False)):
         column = f"payoff.{actor['id']}"
         values = _read_column(folder / "runs.parquet", column, n, np.float64)
-        edges, centres, discrete = _payoff_bins(values)
+        far = _far_cluster(values)
+        in_far = (
+            np.isfinite(values) & (values >= far[0]) & (values <= far[1])
+            if far is not None
+            else np.zeros(n, dtype=bool)
+        )
+        edges, centres, discrete = _payoff_bins(np.where(in_far, np.nan, values))
         widths = np.diff(edges)
         bar_width = (0.7 * widths.min()) if discrete else widths
         bottom = np.zeros(centres.size)
         for g in present:
-            counts, _ = np.histogram(values[codes == g], bins=edges)
+            counts, _ = np.histogram(values[(codes == g) & ~in_far], bins=edges)
             share = counts / n
             ax.bar(
                 centres,
@@ -948,9 +994,10 @@ def plot_payoffs(
             )
             bottom += share
         finite = values[np.isfinite(values)]
-        if finite.size:
-            mean = float(finite.mean())
-            ax.axvline(mean, color="black", linewidth=2.2)
+        mean = float(finite.mean()) if finite.size else None
+        if mean is not None:
+            if edges[0] <= mean <= edges[-1]:
+                ax.axvline(mean, color="black", linewidth=2.2)
             mean_text = f"mean {_number(mean)}"
         else:
             mean_text = "no values"
@@ -960,6 +1007,8 @@ def plot_payoffs(
             ax.set_xticks(centres, [_number(c) for c in centres])
         else:
             ax.xaxis.set_major_locator(MaxNLocator(nbins=5 if cols <= 2 else 4))
+        if far is not None:
+            _draw_far_cluster(ax, values, in_far, far, edges, codes, present, colours, n)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{round(100 * v, 6):g}%"))
@@ -975,6 +1024,54 @@ def plot_payoffs(
         title += "\n" + _wrap(f"bars coloured by the outcome of {first}", 80, 1)
     _bottom_legend(panel, handles, min(len(handles), 5), title=title)
     return fig
+
+
+def _draw_far_cluster(
+    ax: Any,
+    values: np.ndarray,
+    in_far: np.ndarray,
+    far: tuple[float, float],
+    edges: np.ndarray,
+    codes: np.ndarray,
+    present: list[int],
+    colours: list[str],
+    n: int,
+) -> None:
+    """One bar for a distant cluster of payoffs, set just beyond the main histogram.
+
+    The axis is broken (a // mark and the cluster's true value as its tick): the bar
+    stands for every run in the cluster, at its own, far-away value.
+    """
+    span = float(edges[-1] - edges[0]) or 1.0
+    left = far[1] < edges[0]
+    position = edges[0] - 0.18 * span if left else edges[-1] + 0.18 * span
+    width = 0.06 * span
+    bottom = 0.0
+    for g in present:
+        share = np.count_nonzero(in_far & (codes == g)) / n
+        ax.bar([position], [share], width=width, bottom=bottom, color=colours[g],
+               edgecolor="black", linewidth=0.6, hatch="//")  # fmt: skip
+        bottom += share
+    value = float(np.mean(values[in_far]))
+    label = _number(far[0]) if far[0] == far[1] else f"{_number(far[0])} to {_number(far[1])}"
+    ax.annotate(
+        f"{label}\n{np.count_nonzero(in_far) / n:.1%} of runs",
+        (position, bottom),
+        xytext=(0, 4),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=10,
+    )
+    # Axis break: the gap between the histogram and the far bar is not to scale.
+    gap = (edges[0] + position + width / 2) / 2 if left else (edges[-1] + position - width / 2) / 2
+    ax.annotate("//", (gap, 0), xytext=(0, -2), textcoords="offset points", ha="center",
+                va="top", fontsize=12, fontweight="bold", annotation_clip=False)  # fmt: skip
+    ticks = [t for t in ax.get_xticks() if edges[0] <= t <= edges[-1]]
+    ax.set_xticks([*ticks, position], [*(_number(t) for t in ticks), _number(value)])
+    low = min(edges[0], position - width)
+    high = max(edges[-1], position + width)
+    ax.set_xlim(low - 0.03 * span, high + 0.03 * span)
 
 
 # ---------------------------------------------------------------------------------------

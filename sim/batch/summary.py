@@ -154,7 +154,11 @@ def _pct(x: float) -> str:
 
 
 def format_summary(summary: dict[str, Any], width: int = 80) -> str:
-    """The summary as a plain-text table for a terminal (fits in ``width`` columns)."""
+    """The summary as a plain-text table for a terminal.
+
+    Prose wraps at ``width``; a table's first column is as wide as its longest title
+    (at least 34), so no ending's or actor's name is cut.
+    """
     out = []
     scenario = summary["scenario"]
     out += textwrap.wrap(f"{scenario['title']} ({scenario['id']})", width=width)
@@ -162,10 +166,12 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     if summary.get("overrides"):
         settings = ", ".join(f"{k}={v}" for k, v in summary["overrides"].items())
         out += textwrap.wrap(f"settings: {settings}", width=width)
-    name_width = 34
+    labels = [o["id"] for b in summary["branches"] for o in b["outcomes"]]
+    labels += [e["title"] or e["id"] for e in summary["endings"]]
+    labels += [f"{p['actor']} ({p['name']})" for p in summary["payoffs"]]
+    name_width = max([34, *(len(label) for label in labels)])
 
     def row(label: str, item: dict[str, Any]) -> str:
-        label = label if len(label) <= name_width else label[: name_width - 1] + "…"
         interval = f"[{_pct(item['low'])}, {_pct(item['high'])}]"
         return f"  {label:<{name_width}} {item['count']:>9,} {_pct(item['p'])}  {interval}"
 
@@ -200,7 +206,6 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     out.append(f"  {'':<{name_width}} {'mean':>10} {'± 1.96 se':>10} {'sd':>9}")
     for p in summary["payoffs"]:
         label = f"{p['actor']} ({p['name']})"
-        label = label if len(label) <= name_width else label[: name_width - 1] + "…"
         out.append(
             f"  {label:<{name_width}} {p['mean']:>10.2f} {Z95 * p['stderr']:>10.2f} {p['sd']:>9.2f}"
         )
