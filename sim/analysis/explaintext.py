@@ -140,41 +140,77 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
     return "\n".join(out)
 
 
+def _rounds(row: dict[str, Any]) -> str:
+    """A move's title, with the other rounds where the same move says the same."""
+    also = sorted(row.get("also_rounds", []))
+    if not also:
+        return row["title"]
+    spans: list[list[int]] = []
+    for r in also:
+        if spans and r == spans[-1][1] + 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    text = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in spans)
+    return f"{row['title']} (also {'round' if len(also) == 1 else 'rounds'} {text})"
+
+
+def _table(rows: list[dict[str, Any]], heading: str) -> list[str]:
+    """A table of drivers: rank, input, effect with interval, p, MI, low → high."""
+    titles = [_rounds(r) for r in rows]
+    name_width = max(len(heading), *(len(t) for t in titles))
+    effects = [_effect(r) for r in rows]
+    effect_width = max(len("effect, points [95%]"), *(len(e[0]) for e in effects))
+    out = [
+        f"  {'#':>3} {heading:<{name_width}}  {'effect, points [95%]':<{effect_width}}"
+        f"  {'p (Holm)':>8}  {'MI bits':>7}  low → high"
+    ]
+    for row, title, (effect, p, basis) in zip(rows, titles, effects, strict=True):
+        out.append(
+            f"  {row['rank']:>3} {title:<{name_width}}  {effect:<{effect_width}}  "
+            f"{p:>8}  {row['mi_bits']:>7.4f}  {_ends(row)}"
+            + ("  (measured)" if basis == "measured" else "")
+        )
+    return out
+
+
 def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
+    from sim.analysis.ranking import collapse_moves
+
     out = []
     ranking = entry["ranking"]
     drivers = [r for r in ranking if r["significant"]]
     if not drivers:
         out.append("  No driver: no input is significant after Holm's adjustment.")
     else:
-        shown = drivers[:top]
-        titles = [r["title"] for r in shown]
-        name_width = max(len("input"), *(len(t) for t in titles))
-        effects = [_effect(r) for r in shown]
-        effect_width = max(len("effect, points [95%]"), *(len(e[0]) for e in effects))
-        out.append(
-            f"  {'#':>2} {'input':<{name_width}}  {'effect, points [95%]':<{effect_width}}"
-            f"  {'p (Holm)':>8}  {'MI bits':>7}  low → high"
+        first = drivers[0]
+        out.extend(
+            _wrap(f"Strongest driver: {first['title']} (rank 1 of {len(ranking)} inputs).", width)
         )
-        for row, (effect, p, basis) in zip(shown, effects, strict=True):
-            out.append(
-                f"  {row['rank']:>2} {row['title']:<{name_width}}  {effect:<{effect_width}}  "
-                f"{p:>8}  {row['mi_bits']:>7.4f}  {_ends(row)}"
-                + ("  (measured)" if basis == "measured" else "")
-            )
-        if len(drivers) > top:
-            out.append(f"     ... and {len(drivers) - top} more drivers in explain.json")
-        moves = [r for r in shown if r["kind"] == "decision"]
-        for row in moves[:1]:
-            out.extend(
-                _wrap(
-                    f"{entry['title']} in {row['density']:.0%} of runs where {row['title']}, "
-                    f"covering {row['coverage']:.0%} of {entry['title']} runs.",
-                    width,
-                    indent="     ",
-                    more="     ",
+        parameters = [r for r in drivers if r["kind"] == "parameter"]
+        if parameters:
+            out.append("  Parameters:")
+            out.extend(_table(parameters[:top], "parameter"))
+            if len(parameters) > top:
+                out.append(f"      ... and {len(parameters) - top} more in explain.json")
+        moves = collapse_moves([r for r in drivers if r["kind"] == "decision"])
+        if moves:
+            out.append("  Moves (played in the game: a cause of the outcome, or a consequence):")
+            out.extend(_table(moves[:top], "move"))
+            if len(moves) > top:
+                out.append(f"      ... and {len(moves) - top} more in explain.json")
+            likely = next((r for r in moves if r["effect"] > 0), None)
+            if likely is not None:
+                out.extend(
+                    _wrap(
+                        f"{entry['title']} in {likely['density']:.0%} of runs where "
+                        f"{likely['title']}, covering {likely['coverage']:.0%} of "
+                        f"{entry['title']} runs.",
+                        width,
+                        indent="      ",
+                        more="      ",
+                    )
                 )
-            )
     quiet = [r["title"] for r in ranking if not r["significant"] and r["kind"] == "parameter"]
     if quiet:
         out.extend(

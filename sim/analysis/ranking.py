@@ -294,3 +294,26 @@ def rank_inputs(
 def z_interval(mean: float, se: float) -> tuple[float, float]:
     """A 95% normal interval."""
     return mean - Z95 * se, mean + Z95 * se
+
+
+def collapse_moves(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ranking rows with a move repeated over rounds shown once, at its best round.
+
+    An actor that makes the same move round after round gives one row per round, all
+    saying the same thing; the first (best-scored) stays, with ``also_rounds`` listing
+    the other rounds where the same move points the same way.
+    """
+    kept: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        if row["kind"] != "decision":
+            kept.append(row)
+            continue
+        key = (row["actor"], row["action"], row["effect"] > 0, row["significant"])
+        if key in seen:
+            seen[key].setdefault("also_rounds", []).append(row["round"])
+            continue
+        shown = dict(row)
+        seen[key] = shown
+        kept.append(shown)
+    return kept

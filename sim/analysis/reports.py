@@ -493,11 +493,9 @@ def _points(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:+.1f}"
 
 
-def _ranking_table(entry: dict[str, Any]) -> str:
-    ranking = entry["ranking"]
-    drivers = [r for r in ranking if r["significant"]]
-    rows = []
-    for row in drivers[:REPORT_TOP]:
+def _driver_rows(rows: list[dict[str, Any]]) -> str:
+    out = []
+    for row in rows:
         measured = row.get("measured")
         if measured is not None:
             effect = (
@@ -519,27 +517,48 @@ def _ranking_table(entry: dict[str, Any]) -> str:
                 f"{_pct(row['high']['p'])} ({_e(row['high']['label'])})"
             )
             p_holm = row.get("p_holm")
-        kind = "parameter" if row["kind"] == "parameter" else "move"
-        name = f"<code>{_e(row['input'])}</code>" if kind == "parameter" else _e(row["title"])
-        rows.append(
-            f"<tr><td class='num'>{row['rank']}</td><td>{name}</td><td>{kind}</td>"
+        if row["kind"] == "parameter":
+            name = f"<code>{_e(row['input'])}</code>"
+        else:
+            also = row.get("also_rounds")
+            name = _e(row["title"]) + (
+                f" <span class='note'>(also rounds {', '.join(map(str, sorted(also)))})</span>"
+                if also
+                else ""
+            )
+        out.append(
+            f"<tr><td class='num'>{row['rank']}</td><td>{name}</td>"
             f"<td class='num'>{effect}</td><td class='num'>{_p(p_holm)}</td>"
             f"<td class='num'>{row['mi_bits']:.4f}</td><td class='num'>{ends}</td></tr>"
         )
+    return (
+        "<table><thead><tr><th class='num'>#</th><th>Driver</th>"
+        "<th class='num'>Effect, points [95%]</th><th class='num'>p (Holm)</th>"
+        "<th class='num'>MI (bits)</th><th class='num'>Low end → high end</th></tr>"
+        f"</thead><tbody>{''.join(out)}</tbody></table>"
+    )
+
+
+def _ranking_table(entry: dict[str, Any]) -> str:
+    from sim.analysis.ranking import collapse_moves
+
+    ranking = entry["ranking"]
+    drivers = [r for r in ranking if r["significant"]]
     parts = []
-    if rows:
-        parts.append(
-            "<table><thead><tr><th class='num'>#</th><th>Driver</th><th>Kind</th>"
-            "<th class='num'>Effect, points [95%]</th><th class='num'>p (Holm)</th>"
-            "<th class='num'>MI (bits)</th><th class='num'>Low end → high end</th></tr>"
-            f"</thead><tbody>{''.join(rows)}</tbody></table>"
-        )
-    else:
+    if not drivers:
         parts.append("<p>No driver: no input is significant after Holm's adjustment.</p>")
-    if len(drivers) > REPORT_TOP:
-        parts.append(
-            f"<p class='note'>{len(drivers) - REPORT_TOP} more drivers are in explain.json.</p>"
-        )
+    parameters = [r for r in drivers if r["kind"] == "parameter"]
+    moves = collapse_moves([r for r in drivers if r["kind"] == "decision"])
+    for rows, heading in (
+        (parameters, "Parameters"),
+        (moves, "Moves (played in the game: a cause of the outcome, or a consequence)"),
+    ):
+        if not rows:
+            continue
+        parts.append(f"<h4>{_e(heading)}</h4>")
+        parts.append(_driver_rows(rows[:REPORT_TOP]))
+        if len(rows) > REPORT_TOP:
+            parts.append(f"<p class='note'>{len(rows) - REPORT_TOP} more are in explain.json.</p>")
     quiet = [r["input"] for r in ranking if not r["significant"] and r["kind"] == "parameter"]
     if quiet:
         parts.append(
