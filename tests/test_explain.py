@@ -203,6 +203,17 @@ def test_prim_can_use_the_moves_as_inputs(decisive, tmp_path):
     assert second["box"]["restrictions"][0]["low"] == pytest.approx(0.9, abs=0.03)
 
 
+def test_a_branch_is_set_against_the_moves_made_before_it_resolved(tmp_path):
+    from tests.conftest import TINY
+
+    run_batch(load(TINY), tmp_path / "t", BatchOptions(runs=1000, seed=2, plots=False))
+    found = explain(tmp_path / "t", branch="summit", plots=False, resamples=0)
+    moves = [r for t in found["targets"] for r in t["ranking"] if r["kind"] == "decision"]
+    assert moves and max(r["round"] for r in moves) == 2  # the summit resolves in round 2
+    war = explain(tmp_path / "t", ending="war", plots=False, resamples=0, out=tmp_path / "w")
+    assert max(r["round"] for r in war["targets"][0]["ranking"] if r["kind"] == "decision") > 2
+
+
 def test_rule_inputs_decisions_needs_recorded_choices(batch, tmp_path):
     with pytest.raises(OptionsError, match="kept no choices"):
         explain(batch, rule_inputs="decisions", out=tmp_path / "e")
@@ -438,6 +449,10 @@ def test_sobol_indices_of_a_stochastic_game_match_the_hand_computed_ones(sobol_f
     assert abs(pair["S2"] - V23 / VAR_Y) <= 3 * pair["S2_conf"] / 1.96
     text = format_explanation(sobol_found)
     assert "the parameters explain" in text and "the rest is the game's own chance" in text
+    # The ranking and the rule treat runs as exchangeable: only the rows A and B of the
+    # first replicate are (the others repeat their values and their chance).
+    assert sobol_found["independent_rows_only"]
+    assert sobol_found["runs_analysed"] == 2 * 1024
 
 
 def test_the_same_sweep_with_chance_drawn_per_run_fails_the_test(tmp_path):

@@ -67,7 +67,18 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
     out.append(
         f"{batch['title']} ({batch['scenario']}): {batch['runs']:,} runs, seed {batch['seed']}"
     )
-    if found["runs_analysed"] < batch["runs"]:
+    if found.get("independent_rows_only"):
+        out.extend(
+            _wrap(
+                f"Ranking and rules use the {found['runs_analysed']:,} rows of the Sobol "
+                "design drawn independently (A and B of the first replicate); the Sobol "
+                "indices use every run.",
+                width,
+                indent="",
+                more="",
+            )
+        )
+    elif found["runs_analysed"] < batch["runs"]:
         out.append(f"ranking and rules use a random subset of {found['runs_analysed']:,} runs")
     out.extend(
         _wrap(
@@ -174,6 +185,13 @@ def _table(rows: list[dict[str, Any]], heading: str) -> list[str]:
     return out
 
 
+def _by_measured(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parameters by the size of their measured change, when every one was measured."""
+    if rows and all("measured" in r for r in rows):
+        return sorted(rows, key=lambda r: -abs(r["measured"]["change"]))
+    return rows
+
+
 def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
     from sim.analysis.ranking import collapse_moves
 
@@ -187,7 +205,7 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
         out.extend(
             _wrap(f"Strongest driver: {first['title']} (rank 1 of {len(ranking)} inputs).", width)
         )
-        parameters = [r for r in drivers if r["kind"] == "parameter"]
+        parameters = _by_measured([r for r in drivers if r["kind"] == "parameter"])
         if parameters:
             out.append("  Parameters:")
             out.extend(_table(parameters[:top], "parameter"))

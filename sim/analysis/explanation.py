@@ -70,7 +70,8 @@ __all__ = [
     "sobol_indices",
 ]
 
-#: Above this many runs, ranking and PRIM use a fixed random subset (Sobol uses all).
+#: Above this many runs, ranking and PRIM use a fixed random subset (Sobol uses all;
+#: on a Sobol sweep, ranking and PRIM use only its independent rows, A and B).
 MAX_ANALYSED_RUNS = 200_000
 EXPLAIN_FORMAT = "wargame-explain/2"
 RULE_INPUTS = ("parameters", "decisions", "both")
@@ -89,7 +90,8 @@ METHODS = {
         "Effect: P(outcome) in the parameter's highest fifth minus its lowest fifth "
         "(yes/no: 1 minus 0; categorical: most minus least favourable value; a move: "
         "made minus not made), with a 95% Newcombe interval. A move is played inside "
-        "the game: it can cause the outcome or follow from what caused it."
+        "the game: it can cause the outcome or follow from what caused it; a branch's "
+        "outcome is set against the moves up to the branch's round only."
     ),
     "measured": (
         "Each parameter fixed at the low and the high end of its range (categorical: "
@@ -424,13 +426,17 @@ def explain(
     sobol = None
     if design and design.get("kind") == "sobol":
         sobol = sobol_indices(frame, design, targets, seed)
-    analysed = frame
-    chosen = None
-    if len(frame) > MAX_ANALYSED_RUNS:
-        chosen = np.sort(
-            np.random.default_rng(seed).choice(len(frame), MAX_ANALYSED_RUNS, replace=False)
-        )
-        analysed = frame.iloc[chosen].reset_index(drop=True)
+    # Tests that treat runs as exchangeable need runs drawn independently: in a Sobol
+    # sweep, only the rows A and B of the first replicate.
+    from sim.batch.designs import independent_runs
+
+    chosen = np.flatnonzero(independent_runs(design, frame["run"].to_numpy()))
+    if len(chosen) > MAX_ANALYSED_RUNS:
+        rng = np.random.default_rng(seed)
+        chosen = np.sort(rng.choice(chosen, MAX_ANALYSED_RUNS, replace=False))
+    if len(chosen) == len(frame):
+        chosen = None
+    analysed = frame if chosen is None else frame.iloc[chosen].reset_index(drop=True)
     for target in targets:
         target["analysed"] = target["outcome"] if chosen is None else target["outcome"][chosen]
     if choices is not None and chosen is not None:
@@ -481,6 +487,7 @@ def explain(
             "decisions": decisions,
         },
         "runs_analysed": len(analysed),
+        "independent_rows_only": bool(design and design.get("kind") == "sobol"),
         "parameters": inputs.names,
         "constant_parameters": inputs.constant,
         "choices_kept": inputs.choices_kept,
@@ -559,7 +566,7 @@ def _explain_target(
     else:
         features = inputs.parameter_features()
         if decisions:
-            features += inputs.decision_features(outcome)
+            features += inputs.decision_features(outcome, target.get("last_round"))
         entry["ranking"] = rank_inputs(features, outcome, seed=rule_options["seed"])
         if measured is not None:
             _merge_measured(entry["ranking"], measured, target["id"], DRIVER_ALPHA)

@@ -127,7 +127,9 @@ class Inputs:
                 features.append(Feature(name, "parameter", codes, len(labels), labels=labels))
         return features
 
-    def decision_features(self, outcome: np.ndarray) -> list[Feature]:
+    def decision_features(
+        self, outcome: np.ndarray, last_round: int | None = None
+    ) -> list[Feature]:
         """Every (actor, round, action) that varies, as a 0/1 feature.
 
         Where an actor had only two moves in a round, "chose a" and "chose b" say the
@@ -135,10 +137,14 @@ class Inputs:
 
         Args:
             outcome: The outcome per run (0/1), to choose between two complements.
+            last_round: Only moves up to this round (a branch's outcome cannot follow
+                from a move made after the branch resolved).
         """
         features = []
         y = np.asarray(outcome, dtype=float)
         for (actor, round_), (codes, labels) in self.decisions.items():
+            if last_round is not None and round_ > last_round:
+                continue
             counts = np.bincount(codes, minlength=len(labels))
             present = [c for c in range(len(labels)) if 0 < counts[c] < self.n]
             if len(present) == 2 and counts[present].sum() == self.n:

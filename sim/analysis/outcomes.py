@@ -330,6 +330,8 @@ def outcome_targets(
                         "title": f"{b['id']} = {outcome}",
                         "file_id": f"branch_{b['id']}_{outcome}",
                         "outcome": (column == outcome).to_numpy(),
+                        # Moves after a branch of fixed round cannot have decided it.
+                        "last_round": b.get("round"),
                     }
                 )
     return targets

@@ -33,8 +33,7 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
-from scipy.special import xlogy
+from scipy.special import gammaln, xlogy
 
 from sim.analysis.discovery import number_text
 from sim.analysis.inputs import Feature
@@ -105,18 +104,31 @@ def newcombe_interval(a: int, n_a: int, b: int, n_b: int) -> tuple[float, float]
     return max(-1.0, low), min(1.0, high)
 
 
+def _log_choose(n: float, k: np.ndarray) -> np.ndarray:
+    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+
 def _two_level_p(sizes: np.ndarray, observed: int, hits: int, n: int) -> float:
-    """Exact p-value of a 2-level input: P(MI >= observed MI) under the hypergeometric."""
+    """Exact p-value of a 2-level input: P(MI >= observed MI) under the hypergeometric.
+
+    The law of the outcome runs at level 1 is enumerated over mean ± 15 sd (beyond,
+    probabilities are below 1e-40), with its log-probabilities from log-gamma.
+    """
     size = int(sizes[1])
-    law = stats.hypergeom(n, hits, size)
-    sd = math.sqrt(max(law.var(), 1e-12))
-    low = max(0, hits - (n - size), int(law.mean() - 40 * sd - 2))
-    high = min(hits, size, int(law.mean() + 40 * sd + 2))
-    support = np.arange(low, high + 1)
-    ones = np.column_stack([hits - support, support]).astype(float)
+    mean = hits * size / n
+    sd = math.sqrt(max(mean * (1 - size / n) * (n - hits) / max(n - 1, 1), 1e-12))
+    low = max(0, hits - (n - size), int(mean - 15 * sd - 2))
+    high = min(hits, size, int(mean + 15 * sd + 2))
+    support = np.arange(low, high + 1, dtype=float)
+    log_pmf = (
+        _log_choose(size, support)
+        + _log_choose(n - size, hits - support)
+        - _log_choose(n, np.array(float(hits)))
+    )
+    ones = np.column_stack([hits - support, support])
     mi = _mi_from_counts(ones, sizes.astype(float), hits, n)
     mine = _mi_from_counts(np.array([[hits - observed, observed]], dtype=float), sizes, hits, n)[0]
-    pmf = law.pmf(support)
+    pmf = np.exp(log_pmf)
     return float(min(1.0, pmf[mi >= mine * (1 - 1e-9) - 1e-15].sum()))
 
 

@@ -548,6 +548,8 @@ def _ranking_table(entry: dict[str, Any]) -> str:
     if not drivers:
         parts.append("<p>No driver: no input is significant after Holm's adjustment.</p>")
     parameters = [r for r in drivers if r["kind"] == "parameter"]
+    if all("measured" in r for r in parameters):
+        parameters.sort(key=lambda r: -abs(r["measured"]["change"]))
     moves = collapse_moves([r for r in drivers if r["kind"] == "decision"])
     for rows, heading in (
         (parameters, "Parameters"),
@@ -669,7 +671,13 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
         f"<p class='note'><b>{names.get(key, key)}.</b> {_e(text)}</p>"
         for key, text in methods.items()
     ]
-    if found["runs_analysed"] < found["batch"]["runs"]:
+    if found.get("independent_rows_only"):
+        parts.append(
+            f"<p class='note'>Ranking and rules use the {found['runs_analysed']:,} rows of "
+            "the Sobol design drawn independently (A and B of the first replicate); the "
+            "Sobol indices use every run.</p>"
+        )
+    elif found["runs_analysed"] < found["batch"]["runs"]:
         parts.append(
             f"<p class='note'>Ranking and rules use a random subset of "
             f"{found['runs_analysed']:,} runs.</p>"

@@ -152,6 +152,30 @@ def stream_keys(described: dict[str, Any] | None, runs: np.ndarray) -> np.ndarra
     return replicate * n + row // per
 
 
+def independent_runs(described: dict[str, Any] | None, runs: np.ndarray) -> np.ndarray:
+    """Which runs drew their parameter values independently of every other run.
+
+    A Sobol design repeats each value of A and B in the rows AB_i and BA_i, and every
+    row in each replicate: tests that treat runs as exchangeable (a permutation test,
+    PRIM's densities) must use only the rows A and B of the first replicate. Every run
+    of another design or of a plain batch counts.
+
+    Args:
+        described: The manifest's ``design`` entry (``None`` for a plain batch).
+        runs: Run indices.
+
+    Returns:
+        A boolean mask over ``runs``.
+    """
+    runs = np.asarray(runs, dtype=np.int64)
+    if not described or described.get("kind") != "sobol":
+        return np.ones(runs.shape, dtype=bool)
+    per = int(described.get("rows_per_sample") or 2 * len(described["params"]) + 2)
+    first = runs < int(described["n"]) * per
+    position = runs % per
+    return first & ((position == 0) | (position == per - 1))
+
+
 def swept_parameters(compiled: CompiledScenario, names: Sequence[str] | None) -> tuple[str, ...]:
     """The parameters a design sweeps: the named ones, or every uncertain one.
 
