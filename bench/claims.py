@@ -68,8 +68,7 @@ def main() -> None:
         change = high.get(key, 0) - low.get(key, 0)
         note = " (context only)" if param.context_only else ""
         print(
-            f"| `{name}`{note} | {ends[0]:g} | {ends[1]:g} | {100 * change:+.1f} points "
-            f"| {key} |"
+            f"| `{name}`{note} | {ends[0]:g} | {ends[1]:g} | {100 * change:+.1f} points | {key} |"
         )
 
 

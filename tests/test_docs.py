@@ -75,3 +75,16 @@ def test_the_architecture_page_is_linked_and_names_every_layer():
     page = (ROOT / "docs" / "architecture.md").read_text()
     for layer in sorted((ROOT / "sim").glob("*/__init__.py")):
         assert f"sim.{layer.parent.name}" in page, layer.parent.name
+
+
+def test_the_readme_sweep_and_explain_example_runs(tmp_path, monkeypatch, capsys):
+    section = (ROOT / "README.md").read_text("utf-8").split("## Analysis from Python", 1)[1]
+    code = re.findall(r"```python\n(.*?)```", section, flags=re.S)[1]
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "Wider war" in printed
+    assert re.search(r"parameters explain \d+\.\d% of the variance", printed)
+    assert (tmp_path / "alaska-sobol.html").is_file()
+    assert (tmp_path / "results" / "alaska-sobol" / "explain" / "explain.json").is_file()

@@ -529,3 +529,37 @@ def test_cli_explain_prints_drivers_and_rule(batch, tmp_path):
     bad = CliRunner().invoke(cli, ["explain", str(batch), "--branch", "nope"])
     assert bad.exit_code == 2
     assert "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--alpha", "0.7"], "--alpha"),
+        (["--min-support", "0"], "--min-support"),
+        (["--box", "2"], "--box picks a box of one outcome"),
+        (["--ending", "crisis", "--box", "999"], "--box: box 999"),
+        (["--rule-inputs", "both"], "kept no choices"),
+        (["--measure", "--measure-runs", "5"], "--measure-runs must be between"),
+        (["--resamples", "-1"], "--resamples"),
+    ],
+)
+def test_bad_explain_options_are_one_line_errors(batch, tmp_path, args, message):
+    result = CliRunner().invoke(cli, ["explain", str(batch), *args, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--design", "sobol", "-n", "8", "--replicates", "0"], "--replicates must be"),
+        (["--design", "lhs", "-n", "8", "--replicates", "2"], "--replicates goes with"),
+    ],
+)
+def test_bad_replicates_are_one_line_errors(tmp_path, args, message):
+    result = CliRunner().invoke(cli, ["sweep", str(KNOWN), *args, "--out", str(tmp_path / "s")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "s").exists()
