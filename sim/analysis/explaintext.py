@@ -153,17 +153,12 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
 
 def _rounds(row: dict[str, Any]) -> str:
     """A move's title, with the other rounds where the same move says the same."""
-    also = sorted(row.get("also_rounds", []))
+    from sim.analysis.ranking import round_spans
+
+    also = row.get("also_rounds", [])
     if not also:
         return row["title"]
-    spans: list[list[int]] = []
-    for r in also:
-        if spans and r == spans[-1][1] + 1:
-            spans[-1][1] = r
-        else:
-            spans.append([r, r])
-    text = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in spans)
-    return f"{row['title']} (also {'round' if len(also) == 1 else 'rounds'} {text})"
+    return f"{row['title']} (also {'round' if len(also) == 1 else 'rounds'} {round_spans(also)})"
 
 
 def _table(rows: list[dict[str, Any]], heading: str) -> list[str]:

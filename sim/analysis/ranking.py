@@ -329,3 +329,14 @@ def collapse_moves(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         seen[key] = shown
         kept.append(shown)
     return kept
+
+
+def round_spans(rounds: list[int]) -> str:
+    """Rounds as spans, e.g. ``3, 5–13``."""
+    spans: list[list[int]] = []
+    for r in sorted(rounds):
+        if spans and r == spans[-1][1] + 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in spans)

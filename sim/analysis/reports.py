@@ -304,7 +304,9 @@ def _model(results: Results) -> str:
         foresight = f"{actor.foresight} rounds" if actor.foresight else "none"
         payoff = _weights(actor.payoff.weights)
         if actor.payoff.expression:
-            payoff += (" + " if payoff else "") + _code(actor.payoff.expression)
+            expression = actor.payoff.expression
+            # Added to the weights as a whole: brackets keep "a + b if c else d" plain.
+            payoff += f" + {_code(f'({expression})')}" if payoff else _code(expression)
         rows.append(
             f"<tr><td><code>{_e(actor_id)}</code> {_e(actor.name)}</td><td>{_e(reasoning)}</td>"
             f"<td>{_e(foresight)}</td><td>{_e(actor.decision)}, λ = "
@@ -494,6 +496,8 @@ def _points(x: float | None) -> str:
 
 
 def _driver_rows(rows: list[dict[str, Any]]) -> str:
+    from sim.analysis.ranking import round_spans
+
     out = []
     for row in rows:
         measured = row.get("measured")
@@ -522,9 +526,7 @@ def _driver_rows(rows: list[dict[str, Any]]) -> str:
         else:
             also = row.get("also_rounds")
             name = _e(row["title"]) + (
-                f" <span class='note'>(also rounds {', '.join(map(str, sorted(also)))})</span>"
-                if also
-                else ""
+                f" <span class='note'>(also rounds {round_spans(also)})</span>" if also else ""
             )
         out.append(
             f"<tr><td class='num'>{row['rank']}</td><td>{name}</td>"
