@@ -2,7 +2,7 @@
 
 1. **Sobol coverage**: the known_sobol scenario (p = 0.05 + 0.5 x1 + 0.4 x2 x3, indices
    by hand) swept again and again with fresh seeds; how often each 95% bootstrap
-   interval holds the true index, for the sweep with shared chance (version 0.3) and
+   interval holds the true index, for the sweep with shared chance (now) and
    with chance per run analysed by SALib (before).
 2. **False drivers**: the effects scenario (P(crisis) = 0.1 + 0.3 driver + 0.02 nudge,
    dud read by nothing) at many seeds; how often `dud` is named a driver (Holm at 5%:

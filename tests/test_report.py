@@ -198,3 +198,65 @@ def test_report_opens_in_chromium_with_every_image_and_no_console_error(page_htm
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
     assert title.startswith("Known driver")
     assert pdf[:5] == b"%PDF-"
+
+
+AUTHORED = """\
+format: 1
+scenario:
+  id: authored
+  title: Authored features
+  start_date: 2025-01-01
+  round_days: 7
+  rounds: 3
+state:
+  tension: {initial: 1, min: 0}
+  reply:
+    values: [none, accept, reject]
+    initial: none
+define:
+  alarm: tension * 2
+every_round:
+  - id: drift
+    description: Tension creeps up.
+    effects: {tension: "+= 0.1"}
+actors:
+  A:
+    name: Alpha
+    payoff: {weights: {tension: -1}}
+    actions:
+      wait: {description: Wait.}
+  B:
+    name: Beta
+    payoff: {expression: "1 if reply == 'accept' else 0"}
+    actions:
+      wait: {description: Wait.}
+injects:
+  - id: flare
+    hazard: 0.2
+    text: A flare goes up.
+    effects: {tension: "+= 1"}
+branches:
+  - id: offer
+    round: 2
+    decided_by: B
+    variable: reply
+    outcomes:
+      accept: {}
+      reject: {effects: {tension: "+= alarm"}}
+endings:
+  - id: calm
+    title: Calm
+"""
+
+
+def test_report_shows_hazards_deciders_named_expressions_and_processes(tmp_path):
+    folder = run_batch(
+        compile_text(AUTHORED, "authored.yaml"),
+        tmp_path / "a",
+        BatchOptions(runs=100, seed=1, plots=False),
+    )
+    html = report(folder.folder, tmp_path / "a.html").read_text("utf-8")
+    assert "<code>alarm</code></td><td><code>tension * 2</code>" in html
+    assert "<code>drift</code>" in html and "Tension creeps up." in html
+    assert "by chance each round, <code>0.2</code>" in html
+    assert "decided by <code>B</code>" in html and "chosen by <code>B</code>" in html

@@ -331,6 +331,27 @@ def _model(results: Results) -> str:
             "<th>Cost</th><th>Effects</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>"
         )
+    if spec.define:
+        parts.append("<h3>Named expressions (<code>define</code>)</h3>")
+        rows = [
+            f"<tr><td><code>{_e(name)}</code></td><td>{_code(expression)}</td></tr>"
+            for name, expression in spec.define.items()
+        ]
+        parts.append(
+            "<table><thead><tr><th>Name</th><th>Stands for</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+    if spec.every_round:
+        parts.append("<h3>Every round (background processes)</h3>")
+        rows = [
+            f"<tr><td><code>{_e(process.id)}</code></td><td>{_code(process.when) or 'always'}"
+            f"</td><td>{_e(process.description)}</td><td>{_effects(process.effects)}</td></tr>"
+            for process in spec.every_round
+        ]
+        parts.append(
+            "<table><thead><tr><th>Process</th><th>While</th><th>Description</th>"
+            f"<th>Effects</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
     if spec.branches:
         parts.append("<h3>Branches and their probability formulas</h3>")
         for branch in spec.branches:
@@ -339,12 +360,18 @@ def _model(results: Results) -> str:
                 when.append(f"round {branch.round}")
             if branch.when:
                 when.append(f"when {_code(branch.when)}")
+            if branch.hazard is not None:
+                when.append(f"by chance each round, {_code(branch.hazard)}")
+            if branch.decided_by:
+                when.append(f"decided by <code>{_e(branch.decided_by)}</code>")
             parts.append(
-                f"<h4><code>{_e(branch.id)}</code> — {' '.join(when)}</h4>"
+                f"<h4><code>{_e(branch.id)}</code> — {', '.join(when)}</h4>"
                 + (f"<p>{_e(branch.text)}</p>" if branch.text else "")
             )
+            chooser = f"chosen by <code>{_e(branch.decided_by)}</code>"
             rows = [
-                f"<tr><td><code>{_e(name)}</code></td><td>{_code(outcome.probability)}</td>"
+                f"<tr><td><code>{_e(name)}</code></td>"
+                f"<td>{_code(outcome.probability) or chooser}</td>"
                 f"<td>{_effects(outcome.effects)}</td><td>{_e(outcome.text)}</td></tr>"
                 for name, outcome in branch.outcomes.items()
             ]
@@ -378,6 +405,8 @@ def _model(results: Results) -> str:
                 when.append(f"round {inject.round}")
             if inject.when:
                 when.append(f"when {_code(inject.when)}")
+            if inject.hazard is not None:
+                when.append(f"by chance each round, {_code(inject.hazard)}")
             rows.append(
                 f"<tr><td><code>{_e(inject.id)}</code></td><td>{' '.join(when)}</td>"
                 f"<td>{_e(inject.text)}</td><td>{_effects(inject.effects)}</td></tr>"

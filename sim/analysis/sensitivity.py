@@ -20,7 +20,7 @@ So ``S1 <= ST <= explained <= 1``; a parameter that changes nothing gets exactly
 
 **Why the design shares the game's chance.** Saltelli's estimators assume a
 deterministic model. If every row of the design draws its own chance (as sweeps did
-before version 0.3), the chance lands in every index: Jansen's total index of a
+before sweeps shared it), the chance lands in every index: Jansen's total index of a
 parameter that does nothing becomes ``1 - explained``, and the first-order
 estimators, unbiased but fed with noise, need enormous samples. The sweep
 (:mod:`sim.batch.designs`) therefore plays every row of a base sample (A, B, each AB_i
@@ -238,7 +238,8 @@ def salib_sobol(
     """SALib's Sobol indices, for a sweep whose runs each drew their own chance.
 
     The estimators assume a deterministic model, so the game's chance is in every
-    index (see the module docstring); kept for results folders made before version 0.3.
+    index (see the module docstring); kept for results folders of earlier sweeps (no
+    ``randomness`` in their design).
 
     Returns:
         The same shape as :func:`stochastic_sobol` (``explained`` is ``None``).

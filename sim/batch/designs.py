@@ -238,7 +238,7 @@ def make_design(
         replicates: Times each Sobol row is played, with fresh chance each time
             (default 2); only for sobol.
         shared: Whether the rows of a Sobol base sample share their game randomness
-            (the default). ``False`` gives every run its own, as versions before 0.3
+            (the default). ``False`` gives every run its own, as earlier sweeps
             did; kept to show what that does to the indices.
 
     Returns:

@@ -1054,9 +1054,7 @@ class RoundReasoning:
             afters = []
             for o, outcome in enumerate(branch.outcomes):
                 amounts = [
-                    self._fixed_amount(b, o, e, r, at)
-                    if self.map.fixed_amount[(b, o, e)]
-                    else None
+                    self._fixed_amount(b, o, e, r, at) if self.map.fixed_amount[(b, o, e)] else None
                     for e in range(len(outcome.effects))
                 ]
                 code = self._outcome_code(b, o) if branch.variable is not None else None
@@ -1388,7 +1386,13 @@ class RoundReasoning:
         x = np.concatenate([start[i] for i in members])
         moving = np.ones(self.size, dtype=bool)
         x, residual = self._correct(
-            members, offsets, outside, x, np.ones(self.size), moving, TOLERANCE,
+            members,
+            offsets,
+            outside,
+            x,
+            np.ones(self.size),
+            moving,
+            TOLERANCE,
             NEWTON_ITERATIONS + 2,
         )
         converged = residual < TOLERANCE

@@ -702,8 +702,7 @@ class _Compiler:
             if branch.decided_by not in actor_ids:
                 self.problem(
                     (*path, "decided_by"),
-                    f"unknown actor '{branch.decided_by}'"
-                    + suggest(branch.decided_by, actor_ids),
+                    f"unknown actor '{branch.decided_by}'" + suggest(branch.decided_by, actor_ids),
                 )
             else:
                 decided_by = actor_ids.index(branch.decided_by)
