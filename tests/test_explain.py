@@ -469,6 +469,7 @@ def test_the_same_sweep_with_chance_drawn_per_run_fails_the_test(tmp_path):
         assert not found_st["ST_low"] <= st <= found_st["ST_high"], name
         assert found_st["ST"] > 0.7
     assert target(found, "heads")["sobol"]["explained"] is None
+    assert "warning: every run of this sweep drew its own game chance" in format_explanation(found)
 
 
 def test_one_replicate_gives_indices_but_not_the_share_of_chance(tmp_path):

@@ -267,7 +267,16 @@ def _sobol_lines(sobol: dict[str, Any], width: int) -> list[str]:
                 width,
             )
         )
-    elif sobol.get("crossed") is False and sobol.get("replicates", 1) == 1:
+    elif sobol.get("estimator") == "SALib, chance per run":
+        out.extend(
+            _wrap(
+                "Sobol indices (SALib, ± 95%): warning: every run of this sweep drew its own "
+                "game chance, so the chance is in every index (a total index near 1 can mean "
+                "nothing); sweep again to share the chance within base samples.",
+                width,
+            )
+        )
+    else:
         out.extend(
             _wrap(
                 "Sobol indices (shares of the outcome's variance, ± 95%): one replicate, so "

@@ -667,10 +667,17 @@ def _sobol_table(sobol: dict[str, Any]) -> str:
             f"[{_pct(explained['low'])}, {_pct(explained['high'])}] of the outcome's "
             "variance; the rest is the game's own chance (and any unswept parameter).</p>"
         )
+    elif sobol.get("estimator") == "SALib, chance per run":
+        parts.append(
+            "<p class='note'><b>Warning:</b> every run of this sweep drew its own game "
+            "chance, so the chance is in every index (SALib's estimators assume a "
+            "deterministic model): a total index near 1 can mean nothing.</p>"
+        )
     else:
         parts.append(
-            "<p class='note'>This sweep cannot separate the parameters from the game's "
-            "chance (one replicate, or chance drawn per run): the indices include it.</p>"
+            "<p class='note'>One replicate: the indices include how each parameter's "
+            "effect depends on the game's chance, and what the parameters explain at all "
+            "cannot be told from it.</p>"
         )
     parts.append(
         "<table class='compact'><thead><tr><th>Parameter</th>"

@@ -225,6 +225,9 @@ def stochastic_sobol(
         "mean": float(parts["mean"].mean()),
         "replicates": replicates,
         "crossed": crossed,
+        "estimator": "shared chance, crossed replicates"
+        if crossed
+        else "shared chance, one replicate",
         "explained": explained,
         "chance": chance,
         "indices": indices,
@@ -293,6 +296,7 @@ def salib_sobol(
         "mean": float(values.mean()),
         "replicates": 1,
         "crossed": False,
+        "estimator": "SALib, chance per run",
         "explained": None,
         "chance": None,
         "indices": indices,
