@@ -743,8 +743,9 @@ def sweep(
         "  wargame explain results/alaska-7 --ending wider_war\n"
         "  wargame explain results/alaska-7 --ending wider_war --measure --measure-runs 1000\n"
         "  wargame explain results/alaska-7 --outcome 'metric.ru_manpower_gap_k[any] > 150'\n"
-        "  wargame explain results/alaska-7 --ending dprk_escalation --rule-inputs both "
-        "--alpha 0.1 --min-support 0.1 --box 12"
+        "  wargame explain results/alaska-7 --ending dprk_escalation --rule-inputs both\n"
+        "  wargame explain results/alaska-7 --ending dprk_escalation --alpha 0.1 "
+        "--min-support 0.1 --box 5"
     )
 )
 @click.argument("folder", type=click.Path(file_okay=False))

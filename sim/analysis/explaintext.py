@@ -233,6 +233,8 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
 
 
 def _rule_lines(rule: dict[str, Any], width: int) -> list[str]:
+    from sim.analysis.inputs import input_name
+
     out = _wrap(f"Rule: {rule['text']}", width, more="        ")
     restrictions = rule["box"]["restrictions"]
     if rule["clear"] and restrictions:
@@ -245,8 +247,10 @@ def _rule_lines(rule: dict[str, Any], width: int) -> list[str]:
         out.extend(_wrap("Restrictions: " + "; ".join(parts), width, indent="        ",
                          more="          "))  # fmt: skip
     if rule.get("dropped"):
-        dropped = ", ".join(f"{d['parameter']} (quasi-p {_pvalue(d['quasi_p'])})"
-                            for d in rule["dropped"])  # fmt: skip
+        dropped = ", ".join(
+            f"{input_name(d['parameter'])} (quasi-p {_pvalue(d['quasi_p'])})"
+            for d in rule["dropped"]
+        )
         out.extend(_wrap(f"Dropped as chance could make them: {dropped}", width,
                          indent="        ", more="          "))  # fmt: skip
     second = rule.get("second")

@@ -27,6 +27,16 @@ import pandas as pd
 NO_CHOICE = "(none)"
 
 
+def input_name(name: str) -> str:
+    """An input's name for people: ``RU@3`` (a decision input of PRIM) is "RU's move in
+    round 3"; a parameter keeps its name.
+    """
+    if "@" not in name:
+        return name
+    actor, round_ = name.rsplit("@", 1)
+    return f"{actor}'s move in round {round_}"
+
+
 def bin_count(n: int) -> int:
     """Equal-frequency bins for a numeric parameter: about n^(1/3), between 4 and 16."""
     return int(min(16, max(4, round(n ** (1 / 3)))))

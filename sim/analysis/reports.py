@@ -617,8 +617,10 @@ def _rule_html(rule: dict[str, Any]) -> str:
             f"<tbody>{rows}</tbody></table>"
         )
     if rule.get("dropped"):
+        from sim.analysis.inputs import input_name
+
         dropped = ", ".join(
-            f"<code>{_e(d['parameter'])}</code> (quasi-p {_p(d['quasi_p'])})"
+            f"<code>{_e(input_name(d['parameter']))}</code> (quasi-p {_p(d['quasi_p'])})"
             for d in rule["dropped"]
         )
         parts.append(f"<p class='note'>Dropped as chance could make them: {dropped}.</p>")
