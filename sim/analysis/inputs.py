@@ -28,8 +28,9 @@ NO_CHOICE = "(none)"
 
 
 def input_name(name: str) -> str:
-    """An input's name for people: ``RU@3`` (a decision input of PRIM) is "RU's move in
-    round 3"; a parameter keeps its name.
+    """An input's name for people: "RU's move in round 3" for PRIM's ``RU@3``.
+
+    A parameter keeps its name.
     """
     if "@" not in name:
         return name
