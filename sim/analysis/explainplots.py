@@ -210,6 +210,11 @@ def trajectory_chart(entry: dict[str, Any], path: Path) -> None:
     dots = ax.scatter(coverage, density, c=restricted, cmap=cmap, vmin=-0.5,
                       vmax=max(most, 1) + 0.5, s=22, zorder=3)  # fmt: skip
     ax.plot(coverage, density, color="#999999", linewidth=0.8, zorder=2)
+    # Box numbers (for --box) on every fifth dot and the last.
+    for i, (x, y) in enumerate(zip(coverage, density, strict=True)):
+        if i % 5 == 0 or i == len(points) - 1:
+            ax.annotate(str(i), (x, y), xytext=(3, 3), textcoords="offset points",
+                        fontsize=8, color="#555555")  # fmt: skip
     chosen = points[rule["chosen"]]
     ax.scatter([chosen["coverage"]], [chosen["density"]], marker="*", s=320, color="#d62728",
                edgecolor="black", linewidth=0.8, zorder=4)  # fmt: skip
@@ -219,8 +224,11 @@ def trajectory_chart(entry: dict[str, Any], path: Path) -> None:
         f"coverage {chosen['coverage']:.0%}\nafter the tests: {box['density']:.1%}, "
         f"{box['coverage']:.0%}",
         (chosen["coverage"], chosen["density"]),
-        xytext=(12, 12),
+        # Towards the middle of the chart, so the label never leaves it.
+        xytext=(-14, -14) if chosen["coverage"] > 0.5 else (14, 14),
         textcoords="offset points",
+        ha="right" if chosen["coverage"] > 0.5 else "left",
+        va="top" if chosen["coverage"] > 0.5 else "bottom",
         fontsize=10,
         bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#bbbbbb"},
     )
@@ -247,8 +255,9 @@ def trajectory_chart(entry: dict[str, Any], path: Path) -> None:
         fig,
         height,
         f"PRIM peeling trajectory for “{entry['title']}”",
-        "Each dot is a box along the peeling, from all runs (right) to the smallest box "
-        "(left); the star is the box chosen (highest support × (density − base rate)).",
+        "Each dot is a box along the peeling, from all runs (right, box 0) to the smallest "
+        "(left), numbered for --box; the star is the box chosen (highest support × "
+        "(density − base rate)).",
     )
     fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
     _save(fig, path)
