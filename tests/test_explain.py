@@ -527,6 +527,7 @@ def test_cli_explain_prints_drivers_and_rule(batch, tmp_path):
     assert "Not drivers (no evidence at 5%):" in result.output
     assert "Rule: Crisis in" in result.output
     assert "quasi-p" in result.output
+    assert "Moves: not ranked, the batch kept no choices" in result.output
     bad = CliRunner().invoke(cli, ["explain", str(batch), "--branch", "nope"])
     assert bad.exit_code == 2
     assert "Traceback" not in bad.output

@@ -92,6 +92,15 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
             more="",
         )
     )
+    if found.get("settings", {}).get("decisions") and not found.get("choices_kept"):
+        out.extend(
+            _wrap(
+                "Moves: not ranked, the batch kept no choices (it was run with --no-rounds).",
+                width,
+                indent="",
+                more="",
+            )
+        )
     measured = found.get("measured")
     if measured is not None:
         out.extend(
