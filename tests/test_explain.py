@@ -150,12 +150,17 @@ def test_measure_reports_a_parameter_that_changes_nothing_as_dead(measured):
     assert "(measured)" in text
 
 
-def test_the_measured_tornado_is_drawn(tmp_path):
+def test_the_measured_tornado_is_drawn_and_workers_change_nothing(tmp_path):
     options = BatchOptions(runs=300, seed=2, plots=False, keep_rounds=False)
     run_batch(load(EFFECTS), tmp_path / "b", options)
     found = explain(tmp_path / "b", ending="crisis", measure=True, measure_runs=300, resamples=0)
     png = tmp_path / "b" / "explain" / target(found, "crisis")["tornado"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    parallel = explain(
+        tmp_path / "b", ending="crisis", measure=True, measure_runs=300, resamples=0,
+        workers=2, out=tmp_path / "p", plots=False,
+    )  # fmt: skip
+    assert target(parallel, "crisis")["measured"] == target(found, "crisis")["measured"]
 
 
 # --- decisions as drivers -------------------------------------------------------------
