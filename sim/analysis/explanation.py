@@ -260,7 +260,7 @@ def _judge(box: Any, base: float, title: str, outside: bool = False) -> dict[str
 
 
 def _merge_measured(
-    ranking: list[dict[str, Any]], measured: dict[str, Any], outcome_id: str, alpha: float
+    ranking: list[dict[str, Any]], measured: dict[str, Any], outcome_id: str
 ) -> None:
     """Give each parameter's row its measured effect; drivers among parameters follow it."""
     for row in ranking:
@@ -444,7 +444,7 @@ def explain(
     inputs = read_inputs(analysed, layout, choices)
     measured = None
     if measure:
-        measured = measure_effects_for(results, targets, measure_runs, condition, workers)
+        measured = _measure_effects(results, targets, measure_runs, condition, workers)
     _prepare_out(target_dir, force)
     explained = []
     for target in targets:
@@ -522,7 +522,7 @@ def explain(
     return plain
 
 
-def measure_effects_for(
+def _measure_effects(
     results: Results,
     targets: list[dict[str, Any]],
     runs: int | None,
@@ -569,7 +569,7 @@ def _explain_target(
             features += inputs.decision_features(outcome, target.get("last_round"))
         entry["ranking"] = rank_inputs(features, outcome, seed=rule_options["seed"])
         if measured is not None:
-            _merge_measured(entry["ranking"], measured, target["id"], DRIVER_ALPHA)
+            _merge_measured(entry["ranking"], measured, target["id"])
         entry["drivers"] = [r["input"] for r in entry["ranking"] if r["significant"]]
         phrase = target["title"] if target["kind"] == "ending" else f"“{target['title']}”"
         entry["rule"] = _rule(inputs, outcome, phrase, **rule_options)

@@ -37,7 +37,7 @@ from scipy.special import gammaln, xlogy
 
 from sim.analysis.discovery import number_text
 from sim.analysis.inputs import Feature
-from sim.batch.summary import Z95, wilson_interval
+from sim.batch.summary import wilson_interval
 
 #: Family-wise error rate of the drivers named per outcome.
 DEFAULT_ALPHA = 0.05
@@ -301,11 +301,6 @@ def rank_inputs(
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
     return rows
-
-
-def z_interval(mean: float, se: float) -> tuple[float, float]:
-    """A 95% normal interval."""
-    return mean - Z95 * se, mean + Z95 * se
 
 
 def collapse_moves(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
