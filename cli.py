@@ -116,6 +116,11 @@ def batch_options(kind: str, set_help: str) -> Callable[[Callable[..., Any]], Ca
         click.option("--resume", is_flag=True, help=f"Finish an interrupted {kind} at --out."),
         click.option("--no-rounds", is_flag=True, help="Do not keep per-round trajectories."),
         click.option("--no-plots", is_flag=True, help="Do not draw plots."),
+        click.option(
+            "--group-by",
+            metavar="BRANCH",
+            help="Split fan charts by this branch's outcomes [default: the first branch].",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
         click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors."),
     ]
@@ -170,9 +175,10 @@ def print_results(results: Any, as_json: bool, quiet: bool, heading: str = "") -
 
 @cli.command(
     epilog=(
-        "\b\nExample:\n"
+        "\b\nExamples:\n"
         "  wargame run scenarios/alaska.yaml -n 100000 --seed 7 \\\n"
-        "      --out results/alaska-7 --workers 2"
+        "      --out results/alaska-7 --workers 2\n"
+        "  wargame run scenarios/alaska.yaml --group-by counteroffensive"
     )
 )
 @click.argument("scenario", type=click.Path(dir_okay=False))
@@ -206,6 +212,7 @@ def run(
     resume: bool,
     no_rounds: bool,
     no_plots: bool,
+    group_by: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -213,8 +220,9 @@ def run(
 
     Prints each branch outcome and ending with its probability and 95% Wilson interval,
     and each actor's mean payoff. The folder holds manifest.json, runs.parquet (one row
-    per run), rounds.parquet (trajectories), summary.json and plots/. Same seed, same
-    results, whatever the workers, chunk size or executor.
+    per run), rounds.parquet (trajectories), summary.json and plots/ (fan charts split
+    by the first branch's outcomes, or by --group-by BRANCH's). Same seed, same results,
+    whatever the workers, chunk size or executor.
     """
     from sim.api import run_batch
     from sim.batch.options import BatchOptions, check_overrides
@@ -238,6 +246,7 @@ def run(
         overrides=check_overrides(compiled, _parse_settings(settings)),
         keep_rounds=not no_rounds,
         plots=not no_plots,
+        group_by=group_by,
         command_line=["wargame", *sys.argv[1:]],
     )
     options.check()
@@ -680,6 +689,7 @@ def sweep(
     resume: bool,
     no_rounds: bool,
     no_plots: bool,
+    group_by: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -715,6 +725,7 @@ def sweep(
                 settings=_parse_settings(settings),
                 keep_rounds=not no_rounds,
                 plots=not no_plots,
+                group_by=group_by,
                 force=force,
                 resume=resume,
                 command_line=["wargame", *sys.argv[1:]],

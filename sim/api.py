@@ -24,8 +24,12 @@ from sim.batch.results import Results
 from sim.language.compiler import CompiledScenario
 
 
-def draw_plots(results: Results) -> list[Path]:
+def draw_plots(results: Results, group_by: str | None = None) -> list[Path]:
     """Draw a finished batch's standard charts into ``plots/``; record the time taken.
+
+    Args:
+        results: The finished batch.
+        group_by: The branch whose outcomes split the fan charts; the first if None.
 
     Returns:
         The PNG files written.
@@ -33,7 +37,9 @@ def draw_plots(results: Results) -> list[Path]:
     from sim.analysis.plots import make_plots
 
     started = time.time()
-    written = make_plots(results.folder, manifest=results.manifest, summary=results.summary)
+    written = make_plots(
+        results.folder, manifest=results.manifest, summary=results.summary, group_by=group_by
+    )
     results.add_timing("plots", time.time() - started)
     return written
 
@@ -61,15 +67,24 @@ def run_batch(
         The finished results folder.
 
     Raises:
-        OptionsError: For impossible options.
+        OptionsError: For impossible options (a ``group_by`` that names no branch is
+            refused before anything is played).
         ResultsError: If ``out`` would lose data or cannot be resumed.
     """
+    if options.plots:
+        _check_group_by(compiled, options.group_by)
     results = runner.run_batch(
         compiled, out, options, force=force, resume=resume, progress=progress
     )
     if options.plots:
-        draw_plots(results)
+        draw_plots(results, options.group_by)
     return results
+
+
+def _check_group_by(compiled: CompiledScenario, group_by: str | None) -> None:
+    from sim.analysis.plots import check_group_by
+
+    check_group_by([b.id for b in compiled.branches], group_by)
 
 
 def sweep(
@@ -87,6 +102,7 @@ def sweep(
     settings: dict[str, Any] | None = None,
     keep_rounds: bool = True,
     plots: bool = True,
+    group_by: str | None = None,
     force: bool = False,
     resume: bool = False,
     command_line: list[str] | None = None,
@@ -110,6 +126,7 @@ def sweep(
         settings: Parameters or initial values fixed for every run (like ``--set``).
         keep_rounds: Write per-round trajectories.
         plots: Draw the standard plots.
+        group_by: The branch whose outcomes split the fan charts; the first if None.
         force: Replace an earlier results folder at ``out``.
         resume: Finish an interrupted sweep at ``out`` (same scenario, design and seed).
         command_line: The command line, for the manifest.
@@ -127,6 +144,12 @@ def sweep(
         >>> results = sweep("scenarios/alaska.yaml", "sobol", 512, seed=1,
         ...                 out="results/alaska-sobol")  # doctest: +SKIP
     """
+    if plots and group_by is not None:
+        if not isinstance(scenario, CompiledScenario):
+            from sim.engine.loading import load
+
+            scenario = load(scenario)
+        _check_group_by(scenario, group_by)
     results = sweeps.sweep(
         scenario,
         design,
@@ -146,5 +169,5 @@ def sweep(
         progress=progress,
     )
     if plots:
-        draw_plots(results)
+        draw_plots(results, group_by)
     return results

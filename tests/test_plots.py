@@ -418,3 +418,83 @@ def test_a_catastrophic_ending_does_not_squash_the_payoff_histogram(tmp_path: Pa
     far_mean = payoffs[payoffs <= far[1]].mean()
     assert any(abs(number - far_mean) < 1 for number in numbers), (labels, far_mean)
     assert main.max() - main.min() < 0.5 * (payoffs.max() - payoffs.min())
+
+
+def figure_texts(figure) -> list[str]:
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in figure.findobj(Text)]
+
+
+@pytest.fixture(scope="module")
+def alaska_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.conftest import ALASKA
+
+    out = tmp_path_factory.mktemp("alaska") / "out"
+    options = BatchOptions(runs=300, seed=5, executor="inprocess", plots=False)
+    run_batch(load(ALASKA), out, options)
+    return out
+
+
+def test_fan_charts_are_split_by_the_first_branch_unless_told(alaska_batch: Path) -> None:
+    from sim.analysis.plots import plot_fans
+    from sim.batch.results import Results
+
+    results = Results(alaska_batch)
+    runs = pq.read_table(alaska_batch / "runs.parquet")
+    first = plot_fans(alaska_batch, results.manifest, results.summary, runs)
+    texts = figure_texts(first[0][1])
+    assert "Outcome of summit" in texts
+    assert any(t.startswith("collapse (") for t in texts)
+    chosen = plot_fans(alaska_batch, results.manifest, results.summary, runs, "counteroffensive")
+    texts = figure_texts(chosen[0][1])
+    assert "Outcome of counteroffensive" in texts
+    # The three groups hold every run once: launched + held back + not reached (the
+    # runs where the summit succeeded).
+    records = runs.to_pandas()
+    launched = int((records["branch.counteroffensive"] == "launched").sum())
+    assert any(t.startswith("launched (") and f"n={launched:,})" in t for t in texts)
+    assert not any(t.startswith("collapse (") for t in texts)
+
+
+def test_group_by_an_unknown_branch_is_one_line_with_did_you_mean(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import cli
+    from tests.conftest import ALASKA
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["run", str(ALASKA), "-n", "50", "--out", str(out), "--group-by", "sumit"]
+    )
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        "--group-by sumit: no branch 'sumit' (did you mean 'summit'?); "
+        "the branches are summit, counteroffensive"
+    ]
+    assert not out.exists()  # refused before anything was played
+
+
+def test_group_by_colours_the_payoffs_by_that_branch_too(alaska_batch: Path) -> None:
+    from sim.analysis.plots import plot_payoffs
+    from sim.batch.results import Results
+
+    results = Results(alaska_batch)
+    runs = pq.read_table(alaska_batch / "runs.parquet")
+    figure = plot_payoffs(results.manifest, results.summary, alaska_batch, runs, "counteroffensive")
+    texts = figure_texts(figure)
+    assert any("bars coloured by the outcome of counteroffensive" in t for t in texts)
+
+
+def test_sweep_refuses_an_unknown_group_by_before_playing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    out = tmp_path / "out"
+    args = ["sweep", str(TINY), "--design", "lhs", "-n", "20", "--out", str(out)]
+    result = CliRunner().invoke(cli, [*args, "--group-by", "sumit"])
+    assert result.exit_code == 2
+    assert "did you mean 'summit'?" in result.output
+    assert not out.exists()

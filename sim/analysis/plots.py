@@ -26,7 +26,8 @@ the same colour for the same ending or branch outcome and can be shown side by s
     How a key metric evolves (the first six metrics of the scenario, one chart each):
     over rounds (and calendar dates, from the scenario's start date and round length),
     the median as a line, the middle 50% of runs as a darker band and the middle 90% as
-    a lighter band, separately for each outcome of the scenario's first branch (dotted
+    a lighter band, separately for each outcome of one branch (the scenario's first,
+    or the one named by ``group_by``: ``wargame run --group-by BRANCH``; dotted
     vertical lines mark the rounds of the branches). Round 0 is the initial state. Bands
     that separate after the branch show the branch driving the metric; overlapping
     bands mean the outcome does not tell the runs apart. Not drawn if the batch kept no
@@ -35,8 +36,8 @@ the same colour for the same ending or branch outcome and can be shown side by s
 ``payoffs.png``
     Each actor's total payoff over the game: one histogram per actor (own scale: the
     actors' payoffs are in their own units and are not comparable), stacked by the
-    outcome of the first branch, with the mean marked by a black line and given in the
-    panel title.
+    outcome of the same branch as the fan charts, with the mean marked by a black line
+    and given in the panel title.
 
 Only the needed columns of ``runs.parquet`` and ``rounds.parquet`` are read, one metric
 at a time, so a batch of a million runs of 13 rounds is drawn in well under 1 GB.
@@ -76,6 +77,9 @@ from matplotlib.ticker import (
     MultipleLocator,
     PercentFormatter,
 )
+
+from sim.errors import OptionsError
+from sim.language.schema import suggest
 
 #: Okabe–Ito colours for endings (black replaced by grey so error whiskers stay visible).
 ENDING_PALETTE = (
@@ -754,13 +758,47 @@ def _read_column(path: Path, column: str, rows: int, dtype: Any) -> np.ndarray:
     return out[:at]
 
 
-def _first_branch_groups(
-    runs: pa.Table, layout: dict[str, Any], n: int
+def check_group_by(branch_ids: Sequence[str], group_by: str | None) -> None:
+    """Reject a ``--group-by`` that names no branch of the scenario, in one line.
+
+    Args:
+        branch_ids: The scenario's branch ids, in order.
+        group_by: The branch to group fan charts by; None for the first.
+
+    Raises:
+        OptionsError: If ``group_by`` is not one of ``branch_ids``.
+    """
+    if group_by is None or group_by in branch_ids:
+        return
+    if not branch_ids:
+        raise OptionsError(
+            f"--group-by {group_by}: the scenario has no branches (fan charts show all runs)"
+        )
+    raise OptionsError(
+        f"--group-by {group_by}: no branch '{group_by}'"
+        + suggest(group_by, branch_ids)
+        + f"; the branches are {', '.join(branch_ids)}"
+    )
+
+
+def _grouping_branch(layout: dict[str, Any], group_by: str | None) -> dict[str, Any] | None:
+    """The branch whose outcomes split the charts: ``group_by``, else the first (or None)."""
+    branches = layout["branches"]
+    check_group_by([b["id"] for b in branches], group_by)
+    if not branches:
+        return None
+    if group_by is None:
+        return branches[0]
+    return next(b for b in branches if b["id"] == group_by)
+
+
+def _branch_groups(
+    runs: pa.Table, layout: dict[str, Any], n: int, group_by: str | None = None
 ) -> tuple[np.ndarray, list[str], list[str]]:
-    """Each run's group (outcome of the first branch), the group labels and colours."""
-    if not layout["branches"]:
+    """Each run's group (outcome of the grouping branch), the group labels and colours."""
+    branch = _grouping_branch(layout, group_by)
+    if branch is None:
         return np.zeros(n, dtype=np.int16), ["All runs"], [ALL_RUNS_COLOUR]
-    branch = layout["branches"][0]
     labels = [*branch["outcomes"], NOT_REACHED]
     codes = _codes(runs.column(f"branch.{branch['id']}"), [*branch["outcomes"], ""])
     codes[codes < 0] = len(labels) - 1
@@ -807,18 +845,23 @@ def plot_fans(
     manifest: dict[str, Any],
     summary: dict[str, Any],
     runs: pa.Table,
+    group_by: str | None = None,
 ) -> list[tuple[str, Figure]]:
-    """Fan charts of the first few metrics, split by the first branch's outcome.
+    """Fan charts of the first few metrics, split by a branch's outcome.
 
     Args:
         folder: The results folder (``rounds.parquet`` is read from it).
         manifest: The batch manifest.
         summary: The batch summary (for titles).
-        runs: Runs with the columns ``run`` and ``branch.<first branch>``.
+        runs: Runs with the columns ``run`` and ``branch.<id>`` of the grouping branch.
+        group_by: The branch whose outcomes split the runs; the first branch if None.
 
     Returns:
         (file stem, figure) per metric; empty if there is no ``rounds.parquet`` or no
         metric.
+
+    Raises:
+        OptionsError: If ``group_by`` names no branch of the scenario.
     """
     layout = manifest["layout"]
     metrics = layout["metrics"][:MAX_FAN_METRICS]
@@ -826,7 +869,7 @@ def plot_fans(
     if not metrics or not path.is_file():
         return []
     n = runs.num_rows
-    codes, labels, colours = _first_branch_groups(runs, layout, n)
+    codes, labels, colours = _branch_groups(runs, layout, n, group_by)
     run_ids = runs.column("run").to_numpy()
     by_run = np.full(int(run_ids.max()) + 1 if n else 0, -1, dtype=np.int16)
     by_run[run_ids] = codes
@@ -852,7 +895,7 @@ def plot_fans(
     group_counts = np.bincount(codes.astype(np.int64), minlength=len(labels))
 
     formatter, xlabel = _round_formatter(layout)
-    first = layout["branches"][0] if layout["branches"] else None
+    grouping = _grouping_branch(layout, group_by)
     figures = []
     for metric in metrics:
         column = f"metric.{metric['id']}"
@@ -924,7 +967,7 @@ def plot_fans(
         ax.set_ylabel(label if "\n" in label else _wrap(label, 34, 2))
         ax.grid(color="#e3e3e3", linewidth=0.8)
         ax.set_axisbelow(True)
-        legend_title = None if first is None else _wrap(f"Outcome of {first['id']}", 70, 1)
+        legend_title = None if grouping is None else _wrap(f"Outcome of {grouping['id']}", 70, 1)
         _bottom_legend(panel, handles, 3, title=legend_title)
         stem = "fan_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", str(metric["id"]))
         figures.append((stem, fig))
@@ -941,14 +984,16 @@ def plot_payoffs(
     summary: dict[str, Any],
     folder: Path,
     runs: pa.Table,
+    group_by: str | None = None,
 ) -> Figure:
-    """Each actor's total payoff: histograms stacked by the first branch's outcome.
+    """Each actor's total payoff: histograms stacked by a branch's outcome.
 
     Args:
         manifest: The batch manifest.
         summary: The batch summary (for the title).
         folder: The results folder (payoff columns are read one at a time).
-        runs: Runs with the column ``branch.<first branch>`` (if any).
+        runs: Runs with the column ``branch.<id>`` of the grouping branch (if any).
+        group_by: The branch whose outcomes colour the bars; the first branch if None.
 
     Returns:
         The figure.
@@ -956,7 +1001,7 @@ def plot_payoffs(
     layout = manifest["layout"]
     actors = layout["actors"]
     n = runs.num_rows
-    codes, labels, colours = _first_branch_groups(runs, layout, n)
+    codes, labels, colours = _branch_groups(runs, layout, n, group_by)
     present = [g for g in range(len(labels)) if np.any(codes == g)]
     cols, rows = _grid(max(len(actors), 1))
     height = HEIGHT if rows <= 2 else 2.6 * rows + 1.2
@@ -1017,11 +1062,11 @@ def plot_payoffs(
         ax.grid(axis="y", color="#e3e3e3", linewidth=0.8)
         ax.set_axisbelow(True)
     handles: list[Any] = [Line2D([], [], color="black", linewidth=2.2, label="mean")]
-    first = layout["branches"][0]["id"] if layout["branches"] else None
+    grouping = _grouping_branch(layout, group_by)
     title = "Total payoff over all rounds (each actor on its own scale)"
-    if first is not None:
+    if grouping is not None:
         handles += [Patch(color=colours[g], label=_wrap(labels[g], 30, 1)) for g in present]
-        title += "\n" + _wrap(f"bars coloured by the outcome of {first}", 80, 1)
+        title += "\n" + _wrap(f"bars coloured by the outcome of {grouping['id']}", 80, 1)
     _bottom_legend(panel, handles, min(len(handles), 5), title=title)
     return fig
 
@@ -1103,6 +1148,7 @@ def make_plots(
     summary: dict[str, Any] | None = None,
     *,
     strict: bool = False,
+    group_by: str | None = None,
 ) -> list[Path]:
     """Draw the standard charts of a batch into ``folder/plots/``.
 
@@ -1119,16 +1165,20 @@ def make_plots(
             None.
         strict: Raise if a chart fails. Otherwise a failing chart is skipped with a
             warning, so a long batch is never lost to a drawing problem.
+        group_by: The branch whose outcomes split the fan charts and colour the payoff
+            histograms; the scenario's first branch if None.
 
     Returns:
         The paths of the PNGs written.
 
     Raises:
         ResultsError: If ``folder`` is not a results folder (and no manifest is given).
+        OptionsError: If ``group_by`` names no branch of the scenario.
     """
     folder = Path(folder)
     manifest, summary = _load_inputs(folder, manifest, summary)
     layout = manifest["layout"]
+    check_group_by([b["id"] for b in layout["branches"]], group_by)
     out = folder / "plots"
     out.mkdir(exist_ok=True)
     written: list[Path] = []
@@ -1151,9 +1201,12 @@ def make_plots(
         "branch_tree",
         lambda: [("branch_tree", plot_branch_tree(manifest, summary, branch_tree(runs, layout)))],
     )
-    attempt("fan charts", lambda: plot_fans(folder, manifest, summary, runs))
+    attempt("fan charts", lambda: plot_fans(folder, manifest, summary, runs, group_by))
     if layout["actors"]:
-        attempt("payoffs", lambda: [("payoffs", plot_payoffs(manifest, summary, folder, runs))])
+        attempt(
+            "payoffs",
+            lambda: [("payoffs", plot_payoffs(manifest, summary, folder, runs, group_by))],
+        )
 
     keep = {p.name for p in written}
     for stale in out.iterdir():

@@ -54,6 +54,8 @@ class BatchOptions:
         plots: Draw the standard plots once the batch is written. The batch itself
             never draws: :func:`sim.api.run_batch` (what ``sim.run_batch`` and
             ``wargame run`` call) reads this and asks the analysis layer for them.
+        group_by: The branch whose outcomes split the fan charts (and colour the payoff
+            histograms); the scenario's first branch if None. Plots only.
         command_line: The command that started the batch, for the manifest.
         design: An experimental design fixing some parameters run by run (a sweep, see
             :mod:`sim.batch.designs`); ``runs`` must equal its number of rows.
@@ -68,6 +70,7 @@ class BatchOptions:
     overrides: dict[str, float] = field(default_factory=dict)
     keep_rounds: bool = True
     plots: bool = True
+    group_by: str | None = None
     command_line: list[str] = field(default_factory=list)
     design: Design | None = None
 
