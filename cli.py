@@ -913,6 +913,63 @@ def report(folder: str, out: str | None) -> None:
     click.echo(f"report written to {path} ({path.stat().st_size / 1024:,.0f} KB)")
 
 
+@cli.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  wargame doc scenarios/alaska.yaml --out alaska.md\n"
+        "  wargame doc scenarios --out docs/scenarios"
+    )
+)
+@click.argument("scenario", type=click.Path())
+@click.option(
+    "--out",
+    type=click.Path(),
+    help="The page to write (a folder: one <id>.md per scenario) [default: print it].",
+)
+@click.option("--force", is_flag=True, help="Replace a file that `wargame doc` did not write.")
+@handles_errors
+def doc(scenario: str, out: str | None, force: bool) -> None:
+    """Write a Markdown page describing SCENARIO (a file, or a folder of them).
+
+    The page lists the actors (reasoning, foresight, rationality, the payoff rule in
+    words and as written, each option with its cost and effects), the parameters with
+    their distribution, unit, source and confidence, the state, injects, branches with
+    their probability formulas, commitments, endings (with stopping and one-off
+    payoffs), metrics and sources. Nothing is played. A page written earlier by
+    `wargame doc` is replaced; any other file needs --force. For a folder, --out names
+    the folder that gets one <id>.md per scenario file (subfolders included).
+    """
+    from sim.analysis.scenariodoc import scenario_files, scenario_page, write_page
+    from sim.engine.loading import load
+    from sim.errors import OptionsError
+
+    given = Path(scenario)
+    if given.is_dir():
+        if out is None:
+            raise OptionsError("a folder of scenarios needs --out DIR (one page per scenario)")
+        files = scenario_files(given)
+        if not files:
+            raise OptionsError(f"no .yaml scenario files in {scenario}")
+        pages: dict[str, tuple[Path, str]] = {}
+        for path in files:
+            compiled = load(path)
+            if compiled.id in pages:
+                other = pages[compiled.id][0]
+                raise OptionsError(f"{path} and {other} share the scenario id '{compiled.id}'")
+            pages[compiled.id] = (path, scenario_page(compiled, path.as_posix()))
+        for ident, (_path, text) in pages.items():
+            written = write_page(text, Path(out) / f"{ident}.md", force=force)
+            click.echo(f"wrote {written}")
+        return
+    compiled = load(scenario)
+    text = scenario_page(compiled, given.as_posix())
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(out) / f"{compiled.id}.md" if Path(out).is_dir() else Path(out)
+    click.echo(f"wrote {write_page(text, target, force=force)}")
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()

@@ -1,7 +1,8 @@
 """Analysis: what a finished batch means, read from its results folder.
 
-Everything here reads results folders (:mod:`sim.batch.results`) and writes charts,
-tables and documents next to them; nothing here plays a game::
+Everything here reads results folders (:mod:`sim.batch.results`), or a compiled
+scenario (scenariodoc), and writes charts, tables and documents; nothing here plays a
+game::
 
     plots         the standard charts of a batch (endings, branch tree, fans, payoffs)
     comparison    batches compared with a baseline: differences, intervals, tests
@@ -12,6 +13,7 @@ tables and documents next to them; nothing here plays a game::
     discovery     PRIM: the rule ("war in 81% of runs where ...") behind an outcome
     explanation   which parameters drive each ending and branch (explain/)
     reports       one self-contained HTML report of a batch
+    scenariodoc   a scenario as a Markdown page (wargame doc; docs/scenarios/)
 
 May import: :mod:`sim.batch`, :mod:`sim.engine`, :mod:`sim.language`,
 :mod:`sim.errors`, :mod:`sim.version`, numpy, pandas, pyarrow, scipy, SALib and
