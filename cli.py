@@ -970,6 +970,39 @@ def doc(scenario: str, out: str | None, force: bool) -> None:
     click.echo(f"wrote {write_page(text, target, force=force)}")
 
 
+@cli.command(
+    "new",
+    epilog=(
+        "\b\nExample:\n"
+        "  wargame new border-crisis --out scenarios\n"
+        "  (then: wargame validate scenarios/border-crisis.yaml)"
+    ),
+)
+@click.argument("name")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Folder for NAME.yaml.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing NAME.yaml.")
+@handles_errors
+def new(name: str, out: str, force: bool) -> None:
+    """Write NAME.yaml, a commented starter scenario to edit into your own.
+
+    Two actors who reason about each other and foresee a branch, talks whose odds
+    their moves change, an ending that stops a run with one-off payoffs, a fallback,
+    metrics, parameters with a source and a confidence. It validates with no warning
+    and runs as it is; the comments say what each part is for (the whole format is in
+    docs/scenario-format.md). NAME gives the file name and the scenario id.
+    """
+    from sim.language.starter import write_starter
+
+    path = write_starter(name, out, force=force)
+    click.echo(f"wrote {path}; next: wargame validate {path}, then wargame run {path}")
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()

@@ -12,6 +12,8 @@ A scenario is read in four steps, one module each::
 ``sites`` names the places that draw random numbers (the engine's streams key their
 draws by these names).
 
+``starter`` is the commented starter scenario that ``wargame new`` writes.
+
 May import: :mod:`sim.errors`, :mod:`sim.version`, the standard library, PyYAML,
 pydantic, numpy and scipy.special. Nothing else of ``sim``: the language knows nothing
 of sampling, the model, batches or analysis (an import-linter contract in
