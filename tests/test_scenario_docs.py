@@ -152,3 +152,75 @@ def test_doc_of_a_bad_scenario_is_one_line_and_exit_2(args: list[str], message: 
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1
     assert message in result.output
+
+
+AUTHORING = """\
+format: 1
+scenario:
+  id: crisis
+  title: A crisis with every authoring feature
+  start_date: 2026-01-05
+  round_days: 1
+  rounds: 5
+state:
+  alert: {initial: 1, min: 0, max: 5}
+  reply: {values: [none, yes, no], initial: none}
+define:
+  risk: 0.05 * alert
+actors:
+  A:
+    name: Alpha
+    payoff: {weights: {alert: -1}}
+    actions:
+      calm: {effects: {alert: "-= 1"}}
+      wait: {}
+  B:
+    name: Beta
+    payoff: {expression: "2 if reply == 'yes' else 0"}
+    actions:
+      wait: {}
+every_round:
+  - id: drift
+    description: Alert creeps up.
+    effects: {alert: "+= 0.5"}
+injects:
+  - id: incident
+    hazard: risk
+    when: alert >= 2
+    text: A patrol is fired on.
+branches:
+  - id: offer
+    round: 3
+    decided_by: B
+    variable: reply
+    outcomes:
+      'yes': {text: Beta accepts.}
+      'no': {text: Beta refuses.}
+endings:
+  - id: calm
+    when: alert < 1
+  - id: tense
+"""
+
+
+def test_the_page_shows_named_expressions_processes_hazards_and_decisions(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "crisis.yaml"
+    path.write_text(AUTHORING)
+    page = scenario_page(load(path), "crisis.yaml")
+    assert "## Named expressions" in page and "| `risk` | `0.05 * alert` |" in page
+    assert "## Background processes" in page
+    assert "| `drift` | always | Alert creeps up. | `alert += 0.5` |" in page
+    assert "by chance: with probability `risk` in each round while `alert >= 2` holds" in page
+    assert "Decided by **B**: its options are the outcomes" in page
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: crisis.yaml\nscenario: {id: child, title: Child}\n")
+    page = scenario_page(load(child), "child.yaml")
+    assert "It extends `crisis.yaml`: this page shows the merged scenario" in page
+    assert "### A: Alpha" in page
+
+
+def test_a_page_without_the_optional_sections_leaves_them_out() -> None:
+    page = scenario_page(load(TINY), "tiny.yaml")
+    assert "## Named expressions" not in page and "## Background processes" not in page

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from sim.engine.lint import sample_context
 from sim.engine.reasoning import interactions
@@ -127,8 +128,11 @@ def _round_date(meta: Any, round_: int) -> dt.date:
     return meta.start_date + dt.timedelta(days=meta.round_days * (round_ - 1))
 
 
-def _when(meta: Any, round_: int | None, when: str | None) -> str:
+def _when(meta: Any, round_: int | None, when: str | None, hazard: Any = None) -> str:
     """When an inject or branch happens, in words."""
+    if hazard is not None:
+        text = f"by chance: with probability {_code(hazard)} in each round"
+        return text + (f" while {_code(when)} holds" if when is not None else "")
     parts = []
     if round_ is not None:
         parts.append(f"round {round_} ({_round_date(meta, round_).isoformat()})")
@@ -342,7 +346,11 @@ class _Words:
             for i, name in enumerate(compiled.state_names):
                 symbols[name] = Symbol("state", i, compiled.state_categories[i])
             actions = {a.id: tuple(x.id for x in a.actions) for a in compiled.actors}
-            self._table = SymbolTable(symbols, actions)
+            defines = {
+                name: (_flat(text), Location("<doc>", 1, 1))
+                for name, text in compiled.loaded.spec.define.items()
+            }
+            self._table = SymbolTable(symbols, actions, defines)
         expression, problems = compile_expression(
             formula, Location("<doc>", 1, 1), self._table, site="doc"
         )
@@ -439,6 +447,8 @@ def _foresight(compiled: CompiledScenario, actor: CompiledActor) -> str:
     for branch in spec.branches:
         if branch.round is not None:
             seen.append(f"`{branch.id}` from round {max(1, branch.round - actor.foresight + 1)}")
+        elif branch.hazard is not None:
+            seen.append(f"`{branch.id}` (its chance in each round)")
         else:
             seen.append(f"`{branch.id}` in the round its condition holds")
     stops = [e.id for e in compiled.endings if e.stop]
@@ -561,17 +571,45 @@ def _state(spec: Scenario) -> list[str]:
     return [*_table(["variable", "initial", "values", "unit", "what"], rows), ""]
 
 
+def _defines(spec: Scenario) -> list[str]:
+    if not spec.define:
+        return []
+    lines = [
+        "Named expressions: each counts as if its text stood where its name is used.",
+        "",
+    ]
+    rows = [[f"`{name}`", _code(text)] for name, text in spec.define.items()]
+    return [*lines, *_table(["name", "stands for"], rows), ""]
+
+
+def _processes(spec: Scenario) -> list[str]:
+    if not spec.every_round:
+        return []
+    lines = ["Applied at the start of every round, before the injects, while `when` holds.", ""]
+    rows = []
+    for process in spec.every_round:
+        rows.append(
+            [
+                f"`{process.id}`",
+                _code(process.when) if process.when is not None else "always",
+                _cell(process.description) or "—",
+                _effects(process.effects),
+            ]
+        )
+    return [*lines, *_table(["process", "while", "what", "effects"], rows), ""]
+
+
 def _injects(spec: Scenario) -> list[str]:
     if not spec.injects:
         return ["No injects.", ""]
     meta = spec.scenario
-    lines = ["Each fires at most once per run, at the start of its round.", ""]
+    lines = ["Each fires at most once per run, at the start of a round.", ""]
     rows = []
     for inject in spec.injects:
         rows.append(
             [
                 f"`{inject.id}`",
-                _when(meta, inject.round, inject.when),
+                _when(meta, inject.round, inject.when, inject.hazard),
                 _cell(inject.text) or "—",
                 _effects(inject.effects),
             ]
@@ -591,20 +629,29 @@ def _branches(spec: Scenario) -> list[str]:
     lines = [
         "Probabilities are expressions of the state, the parameters and what the actors "
         "did; they are clipped to [0, 1] and normalised, and `rest` takes what the others "
-        "leave.",
+        "leave. Each branch resolves at most once per run.",
         "",
     ]
     for branch in spec.branches:
-        lines += [f"### `{branch.id}`: {_when(meta, branch.round, branch.when)}", ""]
+        when = _when(meta, branch.round, branch.when, branch.hazard)
+        lines += [f"### `{branch.id}`: {when}", ""]
         if branch.text:
             lines += [_cell(branch.text), ""]
+        if branch.decided_by:
+            lines += [
+                f"Decided by **{branch.decided_by}**: its options are the outcomes, each "
+                "scored by what the state after it is worth to it over the rest of the game.",
+                "",
+            ]
         if branch.variable:
             lines += [f"Sets `{branch.variable}` to the outcome.", ""]
         if branch.prompt:
             lines += [f"Prompt: {_cell(branch.prompt)}", ""]
         for outcome_id, outcome in branch.outcomes.items():
             lines.append(f"- **{outcome_id}**: {_cell(outcome.text) or ''}".rstrip())
-            if outcome.probability == "rest":
+            if outcome.probability is None:
+                pass  # an actor decides the branch
+            elif outcome.probability == "rest":
                 lines.append("  - probability: `rest`")
             else:
                 lines += ["  - probability:", "", "    ```", f"    {_flat(outcome.probability)}"]
@@ -727,6 +774,13 @@ def scenario_page(compiled: CompiledScenario, source_name: str | None = None) ->
     ]
     if meta.description:
         lines += [_cell(meta.description), ""]
+    parent = _extends(compiled)
+    if parent is not None:
+        lines += [
+            f"It extends `{parent}`: this page shows the merged scenario, the parent's "
+            "actors, parameters and events with the child's changes.",
+            "",
+        ]
     lines += [
         f"- **Clock**: {_count(meta.rounds, 'round')} of {_count(meta.round_days, 'day')}, "
         f"from {meta.start_date.isoformat()} to {last.isoformat()}.",
@@ -758,6 +812,8 @@ def scenario_page(compiled: CompiledScenario, source_name: str | None = None) ->
     sections = [
         ("Parameters", _parameters(compiled, spec)),
         ("State", _state(spec)),
+        ("Named expressions", _defines(spec)),
+        ("Background processes", _processes(spec)),
         ("Injects", _injects(spec)),
         ("Branches", _branches(spec)),
         ("Commitments", _commitments(spec)),
@@ -766,10 +822,22 @@ def scenario_page(compiled: CompiledScenario, source_name: str | None = None) ->
         ("Sources", _sources(spec)),
     ]
     for title, body in sections:
-        lines += [f"## {title}", "", *body]
+        if body:
+            lines += [f"## {title}", "", *body]
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
+
+
+def _extends(compiled: CompiledScenario) -> str | None:
+    """The file a scenario extends, as its own file names it (None if it extends none)."""
+    try:
+        with open(compiled.loaded.path, encoding="utf-8") as file:
+            data = yaml.safe_load(file)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    parent = data.get("extends") if isinstance(data, dict) else None
+    return parent if isinstance(parent, str) else None
 
 
 def is_generated(path: Path) -> bool:
