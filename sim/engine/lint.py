@@ -228,13 +228,29 @@ def _terms(node: ast.expr, sign: str = "+") -> list[tuple[ast.expr, str]]:
     return [(node, sign)]
 
 
-def _term_reads(node: ast.expr) -> tuple[set[str], set[str]]:
-    """Names a term reads and the actors whose history or choices it reads."""
+def _term_reads(
+    node: ast.expr, defines: dict[str, object] | None = None
+) -> tuple[set[str], set[str]]:
+    """Names a term reads and the actors whose history or choices it reads.
+
+    A named expression (``define:``) counts as what its text reads.
+    """
     names: set[str] = set()
     actors: set[str] = set()
+    defines = defines or {}
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
             names.add(sub.id)
+            if sub.id in defines:
+                text = " ".join(str(defines[sub.id]).split())
+                try:
+                    inner = ast.parse(text, mode="eval").body
+                except SyntaxError:  # pragma: no cover - compiled definitions parse
+                    continue
+                rest = {k: v for k, v in defines.items() if k != sub.id}
+                inner_names, inner_actors = _term_reads(inner, rest)
+                names |= inner_names
+                actors |= inner_actors
         if (
             isinstance(sub, ast.Call)
             and isinstance(sub.func, ast.Name)
@@ -282,7 +298,7 @@ def idle_payoff_terms(compiled: CompiledScenario) -> list[Problem]:
         except SyntaxError:  # pragma: no cover - compiled expressions parse
             continue
         for term, _ in _terms(tree.body):
-            reads, actors = _term_reads(term)
+            reads, actors = _term_reads(term, dict(compiled.loaded.spec.define))
             if reads & influenced or actor.id in actors:
                 continue
             text = ast.get_source_segment(expression.text, term) or expression.text
