@@ -456,9 +456,8 @@ def _foresight(compiled: CompiledScenario, actor: CompiledActor) -> str:
     if seen:
         text += ": it sees " + ", ".join(seen)
     if stops:
-        text += (", and " if seen else ": ") + "the stopping endings " + ", ".join(
-            f"`{s}`" for s in stops
-        )
+        noun = "the stopping ending " if len(stops) == 1 else "the stopping endings "
+        text += (", and " if seen else ": ") + noun + ", ".join(f"`{s}`" for s in stops)
     return text
 
 
