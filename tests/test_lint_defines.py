@@ -1,4 +1,4 @@
-"""A payoff term that reads a named expression counts as reading what it stands for."""
+"""Dead-lever checks: named expressions and decided branches count for what they reach."""
 
 from sim.engine.loading import load_text
 from tests.conftest import HEADER
@@ -33,3 +33,38 @@ def test_a_payoff_term_whose_definition_reads_nothing_the_actor_moves_is_still_f
         "warning: A's payoff term '- danger' cannot change any of its choices: it reads "
         "nothing its actions change (it still counts in the payoff)"
     ]
+
+
+DECIDER = """
+state:
+  deal: {values: [open, signed, refused], initial: open}
+  trade: {initial: 0}
+actors:
+  A:
+    name: Alpha
+    payoff:
+      expression: "3 if deal == 'signed' else 0"
+    actions:
+      wait: {}
+      shout: {cost: 0.1, effects: {trade: "-= 1"}}
+  B:
+    name: Beta
+    payoff: {weights: {trade: 1}}
+    actions: {wait: {}}
+branches:
+  - id: offer
+    round: 1
+    decided_by: A
+    variable: deal
+    outcomes:
+      signed: {}
+      refused: {}
+endings:
+  - id: end
+"""
+
+
+def test_a_payoff_term_can_steer_the_branch_its_actor_decides():
+    # A's actions never touch 'deal', but A decides the branch that sets it.
+    compiled = load_text(HEADER.format(rounds=2) + DECIDER, "decider.yaml")
+    assert compiled.warnings == []

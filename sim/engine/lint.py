@@ -198,12 +198,19 @@ def dead_levers(compiled: CompiledScenario) -> list[Problem]:
 def _influenced(compiled: CompiledScenario, i: int) -> set[str]:
     """What actor ``i``'s choice can change.
 
-    Its actions' effect targets and, with foresight, what the branches whose odds its
-    moves shift can set.
+    Its actions' effect targets, what the branches it decides can set and, with
+    foresight, what the branches whose odds its moves shift can set.
     """
     actor = compiled.actors[i]
     names = compiled.state_names
     own = {names[e.target] for action in actor.actions for e in action.effects}
+    for branch in compiled.branches:
+        # A branch the actor decides: its payoff chooses between the outcomes.
+        if branch.decided_by == i:
+            if branch.variable is not None:
+                own.add(names[branch.variable])
+            for outcome in branch.outcomes:
+                own |= {names[e.target] for e in outcome.effects}
     if actor.foresight > 0:
         for branch in compiled.branches:
             expressions = [o.probability for o in branch.outcomes if o.probability is not None]
