@@ -25,7 +25,7 @@ from tests.conftest import ROOT
 SCENARIOS = ROOT / "scenarios"
 DEFAULT_SEED = 20250815
 #: The library's crises, held to alaska's standard of sources and live levers.
-CRISES = ["korea-deterrence.yaml"]
+CRISES = ["korea-deterrence.yaml", "taiwan-strait.yaml"]
 
 
 def name_of(path: Path) -> str:
