@@ -25,7 +25,7 @@ from tests.conftest import ROOT
 SCENARIOS = ROOT / "scenarios"
 DEFAULT_SEED = 20250815
 #: The library's crises, held to alaska's standard of sources and live levers.
-CRISES = ["korea-deterrence.yaml", "taiwan-strait.yaml"]
+CRISES = ["korea-deterrence.yaml", "taiwan-strait.yaml", "alaska-collapse.yaml"]
 
 
 def name_of(path: Path) -> str:
@@ -116,13 +116,24 @@ def test_every_claim_moves_an_outcome_or_is_marked_context_only(path: Path) -> N
         low = shares(play(compiled, 11, runs, {name: ends[0]}, keep_trajectories=False))
         high = shares(play(compiled, 11, runs, {name: ends[1]}, keep_trajectories=False))
         assert biggest_change(low, high) >= 0.01, name
-    # A context-only claim says why in a comment of its own.
-    text = path.read_text()
+    # A context-only claim says why in a comment of its own (in the file that states it:
+    # the scenario, or the one it extends).
     for name in idle:
-        start = text.index(f"\n  {name}:") + 1
-        following = re.search(r"\n  [A-Za-z_]", text[start:])
-        block = text[start : start + following.start()] if following else text[start:]
+        block = parameter_block(path, name)
         assert "context_only: true" in block and "Context only" in block, name
+
+
+def parameter_block(path: Path, name: str) -> str:
+    """The text of a parameter's entry, in the file or the file it extends."""
+    text = path.read_text()
+    start = text.find(f"\n  {name}:")
+    if start < 0 or text[start:].split("\n", 2)[1].strip() == f"{name}: null":
+        parent = re.search(r"^extends: *(\S+)", text, flags=re.M)
+        assert parent is not None, name
+        return parameter_block(path.parent / parent[1], name)
+    start += 1
+    following = re.search(r"\n  [A-Za-z_]", text[start:])
+    return text[start : start + following.start()] if following else text[start:]
 
 
 @pytest.mark.parametrize("path", CRISIS_PATHS, ids=name_of)
@@ -166,3 +177,25 @@ def test_the_korean_ladder_has_six_rungs_and_ways_down() -> None:
     assert any(b.decided_by is not None for b in compiled.branches)
     assert any(b.hazard is not None for b in compiled.branches)
 
+
+
+def test_the_collapse_extends_alaska_and_starts_the_day_after() -> None:
+    compiled = load(SCENARIOS / "alaska-collapse.yaml")
+    spec = compiled.loaded.spec
+    assert "extends: alaska.yaml" in (SCENARIOS / "alaska-collapse.yaml").read_text()
+    assert spec.scenario.start_date.isoformat() == "2025-08-16"
+    assert spec.scenario.round_days * spec.scenario.rounds >= 13 * 7  # three months
+    assert {a.id for a in compiled.actors} == {"US", "RU", "DPRK", "UA", "EU", "JP", "ROK"}
+    # The summit is over: collapsed from the start, Russia short of the leaked 200,000.
+    assert spec.state["summit"].initial == "collapse"
+    assert spec.state["ru_manpower_gap_k"].initial == "ru_troops_needed_k"
+    assert "summit" not in {b.id for b in compiled.branches}
+    assert {"grand_bargain", "frozen_conflict"}.isdisjoint(e.id for e in compiled.endings)
+    # Article 4, Pyongyang's answer, the counter-offensive risk, Tokyo's and Seoul's moves.
+    assert [c.id for c in compiled.commitments] == ["article4"]
+    answer = next(b for b in compiled.branches if b.id == "pyongyang_answer")
+    assert compiled.actors[answer.decided_by].id == "DPRK"
+    counteroffensive = next(b for b in compiled.branches if b.id == "counteroffensive")
+    assert counteroffensive.hazard is not None
+    assert "weapons_to_ukraine" in [a.id for a in spec.actors["ROK"].actions]
+    assert "sanction_axis" in [a.id for a in spec.actors["JP"].actions]
