@@ -471,6 +471,10 @@ def _describe(error: dict[str, Any]) -> tuple[str, bool]:
         key = str(ctx["discriminator"]).strip("'")
         message = f"unknown {key} '{ctx['tag']}'; choose one of {', '.join(tags)}"
         return message + suggest(str(ctx["tag"]), tags), False
+    if kind in ("date_from_datetime_inexact", "date_from_datetime_parsing", "date_type"):
+        given = error.get("input")
+        shown = f"'{given}'" if isinstance(given, str) else str(given)
+        return f"{shown} is not a date: write it as YYYY-MM-DD, e.g. 2025-08-15", False
     message = error["msg"]
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return message, False
@@ -555,11 +559,14 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
         problems = []
         errors = exc.errors()
         located = [_path_in(data, tuple(e["loc"]), False) for e in errors]
+        either = {w for e, w in zip(errors, located, strict=True) if e["type"] == "string_type"}
         for error, where_at in zip(errors, located, strict=True):
             if error["type"] == "string_type" and located.count(where_at) > 1:
                 continue  # a number-or-expression field: the other error says more
             loc = tuple(error["loc"])
             message, at_key = _describe(error)
+            if error["type"] == "float_type" and where_at in either:
+                message = "must be a number or an expression (e.g. 1.5 or '0.5 + tension')"
             if error["type"] == "extra_forbidden":
                 message += suggest(str(loc[-1]), _allowed_keys(Scenario, loc))
             if error["type"] == "union_tag_invalid":
