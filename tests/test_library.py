@@ -11,6 +11,7 @@ one.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -53,14 +54,31 @@ def test_every_scenario_plays_2000_runs(path: Path) -> None:
     assert len(records["ending"]) == 2000
 
 
+@functools.cache
+def ending_shares(path: Path) -> dict[str, float]:
+    """Each ending's share of 10,000 runs at the default seed."""
+    compiled = load(path)
+    model = play(compiled, DEFAULT_SEED, np.arange(10_000), keep_trajectories=False)
+    found = model.records()["ending"]
+    return {e.id: float(np.mean(found == e.id)) for e in compiled.endings}
+
+
 @pytest.mark.parametrize("path", ALL, ids=name_of)
 def test_every_ending_is_reached_in_2_percent_of_10000_runs(path: Path) -> None:
-    compiled = load(path)
-    endings = play(compiled, DEFAULT_SEED, np.arange(10_000), keep_trajectories=False)
-    found = endings.records()["ending"]
-    for ending in compiled.endings:
-        share = float(np.mean(found == ending.id))
-        assert share >= 0.02, f"{name_of(path)}: ending {ending.id} in {share:.1%} of runs"
+    for ending, share in ending_shares(path).items():
+        assert share >= 0.02, f"{name_of(path)}: ending {ending} in {share:.1%} of runs"
+
+
+@pytest.mark.parametrize("path", CRISIS_PATHS, ids=name_of)
+def test_the_library_page_shows_the_true_ending_mix(path: Path) -> None:
+    page = (ROOT / "docs" / "library.md").read_text()
+    section = page.split(f"`scenarios/{path.name}`", 1)[1].split("\n## ", 1)[0]
+    for ending, share in ending_shares(path).items():
+        row = re.search(rf"^\| `{ending}` \| [^|]+ \| ([\d.]+)% \|$", section, flags=re.M)
+        assert row is not None, f"docs/library.md has no row for {ending}"
+        assert row[1] == f"{100 * share:.1f}", (
+            f"docs/library.md: {ending} is {100 * share:.1f}% of 10,000 runs now, not {row[1]}%"
+        )
 
 
 @pytest.mark.parametrize("path", CRISIS_PATHS, ids=name_of)
@@ -199,3 +217,14 @@ def test_the_collapse_extends_alaska_and_starts_the_day_after() -> None:
     assert counteroffensive.hazard is not None
     assert "weapons_to_ukraine" in spec.actors["ROK"].actions
     assert "sanction_axis" in spec.actors["JP"].actions
+
+
+def test_the_format_doc_and_the_readme_list_every_scenario() -> None:
+    listed = (ROOT / "docs" / "scenario-format.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for path in ALL:
+        written = path.relative_to(ROOT).as_posix()
+        assert f"`{written}`" in listed, written
+        assert written in readme, written
+        page = f"scenarios/{load(path).id}.md"
+        assert f"]({page})" in listed, page
