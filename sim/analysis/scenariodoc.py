@@ -277,7 +277,9 @@ class _Words:
             return f"{_signed(coefficient)}{when}"
         formula = self.source(node)
         moves = self.direction(formula, sign)
-        signed = "minus" if sign < 0 else "plus"
+        signed = "minus" if coefficient < 0 else "plus"
+        if coefficient < 0 < sign and formula.startswith("-"):
+            formula = formula[1:].strip()  # "- 3 * x" reads "minus `3 * x`"
         return f"{signed} `{formula}`{when}{moves}"
 
     def _if(self, node: ast.IfExp, sign: int) -> str:
