@@ -225,8 +225,11 @@ class Classroom:
                     self.pending[team] = action
                     game.release(team, replay)
             for student in self.students.values():
+                # A forecast of a branch the room has seen resolve stays, locked.
                 student.predictions = {
-                    b: p for b, p in student.predictions.items() if p.round <= replay
+                    b: p
+                    for b, p in student.predictions.items()
+                    if p.round <= replay or b in game.revealed
                 }
             self.announced = None
             self._open()
@@ -320,7 +323,9 @@ class Classroom:
         """A student's forecast of a branch due in the open round; returns the secret.
 
         The first forecast under a name takes the name and returns a new secret; later
-        ones must bring it (another device cannot write under the same name).
+        ones must bring it (another device cannot write under the same name). A branch
+        whose outcome the room has been shown (it is open again after a back) is locked:
+        no forecast of it is made or changed.
 
         Raises:
             Forbidden: If the name is taken by another device.
@@ -334,6 +339,10 @@ class Classroom:
         with self.lock:
             if self.phase != OPEN or branch not in self.due:
                 raise OptionsError(f"{branch} is not open for predictions now")
+            if branch in self.game.revealed:
+                raise OptionsError(
+                    f"the room has seen how {branch} went: predictions of it are locked"
+                )
             checked = self.game.check_prediction(branch, probabilities)
             student = self.students.get(name.lower())
             if student is None:

@@ -72,6 +72,7 @@ def _open_round(room: Classroom) -> dict[str, Any] | None:
                 "text": by_id[b].text,
                 "prompt": by_id[b].prompt or "",
                 "outcomes": [{"id": o.id, "text": o.text} for o in by_id[b].outcomes],
+                "locked": b in room.game.revealed,
             }
             for b in room.due
         ],

@@ -159,11 +159,16 @@ class Game:
         predicting: Whether the room predicts branches (kept in the saved file).
         stream: The key of the run's random streams, if not its index (a run of a
             Sobol sweep, whose rows share their game chance).
+        outcomes: Outcomes people in a deciding actor's seat chose, by (round, branch).
+        revealed: Branches whose outcome the room has already been shown (their
+            predictions are locked).
 
     Attributes:
         model: The model, at the end of the round reached (its history kept).
         choices: People's choices, ``{(round, actor_id): action_id}``.
         predictions: Branch id -> the room's prediction.
+        revealed: Branches whose outcome has been shown to the room: a prediction of
+            one is locked (kept through :meth:`back`, never made or changed again).
     """
 
     def __init__(
@@ -182,6 +187,7 @@ class Game:
         predicting: bool = False,
         outcomes: dict[tuple[int, str], str] | None = None,
         stream: int | None = None,
+        revealed: tuple[str, ...] = (),
     ):
         if not 0 <= int(seed) < 2**63:
             raise OptionsError("--seed must be a non-negative integer below 2**63")
@@ -210,6 +216,12 @@ class Game:
         self.predictions: dict[str, Prediction] = {}
         for prediction in predictions or []:
             self.predictions[prediction.branch] = self._checked(prediction)
+        # Branches whose outcome the room has been shown: their predictions are locked
+        # (kept through back, never changed), even if the branch is open again.
+        self.revealed: set[str] = set()
+        for branch_id in revealed or ():
+            self._branch_index(branch_id)
+            self.revealed.add(branch_id)
         self.model = self._new_model()
 
     # --- building ---------------------------------------------------------------------
@@ -398,7 +410,14 @@ class Game:
             raise OptionsError(self.over_message())
         with np.errstate(all="ignore"):
             self.model.step()
+        self._mark_revealed()
         return self.model.history[-1]
+
+    def _mark_revealed(self) -> None:
+        """Every branch resolved so far has had its outcome shown: lock its prediction."""
+        for b, branch in enumerate(self.compiled.branches):
+            if self.model.branch_outcome[b][0] >= 0:
+                self.revealed.add(branch.id)
 
     def play_to(self, round_: int) -> None:
         """Play on until ``round_`` has been played (or the game is over)."""
@@ -410,7 +429,8 @@ class Game:
 
         People's choices for the round to be played next are kept (change them with
         :meth:`choose` or :meth:`release`); those for later rounds are forgotten, as
-        are predictions made before a round that has been undone.
+        are predictions made before a round that has been undone, except those of a
+        branch whose outcome the room has seen: they stay, locked.
 
         Raises:
             OptionsError: If no round has been played.
@@ -420,7 +440,11 @@ class Game:
         target = self.round - 1
         self.choices = {k: v for k, v in self.choices.items() if k[0] <= target + 1}
         self.outcomes = {k: v for k, v in self.outcomes.items() if k[0] <= target + 1}
-        self.predictions = {b: p for b, p in self.predictions.items() if p.round <= target + 1}
+        self.predictions = {
+            b: p
+            for b, p in self.predictions.items()
+            if p.round <= target + 1 or b in self.revealed
+        }
         self.model = self._rebuilt(target)
 
     def goto(self, round_: int) -> None:
@@ -566,6 +590,7 @@ class Game:
         Raises:
             OptionsError: As :meth:`predict`.
         """
+        self.check_unlocked(branch_id)
         return self._checked(Prediction(branch_id, self.round + 1, dict(probabilities)))
 
     def predict(self, branch_id: str, probabilities: dict[str, float]) -> Prediction:
@@ -583,9 +608,22 @@ class Game:
             OptionsError: If the branch or an outcome does not exist, a value is not a
                 probability, or they do not sum to 1.
         """
+        self.check_unlocked(branch_id)
         prediction = self._checked(Prediction(branch_id, self.round + 1, dict(probabilities)))
         self.predictions[branch_id] = prediction
         return prediction
+
+    def check_unlocked(self, branch_id: str) -> None:
+        """Refuse a forecast of a branch whose outcome the room has already been shown.
+
+        Raises:
+            OptionsError: If the branch's outcome has been shown (after a back, say).
+        """
+        self._branch_index(branch_id)
+        if branch_id in self.revealed:
+            raise OptionsError(
+                f"the room has seen how {branch_id} went: its predictions are locked"
+            )
 
     def expect(self, runs: int = DEFAULT_CONTINUATIONS) -> Outlook:
         """What the model expects from here: ``runs`` continuations of the game as it stands.
@@ -676,6 +714,7 @@ class Game:
             "played": list(self.played),
             "predict": self.predicting,
             "name": self.name,
+            "revealed": sorted(self.revealed),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -730,6 +769,7 @@ class Game:
                 played=data["played"],
                 predicting=data["predict"],
                 outcomes=data["outcomes"],
+                revealed=data["revealed"],
             )
         else:
             if not Path(scenario_path).is_file():
@@ -751,6 +791,7 @@ class Game:
                     played=data["played"],
                     predicting=data["predict"],
                     outcomes=data["outcomes"],
+                    revealed=data["revealed"],
                 )
         if game is None or game.compiled.sha256 != data["scenario"]["sha256"]:
             text_of = game.compiled.loaded.path if game else scenario_path
@@ -766,6 +807,7 @@ class Game:
         if data["round"] > game.rounds:
             raise OptionsError(f"{where}: round {data['round']} is after the last round")
         game.goto(data["round"])
+        game._mark_revealed()
         return game
 
 
@@ -854,6 +896,9 @@ def read_game_file(path: str | Path) -> dict[str, Any]:
     predict = data.get("predict", False)
     if not isinstance(predict, bool):
         raise bad("'predict' must be true or false")
+    revealed = data.get("revealed") or []
+    if not isinstance(revealed, list) or not all(isinstance(b, str) for b in revealed):
+        raise bad("'revealed' must be a list of branch ids")
     return {
         "scenario": scenario,
         "results": results,
@@ -867,4 +912,5 @@ def read_game_file(path: str | Path) -> dict[str, Any]:
         "played": tuple(played),
         "predict": predict,
         "name": name,
+        "revealed": tuple(revealed),
     }

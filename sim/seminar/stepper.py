@@ -476,7 +476,19 @@ class Stepper:
         self.room.show(format_round_head(view, self.width, branch_announcements(model, due)))
         if self.options.predict:
             for branch_id in due:
-                if branch_id not in game.predictions:
+                if branch_id in game.revealed:
+                    kept = game.predictions.get(branch_id)
+                    shares = (
+                        ", ".join(f"{o} {p:.2f}" for o, p in kept.probabilities.items())
+                        if kept
+                        else "none was made"
+                    )
+                    self._say(
+                        f"The room has seen how {branch_id} went: its prediction is locked "
+                        f"({shares}).",
+                        indent=2,
+                    )
+                elif branch_id not in game.predictions:
                     self._ask_prediction(branch_id)
         for actor_id in self.play:
             options = next(a for a in view["actors"] if a["id"] == actor_id)["options"]
