@@ -323,7 +323,9 @@ def test_save_writes_a_stepper_file_and_never_writes_over_what_it_did_not_write(
     assert json.loads((tmp_path / "section-b.json").read_text())["seed"] == 7
     room.save(facilitator, "section-b", overwrite=True)
     assert json.loads((tmp_path / "section-b.json").read_text())["seed"] == SEED
-    room.save(facilitator)  # its own file again: no question
+    with pytest.raises(Exception, match="holds the last save"):
+        room.save(facilitator)  # its own file again: asked, never silently
+    room.save(facilitator, overwrite=True)
     with pytest.raises(Exception, match="not a file name"):
         room.save(facilitator, "../escape")
     with pytest.raises(Forbidden):

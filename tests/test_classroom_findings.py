@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from starlette.testclient import TestClient
 
-from sim.classroom.roles import FACILITATOR, PROJECTOR, STUDENT, TEAM, Role
+from sim.classroom.roles import FACILITATOR, STUDENT, Role
 from sim.classroom.room import Classroom
-from sim.classroom.server import create_app
 from sim.classroom.views import view
 from sim.engine.loading import load
 from sim.errors import OptionsError
 from sim.seminar.game import Game
-from tests.conftest import ALASKA, TINY
+from tests.conftest import TINY
 
 SEED = 20250815
 FAC = Role(FACILITATOR)

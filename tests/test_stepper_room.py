@@ -90,7 +90,7 @@ def test_help_lists_every_key():
 
 def test_the_room_sees_each_options_description_and_can_ask_again():
     game, room = session(["n", "?", "2", "q", "y"], play=("Blue",))
-    asked = room.text.split("the room chooses. Open options:")[1]
+    asked = room.text.split("the room chooses. Options:")[1]
     assert "1. talk" in asked and "Offer talks." in asked
     assert "2. sanction" in asked and "Impose sanctions." in asked
     assert asked.count("Impose sanctions.") >= 2  # ? listed them again
@@ -269,11 +269,30 @@ def test_a_prediction_is_asked_before_the_room_sees_the_models_odds_of_it():
 
 
 def test_save_refuses_a_file_that_is_not_a_saved_game(tmp_path):
-    notes = tmp_path / "notes.md"
-    notes.write_text("# my notes\n")
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"my": "notes"}\n')
     _, room = session(["n", "s", str(notes), "q", "y"], play=())
     assert "is not a saved game: not written over" in " ".join(room.text.split())
-    assert notes.read_text() == "# my notes\n"
+    assert notes.read_text() == '{"my": "notes"}\n'
+    # A name always ends in .json (as fork and the classroom's saves): notes.md is not
+    # touched; the game goes to notes.md.json.
+    markdown = tmp_path / "notes.md"
+    markdown.write_text("# my notes\n")
+    _, room = session(["n", "s", str(markdown), "q"], play=())
+    assert markdown.read_text() == "# my notes\n"
+    assert Game.load(tmp_path / "notes.md.json").round == 1
+
+
+def test_save_adds_json_like_fork_and_asks_before_writing_over_any_saved_game(tmp_path):
+    _, room = session(["n", "s", str(tmp_path / "class-a"), "q"])
+    assert not (tmp_path / "class-a").exists()
+    assert Game.load(tmp_path / "class-a.json").round == 1
+    # A fork's file is a saved game like any other: s to its name asks first.
+    _, room = session(
+        ["f", str(tmp_path / "fork-a"), "n", "s", str(tmp_path / "fork-a"), "n", "q", "y"]
+    )
+    assert "fork-a.json holds the last save." in " ".join(room.text.split())
+    assert "Not saved." in room.text and Game.load(tmp_path / "fork-a.json").round == 0
 
 
 def test_save_asks_before_writing_over_another_saved_game(tmp_path):
@@ -285,11 +304,11 @@ def test_save_asks_before_writing_over_another_saved_game(tmp_path):
     _, room = session(["o", "Blue", "talk", "s", str(path), "y", "q"])
     assert f"Saved at round 0 to {path}" in " ".join(room.text.split())
     assert Game.load(path).seed == SEED
-    # Its own file (resumed from, or saved before) is written without a question.
+    # Its own file (resumed from, or saved before) is not written over silently either.
     game = Game.load(path)
-    room = ScriptedRoom(["n", "s", "", "q"])
+    room = ScriptedRoom(["n", "s", "", "y", "q"])
     Stepper(game, room, StepOptions(save_path=path)).run()
-    assert "holds another saved game" not in room.text and "Saved at round 1" in room.text
+    assert "holds the last save" in room.text and "Saved at round 1" in room.text
     assert Game.load(path).round == 1
 
 
@@ -334,18 +353,40 @@ class Pane:
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", self.name, *keys)
 
+    def paging_to(self, text: str, timeout: float = 60) -> str:
+        """Wait for ``text``, turning each page (a key at '-- more') on the way."""
+        end = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            if shown.rstrip().endswith("-- more: press a key --"):
+                self.keys("Space")
+                time.sleep(0.2)
+            assert time.monotonic() < end, f"no {text!r} on the screen:\n{shown}"
+            time.sleep(0.1)
+
     def close(self) -> None:
         subprocess.run([TMUX, "-S", self.socket, "kill-server"], capture_output=True, timeout=20)
 
 
 @needs_tmux
 def test_in_tmux_at_80x30_the_round_played_stays_on_the_screen(tmp_path):
-    command = [sys.executable, "-m", "cli", "step", str(ALASKA), "--play", "US"]
+    command = [sys.executable, "-m", "cli", "step", str(ALASKA), "--play", "US", "--play", "RU"]
     pane = Pane(command, tmp_path)
     try:
-        pane.wait_for("[q]uit ? >")
+        pane.paging_to("[q]uit ? >")
         pane.keys("n")
-        pane.wait_for("US chooses")
+        # The injects and prompts fill a page; the options come on the next, under the
+        # round's heading, with the question on the screen's last line.
+        screen = pane.paging_to("US chooses")
+        lines = screen.rstrip("\n").split("\n")
+        assert lines[-1].startswith("  US chooses (1-4 or a name"), screen
+        assert "Round 1 of 13, 2025-08-08 (continued)" in screen
+        assert "1. hold" in screen and "4. arm_ukraine" in screen
+        pane.keys("3", "Enter")
+        screen = pane.paging_to("RU chooses")
+        assert "4. mobilise  (not open this round)" in screen
         pane.keys("3", "Enter")
         screen = pane.wait_for("Round 1 of 13 played.")
         lines = screen.rstrip("\n").split("\n")
@@ -365,7 +406,7 @@ def test_in_tmux_at_80x30_the_round_played_stays_on_the_screen(tmp_path):
         assert re.search(r"\*US +ease_sanctions", screen)
         # Ctrl-C at a choice prompt asks; no goes on.
         pane.keys("n")
-        pane.wait_for("US chooses")
+        pane.paging_to("US chooses")
         pane.keys("C-c")
         screen = pane.wait_for("[y/N] >")
         assert "The input ended" not in screen

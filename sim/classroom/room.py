@@ -42,7 +42,7 @@ from sim.classroom.roles import TEAM, Forbidden, Role, Tokens, check
 from sim.engine.model import RoundRecord, WargameModel
 from sim.errors import OptionsError
 from sim.seminar.forecast import DEFAULT_CONTINUATIONS
-from sim.seminar.game import Game, brier_score, game_file_default, read_game_file
+from sim.seminar.game import Game, brier_score, read_game_file
 
 READY = "ready"
 OPEN = "open"
@@ -78,6 +78,10 @@ class Student:
     name: str
     secret: str
     predictions: dict[str, StudentPrediction] = field(default_factory=dict)
+
+
+class NeedsConfirmation(OptionsError):  # noqa: N818 (named for the question it asks)
+    """An action that would write over a file: the facilitator must confirm it (HTTP 409)."""
 
 
 class Classroom:
@@ -121,9 +125,6 @@ class Classroom:
         self.announced: set[str] | None = None
         self.preview: tuple[WargameModel, RoundRecord] | None = None
         self.save_path: Path | None = Path(save_path) if save_path else None
-        self.written: set[Path] = set()
-        if self.save_path is not None:
-            self.written.add(self.save_path.resolve())
         self.notes: list[str] = []
 
     # --- helpers ----------------------------------------------------------------------
@@ -480,39 +481,48 @@ class Classroom:
             os.replace(tmp, path)
         except OSError as exc:
             raise OptionsError(f"{path}: cannot save the game ({exc.strerror})") from None
-        self.written.add(path.resolve())
         return path
 
     def save(self, role: Role, name: str | None = None, overwrite: bool = False) -> Path:
         """Save the game (the ``wargame step`` format, plus the students' predictions).
 
-        A file this classroom did not write is never written over, unless it is a saved
-        game and ``overwrite`` says so; anything else is refused.
+        One rule for every save, here and in ``wargame step``: a name gets ``.json``;
+        a file that is not a saved game is never written over; an existing saved game
+        (the last save too) only once the facilitator confirms (``overwrite``). An
+        empty name means the last file saved or loaded; with none, a name is needed.
 
         Args:
             role: Who asks (the facilitator).
-            name: A file name in the save folder (default: the last one, or
-                ``SCENARIO-seedS-runK.json``).
-            overwrite: Write over another saved game of that name.
+            name: A file name in the save folder (default: the last one).
+            overwrite: Write over the saved game already in that file.
+
+        Raises:
+            NeedsConfirmation: If the file holds a saved game and ``overwrite`` is not
+                set (the message is the question to ask).
+            OptionsError: For a bad name, no name and no last file, or a file that is
+                not a saved game.
         """
         check(role, "save")
         with self.lock:
             game = self.game
-            if name:
+            if name and name.strip():
                 path = self._path(name)
+            elif self.save_path is not None:
+                path = self.save_path
             else:
-                path = self.save_path or self.save_dir / game_file_default(
-                    game.compiled, game.seed, game.run
-                )
-            if path.exists() and path.resolve() not in self.written:
+                raise OptionsError("give the save a name (letters, digits, '-', '_', '.')")
+            if path.exists():
                 try:
-                    read_game_file(path)
+                    saved = read_game_file(path)
                 except OptionsError:
                     raise OptionsError(
                         f"{path.name} exists and is not a saved game: choose another name"
                     ) from None
                 if not overwrite:
-                    raise OptionsError(f"{path.name} holds another saved game: write over it?")
+                    ours = "the last save" if path == self.save_path else "another saved game"
+                    raise NeedsConfirmation(
+                        f"{path.name} holds {ours} (round {saved['round']}): write over it?"
+                    )
             self._write(path)
             self.save_path = path
             self._changed(f"saved at round {game.round} to {path.name}")
@@ -575,7 +585,6 @@ class Classroom:
             self.deadline = None
             self.phase = OVER if game.finished else READY
             self.save_path = path
-            self.written.add(path.resolve())
             self._changed(f"loaded {path.name} at round {game.round}")
 
     def student_secret_ok(self, name: str, secret: str | None) -> bool:

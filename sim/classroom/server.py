@@ -38,7 +38,7 @@ from sim.classroom.roles import (
     UnknownToken,
     check,
 )
-from sim.classroom.room import Classroom
+from sim.classroom.room import Classroom, NeedsConfirmation
 from sim.classroom.views import view
 from sim.errors import OptionsError, WargameError
 from sim.seminar.debrief import DEFAULT_BATCH_RUNS, debrief
@@ -59,6 +59,8 @@ def _token(request: Request) -> str | None:
 
 
 def _error(exc: Exception) -> JSONResponse:
+    if isinstance(exc, NeedsConfirmation):
+        return JSONResponse({"error": str(exc), "confirm": True}, status_code=409)
     status = 403 if isinstance(exc, Forbidden | UnknownToken) else 400
     return JSONResponse({"error": str(exc)}, status_code=status)
 

@@ -441,9 +441,7 @@ class Game:
         self.choices = {k: v for k, v in self.choices.items() if k[0] <= target + 1}
         self.outcomes = {k: v for k, v in self.outcomes.items() if k[0] <= target + 1}
         self.predictions = {
-            b: p
-            for b, p in self.predictions.items()
-            if p.round <= target + 1 or b in self.revealed
+            b: p for b, p in self.predictions.items() if p.round <= target + 1 or b in self.revealed
         }
         self.model = self._rebuilt(target)
 

@@ -26,6 +26,7 @@ asks whether to quit. ``--no-input`` prints every round in full (for a file).
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -46,6 +47,7 @@ from sim.seminar.game import (
 )
 from sim.seminar.transcript import (
     branch_announcements,
+    choice_rows,
     format_ending,
     format_options,
     format_round_body,
@@ -65,11 +67,12 @@ Keys (one key, no Enter needed on a terminal):
   f  fork: save a named copy of the game and go on playing the copy
   s  save the game (asks before writing over another file)
   r  show the last round again, on one screen
-  d  details of the last round: every option's score and probability, full reasons
+  d  details of the last round: every option's scores and odds, full reasons
   t  the state now: every variable with its unit
   q  quit (asks first if people's choices are not saved)
   ?  this help
-At a question, Ctrl-C asks whether to quit; at a choice, ? lists the options again."""
+At a question, Ctrl-C asks whether to quit. At a choice, ? lists the options
+again and i shows the round's injects in full."""
 
 
 class Interrupted(Exception):  # noqa: N818 (it is what the person did, not an error)
@@ -94,6 +97,9 @@ class Room(Protocol):
 
     def line(self, prompt: str, default: str | None = None) -> str | None:
         """Read one line (the default for an empty one; ``None`` when input has ended)."""
+
+    def pause(self, prompt: str) -> None:
+        """Wait until the person has read a full screen (a key), where that makes sense."""
 
 
 # Readable on a black terminal and on a white projector alike: bold, underline and
@@ -193,6 +199,20 @@ class TerminalRoom:
             return None
         return answer.strip()[:1].lower() or "n"
 
+    def pause(self, prompt: str) -> None:
+        """Wait for a key on a terminal (piped input and output never wait)."""
+        if not self.raw_keys:
+            return
+        self._prompt(prompt)
+        try:
+            click.getchar()
+        except EOFError:
+            pass
+        except KeyboardInterrupt:
+            click.echo()
+            raise Interrupted from None
+        click.echo()
+
     def line(self, prompt: str, default: str | None = None) -> str | None:
         """Read a line; Enter alone gives ``default``."""
         shown = f"{prompt} [{default}]: " if default else f"{prompt}: "
@@ -228,6 +248,26 @@ class ScriptedRoom:
         self.answers = list(answers)
         self.interactive = interactive
         self.shown: list[str] = []
+        # Where the person answered or turned a page: indices into ``shown``.
+        self.breaks: list[int] = []
+
+    def screens(self) -> list[list[str]]:
+        """What was shown between one answer (or page turn) and the next, as lines.
+
+        Each screen ends with the prompt that asked (the line the person answered on).
+        """
+        found: list[list[str]] = []
+        start = 0
+        for end in [*self.breaks, len(self.shown) - 1]:
+            lines = "\n".join(self.shown[start : end + 1]).split("\n")
+            found.append(lines)
+            start = end + 1
+        return found
+
+    def pause(self, prompt: str) -> None:
+        """Note the page turn (a script reads every page at once)."""
+        self.shown.append(prompt)
+        self.breaks.append(len(self.shown) - 1)
 
     @property
     def text(self) -> str:
@@ -244,6 +284,7 @@ class ScriptedRoom:
             return None
         answer = self.answers.pop(0)
         self.shown.append(f"{prompt}{answer}")
+        self.breaks.append(len(self.shown) - 1)
         return answer
 
     def key(self, prompt: str) -> str | None:
@@ -275,6 +316,8 @@ class StepOptions:
         mc_runs: Continuations behind the model's forecast that predictions are scored
             against.
         save_path: Where [s]ave writes by default (the file the game came from).
+        height: The screen's height in lines: text shown between two questions is
+            paged to fit it (``None``: never paged, as for a pipe or a file).
     """
 
     play: tuple[str, ...] = ()
@@ -283,6 +326,65 @@ class StepOptions:
     width: int = 80
     mc_runs: int = DEFAULT_MC_RUNS
     save_path: Path | None = None
+    height: int | None = None
+
+
+class _Screen:
+    """The room seen as a screen of ``height`` lines: pages long text, counts lines.
+
+    Text shown between two questions that would not fit the screen is paged: before
+    the block that would push earlier lines off the top, the room waits for a key
+    (on a terminal) and the round's heading is repeated. An answer resets the count:
+    what was above has been read.
+    """
+
+    def __init__(self, room: Room, height: int | None):
+        self.room = room
+        self.interactive = room.interactive
+        self.height = height
+        self.used = 0
+        self.heading: str | None = None
+
+    def _page(self) -> None:
+        self.room.pause("-- more: press a key --")
+        self.used = 0
+        if self.heading:
+            self.room.show(f"{self.heading} (continued)")
+            self.used = 1
+
+    def show(self, text: str) -> None:
+        """Show text, turning the page first if it would not fit below what is shown."""
+        lines = text.split("\n")
+        if self.height is None:
+            self.room.show(text)
+            return
+        room = self.height - 1  # the last line is for the question
+        if text == "" and self.used >= room:
+            return  # a spacing line is not worth a page
+        while lines:
+            if self.used and self.used + len(lines) > room:
+                self._page()
+            chunk = lines[: max(1, room - self.used)]
+            lines = lines[len(chunk) :]
+            self.room.show("\n".join(chunk))
+            self.used += len(chunk)
+
+    def key(self, prompt: str) -> str | None:
+        """Read a key; what was shown before has been read."""
+        answer = self.room.key(prompt)
+        self.used = 0
+        return answer
+
+    def line(self, prompt: str, default: str | None = None) -> str | None:
+        """Read a line; what was shown before has been read."""
+        answer = self.room.line(prompt, default)
+        self.used = 0
+        return answer
+
+    def pause(self, prompt: str) -> None:
+        """Wait for a key, as the room does."""
+        self.room.pause(prompt)
+        self.used = 0
 
 
 class _InputEndedError(Exception):
@@ -300,8 +402,9 @@ class Stepper:
 
     def __init__(self, game: Game, room: Room, options: StepOptions | None = None):
         self.game = game
-        self.room = room
         self.options = options or StepOptions()
+        self.screen = _Screen(room, self.options.height)
+        self.room: Room = self.screen
         self.play = tuple(game.actor_id(a) for a in self.options.play)
         if self.play:
             game.played = self.play
@@ -315,6 +418,8 @@ class Stepper:
         self._forked_note = bool(game.choices)
         # Branches the room saw announced before choosing in the round just played.
         self._announced: set[str] | None = None
+        # The round's injects and prompts as shown before the room chooses (i at a choice).
+        self._round_head: str | None = None
 
     # --- output helpers ---------------------------------------------------------------
 
@@ -450,15 +555,36 @@ class Stepper:
                 return key
             self._say(f"No key '{key}'. Keys: n o b f s q, r d t, ? for help.")
 
+    def hidden_branches(self) -> frozenset[str]:
+        """Branches whose odds the room must not see yet: those it has still to predict.
+
+        With ``--predict``, every branch not yet resolved, predicted or shown: the
+        reasons of earlier rounds (the actors' foresight) would otherwise tell the room
+        the model's odds of it just before it is asked.
+        """
+        if not self.options.predict:
+            return frozenset()
+        game = self.game
+        return frozenset(
+            b.id
+            for b in game.compiled.branches
+            if game.outcome_of(b.id) is None
+            and b.id not in game.predictions
+            and b.id not in game.revealed
+        )
+
     def _show_record(self, index: int, details: bool = False) -> None:
         """Show a played round: on one screen, or in full (``details``, or no input)."""
-        view = round_view(self.game.model, self.game.history[index])
+        view = round_view(self.game.model, self.game.history[index], hide=self.hidden_branches())
         announced = self._announced if index == len(self.game.history) - 1 else None
         if details or not self.room.interactive:
             self.room.show(format_round_head(view, self.width))
             self.room.show(format_round_body(view, self.width))
             return
-        self.room.show(format_round_compact(view, self.width, announced))
+        # Room for the line before (the last choice recorded), the key hint, a blank line
+        # and the menu's question.
+        height = 25 if self.options.height is None else max(10, self.options.height - 5)
+        self.room.show(format_round_compact(view, self.width, announced, height=height))
         self._say("r: this round again  d: details  t: state  ?: help", indent=2)
 
     def _play_next(self) -> None:
@@ -473,7 +599,9 @@ class Stepper:
         model, record = game.preview()
         view = round_view(model, record)
         due = game.due_branches(record)
-        self.room.show(format_round_head(view, self.width, branch_announcements(model, due)))
+        self._round_head = format_round_head(view, self.width, branch_announcements(model, due))
+        self.screen.heading = f"Round {record.round} of {game.rounds}, {view['date']}"
+        self.room.show(self._round_head)
         if self.options.predict:
             for branch_id in due:
                 if branch_id in game.revealed:
@@ -491,10 +619,10 @@ class Stepper:
                 elif branch_id not in game.predictions:
                     self._ask_prediction(branch_id)
         for actor_id in self.play:
-            options = next(a for a in view["actors"] if a["id"] == actor_id)["options"]
-            self._ask_choice(actor_id, options, game.round + 1)
+            self._ask_choice(actor_id, choice_rows(model, record, actor_id), game.round + 1)
         for branch_id in game.decided_branches(game.round + 1):
             self._ask_outcome(branch_id, game.round + 1)
+        self.screen.heading = None
         game.play_round()
         self._announced = set(due)
         self.room.show("")
@@ -507,36 +635,53 @@ class Stepper:
         return answer.strip()
 
     def _ask_choice(
-        self, actor_id: str, options: list[dict[str, object]], round_: int, release: bool = False
+        self, actor_id: str, rows: list[dict[str, object]], round_: int, release: bool = False
     ) -> None:
+        """Ask the room for an actor's choice.
+
+        Every action is listed with its number, open or not, so an action keeps its
+        number from round to round; one that is not open this round is marked so and
+        refused. An action may be typed with spaces for underscores (``ease
+        sanctions``), and a near miss is answered with the nearest name.
+        """
         game = self.game
         actor = game.compiled.actors[game.compiled.actor_index(actor_id)]
-        self._say(f"{actor_id} ({actor.name}): the room chooses. Open options:", indent=2)
-        self._show_options(options)
-        names = [str(row["action"]) for row in options]
-        if len(names) == 1 and not release:
-            self._say(f"{actor_id} has one open option, {names[0]}: nothing to choose.", indent=2)
+        self._say(f"{actor_id} ({actor.name}): the room chooses. Options:", indent=2)
+        self._show_options(rows)
+        names = [str(row["action"]) for row in rows]
+        open_ = [str(row["action"]) for row in rows if row["feasible"]]
+        if len(open_) == 1 and not release:
+            self._say(f"{actor_id} has one open option, {open_[0]}: nothing to choose.", indent=2)
             return
         default = game.choices.get((round_, actor_id))
-        span = "1" if len(names) == 1 else f"1-{len(names)}"
-        hint = f"{span} or a name" + (", or 'rule'" if release else "") + ", ? lists them"
+        numbers = _listing([str(n) for n, row in enumerate(rows, 1) if row["feasible"]])
+        hint = f"{numbers} or a name" + (", or 'rule'" if release else "") + ", ? lists them"
+        if len(f"  {actor_id} chooses ({hint}): ") > self.width - 10:
+            hint = "a number or a name, ? lists them"
         while True:
             answer = self._ask_line(f"  {actor_id} chooses ({hint})", default)
             if answer in ("?", "help"):
-                self._show_options(options)
+                self._show_options(rows)
                 continue
-            action = _match(answer, names)
+            if answer.lower() == "i" and self._round_head:
+                self.room.show(self._round_head)
+                continue
             if release and answer.lower() in ("rule", "auto"):
                 game.release(actor_id, round_)
                 self._say(f"{actor_id} plays by its rule in round {round_}.", indent=2)
                 return
-            if action is not None:
+            action = _match(answer, names)
+            if action is not None and action in open_:
                 game.choose(actor_id, action, round_)
                 self._say(f"Recorded: {actor_id} plays {action} in round {round_}.", indent=2)
                 return
+            if action is not None:
+                self._say(f"{action} is not open to {actor_id} this round.", indent=2)
+                continue
             self._say(
-                f"'{answer}' is not an option for {actor_id}: type a number from 1 to "
-                f"{len(names)} or one of {', '.join(names)} (? lists them).",
+                f"'{answer}' is not an option for {actor_id}{_nearest(answer, open_)}: "
+                f"type {numbers} or one of {', '.join(open_)} (? lists them"
+                + (", i shows the injects)." if self._round_head else ")."),
                 indent=2,
             )
 
@@ -563,12 +708,18 @@ class Stepper:
                 indent=2,
             )
 
-    def _show_options(self, options: list[dict[str, object]]) -> None:
-        """Numbered options with score and probability, each with its description."""
+    def _show_options(self, rows: list[dict[str, object]]) -> None:
+        """Every action numbered, with score, probability and description; closed ones marked."""
         wrap = textwrap.TextWrapper(
             width=self.width, initial_indent=" " * 9, subsequent_indent=" " * 9
         )
-        for n, row in enumerate(options, 1):
+        for n, row in enumerate(rows, 1):
+            if not row.get("feasible", True):
+                line = f"      {n}. {row['action']}  (not open this round)"
+                self.room.show(
+                    "\n".join(textwrap.wrap(line, self.width, subsequent_indent=" " * 9))
+                )
+                continue
             row = {**row, "chosen": False}
             self.room.show(format_options([row], self.width, numbered=True, start=n))
             if row.get("description"):
@@ -634,9 +785,8 @@ class Stepper:
                 break
             self._say(f"'{answer}' is not an actor: type 1 to {len(ids)} or a name.", indent=2)
         model, record = game.preview()
-        view = round_view(model, record)
-        options = next(a for a in view["actors"] if a["id"] == actor_id)["options"]
-        self._ask_choice(actor_id, options, round_, release=True)
+        self._round_head = None
+        self._ask_choice(actor_id, choice_rows(model, record, actor_id), round_, release=True)
 
     def _back(self) -> None:
         game = self.game
@@ -659,13 +809,13 @@ class Stepper:
         answer = self._ask_line("Save to", self._default_path())
         if not answer:
             return
-        path = Path(answer)
-        own = self.save_path is not None and _same_file(path, Path(self.save_path))
-        if path.exists() and not own:
+        path = json_path(answer)
+        if path.exists():
             if path.is_dir() or not _is_saved_game(path):
                 self._say(f"{path} is not a saved game: not written over. Choose another name.")
                 return
-            self._say(f"{path} holds another saved game.")
+            own = self.save_path is not None and _same_file(path, Path(self.save_path))
+            self._say(f"{path} holds {'the last save' if own else 'another saved game'}.")
             if self.room.key("Write over it? [y/N] > ") != "y":
                 self._say("Not saved.")
                 return
@@ -680,11 +830,11 @@ class Stepper:
         name = self._ask_line("Name of the fork (Enter: cancel)", "")
         if not name:
             return
-        path = Path(name if name.endswith(".json") else f"{name}.json")
+        path = json_path(name)
         if path.exists():
             self._say(f"{path} exists already; choose another name.")
             return
-        self.game.name = Path(name).stem
+        self.game.name = path.stem
         self.game.save(path)
         self.save_path = path
         self._saved = self._snapshot()
@@ -729,6 +879,15 @@ class Stepper:
             self.room.show(format_scores(scores, self.width))
 
 
+def json_path(name: str) -> Path:
+    """The file a save or fork name means: the name, with ``.json`` added if it lacks it.
+
+    The same rule as the classroom's saves: ``class-a`` and ``class-a.json`` are one file.
+    """
+    text = name.strip()
+    return Path(text if text.lower().endswith(".json") else f"{text}.json")
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve()
@@ -747,18 +906,39 @@ def _is_saved_game(path: Path) -> bool:
     return True
 
 
-def _match(answer: str, names: list[str]) -> str | None:
-    """The name meant by a number (1-based) or by the name itself (case aside).
+def _folded(name: str) -> str:
+    """A name as typed, compared without case, with spaces or hyphens for underscores."""
+    return re.sub(r"[\s_-]+", "_", name.strip().lower())
 
-    No abbreviations: a stray menu key typed at this prompt ('s', 'n') must not be
-    taken for an action that happens to start with it.
+
+def _match(answer: str, names: list[str]) -> str | None:
+    """The name meant by a number (1-based) or by the name itself.
+
+    Case aside, and with spaces or hyphens for underscores (``ease sanctions``). No
+    abbreviations: a stray menu key typed at this prompt ('s', 'n') must not be taken
+    for an action that happens to start with it.
     """
     text = answer.strip()
     if text.isdigit():
         n = int(text)
         return names[n - 1] if 1 <= n <= len(names) else None
-    exact = [n for n in names if n.lower() == text.lower()]
+    exact = [n for n in names if _folded(n) == _folded(text)]
     return exact[0] if exact else None
+
+
+def _listing(items: list[str]) -> str:
+    """Option numbers: ``1-4`` when they run on, else ``1, 2, 4``."""
+    numbers = [int(i) for i in items]
+    if len(numbers) > 1 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}-{numbers[-1]}"
+    return ", ".join(items)
+
+
+def _nearest(answer: str, names: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the nearest of ``names``, or ``""``."""
+    folded = {_folded(n): n for n in names}
+    close = difflib.get_close_matches(_folded(answer), list(folded), n=1, cutoff=0.6)
+    return f" (did you mean '{folded[close[0]]}'?)" if close else ""
 
 
 def format_scores(scores: list[PredictionScore], width: int = 80) -> str:
@@ -821,6 +1001,18 @@ def terminal_width(default: int = 80, widest: int = 100) -> int:
     return max(40, min(shutil.get_terminal_size((default, 24)).columns, widest))
 
 
+def terminal_height() -> int | None:
+    """The terminal's height in lines, when both input and output are a terminal.
+
+    ``None`` for a pipe or a file: nothing to page, nobody to press a key.
+    """
+    import shutil
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return None
+    return max(16, shutil.get_terminal_size((80, 30)).lines)
+
+
 def terminal_room(no_input: bool) -> TerminalRoom:
     """A room on this process's terminal: colour and raw keys only where it is a tty."""
     return TerminalRoom(
@@ -843,6 +1035,7 @@ def run_session(
     save_path: Path | None = None,
     room: Room | None = None,
     width: int | None = None,
+    height: int | None = None,
 ) -> str | None:
     """Run a seminar session on this terminal, or write the game as a handout.
 
@@ -859,6 +1052,7 @@ def run_session(
         save_path: The file the game was resumed from ([s]ave writes there).
         room: Where to talk (default: this process's terminal).
         width: Line width (default: the terminal's).
+        height: Screen height for paging (default: the terminal's, when it is one).
 
     Returns:
         The handout for ``markdown`` and ``html``; ``None`` for ``text`` (shown as it
@@ -893,6 +1087,7 @@ def run_session(
         game.play_to(until or game.rounds)
         render = markdown if output_format == "markdown" else html_document
         return render(game, mc_runs)
+    own_terminal = room is None
     if room is None:
         room = terminal_room(no_input)
     if room.interactive:
@@ -906,6 +1101,7 @@ def run_session(
         width=width or terminal_width(),
         mc_runs=mc_runs,
         save_path=save_path,
+        height=height if height is not None else (terminal_height() if own_terminal else None),
     )
     Stepper(game, room, options).run()
     return None

@@ -142,9 +142,19 @@ def _expectations(
 
 
 def _foresight(
-    model: WargameModel, i: int, decision: Decision, choice: int, other: int | None, run: int
+    model: WargameModel,
+    i: int,
+    decision: Decision,
+    choice: int,
+    other: int | None,
+    run: int,
+    hide: frozenset[str] = frozenset(),
 ) -> str:
-    """The branch odds the actor foresaw with its choice (and with the alternative)."""
+    """The branch odds the actor foresaw with its choice (and with the alternative).
+
+    The odds of a branch in ``hide`` (one the room has still to predict) are withheld:
+    the text says the actor foresaw it, not how likely it thought each outcome.
+    """
     strategy = decision.strategy
     if strategy is None:
         return ""
@@ -153,6 +163,9 @@ def _foresight(
         if not record.due[choice, run]:
             continue
         branch = model.compiled.branches[record.branch]
+        if branch.id in hide:
+            parts.append(f"foresaw {branch.id} (odds hidden until it resolves)")
+            continue
         mine = record.probabilities[choice, :, run]
         if record.chance is not None:
             # A chance event: what the actor's move does to its chance this round.
@@ -177,12 +190,19 @@ def _foresight(
     return "; ".join(parts)
 
 
-def reason(model: WargameModel, record: RoundRecord, actor_id: str, run: int = 0) -> str:
+def reason(
+    model: WargameModel,
+    record: RoundRecord,
+    actor_id: str,
+    run: int = 0,
+    hide: frozenset[str] = frozenset(),
+) -> str:
     """A one-line reason for an actor's choice.
 
     It compares the choice with the best alternative (not with doing nothing), names the
     terms of the payoff rule that made the difference, what the actor expected the
-    others to do (if it reasons about them) and the branch odds it foresaw.
+    others to do (if it reasons about them) and the branch odds it foresaw (withheld
+    for the branches in ``hide``: those the room has still to predict).
     """
     i = model.compiled.actor_index(actor_id)
     actions = model.compiled.actors[i].actions
@@ -227,7 +247,7 @@ def reason(model: WargameModel, record: RoundRecord, actor_id: str, run: int = 0
         expected = _expectations(model, reasoning, i, decision, run)
         if expected:
             parts.append(expected)
-    foresaw = _foresight(model, i, decision, choice, other, run)
+    foresaw = _foresight(model, i, decision, choice, other, run, hide)
     if foresaw:
         parts.append(foresaw)
     if strategy is not None and strategy.unconverged is not None and strategy.unconverged[run]:
@@ -240,30 +260,40 @@ def words(identifier: str) -> str:
     return identifier.replace("_", " ")
 
 
-def _plain_driver(label: str, change: float | None, gap: float) -> str:
+def _plain_driver(label: str, change: float | None, gap: float, other: str) -> str:
+    """One reason in plain words; ``gap`` > 0 favours the choice, < 0 the alternative."""
     if change is not None:
-        text = f"{words(label)} {change:+.2g}"
-    elif label.startswith("foresight of "):
-        text = f"the odds of {words(label[len('foresight of ') :])}"
-    elif label == "cost":
-        return "it costs less" if gap > 0 else "despite a higher cost"
-    else:
-        text = {
-            "commitment bonus": "a commitment",
-            "payoff expression": "its payoff rule",
-            "ending payoff": "how the game may end",
-        }.get(label, words(label))
-    return text if gap > 0 else f"despite {text}"
+        more = "more" if change > 0 else "less"
+        text = f"{more} {words(label)} ({change:+.2g})"
+        return text if gap > 0 else f"though it means {text}"
+    if label.startswith("foresight of "):
+        branch = words(label[len("foresight of ") :])
+        return f"better odds for {branch}" if gap > 0 else f"though {other} helped {branch} more"
+    if label == "cost":
+        return "it costs less" if gap > 0 else "though it costs more"
+    text = {
+        "commitment bonus": "a commitment it made",
+        "payoff expression": "what it values",
+        "ending payoff": "how the game may end",
+    }.get(label, words(label))
+    return f"{text} favoured it" if gap > 0 else f"though {text} favoured {other}"
 
 
-def plain_reason(model: WargameModel, record: RoundRecord, actor_id: str, run: int = 0) -> str:
+def plain_reason(
+    model: WargameModel,
+    record: RoundRecord,
+    actor_id: str,
+    run: int = 0,
+    hide: frozenset[str] = frozenset(),
+) -> str:
     """A short reason in plain words, for a projector or a phone.
 
     The same ingredients as :func:`reason` (the choice against the best alternative,
     what moved the score, what the actor expected the others to do, the branch odds it
-    foresaw), without scores, weights or jargon: ``rather than press ukraine: the odds
-    of summit, economic track +0.5; expected RU energy diplomacy; summit success 59%
-    (56% if press ukraine)``.
+    foresaw), without scores, weights or jargon: ``rather than press ukraine: better
+    odds for summit, more economic track (+0.5); expected RU energy diplomacy; summit
+    success 59% (56% if press ukraine)``. The odds of a branch in ``hide`` (one the
+    room has still to predict) are withheld.
     """
     i = model.compiled.actor_index(actor_id)
     actions = model.compiled.actors[i].actions
@@ -300,13 +330,16 @@ def plain_reason(model: WargameModel, record: RoundRecord, actor_id: str, run: i
         items = _difference_items(reasoning, i, choice, other, expect, run) if reasoning else []
         if not items and float(scores[choice] - scores[other]) < 0.005:
             head = f"nothing it values was at stake (a {probability:.0%} chance)"
-    drivers = [_plain_driver(label, change, gap) for label, change, _, gap in items]
+    # The drivers compare the higher-scoring option with the other: a driver against it
+    # favoured the option it was compared with.
+    alternative = words(actions[other].id) if best == choice else words(actions[choice].id)
+    drivers = [_plain_driver(label, change, gap, alternative) for label, change, _, gap in items]
     parts = [head + (": " + ", ".join(drivers) if drivers else "")]
     if reasoning is not None:
         expected = _expectations(model, reasoning, i, decision, run).removesuffix(" ...")
         if expected:
             parts.append(words(", ".join(expected.split(", ")[:2])))
-    foresaw = _foresight(model, i, decision, choice, other, run)
+    foresaw = _foresight(model, i, decision, choice, other, run, hide)
     if foresaw:
         parts.append(words(foresaw.replace("foresaw ", "")))
     return "; ".join(parts)
@@ -326,13 +359,17 @@ def _fit(line: str, width: int, indent: int = 6) -> list[str]:
     ) or [line[:width]]
 
 
-def round_view(model: WargameModel, record: RoundRecord, run: int = 0) -> dict[str, Any]:
+def round_view(
+    model: WargameModel, record: RoundRecord, run: int = 0, hide: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Everything a round shows, as plain data (the text, Markdown and HTML all use it).
 
     Args:
         model: The model that played the round (with its history kept).
         record: The round.
         run: Which run of the block.
+        hide: Branches whose odds the reasons withhold (the room has still to predict
+            them).
 
     Returns:
         A dict with ``round``, ``rounds``, ``date``, ``injects`` (id, text, prompt),
@@ -375,8 +412,8 @@ def round_view(model: WargameModel, record: RoundRecord, run: int = 0) -> dict[s
                 "options": [
                     row for row in choice_rows(model, record, actor.id, run) if row["feasible"]
                 ],
-                "reason": reason(model, record, actor.id, run),
-                "plain": plain_reason(model, record, actor.id, run),
+                "reason": reason(model, record, actor.id, run, hide),
+                "plain": plain_reason(model, record, actor.id, run, hide),
             }
         )
     before = record.before or record.observed
@@ -504,37 +541,73 @@ def _clipped(text: str, width: int) -> str:
 
 
 def format_round_compact(
-    view: dict[str, Any], width: int = 80, announced: set[str] | None = None
+    view: dict[str, Any],
+    width: int = 80,
+    announced: set[str] | None = None,
+    height: int = 25,
 ) -> str:
     """A played round on one screen (80 x 30 for alaska's busiest round).
 
-    The heading, the injects by id, each actor's move with a plain reason on one line
-    (cut to the width: the details view has it in full), the state changes packed onto
-    a few lines, and the branch outcomes (with the branch's text when it was not
-    announced before the room chose).
+    The heading, the injects by id, each actor's move with a plain reason (wrapped onto
+    the lines below, aligned under the reasons, as far as the round still fits
+    ``height`` lines; past that the longest reasons are shortened with an ellipsis: the
+    details view has them in full), the state changes packed onto a few lines, and the
+    branch outcomes (with the branch's text when it was not announced before the room
+    chose).
+
+    Args:
+        view: From :func:`round_view`.
+        width: The widest a line may be.
+        announced: Branches whose text the room saw before choosing (``None``: all).
+        height: The most lines the round may take.
     """
-    lines = _fit(f"Round {view['round']} of {view['rounds']}, {view['date']}", width)
+    head = _fit(f"Round {view['round']} of {view['rounds']}, {view['date']}", width)
     wrap = textwrap.TextWrapper(
         width=width, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False
     )
     if view["injects"]:
-        lines += wrap.wrap("Injects: " + ", ".join(i["id"] for i in view["injects"]))
-    idw = max(len(a["id"]) for a in view["actors"])
-    movew = min(22, max(len(a["chosen"] or "-") for a in view["actors"]))
-    for actor in view["actors"]:
-        mark = "*" if actor["overridden"] else " "
-        move = (actor["chosen"] or "-").ljust(movew)
-        lines.append(_clipped(f" {mark}{actor['id']:<{idw}} {move} {actor['plain']}", width))
+        head += wrap.wrap("Injects: " + ", ".join(i["id"] for i in view["injects"]))
+    tail: list[str] = []
     if view["changes"]:
         packed = ", ".join(f"{name} {a}->{b}" for name, a, b, _ in view["changes"])
         changed = wrap.wrap("Changes: " + packed)
         if len(changed) > 5:
             changed = [*changed[:4], _clipped(changed[4], width - 9) + " (t: all)"]
-        lines += changed
-    lines += _branch_lines(view, width, announced)
+        tail += changed
+    tail += _branch_lines(view, width, announced)
     if any(a["overridden"] for a in view["actors"]):
-        lines.append("  * chosen by people")
-    return "\n".join(lines)
+        tail.append("  * chosen by people")
+    idw = max(len(a["id"]) for a in view["actors"])
+    movew = min(22, max(len(a["chosen"] or "-") for a in view["actors"]))
+    column = 1 + 1 + idw + 1 + movew + 1
+    room = max(1, height - len(head) - len(tail))
+
+    def moves(most: int) -> list[str]:
+        found = []
+        for actor in view["actors"]:
+            mark = "*" if actor["overridden"] else " "
+            move = (actor["chosen"] or "-").ljust(movew)
+            lead = f" {mark}{actor['id']:<{idw}} {move} "
+            if column > width - 20:  # too narrow to align: one clipped line
+                found.append(_clipped(lead + actor["plain"], width))
+                continue
+            lines = textwrap.wrap(
+                actor["plain"],
+                width=width - column,
+                break_on_hyphens=False,
+                max_lines=most,
+                placeholder=" …",
+            ) or [""]
+            found.append(lead + lines[0])
+            found += [" " * column + line for line in lines[1:]]
+        return found
+
+    most = 6
+    body = moves(most)
+    while len(body) > room and most > 1:
+        most -= 1
+        body = moves(most)
+    return "\n".join([*head, *body, *tail])
 
 
 def format_state(model: WargameModel, width: int = 80, run: int = 0) -> str:

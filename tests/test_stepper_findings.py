@@ -1,0 +1,116 @@
+"""What a lecturer found running a class with `wargame step`, one test per finding.
+
+Screens are checked the way a person sees them at 80x30: :meth:`ScriptedRoom.screens`
+cuts what was shown at every answer and page turn, and each piece must fit.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sim.engine.loading import load
+from sim.seminar.game import Game
+from sim.seminar.stepper import MENU_HELP, ScriptedRoom, StepOptions, Stepper
+from sim.seminar.transcript import format_round_compact, round_view
+from tests.conftest import ALASKA, TINY
+
+SEED = 20250815
+
+
+class PredictingRoom(ScriptedRoom):
+    """A scripted room that answers every probability question with an even split."""
+
+    def line(self, prompt, default=None):
+        if prompt.strip().startswith("P("):
+            self.answers.insert(0, "" if default else "0.5")
+        return super().line(prompt, default)
+
+
+def test_every_alaska_round_with_two_seats_fits_80x30_before_and_after_the_choices():
+    game = Game(load(ALASKA), SEED)
+    answers = ["n", "2", "1"] * 13 + ["q", "y"]
+    room = PredictingRoom(answers)
+    Stepper(game, room, StepOptions(play=("US", "RU"), predict=True, height=30)).run()
+    assert game.finished
+    screens = room.screens()
+    for screen in screens:
+        assert len(screen) <= 30, "\n".join(screen)
+        assert max(len(line) for line in screen) <= 80, "\n".join(screen)
+    # Each question to choose has the actor's options on the same screen.
+    asked = [s for s in screens if s[-1].startswith("  US chooses")]
+    assert len(asked) == 13
+    for screen in asked:
+        assert "  US (United States): the room chooses. Options:" in screen
+        assert any("1. hold" in line for line in screen)
+        assert any("4. arm_ukraine" in line for line in screen)
+    # Round 1's injects and prompts are all shown, in full, before the options.
+    text = room.text
+    assert "Prompt: Does a DPRK ICBM that covers all of North America change the US" in text
+
+
+def test_the_injects_can_be_read_again_at_a_choice():
+    game = Game(load(TINY), SEED)
+    room = ScriptedRoom(["n", "i", "1", "q", "y"])
+    Stepper(game, room, StepOptions(play=("Blue",))).run()
+    assert room.text.count("Inject flight: Unannounced aircraft land") == 2
+
+
+def test_reasons_are_wrapped_not_cut_when_the_round_fits_and_in_plain_words():
+    game = Game(load(ALASKA), SEED)
+    while not game.finished:
+        game.play_round()
+        view = round_view(game.model, game.history[-1])
+        text = format_round_compact(view, 80)
+        lines = text.splitlines()
+        assert len(lines) <= 25 and max(len(line) for line in lines) <= 80, text
+        for jargon in ("payoff expression", "x weight", "score"):
+            assert jargon not in text, (jargon, text)
+        short = [a for a in view["actors"] if len(a["plain"]) < 150]
+        flat = " ".join(text.split())
+        for actor in short:  # a reason of two lines or so is there whole
+            assert " ".join(actor["plain"].split()) in flat, (actor["plain"], text)
+    round3 = format_round_compact(round_view(game.model, game.history[2]), 80)
+    assert "…" not in round3  # round 3 has room for every reason in full
+
+
+def test_the_details_do_not_show_the_odds_of_a_branch_the_room_has_still_to_predict():
+    game = Game(load(ALASKA), SEED)
+    room = PredictingRoom(["n", "d", "r", "n", "d", "q", "y"])
+    Stepper(game, room, StepOptions(predict=True, height=30)).run()
+    before, after = room.text.split("P(success)", 1)
+    assert "summit (odds hidden until it resolves)" in before
+    assert not re.search(r"summit success \d+%", before)
+    assert re.search(r"summit success \d+%", after)  # round 2 resolved it: shown again
+
+
+def test_an_action_may_be_typed_with_spaces_and_a_near_miss_is_answered():
+    game = Game(load(ALASKA), SEED)
+    room = ScriptedRoom(["n", "ease_sanction", "Ease Sanctions", "q", "y"])
+    Stepper(game, room, StepOptions(play=("US",))).run()
+    assert "(did you mean 'ease_sanctions'?)" in room.text
+    assert game.choices == {(1, "US"): "ease_sanctions"}
+
+
+def test_an_actors_options_keep_their_numbers_from_round_to_round():
+    game = Game(load(ALASKA), SEED)
+    # Round 1: ease sanctions is 3; after the summit collapses it is closed, still 3,
+    # and arm_ukraine stays 4.
+    answers = ["n", "3", "n", "3", "n", "3", "4", "q", "y"]
+    room = ScriptedRoom(answers)
+    Stepper(game, room, StepOptions(play=("US",))).run()
+    numbered = re.findall(r"^ +(\d)\. (\w+)", room.text, re.M)
+    by_number: dict[str, set[str]] = {}
+    for number, action in numbered:
+        by_number.setdefault(number, set()).add(action)
+    assert by_number == {
+        "1": {"hold"},
+        "2": {"press_ukraine"},
+        "3": {"ease_sanctions"},
+        "4": {"arm_ukraine"},
+    }
+    if "3. ease_sanctions  (not open this round)" in room.text:
+        assert "ease_sanctions is not open to US this round." in room.text
+
+
+def test_help_fits_80_columns():
+    assert max(len(line) for line in MENU_HELP.splitlines()) <= 80
