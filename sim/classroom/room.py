@@ -126,6 +126,9 @@ class Classroom:
         self.preview: tuple[WargameModel, RoundRecord] | None = None
         self.save_path: Path | None = Path(save_path) if save_path else None
         self.notes: list[str] = []
+        # The last round the room saw before "End the game" had the rules play the
+        # rest (``None`` unless the facilitator ended it).
+        self.ended_at: int | None = None
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -218,6 +221,7 @@ class Classroom:
             if game.round == 0:
                 raise OptionsError("no round has been played yet: nothing to undo")
             game.back()
+            self.ended_at = None
             replay = game.round + 1
             self.pending = {}
             for team in self.teams:
@@ -282,6 +286,9 @@ class Classroom:
         """End the game: reveal the open round, then play the rest by the rules."""
         check(role, "end")
         with self.lock:
+            if self.phase == OVER:
+                raise OptionsError("the game is over already")
+            self.ended_at = self.game.round
             if self.phase == OPEN:
                 self.reveal(role)
             self.game.play_to(self.game.rounds)
@@ -355,6 +362,30 @@ class Classroom:
                 student.name, branch, checked.round, checked.probabilities, time.time()
             )
             self._changed()
+            return student.secret
+
+    def register(self, role: Role, name: str, secret: str | None = None) -> str:
+        """A student takes a name before predicting; returns the name's secret.
+
+        The device that took a name may register it again (with its secret); another
+        device may not.
+
+        Raises:
+            Forbidden: If the name is taken on another device.
+            OptionsError: If the name is empty.
+        """
+        check(role, "predict")
+        name = " ".join(str(name).split())[:40]
+        if not name:
+            raise OptionsError("give your name first")
+        with self.lock:
+            student = self.students.get(name.lower())
+            if student is None:
+                student = Student(name, secrets.token_urlsafe(12))
+                self.students[name.lower()] = student
+                self._changed(f"{name} joined")
+            elif not (secret and secrets.compare_digest(secret, student.secret)):
+                raise Forbidden(f"the name {name} is taken on another device: choose another")
             return student.secret
 
     def scored(self) -> list[dict[str, Any]]:
@@ -584,6 +615,7 @@ class Classroom:
             self.announced = None
             self.deadline = None
             self.phase = OVER if game.finished else READY
+            self.ended_at = None
             self.save_path = path
             self._changed(f"loaded {path.name} at round {game.round}")
 

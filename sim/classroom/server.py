@@ -180,6 +180,18 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
             return _error(exc)
         return JSONResponse({"ok": True, "secret": secret})
 
+    async def api_register(request: Request) -> Response:
+        try:
+            role = role_of(request)
+            check(role, "predict")
+            data = await body(request)
+            secret = await run_in_threadpool(
+                room.register, role, str(data.get("name") or ""), data.get("secret")
+            )
+        except WargameError as exc:
+            return _error(exc)
+        return JSONResponse({"ok": True, "secret": secret})
+
     def control(role: Role, data: dict[str, Any]) -> dict[str, Any]:
         do = data.get("do")
         if do == "next":
@@ -236,6 +248,15 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
                 debriefs[key] = debrief(game, batch_runs, room.continuations)
             data = dict(debriefs[key])
             data["leaderboard"] = room.leaderboard()
+            if not game.finished:
+                # Mid-game the debrief would spoil the game: the hidden parameter values
+                # and how each actor's payoff ranks are withheld until it is over.
+                data["params"] = []
+                data["payoffs"] = []
+                data["withheld"] = (
+                    "The hidden parameter values and the payoffs against the batch are "
+                    "shown once the game is over (or the facilitator ends it)."
+                )
             return data
 
     async def api_debrief(request: Request) -> Response:
@@ -274,6 +295,7 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
         Route("/api/events", api_events),
         Route("/api/choose", api_choose, methods=["POST"]),
         Route("/api/predict", api_predict, methods=["POST"]),
+        Route("/api/register", api_register, methods=["POST"]),
         Route("/api/control", api_control, methods=["POST"]),
         Route("/api/export.csv", api_export),
         Route("/api/debrief", api_debrief),
@@ -336,7 +358,8 @@ def links(room: Classroom, base: str) -> dict[str, str]:
     }
     for actor, token in tokens.teams.items():
         found[f"team {actor}"] = f"{base}/team/{token}"
-    found["debrief"] = f"{base}/debrief/{tokens.facilitator}"
+    # The projector's token: the debrief page is shown to the room.
+    found["debrief"] = f"{base}/debrief/{tokens.projector}"
     return found
 
 

@@ -24,7 +24,35 @@ import numpy as np
 from sim.classroom.roles import FACILITATOR, PROJECTOR, STUDENT, TEAM, Role
 from sim.classroom.room import OPEN, Classroom
 from sim.engine.reasoning import score_terms
+from sim.seminar.briefing import briefing
 from sim.seminar.transcript import plain_reason, state_value, words
+
+
+def hidden_branches(room: Classroom) -> frozenset[str]:
+    """Branches whose odds the room and the students must not see: every unresolved one.
+
+    Students may be asked about any branch before it resolves (a ``round:`` branch in
+    its round, a ``when:`` branch once its condition holds), so no view shown to the
+    room carries the model's odds of one (the outlook, the actors' foresight in their
+    reasons) until it has resolved. A team's own option cards are the exception: they
+    show what the team's actor foresees with each option, for the team's decision.
+    """
+    game = room.game
+    return frozenset(b.id for b in game.compiled.branches if game.outcome_of(b.id) is None)
+
+
+def short_text(text: str, most: int = 22) -> str:
+    """The first sentence of a text, or its first ``most`` words, for the projector."""
+    flat = " ".join(text.split())
+    sentence = flat
+    for end in (". ", "? ", "! "):
+        at = flat.find(end)
+        if 0 < at < len(sentence):
+            sentence = flat[: at + 1]
+    found = sentence.split()
+    if len(found) > most:
+        return " ".join(found[:most]) + " …"
+    return sentence if sentence == flat else sentence + " …"
 
 
 def _branch_tree(room: Classroom) -> list[dict[str, Any]]:
@@ -53,7 +81,13 @@ def _branch_tree(room: Classroom) -> list[dict[str, Any]]:
 def _injects(model: Any, record: Any) -> list[dict[str, str]]:
     by_id = {i.id: i for i in model.compiled.injects}
     return [
-        {"id": i, "text": by_id[i].text, "prompt": by_id[i].prompt or ""} for i in record.injects[0]
+        {
+            "id": i,
+            "text": by_id[i].text,
+            "short": short_text(by_id[i].text),
+            "prompt": by_id[i].prompt or "",
+        }
+        for i in record.injects[0]
     ]
 
 
@@ -84,7 +118,14 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
     if not game.history:
         return None
     cache = room.__dict__.setdefault("_played_cache", {})
-    key = (game.round, tuple(sorted(game.choices.items())), tuple(sorted(room.announced or ())))
+    hide = hidden_branches(room)
+    key = (
+        id(game),
+        game.round,
+        tuple(sorted(game.choices.items())),
+        tuple(sorted(room.announced or ())),
+        hide,
+    )
     if key in cache:
         return cache[key]
     model, record = game.model, game.history[-1]
@@ -118,7 +159,7 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
                 "description": action.description if action else "",
                 "by_people": bool(decision.overridden),
                 "team": actor.id in room.teams,
-                "reason": plain_reason(model, record, actor.id),
+                "reason": plain_reason(model, record, actor.id, hide=hide),
             }
         )
     before = record.before or record.observed
@@ -148,14 +189,17 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
     return played
 
 
-def _outlook(room: Classroom) -> dict[str, Any]:
-    """What the model expects now; odds of a branch the room is (about to be) asked hidden."""
+def _outlook(room: Classroom, reveal_all: bool = False) -> dict[str, Any]:
+    """What the model expects now; the odds of unresolved branches hidden from the room.
+
+    Args:
+        room: The classroom.
+        reveal_all: Give every branch's odds (the facilitator's own copy).
+    """
     game = room.game
     seen = game.expect(room.continuations)
     titles = {e.id: e.title for e in game.compiled.endings}
-    hidden = set(room.due) | {
-        b.id for b in game.compiled.branches if b.round is not None and b.round == game.round + 1
-    }
+    hidden = frozenset() if reveal_all else hidden_branches(room)
     return {
         "round": seen.round,
         "runs": seen.runs,
@@ -188,7 +232,46 @@ def _ending(room: Classroom) -> dict[str, Any] | None:
             {"id": a.id, "name": a.name, "payoff": float(model.payoff_total[i][0])}
             for i, a in enumerate(compiled.actors)
         ],
+        "rest": _played_by_rules(room),
     }
+
+
+def _played_by_rules(room: Classroom) -> list[dict[str, Any]]:
+    """The rounds the rules played after the facilitator ended the game, told to the room.
+
+    Each round with its injects and the branches it resolved (with their texts), so
+    what happened after "End the game" is on the projector too.
+    """
+    game = room.game
+    if room.ended_at is None:
+        return []
+    model = game.model
+    compiled = game.compiled
+    rounds = []
+    for record in game.history[room.ended_at :]:
+        branches = []
+        for branch in compiled.branches:
+            outcome = record.branches.get(branch.id)
+            if outcome is None or outcome[0] < 0:
+                continue
+            chosen = branch.outcomes[int(outcome[0])]
+            branches.append(
+                {
+                    "id": branch.id,
+                    "text": branch.text,
+                    "outcome": chosen.id,
+                    "outcome_text": chosen.text,
+                }
+            )
+        rounds.append(
+            {
+                "round": record.round,
+                "date": model.date_of(record.round).isoformat(),
+                "injects": _injects(model, record),
+                "branches": branches,
+            }
+        )
+    return rounds
 
 
 def common(room: Classroom) -> dict[str, Any]:
@@ -235,6 +318,15 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
     strategy = decision.strategy
     expect = strategy.expected if strategy is not None else [None] * len(compiled.actors)
     names = compiled.state_names
+    # Each branch's odds are quoted for one outcome on every option (the outcome the
+    # options make likeliest on average), so the cards can be compared.
+    quoted: dict[int, int] = {}
+    if strategy is not None:
+        for item in strategy.scored.foreseen:
+            open_ = [a for a in range(len(actor.actions)) if item.due[a, 0]]
+            if open_:
+                mean = item.probabilities[open_, :, 0].mean(axis=0)
+                quoted[item.branch] = int(np.argmax(mean))
     options = []
     for a, action in enumerate(actor.actions):
         if not decision.feasible[a, 0]:
@@ -245,11 +337,13 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
             for index, weight in actor.weights:
                 projected = float(terms[names[index]][1].split("|")[0])
                 change = projected - float(record.observed[index][0])
-                if abs(change) > 1e-9:
+                shown = signed_change(change)
+                if shown is not None:
                     effects.append(
                         {
                             "name": names[index],
                             "change": change,
+                            "shown": shown,
                             "good": weight * change > 0,
                             "weight": abs(weight * change),
                         }
@@ -260,7 +354,7 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
             for item in strategy.scored.foreseen:
                 if item.due[a, 0]:
                     branch = compiled.branches[item.branch]
-                    top = int(np.argmax(item.probabilities[a, :, 0]))
+                    top = quoted[item.branch]
                     foresaw.append(
                         f"{words(branch.id)} {words(branch.outcomes[top].id)} "
                         f"{float(item.probabilities[a, top, 0]):.0%}"
@@ -269,12 +363,32 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
             {
                 "id": action.id,
                 "description": action.description,
-                "effects": [{k: e[k] for k in ("name", "change", "good")} for e in effects[:3]],
+                "effects": [
+                    {k: e[k] for k in ("name", "change", "shown", "good")} for e in effects[:3]
+                ],
                 "foresaw": foresaw,
                 "rule_p": float(decision.probabilities[a, 0]),
             }
         )
     return options
+
+
+def signed_change(change: float) -> str | None:
+    """A change as a team's card shows it (two significant digits, at most two decimals).
+
+    ``None`` for a change that rounds to nothing at that precision (noise like
+    +0.00023 is not shown).
+    """
+    size = abs(change)
+    if size >= 100:
+        text = f"{change:+,.0f}"
+    elif size >= 10:
+        text = f"{change:+.0f}"
+    elif size >= 1:
+        text = f"{change:+.1f}"
+    else:
+        text = f"{change:+.2f}"
+    return None if float(text.replace(",", "")) == 0 else text
 
 
 def _expects(room: Classroom, actor_id: str) -> list[str]:
@@ -319,6 +433,7 @@ def view(
                 "choice": room.pending.get(role.actor),
                 "options": _team_options(room, role.actor) if room.phase == OPEN else [],
                 "expects": _expects(room, role.actor) if room.phase == OPEN else [],
+                "briefing": briefing(compiled, role.actor),
             }
         if role.kind in (STUDENT, FACILITATOR, PROJECTOR):
             data["leaderboard"] = room.leaderboard()
@@ -330,6 +445,16 @@ def view(
                 if mine is not None and own
                 else {}
             )
+            data["me"] = mine.name if mine is not None and own else None
+            data["my_scores"] = (
+                [r for r in room.scored() if r["student"] == mine.name]
+                if mine is not None and own
+                else []
+            )
+        if role.kind in (FACILITATOR, PROJECTOR):
+            # The debrief's projector-safe link: the projector's token, never the
+            # facilitator's (the page may be shown to the room).
+            data["debrief"] = f"/debrief/{room.tokens.projector}"
         if role.kind == FACILITATOR:
             data["facilitator"] = _facilitator(room)
         return data
@@ -355,6 +480,7 @@ def _facilitator(room: Classroom) -> dict[str, Any]:
         "saves": room.saves(),
         "save_path": room.save_path.name if room.save_path else None,
         "students": len(room.students),
+        "odds": _outlook(room, reveal_all=True)["branches"],
         "predictions": sum(len(s.predictions) for s in room.students.values()),
         "timer_seconds": room.timer_seconds,
         "notes": room.notes[-8:],

@@ -12,6 +12,55 @@ let current = null;
 let deadline = null;
 let lastError = "";
 const drafts = {};  // student's probabilities being typed: branch -> outcome -> text
+// What a person has typed into a box (by the box's id) and not yet used: a redraw of
+// the page (another device acted) puts it back, with the cursor where it was, so live
+// updates never wipe what is being typed.
+const typed = {};
+const opened = new Set();  // <details data-key> a person opened: kept open across redraws
+document.addEventListener("input", (event) => {
+  const box = event.target;
+  if (box.id && box.dataset.keep !== undefined) typed[box.id] = box.value;
+});
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (box.id && box.dataset.keep !== undefined) typed[box.id] = box.value;
+});
+document.addEventListener("toggle", (event) => {
+  const details = event.target;
+  if (!details.dataset || !details.dataset.key) return;
+  if (details.open) opened.add(details.dataset.key); else opened.delete(details.dataset.key);
+  if (KIND === "projector") fitPanels();
+}, true);
+
+// Draw the page, keeping what is being typed: values, focus and the cursor.
+function render(html) {
+  const active = document.activeElement;
+  const focus = active && active.id ? active.id : null;
+  let selection = null;
+  try {
+    if (focus && active.selectionStart != null) selection = [active.selectionStart, active.selectionEnd];
+  } catch (error) { selection = null; }
+  app.innerHTML = html;
+  for (const [id, value] of Object.entries(typed)) {
+    const box = document.getElementById(id);
+    if (box) box.value = value;
+  }
+  for (const details of app.querySelectorAll("details[data-key]")) {
+    if (opened.has(details.dataset.key)) details.open = true;
+  }
+  if (focus) {
+    const box = document.getElementById(focus);
+    if (box) {
+      box.focus();
+      try { if (selection) box.setSelectionRange(selection[0], selection[1]); } catch (error) { /* a number box */ }
+    }
+  }
+}
+function used(id) {
+  delete typed[id];
+  const box = document.getElementById(id);
+  if (box) box.value = "";
+}
 
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({
@@ -27,12 +76,16 @@ async function api(path, options = {}) {
     headers: { "X-Token": TOKEN, "Content-Type": "application/json", ...(options.headers || {}) },
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
+  if (!response.ok) {
+    const error = new Error(data.error || `HTTP ${response.status}`);
+    error.confirm = Boolean(data.confirm);
+    throw error;
+  }
   return data;
 }
 const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body) });
 
-function studentName() { return localStorage.getItem("wargame-name") || ""; }
+function studentName() { return localStorage.getItem(`wargame-name-${TOKEN}`) || ""; }
 function studentSecret() { return localStorage.getItem(`wargame-secret-${TOKEN}-${studentName().toLowerCase()}`); }
 
 async function refresh() {
@@ -50,17 +103,19 @@ async function refresh() {
     deadline = data.remaining == null ? null : Date.now() + 1000 * data.remaining;
     draw(data);
   } catch (error) {
-    app.innerHTML = `<p class="error">${esc(error.message)}</p>`;
+    render(`<p class="error">${esc(error.message)}</p>`);
   }
+}
+
+function showError(message) {
+  lastError = message;
+  const box = document.getElementById("error");
+  if (box) box.textContent = lastError;
 }
 
 function act(promise) {
   lastError = "";
-  return promise.then(() => refresh()).catch((error) => {
-    lastError = error.message;
-    const box = document.getElementById("error");
-    if (box) box.textContent = lastError;
-  });
+  return promise.then(() => refresh()).catch((error) => showError(error.message));
 }
 
 // --- shared pieces ----------------------------------------------------------------------
@@ -76,9 +131,17 @@ function header(v, extra = "") {
     ${extra}<span class="clock" id="clock"></span></header>`;
 }
 
-function injectsHtml(injects) {
-  return injects.map((i) => `<div class="inject"><span class="id">${words(i.id)}:</span> ${esc(i.text)}
-    ${i.prompt ? `<div class="prompt">Prompt: ${esc(i.prompt)}</div>` : ""}</div>`).join("");
+// Injects: in full on devices; on the projector the first sentence, the rest on a click
+// (a long round's text would otherwise shrink below what the back row can read).
+function injectsHtml(injects, brief = false) {
+  return injects.map((i) => {
+    const prompt = i.prompt ? `<div class="prompt">Prompt: ${esc(i.prompt)}</div>` : "";
+    if (brief && i.short && i.short !== i.text) {
+      return `<div class="inject"><details data-key="inject-${esc(i.id)}"><summary><span class="id">${words(i.id)}:</span>
+        <span class="short">${esc(i.short)}</span></summary><div class="full">${esc(i.text)}</div></details>${prompt}</div>`;
+    }
+    return `<div class="inject"><span class="id">${words(i.id)}:</span> ${esc(i.text)}${prompt}</div>`;
+  }).join("");
 }
 
 function dueHtml(due) {
@@ -94,7 +157,7 @@ function branchesHtml(branches) {
 }
 
 function movesHtml(played) {
-  const rows = played.moves.map((m) => `<tr data-actor="${esc(m.id)}"><td><b>${esc(m.id)}</b>${m.by_people ? ' <span class="tag people">people</span>' : ""}</td>
+  const rows = played.moves.map((m) => `<tr data-actor="${esc(m.id)}"><td class="who"><b>${esc(m.id)}</b>${m.by_people ? ' <span class="tag people">people</span>' : ""}</td>
     <td class="move">${words(m.move || "-")}</td><td class="reason">${esc(m.reason)}</td></tr>`).join("");
   return `<table class="moves"><tbody>${rows}</tbody></table>`;
 }
@@ -119,7 +182,7 @@ function outlookHtml(o) {
   const endings = o.endings.filter((e) => e.p > 0.0005).map((e) => `<tr><td>${esc(e.title)}</td>
     <td class="num">${pct(e.p)}</td><td><span class="bar" style="width:${Math.round(60 * e.p)}px"></span></td></tr>`).join("");
   const branches = o.branches.map((b) => {
-    if (!b.outcomes) return `<li>${words(b.id)}: <span class="muted">odds hidden until the room has predicted</span></li>`;
+    if (!b.outcomes) return `<li>${words(b.id)}: <span class="muted">odds hidden until it resolves</span></li>`;
     const best = Object.entries(b.outcomes).sort((x, y) => y[1] - x[1])
       .map(([k, p]) => `${words(k)} ${pct(p)}`).join(", ");
     return `<li>${words(b.id)}: ${best}${b.resolves < 0.995 ? ` <span class="muted">(resolves in ${pct(b.resolves)})</span>` : ""}</li>`;
@@ -136,8 +199,22 @@ function teamsHtml(v) {
 
 function endingHtml(e) {
   if (!e) return "";
-  const rows = e.payoffs.map((p) => `<tr><td>${esc(p.id)}</td><td class="num">${p.payoff.toFixed(2)}</td></tr>`).join("");
-  return `<h2>Ending: ${esc(e.title)}</h2><table><tbody>${rows}</tbody></table>`;
+  const rows = e.payoffs.map((p) => `<tr><td><b>${esc(p.id)}</b></td><td>${esc(p.name)}</td><td class="num">${p.payoff.toFixed(2)}</td></tr>`).join("");
+  return `<h2 id="ending">Ending: ${esc(e.title)} <span class="muted">(round ${e.round})</span></h2>
+    <table class="payoffs"><thead><tr><th>Actor</th><th></th><th class="num">Total payoff</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+// The rounds the rules played after "End the game": their injects and branch outcomes.
+function restHtml(e) {
+  if (!e || !e.rest || !e.rest.length) return "";
+  const first = e.rest[0].round;
+  const last = e.rest[e.rest.length - 1].round;
+  const rounds = e.rest.map((r) => {
+    const events = r.branches.map((b) => `<div class="inject branch"><span class="id">${words(b.id)} → ${words(b.outcome)}.</span> ${esc(b.outcome_text)}</div>`).join("");
+    const injects = r.injects.map((i) => `<div class="inject"><span class="id">${words(i.id)}:</span> ${esc(i.short || i.text)}</div>`).join("");
+    return injects || events ? `<h3>Round ${r.round} · ${esc(r.date)}</h3>${injects}${events}` : "";
+  }).join("");
+  return `<h2>Rounds ${first}–${last}, played by the rules</h2>${rounds || '<p class="muted">Nothing was announced in them.</p>'}`;
 }
 
 function tick() {
@@ -165,21 +242,27 @@ function fitPanels() {
 
 // --- the pages --------------------------------------------------------------------------
 
-function roomPanels(v) {
+function roomPanels(v, options = {}) {
+  const brief = Boolean(options.brief);
+  const teams = options.teams !== false;
   let left = "";
   let middle = "";
   if (v.phase === "open" && v.open) {
-    left = `<h2>Round ${v.open.round}: what happens</h2>${injectsHtml(v.open.injects) || '<p class="muted">No inject this round.</p>'}${dueHtml(v.open.due)}`;
-    middle = `<h2>Teams are choosing in secret</h2>${teamsHtml(v)}`;
+    left = `<h2>Round ${v.open.round}: what happens</h2>${injectsHtml(v.open.injects, brief) || '<p class="muted">No inject this round.</p>'}${dueHtml(v.open.due)}`;
+    if (teams) middle = `<h2>Teams are choosing in secret</h2>${teamsHtml(v)}`;
     if (v.played) middle += `<h2 style="margin-top:0.6em">Last round (${v.played.round})</h2>${movesHtml(v.played)}`;
+  } else if (v.phase === "over" && v.ending) {
+    const rest = restHtml(v.ending);
+    left = rest || (v.played ? `<h2>Round ${v.played.round}: what happened</h2>${injectsHtml(v.played.injects, brief) || '<p class="muted">No inject this round.</p>'}${branchesHtml(v.played.branches)}` : "");
+    middle = endingHtml(v.ending);
+    if (v.played) middle += `<h2 style="margin-top:0.6em">Moves in round ${v.played.round}</h2>${movesHtml(v.played)}`;
   } else if (v.played) {
-    left = `<h2>Round ${v.played.round}: what happened</h2>${injectsHtml(v.played.injects) || '<p class="muted">No inject this round.</p>'}${branchesHtml(v.played.branches)}`;
+    left = `<h2>Round ${v.played.round}: what happened</h2>${injectsHtml(v.played.injects, brief) || '<p class="muted">No inject this round.</p>'}${branchesHtml(v.played.branches)}`;
     middle = `<h2>Moves</h2>${movesHtml(v.played)}`;
   } else {
     left = `<h2>The scenario</h2><p>${esc(v.description)}</p>`;
-    middle = `<h2>Teams</h2>${teamsHtml(v)}`;
+    if (teams) middle = `<h2>Teams</h2>${teamsHtml(v)}`;
   }
-  if (v.ending) middle = endingHtml(v.ending) + middle;
   const side = `${v.played ? `<h2>Changes</h2>${changesHtml(v.played.changes)}` : ""}
     <h2>Branches</h2>${treeHtml(v.tree)}<h2>The model expects</h2>${outlookHtml(v.outlook)}`;
   return { left, middle, side };
@@ -187,12 +270,26 @@ function roomPanels(v) {
 
 function drawProjector(v) {
   document.body.className = "projector";
-  const { left, middle, side } = roomPanels(v);
-  app.innerHTML = `${header(v)}<main class="grid">
+  const { left, middle, side } = roomPanels(v, { brief: true });
+  const debrief = v.debrief ? `<a class="debrief-link" id="debrief-link" href="${esc(v.debrief)}">debrief</a>` : "";
+  render(`${header(v, debrief)}<main class="grid">
     <section class="panel fit" id="p-left">${left}</section>
     <section class="panel fit" id="p-middle">${middle}</section>
-    <section class="panel fit" id="p-side">${side}</section></main>`;
+    <section class="panel fit" id="p-side">${side}</section></main>`);
   fitPanels();
+}
+
+function briefingHtml(b, open) {
+  const values = b.values.map((x) => `<li>${esc(x)}</li>`).join("");
+  const options = b.options.map((o) => `<li><b>${words(o.id)}</b>: ${esc(o.description)}
+    <span class="muted">(cost ${esc(o.cost)}${o.when ? `; open only when ${esc(o.when)}` : ""})</span></li>`).join("");
+  const others = b.others.map((o) => `${esc(o.id)} (${esc(o.name)})`).join(", ");
+  return `<details class="card briefing" id="briefing" data-key="briefing" ${open ? "open" : ""}>
+    <summary><b>Your briefing: you play ${esc(b.actor)} (${esc(b.name)})</b></summary>
+    <h2>${esc(b.title)}</h2><p>${esc(b.description)}</p>
+    <p class="muted">${b.rounds} rounds of ${b.round_days} days from ${esc(b.start)}. The others: ${others}.</p>
+    <h3>What ${esc(b.actor)} values</h3><ul>${values}</ul>
+    <h3>Your options</h3><ul>${options}</ul></details>`;
 }
 
 function drawTeam(v) {
@@ -208,7 +305,7 @@ function drawTeam(v) {
       <p class="muted">Expected: what each option is expected to do this round to what ${esc(team.actor)} values
       (green good, red bad), counting the others' likely moves.</p>`;
     body += team.options.map((o) => {
-      const effects = o.effects.map((e) => `<span class="${e.good ? "good" : "bad"}">${words(e.name)} ${e.change > 0 ? "+" : ""}${Number(e.change.toPrecision(2))}</span>`).join(", ");
+      const effects = o.effects.map((e) => `<span class="${e.good ? "good" : "bad"}">${words(e.name)} ${esc(e.shown)}</span>`).join(", ");
       return `<button class="option ${o.id === choice ? "chosen" : ""}" data-action="${esc(o.id)}">
         <div class="name">${words(o.id)}</div><div>${esc(o.description)}</div>
         <div class="effects">${effects ? `Expected: ${effects}` : '<span class="muted">Changes nothing you value directly.</span>'}
@@ -217,26 +314,45 @@ function drawTeam(v) {
     }).join("");
     if (team.expects.length) body += `<p class="muted">Your actor's rule expects: ${esc(team.expects.join(", "))}.</p>`;
     body += `<details class="card" open><summary><b>This round's injects and prompts</b></summary>${injectsHtml(v.open.injects)}${dueHtml(v.open.due)}</details>`;
+    body += briefingHtml(team.briefing, false);
   } else {
-    body += `<div class="card"><p><b>${v.phase === "over" ? "The game is over." : "Wait for the next round."}</b></p></div>`;
-    if (v.ending) body += `<div class="card">${endingHtml(v.ending)}</div>`;
+    const first = v.phase === "ready" && v.round === 0;
+    const wait = v.phase === "over" ? "The game is over." : first
+      ? "Read your briefing: the first round opens soon." : "Wait for the next round.";
+    body += `<div class="card"><p><b>${wait}</b></p></div>`;
+    if (first) body += briefingHtml(team.briefing, true);
+    if (v.ending) body += `<div class="card">${endingHtml(v.ending)}${restHtml(v.ending)}</div>`;
     if (v.played) body += `<div class="card"><h2>Round ${v.played.round}</h2>${branchesHtml(v.played.branches)}${movesHtml(v.played)}<h3>Changes</h3>${changesHtml(v.played.changes)}</div>`;
+    if (!first) body += briefingHtml(team.briefing, false);
   }
-  app.innerHTML = `${header(v, `<span class="tag people">${esc(team.actor)}</span>`)}${body}`;
+  render(`${header(v, `<span class="tag people">${esc(team.actor)}</span>`)}${body}`);
   for (const button of app.querySelectorAll("button.option")) {
     button.addEventListener("click", () => act(post("/api/choose", { actor: team.actor, action: button.dataset.action })));
   }
 }
 
+function storeSecret(name, secret) {
+  localStorage.setItem(`wargame-name-${TOKEN}`, name);
+  localStorage.setItem(`wargame-secret-${TOKEN}-${name.toLowerCase()}`, secret);
+}
+
 function drawStudent(v) {
   document.body.className = "device students";
   const name = studentName();
-  let body = `<div class="card"><label>Your name <input id="name" value="${esc(name)}" autocomplete="name"></label>
-    <button id="set-name">Use this name</button><div class="error" id="error">${esc(lastError)}</div></div>`;
+  const joined = v.me ? `<span class="tag ok" id="joined">you are ${esc(v.me)}</span>` : "";
+  let body = `<div class="card"><label>Your name <input id="name" data-keep value="${esc(name)}" autocomplete="name"></label>
+    <button id="set-name">Use this name</button> ${joined}<div class="error" id="error">${esc(lastError)}</div></div>`;
   const due = v.phase === "open" && v.open ? v.open.due : [];
   if (!due.length) body += '<div class="card"><p class="muted">No branch is open for predictions now.</p></div>';
   for (const branch of due) {
     const mine = v.mine[branch.id];
+    if (branch.locked) {
+      const yours = mine ? branch.outcomes.map((o) => `${words(o.id)} ${pct(mine[o.id] || 0)}`).join(", ") : "none";
+      body += `<div class="card locked"><h2>${words(branch.id)}: predictions are locked</h2>
+        <p>The room has seen how it went, so forecasts of it can no longer be made or changed.</p>
+        <p>Your forecast: <b>${esc(yours)}</b></p></div>`;
+      continue;
+    }
     const draft = drafts[branch.id] || (drafts[branch.id] = {});
     const rows = branch.outcomes.map((o) => {
       const value = draft[o.id] ?? (mine ? Math.round(100 * (mine[o.id] || 0)) : "");
@@ -248,30 +364,49 @@ function drawStudent(v) {
       <button class="primary predict" data-branch="${esc(branch.id)}">${mine ? "Change my prediction" : "Predict"}</button>
       ${mine ? '<span class="tag ok">recorded</span>' : ""}</div>`;
   }
-  const board = v.leaderboard.map((b, i) => `<tr><td>${i + 1}</td><td>${esc(b.student)}</td><td class="num">${b.brier == null ? "–" : b.brier.toFixed(3)}</td>
-    <td class="num">${b.model_brier == null ? "–" : b.model_brier.toFixed(3)}</td><td class="num">${b.scored}/${b.predictions}</td></tr>`).join("");
+  if (v.my_scores && v.my_scores.length) {
+    const rows = v.my_scores.map((r) => {
+      const forecast = Object.entries(r.probabilities).map(([o, p]) => `${words(o)} ${pct(p)}`).join(", ");
+      const went = r.outcome ? `went <b>${words(r.outcome)}</b>` : "not resolved yet";
+      const score = r.brier == null ? "" : ` · Brier <b>${r.brier.toFixed(3)}</b>${r.model_brier == null ? "" : ` (model ${r.model_brier.toFixed(3)})`}`;
+      return `<li>${words(r.branch)}: you said ${esc(forecast)}; it ${went}${score}</li>`;
+    }).join("");
+    body += `<div class="card" id="my-forecasts"><h2>Your forecasts</h2><ul>${rows}</ul></div>`;
+  }
+  const board = v.leaderboard.map((b, i) => {
+    const me = v.me && b.student.toLowerCase() === v.me.toLowerCase();
+    return `<tr class="${me ? "me" : ""}"><td>${i + 1}</td><td>${esc(b.student)}${me ? ' <span class="tag ok">you</span>' : ""}</td><td class="num">${b.brier == null ? "–" : b.brier.toFixed(3)}</td>
+    <td class="num">${b.model_brier == null ? "–" : b.model_brier.toFixed(3)}</td><td class="num">${b.scored}/${b.predictions}</td></tr>`;
+  }).join("");
   body += `<div class="card"><h2>Leaderboard</h2><p class="muted">Mean Brier score: 0 is perfect, 2 is sure and wrong; the model's forecast when you were asked, for comparison.</p>
-    <table><thead><tr><th>#</th><th>Name</th><th class="num">You</th><th class="num">Model</th><th class="num">Scored</th></tr></thead><tbody>${board}</tbody></table></div>`;
+    <table id="leaderboard"><thead><tr><th>#</th><th>Name</th><th class="num">Brier</th><th class="num">Model</th><th class="num">Scored</th></tr></thead><tbody>${board}</tbody></table></div>`;
   if (v.played) body += `<div class="card"><h2>Round ${v.played.round}</h2>${branchesHtml(v.played.branches)}${movesHtml(v.played)}</div>`;
-  app.innerHTML = header(v) + body;
-  document.getElementById("set-name").addEventListener("click", () => {
-    localStorage.setItem("wargame-name", document.getElementById("name").value.trim());
-    refresh();
-  });
+  render(header(v) + body);
+  const takeName = () => {
+    const typedName = document.getElementById("name").value.trim();
+    if (!typedName) return Promise.reject(new Error("give your name first"));
+    const known = typedName.toLowerCase() === studentName().toLowerCase() ? studentSecret() : localStorage.getItem(`wargame-secret-${TOKEN}-${typedName.toLowerCase()}`);
+    return post("/api/register", { name: typedName, secret: known }).then((r) => {
+      storeSecret(typedName, r.secret);
+      used("name");
+      return typedName;
+    });
+  };
+  document.getElementById("set-name").addEventListener("click", () => act(takeName()));
   for (const input of app.querySelectorAll("input[data-branch]")) {
     input.addEventListener("input", () => { drafts[input.dataset.branch][input.dataset.outcome] = input.value; });
   }
   for (const button of app.querySelectorAll("button.predict")) {
     button.addEventListener("click", () => {
-      const typed = document.getElementById("name").value.trim();
-      if (typed) localStorage.setItem("wargame-name", typed);
       const branch = button.dataset.branch;
       const probabilities = {};
       for (const input of app.querySelectorAll(`input[data-branch="${CSS.escape(branch)}"]`)) {
         probabilities[input.dataset.outcome] = (Number(input.value) || 0) / 100;
       }
-      act(post("/api/predict", { name: studentName(), secret: studentSecret(), branch, probabilities }).then((r) => {
-        localStorage.setItem(`wargame-secret-${TOKEN}-${studentName().toLowerCase()}`, r.secret);
+      const typedName = document.getElementById("name").value.trim();
+      const ready = typedName && typedName.toLowerCase() !== studentName().toLowerCase() ? takeName() : Promise.resolve(studentName());
+      act(ready.then((who) => post("/api/predict", { name: who, secret: studentSecret(), branch, probabilities })).then((r) => {
+        storeSecret(studentName(), r.secret);
         delete drafts[branch];
       }));
     });
@@ -285,33 +420,36 @@ function drawFacilitator(v) {
   let controls = "";
   if (v.phase === "ready") controls += control(`Open round ${v.round + 1}`, { do: "next" }, "primary");
   if (v.phase === "open") controls += control("Reveal the round", { do: "reveal" }, "primary");
-  controls += control("Back one round", { do: "back" });
+  if (v.round > 0) controls += control("Back one round", { do: "back" });
   if (v.phase !== "over") controls += control("End the game (rules play the rest)", { do: "end" });
   let timer = "";
   if (v.phase === "open") {
-    timer = `<div class="controls"><label>Timer <input id="seconds" type="number" min="1" max="3600" value="${f.timer_seconds}"> s</label>
+    timer = `<div class="controls"><label>Timer <input id="seconds" data-keep type="number" min="1" max="3600" value="${f.timer_seconds}"> s</label>
       <button id="timer-start">Start</button>${control("Stop", { do: "timer", seconds: null })}</div>`;
   }
   const overrides = f.computer.map((c) => `<div class="controls"><b>${esc(c.actor)}</b>
     <select data-override="${esc(c.actor)}"><option value="">by its rule</option>${c.options.map((o) => `<option value="${esc(o)}" ${o === c.override ? "selected" : ""}>${words(o)}</option>`).join("")}</select></div>`).join("");
   const saves = f.saves.map((s) => `<option>${esc(s)}</option>`).join("");
-  const panels = roomPanels(v);
-  app.innerHTML = `${header(v, '<span class="tag people">facilitator</span>')}
+  const odds = f.odds.filter((b) => b.outcomes).map((b) => `<li>${words(b.id)}: ${Object.entries(b.outcomes).sort((x, y) => y[1] - x[1]).map(([k, p]) => `${words(k)} ${pct(p)}`).join(", ")}</li>`).join("");
+  const panels = roomPanels(v, { teams: false });
+  const placeholder = f.save_path ? `name (empty: ${f.save_path}, asks first)` : "file name, e.g. class-a";
+  render(`${header(v, '<span class="tag people">facilitator</span>')}
     <div class="error" id="error">${esc(lastError)}</div>
     <div class="controls">${controls}</div>${timer}
     <div class="panelset">
-      <div class="card"><h2>Teams</h2>${teamsHtml(v)}
+      <div class="card" id="teams-card"><h2>Teams</h2>${teamsHtml(v)}
         ${overrides ? `<h3>Override a computer-played actor this round</h3>${overrides}` : ""}</div>
       <div class="card"><h2>Files</h2>
-        <div class="controls"><input id="save-name" placeholder="${esc(f.save_path || "file name")}"><button id="save">Save</button><button id="fork">Fork</button></div>
-        <div class="controls"><select id="load-name">${saves}</select><button id="load">Load</button></div>
+        <div class="controls"><input id="save-name" data-keep placeholder="${esc(placeholder)}"><button id="save">Save</button><button id="fork">Fork</button></div>
+        <div class="controls"><select id="load-name" data-keep>${saves}</select><button id="load">Load</button></div>
         <p><a id="export" href="/api/export.csv?token=${encodeURIComponent(TOKEN)}">Predictions as CSV</a> ·
-          <a href="/debrief/${encodeURIComponent(TOKEN)}" target="_blank">Debrief page</a> ·
-          ${f.students} students, ${f.predictions} predictions</p>
+          <a id="debrief-link" href="${esc(v.debrief)}" target="_blank">Debrief page</a> <span class="muted">(safe to project)</span> ·
+          <span id="students">${f.students} ${f.students === 1 ? "student" : "students"}, ${f.predictions} ${f.predictions === 1 ? "prediction" : "predictions"}</span></p>
         <p class="muted" id="notes">${f.notes.map(esc).join(" · ")}</p></div>
     </div>
     <div class="panelset"><div class="card">${panels.left}</div><div class="card">${panels.middle}</div></div>
-    <div class="card">${panels.side}</div>`;
+    <div class="card">${panels.side}
+      ${odds ? `<details class="facilitator-only" data-key="odds"><summary>Branch odds (for you only: hidden from the room until each resolves)</summary><ul class="tree">${odds}</ul></details>` : ""}</div>`);
   for (const button of app.querySelectorAll("button[data-control]")) {
     button.addEventListener("click", () => act(post("/api/control", JSON.parse(button.dataset.control))));
   }
@@ -319,19 +457,23 @@ function drawFacilitator(v) {
     select.addEventListener("change", () => act(post("/api/control", { do: "override", actor: select.dataset.override, action: select.value || null })));
   }
   const startTimer = document.getElementById("timer-start");
-  if (startTimer) startTimer.addEventListener("click", () => act(post("/api/control", { do: "timer", seconds: Number(document.getElementById("seconds").value) })));
+  if (startTimer) {
+    startTimer.addEventListener("click", () => act(post("/api/control", { do: "timer", seconds: Number(document.getElementById("seconds").value) })
+      .then(() => { delete typed.seconds; })));
+  }
   const name = () => document.getElementById("save-name").value.trim();
   document.getElementById("save").addEventListener("click", () => {
-    post("/api/control", { do: "save", name: name() }).then(refresh).catch((error) => {
-      if (/write over it\?/.test(error.message) && confirm(error.message)) {
-        act(post("/api/control", { do: "save", name: name(), overwrite: true }));
-      } else {
-        lastError = error.message;
-        document.getElementById("error").textContent = lastError;
-      }
+    const chosen = name();
+    const save = (overwrite) => post("/api/control", { do: "save", name: chosen, overwrite }).then(() => { used("save-name"); return refresh(); });
+    lastError = "";
+    save(false).catch((error) => {
+      if (error.confirm) {
+        if (confirm(error.message)) act(save(true));
+        else showError("Not saved.");
+      } else showError(error.message);
     });
   });
-  document.getElementById("fork").addEventListener("click", () => act(post("/api/control", { do: "fork", name: name() })));
+  document.getElementById("fork").addEventListener("click", () => act(post("/api/control", { do: "fork", name: name() }).then(() => used("save-name"))));
   document.getElementById("load").addEventListener("click", () => act(post("/api/control", { do: "load", name: document.getElementById("load-name").value })));
 }
 
@@ -375,6 +517,7 @@ function drawDebrief(d) {
     })()
     : `<p class="prompt">The game is not over (round ${d.round} of ${d.rounds}).</p>`;
   const legend = d.endings.map((e, k) => `<span><i style="background:${COLOURS[k % COLOURS.length]}"></i>${esc(e.title)}</span>`).join("");
+  const withheld = d.withheld ? `<p class="prompt" id="withheld">${esc(d.withheld)}</p>` : "";
   const payoffs = d.payoffs.map((p) => `<tr><td>${esc(p.id)}</td><td class="num">${p.room.toFixed(2)}</td>
     <td class="num">${p.batch_mean.toFixed(2)}</td><td class="num">${p.batch_sd.toFixed(2)}</td><td class="num">${pct(p.share_below)}</td></tr>`).join("");
   const params = d.params.filter((p) => !p.fixed).map((p) => `<tr><td>${words(p.name)}</td>
@@ -382,13 +525,13 @@ function drawDebrief(d) {
     <td class="num">${p.batch_mean == null ? "" : Number(p.batch_mean.toPrecision(4))}</td><td class="num">${p.share_below == null ? "" : pct(p.share_below)}</td></tr>`).join("");
   const board = d.leaderboard.map((b, i) => `<tr><td>${i + 1}</td><td>${esc(b.student)}</td><td class="num">${b.brier == null ? "–" : b.brier.toFixed(3)}</td><td class="num">${b.model_brier == null ? "–" : b.model_brier.toFixed(3)}</td></tr>`).join("");
   const branches = d.branches.map((b) => `<li>${words(b.id)} → ${words(b.outcome)} (round ${b.round})</li>`).join("");
-  app.innerHTML = `<header class="top"><h1>Debrief: ${esc(d.title)}</h1><span class="round">seed ${d.seed}, run ${d.run}</span></header>
+  render(`<header class="top"><h1>Debrief: ${esc(d.title)}</h1><span class="round">seed ${d.seed}, run ${d.run}</span></header>
     ${ending}<ul class="tree">${branches}</ul>
     <h2>How the odds of each ending moved</h2><p class="muted">The batch (${d.batch_runs.toLocaleString()} games from the start), then the model's outlook after each round of the room's game (${d.continuations.toLocaleString()} continuations each).</p>
     <div class="chart">${chartSvg(d)}</div><p class="legend">${legend}</p>
-    <h2>Payoffs against the batch</h2><table id="payoffs"><thead><tr><th>Actor</th><th class="num">This game</th><th class="num">Batch mean</th><th class="num">sd</th><th class="num">Games that did worse</th></tr></thead><tbody>${payoffs}</tbody></table>
-    <h2>The hidden parameters of this game</h2><table id="params"><thead><tr><th>Parameter</th><th class="num">Value</th><th>Unit</th><th class="num">Batch mean</th><th class="num">Draws below</th></tr></thead><tbody>${params}</tbody></table>
-    <h2>Students' predictions</h2><table><thead><tr><th>#</th><th>Name</th><th class="num">Mean Brier</th><th class="num">Model</th></tr></thead><tbody>${board}</tbody></table>`;
+    ${withheld}${d.withheld ? "" : `<h2>Payoffs against the batch</h2><table id="payoffs"><thead><tr><th>Actor</th><th class="num">This game</th><th class="num">Batch mean</th><th class="num">sd</th><th class="num">Games that did worse</th></tr></thead><tbody>${payoffs}</tbody></table>
+    <h2>The hidden parameters of this game</h2><table id="params"><thead><tr><th>Parameter</th><th class="num">Value</th><th>Unit</th><th class="num">Batch mean</th><th class="num">Draws below</th></tr></thead><tbody>${params}</tbody></table>`}
+    <h2>Students' predictions</h2><table><thead><tr><th>#</th><th>Name</th><th class="num">Mean Brier</th><th class="num">Model</th></tr></thead><tbody>${board}</tbody></table>`);
 }
 
 // --- keeping up with the room -----------------------------------------------------------
@@ -397,8 +540,21 @@ function listen() {
   if (KIND === "debrief") return;
   let seen = null;
   const source = new EventSource(`/api/events?token=${encodeURIComponent(TOKEN)}`);
+  let waiting = false;
   source.onmessage = (event) => {
-    if (event.data !== seen) { seen = event.data; if (!document.activeElement || document.activeElement.tagName !== "INPUT") refresh(); }
+    if (event.data === seen) return;
+    seen = event.data;
+    // Redrawing keeps what is typed (render); only an open drop-down list would close,
+    // so a focused list waits until it is left.
+    const active = document.activeElement;
+    if (active && active.tagName === "SELECT") {
+      if (!waiting) {
+        waiting = true;
+        active.addEventListener("blur", () => { waiting = false; refresh(); }, { once: true });
+      }
+      return;
+    }
+    refresh();
   };
 }
 

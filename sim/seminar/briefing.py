@@ -1,0 +1,173 @@
+"""A team's briefing: the scenario, who it plays, what its actor values, its options.
+
+Before round 1 a team needs to know what game it is in and what its seat wants. The
+briefing says it in words, from the scenario itself: the title and description, the
+actor's name, its payoff rule (each weighted state variable as "more X is better",
+each term of a payoff expression as a phrase, one-off payoffs at an ending), and every
+action with its description, its cost and when it is open.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from sim.language.compiler import CompiledActor, CompiledScenario
+
+
+def _words(identifier: str) -> str:
+    return identifier.replace("_", " ")
+
+
+def _signed(value: float) -> str:
+    text = f"{value:+.3g}"
+    return text.replace("-", "−")
+
+
+def _terms(node: ast.expr, sign: int = 1) -> list[tuple[ast.expr, int]]:
+    """The added terms of an expression, each with its sign."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        right = -sign if isinstance(node.op, ast.Sub) else sign
+        return _terms(node.left, sign) + _terms(node.right, right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return _terms(node.operand, -sign)
+    return [(node, sign)]
+
+
+def _condition(node: ast.expr) -> str | None:
+    """``summit == 'success'`` as ``summit is success``; None if not that simple."""
+    if (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and isinstance(node.left, ast.Name)
+        and isinstance(node.comparators[0], ast.Constant)
+    ):
+        op = {ast.Eq: "is", ast.NotEq: "is not", ast.Gt: ">", ast.Lt: "<", ast.GtE: "≥"}.get(
+            type(node.ops[0])
+        )
+        if op is not None:
+            value = node.comparators[0].value
+            shown = _words(value) if isinstance(value, str) else f"{value:g}"
+            return f"{_words(node.left.id)} {op} {shown}"
+    return None
+
+
+def _number(node: ast.expr) -> float | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _number(node.operand)
+        return None if inner is None else -inner
+    return None
+
+
+def _term_in_words(node: ast.expr, sign: int, state: set[str]) -> str:
+    """One term of a payoff expression as a phrase."""
+    parts = []
+    while isinstance(node, ast.IfExp):
+        condition = _condition(node.test)
+        value = _number(node.body)
+        if condition is None or value is None:
+            break
+        if value:
+            parts.append(f"{_signed(sign * value)} while {condition}")
+        node = node.orelse
+    else:
+        value = _number(node)
+        if value:
+            parts.append(f"{_signed(sign * value)} otherwise")
+        if parts:
+            return "; ".join(parts)
+    names = sorted(
+        {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in state},
+    )
+    grows = ", ".join(_words(n) for n in names) or "the situation"
+    lead = "; ".join(parts) + ("; otherwise " if parts else "")
+    return f"{lead}a term {'rising' if sign > 0 else 'falling'} with {grows}"
+
+
+def values_in_words(compiled: CompiledScenario, actor: CompiledActor) -> list[str]:
+    """What an actor values, one phrase each, for a team that plays it.
+
+    Args:
+        compiled: The scenario.
+        actor: One of its actors.
+    """
+    lines = []
+    names, units = compiled.state_names, compiled.state_units
+    for index, weight in sorted(actor.weights, key=lambda w: -abs(w[1])):
+        better = "more" if weight > 0 else "less"
+        unit = units[index] or "unit"
+        lines.append(
+            f"{better} {_words(names[index])} is better ({_signed(weight)} a round per {unit})"
+        )
+    expression = actor.payoff_expression
+    if expression is not None:
+        state = set(names)
+        try:
+            tree = ast.parse(" ".join(expression.text.split()), mode="eval")
+        except SyntaxError:  # pragma: no cover - a compiled expression parses
+            tree = None
+        if tree is not None:
+            lines += [
+                f"each round, {_term_in_words(term, sign, state)}" for term, sign in _terms(tree.body)
+            ]
+    index = compiled.actor_index(actor.id)
+    for ending in compiled.endings:
+        if index in ending.payoffs:
+            amount = ending.payoffs[index]
+            value = _signed(amount.constant) if amount.constant is not None else amount.text
+            lines.append(f"once, if the game ends in {ending.title}: {value}")
+    if not lines:
+        lines.append("nothing in the state: every option is scored by its cost alone")
+    lines.append("each option's cost counts against it")
+    return lines
+
+
+def plain_condition(text: str) -> str:
+    """A condition in plainer words: ``summit != 'collapse'`` -> ``summit is not collapse``."""
+    text = " ".join(text.split())
+    for symbol, said in (("!=", " is not "), ("==", " is "), (">=", " ≥ "), ("<=", " ≤ ")):
+        text = text.replace(symbol, said)
+    text = text.replace("'", "").replace('"', "")
+    return " ".join(_words(text).split())
+
+
+def briefing(compiled: CompiledScenario, actor_id: str) -> dict[str, Any]:
+    """A team's briefing as plain data.
+
+    Args:
+        compiled: The scenario.
+        actor_id: The actor the team plays.
+
+    Returns:
+        ``title``, ``description``, ``rounds``, ``round_days``, ``start``, ``actor``,
+        ``name``, ``values`` (phrases), ``options`` (id, description, cost, when: the
+        condition under which it is open, or ``""``), ``others`` (the other actors'
+        ids and names).
+    """
+    meta = compiled.loaded.spec.scenario
+    actor = compiled.actors[compiled.actor_index(actor_id)]
+    options = []
+    for action in actor.actions:
+        cost = action.cost.constant
+        options.append(
+            {
+                "id": action.id,
+                "description": " ".join(action.description.split()),
+                "cost": (f"{cost:g}" if cost is not None else "depends on the situation"),
+                "when": plain_condition(action.when.text) if action.when is not None else "",
+            }
+        )
+    return {
+        "title": compiled.title,
+        "description": " ".join(meta.description.split()),
+        "rounds": compiled.rounds,
+        "round_days": meta.round_days,
+        "start": meta.start_date.isoformat(),
+        "actor": actor.id,
+        "name": actor.name,
+        "values": values_in_words(compiled, actor),
+        "options": options,
+        "others": [{"id": a.id, "name": a.name} for a in compiled.actors if a.id != actor.id],
+    }
