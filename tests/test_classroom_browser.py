@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -91,6 +92,29 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             for tab in (facilitator, projector, us, ru, student):
                 expect(tab.locator("#round")).to_contain_text("Before round 1")
 
+            # Before round 1: each team has its briefing; no odds of the summit anywhere
+            # the room looks; the debrief link is the projector's, never the facilitator's.
+            expect(us.locator("#briefing")).to_contain_text("What US values")
+            expect(us.locator("#briefing")).to_contain_text("more us credibility is better")
+            expect(us.locator("#briefing")).to_contain_text("ease sanctions")
+            us.screenshot(path=str(ARTIFACTS / "team-us-briefing-390x844.png"), full_page=True)
+            expect(projector.locator("#p-side")).to_contain_text("summit: odds hidden")
+            assert not re.search(r"summit: \w+ \d+%", projector.inner_text("body"))
+            fac_token = links["facilitator"].rsplit("/", 1)[1]
+            proj_token = links["projector"].rsplit("/", 1)[1]
+            assert links["debrief"].endswith(proj_token) and fac_token not in links["debrief"]
+            debrief_href = facilitator.locator("#debrief-link").get_attribute("href")
+            assert debrief_href.endswith(proj_token)
+            assert projector.locator("#debrief-link").get_attribute("href") == debrief_href
+            # The facilitator's page: no "Back" before round 1, the teams listed once; a
+            # student who takes a name is counted before predicting anything.
+            expect(facilitator.get_by_role("button", name="Back one round")).to_have_count(0)
+            expect(facilitator.get_by_text("Teams are choosing in secret")).to_have_count(0)
+            student.locator("#name").fill("Ada")
+            student.get_by_role("button", name="Use this name").click()
+            expect(student.locator("#joined")).to_have_text("you are Ada")
+            expect(facilitator.locator("#students")).to_contain_text("1 student,")
+
             def open_round(n: int) -> None:
                 facilitator.get_by_role("button", name=f"Open round {n}").click()
                 for tab in (projector, us, ru):
@@ -112,7 +136,31 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             # Round 1: secret, simultaneous, correctable.
             open_round(1)
             us.screenshot(path=str(ARTIFACTS / "team-us-phone-390x844.png"), full_page=False)
+            projector.screenshot(path=str(ARTIFACTS / "projector-1280x720-round1-open.png"))
+            # The projector reads from the back row: round 1's five injects fit at 14 px
+            # or more (each inject's first sentence; a click shows the rest).
+            assert projector.evaluate(FITS)["smallest"] >= 14, projector.evaluate(FITS)
+            assert "+0.00" not in us.inner_text("body") and "-0.00" not in us.inner_text("body")
+            # Quoted odds: one outcome of the summit for every option card.
+            quoted = set(re.findall(r"summit (\w+) \d+%", us.locator("#app").inner_text()))
+            assert len(quoted) == 1, quoted
+            # What the facilitator types survives the page's live updates, and the
+            # status panels keep updating while the cursor is in a box.
+            facilitator.locator("#seconds").fill("95")
+            facilitator.locator("#save-name").fill("class-")
+            facilitator.locator("#save-name").press("End")
             choose(us, "US", "arm ukraine")
+            teams_card = facilitator.locator("#teams-card")
+            expect(teams_card).to_contain_text("chosen")
+            expect(facilitator.locator("#seconds")).to_have_value("95")
+            expect(facilitator.locator("#save-name")).to_have_value("class-")
+            assert facilitator.evaluate("document.activeElement.id") == "save-name"
+            facilitator.keyboard.type("a")
+            expect(facilitator.locator("#save-name")).to_have_value("class-a")
+            facilitator.locator("#save-name").fill("")
+            facilitator.get_by_role("button", name="Start").click()
+            expect(projector.locator("#clock")).to_have_text(re.compile(r"1:3[0-5]"))
+            facilitator.get_by_role("button", name="Stop").click()
             choose(us, "US", "press ukraine")  # changed before the reveal
             expect(ru.locator(".tag.ok")).to_have_text("chosen")  # RU sees that US chose...
             assert "press ukraine" not in ru.inner_text("body")  # ...never what
@@ -135,19 +183,39 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             # Round 2: the summit meets; a student predicts it on a phone.
             open_round(2)
             expect(student.locator("h2", has_text="How will summit go?")).to_be_visible()
-            student.locator("#name").fill("Ada")
             student.locator("#p-summit-success").fill("70")
             student.locator("#p-summit-collapse").fill("30")
             student.get_by_role("button", name="Predict").click()
-            expect(student.locator(".tag.ok")).to_have_text("recorded")
+            expect(student.locator(".tag.recorded")).to_have_text("recorded")
+            for tab in (projector, student):  # no odds of the summit, not even in reasons
+                text = tab.inner_text("body").replace("\n", " ")
+                assert not re.search(r"summit (success|collapse) \d+%", text), text
             assert "summit: odds hidden" in projector.inner_text("body").replace("\n", " ")
+            # The debrief opened mid-game spoils nothing.
+            debrief = browser.new_page()
+            debrief.goto(links["debrief"])
+            expect(debrief.locator("#withheld")).to_contain_text("once the game is over")
+            expect(debrief.locator("#params")).to_have_count(0)
+            debrief.close()
             choose(us, "US", "ease sanctions")
             choose(ru, "RU", "energy diplomacy")
             reveal(2)
             expect(projector.locator(".tree").first).to_contain_text("summit →")
-            row = student.locator("table tr", has_text="Ada")
+            row = student.locator("#leaderboard tr.me", has_text="Ada")
             expect(row).to_contain_text("1/1")
+            expect(student.locator("#leaderboard th").nth(2)).to_have_text("Brier")
+            expect(student.locator("#my-forecasts")).to_contain_text("you said success 70%")
             student.screenshot(path=str(ARTIFACTS / "student-phone-390x844.png"), full_page=True)
+            # On a phone a move's reason sits under the move, across the screen.
+            move = student.locator('table.moves tr[data-actor="UA"] td.move').bounding_box()
+            why = student.locator('table.moves tr[data-actor="UA"] td.reason').bounding_box()
+            assert why["y"] >= move["y"] + move["height"] - 1 and why["width"] > 300, (move, why)
+            # Back: the summit's round is open again, but its prediction stays locked.
+            facilitator.get_by_role("button", name="Back one round").click()
+            expect(student.locator(".card.locked")).to_contain_text("predictions are locked")
+            expect(student.locator(".card.locked")).to_contain_text("success 70%")
+            assert student.locator("#p-summit-success").count() == 0
+            reveal(2)
 
             # Round 3, then back one round: it opens again with the choices kept.
             open_round(3)
@@ -163,6 +231,12 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             facilitator.get_by_role("button", name="Save", exact=True).click()
             expect(facilitator.locator("#notes")).to_contain_text("saved at round 3")
             saved = json.loads((tmp_path / "class-a.json").read_text())
+            # An empty name means the last file: asked first, and "no" writes nothing.
+            asked = []
+            facilitator.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+            facilitator.get_by_role("button", name="Save", exact=True).click()
+            expect(facilitator.locator("#error")).to_have_text("Not saved.")
+            assert asked and "class-a.json holds the last save" in asked[0]
             assert saved["format"] == "wargame-game/1" and saved["round"] == 3
             assert {(c["round"], c["actor"], c["action"]) for c in saved["choices"]} == {
                 (1, "US", "press_ukraine"),
@@ -187,6 +261,17 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
                 if "game over" in projector.locator("#round").inner_text():
                     break
             projector.screenshot(path=str(ARTIFACTS / "projector-1280x720-last-round.png"))
+            # Back, then "End the game": the room is told what the rules played, and the
+            # ending with a labelled payoff table.
+            facilitator.get_by_role("button", name="Back one round").click()
+            expect(projector.locator("#round")).to_contain_text("choosing")
+            facilitator.get_by_role("button", name=re.compile("End the game")).click()
+            expect(projector.locator("#ending")).to_contain_text("Ending:")
+            expect(projector.locator("#p-left")).to_contain_text("played by the rules")
+            expect(projector.locator("table.payoffs th").nth(2)).to_have_text("Total payoff")
+            fits(projector, "ended")
+            projector.screenshot(path=str(ARTIFACTS / "projector-1280x720-ended.png"))
+            facilitator.screenshot(path=str(ARTIFACTS / "facilitator-1200x900.png"), full_page=True)
 
             # The debrief, on the projector's screen.
             projector.goto(links["debrief"])

@@ -110,7 +110,8 @@ def values_in_words(compiled: CompiledScenario, actor: CompiledActor) -> list[st
             tree = None
         if tree is not None:
             lines += [
-                f"each round, {_term_in_words(term, sign, state)}" for term, sign in _terms(tree.body)
+                f"each round, {_term_in_words(term, sign, state)}"
+                for term, sign in _terms(tree.body)
             ]
     index = compiled.actor_index(actor.id)
     for ending in compiled.endings:

@@ -194,7 +194,7 @@ function outlookHtml(o) {
 function teamsHtml(v) {
   if (!v.teams.length) return '<p class="muted">No team plays in this game.</p>';
   return v.teams.map((t) => `<div>${esc(t.actor)} <span class="muted">${esc(t.name)}</span>
-    <span class="tag ${t.chosen ? "ok" : "wait"}">${t.chosen ? "chosen" : "thinking"}</span></div>`).join("");
+    ${v.phase === "open" ? `<span class="tag ${t.chosen ? "ok" : "wait"}">${t.chosen ? "chosen" : "thinking"}</span>` : ""}</div>`).join("");
 }
 
 function endingHtml(e) {
@@ -214,7 +214,8 @@ function restHtml(e) {
     const injects = r.injects.map((i) => `<div class="inject"><span class="id">${words(i.id)}:</span> ${esc(i.short || i.text)}</div>`).join("");
     return injects || events ? `<h3>Round ${r.round} · ${esc(r.date)}</h3>${injects}${events}` : "";
   }).join("");
-  return `<h2>Rounds ${first}–${last}, played by the rules</h2>${rounds || '<p class="muted">Nothing was announced in them.</p>'}`;
+  const which = first === last ? `Round ${first}` : `Rounds ${first}–${last}`;
+  return `<h2>${which}, played by the rules</h2>${rounds || '<p class="muted">Nothing was announced in them.</p>'}`;
 }
 
 function tick() {
@@ -272,7 +273,7 @@ function drawProjector(v) {
   document.body.className = "projector";
   const { left, middle, side } = roomPanels(v, { brief: true });
   const debrief = v.debrief ? `<a class="debrief-link" id="debrief-link" href="${esc(v.debrief)}">debrief</a>` : "";
-  render(`${header(v, debrief)}<main class="grid">
+  render(`${header(v, debrief)}<main class="grid ${esc(v.phase)}">
     <section class="panel fit" id="p-left">${left}</section>
     <section class="panel fit" id="p-middle">${middle}</section>
     <section class="panel fit" id="p-side">${side}</section></main>`);
@@ -362,7 +363,7 @@ function drawStudent(v) {
     }).join("");
     body += `<div class="card"><h2>How will ${words(branch.id)} go?</h2><p>${esc(branch.text)}</p>${rows}
       <button class="primary predict" data-branch="${esc(branch.id)}">${mine ? "Change my prediction" : "Predict"}</button>
-      ${mine ? '<span class="tag ok">recorded</span>' : ""}</div>`;
+      ${mine ? '<span class="tag ok recorded">recorded</span>' : ""}</div>`;
   }
   if (v.my_scores && v.my_scores.length) {
     const rows = v.my_scores.map((r) => {
@@ -432,7 +433,7 @@ function drawFacilitator(v) {
   const saves = f.saves.map((s) => `<option>${esc(s)}</option>`).join("");
   const odds = f.odds.filter((b) => b.outcomes).map((b) => `<li>${words(b.id)}: ${Object.entries(b.outcomes).sort((x, y) => y[1] - x[1]).map(([k, p]) => `${words(k)} ${pct(p)}`).join(", ")}</li>`).join("");
   const panels = roomPanels(v, { teams: false });
-  const placeholder = f.save_path ? `name (empty: ${f.save_path}, asks first)` : "file name, e.g. class-a";
+  const placeholder = f.save_path ? `empty: ${f.save_path}` : "file name, e.g. class-a";
   render(`${header(v, '<span class="tag people">facilitator</span>')}
     <div class="error" id="error">${esc(lastError)}</div>
     <div class="controls">${controls}</div>${timer}
