@@ -8,16 +8,19 @@ updates, phone layout) are in test_classroom_browser.py.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from starlette.testclient import TestClient
 
-from sim.classroom.roles import FACILITATOR, STUDENT, Role
+from sim.classroom.roles import FACILITATOR, PROJECTOR, STUDENT, TEAM, Role
 from sim.classroom.room import Classroom
-from sim.classroom.views import view
+from sim.classroom.server import create_app, links
+from sim.classroom.views import signed_change, view
 from sim.engine.loading import load
 from sim.errors import OptionsError
 from sim.seminar.game import Game
-from tests.conftest import TINY
+from tests.conftest import ALASKA, TINY
 
 SEED = 20250815
 FAC = Role(FACILITATOR)
@@ -101,3 +104,152 @@ def test_the_terminal_keeps_a_prediction_locked_after_back():
     assert game.predictions["summit"].probabilities == {"success": 0.6, "collapse": 0.4}
     with pytest.raises(OptionsError, match="locked"):
         game.predict("summit", {"success": 1.0})
+
+
+# --- 3. an empty save name never writes over a file silently ----------------------------
+
+
+def test_an_empty_save_name_asks_for_a_name_or_before_replacing_the_last_file(tmp_path):
+    room = room_of(tmp_path)
+    with TestClient(create_app(room, batch_runs=100)) as client:
+        fac = {"X-Token": room.tokens.facilitator}
+
+        def save(**body):
+            return client.post("/api/control", json={"do": "save", **body}, headers=fac)
+
+        answer = save(name="")
+        assert answer.status_code == 400 and "give the save a name" in answer.json()["error"]
+        assert list(tmp_path.glob("*.json")) == []
+        assert save(name="class-a").status_code == 200
+        room.open_round(FAC)
+        room.reveal(FAC)
+        answer = save(name="")  # the last file: a question, not a silent write
+        assert answer.status_code == 409 and answer.json()["confirm"] is True
+        assert (
+            "class-a.json holds the last save (round 0): write over it?" in answer.json()["error"]
+        )
+        assert json.loads((tmp_path / "class-a.json").read_text())["round"] == 0
+        assert save(name="", overwrite=True).status_code == 200
+        assert json.loads((tmp_path / "class-a.json").read_text())["round"] == 1
+        assert save(name="class-a.json").status_code == 409  # named the same: asked too
+
+
+# --- 4. no odds of a branch the room may still be asked about --------------------------
+
+
+def test_no_view_of_the_room_shows_an_unresolved_branchs_odds(tmp_path):
+    room = room_of(tmp_path, ALASKA, ("US", "RU"))
+    odds = re.compile(r"summit (success|collapse) \d+%")
+    for role in (Role(PROJECTOR), Role(STUDENT), Role(TEAM, "RU")):
+        data = view(room, role)
+        summit = next(b for b in data["outlook"]["branches"] if b["id"] == "summit")
+        assert summit["outcomes"] is None, role
+    room.open_round(FAC)
+    room.reveal(FAC)
+    room.open_round(FAC)  # round 2: the students are asked about the summit
+    for role in (Role(PROJECTOR), Role(STUDENT)):
+        text = json.dumps(view(room, role))
+        assert not odds.search(text), role
+        assert "summit (odds hidden until it resolves)" in text
+    # The facilitator sees them, apart from the room's panels.
+    fac = view(room, FAC)
+    assert next(b for b in fac["facilitator"]["odds"] if b["id"] == "summit")["outcomes"]
+    assert not odds.search(json.dumps(fac["played"]))
+    # A team's own cards show what its actor foresees, one outcome quoted on every card.
+    cards = view(room, Role(TEAM, "US"))["team"]["options"]
+    quoted = {re.match(r"summit (\w+)", f).group(1) for c in cards for f in c["foresaw"]}
+    assert len(quoted) == 1
+    room.reveal(FAC)  # the summit resolved: its odds may be shown again
+    text = json.dumps(view(room, Role(PROJECTOR))["played"])
+    assert odds.search(text)
+
+
+# --- 5. the debrief link and a mid-game debrief ----------------------------------------
+
+
+def test_the_debrief_link_is_projector_safe_and_spoils_nothing_mid_game(tmp_path):
+    room = room_of(tmp_path)
+    found = links(room, "http://127.0.0.1:8000")
+    assert found["debrief"].endswith(room.tokens.projector)
+    assert room.tokens.facilitator not in found["debrief"]
+    assert view(room, FAC)["debrief"] == f"/debrief/{room.tokens.projector}"
+    with TestClient(create_app(room, batch_runs=100)) as client:
+        proj = {"X-Token": room.tokens.projector}
+        assert client.get(f"/debrief/{room.tokens.projector}").status_code == 200
+        room.open_round(FAC)
+        room.reveal(FAC)
+        data = client.get("/api/debrief", headers=proj).json()
+        assert data["params"] == [] and data["payoffs"] == []
+        assert "once the game is over" in data["withheld"]
+        room.end(FAC)
+        data = client.get("/api/debrief", headers=proj).json()
+        assert data["params"] and data["payoffs"] and "withheld" not in data
+
+
+# --- 6. a team's briefing -------------------------------------------------------------
+
+
+def test_a_team_is_briefed_before_round_1(tmp_path):
+    room = room_of(tmp_path, ALASKA, ("US", "RU"))
+    brief = view(room, Role(TEAM, "US"))["team"]["briefing"]
+    assert brief["title"].startswith("The Alaska summit") and "Anchorage" in brief["description"]
+    assert brief["actor"] == "US" and brief["name"] == "United States"
+    assert any(v.startswith("more us credibility is better") for v in brief["values"])
+    assert (
+        "each round, +2.5 while summit is success; −1 while summit is collapse" in (brief["values"])
+    )
+    ease = next(o for o in brief["options"] if o["id"] == "ease_sanctions")
+    assert "ExxonMobil" in ease["description"] and ease["when"] == "summit is not collapse"
+    tiny = view(room_of(tmp_path), Role(TEAM, "Blue"))["team"]["briefing"]
+    assert "once, if the game ends in Escalation to war: −10" in tiny["values"]
+
+
+# --- 12. the smaller findings ----------------------------------------------------------
+
+
+def test_a_student_who_takes_a_name_is_counted_before_predicting(tmp_path):
+    room = room_of(tmp_path)
+    with TestClient(create_app(room, batch_runs=100)) as client:
+        student = {"X-Token": room.tokens.student}
+        answer = client.post("/api/register", json={"name": "Ada"}, headers=student)
+        assert answer.status_code == 200
+        secret = answer.json()["secret"]
+        assert view(room, FAC)["facilitator"]["students"] == 1
+        again = client.post(
+            "/api/register", json={"name": "ada", "secret": secret}, headers=student
+        )
+        assert again.status_code == 200 and again.json()["secret"] == secret
+        stolen = client.post("/api/register", json={"name": "ADA"}, headers=student)
+        assert stolen.status_code == 403
+        team = {"X-Token": room.tokens.teams["Blue"]}
+        assert client.post("/api/register", json={"name": "X"}, headers=team).status_code == 403
+    to_summit(room)
+    room.predict(Role(STUDENT), "Ada", secret, "summit", {"success": 0.2, "collapse": 0.8})
+    room.reveal(FAC)
+    mine = view(room, Role(STUDENT), "Ada", secret)
+    assert mine["me"] == "Ada"
+    assert mine["my_scores"][0]["branch"] == "summit" and mine["my_scores"][0]["brier"] is not None
+    assert view(room, Role(STUDENT), "Ada", "wrong")["my_scores"] == []
+
+
+def test_option_cards_hide_changes_that_round_to_nothing():
+    assert signed_change(0.00023) is None and signed_change(-0.004) is None
+    assert signed_change(0.05) == "+0.05" and signed_change(-28.4) == "-28"
+    assert signed_change(1.26) == "+1.3" and signed_change(1234.0) == "+1,234"
+
+
+def test_the_end_tells_the_room_what_the_rules_played(tmp_path):
+    room = room_of(tmp_path, ALASKA, ("US", "RU"))
+    for _ in range(9):
+        room.open_round(FAC)
+        room.reveal(FAC)
+    room.open_round(FAC)
+    room.end(FAC)
+    ending = view(room, Role(PROJECTOR))["ending"]
+    assert [r["round"] for r in ending["rest"]] == list(range(10, room.game.round + 1))
+    told = {b["id"] for r in ending["rest"] for b in r["branches"]}
+    resolved = {b["id"] for b in view(room, Role(PROJECTOR))["tree"] if b.get("round", 0) >= 10}
+    assert told >= {b for b in resolved if b != "summit"}
+    assert {p["name"] for p in ending["payoffs"]} >= {"United States", "Russia"}
+    with pytest.raises(OptionsError, match="over already"):
+        room.end(FAC)
