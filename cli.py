@@ -351,7 +351,7 @@ def replay(
         "\b\nExamples:\n"
         "  wargame step scenarios/alaska.yaml --play US --play RU --predict\n"
         "  wargame step --resume class-a.json\n"
-        "  wargame step scenarios/alaska.yaml --no-input --format html > handout.html"
+        "  wargame step --resume class-a.json --format html --out class-a.html"
     )
 )
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
@@ -383,6 +383,12 @@ def replay(
     show_default=True,
     help="Continuations of the game behind the model's forecasts (and the handout's debrief).",
 )
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write the handout (--format markdown or html) to this file instead of the screen.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
 @handles_errors
 def step(
     scenario: str | None,
@@ -396,6 +402,8 @@ def step(
     output_format: str,
     settings: tuple[str, ...],
     mc_runs: int,
+    out: str | None,
+    force: bool,
 ) -> None:
     """Play one game of SCENARIO round by round with a room: the seminar.
 
@@ -409,8 +417,14 @@ def step(
     as run K of a batch at seed S.
     """
     from sim.seminar.game import Game
+    from sim.seminar.handout import check_handout_path, write_handout
     from sim.seminar.stepper import run_session
 
+    target = None
+    if out is not None:
+        if output_format == "text":
+            raise click.UsageError("--out writes a handout: add --format markdown or html")
+        target = check_handout_path(out, force, resume)
     if resume is not None:
         source = click.get_current_context().get_parameter_source
         given = [
@@ -440,7 +454,10 @@ def step(
         mc_runs=mc_runs,
         save_path=Path(resume) if resume else None,
     )
-    if handout is not None:
+    if handout is not None and target is not None:
+        write_handout(target, handout)
+        click.echo(f"handout written to {target}")
+    elif handout is not None:
         click.echo(handout, nl=False)
 
 

@@ -114,3 +114,73 @@ def test_an_actors_options_keep_their_numbers_from_round_to_round():
 
 def test_help_fits_80_columns():
     assert max(len(line) for line in MENU_HELP.splitlines()) <= 80
+
+
+# --- handouts: the debrief whole, numbers as elsewhere, the students, --out -------------
+
+
+def classroom_save(tmp_path):
+    from sim.classroom.roles import FACILITATOR, STUDENT, Role
+    from sim.classroom.room import Classroom
+
+    room = Classroom(
+        Game(load(ALASKA), 1962),
+        ("US",),
+        save_dir=tmp_path,
+        scenario_path=str(ALASKA),
+        continuations=100,
+    )
+    fac = Role(FACILITATOR)
+    room.open_round(fac)
+    room.reveal(fac)
+    room.open_round(fac)
+    room.predict(Role(STUDENT), "Ada", None, "summit", {"success": 0.6, "collapse": 0.4})
+    room.reveal(fac)
+    return room.save(fac, "class-a")
+
+
+def test_a_handout_of_a_classroom_save_has_the_whole_debrief_and_the_students(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    path = classroom_save(tmp_path)
+    runner = CliRunner()
+    for fmt in ("markdown", "html"):
+        args = ["step", "--resume", str(path), "--no-input", "--format", fmt, "--mc-runs", "300"]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        text = result.output
+        debrief = text[text.index("Debrief: this game against the model") :]
+        assert "Students" in debrief and "Ada" in debrief
+        assert "fraction of Russian front-line shell consumption" in debrief  # whole
+        assert not re.search(r"\d\.\d+e[+-]\d", debrief)  # no 1.18e+04
+        assert re.search(r"1\d,\d\d\d", debrief)  # km as 14,410, like the rest
+        assert "summit" in debrief.lower() or "Summit" in debrief
+
+
+def test_step_writes_a_handout_with_out_and_never_replaces_a_file_without_force(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    runner = CliRunner()
+    out = tmp_path / "handout.html"
+    base = ["step", str(TINY), "--no-input", "--format", "html", "--mc-runs", "100"]
+    result = runner.invoke(cli, [*base, "--out", str(out)])
+    assert result.exit_code == 0 and f"handout written to {out}" in result.output
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    out.write_text("my notes\n")
+    result = runner.invoke(cli, [*base, "--out", str(out)])
+    assert result.exit_code == 2 and "add --force to replace it" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and out.read_text() == "my notes\n"
+    result = runner.invoke(cli, [*base, "--out", str(out), "--force"])
+    assert result.exit_code == 0 and out.read_text().startswith("<!DOCTYPE html>")
+    result = runner.invoke(cli, ["step", str(TINY), "--no-input", "--out", str(out)])
+    assert result.exit_code == 2 and "add --format markdown or html" in result.output
+    result = runner.invoke(cli, [*base, "--out", str(tmp_path / "no" / "x.html")])
+    assert result.exit_code == 2 and "no such folder" in result.output
+    saved = Game(load(TINY), SEED).save(tmp_path / "g.json")
+    args = ["step", "--resume", str(saved), "--format", "markdown", "--out", str(saved), "--force"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2 and "the saved game itself" in result.output

@@ -41,8 +41,9 @@ from typing import Any
 from sim.classroom.roles import TEAM, Forbidden, Role, Tokens, check
 from sim.engine.model import RoundRecord, WargameModel
 from sim.errors import OptionsError
+from sim.seminar.debrief import leaderboard, score_students
 from sim.seminar.forecast import DEFAULT_CONTINUATIONS
-from sim.seminar.game import Game, brier_score, read_game_file
+from sim.seminar.game import Game, read_game_file
 
 READY = "ready"
 OPEN = "open"
@@ -390,58 +391,23 @@ class Classroom:
 
     def scored(self) -> list[dict[str, Any]]:
         """Every student prediction with its Brier score and the model's, where resolved."""
-        rows = []
         with self.lock:
-            for student in self.students.values():
-                for prediction in student.predictions.values():
-                    outcome = self.game.outcome_of(prediction.branch)
-                    model_p: dict[str, float] = {}
-                    model_brier = None
-                    brier = None
-                    if outcome is not None:
-                        asked = min(prediction.round - 1, self.game.round)
-                        model_p = self.game.expect_at(asked, self.continuations).branches.get(
-                            prediction.branch, {}
-                        )
-                        brier = brier_score(prediction.probabilities, outcome)
-                        if sum(model_p.values()) > 0:
-                            model_brier = brier_score(model_p, outcome)
-                    rows.append(
-                        {
-                            "student": prediction.student,
-                            "branch": prediction.branch,
-                            "round": prediction.round,
-                            "probabilities": prediction.probabilities,
-                            "updated": prediction.updated,
-                            "outcome": outcome,
-                            "brier": brier,
-                            "model": model_p,
-                            "model_brier": model_brier,
-                        }
-                    )
-        return sorted(rows, key=lambda r: (r["student"].lower(), r["round"], r["branch"]))
+            forecasts = [p for s in self.students.values() for p in s.predictions.values()]
+            return score_students(self.game, forecasts, self.continuations)
 
     def leaderboard(self) -> list[dict[str, Any]]:
-        """Students by mean Brier score over their resolved predictions (lower first)."""
-        by_student: dict[str, list[dict[str, Any]]] = {}
-        for row in self.scored():
-            by_student.setdefault(row["student"], []).append(row)
-        board = []
-        for name, rows in by_student.items():
-            done = [r for r in rows if r["brier"] is not None]
-            model = [r["model_brier"] for r in done if r["model_brier"] is not None]
-            board.append(
-                {
-                    "student": name,
-                    "predictions": len(rows),
-                    "scored": len(done),
-                    "brier": sum(r["brier"] for r in done) / len(done) if done else None,
-                    "model_brier": sum(model) / len(model) if model else None,
-                }
-            )
-        return sorted(
-            board, key=lambda b: (b["brier"] is None, b["brier"] or 0.0, b["student"].lower())
-        )
+        """Students by mean Brier score over their resolved predictions (lower first).
+
+        A student who has taken a name but not predicted yet is listed too.
+        """
+        board = leaderboard(self.scored())
+        listed = {b["student"] for b in board}
+        waiting = [
+            {"student": s.name, "predictions": 0, "scored": 0, "brier": None, "model_brier": None}
+            for s in self.students.values()
+            if s.name not in listed
+        ]
+        return board + sorted(waiting, key=lambda b: b["student"].lower())
 
     def export_csv(self, role: Role) -> str:
         """Every prediction and score as CSV, one row per student, branch and outcome."""

@@ -16,6 +16,11 @@ the handouts render it.
 
 from __future__ import annotations
 
+import json
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +28,7 @@ import numpy as np
 from sim.engine.model import play
 from sim.errors import OptionsError
 from sim.seminar.forecast import DEFAULT_CONTINUATIONS
-from sim.seminar.game import Game
+from sim.seminar.game import Game, brier_score
 
 #: Runs of the reference batch.
 DEFAULT_BATCH_RUNS = 5_000
@@ -168,36 +173,250 @@ def debrief(
     }
 
 
-def format_debrief(data: dict[str, Any], width: int = 80) -> str:
-    """The debrief as text (for the terminal and the Markdown handout's code block)."""
-    lines = []
+def format_value(value: float | str) -> str:
+    """A parameter's value as the rest of the program shows numbers (14,410; 0.2906)."""
+    if isinstance(value, str):
+        return value
+    from sim.seminar.transcript import format_number
+
+    return format_number(value)
+
+
+def debrief_tables(data: dict[str, Any]) -> dict[str, Any]:
+    """The debrief as tables of text cells, for the handouts and the terminal.
+
+    Returns:
+        ``ending`` (a sentence, or ``None``), and ``endings``, ``payoffs``, ``params``,
+        ``leaderboard`` (each ``{"header": [...], "rows": [[...], ...], "numeric":
+        {column indices}}``, or ``None`` where there is nothing to show).
+    """
+    sentence = None
     if data["ending"]:
         end = data["ending"]
         share = next(e["batch"] for e in data["endings"] if e["id"] == end["id"])
-        lines.append(
-            f"The room's ending: {end['title']}, reached in {share:.1%} of "
-            f"{data['batch_runs']:,} games of the batch."
+        sentence = (
+            f"The room's ending: {end['title']} (round {end['round']}), reached in "
+            f"{share:.1%} of {data['batch_runs']:,} games of the batch."
         )
-    lines.append("Endings: the batch, then the model's odds after each round of this game")
     rounds = data["rounds_of_outlooks"]
-    shown = rounds if len(rounds) <= 8 else rounds[:: max(1, len(rounds) // 7)]
-    if rounds[-1] not in shown:
-        shown.append(rounds[-1])
-    head = f"  {'ending':<24} batch " + " ".join(f"r{r:<3}" for r in shown)
-    lines.append(head[:width])
-    for e in data["endings"]:
-        cells = " ".join(f"{e['by_round'][rounds.index(r)]:4.0%}" for r in shown)
-        mark = "*" if data["ending"] and e["id"] == data["ending"]["id"] else " "
-        lines.append(f"{mark} {e['id'][:24]:<24} {e['batch']:5.0%} {cells}"[:width])
-    lines.append("Payoffs: this game against the batch")
-    for p in data["payoffs"]:
-        lines.append(
-            f"  {p['id']:<8} {p['room']:>9.2f}   batch mean {p['batch_mean']:>8.2f} "
-            f"(sd {p['batch_sd']:.2f}); {p['share_below']:.0%} of games did worse"
-        )
-    lines.append("The hidden parameters of this game")
-    for p in data["params"]:
-        value = p["value"] if isinstance(p["value"], str) else f"{p['value']:.4g}"
-        where = "" if p["share_below"] is None else f" ({p['share_below']:.0%} of draws below)"
-        lines.append(f"  {p['name']:<30} {value:>10} {p['unit']}{where}"[:width])
+    endings = {
+        "header": ["Ending", "Batch", *(f"r{r}" for r in rounds)],
+        "rows": [
+            [
+                e["title"]
+                + (" (this game)" if data["ending"] and e["id"] == data["ending"]["id"] else ""),
+                f"{e['batch']:.0%}",
+                *(f"{p:.0%}" for p in e["by_round"]),
+            ]
+            for e in data["endings"]
+        ],
+        "numeric": set(range(1, len(rounds) + 2)),
+    }
+    payoffs = None
+    if data["payoffs"]:
+        payoffs = {
+            "header": ["Actor", "This game", "Batch mean", "sd", "Games that did worse"],
+            "rows": [
+                [
+                    f"{p['id']} ({p['name']})",
+                    f"{p['room']:.2f}",
+                    f"{p['batch_mean']:.2f}",
+                    f"{p['batch_sd']:.2f}",
+                    f"{p['share_below']:.0%}",
+                ]
+                for p in data["payoffs"]
+            ],
+            "numeric": {1, 2, 3, 4},
+        }
+    params = None
+    shown = [p for p in data["params"] if not p.get("fixed")]
+    if shown:
+        params = {
+            "header": ["Parameter", "Value", "Unit", "Batch mean", "Draws below"],
+            "rows": [
+                [
+                    p["name"],
+                    format_value(p["value"]),
+                    p["unit"],
+                    "" if p["batch_mean"] is None else format_value(p["batch_mean"]),
+                    "" if p["share_below"] is None else f"{p['share_below']:.0%}",
+                ]
+                for p in shown
+            ],
+            "numeric": {1, 3, 4},
+        }
+    board = leaderboard_table(data.get("leaderboard") or [])
+    return {
+        "ending": sentence,
+        "endings": endings,
+        "payoffs": payoffs,
+        "params": params,
+        "leaderboard": board,
+    }
+
+
+def leaderboard_table(board: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The students' leaderboard (from :func:`leaderboard`) as a table; ``None`` if empty."""
+    if not board:
+        return None
+    return {
+        "header": ["#", "Student", "Mean Brier", "Model", "Scored"],
+        "rows": [
+            [
+                str(i),
+                b["student"],
+                "–" if b["brier"] is None else f"{b['brier']:.3f}",
+                "–" if b["model_brier"] is None else f"{b['model_brier']:.3f}",
+                f"{b['scored']}/{b['predictions']}",
+            ]
+            for i, b in enumerate(board, 1)
+        ],
+        "numeric": {0, 2, 3, 4},
+    }
+
+
+def format_debrief(data: dict[str, Any], width: int = 80) -> str:
+    """The debrief as text: every line within ``width``, wrapped, never cut."""
+    tables = debrief_tables(data)
+    lines = []
+    wrap = textwrap.TextWrapper(width=width, subsequent_indent="  ", break_on_hyphens=False)
+    if tables["ending"]:
+        lines += wrap.wrap(tables["ending"])
+    titles = {
+        "endings": "Endings: the batch, then the model's odds after each round of this game",
+        "payoffs": "Payoffs: this game against the batch",
+        "params": "The hidden parameters of this game",
+        "leaderboard": "Students' predictions (mean Brier score; 0 is perfect)",
+    }
+    for key, title in titles.items():
+        table = tables[key]
+        if table is None:
+            continue
+        lines += wrap.wrap(title)
+        for row in table["rows"]:
+            cells = [f"{h}: {c}" for h, c in zip(table["header"][1:], row[1:], strict=True) if c]
+            lines += textwrap.wrap(
+                f"{row[0]}: " + ", ".join(cells),
+                width=width,
+                initial_indent="  ",
+                subsequent_indent="      ",
+                break_on_hyphens=False,
+            )
     return "\n".join(lines)
+
+
+@dataclass
+class StudentForecast:
+    """One student's forecast of one branch (a classroom's, or read from its save).
+
+    Attributes:
+        student: The name the student gave.
+        branch: The branch id.
+        round: The round before which it was made.
+        probabilities: Outcome id -> probability.
+        updated: When it was last changed (seconds since the epoch).
+    """
+
+    student: str
+    branch: str
+    round: int
+    probabilities: dict[str, float]
+    updated: float = 0.0
+
+
+def read_students(path: str | Path) -> list[StudentForecast]:
+    """The students' forecasts a classroom saved with its game (none in a terminal save).
+
+    Raises:
+        OptionsError: If the file's students' part is damaged.
+    """
+    where = str(path)
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise OptionsError(f"{where}: cannot read the saved game") from None
+    found = []
+    classroom = raw.get("classroom") if isinstance(raw, dict) else None
+    for item in (classroom or {}).get("students") or []:
+        try:
+            found.append(
+                StudentForecast(
+                    str(item["name"]),
+                    str(item["branch"]),
+                    int(item["round"]),
+                    {str(k): float(v) for k, v in dict(item["probabilities"]).items()},
+                    float(item.get("updated", 0.0)),
+                )
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise OptionsError(f"{where}: damaged students' predictions") from None
+    return found
+
+
+def score_students(
+    game: Game, forecasts: Iterable[Any], continuations: int = DEFAULT_CONTINUATIONS
+) -> list[dict[str, Any]]:
+    """Each student forecast with its Brier score and the model's, where resolved.
+
+    The model's forecast is its outlook when the question was asked (the end of the
+    round before), as for the room's own predictions.
+
+    Args:
+        game: The game.
+        forecasts: Objects with ``student``, ``branch``, ``round``, ``probabilities``
+            and ``updated`` (:class:`StudentForecast`, or the classroom's own).
+        continuations: Continuations behind the model's forecast.
+    """
+    rows = []
+    for forecast in forecasts:
+        outcome = game.outcome_of(forecast.branch)
+        model_p: dict[str, float] = {}
+        model_brier = None
+        brier = None
+        if outcome is not None:
+            asked = min(max(forecast.round - 1, 0), game.round)
+            model_p = game.expect_at(asked, continuations).branches.get(forecast.branch, {})
+            brier = brier_score(forecast.probabilities, outcome)
+            if sum(model_p.values()) > 0:
+                model_brier = brier_score(model_p, outcome)
+        rows.append(
+            {
+                "student": forecast.student,
+                "branch": forecast.branch,
+                "round": forecast.round,
+                "probabilities": forecast.probabilities,
+                "updated": forecast.updated,
+                "outcome": outcome,
+                "brier": brier,
+                "model": model_p,
+                "model_brier": model_brier,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["student"].lower(), r["round"], r["branch"]))
+
+
+def leaderboard(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Students by mean Brier score over their resolved forecasts (lower first).
+
+    Args:
+        rows: From :func:`score_students`.
+    """
+    by_student: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_student.setdefault(row["student"], []).append(row)
+    board = []
+    for name, mine in by_student.items():
+        done = [r for r in mine if r["brier"] is not None]
+        model = [r["model_brier"] for r in done if r["model_brier"] is not None]
+        board.append(
+            {
+                "student": name,
+                "predictions": len(mine),
+                "scored": len(done),
+                "brier": sum(r["brier"] for r in done) / len(done) if done else None,
+                "model_brier": sum(model) / len(model) if model else None,
+            }
+        )
+    return sorted(
+        board, key=lambda b: (b["brier"] is None, b["brier"] or 0.0, b["student"].lower())
+    )

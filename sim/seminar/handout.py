@@ -11,9 +11,19 @@ scripts, no external assets) and every piece of text in it is escaped.
 from __future__ import annotations
 
 import html
+import os
+from pathlib import Path
 from typing import Any
 
-from sim.seminar.debrief import debrief, format_debrief
+from sim.errors import OptionsError
+from sim.seminar.debrief import (
+    StudentForecast,
+    debrief,
+    debrief_tables,
+    leaderboard,
+    leaderboard_table,
+    score_students,
+)
 from sim.seminar.forecast import DEFAULT_CONTINUATIONS
 from sim.seminar.game import DEFAULT_MC_RUNS, Game, PredictionScore
 from sim.seminar.transcript import round_view, state_value
@@ -39,12 +49,16 @@ def _number(value: float) -> str:
     return f"{value:.3f}"
 
 
-def document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> dict[str, Any]:
+def document(
+    game: Game, mc_runs: int = DEFAULT_MC_RUNS, students: list[StudentForecast] | None = None
+) -> dict[str, Any]:
     """The content of a handout as plain data (both formats render this).
 
     Args:
         game: The game, played as far as the handout should go.
         mc_runs: Runs of the debrief's batch, and continuations behind the model's forecasts.
+        students: The students' forecasts a classroom saved with the game (their
+            leaderboard ends the debrief).
     """
     compiled = game.compiled
     meta = compiled.loaded.spec.scenario
@@ -60,6 +74,15 @@ def document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> dict[str, Any]:
             for i, a in enumerate(compiled.actors)
         ]
     scores = game.score_predictions(mc_runs) if game.finished and game.predictions else []
+    continuations = min(mc_runs, DEFAULT_CONTINUATIONS)
+    board = leaderboard(score_students(game, students, continuations)) if students else []
+    tables = None
+    if game.finished:
+        data = debrief(game, mc_runs, continuations)
+        data["leaderboard"] = board
+        tables = debrief_tables(data)
+    elif board:
+        tables = {"ending": None, "leaderboard": leaderboard_table(board)}
     final = [
         (name, state_value(model, i, float(model.ctx.state[i][0])), compiled.state_units[i])
         for i, name in enumerate(compiled.state_names)
@@ -89,12 +112,22 @@ def document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> dict[str, Any]:
         "payoffs": payoffs,
         "scores": scores,
         "played_to": game.round,
-        "debrief": (
-            format_debrief(debrief(game, mc_runs, min(mc_runs, DEFAULT_CONTINUATIONS)))
-            if game.finished
-            else None
-        ),
+        "debrief": tables,
     }
+
+
+_DEBRIEF_TITLES = {
+    "endings": "How the odds of each ending moved",
+    "payoffs": "Payoffs against the batch",
+    "params": "The hidden parameters of this game",
+    "leaderboard": "Students' predictions",
+}
+_DEBRIEF_NOTES = {
+    "endings": "The batch of games from the start, then the model's outlook after each round "
+    "of this game (r0 is before round 1).",
+    "leaderboard": "Mean Brier score of each student's forecasts (0 is perfect, 2 is sure and "
+    "wrong), and the model's forecast when they were asked.",
+}
 
 
 # --- Markdown -------------------------------------------------------------------------
@@ -137,14 +170,17 @@ def _md_scores(scores: list[PredictionScore]) -> list[str]:
     return lines
 
 
-def markdown(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
+def markdown(
+    game: Game, mc_runs: int = DEFAULT_MC_RUNS, students: list[StudentForecast] | None = None
+) -> str:
     """The game as a Markdown document.
 
     Args:
         game: The game, played as far as the handout should go.
         mc_runs: Runs of the debrief's batch, and continuations behind the model's forecasts.
+        students: The students' forecasts saved with the game by a classroom.
     """
-    doc = document(game, mc_runs)
+    doc = document(game, mc_runs, students)
     lines = [f"# {_md(doc['title'])}", ""]
     if doc["description"]:
         lines += [_md(doc["description"]), ""]
@@ -210,7 +246,22 @@ def markdown(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
     if doc["scores"]:
         lines += _md_scores(doc["scores"])
     if doc["debrief"]:
-        lines += ["## Debrief: this game against the model", "", "```text", doc["debrief"], "```"]
+        tables = doc["debrief"]
+        lines += ["## Debrief: this game against the model", ""]
+        if tables["ending"]:
+            lines += [_md(tables["ending"]), ""]
+        for key, title in _DEBRIEF_TITLES.items():
+            table = tables.get(key)
+            if table is None:
+                continue
+            lines += [f"### {title}", ""]
+            if key in _DEBRIEF_NOTES:
+                lines += [_DEBRIEF_NOTES[key], ""]
+            align = "".join(
+                "r" if i in table["numeric"] else "l" for i in range(len(table["header"]))
+            )
+            rows = [[_md(c) for c in row] for row in table["rows"]]
+            lines += [*_md_table([_md(h) for h in table["header"]], rows, align), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -250,14 +301,17 @@ def _html_table(
     return "\n".join(out)
 
 
-def html_document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
+def html_document(
+    game: Game, mc_runs: int = DEFAULT_MC_RUNS, students: list[StudentForecast] | None = None
+) -> str:
     """The game as one self-contained HTML file (every text escaped, no external assets).
 
     Args:
         game: The game, played as far as the handout should go.
         mc_runs: Runs of the debrief's batch, and continuations behind the model's forecasts.
+        students: The students' forecasts saved with the game by a classroom.
     """
-    doc = document(game, mc_runs)
+    doc = document(game, mc_runs, students)
     body = [f"<h1>{_e(doc['title'])}</h1>"]
     if doc["description"]:
         body.append(f"<p>{_e(doc['description'])}</p>")
@@ -373,8 +427,19 @@ def html_document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
             header = ["Outcome", "Room", f"Model ({score.model_runs:,} runs)"]
             body.append(_html_table(header, rows, {1, 2}))
     if doc["debrief"]:
+        tables = doc["debrief"]
         body.append("<h2>Debrief: this game against the model</h2>")
-        body.append(f"<pre>{_e(doc['debrief'])}</pre>")
+        if tables["ending"]:
+            body.append(f"<p>{_e(tables['ending'])}</p>")
+        for key, title in _DEBRIEF_TITLES.items():
+            table = tables.get(key)
+            if table is None:
+                continue
+            body.append(f"<h3>{_e(title)}</h3>")
+            if key in _DEBRIEF_NOTES:
+                body.append(f"<p>{_e(_DEBRIEF_NOTES[key])}</p>")
+            rows = [[_e(c) for c in row] for row in table["rows"]]
+            body.append(_html_table([_e(h) for h in table["header"]], rows, table["numeric"]))
     title = _e(f"{doc['title']}: seed {doc['seed']}, run {doc['run']}")
     return (
         "<!DOCTYPE html>\n"
@@ -383,3 +448,39 @@ def html_document(game: Game, mc_runs: int = DEFAULT_MC_RUNS) -> str:
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
+
+
+def check_handout_path(out: str | Path, force: bool, resume: str | Path | None = None) -> Path:
+    """Where a handout may be written: a new file, or an existing one with ``force``.
+
+    Checked before the game is played, so a refusal costs nothing.
+
+    Raises:
+        OptionsError: If the path is a folder, its folder does not exist, it exists
+            and ``force`` is not given, or it is the saved game being resumed.
+    """
+    path = Path(out)
+    if path.is_dir():
+        raise OptionsError(f"--out {path}: is a folder; give a file name such as class-a.html")
+    if not path.parent.is_dir():
+        raise OptionsError(f"--out {path}: no such folder {path.parent}")
+    if resume is not None and path.resolve() == Path(resume).resolve():
+        raise OptionsError(f"--out {path}: that is the saved game itself; choose another name")
+    if path.exists() and not force:
+        raise OptionsError(f"--out {path}: the file exists; add --force to replace it")
+    return path
+
+
+def write_handout(path: Path, text: str) -> None:
+    """Write a handout atomically (a reader never sees half a file).
+
+    Raises:
+        OptionsError: If the file cannot be written.
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OptionsError(f"--out {path}: cannot write the handout ({exc.strerror})") from None

@@ -1082,11 +1082,13 @@ def run_session(
         # A save resumed past --until (a finished game, say) is shown as it stood then.
         game.goto(until)
     if handout:
+        from sim.seminar.debrief import read_students
         from sim.seminar.handout import html_document, markdown
 
+        students = read_students(save_path) if save_path is not None else []
         game.play_to(until or game.rounds)
         render = markdown if output_format == "markdown" else html_document
-        return render(game, mc_runs)
+        return render(game, mc_runs, students)
     own_terminal = room is None
     if room is None:
         room = terminal_room(no_input)
