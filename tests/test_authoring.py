@@ -469,3 +469,170 @@ def test_the_room_in_a_deciding_seat_chooses_the_outcome_and_it_is_saved(tmp_pat
     again = Game.load(game.save(tmp_path / "g.json"))
     assert again.outcomes == {(1, "offer"): "refused"}
     assert again.outcome_of("offer") == "refused"
+
+
+def test_a_child_moves_an_ending_by_removing_and_giving_it_again(tmp_path):
+    path = write_family(
+        tmp_path,
+        """\
+extends: ../base.yaml
+endings:
+  - {id: high, remove: true}
+  - id: middle
+    when: x > 1
+  - id: high
+    when: x > 2
+""",
+    )
+    assert [e.id for e in load(path).endings] == ["middle", "high", "low"]
+
+
+def test_an_id_twice_in_a_child_list_is_an_error_at_the_child(tmp_path):
+    path = write_family(
+        tmp_path,
+        """\
+extends: ../base.yaml
+endings:
+  - {id: twin, when: x > 1}
+  - {id: twin, when: x > 2}
+""",
+    )
+    with pytest.raises(ScenarioError, match=rf"{path}:4:5: duplicate id 'twin' in endings"):
+        load(path)
+
+
+def test_a_new_distribution_keeps_the_parents_unit_and_source(tmp_path):
+    parent = PARENT.replace(
+        "  p: {dist: uniform, low: 0, high: 1}",
+        "  p: {dist: uniform, low: 0, high: 1, unit: share, confidence: low}",
+    )
+    path = write_family(
+        tmp_path, "extends: ../base.yaml\nparameters:\n  p: {dist: fixed, value: 0.5}\n", parent
+    )
+    spec = load(path).loaded.spec.parameters["p"]
+    assert (spec.dist, spec.value, spec.unit, spec.confidence) == ("fixed", 0.5, "share", "low")
+
+
+INJECT_HAZARD = """
+state:
+  risk: {initial: 0, min: 0, max: 1}
+  boom: {initial: 0}
+actors:
+  A:
+    name: Alpha
+    rationality: 1
+    foresight: 1
+    payoff:
+      weights: {risk: 0.5}
+    actions:
+      wait: {}
+      push: {effects: {risk: "+= 1"}}
+injects:
+  - id: accident
+    hazard: 0.5 * risk
+    effects: {boom: "= 1"}
+endings:
+  - id: doom
+    when: boom == 1
+    stop: true
+    payoffs: {A: -100}
+  - id: fine
+metrics: [risk]
+"""
+
+
+def test_foresight_sees_an_inject_that_happens_by_chance_next_round():
+    # Pushing is worth 0.5 now, but makes the accident 50% likely at the start of the
+    # next round: a stopping ending worth -100 (and U = 0.5 that round) against 2 more
+    # rounds of 0.5 without it: 0.5 * ((0.5 - 100) - 2 * 0.5) = -50.25.
+    compiled = compiled_with(INJECT_HAZARD, rounds=3)
+    model = WargameModel(compiled, 1, np.arange(2), keep_history=True)
+    model.step()
+    scores = model.actors[0].decision.scores[:, 0]
+    assert scores[1] - scores[0] == pytest.approx(0.5 - 50.25)
+    from sim.seminar.transcript import reason
+
+    why = reason(model, model.history[0], "A")
+    assert why.startswith("best score (p 1.00), 49.75 above push: foresight of accident (+50.25)")
+    assert why.endswith("foresaw accident next round 0% (50% if push)")
+
+
+DECIDER_FORESIGHT = """
+state:
+  posture: {values: [calm, struck], initial: calm}
+  war: {values: [no, yes], initial: no}
+actors:
+  A:
+    name: Alpha
+    rationality: 1
+    foresight: 1
+    payoff:
+      expression: "(1 if posture == 'struck' else 0) - (50 if war == 'yes' else 0)"
+    actions: {wait: {}}
+branches:
+  - id: answer
+    round: 1
+    decided_by: A
+    variable: posture
+    outcomes:
+      struck: {}
+      calm: {}
+  - id: spiral
+    when: posture == 'struck'
+    hazard: 0.5
+    variable: war
+    outcomes:
+      "yes": {probability: 1}
+      "no": {probability: rest}
+endings:
+  - id: end
+"""
+
+
+def test_a_deciding_actor_with_foresight_sees_the_danger_its_choice_switches_on():
+    # Striking is worth 1 a round for 2 rounds (+2) but switches on a 50% hazard of war
+    # worth -50 a round over the same rounds: 0.5 * (-100) = -50; calm is worth 0.
+    compiled = compiled_with(DECIDER_FORESIGHT, rounds=2)
+    model = WargameModel(compiled, 1, np.arange(1), keep_history=True)
+    model.step()
+    odds, people = model.history[0].decided["answer"]
+    assert not people
+    assert odds[0, 0] == pytest.approx(expit(2 - 50))
+    blind = compiled_with(DECIDER_FORESIGHT.replace("foresight: 1", "foresight: 0"), rounds=2)
+    model = WargameModel(blind, 1, np.arange(1), keep_history=True)
+    model.step()
+    assert model.history[0].decided["answer"][0][0, 0] == pytest.approx(expit(2))
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (
+            "state:\n  x: {initial: 1}\nactors:\n  A:\n    name: A\n    actions:\n"
+            "      a: {effects: {x: *= 0.3}}\nendings:\n  - id: e\n",
+            'quote it, e.g. "*= 0.5"',
+        ),
+        (
+            "state:\n  x: {initial: 1}\nactors:\n  A: {name: A, actions: {a: {}}}\n"
+            "endings:\n  - id: e\n    when: x = 2\n  - id: f\n",
+            "compare with ==",
+        ),
+        (
+            "state:\n  d: {values: [a, b], initial: a}\nactors:\n  A: {name: A, actions: "
+            "{a: {}}}\nbranches:\n  - id: br\n    round: 1\n    variable: d\n    outcomes:\n"
+            "      a: {probability: 1.5}\n      b: {probability: rest}\nendings:\n  - id: e\n",
+            "a probability is between 0 and 1, not 1.5",
+        ),
+    ],
+)
+def test_common_slips_get_a_hint(body, fragment):
+    found = problems_of(body)
+    assert len(found) == 1 and fragment in found[0], found
+
+
+def test_a_named_expression_that_refers_to_itself_is_one_error():
+    found = problems_of(
+        "define:\n  danger: danger + 1\nactors:\n  A: {name: A, actions: {a: {cost: danger}, "
+        "b: {cost: danger * 2}}}\nendings:\n  - id: e\n    when: danger > 1\n  - id: f\n"
+    )
+    assert len(found) == 1 and "refers to itself" in found[0], found

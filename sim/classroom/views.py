@@ -323,6 +323,8 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
     quoted: dict[int, int] = {}
     if strategy is not None:
         for item in strategy.scored.foreseen:
+            if item.inject:
+                continue
             open_ = [a for a in range(len(actor.actions)) if item.due[a, 0]]
             if open_:
                 mean = item.probabilities[open_, :, 0].mean(axis=0)
@@ -352,6 +354,11 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
         foresaw = []
         if strategy is not None:
             for item in strategy.scored.foreseen:
+                if item.due[a, 0] and item.inject:
+                    inject = compiled.injects[item.branch]
+                    chance = float(item.chance[a, 0]) if item.chance is not None else 0.0
+                    foresaw.append(f"{words(inject.id)} next round {chance:.0%}")
+                    continue
                 if item.due[a, 0]:
                     branch = compiled.branches[item.branch]
                     top = quoted[item.branch]

@@ -63,6 +63,8 @@ class RoundRecord:
         reasoning: The round's decide phase (observed state and history as the actors
             saw them, their expectations and foresight), for explanations.
         stopped: Runs whose game ended this round by a stopping ending.
+        decided: For each branch an actor decided this round, the probability it gave
+            each outcome, shape (outcomes, R), and whether people chose it instead.
     """
 
     round: int
@@ -75,6 +77,7 @@ class RoundRecord:
     before: list[np.ndarray] = field(default_factory=list)
     reasoning: RoundReasoning | None = None
     stopped: np.ndarray | None = None
+    decided: dict[str, tuple[np.ndarray, bool]] = field(default_factory=dict)
 
 
 class WargameModel(mesa.Model):
@@ -279,6 +282,7 @@ class WargameModel(mesa.Model):
         return fired
 
     def _resolve_branches(self) -> dict[str, np.ndarray]:
+        self._decided: dict[str, tuple[np.ndarray, bool]] = {}
         resolved = {}
         round_ = self.ctx.round
         for b, branch in enumerate(self.compiled.branches):
@@ -292,12 +296,26 @@ class WargameModel(mesa.Model):
                 due &= u < branch.hazard(self.ctx)
             if not due.any():
                 continue
-            weights = branch_weights(self.compiled, branch, self.ctx, expect=False, normalise=False)
+            weights = branch_weights(
+                self.compiled,
+                branch,
+                self.ctx,
+                expect=False,
+                normalise=False,
+                open_branches=self.branch_outcome < 0,
+                open_injects=~self.inject_fired,
+            )
             u = self.ctx.streams.uniform(self._branch_sites[b], round_)
             drawn = draw_choice(weights, u)
             fixed = self._branch_choices.get((round_, b))
             if fixed is not None:
                 drawn = np.full(self.size, fixed)
+            if branch.decided_by is not None and self.keep_history:
+                total = weights.sum(axis=0)
+                self._decided[branch.id] = (
+                    weights / np.where(total > 0, total, 1.0),
+                    fixed is not None,
+                )
             outcome_index = np.where(due, drawn, -1)
             self.branch_outcome[b] = np.where(due, outcome_index, self.branch_outcome[b])
             self.branch_round[b] = np.where(due, round_, self.branch_round[b])
@@ -334,7 +352,10 @@ class WargameModel(mesa.Model):
             seen = ctx.with_state(ctx.state)
             seen.times, seen.last, seen.chose = ctx.times.copy(), ctx.last.copy(), ctx.chose.copy()
         self.reasoning = reasoning = RoundReasoning(
-            self.compiled, seen, (self.branch_outcome < 0) & active
+            self.compiled,
+            seen,
+            (self.branch_outcome < 0) & active,
+            ~self.inject_fired & active,
         )
         self.agents.do("decide")
         self.unconverged += reasoning.unconverged & active
@@ -397,6 +418,7 @@ class WargameModel(mesa.Model):
                     before,
                     reasoning,
                     stopped,
+                    self._decided,
                 )
             )
         if self.round == self.compiled.rounds or not self.active.any():

@@ -252,6 +252,70 @@ def outcome_worth(
     return worth
 
 
+def inject_state(compiled: CompiledScenario, k: int, ctx: EvalContext) -> EvalContext:
+    """The state after inject ``k``'s effects (amounts at their expected values)."""
+    inject = compiled.injects[k]
+    state = list(ctx.state)
+    amounts = [e.expression(ctx, expect=True) for e in inject.effects]
+    for effect, amount in zip(inject.effects, amounts, strict=True):
+        state[effect.target] = clip_state(
+            compiled, effect.target, apply_effect(state[effect.target], effect, amount)
+        )
+    return ctx.with_state(state)
+
+
+def chance_events(
+    compiled: CompiledScenario,
+    i: int,
+    ctx: EvalContext,
+    open_branches: np.ndarray,
+    open_injects: np.ndarray,
+    exclude: int | None = None,
+) -> np.ndarray:
+    """What the chance events the state in ``ctx`` makes possible are worth to actor ``i``.
+
+    The branches with a hazard (resolving this round) and the injects with a hazard
+    (firing at the start of the next round), each still open and with its condition
+    holding on ``ctx``: ``chance * (expected worth after it - worth without it)``, with
+    worth as in :func:`outcome_worth`. Used by an actor with foresight that decides a
+    branch, to see the dangers an outcome switches on.
+    """
+    t, rounds = ctx.round, compiled.rounds
+    value = np.zeros(ctx.size)
+    for b, branch in enumerate(compiled.branches):
+        if b == exclude or branch.hazard is None or branch.decided_by is not None:
+            continue
+        due = open_branches[b]
+        if branch.when is not None:
+            due = due & (branch.when(ctx) != 0)
+        if not due.any():
+            continue
+        chance = np.clip(branch.hazard(ctx, expect=True), 0.0, 1.0)
+        remaining, last = rounds - t + 1, t == rounds
+        base = outcome_worth(compiled, i, ctx, remaining, last)
+        weights = outcome_weights(branch, ctx, expect=True)
+        expected = np.zeros(ctx.size)
+        for o in range(len(branch.outcomes)):
+            after = outcome_state(compiled, branch, o, ctx)
+            expected += weights[o] * outcome_worth(compiled, i, after, remaining, last)
+        value += np.where(due, chance * (expected - base), 0.0)
+    if t < rounds:
+        for k, inject in enumerate(compiled.injects):
+            if inject.hazard is None:
+                continue
+            due = open_injects[k]
+            if inject.when is not None:
+                due = due & (inject.when(ctx) != 0)
+            if not due.any():
+                continue
+            chance = np.clip(inject.hazard(ctx, expect=True), 0.0, 1.0)
+            remaining = rounds - t
+            base = outcome_worth(compiled, i, ctx, remaining, False)
+            after = outcome_worth(compiled, i, inject_state(compiled, k, ctx), remaining, False)
+            value += np.where(due, chance * (after - base), 0.0)
+    return value
+
+
 def decided_probabilities(
     compiled: CompiledScenario,
     branch: CompiledBranch,
@@ -259,17 +323,25 @@ def decided_probabilities(
     afters: list[EvalContext],
     remaining: int,
     last: bool,
+    open_branches: np.ndarray | None = None,
+    open_injects: np.ndarray | None = None,
 ) -> np.ndarray:
     """How likely the deciding actor is to choose each outcome of a decision node.
 
     Its options are the outcomes, each scored by what the state after it is worth to
-    it (:func:`outcome_worth`), turned into probabilities by its decision rule with its
-    rationality (a logit choice; ``best_response`` takes the best).
+    it (:func:`outcome_worth`), plus, if it has foresight, what the chance events that
+    outcome makes possible are worth (:func:`chance_events`: a retaliation that switches
+    on a war hazard is seen as such), turned into probabilities by its decision rule
+    with its rationality (a logit choice; ``best_response`` takes the best).
     """
     i = branch.decided_by
     assert i is not None
     actor = compiled.actors[i]
     scores = np.array([outcome_worth(compiled, i, after, remaining, last) for after in afters])
+    if actor.foresight > 0 and open_branches is not None and open_injects is not None:
+        b = compiled.branches.index(branch)
+        for o, after in enumerate(afters):
+            scores[o] += chance_events(compiled, i, after, open_branches, open_injects, b)
     feasible = np.ones(scores.shape, dtype=bool)
     rule = RULES["best_response" if actor.decision == "best_response" else "logit"]
     return rule(scores, feasible, np.maximum(actor.rationality(ctx), 0.0))
@@ -281,6 +353,8 @@ def branch_weights(
     ctx: EvalContext,
     expect: bool,
     normalise: bool = True,
+    open_branches: np.ndarray | None = None,
+    open_injects: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each outcome's weight in each run when the branch resolves now, (outcomes, R).
 
@@ -292,7 +366,14 @@ def branch_weights(
     afters = [outcome_state(compiled, branch, o, ctx) for o in range(len(branch.outcomes))]
     remaining = compiled.rounds - ctx.round + 1
     return decided_probabilities(
-        compiled, branch, ctx, afters, remaining, ctx.round == compiled.rounds
+        compiled,
+        branch,
+        ctx,
+        afters,
+        remaining,
+        ctx.round == compiled.rounds,
+        open_branches,
+        open_injects,
     )
 
 
@@ -309,6 +390,8 @@ class Foreseen:
         value: The expected change in the actor's value from the branch, shape (A, R).
         chance: For a branch that happens by chance (``hazard``), its chance of
             happening this round if the actor takes each action, shape (A, R).
+        inject: True for an inject with a hazard (then ``branch`` is the inject's
+            index and it fires at the start of round ``round``).
     """
 
     branch: int
@@ -317,6 +400,7 @@ class Foreseen:
     probabilities: np.ndarray
     value: np.ndarray
     chance: np.ndarray | None = None
+    inject: bool = False
 
 
 @dataclass
@@ -369,9 +453,9 @@ class Scored:
                 base[:, index] = theirs
             return base
 
-        foreseen = {f.branch: f for f in self.foreseen}
+        foreseen = {(f.inject, f.branch): f for f in self.foreseen}
         for record in other.foreseen:
-            mine = foreseen.get(record.branch)
+            mine = foreseen.get((record.inject, record.branch))
             if mine is None:
                 count, outcomes = record.probabilities.shape[:2]
                 mine = Foreseen(
@@ -381,6 +465,7 @@ class Scored:
                     np.zeros((count, outcomes, size)),
                     np.zeros((count, size)),
                     None if record.chance is None else np.zeros((count, size)),
+                    record.inject,
                 )
             else:
                 mine = Foreseen(
@@ -390,13 +475,14 @@ class Scored:
                     mine.probabilities.copy(),
                     mine.value.copy(),
                     None if mine.chance is None else mine.chance.copy(),
+                    mine.inject,
                 )
             mine.due[:, index] = record.due
             mine.probabilities[:, :, index] = record.probabilities
             mine.value[:, index] = record.value
             if mine.chance is not None and record.chance is not None:
                 mine.chance[:, index] = record.chance
-            foreseen[record.branch] = mine
+            foreseen[(record.inject, record.branch)] = mine
         return Scored(
             put(self.payoff, other.payoff),  # type: ignore[arg-type]
             put(self.cost, other.cost),  # type: ignore[arg-type]
@@ -732,6 +818,8 @@ class RoundReasoning:
             reasoning keeps a snapshot of it.
         open_branches: Whether each branch is still unresolved (and the run still
             playing) in each run, shape (branches, R).
+        open_injects: Whether each inject has yet to fire (and the run still playing)
+            in each run, shape (injects, R); all open if not given.
 
     Attributes:
         feasible: Each actor's open actions, shape (A, R).
@@ -747,8 +835,12 @@ class RoundReasoning:
         compiled: CompiledScenario,
         ctx: EvalContext,
         open_branches: np.ndarray,
+        open_injects: np.ndarray | None = None,
     ):
         self.compiled = compiled
+        if open_injects is None:
+            open_injects = np.ones((len(compiled.injects), ctx.size), dtype=bool)
+        self.open_injects = open_injects
         # The model replaces the arrays in its state list rather than writing into
         # them, so a copy of the list keeps this round's observed state. (A model that
         # keeps history passes copies of its history arrays.)
@@ -825,6 +917,7 @@ class RoundReasoning:
         other.ctx = self.ctx.subset(index)
         other.size = len(index)
         other.open_branches = self.open_branches[:, index]
+        other.open_injects = self.open_injects[:, index]
         other.map = self.map
         other.n = self.n
         other.feasible = [f[:, index] for f in self.feasible]
@@ -1074,7 +1167,16 @@ class RoundReasoning:
             if branch.decided_by is None:
                 weights = outcome_weights(branch, at, expect=True)
             else:
-                weights = decided_probabilities(compiled, branch, at, afters, remaining, last)
+                weights = decided_probabilities(
+                    compiled,
+                    branch,
+                    at,
+                    afters,
+                    remaining,
+                    last,
+                    self.open_branches,
+                    self.open_injects,
+                )
             expected = np.zeros(self.size)
             for o, after in enumerate(afters):
                 if branch.decided_by is None and not stoppable and not last:
@@ -1106,6 +1208,59 @@ class RoundReasoning:
             record.value[a] = change
             if record.chance is not None and chance is not None:
                 record.chance[a] = chance
+        if t < rounds:
+            self._foresee_injects(i, a, projected, stops, foresight, foreseen)
+
+    def _foresee_injects(
+        self,
+        i: int,
+        a: int,
+        projected: EvalContext,
+        stops: np.ndarray,
+        foresight: np.ndarray,
+        foreseen: dict[int, Foreseen],
+    ) -> None:
+        """Add the chance events that are injects with a hazard (firing next round).
+
+        An inject with a hazard fires at the start of the next round, on the state this
+        round leaves: with its chance there, it changes the actor's worth over the
+        rounds left, ``chance * (W(after it) - W(s))`` with ``T - t`` rounds.
+        """
+        compiled = self.compiled
+        t, rounds = self.ctx.round, compiled.rounds
+        for k, inject in enumerate(compiled.injects):
+            if inject.hazard is None:
+                continue
+            due = self.open_injects[k] & ~stops
+            if inject.when is not None:
+                due = due & (inject.when(projected) != 0)
+            if not due.any():
+                continue
+            chance = np.clip(inject.hazard(projected, expect=True), 0.0, 1.0)
+            remaining = rounds - t
+            base = outcome_worth(compiled, i, projected, remaining, False)
+            after = outcome_worth(
+                compiled, i, inject_state(compiled, k, projected), remaining, False
+            )
+            change = np.where(due, chance * (after - base), 0.0)
+            foresight[a] += change
+            key = -1 - k  # injects keyed apart from branches
+            record = foreseen.get(key)
+            if record is None:
+                count = len(compiled.actors[i].actions)
+                record = Foreseen(
+                    k,
+                    t + 1,
+                    np.zeros((count, self.size), dtype=bool),
+                    np.ones((count, 1, self.size)),
+                    np.zeros((count, self.size)),
+                    np.zeros((count, self.size)),
+                    inject=True,
+                )
+                foreseen[key] = record
+            record.due[a] = due
+            record.value[a] = change
+            record.chance[a] = chance  # type: ignore[index]
 
     # --- replies ------------------------------------------------------------------------
 
@@ -1581,6 +1736,10 @@ def score_terms(
     if scored.ending is not None:
         terms["ending payoff"] = (float(scored.ending[a, run]), "")
     for record in scored.foreseen:
+        if record.inject:
+            inject = reasoning.compiled.injects[record.branch]
+            terms[f"foresight of {inject.id}"] = (float(record.value[a, run]), "")
+            continue
         branch = reasoning.compiled.branches[record.branch]
         terms[f"foresight of {branch.id}"] = (float(record.value[a, run]), "")
     return terms

@@ -261,10 +261,15 @@ class CompiledScenario:
     def summary_line(self) -> str:
         """One line: actors, actions, rounds, parameters."""
         actions = sum(len(a.actions) for a in self.actors)
+
+        def count(n: int, noun: str) -> str:
+            return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("ch") else "s")
+
         return (
-            f"{self.loaded.path}: ok: scenario '{self.id}', {len(self.actors)} actors, "
-            f"{actions} actions, {self.rounds} rounds, {len(self.param_names)} parameters, "
-            f"{len(self.branches)} branches, {len(self.endings)} endings"
+            f"{self.loaded.path}: ok: scenario '{self.id}', {count(len(self.actors), 'actor')}, "
+            f"{count(actions, 'action')}, {count(self.rounds, 'round')}, "
+            f"{count(len(self.param_names), 'parameter')}, "
+            f"{count(len(self.branches), 'branch')}, {count(len(self.endings), 'ending')}"
         )
 
 
@@ -358,6 +363,12 @@ class _Compiler:
         )
         self.problems.extend(problems)
         return expression
+
+    def _a_probability(self, expression: Expression | None, path: tuple[Any, ...]) -> None:
+        """A probability written as a number must lie in [0, 1] (0.15, not 1.5)."""
+        constant = expression.constant if expression is not None else None
+        if constant is not None and not 0.0 <= constant <= 1.0:
+            self.problem(path, f"a probability is between 0 and 1, not {constant:g}")
 
     def before_choices(self, expression: Expression | None, path: tuple[Any, ...]) -> None:
         """Reject chose() where it is read before the round's choices are made."""
@@ -648,6 +659,7 @@ class _Compiler:
         for target, effect in zip(inject.effects, effects, strict=False):
             self.before_choices(effect.expression, (*path, "effects", target))
         hazard = self.expr(inject.hazard, (*path, "hazard")) if inject.hazard is not None else None
+        self._a_probability(hazard, (*path, "hazard"))
         self.before_choices(hazard, (*path, "hazard"))
         return CompiledInject(
             inject.id, inject.round, when, inject.text, inject.prompt, effects, hazard
@@ -693,9 +705,11 @@ class _Compiler:
             probability = None
             if outcome.probability not in ("rest", None):
                 probability = self.expr(outcome.probability, (*where, "probability"))
+                self._a_probability(probability, (*where, "probability"))
             effects = self.effects(outcome.effects, (*where, "effects"))
             outcomes.append(CompiledOutcome(outcome_id, probability, outcome.text, effects))
         hazard = self.expr(branch.hazard, (*path, "hazard")) if branch.hazard is not None else None
+        self._a_probability(hazard, (*path, "hazard"))
         decided_by = None
         if branch.decided_by is not None:
             actor_ids = list(self.spec.actors)

@@ -24,6 +24,7 @@ import ast
 import copy
 import functools
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -371,6 +372,7 @@ class _Checker:
         self.target_categories = target_categories
         self.problems: list[Problem] = []
         self.inlining: list[str] = []  # named expressions being inlined (for cycles)
+        self.silent = False  # failed only for a named expression whose error is reported
         self.defines_used: set[str] = set()
         self.reads: set[str] = set()
         self.actors_read: set[str] = set()
@@ -453,7 +455,7 @@ class _Checker:
             self.fail(node, f"named expression '{name}' refers to itself ({chain})")
             return None
         if name in self.table.broken:
-            self.fail(node, f"'{name}' cannot be used: its definition has an error")
+            self.silent = True  # its own error is reported once, at its definition
             return None
         self.defines_used.add(name)
         text, location = self.table.defines[name]
@@ -728,6 +730,8 @@ def compile_expression(
         col = exc.offset - 1 if exc.offset and exc.offset > 0 else len(text.strip())
         loc = location.at(ast.Constant(0, lineno=line, col_offset=col), text.strip())
         message = f"syntax error in expression: {exc.msg}"
+        if re.search(r"(?<![=<>!])=(?!=)", text):
+            message += " (compare with ==; a single = only starts an effect)"
         return None, [Problem(loc.file, loc.line, loc.col, message)]
     except (RecursionError, MemoryError):
         return None, [Problem(location.file, location.line, location.col, _TOO_DEEP)]
@@ -737,6 +741,8 @@ def compile_expression(
     except RecursionError:
         return None, [Problem(location.file, location.line, location.col, _TOO_DEEP)]
     if result is None or checker.problems:
+        if not checker.problems and checker.silent:
+            return None, []
         return None, checker.problems or [
             Problem(location.file, location.line, location.col, "invalid expression")
         ]

@@ -6,11 +6,13 @@ its parent's (and the parent's over its own parent, if it extends one):
 - mappings merge key by key (``actors``, ``parameters``, ``state``, ``define``, an actor's
   ``payoff`` and ``actions``, ...): the child's value wins, mapping into mapping; a key
   set to null (``JP: null``) removes the parent's entry; a parameter given with a
-  ``dist`` is replaced whole (each distribution has its own keys);
+  ``dist`` is replaced whole (each distribution has its own keys), keeping the parent's
+  unit, source, confidence and description unless the child gives them;
 - lists of items with an ``id`` (``sources``, ``every_round``, ``injects``, ``branches``,
   ``commitments``, ``endings``, ``metrics``) merge by id: a child item with a parent's id
-  is merged into it, ``remove: true`` deletes it, a new id is appended (a new ending goes
-  before the parent's fallback);
+  is merged into it, ``remove: true`` deletes it (an item with the same id later in
+  the child is then a new item: that is how to move one), a new id is appended (a new
+  ending goes before the parent's fallback); an id twice in the child is an error;
 - any other value is replaced.
 
 Every merged value keeps its position in the file it came from, so a problem is
@@ -75,8 +77,18 @@ class _Merger:
     def merge(self, parent: Any, p_at: Path, child: Any, c_at: Path, to: Path) -> Any:
         replaces = len(to) == 2 and to[0] == "parameters" and isinstance(child, dict)
         if replaces and "dist" in child:
-            # A new distribution replaces the parameter (its keys differ by distribution).
-            return self.copy(child, self.child, c_at, to)
+            # A new distribution replaces the parameter (its keys differ by distribution),
+            # keeping what the parent said of it unless the child says it again.
+            kept = {}
+            if isinstance(parent, dict):
+                for key in ("unit", "source", "confidence", "description", "context_only"):
+                    if key in parent and key not in child:
+                        kept[key] = self.copy(parent[key], self.parent, (*p_at, key), (*to, key))
+                        key_pos = self._place(self.parent, self.parent.keys.get((*p_at, key)))
+                        if key_pos is not None:
+                            self.out.keys[(*to, key)] = key_pos
+            replaced = self.copy(child, self.child, c_at, to)
+            return {**replaced, **kept}
         if isinstance(parent, dict) and isinstance(child, dict):
             found = self._place(self.child, self.child.values.get(c_at))
             if found is not None:
@@ -121,23 +133,41 @@ class _Merger:
         found = self._place(self.child, self.child.values.get(c_at))
         if found is not None:
             self.out.values[to] = found
-        by_id = {_item_id(item): i for i, item in enumerate(child) if _item_id(item)}
+        removed = {
+            _item_id(item)
+            for item in child
+            if isinstance(item, dict) and item.get("remove") is True and _item_id(item)
+        }
+        by_id: dict[str, int] = {}
+        for j, item in enumerate(child):
+            key = _item_id(item)
+            if key is None or (isinstance(item, dict) and item.get("remove") is True):
+                continue
+            if key in by_id:
+                where = self.child.where((*c_at, j))
+                raise ScenarioError(
+                    [
+                        Problem(
+                            self.child.file_of(where),
+                            where.line,
+                            where.col,
+                            f"duplicate id '{key}' in {to[-1]}",
+                        )
+                    ]
+                )
+            by_id[key] = j
         items: list[tuple[str, Any, Path, Any, Path | None]] = []
         for i, item in enumerate(parent):
             key = _item_id(item)
+            if key is not None and key in removed:
+                continue  # removed; a child item with the same id is a new item
             if key is not None and key in by_id:
                 j = by_id.pop(key)
-                other = child[j]
-                if isinstance(other, dict) and other.get("remove") is True:
-                    continue
-                items.append(("both", item, (*p_at, i), other, (*c_at, j)))
+                items.append(("both", item, (*p_at, i), child[j], (*c_at, j)))
             else:
                 items.append(("parent", item, (*p_at, i), None, None))
         fresh = [(j, child[j]) for j in sorted(by_id.values())]
         fresh += [(j, item) for j, item in enumerate(child) if _item_id(item) is None]
-        fresh = [
-            (j, item) for j, item in fresh if not (isinstance(item, dict) and item.get("remove"))
-        ]
         insert_at = len(items)
         if (
             to == ("endings",)

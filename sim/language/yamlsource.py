@@ -156,6 +156,8 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if "'\\t'" in what:
             what += " (indent with spaces, not tabs)"
+        if "expected alphabetic or numeric character" in what:
+            what += " (a value starting with * is read as an alias: quote it, e.g. \"*= 0.5\")"
         opened = _unclosed_quote(text, line)
         if opened is not None:
             what = f"this quote is not closed on its line ({what} at line {line})"

@@ -125,7 +125,7 @@ def _expectations(
     actor = model.compiled.actors[i]
     if strategy is None or actor.reasoning == "myopic":
         return ""
-    foreseen = [f.branch for f in strategy.scored.foreseen]
+    foreseen = [f.branch for f in strategy.scored.foreseen if not f.inject]
     deps = reasoning.map.depends(i, foreseen)
     parts = []
     for j in sorted(deps):
@@ -161,6 +161,15 @@ def _foresight(
     parts = []
     for record in strategy.scored.foreseen:
         if not record.due[choice, run]:
+            continue
+        if record.inject:
+            inject = model.compiled.injects[record.branch]
+            chance = record.chance[choice, run] if record.chance is not None else 0.0
+            text = f"foresaw {inject.id} next round {chance:.0%}"
+            if other is not None and record.due[other, run] and record.chance is not None:
+                alt = model.compiled.actors[i].actions[other].id
+                text += f" ({record.chance[other, run]:.0%} if {alt})"
+            parts.append(text)
             continue
         branch = model.compiled.branches[record.branch]
         if branch.id in hide:
@@ -390,6 +399,23 @@ def round_view(
         if outcome is None or outcome[run] < 0:
             continue
         chosen = branch.outcomes[int(outcome[run])]
+        decided = ""
+        found = record.decided.get(branch.id)
+        if branch.decided_by is not None and found is not None:
+            odds, by_people = found
+            who = compiled.actors[branch.decided_by].id
+            if by_people:
+                decided = (
+                    f"{who}'s seat chose it (its rule: "
+                    + ", ".join(f"{o.id} {odds[k, run]:.0%}" for k, o in enumerate(branch.outcomes))
+                    + ")"
+                )
+            else:
+                decided = (
+                    f"{who} chose it with p {odds[int(outcome[run]), run]:.2f} ("
+                    + ", ".join(f"{o.id} {odds[k, run]:.0%}" for k, o in enumerate(branch.outcomes))
+                    + ")"
+                )
         branches.append(
             {
                 "id": branch.id,
@@ -397,6 +423,7 @@ def round_view(
                 "prompt": branch.prompt or "",
                 "outcome": chosen.id,
                 "outcome_text": chosen.text,
+                "decided": decided,
             }
         )
     actors = []
@@ -532,6 +559,8 @@ def _branch_lines(view: dict[str, Any], width: int, announced: set[str] | None) 
                 lines += wrap.wrap(f"Prompt: {branch['prompt']}")
         outcome = f"Branch {branch['id']}: {branch['outcome']}. {branch['outcome_text']}"
         lines += wrap.wrap(outcome.rstrip())
+        if branch.get("decided"):
+            lines += wrap.wrap(f"  ({branch['decided']})")
     return lines
 
 
@@ -686,6 +715,22 @@ def round_record_json(model: WargameModel, record: RoundRecord, run: int = 0) ->
             for b, o in record.branches.items()
             if o[run] >= 0
         },
+        "decided": {
+            b: {
+                "by": compiled.actors[
+                    compiled.branches[[x.id for x in compiled.branches].index(b)].decided_by
+                ].id,  # type: ignore[index]
+                "people": people,
+                "probabilities": {
+                    o.id: float(odds[k, run])
+                    for k, o in enumerate(
+                        compiled.branches[[x.id for x in compiled.branches].index(b)].outcomes
+                    )
+                },
+            }
+            for b, (odds, people) in record.decided.items()
+            if record.branches.get(b) is not None and record.branches[b][run] >= 0
+        },
         "state": {
             name: (
                 _value(model, i, float(record.after[i][run]))
@@ -722,6 +767,18 @@ def _reasoning_json(
         out["expected"] = expected
     foresaw = {}
     for item in strategy.scored.foreseen:
+        if item.inject:
+            inject = model.compiled.injects[item.branch]
+            if item.chance is not None:
+                foresaw[inject.id] = {
+                    "round": item.round,
+                    "chance": {
+                        action.id: float(item.chance[a, run])
+                        for a, action in enumerate(actor.actions)
+                        if item.due[a, run]
+                    },
+                }
+            continue
         branch = model.compiled.branches[item.branch]
         by_action = {}
         for a, action in enumerate(actor.actions):
