@@ -196,7 +196,11 @@ def print_results(results: Any, as_json: bool, quiet: bool, heading: str = "") -
     metavar="tcp://HOST:PORT",
     help="Dask scheduler for --executor dask (default: a local Dask cluster).",
 )
-@batch_options("batch", "Fix a parameter or initial value (repeatable).")
+@batch_options(
+    "batch",
+    "Fix a parameter or initial value, or an actor's setting: ACTOR.rationality, "
+    "ACTOR.foresight, ACTOR.depth, ACTOR.prior (repeatable).",
+)
 @handles_errors
 def run(
     scenario: str,
@@ -375,7 +379,8 @@ def replay(
     "settings",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Fix a parameter or initial value (repeatable).",
+    help="Fix a parameter or initial value, or an actor's setting such as ACTOR.rationality "
+    "(repeatable).",
 )
 @click.option(
     "--mc-runs",
@@ -689,7 +694,11 @@ def compare(
 @click.option(
     "--params", help="Comma-separated parameters to sweep [default: every uncertain one]."
 )
-@batch_options("sweep", "Fix a parameter (not swept) or initial value (repeatable).")
+@batch_options(
+    "sweep",
+    "Fix a parameter (not swept) or initial value, or an actor's setting such as "
+    "ACTOR.rationality (repeatable).",
+)
 @handles_errors
 def sweep(
     scenario: str,
