@@ -10,6 +10,7 @@ returns the same rows as the calling process would.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import numpy as np
@@ -117,7 +118,11 @@ def play_task(
         if rounds_table is not None and choices_table is not None:
             rounds_parts.append(rounds_table)
             choices_parts.append(choices_table)
+        del model
     runs = pa.concat_tables(runs_parts)
     rounds = pa.concat_tables(rounds_parts) if rounds_parts else None
     choices = pa.concat_tables(choices_parts) if choices_parts else None
+    # A finished model is a web of reference cycles holding large arrays: collect it
+    # now rather than when the collector next runs, so a worker's memory stays flat.
+    gc.collect()
     return start, runs, rounds, choices
