@@ -165,8 +165,26 @@ def open_pool(
                 )
             )
             client = stack.enter_context(Client(cluster))
+            # Interrupted: the local workers are stopped at once (a graceful close would
+            # wait for their tasks, then log every broken connection on the terminal).
+            stack.push(lambda kind, _exc, _tb: _kill_local_workers(cluster, kind))
         slots = max(1, sum(client.nthreads().values()))
         yield client.get_executor(pure=False), slots
+
+
+def _kill_local_workers(cluster: Any, kind: type[BaseException] | None) -> None:
+    """Stop a local Dask cluster's worker processes now, quietly, if the batch was interrupted."""
+    if kind is None or not issubclass(kind, KeyboardInterrupt):
+        return
+    import logging
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        pid = getattr(nanny, "pid", None)
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def check_scheduler(scheduler: str) -> None:
