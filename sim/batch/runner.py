@@ -178,7 +178,7 @@ def run_batch(
             _remove_batch_files(folder, created=created)
         raise
     played = sum(b - a for a, b in todo)
-    _record_play(manifest, played, time.time() - play_started)
+    _record_play(folder, manifest, played, time.time() - play_started)
     write_started = time.time()
     if not merged:
         _merge(folder, tasks, manifest, options.keep_rounds)
@@ -414,11 +414,12 @@ def _merge(folder: Path, tasks: list[Task], manifest: dict[str, Any], keep_round
 # ---------------------------------------------------------------------------- 5. finish
 
 
-def _record_play(manifest: dict[str, Any], runs: int, seconds: float) -> None:
+def _record_play(folder: Path, manifest: dict[str, Any], runs: int, seconds: float) -> None:
     """Add this session's playing to the manifest (a resumed batch plays in several)."""
     played = manifest.setdefault("played", {"runs": 0, "seconds": 0.0})
     played["runs"] += runs
     played["seconds"] = round(played["seconds"] + seconds, 3)
+    write_manifest(folder, manifest)
 
 
 def _write_summary(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
