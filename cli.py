@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import shlex
 import signal
 import sys
@@ -19,6 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+# Arrow's default allocator (mimalloc) keeps freed memory: a batch read in pieces would
+# hold its peak. The system allocator gives it back, so memory stays flat as runs grow.
+# Set before Arrow allocates anything (and inherited by worker processes); a user's own
+# choice wins.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 from sim.errors import WargameError, WargameWarning
 from sim.version import __version__

@@ -38,6 +38,22 @@ from sim.batch.manifest import file_sha256, read_manifest, write_manifest
 from sim.errors import ResultsError, WargameWarning
 
 
+def use_system_allocator() -> None:
+    """Let Arrow allocate with the system allocator, which gives freed memory back.
+
+    pyarrow's default pool (mimalloc) keeps freed memory for reuse, so after a million
+    runs have been read batch by batch the process keeps its peak for the rest of the
+    command. With the system allocator memory stays flat as runs grow. A pool chosen by
+    the user (``ARROW_DEFAULT_MEMORY_POOL``) is kept. The CLI sets that variable before
+    Arrow starts, which also covers Arrow's own C++ readers and the worker processes.
+    """
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+use_system_allocator()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file under a temporary name, then rename it into place."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from sim.batch.options import MIN_TASK_RUNS
+from sim.batch.results import use_system_allocator
 from sim.engine.model import play
 from sim.language.compiler import CompiledScenario, compile_text
 
@@ -63,6 +64,9 @@ def records_to_tables(
         choices[f"choice.{actor.id}"] = model.choices[a].T.reshape(-1)
     return runs, pa.table(data), pa.table(choices)
 
+
+# A worker (which imports this module, not the results folder's) allocates the same way.
+use_system_allocator()
 
 _COMPILED: dict[str, CompiledScenario] = {}
 
