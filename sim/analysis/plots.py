@@ -83,6 +83,8 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
+from sim.batch.results import release_memory
+from sim.batch.summary import row_groups
 from sim.errors import OptionsError
 from sim.language.schema import suggest
 
@@ -388,8 +390,9 @@ def _column_ranges(file: pq.ParquetFile, columns: Sequence[str]) -> dict[str, tu
             ranges[column] = (low, high)
             continue
         low, high = math.inf, -math.inf
-        for batch in file.iter_batches(columns=[column], batch_size=1 << 16):
-            values = batch.column(0).to_numpy(zero_copy_only=False)
+        for group in range(file.metadata.num_row_groups):
+            read = file.read_row_group(group, columns=[column], use_threads=False)
+            values = read.column(0).to_numpy()
             finite = values[np.isfinite(values)]
             if finite.size:
                 low, high = min(low, float(finite.min())), max(high, float(finite.max()))
@@ -429,16 +432,18 @@ def streamed_fan_quantiles(
     with pq.ParquetFile(path) as file:
         ranges = _column_ranges(file, columns)
         hists = {column: np.zeros(cells * bins, dtype=np.int64) for column in columns}
-        for batch in file.iter_batches(columns=["run", "round", *columns], batch_size=1 << 16):
-            run = batch.column(0).to_numpy(zero_copy_only=False)
-            round_ = batch.column(1).to_numpy(zero_copy_only=False).astype(np.int64)
+        for at in range(file.metadata.num_row_groups):
+            # One row group at a time: iter_batches would buffer ahead (tens of MB).
+            batch = file.read_row_group(at, columns=["run", "round", *columns], use_threads=False)
+            run = batch.column(0).to_numpy()
+            round_ = batch.column(1).to_numpy().astype(np.int64)
             inside = (run >= 0) & (run < run_groups.size)
             group = np.full(run.size, -1, dtype=np.int64)
             group[inside] = run_groups[run[inside]]
             valid = (group >= 0) & (group < n_groups) & (round_ >= 0) & (round_ < n_rounds)
             cell = group * n_rounds + round_
             for k, column in enumerate(columns):
-                values = batch.column(2 + k).to_numpy(zero_copy_only=False).astype(np.float64)
+                values = batch.column(2 + k).to_numpy().astype(np.float64)
                 ok = valid & np.isfinite(values)
                 low, high = ranges[column]
                 scale = bins / (high - low) if high > low else 0.0
@@ -875,18 +880,17 @@ def plot_branch_tree(
 
 
 def _read_column(path: Path, column: str, rows: int, dtype: Any) -> np.ndarray:
-    """One numeric column of a Parquet file, read batch by batch into one numpy array.
+    """One numeric column of a Parquet file, read row group by row group into one array.
 
     Reading the whole column as a table would hold it twice (Arrow chunks, then the
-    concatenated copy); this holds it once plus one batch.
+    concatenated copy); this holds it once plus one row group.
     """
     out = np.empty(rows, dtype=dtype)
     at = 0
-    with pq.ParquetFile(path) as file:
-        for batch in file.iter_batches(columns=[column], batch_size=1 << 20):
-            chunk = batch.column(0).to_numpy(zero_copy_only=False)
-            out[at : at + chunk.size] = chunk
-            at += chunk.size
+    for group in row_groups(path, [column]):
+        chunk = group.column(0).to_numpy()
+        out[at : at + chunk.size] = chunk
+        at += chunk.size
     pa.default_memory_pool().release_unused()
     return out[:at]
 
@@ -895,19 +899,18 @@ def _exact_cells(
     path: Path, by_run: np.ndarray, rows: int, n_groups: int
 ) -> tuple[_Cells | _RunBlocks, int]:
     """Each row's (group, round) cell for exact quantiles, and the number of rounds."""
-    # Read in batches so the int64 run column is never whole in memory.
+    # Read by row groups so the int64 run column is never whole in memory.
     groups = np.empty(rows, dtype=np.int16)
     rounds = np.empty(rows, dtype=np.int16)
     at = 0
-    with pq.ParquetFile(path) as file:
-        for batch in file.iter_batches(columns=["run", "round"], batch_size=1 << 16):
-            run = batch.column("run").to_numpy()
-            inside = run < by_run.size
-            group = np.full(run.size, -1, dtype=np.int16)
-            group[inside] = by_run[run[inside]]
-            groups[at : at + run.size] = group
-            rounds[at : at + run.size] = batch.column("round").to_numpy()
-            at += run.size
+    for batch in row_groups(path, ["run", "round"]):
+        run = batch.column("run").to_numpy()
+        inside = run < by_run.size
+        group = np.full(run.size, -1, dtype=np.int16)
+        group[inside] = by_run[run[inside]]
+        groups[at : at + run.size] = group
+        rounds[at : at + run.size] = batch.column("round").to_numpy()
+        at += run.size
     pa.default_memory_pool().release_unused()
     n_rounds = int(rounds.max()) + 1 if rows else 1
     return _cells_for(rounds, groups, n_rounds, n_groups), n_rounds
@@ -1345,6 +1348,8 @@ def make_plots(
             if strict:
                 raise
             warnings.warn(f"plot {name} not drawn: {exc!r}", RuntimeWarning, stacklevel=3)
+        finally:
+            release_memory()
 
     attempt("endings", lambda: [("endings", plot_endings(manifest, summary))])
     attempt(

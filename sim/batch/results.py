@@ -25,8 +25,11 @@ manifest records the sha256 of every file the batch wrote and a checksum of itse
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,29 @@ def use_system_allocator() -> None:
 
 
 use_system_allocator()
+
+
+def release_memory() -> None:
+    """Give memory freed by a finished step back to the system.
+
+    Arrow's pool and the C allocator both keep freed memory for reuse; between the
+    steps of a batch (a task, the merge, the summary, a chart) that is memory the next
+    step may not need, and it would make a long batch look like it grows.
+    """
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (e.g. musl)
+        return None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

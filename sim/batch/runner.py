@@ -50,6 +50,7 @@ from sim.batch.results import (
     atomic_write_json,
     merge_parts,
     part_paths,
+    release_memory,
     write_part,
 )
 from sim.batch.summary import summarize_file
@@ -409,6 +410,7 @@ def _merge(folder: Path, tasks: list[Task], manifest: dict[str, Any], keep_round
         merge_parts([part_paths(parts, a)[2] for a, _ in tasks], folder / "choices.parquet")
         manifest["files"]["choices.parquet"] = file_record(folder / "choices.parquet")
     write_manifest(folder, manifest)
+    release_memory()
 
 
 # ---------------------------------------------------------------------------- 5. finish
@@ -432,6 +434,7 @@ def _write_summary(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     if record is not None and path.is_file() and file_record(path) == record:
         return json.loads(path.read_text("utf-8"))
     summary = summarize_file(folder / "runs.parquet", manifest)
+    release_memory()
     atomic_write_json(path, summary)
     manifest["files"]["summary.json"] = file_record(path)
     write_manifest(folder, manifest)

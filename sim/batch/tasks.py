@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from sim.batch.options import MIN_TASK_RUNS
-from sim.batch.results import use_system_allocator
+from sim.batch.results import release_memory, use_system_allocator
 from sim.engine.model import play
 from sim.language.compiler import CompiledScenario, compile_text
 
@@ -129,4 +129,5 @@ def play_task(
     # A finished model is a web of reference cycles holding large arrays: collect it
     # now rather than when the collector next runs, so a worker's memory stays flat.
     gc.collect()
+    release_memory()
     return start, runs, rounds, choices
