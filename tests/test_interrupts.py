@@ -72,7 +72,9 @@ def start_batch(out: Path, *extra: str, executor: str = "process") -> subprocess
     )  # fmt: skip
 
 
-def wait_for_workers(batch: subprocess.Popen, count: int, timeout: float = 90) -> set[int]:
+def wait_for_workers(
+    batch: subprocess.Popen, count: int, timeout: float = 90, settle: float = 1.0
+) -> set[int]:
     """The batch's process tree once ``count`` worker processes are playing."""
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -83,7 +85,7 @@ def wait_for_workers(batch: subprocess.Popen, count: int, timeout: float = 90) -
         grandchildren = [p for p in workers if _parent(p) != batch.pid]
         playing = grandchildren if executor_of(batch) == "process" else workers
         if len(playing) >= count:
-            time.sleep(1.0)  # let them import and take a task
+            time.sleep(settle)  # let them import and take a task
             return descendants(batch.pid)
         if batch.poll() is not None:
             raise AssertionError(f"the batch ended early: {batch.stderr.read().decode()}")
@@ -111,26 +113,40 @@ def _parent(pid: int) -> int:
 
 
 @pytest.mark.parametrize(
-    ("executor", "signum"),
+    ("executor", "signum", "starting"),
     [
-        ("process", signal.SIGKILL),
-        ("process", signal.SIGTERM),
-        ("process", signal.SIGHUP),
-        ("dask", signal.SIGKILL),
-        ("dask", signal.SIGTERM),
+        ("process", signal.SIGKILL, False),
+        ("process", signal.SIGTERM, False),
+        ("process", signal.SIGHUP, False),
+        ("dask", signal.SIGKILL, False),
+        ("dask", signal.SIGTERM, False),
+        ("dask", signal.SIGTERM, True),
     ],
-    ids=["pool-SIGKILL", "pool-SIGTERM", "pool-SIGHUP", "dask-SIGKILL", "dask-SIGTERM"],
+    ids=[
+        "pool-SIGKILL",
+        "pool-SIGTERM",
+        "pool-SIGHUP",
+        "dask-SIGKILL",
+        "dask-SIGTERM",
+        "dask-SIGTERM-while-the-cluster-starts",
+    ],
 )
-def test_no_worker_outlives_a_killed_batch(executor: str, signum: int, tmp_path: Path) -> None:
+def test_no_worker_outlives_a_killed_batch(
+    executor: str, signum: int, starting: bool, tmp_path: Path
+) -> None:
     batch = start_batch(tmp_path / "out", executor=executor)
     try:
-        tree = wait_for_workers(batch, 2)
-        assert len(tree) >= 3, tree  # the workers and at least the resource tracker
+        if starting:
+            tree = wait_for_workers(batch, 1, settle=0.0)
+        else:
+            tree = wait_for_workers(batch, 2)
+            assert len(tree) >= 3, tree  # the workers and at least the resource tracker
         os.kill(batch.pid, signum)
         # Whoever reads the batch's output (`wargame run ... | tee log`) sees it end:
         # no orphan holds the pipe.
         _stdout, stderr = batch.communicate(timeout=20)
         time.sleep(3)
+        tree |= descendants(batch.pid)
         survivors = [p for p in tree if alive(p)]
         assert not survivors, [(p, _cmdline(p)[:120]) for p in survivors]
     finally:

@@ -156,20 +156,48 @@ def open_pool(
             except (OSError, TimeoutError) as exc:
                 raise OptionsError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         else:
-            cluster = stack.enter_context(
-                LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
+            # An interrupt while the cluster starts would leave it half made (and Dask
+            # would print tracebacks closing it at exit): it is held until the cluster
+            # is up and the way to stop it is in place, then delivered.
+            with _interrupts_held():
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                    )
                 )
-            )
-            client = stack.enter_context(Client(cluster))
-            # Interrupted: the local workers are stopped at once (a graceful close would
-            # wait for their tasks, then log every broken connection on the terminal).
-            stack.push(lambda kind, _exc, _tb: _kill_local_workers(cluster, kind))
+                client = stack.enter_context(Client(cluster))
+                # Interrupted: the local workers are stopped at once (a graceful close
+                # would wait for their tasks, then log every broken connection).
+                stack.push(lambda kind, _exc, _tb: _kill_local_workers(cluster, kind))
         slots = max(1, sum(client.nthreads().values()))
         yield client.get_executor(pure=False), slots
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP for a while; deliver the first one held afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum: int, _frame: Any) -> None:
+        held.append(signum)
+
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    wanted = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, hold) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if held:
+            # Delivered again, now to the handler that was in place (an interrupt).
+            os.kill(os.getpid(), held[0])
 
 
 def _kill_local_workers(cluster: Any, kind: type[BaseException] | None) -> None:
