@@ -147,3 +147,18 @@ def test_the_seminar_plays_with_the_setting() -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "Blue.rationality" in result.stdout
+
+
+def test_compare_lists_an_actor_setting_as_a_difference(tmp_path) -> None:
+    from sim.analysis.comparison import compare
+
+    base = tmp_path / "base"
+    run_batch(COMPILED, base, BatchOptions(runs=300, seed=2, executor="inprocess"))
+    whatif = tmp_path / "whatif"
+    options = BatchOptions(runs=300, seed=2, executor="inprocess", overrides={"Red.rationality": 0})
+    run_batch(COMPILED, whatif, options)
+    comparison = compare([base, whatif], labels=["as written", "Red random"])
+    assert comparison.paired == [False, True]
+    assert comparison.scenario_differences == {
+        "Red random": ["--set Red.rationality: (not set) → 0"]
+    }
