@@ -100,7 +100,8 @@ def test_force_replaces_a_results_folder_and_its_own_leftovers(batch: Path) -> N
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in batch.iterdir())
     assert names == [
-        "manifest.json", "rounds.parquet", "runs.parquet", "scenario.yaml", "summary.json"
+        "choices.parquet", "manifest.json", "rounds.parquet", "runs.parquet", "scenario.yaml",
+        "summary.json",
     ]  # fmt: skip
     assert json.loads((batch / "manifest.json").read_text())["runs"] == 7
 

@@ -301,7 +301,8 @@ def _read(
     if condition is not None and condition.rounds_columns():
         rounds = results.rounds(columns=["run", "round", *condition.rounds_columns()])
     choices = None
-    if decisions and (results.folder / "choices.parquet").is_file():
+    # A batch that kept its rounds kept its choices (checked against the manifest).
+    if decisions and results.manifest.get("keep_rounds"):
         choices = results.choices()
     return frame, rounds, choices
 
