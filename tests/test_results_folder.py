@@ -238,6 +238,23 @@ def test_rounds_parquet_is_checked_when_it_is_read(pristine: Path, tmp_path: Pat
     assert "rounds.parquet is not the file the batch wrote" in line
 
 
+@pytest.mark.parametrize("how", ["flipped", "deleted"])
+def test_choices_parquet_is_checked_when_it_is_read(
+    pristine: Path, tmp_path: Path, how: str
+) -> None:
+    folder = tmp_path / "batch"
+    shutil.copytree(pristine, folder)
+    (_flip_bytes if how == "flipped" else _delete)("choices.parquet")(folder, folder)
+    # replay does not read the choices; explain ranks the actors' moves from them.
+    assert invoke("replay", folder, "--run", 1).exit_code == 0
+    result = invoke("explain", folder)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    fragment = "is not the file the batch wrote" if how == "flipped" else "is missing"
+    assert f"choices.parquet {fragment}" in line
+    assert not (folder / "explain").exists()
+
+
 # --- summary.json: recomputed, and the user told ---------------------------------------
 
 
