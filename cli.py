@@ -1125,8 +1125,17 @@ def new(name: str, out: str, force: bool) -> None:
     and runs as it is; the comments say what each part is for (the whole format is in
     docs/scenario-format.md). NAME gives the file name and the scenario id.
     """
+    from sim.batch.outputs import check_parents, results_folder_holding
+    from sim.errors import ResultsError
     from sim.language.starter import write_starter
 
+    check_parents(Path(out) / "x")
+    holder = results_folder_holding(Path(out))
+    if holder is not None:
+        raise ResultsError(
+            f"--out {out}: is inside the results folder {holder}, which holds only what its "
+            "batch wrote; choose another folder"
+        )
     path = write_starter(name, out, force=force)
     click.echo(f"wrote {path}; next: wargame validate {path}, then wargame run {path}")
 

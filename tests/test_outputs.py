@@ -227,7 +227,7 @@ def test_compare_into_a_users_folder_needs_force(batch: Path, other: Path, tmp_p
 # --- a path under a file --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["run", "sweep", "report", "explain", "compare"])
+@pytest.mark.parametrize("command", ["run", "sweep", "report", "explain", "compare", "doc", "new"])
 def test_out_under_an_existing_file_is_one_line(
     command: str, batch: Path, other: Path, tmp_path: Path
 ) -> None:
@@ -240,10 +240,24 @@ def test_out_under_an_existing_file_is_one_line(
         "report": ["report", batch, "--out", out],
         "explain": ["explain", batch, "--out", out],
         "compare": ["compare", batch, other, "--out", out, "--no-plots"],
+        "doc": ["doc", TINY, "--out", out],
+        "new": ["new", "starter", "--out", out],
     }[command]
     line = one_error(invoke(*args))
     assert f"{notes} is a file, not a folder" in line
     assert notes.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("command", ["doc", "new"])
+def test_doc_and_new_never_write_into_a_batch(batch: Path, command: str) -> None:
+    before = snapshot(batch)
+    args = {
+        "doc": ["doc", TINY, "--out", batch / "tiny.md", "--force"],
+        "new": ["new", "starter", "--out", batch, "--force"],
+    }[command]
+    line = one_error(invoke(*args))
+    assert f"inside the results folder {batch}" in line
+    assert snapshot(batch) == before
 
 
 # --- the seminar's saved games ---------------------------------------------------------------
