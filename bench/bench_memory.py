@@ -2,7 +2,7 @@
 
 Usage:
     python bench/bench_memory.py                       # 10k, 100k and 1M runs, in-process
-    python bench/bench_memory.py --executor process --workers 2
+    python bench/bench_memory.py --executor process --workers 2 --chunk-size 5000
     python bench/bench_memory.py --runs 10000 100000 --scenario scenarios/alaska.yaml
 
 Starts `wargame run SCENARIO -n N --seed 1 --out TMP` in a subprocess for each N and
@@ -78,11 +78,14 @@ class Sampler(threading.Thread):
             time.sleep(self.every)
 
 
-def measure(scenario: str, runs: int, executor: str, workers: int, plots: bool) -> dict:
+def measure(
+    scenario: str, runs: int, executor: str, workers: int, plots: bool, chunk_size: int
+) -> dict:
     out = Path(tempfile.mkdtemp(prefix="wargame-mem-")) / "batch"
     command = [
         sys.executable, "-c", "from cli import main; main()", "run", scenario, "-n", str(runs),
-        "--seed", "1", "--out", str(out), "--executor", executor, "--workers", str(workers), "-q",
+        "--seed", "1", "--out", str(out), "--executor", executor, "--workers", str(workers),
+        "--chunk-size", str(chunk_size), "-q",
     ]  # fmt: skip
     if not plots:
         command.append("--no-plots")
@@ -117,10 +120,15 @@ def main() -> None:
     parser.add_argument("--executor", default="inprocess")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--no-plots", action="store_true")
+    # A pool starts a worker per task in flight: at 10,000 runs the default chunk is
+    # one task, so one worker; --chunk-size 5000 gives every size both workers.
+    parser.add_argument("--chunk-size", type=int, default=10_000)
     args = parser.parse_args()
     rows = []
     for runs in args.runs:
-        row = measure(args.scenario, runs, args.executor, args.workers, not args.no_plots)
+        row = measure(
+            args.scenario, runs, args.executor, args.workers, not args.no_plots, args.chunk_size
+        )
         rows.append(row)
         print(
             f"{runs:>10,} runs  {row['seconds']:7.1f} s  tree RSS {row['rss']:6.0f} MB  "
@@ -130,7 +138,8 @@ def main() -> None:
         )
     low = min(r["pss"] for r in rows)
     print()
-    print(f"`--executor {args.executor} --workers {args.workers}`" + (" --no-plots" if args.no_plots else ""))
+    flags = f"--executor {args.executor} --workers {args.workers} --chunk-size {args.chunk_size}"
+    print(f"`{flags}`" + (" --no-plots" if args.no_plots else ""))
     print()
     print("| runs | wall s | peak RSS, process tree | peak PSS, process tree | peak RSS, main process | vs smallest (PSS) | runs.parquet | rounds.parquet |")
     print("|---|---|---|---|---|---|---|---|")
