@@ -242,6 +242,7 @@ def test_out_under_an_existing_file_is_one_line(
         "compare": ["compare", batch, other, "--out", out, "--no-plots"],
         "doc": ["doc", TINY, "--out", out],
         "new": ["new", "starter", "--out", out],
+        "step": ["step", TINY, "--no-input", "--format", "html", "--out", out],
     }[command]
     line = one_error(invoke(*args))
     assert f"{notes} is a file, not a folder" in line
@@ -258,6 +259,27 @@ def test_doc_and_new_never_write_into_a_batch(batch: Path, command: str) -> None
     line = one_error(invoke(*args))
     assert f"inside the results folder {batch}" in line
     assert snapshot(batch) == before
+
+
+@pytest.mark.parametrize("name", ["runs.parquet", "manifest.json", "handout.html"])
+def test_step_out_never_writes_into_a_batch(batch: Path, name: str) -> None:
+    before = snapshot(batch)
+    line = one_error(
+        invoke("step", TINY, "--no-input", "--format", "html", "--out", batch / name, "--force")
+    )
+    assert f"inside the results folder {batch}" in line
+    assert snapshot(batch) == before
+
+
+def test_step_out_asks_for_force_before_replacing_a_users_file(tmp_path: Path) -> None:
+    mine = tmp_path / "notes.html"
+    mine.write_text("my notes\n")
+    line = one_error(invoke("step", TINY, "--no-input", "--format", "html", "--out", mine))
+    assert "--force" in line
+    assert mine.read_text() == "my notes\n"
+    result = invoke("step", TINY, "--no-input", "--format", "html", "--out", mine, "--force")
+    assert result.exit_code == 0, result.output
+    assert "<html" in mine.read_text()
 
 
 # --- the seminar's saved games ---------------------------------------------------------------
