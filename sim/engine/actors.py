@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
+from sim.engine.mesa_core import mesa
 from sim.engine.reasoning import Strategy
 from sim.language.compiler import CompiledActor
 

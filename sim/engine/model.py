@@ -28,13 +28,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import mesa
 import numpy as np
 
 from sim.engine.actor_settings import with_actor_settings
 from sim.engine.actors import Actor, Decision
 from sim.engine.decision import draw_choice
 from sim.engine.initial_state import initial_context
+from sim.engine.mesa_core import mesa
 from sim.engine.reasoning import (
     RoundReasoning,
     apply_effect,

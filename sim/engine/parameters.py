@@ -9,7 +9,6 @@ exact inverse CDF on the truncated range, so there is no rejection loop.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from sim.engine.streams import Streams, site_key
 from sim.language.schema import (
@@ -48,6 +47,9 @@ def sample_parameter(param: object, u: np.ndarray) -> np.ndarray:
     if isinstance(param, NormalParam):
         if param.sd == 0:
             return np.full(u.shape, param.mean)
+        # scipy.special costs 0.2 s to import: paid only by scenarios with a normal.
+        from scipy.special import ndtr, ndtri
+
         lo = 0.0 if param.low is None else ndtr((param.low - param.mean) / param.sd)
         hi = 1.0 if param.high is None else ndtr((param.high - param.mean) / param.sd)
         value = param.mean + param.sd * ndtri(lo + (hi - lo) * u)

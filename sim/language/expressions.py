@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from scipy.special import ndtri
 
 from sim.errors import Problem, ScenarioRuntimeError
 from sim.language.schema import MAX_MAGNITUDE, suggest
@@ -294,6 +293,9 @@ def _normal(c: EvalContext, expect: bool, site: int, mean: Any, sd: Any) -> Any:
         raise ArgumentError(f"normal(mean, sd) needs sd >= 0, got sd = {_at(sd, bad):g}", bad)
     if expect:
         return mean
+    # scipy.special costs 0.2 s to import: paid only by scenarios that draw a normal.
+    from scipy.special import ndtri
+
     return mean + sd * ndtri(c.streams.uniform(site, c.round))
 
 
