@@ -268,6 +268,15 @@ class _Peeler:
         outcome: np.ndarray,
     ):
         self.numeric = {k: np.asarray(v, dtype=float) for k, v in numeric.items()}
+        # The same values as one (inputs, runs) matrix: a peel looks at every input at
+        # once, a few whole-matrix operations rather than a dozen per input.
+        self.names = list(self.numeric)
+        self.matrix = (
+            np.stack([self.numeric[k] for k in self.names])
+            if self.names
+            else np.empty((0, len(outcome)))
+        )
+        self._view: tuple[np.ndarray, ...] | None = None
         self.categorical = categorical
         self.outcome = np.asarray(outcome, dtype=bool)
         self.n = len(self.outcome)
@@ -353,49 +362,40 @@ class _Peeler:
         """The best next peel: (input, new limit, runs left inside), or ``None``.
 
         Only the runs still inside are looked at, so each step costs less than the one
-        before (about 1/alpha full passes over the data in all).
+        before (about 1/alpha full passes over the data in all). The numeric inputs are
+        looked at together, as rows of one matrix; each candidate's score comes from
+        counts, exactly as from the runs it would leave.
         """
         index = np.flatnonzero(inside)
         y = self.outcome[index]
         before_runs = len(index)
-        before = y.sum() / before_runs
+        hits = int(y.sum())
+        before = hits / before_runs
         best: tuple[Any, ...] | None = None
 
-        def consider(name: str, limit: tuple[str, Any], removed: np.ndarray) -> None:
+        def consider(name: str, limit: tuple[str, Any], removed: int, removed_hits: int) -> None:
             nonlocal best
-            left = before_runs - int(removed.sum())
+            left = before_runs - removed
             if left < min_runs or left == before_runs:
                 return
-            density = y[~removed].sum() / left
+            density = (hits - removed_hits) / left
             # Friedman and Fisher's criterion: density gained per run peeled away, so
             # cutting half the box off for a yes/no parameter must earn ten times what
             # a 5% slice does. On a tie, the gentler peel (more runs left).
             key = ((density - before) / (before_runs - left), left)
             if best is None or key > best[0]:
-                best = (key, name, limit, removed)
+                best = (key, name, limit)
 
-        for name, x_all in self.numeric.items():
-            x = x_all[index]
-            low, high = self.limits[name]
-            lowest, highest = x.min(), x.max()
-            if lowest == highest:
+        sides = self._numeric_peels(inside, before_runs, alpha) if self.names else []
+        for row, name in enumerate(self.names):
+            if sides[row] is None:
                 continue
-            cut = _quantile(x, alpha)
-            below = x < cut
-            if not below.any():
-                below = x <= lowest  # ties at the bottom: peel the lowest value
-            if not below.all():
-                bound = self._bound(name, x[below].max(), x[~below].min(), keep="above")
-                if low is None or bound > low:
-                    consider(name, ("low", bound), x < bound)
-            cut = _quantile(x, 1 - alpha)
-            above = x > cut
-            if not above.any():
-                above = x >= highest
-            if not above.all():
-                bound = self._bound(name, x[~above].max(), x[above].min(), keep="below")
-                if high is None or bound < high:
-                    consider(name, ("high", bound), x > bound)
+            low, high = self.limits[name]
+            low_bound, low_removed, low_hits, high_bound, high_removed, high_hits = sides[row]
+            if low_bound is not None and (low is None or low_bound > low):
+                consider(name, ("low", low_bound), low_removed, low_hits)
+            if high_bound is not None and (high is None or high_bound < high):
+                consider(name, ("high", high_bound), high_removed, high_hits)
         for name, kept in self.kept.items():
             if len(kept) < 2:
                 continue
@@ -403,13 +403,95 @@ class _Peeler:
             for code in sorted(kept):
                 removed = codes == code
                 if removed.any():
-                    consider(name, ("drop", code), removed)
+                    consider(name, ("drop", code), int(removed.sum()), int(y[removed].sum()))
         if best is None:
             return None
-        _, name, limit, removed = best
+        _, name, (kind, value) = best
+        if kind == "drop":
+            removed = self.categorical[name][0][index] == value
+        elif kind == "low":
+            removed = self.numeric[name][index] < value
+        else:
+            removed = self.numeric[name][index] > value
         rest = np.zeros(self.n, dtype=bool)
         rest[index[~removed]] = True
-        return name, limit, rest
+        return name, (kind, value), rest
+
+    def _numeric_peels(
+        self, inside: np.ndarray, m: int, alpha: float
+    ) -> list[tuple[Any, ...] | None]:
+        """Each numeric input's two candidate peels among the ``m`` runs ``inside``.
+
+        Per input (None if it is constant there): the bound that cuts its lowest
+        ``alpha`` share away, with the runs and outcome runs that cut removes, and the
+        same for its highest share (a bound of None where no such cut exists).
+
+        The runs still inside are kept as each input's values in ascending order (with
+        the outcome alongside), narrowed as the box shrinks: then quantiles are order
+        statistics read by position and every count is a binary search, the same
+        numbers a partial sort and comparisons give.
+        """
+        _, values, hits_so_far = self._sorted_view(inside, m)
+        at_low, at_high = alpha * (m - 1), (1 - alpha) * (m - 1)
+        sides: list[tuple[Any, ...] | None] = []
+        for row, name in enumerate(self.names):
+            v = values[row]
+            cum = hits_so_far[row]
+            lowest, highest = v[0], v[m - 1]
+            if lowest == highest:
+                sides.append(None)
+                continue
+            # The lowest share: the runs below the alpha quantile (or the lowest value).
+            below = int(v.searchsorted(_order_quantile(v, at_low), "left"))
+            if below == 0:
+                below = int(v.searchsorted(lowest, "right"))
+            low_bound = low_removed = low_hits = None
+            if below < m:
+                low_bound = self._bound(name, v[below - 1], v[below], keep="above")
+                low_removed = int(v.searchsorted(low_bound, "left"))
+                low_hits = int(cum[low_removed - 1]) if low_removed else 0
+            # The highest share: the runs above the 1 - alpha quantile (or the highest).
+            above = m - int(v.searchsorted(_order_quantile(v, at_high), "right"))
+            if above == 0:
+                above = m - int(v.searchsorted(highest, "left"))
+            high_bound = high_removed = high_hits = None
+            if above < m:
+                high_bound = self._bound(name, v[m - above - 1], v[m - above], keep="below")
+                kept = int(v.searchsorted(high_bound, "right"))
+                high_removed = m - kept
+                high_hits = int(cum[m - 1]) - (int(cum[kept - 1]) if kept else 0)
+            sides.append((low_bound, low_removed, low_hits, high_bound, high_removed, high_hits))
+        return sides
+
+    def _sorted_view(self, inside: np.ndarray, m: int) -> tuple[np.ndarray, ...]:
+        """The inside runs of every input in ascending order: (runs, values, hits so far).
+
+        Each row holds one input's ``m`` inside runs sorted by value, their values, and
+        the running count of outcome runs among them. Narrowed from the previous view
+        when the box only shrank (as peeling does), rebuilt from all runs otherwise.
+        """
+        view = self._view
+        if view is not None and view[0].shape[1] != m:
+            keep = inside[view[0]]
+            if int(keep[0].sum()) == m:
+                order = view[0][keep].reshape(len(self.names), m)
+                values = view[1][keep].reshape(len(self.names), m)
+                view = (order, values, self.outcome[order].cumsum(axis=1, dtype=np.int32))
+            else:
+                view = None
+        if view is None or not inside[view[0][0]].all():
+            # Ties may come in any order: counts are only read at the edges of a run of
+            # equal values, where the order within it does not matter.
+            order = np.argsort(self.matrix, axis=1)
+            if m != self.n:
+                order = order[inside[order]].reshape(len(self.names), m)
+            view = (
+                order,
+                np.take_along_axis(self.matrix, order, axis=1),
+                self.outcome[order].cumsum(axis=1, dtype=np.int32),
+            )
+        self._view = view
+        return view
 
     def _bound(self, name: str, below: float, above: float, keep: str) -> float:
         """A cut between two data values: their midpoint, or the kept value for integers."""
@@ -440,13 +522,11 @@ class _Peeler:
         return found
 
 
-def _quantile(x: np.ndarray, q: float) -> float:
-    """``np.quantile(x, q)`` (linear), from a partial sort: PRIM asks for thousands."""
-    position = q * (len(x) - 1)
+def _order_quantile(ascending: np.ndarray, position: float) -> float:
+    """The linear quantile at ``position`` of values already in ascending order."""
     low = int(np.floor(position))
-    high = min(low + 1, len(x) - 1)
-    parts = np.partition(x, [low, high])
-    return float(parts[low] + (parts[high] - parts[low]) * (position - low))
+    high = min(low + 1, len(ascending) - 1)
+    return float(ascending[low] + (ascending[high] - ascending[low]) * (position - low))
 
 
 def _with_quasi_p(peeler: _Peeler) -> Box:
