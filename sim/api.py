@@ -12,36 +12,94 @@ May import every layer below it; only ``cli.py`` is above.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
 from sim.batch import runner
 from sim.batch import sweep as sweeps
-from sim.batch.options import DEFAULT_CHUNK_SIZE, BatchOptions, Progress
+from sim.batch.options import DEFAULT_CHUNK_SIZE, BatchOptions, Progress, check_group_by
 from sim.batch.results import Results
 from sim.language.compiler import CompiledScenario
 
+#: A batch of at least this many runs draws its charts in two worker processes that
+#: start (and import matplotlib) while it plays; smaller ones draw them here.
+PARALLEL_PLOTS_RUNS = 5_000
+#: The charts each worker draws: the fan charts, and the rest (about as long).
+_PLOT_SHARES = (("fans",), ("endings", "branch_tree", "payoffs"))
 
-def draw_plots(results: Results, group_by: str | None = None) -> list[Path]:
+
+def draw_plots(
+    results: Results, group_by: str | None = None, workers: Executor | None = None
+) -> list[Path]:
     """Draw a finished batch's standard charts into ``plots/``; record the time taken.
 
     Args:
         results: The finished batch.
         group_by: The branch whose outcomes split the fan charts; the first if None.
+        workers: Worker processes to share the charts between (see
+            :func:`plot_workers`); drawn in this process if None.
 
     Returns:
         The PNG files written.
     """
-    from sim.analysis.plots import make_plots
-
     started = time.time()
-    written = make_plots(
-        results.folder, manifest=results.manifest, summary=results.summary, group_by=group_by
-    )
+    if workers is None:
+        from sim.analysis.plots import make_plots
+
+        written = make_plots(
+            results.folder, manifest=results.manifest, summary=results.summary, group_by=group_by
+        )
+    else:
+        from sim.analysis.plots import draw_part, remove_stale_plots
+
+        shares = [
+            workers.submit(
+                draw_part, str(results.folder), results.manifest, results.summary, group_by, parts
+            )
+            for parts in _PLOT_SHARES
+        ]
+        written = []
+        for share in shares:
+            paths, caught = share.result()
+            written += paths
+            for message, category in caught:
+                warnings.warn(message, category, stacklevel=2)
+        remove_stale_plots(results.folder, written)
     results.add_timing("plots", time.time() - started)
     return written
+
+
+@contextlib.contextmanager
+def plot_workers(options: BatchOptions) -> Iterator[Executor | None]:
+    """Two processes that will draw a batch's charts, started before it plays.
+
+    They start from a forkserver that imports the charts (matplotlib, Arrow) and the
+    batch's task module while the batch is loaded and played, so neither the import
+    nor, on a machine with two cores or more, half the drawing is waited for. The
+    forkserver stays for the batch's own process pool, whose workers then start warm.
+    Yields None (draw here) for small batches, without plots, or on one core.
+
+    Args:
+        options: The batch's options (runs, plots).
+    """
+    if not options.plots or options.runs < PARALLEL_PLOTS_RUNS or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    from sim.batch.executors import open_pool
+
+    preload = ["sim.analysis.plots", "sim.batch.tasks"]
+    with open_pool("process", len(_PLOT_SHARES), preload=preload) as (pool, count):
+        # A process is started per task waiting and none idle: one no-op task each
+        # starts them all now.
+        for _ in range(count):
+            pool.submit(os.getpid)
+        yield pool
 
 
 def run_batch(
@@ -73,23 +131,23 @@ def run_batch(
     """
     if options.plots:
         _check_group_by(compiled, options.group_by)
-    try:
-        results = runner.run_batch(
-            compiled, out, options, force=force, resume=resume, progress=progress
-        )
-    except runner.BatchFinishedError as finished:
-        # Interrupted while drawing: the batch is written, only the plots are missing.
-        if not (options.plots and _plots_missing(finished.results)):
-            raise
-        results = finished.results
-    if options.plots:
-        draw_plots(results, options.group_by)
+    with plot_workers(options) as workers:
+        try:
+            results = runner.run_batch(
+                compiled, out, options, force=force, resume=resume, progress=progress
+            )
+        except runner.BatchFinishedError as finished:
+            # Interrupted while drawing: the batch is written, only the plots are missing.
+            if not (options.plots and _plots_missing(finished.results)):
+                raise
+            results = finished.results
+        if options.plots:
+            draw_plots(results, options.group_by, workers)
     return results
 
 
 def _check_group_by(compiled: CompiledScenario, group_by: str | None) -> None:
-    from sim.analysis.plots import check_group_by
-
+    # From the batch's options, not the charts: checking costs no matplotlib import.
     check_group_by([b.id for b in compiled.branches], group_by)
 
 

@@ -55,3 +55,39 @@ def test_mesa_imported_first_is_used_as_it_is():
         "assert type(mesa).__name__ == 'module'"
     )
     assert "pandas" in imported_after(code)
+
+
+def test_plot_workers_draw_the_same_charts_as_this_process(tmp_path):
+    import warnings
+    from types import SimpleNamespace
+
+    from sim import api
+    from sim.analysis import plots
+    from sim.batch.options import BatchOptions
+    from sim.engine.loading import load
+
+    options = BatchOptions(runs=api.PARALLEL_PLOTS_RUNS, seed=3)
+    with api.plot_workers(options) as workers:
+        assert workers is not None
+        results = api.run_batch(load("tests/scenarios/tiny.yaml"), tmp_path / "b", options)
+        # A chart that fails in a worker is a warning here, as when drawn here.
+        stale = tmp_path / "b" / "plots" / "fan_gone.png"
+        stale.write_bytes(b"old")
+        broken = SimpleNamespace(
+            folder=results.folder,
+            manifest=results.manifest,
+            summary={**results.summary, "endings": None},
+            add_timing=lambda name, seconds: None,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            drawn = api.draw_plots(broken, None, workers)
+    assert any("plot endings not drawn" in str(w.message) for w in caught)
+    assert "endings.png" not in {p.name for p in drawn}
+    assert not stale.exists()
+    by_workers = {p.name: p.read_bytes() for p in (tmp_path / "b" / "plots").iterdir()}
+    here = plots.make_plots(tmp_path / "b")
+    assert {p.name for p in here} == set(by_workers) | {"endings.png"}
+    for path in here:
+        if path.name in by_workers:
+            assert path.read_bytes() == by_workers[path.name], path.name

@@ -315,6 +315,8 @@ def test_a_resume_after_a_kill_during_the_plots_draws_only_the_plots(
     folder = tmp_path / "batch"
     compiled = load(TINY)
     with monkeypatch.context() as patch:
+        # Drawn in this process (not by plot workers), where the interrupt is planted.
+        patch.setattr(api, "PARALLEL_PLOTS_RUNS", 10**9)
         interrupt(patch, plots, "plot_fans")
         with pytest.raises(KeyboardInterrupt):
             api.run_batch(compiled, folder, BatchOptions(**OPTIONS))

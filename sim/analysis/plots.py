@@ -83,10 +83,9 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
+from sim.batch.options import check_group_by
 from sim.batch.results import release_memory
 from sim.batch.summary import row_groups
-from sim.errors import OptionsError
-from sim.language.schema import suggest
 
 #: Okabe–Ito colours for endings (black replaced by grey so error whiskers stay visible).
 ENDING_PALETTE = (
@@ -139,6 +138,9 @@ STYLE = {
     "axes.spines.right": False,
     "savefig.dpi": DPI,
 }
+#: The charts of a batch, in groups that take about as long to draw (the fan charts
+#: are six or so figures; the others one each), so two processes can share them.
+PLOT_PARTS = ("endings", "branch_tree", "fans", "payoffs")
 _OUR_PNGS = re.compile(r"^(endings|branch_tree|payoffs|fan_.+)\.png$")
 
 
@@ -916,29 +918,6 @@ def _exact_cells(
     return _cells_for(rounds, groups, n_rounds, n_groups), n_rounds
 
 
-def check_group_by(branch_ids: Sequence[str], group_by: str | None) -> None:
-    """Reject a ``--group-by`` that names no branch of the scenario, in one line.
-
-    Args:
-        branch_ids: The scenario's branch ids, in order.
-        group_by: The branch to group fan charts by; None for the first.
-
-    Raises:
-        OptionsError: If ``group_by`` is not one of ``branch_ids``.
-    """
-    if group_by is None or group_by in branch_ids:
-        return
-    if not branch_ids:
-        raise OptionsError(
-            f"--group-by {group_by}: the scenario has no branches (fan charts show all runs)"
-        )
-    raise OptionsError(
-        f"--group-by {group_by}: no branch '{group_by}'"
-        + suggest(group_by, branch_ids)
-        + f"; the branches are {', '.join(branch_ids)}"
-    )
-
-
 def _grouping_branch(layout: dict[str, Any], group_by: str | None) -> dict[str, Any] | None:
     """The branch whose outcomes split the charts: ``group_by``, else the first (or None)."""
     branches = layout["branches"]
@@ -1301,6 +1280,7 @@ def make_plots(
     *,
     strict: bool = False,
     group_by: str | None = None,
+    parts: Sequence[str] | None = None,
 ) -> list[Path]:
     """Draw the standard charts of a batch into ``folder/plots/``.
 
@@ -1319,6 +1299,8 @@ def make_plots(
             warning, so a long batch is never lost to a drawing problem.
         group_by: The branch whose outcomes split the fan charts and colour the payoff
             histograms; the scenario's first branch if None.
+        parts: Draw only these of :data:`PLOT_PARTS` (and remove no stale chart: the
+            caller drawing the rest does, with :func:`remove_stale_plots`); all if None.
 
     Returns:
         The paths of the PNGs written.
@@ -1351,20 +1333,64 @@ def make_plots(
         finally:
             release_memory()
 
-    attempt("endings", lambda: [("endings", plot_endings(manifest, summary))])
-    attempt(
-        "branch_tree",
-        lambda: [("branch_tree", plot_branch_tree(manifest, summary, branch_tree(runs, layout)))],
-    )
-    attempt("fan charts", lambda: plot_fans(folder, manifest, summary, runs, group_by))
-    if layout["actors"]:
+    wanted = set(PLOT_PARTS if parts is None else parts)
+    if "endings" in wanted:
+        attempt("endings", lambda: [("endings", plot_endings(manifest, summary))])
+    if "branch_tree" in wanted:
+        attempt(
+            "branch_tree",
+            lambda: [
+                ("branch_tree", plot_branch_tree(manifest, summary, branch_tree(runs, layout)))
+            ],
+        )
+    if "fans" in wanted:
+        attempt("fan charts", lambda: plot_fans(folder, manifest, summary, runs, group_by))
+    if "payoffs" in wanted and layout["actors"]:
         attempt(
             "payoffs",
             lambda: [("payoffs", plot_payoffs(manifest, summary, folder, runs, group_by))],
         )
+    if parts is None:
+        remove_stale_plots(folder, written)
+    return written
 
+
+def remove_stale_plots(folder: str | Path, written: Sequence[Path]) -> None:
+    """Remove the charts of an earlier drawing that this one did not draw again.
+
+    Args:
+        folder: The results folder.
+        written: Every chart this drawing wrote.
+    """
     keep = {p.name for p in written}
-    for stale in out.iterdir():
+    for stale in (Path(folder) / "plots").iterdir():
         if _OUR_PNGS.match(stale.name) and stale.name not in keep:
             stale.unlink()
-    return written
+
+
+def draw_part(
+    folder: str,
+    manifest: dict[str, Any],
+    summary: dict[str, Any],
+    group_by: str | None,
+    parts: Sequence[str],
+) -> tuple[list[Path], list[tuple[str, type[Warning]]]]:
+    """:func:`make_plots` of some parts, for a worker process: paths and warnings.
+
+    A chart that fails is skipped with a warning, as in :func:`make_plots`; the
+    warnings are returned, so the process that asked can give them to its user.
+
+    Args:
+        folder: The results folder.
+        manifest: The batch manifest.
+        summary: The batch summary.
+        group_by: As for :func:`make_plots`.
+        parts: Which of :data:`PLOT_PARTS` to draw.
+
+    Returns:
+        The PNGs written, and each warning raised while drawing (text, category).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = make_plots(folder, manifest, summary, group_by=group_by, parts=parts)
+    return written, [(str(w.message), w.category) for w in caught]
