@@ -7,6 +7,8 @@ validate, replay and step play the engine and nothing else; Mesa's package __ini
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("pandas", "scipy", "networkx", "matplotlib", "pyarrow", "SALib")
 
 
@@ -91,3 +93,17 @@ def test_plot_workers_draw_the_same_charts_as_this_process(tmp_path):
     for path in here:
         if path.name in by_workers:
             assert path.read_bytes() == by_workers[path.name], path.name
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="times step on a pty")
+def test_no_command_got_twice_as_slow_against_plain_python():
+    # Ratios to `python -c "import numpy, yaml"` measured in the same run, against those
+    # recorded in bench/quick_baseline.json: a busy or slow machine slows both alike.
+    out = subprocess.run(
+        [sys.executable, "bench/bench_commands.py", "--quick", "--check", "--repeat", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "| validate |" in out.stdout
