@@ -4,6 +4,7 @@ validate, replay and step play the engine and nothing else; Mesa's package __ini
 (pandas, scipy, networkx) and the charting and Arrow libraries stay off their path.
 """
 
+import json
 import subprocess
 import sys
 
@@ -107,3 +108,25 @@ def test_no_command_got_twice_as_slow_against_plain_python():
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "| validate |" in out.stdout
+
+
+def test_explain_draws_the_same_charts_in_workers_as_here(tmp_path, monkeypatch):
+    from sim.analysis import explanation
+    from sim.api import run_batch
+    from sim.batch.options import BatchOptions
+    from sim.engine.loading import load
+
+    folder = tmp_path / "b"
+    run_batch(load("tests/scenarios/tiny.yaml"), folder, BatchOptions(runs=600, plots=False))
+    by_workers = explanation.explain(folder, out=tmp_path / "workers", resamples=2)
+    monkeypatch.setattr(explanation, "PARALLEL_CHARTS_TARGETS", 10**9)
+    here = explanation.explain(folder, out=tmp_path / "here", resamples=2)
+    assert [t.get("tornado") for t in by_workers["targets"]] == [
+        t.get("tornado") for t in here["targets"]
+    ]
+    assert any(t.get("tornado") for t in here["targets"])
+    pngs = sorted(p.name for p in (tmp_path / "here").glob("*.png"))
+    assert pngs == sorted(p.name for p in (tmp_path / "workers").glob("*.png"))
+    for name in pngs:
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "workers" / name).read_bytes()
+    assert json.dumps(here["targets"]) == json.dumps(by_workers["targets"])

@@ -31,9 +31,14 @@ one ``prim_<outcome>.png`` (the peeling trajectory) per outcome.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import math
+import os
 import re
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -454,23 +459,31 @@ def explain(
         measured = _measure_effects(results, targets, measure_runs, condition, workers)
     _prepare_out(target_dir, force, [results.folder])
     explained = []
-    for target in targets:
-        explained.append(
-            _explain_target(
-                target,
-                inputs,
-                decisions,
-                measured,
-                sobol,
-                target_dir if plots else None,
-                rule_inputs=rule_inputs,
-                alpha=alpha,
-                min_support=min_support,
-                select=select,
-                resamples=resamples,
-                seed=seed,
+    drawing: list[tuple[dict[str, Any], str, Future[Any]]] = []
+    with _chart_workers(plots, len(targets)) as painters:
+        for target in targets:
+            explained.append(
+                _explain_target(
+                    target,
+                    inputs,
+                    decisions,
+                    measured,
+                    sobol,
+                    target_dir if plots else None,
+                    painters=painters,
+                    drawing=drawing,
+                    rule_inputs=rule_inputs,
+                    alpha=alpha,
+                    min_support=min_support,
+                    select=select,
+                    resamples=resamples,
+                    seed=seed,
+                )
             )
-        )
+        for entry, key, chart in drawing:
+            # A tornado chart is not drawn when no parameter varies: no file to name.
+            if chart.result() is False:
+                del entry[key]
     manifest = results.manifest
     found: dict[str, Any] = {
         "format": EXPLAIN_FORMAT,
@@ -542,6 +555,26 @@ def _measure_effects(
     return measure_effects(results, targets, runs=runs, condition=condition, workers=workers)
 
 
+#: Explaining at least this many outcomes, the charts are drawn by two worker processes
+#: while the next outcomes are analysed.
+PARALLEL_CHARTS_TARGETS = 2
+
+
+@contextlib.contextmanager
+def _chart_workers(plots: bool, targets: int) -> Iterator[Executor | None]:
+    """Two processes drawing the charts (matplotlib imported as they start), or None."""
+    if not plots or targets < PARALLEL_CHARTS_TARGETS or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    from sim.batch.executors import open_pool
+
+    preload = ["sim.analysis.explainplots", "matplotlib.pyplot"]
+    with open_pool("process", 2, preload=preload) as (pool, count):
+        for _ in range(count):
+            pool.submit(os.getpid)  # start them all now, not one per chart waiting
+        yield pool
+
+
 def _explain_target(
     target: dict[str, Any],
     inputs: Inputs,
@@ -549,9 +582,15 @@ def _explain_target(
     measured: dict[str, Any] | None,
     sobol: dict[str, Any] | None,
     charts: Path | None,
+    painters: Executor | None = None,
+    drawing: list[tuple[dict[str, Any], str, Future[Any]]] | None = None,
     **rule_options: Any,
 ) -> dict[str, Any]:
-    """One outcome's entry of the explanation (charts drawn into ``charts``)."""
+    """One outcome's entry of the explanation (charts drawn into ``charts``).
+
+    With ``painters``, the charts are sent to them and each (entry, key, future) is
+    appended to ``drawing``; a tornado chart's key stays only if it was drawn.
+    """
     outcome = np.asarray(target["analysed"], dtype=bool)
     count = int(outcome.sum())
     entry: dict[str, Any] = {
@@ -580,7 +619,20 @@ def _explain_target(
         entry["drivers"] = [r["input"] for r in entry["ranking"] if r["significant"]]
         phrase = target["title"] if target["kind"] == "ending" else f"“{target['title']}”"
         entry["rule"] = _rule(inputs, outcome, phrase, **rule_options)
-        if charts is not None:
+        if charts is not None and painters is not None and drawing is not None:
+            from sim.analysis.explainplots import tornado_chart, trajectory_chart
+
+            # A copy: the entry grows while a worker's copy of it is still being sent.
+            snapshot = copy.deepcopy(entry)
+            name = f"tornado_{_safe(target['file_id'])}.png"
+            drawn = painters.submit(tornado_chart, snapshot, charts / name, measured)
+            drawing.append((entry, "tornado", drawn))
+            entry["tornado"] = name
+            name = f"prim_{_safe(target['file_id'])}.png"
+            drawn = painters.submit(trajectory_chart, snapshot, charts / name)
+            drawing.append((entry, "trajectory", drawn))
+            entry["trajectory"] = name
+        elif charts is not None:
             from sim.analysis.explainplots import tornado_chart, trajectory_chart
 
             name = f"tornado_{_safe(target['file_id'])}.png"
