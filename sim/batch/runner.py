@@ -54,7 +54,7 @@ from sim.batch.results import (
     write_part,
 )
 from sim.batch.summary import summarize_file
-from sim.batch.tasks import play_task, task_ranges
+from sim.batch.tasks import play_task, share_compiled, task_ranges
 from sim.errors import ResultsError, WargameError
 from sim.language.compiler import CompiledScenario
 from sim.version import __version__
@@ -354,6 +354,8 @@ def _execute(
         if progress:
             progress(done, options.runs)
 
+    if executor == "inprocess":
+        share_compiled(compiled)
     run_tasks(
         play_task,
         (arguments(a, b) for a, b in todo),

@@ -71,6 +71,19 @@ use_system_allocator()
 _COMPILED: dict[str, CompiledScenario] = {}
 
 
+def share_compiled(compiled: CompiledScenario) -> None:
+    """Let tasks played in this process use ``compiled`` rather than compile its text.
+
+    The batch's own process already compiled the text it sends with each task; an
+    in-process task would compile it again (a fifth of a second for alaska).
+
+    Args:
+        compiled: The batch's scenario, compiled from ``compiled.loaded.text``.
+    """
+    _COMPILED.clear()
+    _COMPILED[f"{compiled.loaded.path}\0{compiled.loaded.text}"] = compiled
+
+
 def _compiled_for(text: str, path: str) -> CompiledScenario:
     # A worker plays many tasks of one batch: compile the text once. Only compiled, not
     # linted: dead-lever warnings were shown when the batch was started.
