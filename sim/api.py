@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -95,11 +96,29 @@ def plot_workers(options: BatchOptions) -> Iterator[Executor | None]:
 
     preload = ["sim.analysis.plots", "sim.batch.tasks"]
     with open_pool("process", len(_PLOT_SHARES), preload=preload) as (pool, count):
-        # A process is started per task waiting and none idle: one no-op task each
-        # starts them all now.
-        for _ in range(count):
-            pool.submit(os.getpid)
-        yield pool
+        starting = _start_workers(pool, count)
+        try:
+            yield pool
+        finally:
+            starting.join()
+
+
+def _start_workers(pool: Executor, count: int) -> threading.Thread:
+    """Start a pool's ``count`` processes from a thread; return the thread.
+
+    A process is started per task waiting while none is idle, so one no-op task each
+    starts them all. Starting one waits until the forkserver has imported its preload
+    (about a second): a thread waits for that, not the batch.
+    """
+
+    def start() -> None:
+        with contextlib.suppress(Exception):  # a pool stopped meanwhile (an interrupt)
+            for _ in range(count):
+                pool.submit(os.getpid)
+
+    thread = threading.Thread(target=start, name="wargame-start-plot-workers", daemon=True)
+    thread.start()
+    return thread
 
 
 def run_batch(

@@ -268,8 +268,8 @@ class _Peeler:
         outcome: np.ndarray,
     ):
         self.numeric = {k: np.asarray(v, dtype=float) for k, v in numeric.items()}
-        # The same values as one (inputs, runs) matrix: a peel looks at every input at
-        # once, a few whole-matrix operations rather than a dozen per input.
+        # The same values as one (inputs, runs) matrix, sorted row by row once per
+        # peeling (see _sorted_view).
         self.names = list(self.numeric)
         self.matrix = (
             np.stack([self.numeric[k] for k in self.names])
@@ -362,9 +362,8 @@ class _Peeler:
         """The best next peel: (input, new limit, runs left inside), or ``None``.
 
         Only the runs still inside are looked at, so each step costs less than the one
-        before (about 1/alpha full passes over the data in all). The numeric inputs are
-        looked at together, as rows of one matrix; each candidate's score comes from
-        counts, exactly as from the runs it would leave.
+        before. Each candidate's score comes from counts of runs and outcome runs it
+        would remove, exactly as from the runs it would leave.
         """
         index = np.flatnonzero(inside)
         y = self.outcome[index]
