@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -92,33 +91,15 @@ def plot_workers(options: BatchOptions) -> Iterator[Executor | None]:
     if not options.plots or options.runs < PARALLEL_PLOTS_RUNS or (os.cpu_count() or 1) < 2:
         yield None
         return
-    from sim.batch.executors import open_pool
+    from sim.batch.executors import open_pool, start_workers
 
     preload = ["sim.analysis.plots", "sim.batch.tasks"]
     with open_pool("process", len(_PLOT_SHARES), preload=preload) as (pool, count):
-        starting = _start_workers(pool, count)
+        starting = start_workers(pool, count)
         try:
             yield pool
         finally:
             starting.join()
-
-
-def _start_workers(pool: Executor, count: int) -> threading.Thread:
-    """Start a pool's ``count`` processes from a thread; return the thread.
-
-    A process is started per task waiting while none is idle, so one no-op task each
-    starts them all. Starting one waits until the forkserver has imported its preload
-    (about a second): a thread waits for that, not the batch.
-    """
-
-    def start() -> None:
-        with contextlib.suppress(Exception):  # a pool stopped meanwhile (an interrupt)
-            for _ in range(count):
-                pool.submit(os.getpid)
-
-    thread = threading.Thread(target=start, name="wargame-start-plot-workers", daemon=True)
-    thread.start()
-    return thread
 
 
 def run_batch(

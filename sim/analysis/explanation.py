@@ -566,13 +566,15 @@ def _chart_workers(plots: bool, targets: int) -> Iterator[Executor | None]:
     if not plots or targets < PARALLEL_CHARTS_TARGETS or (os.cpu_count() or 1) < 2:
         yield None
         return
-    from sim.batch.executors import open_pool
+    from sim.batch.executors import open_pool, start_workers
 
     preload = ["sim.analysis.explainplots", "matplotlib.pyplot"]
     with open_pool("process", 2, preload=preload) as (pool, count):
-        for _ in range(count):
-            pool.submit(os.getpid)  # start them all now, not one per chart waiting
-        yield pool
+        starting = start_workers(pool, count)
+        try:
+            yield pool
+        finally:
+            starting.join()
 
 
 def _explain_target(

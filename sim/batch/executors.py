@@ -225,6 +225,29 @@ def check_scheduler(scheduler: str) -> None:
         pass
 
 
+def start_workers(pool: Executor, count: int) -> threading.Thread:
+    """Start a process pool's ``count`` workers from a thread; return the thread.
+
+    A pool starts a process per task waiting while none is idle, so one no-op task each
+    starts them all. Starting one waits until the forkserver has imported its preload
+    modules (a second for matplotlib): the thread waits for that, not the caller, who
+    goes on working meanwhile and joins the thread before closing the pool.
+
+    Args:
+        pool: A pool from :func:`open_pool` (``process``).
+        count: Its number of workers.
+    """
+
+    def start() -> None:
+        with contextlib.suppress(Exception):  # a pool stopped meanwhile (an interrupt)
+            for _ in range(count):
+                pool.submit(os.getpid)
+
+    thread = threading.Thread(target=start, name="wargame-start-workers", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_tasks(
     task: Callable[..., Any],
     arguments: Iterable[tuple[Any, ...]],
