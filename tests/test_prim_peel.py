@@ -84,3 +84,31 @@ def test_a_box_found_after_another_prim_call_is_unchanged():
     again = prim(numeric, {}, outcome, second_box=True)
     assert first.as_json() == again.as_json()
     assert first.box.restrictions
+
+
+def test_ranking_counts_each_input_once_and_gets_the_same_numbers():
+    # rank_inputs shares each input's per-level counts between its score, its test and
+    # its ends; the public one-at-a-time functions must give the very same numbers.
+    from sim.analysis.inputs import Feature
+    from sim.analysis.ranking import _ends, mutual_information, permutation_p, rank_inputs
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    x = rng.random(n)
+    outcome = (rng.random(n) < 0.2 + 0.4 * (x > 0.7)).astype(np.int64)
+    features = [
+        Feature("x", "parameter", np.minimum((x * 8).astype(np.int64), 7), 8, ordered=True,
+                values=x),
+        Feature("mood", "parameter", rng.integers(0, 3, n), 3, labels=("calm", "tense", "hot")),
+        Feature("A@1=strike", "decision", (rng.random(n) < 0.3).astype(np.int64), 2,
+                actor="A", round=1, action="strike"),
+    ]  # fmt: skip
+    rows = {r["input"]: r for r in rank_inputs(features, outcome, seed=11)}
+    again = np.random.default_rng(11)
+    for feature in features:
+        row = rows[feature.name]
+        assert row["mi_bits"] == mutual_information(feature.codes, feature.levels, outcome)
+        assert row["p_value"] == permutation_p(feature, outcome, again, 1999)
+        low, high = _ends(feature, outcome)
+        assert (row["low"], row["high"]) == (low, high)
+    assert rows["x"]["significant"] and rows["x"]["effect"] > 0.3

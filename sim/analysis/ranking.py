@@ -58,7 +58,12 @@ def mutual_information(codes: np.ndarray, k: int, outcome: np.ndarray) -> float:
     """
     sizes = np.bincount(codes, minlength=k)
     ones = np.bincount(codes, weights=np.asarray(outcome, dtype=float), minlength=k)
-    return float(_mi_from_counts(ones[None, :], sizes, int(np.sum(outcome)), len(codes))[0])
+    return _mutual_information(sizes, ones, int(np.sum(outcome)), len(codes))
+
+
+def _mutual_information(sizes: np.ndarray, ones: np.ndarray, hits: int, n: int) -> float:
+    """:func:`mutual_information` from the runs and outcome runs per level."""
+    return float(_mi_from_counts(ones[None, :], sizes, hits, n)[0])
 
 
 def _mi_from_counts(ones: np.ndarray, sizes: np.ndarray, hits: int, n: int) -> np.ndarray:
@@ -144,9 +149,21 @@ def permutation_p(
         permutations: Permutations for inputs with more than two levels.
     """
     y = np.asarray(outcome, dtype=float)
-    n, hits = len(y), int(y.sum())
     sizes = np.bincount(feature.codes, minlength=feature.levels)
     ones = np.bincount(feature.codes, weights=y, minlength=feature.levels)
+    return _permutation_p(feature, sizes, ones, int(y.sum()), len(y), rng, permutations)
+
+
+def _permutation_p(
+    feature: Feature,
+    sizes: np.ndarray,
+    ones: np.ndarray,
+    hits: int,
+    n: int,
+    rng: np.random.Generator,
+    permutations: int,
+) -> float:
+    """:func:`permutation_p` from the runs and outcome runs per level of the input."""
     present = sizes > 0
     sizes, ones = sizes[present], ones[present]
     if len(sizes) < 2 or hits in (0, n):
@@ -179,15 +196,30 @@ def _upper_share(values: np.ndarray) -> np.ndarray:
     return at_least / len(values)
 
 
-def _ends(feature: Feature, outcome: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The outcome's rate at the input's low and high end, with labels and run counts."""
+def _ends(
+    feature: Feature,
+    outcome: np.ndarray,
+    counts: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The outcome's rate at the input's low and high end, with labels and run counts.
+
+    ``counts`` (runs and outcome runs per level), when given, spares a decision's
+    two ends a pass over the runs each.
+    """
     y = np.asarray(outcome, dtype=bool)
 
-    def end(mask: np.ndarray, label: str) -> dict[str, Any]:
-        runs = int(mask.sum())
-        hits = int(y[mask].sum())
+    def counted(runs: int, hits: int, label: str) -> dict[str, Any]:
         return {"label": label, "p": hits / runs if runs else 0.0, "runs": runs, "hits": hits}
 
+    def end(mask: np.ndarray, label: str) -> dict[str, Any]:
+        return counted(int(mask.sum()), int(y[mask].sum()), label)
+
+    if feature.kind == "decision" and counts is not None and feature.levels == 2:
+        sizes, ones = counts
+        return (
+            counted(int(sizes[0]), int(ones[0]), f"not {feature.action}"),
+            counted(int(sizes[1]), int(ones[1]), str(feature.action)),
+        )
     if feature.kind == "decision":
         chose = feature.codes == 1
         return end(~chose, f"not {feature.action}"), end(chose, str(feature.action))
@@ -244,11 +276,16 @@ def rank_inputs(
     n, hits = len(y), int(y.sum())
     h = entropy_bits(hits / n) if n else 0.0
     rng = np.random.default_rng(seed)
+    # Each input's runs and outcome runs per level, counted once for its score, its
+    # test and its ends (the same numbers each of them would count).
+    y_float, y_bool = y.astype(float), y.astype(bool)
     rows = []
     for feature in features:
-        mi = mutual_information(feature.codes, feature.levels, y)
-        occupied = int(np.count_nonzero(np.bincount(feature.codes, minlength=feature.levels)))
-        low, high = _ends(feature, y)
+        sizes = np.bincount(feature.codes, minlength=feature.levels)
+        ones = np.bincount(feature.codes, weights=y_float, minlength=feature.levels)
+        mi = _mutual_information(sizes, ones, hits, n)
+        occupied = int(np.count_nonzero(sizes))
+        low, high = _ends(feature, y_bool, (sizes, ones))
         effect = high["p"] - low["p"]
         effect_low, effect_high = newcombe_interval(
             high["hits"], high["runs"], low["hits"], low["runs"]
@@ -261,7 +298,7 @@ def rank_inputs(
             "mi_bits": mi,
             "mi_excess_bits": mi - (occupied - 1) / (2 * n * math.log(2)),
             "share_of_uncertainty": mi / h if h > 0 else 0.0,
-            "p_value": permutation_p(feature, y, rng, permutations),
+            "p_value": _permutation_p(feature, sizes, ones, hits, n, rng, permutations),
             "effect": effect,
             "effect_low": effect_low,
             "effect_high": effect_high,
