@@ -9,18 +9,77 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
+import shlex
+import signal
 import sys
+import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from sim.errors import WargameError
+# Arrow's default allocator (mimalloc) keeps freed memory: a batch read in pieces would
+# hold its peak. The system allocator gives it back, so memory stays flat as runs grow.
+# Set before Arrow allocates anything (and inherited by worker processes); a user's own
+# choice wins.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+from sim.errors import WargameError, WargameWarning
 from sim.version import __version__
 
 EXIT_RUNTIME = 1
 EXIT_BAD_INPUT = 2
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (``kill``, ``timeout``, a scheduler, a closed terminal).
+
+    An interrupt like Ctrl-C, so a batch stops as cleanly: the workers stopped, the
+    finished chunks kept, the resume command printed.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.name = signal.Signals(signum).name
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` while a command runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise Terminated(signum)
+
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, stop) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def user_warnings() -> Iterator[None]:
+    """Print each :class:`~sim.errors.WargameWarning` as one ``warning: ...`` line."""
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, WargameWarning):
+                click.echo(f"warning: {message}", err=True)
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", WargameWarning)
+        yield
 
 
 def _fail(lines: list[str]) -> None:
@@ -29,20 +88,65 @@ def _fail(lines: list[str]) -> None:
     sys.exit(EXIT_BAD_INPUT)
 
 
+def _interrupted(exc: KeyboardInterrupt) -> str:
+    return f"terminated ({exc.name})" if isinstance(exc, Terminated) else "interrupted"
+
+
 def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn user errors into one line each and exit code 2."""
+    """Turn user errors into one line each and exit code 2; SIGTERM/SIGHUP into interrupts."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with signals_interrupt(), user_warnings():
+                return command(*args, **kwargs)
         except WargameError as exc:
             _fail(exc.lines())
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+        except KeyboardInterrupt as exc:
+            click.echo(_interrupted(exc), err=True)
             sys.exit(EXIT_RUNTIME)
 
     return wrapper
+
+
+def resume_command(folder: str | Path) -> str:
+    """The command that finishes the interrupted batch: this one, as given, with --resume.
+
+    Every option the user gave is kept (``--set``, ``--no-rounds``, ``--chunk-size``,
+    ...), ``--force`` is dropped and ``--out`` names the folder actually used.
+    """
+    ctx = click.get_current_context()
+    words = ["wargame", ctx.info_name or ""]
+    for param in ctx.command.params:
+        name = param.name or ""
+        value = ctx.params.get(name)
+        if name in ("out", "force", "resume"):
+            continue
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
+            continue
+        source = ctx.get_parameter_source(name)
+        if source is click.core.ParameterSource.DEFAULT or value is None:
+            continue
+        flag = max(param.opts, key=len)
+        if getattr(param, "is_flag", False):
+            if value:
+                words.append(flag)
+        elif getattr(param, "multiple", False):
+            for item in value:
+                words += [flag, str(item)]
+        else:
+            words += [flag, str(value)]
+    words += ["--out", str(folder), "--resume"]
+    return shlex.join(words)
+
+
+def _stopped(exc: KeyboardInterrupt, folder: str | Path) -> None:
+    click.echo(
+        f"\n{_interrupted(exc)}; finished chunks are kept: resume with `{resume_command(folder)}`",
+        err=True,
+    )
+    sys.exit(EXIT_RUNTIME)
 
 
 @click.group(
@@ -196,7 +300,11 @@ def print_results(results: Any, as_json: bool, quiet: bool, heading: str = "") -
     metavar="tcp://HOST:PORT",
     help="Dask scheduler for --executor dask (default: a local Dask cluster).",
 )
-@batch_options("batch", "Fix a parameter or initial value (repeatable).")
+@batch_options(
+    "batch",
+    "Fix a parameter or initial value, or an actor's setting: ACTOR.rationality, "
+    "ACTOR.foresight, ACTOR.depth, ACTOR.prior (repeatable).",
+)
 @handles_errors
 def run(
     scenario: str,
@@ -226,6 +334,7 @@ def run(
     """
     from sim.api import run_batch
     from sim.batch.options import BatchOptions, check_overrides
+    from sim.batch.runner import default_out
     from sim.engine.loading import load
 
     if resume and force:
@@ -250,19 +359,14 @@ def run(
         command_line=["wargame", *sys.argv[1:]],
     )
     options.check()
+    folder = Path(out) if out is not None else default_out(compiled)
     try:
         with progress_bar(not quiet and not as_json and sys.stderr.isatty()) as progress:
             results = run_batch(
-                compiled, out, options, force=force, resume=resume, progress=progress
+                compiled, folder, options, force=force, resume=resume, progress=progress
             )
-    except KeyboardInterrupt:
-        where = out or "the results folder"
-        click.echo(
-            f"\ninterrupted; finished chunks are kept: resume with "
-            f"`wargame run {scenario} -n {runs} --seed {seed} --out {where} --resume`",
-            err=True,
-        )
-        sys.exit(EXIT_RUNTIME)
+    except KeyboardInterrupt as exc:
+        _stopped(exc, folder)
     print_results(results, as_json, quiet)
 
 
@@ -375,7 +479,8 @@ def replay(
     "settings",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Fix a parameter or initial value (repeatable).",
+    help="Fix a parameter or initial value, or an actor's setting such as ACTOR.rationality "
+    "(repeatable).",
 )
 @click.option(
     "--mc-runs",
@@ -689,7 +794,11 @@ def compare(
 @click.option(
     "--params", help="Comma-separated parameters to sweep [default: every uncertain one]."
 )
-@batch_options("sweep", "Fix a parameter (not swept) or initial value (repeatable).")
+@batch_options(
+    "sweep",
+    "Fix a parameter (not swept) or initial value, or an actor's setting such as "
+    "ACTOR.rationality (repeatable).",
+)
 @handles_errors
 def sweep(
     scenario: str,
@@ -723,18 +832,22 @@ def sweep(
     the dice. Same seed, same results, whatever the workers or chunk size.
     """
     from sim.api import sweep as run_sweep
+    from sim.batch.runner import default_out
+    from sim.engine.loading import load
 
     if resume and (force or out is None):
         raise click.UsageError("--resume needs --out DIR (the interrupted sweep) and no --force")
     names = [p.strip() for p in params.split(",") if p.strip()] if params else None
+    compiled = load(scenario)
+    folder = Path(out) if out is not None else default_out(compiled)
     try:
         with progress_bar(not quiet and not as_json and sys.stderr.isatty()) as progress:
             results = run_sweep(
-                scenario,
+                compiled,
                 design,
                 size,
                 seed=seed,
-                out=out,
+                out=folder,
                 params=names,
                 replicates=replicates,
                 workers=workers,
@@ -748,13 +861,8 @@ def sweep(
                 command_line=["wargame", *sys.argv[1:]],
                 progress=progress,
             )
-    except KeyboardInterrupt:
-        click.echo(
-            "\ninterrupted; finished chunks are kept: run the same command again with "
-            "--resume (and --out naming the sweep's folder)",
-            err=True,
-        )
-        sys.exit(EXIT_RUNTIME)
+    except KeyboardInterrupt as exc:
+        _stopped(exc, folder)
     described = results.manifest["design"]
     copies = described.get("replicates", 1)
     played = f", each row played {copies} times" if copies > 1 else ""
@@ -839,7 +947,9 @@ def sweep(
     type=click.Path(file_okay=False),
     help="Folder for explain.json and the charts [default: DIR/explain].",
 )
-@click.option("--force", is_flag=True, help="Write into --out even if it holds other files.")
+@click.option(
+    "--force", is_flag=True, help="Write into a --out folder holding other files (deletes nothing)."
+)
 @click.option("--no-plots", is_flag=True, help="Do not draw the charts.")
 @click.option("--top", default=5, show_default=True, help="Drivers listed per outcome.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
@@ -916,8 +1026,9 @@ def explain(
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="The HTML file [default: DIR/report.html]."
 )
+@click.option("--force", is_flag=True, help="Replace a --out file that is not an earlier report.")
 @handles_errors
-def report(folder: str, out: str | None) -> None:
+def report(folder: str, out: str | None, force: bool) -> None:
     """Write one self-contained HTML report of a batch, readable offline and printable.
 
     It holds the scenario's description and sources, the assumptions (each parameter's
@@ -926,7 +1037,7 @@ def report(folder: str, out: str | None) -> None:
     """
     from sim.analysis.reports import report as write_report
 
-    path = write_report(folder, out)
+    path = write_report(folder, out, force=force)
     click.echo(f"report written to {path} ({path.stat().st_size / 1024:,.0f} KB)")
 
 
@@ -1014,8 +1125,17 @@ def new(name: str, out: str, force: bool) -> None:
     and runs as it is; the comments say what each part is for (the whole format is in
     docs/scenario-format.md). NAME gives the file name and the scenario id.
     """
+    from sim.batch.outputs import check_parents, results_folder_holding
+    from sim.errors import ResultsError
     from sim.language.starter import write_starter
 
+    check_parents(Path(out) / "x")
+    holder = results_folder_holding(Path(out))
+    if holder is not None:
+        raise ResultsError(
+            f"--out {out}: is inside the results folder {holder}, which holds only what its "
+            "batch wrote; choose another folder"
+        )
     path = write_starter(name, out, force=force)
     click.echo(f"wrote {path}; next: wargame validate {path}, then wargame run {path}")
 

@@ -73,9 +73,15 @@ def run_batch(
     """
     if options.plots:
         _check_group_by(compiled, options.group_by)
-    results = runner.run_batch(
-        compiled, out, options, force=force, resume=resume, progress=progress
-    )
+    try:
+        results = runner.run_batch(
+            compiled, out, options, force=force, resume=resume, progress=progress
+        )
+    except runner.BatchFinishedError as finished:
+        # Interrupted while drawing: the batch is written, only the plots are missing.
+        if not (options.plots and _plots_missing(finished.results)):
+            raise
+        results = finished.results
     if options.plots:
         draw_plots(results, options.group_by)
     return results
@@ -85,6 +91,11 @@ def _check_group_by(compiled: CompiledScenario, group_by: str | None) -> None:
     from sim.analysis.plots import check_group_by
 
     check_group_by([b.id for b in compiled.branches], group_by)
+
+
+def _plots_missing(results: Results) -> bool:
+    """Whether a finished batch's plots were never completed (they are timed when done)."""
+    return "plots_s" not in (results.manifest.get("timings") or {})
 
 
 def sweep(
@@ -150,24 +161,29 @@ def sweep(
 
             scenario = load(scenario)
         _check_group_by(scenario, group_by)
-    results = sweeps.sweep(
-        scenario,
-        design,
-        n,
-        seed=seed,
-        out=out,
-        params=params,
-        replicates=replicates,
-        workers=workers,
-        chunk_size=chunk_size,
-        executor=executor,
-        settings=settings,
-        keep_rounds=keep_rounds,
-        force=force,
-        resume=resume,
-        command_line=command_line,
-        progress=progress,
-    )
+    try:
+        results = sweeps.sweep(
+            scenario,
+            design,
+            n,
+            seed=seed,
+            out=out,
+            params=params,
+            replicates=replicates,
+            workers=workers,
+            chunk_size=chunk_size,
+            executor=executor,
+            settings=settings,
+            keep_rounds=keep_rounds,
+            force=force,
+            resume=resume,
+            command_line=command_line,
+            progress=progress,
+        )
+    except runner.BatchFinishedError as finished:
+        if not (plots and _plots_missing(finished.results)):
+            raise
+        results = finished.results
     if plots:
         draw_plots(results, group_by)
     return results

@@ -59,3 +59,12 @@ class OptionsError(WargameError):
 
 class ResultsError(WargameError):
     """A results folder is missing, damaged, or would be overwritten."""
+
+
+class WargameWarning(UserWarning):
+    """Something a user should know that does not stop the command.
+
+    For example a results folder whose ``summary.json`` is missing: the summary is
+    recomputed from ``runs.parquet`` and the user is told. The CLI prints it as one
+    ``warning: ...`` line on stderr.
+    """

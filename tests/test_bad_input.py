@@ -46,10 +46,13 @@ SUBPROCESS_FILES = [
     "recursive_alias",
     "import_call",
     "division_by_zero_runtime",
+    "control_character",
+    "yaml_timestamp_tag",
+    "huge_integer_expression",
 ]
 
 #: Broken only while playing: ``run`` writes its manifest before the first game fails.
-RUNTIME_ONLY = {"division_by_zero_runtime"}
+RUNTIME_ONLY = {"division_by_zero_runtime", "bernoulli_computed_out_of_range"}
 
 
 def expectation(path: Path) -> tuple[int, int, str]:

@@ -283,7 +283,7 @@ def test_cli_compare_bad_input_is_one_line_and_exit_2(tmp_path, matched):
     busy.mkdir()
     (busy / "thesis.docx").write_text("precious")
     assert "--force" in one_line_error(run_cli("compare", a, b, "--out", busy))
-    assert "one of the compared" in one_line_error(run_cli("compare", a, b, "--out", a))
+    assert "is the results folder" in one_line_error(run_cli("compare", a, b, "--out", a))
     result = run_cli("compare", a, b, "--out", busy, "--force", "--no-plots")
     assert result.exit_code == 0, result.output
     assert (busy / "thesis.docx").read_text() == "precious"

@@ -8,18 +8,20 @@ computing one never imports the text or the charts, and neither of those imports
 
 The folder is never anyone else's: a missing or empty folder, or an earlier comparison
 (only its own files are replaced); any other folder needs ``force``, and even then
-nothing in it is deleted.
+nothing in it is deleted; a results folder (or a folder inside one) is never written
+(the rule of :mod:`sim.batch.outputs`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from sim.analysis.comparetext import comparison_markdown
 from sim.analysis.comparison import COMPARE_FORMAT, Comparison
+from sim.batch.outputs import OutputKind, prepare_output_folder
 from sim.batch.results import atomic_write_bytes, atomic_write_json
-from sim.errors import OptionsError, ResultsError
 
 #: Files a comparison writes; only these are replaced when a comparison is redone.
 COMPARE_FILES = (
@@ -48,8 +50,8 @@ def write_comparison(
         The files written.
 
     Raises:
-        ResultsError: If ``out`` holds other data and ``force`` is not given.
-        OptionsError: If ``out`` is one of the compared results folders.
+        ResultsError: If ``out`` is a results folder or inside one, or holds other data
+            and ``force`` is not given.
     """
     folder = prepare_compare_folder(Path(out), comparison.folders, force=force)
     written = []
@@ -65,44 +67,36 @@ def write_comparison(
     return [folder / "compare.json", folder / "compare.md", *written]
 
 
+COMPARE_OUTPUT = OutputKind(
+    "compare",
+    "compare.json",
+    tuple(re.escape(name) for name in COMPARE_FILES),
+)
+
+
 def prepare_compare_folder(out: Path, inputs: list[Path], *, force: bool) -> Path:
     """Make ``out`` ready for a comparison without losing anyone's files.
 
     A missing or empty folder is fine, and so is an earlier comparison (its files are
     replaced, anything else in it is left alone). Any other non-empty folder needs
-    ``force``; even then nothing is deleted.
+    ``force``; even then nothing is deleted. A results folder, or a folder inside one,
+    is never written (:mod:`sim.batch.outputs`).
 
     Args:
         out: The output folder.
-        inputs: The compared results folders (``out`` must not be one of them).
+        inputs: The compared results folders.
         force: Accept a non-empty folder that is not an earlier comparison.
 
     Returns:
         The folder.
 
     Raises:
-        OptionsError: If ``out`` is one of the inputs.
-        ResultsError: If ``out`` is a file, or holds other data and ``force`` is not given.
+        ResultsError: If ``out`` is a batch's folder or inside one, a file, under a
+            file, or holds other data and ``force`` is not given.
     """
-    if any(out.resolve() == folder.resolve() for folder in inputs):
-        raise OptionsError(f"--out {out}: is one of the compared results folders; choose another")
-    if out.exists() and not out.is_dir():
-        raise ResultsError(f"{out}: exists and is not a folder")
-    if not out.exists():
-        out.mkdir(parents=True)
-        return out
-    earlier = _is_comparison(out)
-    if any(out.iterdir()) and not earlier and not force:
-        raise ResultsError(
-            f"{out}: folder is not empty and not an earlier comparison; choose another --out "
-            "or add --force to write into it (nothing there is deleted)"
-        )
-    if earlier:
-        # Charts a new comparison may not draw (no branches, no trajectories) must not
-        # survive from the earlier one.
-        for name in COMPARE_FILES:
-            (out / name).unlink(missing_ok=True)
-    return out
+    return prepare_output_folder(
+        out, COMPARE_OUTPUT, inputs=inputs, force=force, is_ours=_is_comparison(out)
+    )
 
 
 def _is_comparison(folder: Path) -> bool:

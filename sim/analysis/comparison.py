@@ -675,7 +675,7 @@ def _fans(batches: list[_Batch], metrics: list[dict[str, Any]], notes: list[str]
     frames = []
     missing = []
     for batch in batches:
-        if not (batch.results.folder / "rounds.parquet").is_file():
+        if not batch.manifest.get("keep_rounds"):
             missing.append(batch.label)
             continue
         fan = fan_quantiles(batch.results, [m["id"] for m in metrics])

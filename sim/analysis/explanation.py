@@ -59,6 +59,7 @@ from sim.analysis.ranking import (
     rank_inputs,
 )
 from sim.analysis.sensitivity import SOBOL_RESAMPLES, salib_sobol, stochastic_sobol
+from sim.batch.outputs import OutputKind, prepare_output_folder
 from sim.batch.results import Results, atomic_write_json
 from sim.errors import OptionsError, ResultsError
 
@@ -300,32 +301,38 @@ def _read(
     if condition is not None and condition.rounds_columns():
         rounds = results.rounds(columns=["run", "round", *condition.rounds_columns()])
     choices = None
-    if decisions and (results.folder / "choices.parquet").is_file():
+    # A batch that kept its rounds kept its choices (checked against the manifest).
+    if decisions and results.manifest.get("keep_rounds"):
         choices = results.choices()
     return frame, rounds, choices
 
 
-def _prepare_out(target_dir: Path, force: bool) -> None:
+#: What explain writes into its folder (the rule of :mod:`sim.batch.outputs`).
+EXPLAIN_OUTPUT = OutputKind(
+    "explain",
+    "explain.json",
+    (r"explain\.json", r"(tornado|prim)_.+\.png"),
+    inside="explain",
+)
+
+
+def _prepare_out(target_dir: Path, force: bool, inputs: list[Path]) -> None:
     """Make ``target_dir`` ready for explain's files without overwriting anyone's.
 
+    A new folder, the batch's own ``explain/`` or an earlier explanation (its charts
+    are replaced) is fine; a folder holding other files needs ``force`` (and nothing in
+    it is deleted); a results folder, or a folder inside another batch's, never.
+
     Raises:
-        ResultsError: If it holds files explain did not write (and not ``force``).
+        ResultsError: If ``target_dir`` may not be written.
     """
-    if target_dir.exists() and not target_dir.is_dir():
-        raise ResultsError(f"{target_dir}: exists and is not a folder")
-    if not target_dir.exists():
-        target_dir.mkdir(parents=True)
-        return
-    entries = [p.name for p in target_dir.iterdir() if not p.name.startswith(".")]
-    ours = "explain.json" in entries and _is_explanation(target_dir / "explain.json")
-    strangers = [
-        e for e in entries if not (e == "explain.json" or re.match(r"(tornado|prim)_.*\.png$", e))
-    ]
-    if entries and not force and (not ours or strangers):
-        raise ResultsError(
-            f"{target_dir}: folder holds files explain did not write; choose another "
-            "--out or add --force"
-        )
+    prepare_output_folder(
+        target_dir,
+        EXPLAIN_OUTPUT,
+        inputs=inputs,
+        force=force,
+        is_ours=_is_explanation(target_dir / "explain.json"),
+    )
 
 
 def _is_explanation(path: Path) -> bool:
@@ -445,7 +452,7 @@ def explain(
     measured = None
     if measure:
         measured = _measure_effects(results, targets, measure_runs, condition, workers)
-    _prepare_out(target_dir, force)
+    _prepare_out(target_dir, force, [results.folder])
     explained = []
     for target in targets:
         explained.append(

@@ -18,8 +18,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sim.batch.outputs import check_output_file
 from sim.batch.results import Results, atomic_write_bytes
-from sim.errors import ResultsError, WargameError
+from sim.errors import WargameError
 from sim.version import __version__
 
 #: Captions of the standard charts of :mod:`sim.analysis.plots`, in the order shown.
@@ -31,6 +32,8 @@ PLOT_CAPTIONS = {
 }
 #: Ranking rows shown per outcome in the report.
 REPORT_TOP = 8
+#: Marks a report as this program's: an earlier report may be replaced without --force.
+GENERATOR = "wargame report"
 
 CSS = """
 :root { --ink: #1d232b; --muted: #5b6570; --rule: #d5dae0; --band: #f3f5f8;
@@ -810,6 +813,7 @@ def render_report(results: Results, found: dict[str, Any] | None) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="generator" content="{GENERATOR}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)} — wargame report</title>"
         f"<style>{CSS}</style></head><body>"
@@ -823,7 +827,7 @@ def render_report(results: Results, found: dict[str, Any] | None) -> str:
     )
 
 
-def report(folder: str | Path, out: str | Path | None = None) -> Path:
+def report(folder: str | Path, out: str | Path | None = None, *, force: bool = False) -> Path:
     """Write a batch's self-contained HTML report.
 
     Runs :func:`sim.analysis.explanation.explain` first if the batch has no current explanation
@@ -831,13 +835,17 @@ def report(folder: str | Path, out: str | Path | None = None) -> Path:
 
     Args:
         folder: A finished results folder.
-        out: The HTML file to write (default ``DIR/report.html``).
+        out: The HTML file to write (default ``DIR/report.html``). A new file, or an
+            earlier report, is written; a user's file only with ``force``; a batch's
+            file (``DIR/runs.parquet``, ``DIR/manifest.json``, ...) never.
+        force: Replace a file that is not an earlier report.
 
     Returns:
         The path of the report.
 
     Raises:
-        ResultsError: If the folder is not a finished batch or ``out`` cannot be written.
+        ResultsError: If the folder is not a finished batch or ``out`` may not be
+            written (see :mod:`sim.batch.outputs`).
 
     Example:
         >>> report("results/alaska-7", "alaska-7.html")  # doctest: +SKIP
@@ -846,13 +854,28 @@ def report(folder: str | Path, out: str | Path | None = None) -> Path:
 
     results = Results(folder)
     results.summary  # noqa: B018 - fails early, with advice, on an unfinished batch
+    target = Path(out) if out is not None else results.folder / "report.html"
+    # Before anything is written (explain/ included): a refused --out writes nothing.
+    check_output_file(
+        target,
+        inputs=[results.folder],
+        force=force,
+        is_ours=is_report(target),
+        own_name="report.html",
+        command="wargame report",
+    )
     found = load_explanation(results.folder)
     if found is None:
         found = explain(results.folder)
-    target = Path(out) if out is not None else results.folder / "report.html"
-    if target.is_dir():
-        raise ResultsError(f"{target}: is a folder; give --out a file name such as report.html")
-    if not target.parent.exists():
-        raise ResultsError(f"{target.parent}: no such folder")
     atomic_write_bytes(target, render_report(results, found).encode("utf-8"))
     return target
+
+
+def is_report(path: Path) -> bool:
+    """Whether a file is a report this program wrote (it carries the generator mark)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return f'<meta name="generator" content="{GENERATOR}">'.encode() in head

@@ -867,8 +867,17 @@ def write_page(text: str, path: str | Path, *, force: bool = False) -> Path:
     Raises:
         OptionsError: If ``path`` is a folder, or a file not written by ``wargame doc``
             and ``force`` is not set, or cannot be written.
+        ResultsError: If ``path`` is under a file, or inside a results folder (never
+            written, even with ``force``).
     """
+    from sim.batch.outputs import check_parents, results_folder_holding
+
     path = Path(path)
+    check_parents(path)
+    holder = results_folder_holding(path.parent)
+    if holder is not None:
+        # A batch's folder holds only what its batch wrote (sim.batch.outputs).
+        raise OptionsError(f"{path}: is inside the results folder {holder}; write it elsewhere")
     if path.is_dir():
         raise OptionsError(f"{path} is a folder; give a file name for the page")
     if path.exists() and not force and not is_generated(path):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.engine.actor_settings import check_actor_setting, is_actor_setting
 from sim.errors import OptionsError
 from sim.language.compiler import CompiledScenario
 from sim.language.schema import suggest
@@ -120,11 +121,16 @@ def _categories(compiled: CompiledScenario, name: str) -> tuple[str, ...] | None
 def check_overrides(compiled: CompiledScenario, overrides: dict[str, Any]) -> dict[str, float]:
     """Check ``--set`` names and turn their values into numbers.
 
-    A categorical parameter or state variable may be set to one of its values by name.
+    A categorical parameter or state variable may be set to one of its values by name;
+    ``ACTOR.SETTING`` sets an actor's rationality, foresight, depth or prior (see
+    :mod:`sim.engine.actor_settings`).
     """
     checked: dict[str, float] = {}
     names = compiled.param_names + compiled.state_names
     for name, value in overrides.items():
+        if is_actor_setting(name):
+            checked[name] = check_actor_setting(compiled, name, value)
+            continue
         if name not in names:
             raise OptionsError(
                 f"--set {name}: no parameter or state variable '{name}'" + suggest(name, names)
@@ -149,6 +155,9 @@ def settings_as_written(compiled: CompiledScenario, overrides: dict[str, float])
     """``--set`` values as a user reads them: categorical ones by name, not by index."""
     shown: dict[str, Any] = {}
     for name, value in overrides.items():
+        if is_actor_setting(name):
+            shown[name] = int(value) if float(value).is_integer() else value
+            continue
         categories = _categories(compiled, name)
         shown[name] = categories[int(value)] if categories is not None else value
     return shown

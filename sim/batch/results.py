@@ -11,40 +11,73 @@
       rounds.parquet   one row per (run, round): metric.* every round (if kept)
       choices.parquet  one row per (run, round): choice.<actor>, the index of the
                        action each actor chose (layout.actors[].actions; -1: none)
+                       (if kept)
       summary.json     branch and ending probabilities with 95% intervals, payoffs
       plots/           PNG charts
 
 Files are written to a temporary name and renamed into place, so a reader never sees a
 half-written file. While a batch runs, finished chunks wait in ``DIR/.parts/`` and the
-manifest says ``"status": "running"``; an interrupted batch resumes from them.
+manifest says ``"status": "running"``; an interrupted batch resumes from them. The
+manifest records the sha256 of every file the batch wrote and a checksum of itself;
+:class:`Results` checks them before anything is read (:mod:`sim.batch.manifest`), and
+:mod:`sim.batch.outputs` says where commands may write.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import os
-import shutil
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.errors import ResultsError
+from sim.batch.manifest import file_sha256, read_manifest, write_manifest
+from sim.errors import ResultsError, WargameWarning
 
-RESULTS_FORMAT = "wargame-results/1"
-KNOWN_ENTRIES = (
-    "manifest.json",
-    "scenario.yaml",
-    "runs.parquet",
-    "rounds.parquet",
-    "choices.parquet",
-    "summary.json",
-    "plots",
-    ".parts",
-    "explain",
-    "report.html",
-)
+
+def use_system_allocator() -> None:
+    """Let Arrow allocate with the system allocator, which gives freed memory back.
+
+    pyarrow's default pool (mimalloc) keeps freed memory for reuse, so after a million
+    runs have been read batch by batch the process keeps its peak for the rest of the
+    command. With the system allocator memory stays flat as runs grow. A pool chosen by
+    the user (``ARROW_DEFAULT_MEMORY_POOL``) is kept. The CLI sets that variable before
+    Arrow starts, which also covers Arrow's own C++ readers and the worker processes.
+    """
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+use_system_allocator()
+
+
+def release_memory() -> None:
+    """Give memory freed by a finished step back to the system.
+
+    Arrow's pool and the C allocator both keep freed memory for reuse; between the
+    steps of a batch (a task, the merge, the summary, a chart) that is memory the next
+    step may not need, and it would make a long batch look like it grows.
+    """
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (e.g. musl)
+        return None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -149,73 +182,65 @@ def merge_parts(parts: list[Path], target: Path, row_group_size: int = 65536) ->
     return rows
 
 
-def prepare_folder(out: Path, *, force: bool) -> None:
-    """Make sure ``out`` can receive a new batch without losing anyone's data.
-
-    An empty or missing folder is fine. An existing results folder is replaced only
-    with ``force`` (and then only the files a batch writes are removed). A folder with
-    other files is never touched.
-
-    Raises:
-        ResultsError: If the folder holds data that would be overwritten.
-    """
-    if out.exists() and not out.is_dir():
-        raise ResultsError(f"{out}: exists and is not a folder")
-    if not out.exists():
-        out.mkdir(parents=True)
-        return
-    entries = [p.name for p in out.iterdir()]
-    if not entries:
-        return
-    if not force:
-        raise ResultsError(
-            f"{out}: folder exists and is not empty; choose another --out, add --force to "
-            "replace an earlier batch, or --resume to finish an interrupted one"
-        )
-    if "manifest.json" not in entries:
-        raise ResultsError(
-            f"{out}: not a wargame results folder (no manifest.json); refusing to overwrite it"
-        )
-    strangers = [e for e in entries if e not in KNOWN_ENTRIES and not e.startswith(".")]
-    if strangers:
-        raise ResultsError(
-            f"{out}: holds files a batch does not write ({', '.join(sorted(strangers)[:3])}); "
-            "refusing to overwrite"
-        )
-    for name in entries:
-        path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-
-
 class Results:
-    """A finished (or running) results folder, read lazily.
+    """A results folder, checked before anything is read from it.
+
+    Opening one checks the manifest (its schema and checksum, see
+    :mod:`sim.batch.manifest`) and, for a finished batch, that ``scenario.yaml`` and
+    ``runs.parquet`` are the files the batch wrote (size and sha256); ``rounds.parquet``
+    is checked the first time it is read. ``summary.json`` is derived data: when it is
+    missing or not the file the batch wrote, the summary is recomputed from
+    ``runs.parquet`` and a :class:`~sim.errors.WargameWarning` says so.
 
     Args:
         folder: The results folder.
 
     Raises:
-        ResultsError: If the folder or its manifest is missing or damaged.
+        ResultsError: If the folder is not a results folder, or is damaged (one line).
     """
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
-        manifest_path = self.folder / "manifest.json"
-        if not manifest_path.is_file():
-            raise ResultsError(f"{self.folder}: not a results folder (no manifest.json)")
-        try:
-            self.manifest: dict[str, Any] = json.loads(manifest_path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ResultsError(f"{manifest_path}: damaged manifest ({exc})") from None
-        if self.manifest.get("format") != RESULTS_FORMAT:
-            raise ResultsError(f"{manifest_path}: not a {RESULTS_FORMAT} manifest")
+        self.manifest: dict[str, Any] = read_manifest(self.folder)
+        self._checked: set[str] = set()
+        self._summary: dict[str, Any] | None = None
+        if self.complete:
+            self.check_file("scenario.yaml")
+            self.check_file("runs.parquet")
 
     @property
     def complete(self) -> bool:
         """Whether the batch finished."""
         return self.manifest.get("status") == "complete"
+
+    def check_file(self, name: str) -> Path:
+        """Check that a file is the one the batch wrote (size and sha256); return its path.
+
+        Raises:
+            ResultsError: If it is missing, or not the file the manifest vouches for.
+        """
+        path = self.folder / name
+        if name in self._checked:
+            return path
+        record = self.manifest.get("files", {}).get(name)
+        if record is None:
+            raise ResultsError(f"{self.folder}: damaged results folder: no checksum of {name}")
+        damaged = f"{self.folder}: damaged results folder: {name}"
+        if not path.is_file():
+            raise ResultsError(f"{damaged} is missing (the batch wrote it)")
+        size = path.stat().st_size
+        if size != record["bytes"]:
+            raise ResultsError(
+                f"{damaged} is not the file the batch wrote ({size:,} bytes, not "
+                f"{record['bytes']:,})"
+            )
+        if file_sha256(path) != record["sha256"]:
+            raise ResultsError(
+                f"{damaged} is not the file the batch wrote (its sha256 differs from the "
+                "manifest's: edited, corrupted or copied from another batch)"
+            )
+        self._checked.add(name)
+        return path
 
     def _require_complete(self) -> None:
         if not self.complete:
@@ -227,14 +252,26 @@ class Results:
     def runs_table(self, columns: list[str] | None = None) -> pa.Table:
         """The runs as a pyarrow Table (optionally only some columns)."""
         self._require_complete()
+        path = self.check_file("runs.parquet")
         try:
-            return pq.read_table(self.folder / "runs.parquet", columns=columns)
+            return pq.read_table(path, columns=columns)
         except (OSError, pa.ArrowException) as exc:
-            raise ResultsError(f"{self.folder / 'runs.parquet'}: cannot read ({exc})") from None
+            raise ResultsError(f"{path}: cannot read ({exc})") from None
 
     def runs(self, columns: list[str] | None = None) -> Any:
         """The runs as a pandas DataFrame, one row per run."""
         return self.runs_table(columns).to_pandas()
+
+    def rounds_path(self) -> Path:
+        """The checked ``rounds.parquet``.
+
+        Raises:
+            ResultsError: If the batch kept no trajectories, or the file is damaged.
+        """
+        self._require_complete()
+        if not self.manifest.get("keep_rounds"):
+            raise ResultsError(f"{self.folder}: no rounds.parquet (run without --no-rounds)")
+        return self.check_file("rounds.parquet")
 
     def rounds(self, columns: list[str] | None = None) -> Any:
         """The per-round metric trajectories as a pandas DataFrame (run, round, metric.*).
@@ -242,11 +279,25 @@ class Results:
         Raises:
             ResultsError: If the batch was run without keeping trajectories.
         """
+        path = self.rounds_path()
+        try:
+            return pq.read_table(path, columns=columns).to_pandas()
+        except (OSError, pa.ArrowException) as exc:
+            raise ResultsError(f"{path}: cannot read ({exc})") from None
+
+    def choices_path(self) -> Path:
+        """The checked ``choices.parquet``.
+
+        Raises:
+            ResultsError: If the batch kept no choices (``--no-rounds``), or the file is
+                damaged.
+        """
         self._require_complete()
-        path = self.folder / "rounds.parquet"
-        if not path.is_file():
-            raise ResultsError(f"{self.folder}: no rounds.parquet (run without --no-rounds)")
-        return pq.read_table(path, columns=columns).to_pandas()
+        if not self.manifest.get("keep_rounds"):
+            raise ResultsError(
+                f"{self.folder}: no choices.parquet (the batch was run with --no-rounds)"
+            )
+        return self.check_file("choices.parquet")
 
     def choices(self, columns: list[str] | None = None) -> Any:
         """Each actor's choice in each round as a pandas DataFrame (run, round, choice.*).
@@ -257,13 +308,7 @@ class Results:
         Raises:
             ResultsError: If the batch kept no choices (``--no-rounds``, or an older batch).
         """
-        self._require_complete()
-        path = self.folder / "choices.parquet"
-        if not path.is_file():
-            raise ResultsError(
-                f"{self.folder}: no choices.parquet (the batch was run with --no-rounds, "
-                "or by an older version)"
-            )
+        path = self.choices_path()
         try:
             return pq.read_table(path, columns=columns).to_pandas()
         except (OSError, pa.ArrowException) as exc:
@@ -271,9 +316,32 @@ class Results:
 
     @property
     def summary(self) -> dict[str, Any]:
-        """The batch summary (summary.json)."""
+        """The batch summary: summary.json, or recomputed (with a warning) if it is damaged."""
         self._require_complete()
-        return json.loads((self.folder / "summary.json").read_text("utf-8"))
+        if self._summary is None:
+            self._summary = self._read_summary()
+        return self._summary
+
+    def _read_summary(self) -> dict[str, Any]:
+        path = self.folder / "summary.json"
+        record = self.manifest["files"]["summary.json"]
+        problem = None
+        if not path.is_file():
+            problem = "is missing"
+        elif path.stat().st_size != record["bytes"] or file_sha256(path) != record["sha256"]:
+            problem = "is not the file the batch wrote (edited or truncated)"
+        else:
+            try:
+                return json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):  # pragma: no cover - the hash matched
+                problem = "cannot be read"
+        from sim.batch.summary import summarize_file
+
+        warnings.warn(
+            WargameWarning(f"{path}: {problem}; using a summary recomputed from runs.parquet"),
+            stacklevel=3,
+        )
+        return summarize_file(self.check_file("runs.parquet"), self.manifest)
 
     def add_timing(self, step: str, seconds: float) -> None:
         """Record the time of a step run on the finished batch (e.g. drawing its plots).
@@ -284,7 +352,7 @@ class Results:
         timings = self.manifest.setdefault("timings", {})
         timings[f"{step}_s"] = round(seconds, 3)
         timings["total_s"] = round(timings.get("total_s", 0.0) + seconds, 3)
-        atomic_write_json(self.folder / "manifest.json", self.manifest)
+        write_manifest(self.folder, self.manifest)
 
     @property
     def layout(self) -> dict[str, Any]:

@@ -14,7 +14,13 @@
    ``choices.parquet`` with fixed row groups, so the bytes do not depend on chunk
    size, workers or executor;
 5. **finish**: ``summary.json`` written, and the manifest marked complete with its
-   timings.
+   timings; only then are the parts removed.
+
+The manifest records each file's sha256 as it is written (and seals itself with a
+checksum, :mod:`sim.batch.manifest`), so a batch interrupted in any step resumes
+(``resume=True``) by redoing only what is missing: the tasks without a part, the merge
+unless its files are recorded, the summary unless it is. A temporary file a killed
+writer left (``.runs.parquet.tmp-PID``) is removed first.
 
 Every random draw depends only on (seed, run, round, site), so the rows are the same
 for any chunk size, number of workers and executor. The batch draws no plots: who runs
@@ -24,6 +30,7 @@ it asks for them (:func:`sim.api.run_batch`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import shutil
 import sys
@@ -32,21 +39,21 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim.batch.executors import check_scheduler, run_tasks
+from sim.batch.manifest import RESULTS_FORMAT, file_record, write_manifest
 from sim.batch.options import BatchOptions, Progress, settings_as_written
+from sim.batch.outputs import TEMPORARY, prepare_results_folder
 from sim.batch.results import (
-    RESULTS_FORMAT,
     Results,
     atomic_write_bytes,
     atomic_write_json,
     merge_parts,
     part_paths,
-    prepare_folder,
+    release_memory,
     write_part,
 )
-from sim.batch.summary import summarize, summary_columns
+from sim.batch.summary import summarize_file
 from sim.batch.tasks import play_task, task_ranges
 from sim.errors import ResultsError, WargameError
 from sim.language.compiler import CompiledScenario
@@ -103,6 +110,18 @@ def default_out(compiled: CompiledScenario, base: Path = Path("results")) -> Pat
     return out
 
 
+class BatchFinishedError(ResultsError):
+    """``--resume`` of a batch that already finished (nothing left to play or write).
+
+    Attributes:
+        results: The finished batch: whoever resumes may still draw its plots.
+    """
+
+    def __init__(self, results: Results):
+        super().__init__(f"{results.folder}: the batch already finished; nothing to resume")
+        self.results = results
+
+
 def run_batch(
     compiled: CompiledScenario,
     out: str | Path | None,
@@ -116,6 +135,11 @@ def run_batch(
 
     ``options.plots`` is not read here: :func:`sim.api.run_batch` (``sim.run_batch``)
     runs this and then draws the plots.
+
+    A resumed batch redoes only what is missing: the tasks without a part, then the
+    merge unless ``runs.parquet`` (and ``rounds.parquet``) were already written and
+    recorded, then the summary unless it was recorded. The parts are removed only once
+    the manifest says the batch is complete.
 
     Args:
         compiled: The scenario.
@@ -131,6 +155,7 @@ def run_batch(
     Raises:
         OptionsError: For impossible options.
         ResultsError: If ``out`` would lose data or cannot be resumed.
+        BatchFinishedError: On ``resume`` of a batch that already finished.
     """
     options.check()
     executor, workers = options.resolved()
@@ -138,10 +163,11 @@ def run_batch(
         check_scheduler(options.scheduler)  # fail before anything is written
     started = time.time()
     folder = Path(out) if out is not None else default_out(compiled)
-    created = _prepare_folder(folder, compiled, options, force=force, resume=resume)
-    manifest = _start_manifest(folder, compiled, options, executor, workers)
+    created, earlier = _prepare_folder(folder, compiled, options, force=force, resume=resume)
+    manifest = _start_manifest(folder, compiled, options, executor, workers, earlier)
     tasks = task_ranges(options.runs, options.chunk_size)
-    todo = _plan(folder, tasks)
+    merged = _merged(folder, manifest, options.keep_rounds)
+    todo = [] if merged else _plan(folder, tasks)
     play_started = time.time()
     try:
         _execute(folder, compiled, options, todo, executor, workers, progress)
@@ -152,14 +178,16 @@ def run_batch(
         if not resume:
             _remove_batch_files(folder, created=created)
         raise
-    play_seconds = time.time() - play_started
+    played = sum(b - a for a, b in todo)
+    _record_play(folder, manifest, played, time.time() - play_started)
     write_started = time.time()
-    _merge(folder, tasks, options.keep_rounds)
+    if not merged:
+        _merge(folder, tasks, manifest, options.keep_rounds)
     summary = _write_summary(folder, manifest)
     if "reasoning" in summary:
         manifest["reasoning"] = summary["reasoning"]
     write_seconds = time.time() - write_started
-    _finish(folder, manifest, play_seconds, write_seconds, time.time() - started)
+    _finish(folder, manifest, write_seconds, time.time() - started)
     return Results(folder)
 
 
@@ -168,29 +196,45 @@ def run_batch(
 
 def _prepare_folder(
     folder: Path, compiled: CompiledScenario, options: BatchOptions, *, force: bool, resume: bool
-) -> bool:
-    """Make ``folder`` ready for the batch; True if this batch created the folder.
+) -> tuple[bool, dict[str, Any] | None]:
+    """Make ``folder`` ready for the batch.
+
+    Returns:
+        Whether this batch created the folder, and the interrupted batch's manifest
+        when resuming.
 
     Raises:
         ResultsError: If the folder holds someone's data, or cannot be resumed.
+        BatchFinishedError: If the batch to resume already finished.
     """
     parts = folder / ".parts"
     if not resume:
-        created = not folder.exists()
-        prepare_folder(folder, force=force)
+        created = prepare_results_folder(folder, force=force)
         parts.mkdir()
-        return created
-    try:
-        previous = Results(folder)
-    except ResultsError:
-        raise ResultsError(f"{folder}: nothing to resume (no manifest.json)") from None
-    if previous.complete:
-        raise ResultsError(f"{folder}: the batch already finished; nothing to resume")
+        return created, None
+    if not (folder / "manifest.json").is_file():
+        raise ResultsError(f"{folder}: nothing to resume (no manifest.json)")
+    previous = Results(folder)
     mismatch = _same_batch(previous.manifest, compiled, options)
     if mismatch:
         raise ResultsError(f"{folder}: cannot resume: {mismatch}")
+    _remove_temporary_files(folder)
+    if previous.complete:
+        shutil.rmtree(parts, ignore_errors=True)  # a kill after the last write
+        raise BatchFinishedError(previous)
     parts.mkdir(exist_ok=True)
-    return False
+    return False, previous.manifest
+
+
+def _remove_temporary_files(folder: Path) -> None:
+    """Remove what a killed writer left: ``.NAME.tmp-PID`` files and half-written parts."""
+    for directory in (folder, folder / ".parts"):
+        if not directory.is_dir():
+            continue
+        for path in directory.iterdir():
+            half_part = directory.name == ".parts" and path.name.startswith(".")
+            if path.is_file() and (TEMPORARY.match(path.name) or half_part):
+                path.unlink()
 
 
 def _same_batch(
@@ -213,9 +257,18 @@ def _same_batch(
 
 
 def _start_manifest(
-    folder: Path, compiled: CompiledScenario, options: BatchOptions, executor: str, workers: int
+    folder: Path,
+    compiled: CompiledScenario,
+    options: BatchOptions,
+    executor: str,
+    workers: int,
+    earlier: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """Write the manifest (status ``running``) and the scenario text; return the manifest."""
+    """Write the manifest (status ``running``) and the scenario text; return the manifest.
+
+    A resumed batch keeps what the interrupted one recorded: when it started, the
+    files it already wrote and the runs it played.
+    """
     manifest: dict[str, Any] = {
         "format": RESULTS_FORMAT,
         "status": "running",
@@ -241,11 +294,19 @@ def _start_manifest(
         "platform": platform.platform(),
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "layout": layout_of(compiled),
+        "files": {},
     }
     if options.design is not None:
         manifest["design"] = options.design.describe()
-    atomic_write_json(folder / "manifest.json", manifest)
-    atomic_write_bytes(folder / "scenario.yaml", compiled.loaded.text.encode("utf-8"))
+    if earlier is not None:
+        manifest["started"] = earlier["started"]
+        manifest["files"] = dict(earlier.get("files", {}))
+        if "played" in earlier:
+            manifest["played"] = earlier["played"]
+    scenario_path = folder / "scenario.yaml"
+    atomic_write_bytes(scenario_path, compiled.loaded.text.encode("utf-8"))
+    manifest["files"]["scenario.yaml"] = file_record(scenario_path)
+    write_manifest(folder, manifest)
     return manifest
 
 
@@ -315,44 +376,89 @@ def _remove_batch_files(folder: Path, *, created: bool) -> None:
 # ----------------------------------------------------------------------------- 4. merge
 
 
-def _merge(folder: Path, tasks: list[Task], keep_rounds: bool) -> None:
-    """Merge every task's parts into runs.parquet (and rounds, choices); drop the parts."""
+def _merged(folder: Path, manifest: dict[str, Any], keep_rounds: bool) -> bool:
+    """Whether an interrupted batch already merged its parts (files written and recorded)."""
+    names = ["runs.parquet", *(["rounds.parquet", "choices.parquet"] if keep_rounds else [])]
+    for name in names:
+        record = manifest["files"].get(name)
+        path = folder / name
+        if record is None or not path.is_file() or file_record(path) != record:
+            return False
+    return True
+
+
+def _merge(folder: Path, tasks: list[Task], manifest: dict[str, Any], keep_rounds: bool) -> None:
+    """Merge every task's parts into runs.parquet (and rounds, choices) and record them.
+
+    The parts stay until the batch is complete, so a kill from here on never costs the
+    play again.
+    """
     parts = folder / ".parts"
+    missing = [a for a, _ in tasks if not part_paths(parts, a)[0].is_file()]
+    if missing:
+        raise ResultsError(
+            f"{folder}: cannot merge: the part of runs {missing[0]}.. is missing; "
+            "resume the batch with --resume"
+        )
+    for name in ("runs.parquet", "rounds.parquet", "choices.parquet", "summary.json"):
+        manifest["files"].pop(name, None)
     merge_parts([part_paths(parts, a)[0] for a, _ in tasks], folder / "runs.parquet")
+    manifest["files"]["runs.parquet"] = file_record(folder / "runs.parquet")
     if keep_rounds:
         merge_parts([part_paths(parts, a)[1] for a, _ in tasks], folder / "rounds.parquet")
+        manifest["files"]["rounds.parquet"] = file_record(folder / "rounds.parquet")
         merge_parts([part_paths(parts, a)[2] for a, _ in tasks], folder / "choices.parquet")
-    for item in parts.iterdir():
-        item.unlink()
-    parts.rmdir()
+        manifest["files"]["choices.parquet"] = file_record(folder / "choices.parquet")
+    write_manifest(folder, manifest)
+    release_memory()
 
 
 # ---------------------------------------------------------------------------- 5. finish
 
 
+def _record_play(folder: Path, manifest: dict[str, Any], runs: int, seconds: float) -> None:
+    """Add this session's playing to the manifest (a resumed batch plays in several)."""
+    played = manifest.setdefault("played", {"runs": 0, "seconds": 0.0})
+    played["runs"] += runs
+    played["seconds"] = round(played["seconds"] + seconds, 3)
+    write_manifest(folder, manifest)
+
+
 def _write_summary(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Summarise runs.parquet into summary.json (probabilities, intervals, payoffs)."""
-    columns = summary_columns(manifest["layout"])
-    summary = summarize(pq.read_table(folder / "runs.parquet", columns=columns), manifest)
-    atomic_write_json(folder / "summary.json", summary)
+    """Summarise runs.parquet into summary.json (probabilities, intervals, payoffs).
+
+    An interrupted batch that already wrote and recorded it reads it back.
+    """
+    path = folder / "summary.json"
+    record = manifest["files"].get("summary.json")
+    if record is not None and path.is_file() and file_record(path) == record:
+        return json.loads(path.read_text("utf-8"))
+    summary = summarize_file(folder / "runs.parquet", manifest)
+    release_memory()
+    atomic_write_json(path, summary)
+    manifest["files"]["summary.json"] = file_record(path)
+    write_manifest(folder, manifest)
     return summary
 
 
 def _finish(
     folder: Path,
     manifest: dict[str, Any],
-    play_seconds: float,
     write_seconds: float,
     total_seconds: float,
 ) -> None:
-    """Mark the manifest complete, with the batch's timings."""
+    """Mark the manifest complete, with the batch's timings; then drop the parts."""
     manifest["status"] = "complete"
     manifest["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    runs = manifest["runs"]
+    played = manifest["played"]
     manifest["timings"] = {
-        "play_s": round(play_seconds, 3),
+        "play_s": played["seconds"],
         "write_s": round(write_seconds, 3),
         "total_s": round(total_seconds, 3),
-        "runs_per_s": round(runs / play_seconds, 1) if play_seconds > 0 else None,
+        # Runs played over the time spent playing them, in every session of the batch.
+        "runs_per_s": round(played["runs"] / played["seconds"], 1)
+        if played["runs"] and played["seconds"] > 0
+        else None,
     }
-    atomic_write_json(folder / "manifest.json", manifest)
+    write_manifest(folder, manifest)
+    shutil.rmtree(folder / ".parts", ignore_errors=True)

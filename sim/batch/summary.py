@@ -10,10 +10,14 @@ from __future__ import annotations
 import math
 import textwrap
 from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 Z95 = 1.959963984540054
 
@@ -72,9 +76,82 @@ def summarize(table: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
     Returns:
         A JSON-serialisable summary: endings, branches, branch paths, payoffs, metrics.
     """
+    return _summarize(
+        table.num_rows,
+        lambda name: Counter(table.column(name).to_pylist()),
+        lambda name: table.column(name).to_numpy(),
+        table.column_names,
+        manifest,
+    )
+
+
+def summarize_file(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Summarise a batch from its ``runs.parquet`` without loading the table.
+
+    Text columns (endings, branch outcomes, paths) are counted batch by batch; numeric
+    columns are read one at a time (8 bytes a run), so memory stays flat as runs grow.
+    Gives the same summary as :func:`summarize` on the whole table.
+
+    Args:
+        path: The runs file.
+        manifest: The batch manifest.
+    """
+    with pq.ParquetFile(path) as file:
+        n = file.metadata.num_rows
+        names = file.schema_arrow.names
+
+    def counts(name: str) -> Counter[str]:
+        counted: Counter[str] = Counter()
+        for group in row_groups(path, [name]):
+            for row in pc.value_counts(group.column(0)).to_pylist():
+                counted[row["values"]] += row["counts"]
+        return counted
+
+    def values(name: str) -> np.ndarray:
+        return read_column(path, name)
+
+    return _summarize(n, counts, values, names, manifest)
+
+
+def row_groups(path: Path, columns: list[str]) -> Iterator[pa.Table]:
+    """Some columns of a Parquet file, one row group at a time (65,536 rows in ours).
+
+    Memory holds one row group of those columns: reading a million runs costs what
+    reading ten thousand does. (``ParquetFile.iter_batches`` buffers ahead, tens of
+    megabytes more.)
+    """
+    with pq.ParquetFile(path) as file:
+        for group in range(file.metadata.num_row_groups):
+            yield file.read_row_group(group, columns=columns, use_threads=False)
+
+
+def read_column(path: Path, column: str, dtype: Any = np.float64) -> np.ndarray:
+    """One numeric column of a Parquet file as one numpy array, read batch by batch.
+
+    Reading the column as a table would hold it twice (Arrow chunks, then the
+    concatenated copy); this holds it once plus one batch.
+    """
+    with pq.ParquetFile(path) as file:
+        out = np.empty(file.metadata.num_rows, dtype=dtype)
+    at = 0
+    for group in row_groups(path, [column]):
+        chunk = group.column(0).to_numpy()
+        out[at : at + chunk.size] = chunk
+        at += chunk.size
+    pa.default_memory_pool().release_unused()
+    return out[:at]
+
+
+def _summarize(
+    n: int,
+    counts: Callable[[str], Counter[str]],
+    column: Callable[[str], np.ndarray],
+    names: list[str],
+    manifest: dict[str, Any],
+) -> dict[str, Any]:
+    """The summary from ``n`` runs, read through ``counts`` and ``column``."""
     layout = manifest["layout"]
-    n = table.num_rows
-    endings = Counter(table.column("ending").to_pylist())
+    endings = counts("ending")
     summary: dict[str, Any] = {
         "scenario": {k: manifest["scenario"][k] for k in ("id", "title", "sha256")},
         "runs": n,
@@ -87,19 +164,19 @@ def summarize(table: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
         row["title"] = titles[row["id"]]
     branches = []
     for branch in layout["branches"]:
-        counts = Counter(table.column(f"branch.{branch['id']}").to_pylist())
+        outcomes = counts(f"branch.{branch['id']}")
         order = [*branch["outcomes"], ""]
-        rows = _proportions(counts, order, n)
+        rows = _proportions(outcomes, order, n)
         rows[-1]["id"] = "(not reached)"
         if rows[-1]["count"] == 0:
             rows.pop()
         branches.append({"id": branch["id"], "outcomes": rows})
     summary["branches"] = branches
-    paths = Counter(table.column("branch_path").to_pylist())
+    paths = counts("branch_path")
     summary["branch_paths"] = _proportions(paths, [p for p, _ in paths.most_common()], n)
     payoffs = []
     for actor in layout["actors"]:
-        values = table.column(f"payoff.{actor['id']}").to_numpy()
+        values = column(f"payoff.{actor['id']}")
         sd = float(values.std(ddof=1)) if n > 1 else 0.0
         payoffs.append(
             {
@@ -113,7 +190,7 @@ def summarize(table: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
     summary["payoffs"] = payoffs
     metrics = []
     for metric in layout["metrics"]:
-        values = table.column(f"metric.{metric['id']}").to_numpy()
+        values = column(f"metric.{metric['id']}")
         q05, q50, q95 = (
             (float(v) for v in np.quantile(values, [0.05, 0.5, 0.95])) if n else (0, 0, 0)
         )
@@ -129,9 +206,8 @@ def summarize(table: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
             }
         )
     summary["metrics"] = metrics
-    names = table.column_names
     if "rounds_played" in names:
-        played = table.column("rounds_played").to_numpy()
+        played = column("rounds_played")
         rounds = layout["rounds"]
         summary["rounds_played"] = {
             "mean": float(played.mean()) if n else 0.0,
@@ -139,7 +215,7 @@ def summarize(table: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
             "stopped_early": int((played < rounds).sum()),
         }
     if "unconverged_rounds" in names:
-        missed = table.column("unconverged_rounds").to_numpy()
+        missed = column("unconverged_rounds")
         # Runs in which some round's equilibrium search hit its cap: their strategies
         # for that round are the last iterate, not a QRE.
         summary["reasoning"] = {

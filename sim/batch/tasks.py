@@ -10,12 +10,14 @@ returns the same rows as the calling process would.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from sim.batch.options import MIN_TASK_RUNS
+from sim.batch.results import release_memory, use_system_allocator
 from sim.engine.model import play
 from sim.language.compiler import CompiledScenario, compile_text
 
@@ -62,6 +64,9 @@ def records_to_tables(
         choices[f"choice.{actor.id}"] = model.choices[a].T.reshape(-1)
     return runs, pa.table(data), pa.table(choices)
 
+
+# A worker (which imports this module, not the results folder's) allocates the same way.
+use_system_allocator()
 
 _COMPILED: dict[str, CompiledScenario] = {}
 
@@ -117,7 +122,12 @@ def play_task(
         if rounds_table is not None and choices_table is not None:
             rounds_parts.append(rounds_table)
             choices_parts.append(choices_table)
+        del model
     runs = pa.concat_tables(runs_parts)
     rounds = pa.concat_tables(rounds_parts) if rounds_parts else None
     choices = pa.concat_tables(choices_parts) if choices_parts else None
+    # A finished model is a web of reference cycles holding large arrays: collect it
+    # now rather than when the collector next runs, so a worker's memory stays flat.
+    gc.collect()
+    release_memory()
     return start, runs, rounds, choices

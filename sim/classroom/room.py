@@ -458,6 +458,15 @@ class Classroom:
         return self.save_dir / f"{stem}.json"
 
     def _write(self, path: Path) -> Path:
+        from sim.batch.outputs import results_folder_holding
+
+        holder = results_folder_holding(path.parent)
+        if holder is not None:
+            # A batch's folder holds only what its batch wrote (sim.batch.outputs).
+            raise OptionsError(
+                f"{path.name}: the save folder is inside the results folder {holder}; "
+                "save elsewhere"
+            )
         data = self.game.to_json()
         data["classroom"] = {
             "students": [

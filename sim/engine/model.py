@@ -31,6 +31,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim.engine.actor_settings import with_actor_settings
 from sim.engine.actors import Actor, Decision
 from sim.engine.decision import draw_choice
 from sim.engine.initial_state import initial_context
@@ -87,7 +88,8 @@ class WargameModel(mesa.Model):
         compiled: The compiled scenario.
         seed: The batch seed; every draw is a function of (seed, run, round, site).
         runs: Global indices of the runs in this block (default: just run 0).
-        overrides: Parameter or initial-state values fixed by the user.
+        overrides: Parameter or initial-state values fixed by the user (``--set``), and
+            actors' settings such as ``US.rationality`` (:mod:`sim.engine.actor_settings`).
         choices: Choices fixed in advance, ``{(round, actor_id): action_id}``, applied to
             every run of the block (a seminar's human moves, a replayed fork).
         keep_history: Keep a :class:`RoundRecord` per round (for small blocks).
@@ -124,6 +126,8 @@ class WargameModel(mesa.Model):
         streams: np.ndarray | list[int] | None = None,
     ):
         super().__init__(rng=seed)
+        # `--set ACTOR.rationality=...`: the actors play with the settings given.
+        compiled = with_actor_settings(compiled, overrides)
         self.compiled = compiled
         self.seed = int(seed)
         run_array = np.arange(1) if runs is None else np.asarray(runs, dtype=np.int64)

@@ -246,22 +246,82 @@ def _logistic(x: Any) -> Any:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
 
 
+class ArgumentError(Exception):
+    """A function got an argument outside its domain while playing (not a user error type).
+
+    Raised by the helpers compiled expressions call; :class:`Expression` turns it into a
+    :class:`~sim.errors.ScenarioRuntimeError` naming the expression, the run and the round.
+
+    Attributes:
+        message: What is wrong, e.g. ``bernoulli(p) needs 0 <= p <= 1, got p = 2``.
+        index: The first run of the block (its position in the block) where it is wrong.
+    """
+
+    def __init__(self, message: str, index: int):
+        super().__init__(message)
+        self.message = message
+        self.index = index
+
+
+def _first(bad: Any) -> int | None:
+    """The position of the first True in a boolean array or scalar, else None."""
+    bad = np.asarray(bad)
+    if not bad.any():
+        return None
+    return int(np.flatnonzero(bad.reshape(-1))[0]) if bad.ndim else 0
+
+
+def _at(value: Any, index: int) -> float:
+    value = np.asarray(value, dtype=float)
+    return float(value.reshape(-1)[index] if value.ndim else value)
+
+
+def _check_order(name: str, low: Any, high: Any, first: str, second: str) -> None:
+    with np.errstate(invalid="ignore"):
+        bad = _first(np.asarray(low) > np.asarray(high))
+    if bad is not None:
+        size = max(np.asarray(low).size, np.asarray(high).size)
+        at = bad if size > 1 else 0
+        got = f"{first} = {_at(low, min(at, np.asarray(low).size - 1)):g}"
+        got += f", {second} = {_at(high, min(at, np.asarray(high).size - 1)):g}"
+        raise ArgumentError(f"{name} needs {first} <= {second}, got {got}", bad)
+
+
 def _normal(c: EvalContext, expect: bool, site: int, mean: Any, sd: Any) -> Any:
+    with np.errstate(invalid="ignore"):
+        bad = _first(np.asarray(sd) < 0)
+    if bad is not None:
+        raise ArgumentError(f"normal(mean, sd) needs sd >= 0, got sd = {_at(sd, bad):g}", bad)
     if expect:
         return mean
     return mean + sd * ndtri(c.streams.uniform(site, c.round))
 
 
 def _uniform(c: EvalContext, expect: bool, site: int, low: Any, high: Any) -> Any:
+    _check_order("uniform(low, high)", low, high, "low", "high")
     if expect:
         return (low + high) / 2.0
     return low + (high - low) * c.streams.uniform(site, c.round)
 
 
 def _bernoulli(c: EvalContext, expect: bool, site: int, p: Any) -> Any:
+    with np.errstate(invalid="ignore"):
+        bad = _first((np.asarray(p) < 0) | (np.asarray(p) > 1))
+    if bad is not None:
+        raise ArgumentError(f"bernoulli(p) needs 0 <= p <= 1, got p = {_at(p, bad):g}", bad)
     if expect:
         return p
     return (c.streams.uniform(site, c.round) < p).astype(float)
+
+
+def _clip(x: Any, low: Any, high: Any) -> Any:
+    _check_order("clip(x, low, high)", low, high, "low", "high")
+    return np.clip(x, low, high)
+
+
+def _float(value: Any) -> Any:
+    """A comparison's True/False as 1.0/0.0, so arithmetic on it counts (True + True = 2)."""
+    return np.asarray(value, dtype=np.float64)
 
 
 _HELPERS: dict[str, Any] = {
@@ -271,7 +331,8 @@ _HELPERS: dict[str, Any] = {
     "_where": np.where,
     "_min": _min,
     "_max": _max,
-    "_clip": np.clip,
+    "_clip": _clip,
+    "_float": _float,
     "_abs": np.abs,
     "_exp": np.exp,
     "_log": np.log,
@@ -338,8 +399,22 @@ class Expression:
         Raises:
             ScenarioRuntimeError: If any run gets NaN or an infinite value.
         """
-        with np.errstate(all="ignore"):
-            value = np.asarray(self._function(ctx, ctx.state, ctx.params, expect), dtype=float)
+        try:
+            with np.errstate(all="ignore"):
+                value = np.asarray(self._function(ctx, ctx.state, ctx.params, expect), dtype=float)
+        except ArgumentError as exc:
+            raise ScenarioRuntimeError(
+                f"{self.location}: '{_excerpt(self.text)}': {exc.message} in run "
+                f"{self._run(ctx, exc.index)} at round {ctx.round}"
+            ) from None
+        except (TypeError, ValueError, ArithmeticError, IndexError) as exc:
+            # The checks at load time should make this impossible; if not, the author
+            # still gets the expression's position rather than a traceback.
+            why = str(exc).splitlines()[0] if str(exc) else ""
+            raise ScenarioRuntimeError(
+                f"{self.location}: '{_excerpt(self.text)}' cannot be computed at round "
+                f"{ctx.round} ({type(exc).__name__}: {why})"
+            ) from None
         if value.shape != (ctx.size,):
             if value.ndim == 0 and np.isfinite(value):
                 return np.broadcast_to(value, (ctx.size,))
@@ -348,10 +423,21 @@ class Expression:
             bad = int(np.flatnonzero(~np.isfinite(value))[0])
             what = "NaN" if np.isnan(value[bad]) else "an infinite value"
             raise ScenarioRuntimeError(
-                f"{self.location}: '{self.text}' gave {what} in run {int(ctx.runs[bad])} "
-                f"at round {ctx.round} (division by zero, log of 0, or overflow?)"
+                f"{self.location}: '{_excerpt(self.text)}' gave {what} in run "
+                f"{int(ctx.runs[bad])} at round {ctx.round} (division by zero, log of 0, or "
+                "overflow?)"
             )
         return value
+
+    @staticmethod
+    def _run(ctx: EvalContext, index: int) -> int:
+        runs = np.asarray(ctx.runs)
+        return int(runs[min(index, runs.size - 1)]) if runs.size else 0
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    """An expression as quoted in a message: in full unless it is very long."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _Checker:
@@ -383,8 +469,10 @@ class _Checker:
         loc = self.location.at(node, self.text)
         self.problems.append(Problem(loc.file, loc.line, loc.col, message))
 
-    # Each visit returns (python source, type) where type is "num", "str:<value>", or a
-    # tuple of categories for a categorical value. None means an error was recorded.
+    # Each visit returns (python source, type) where type is "num", "bool" (a comparison
+    # or logical result: numpy booleans, which must become floats before arithmetic),
+    # "str:<value>", or a tuple of categories for a categorical value. None means an
+    # error was recorded.
     def visit(self, node: ast.AST) -> tuple[str, Any] | None:
         for kind, message in _FORBIDDEN.items():
             if isinstance(node, kind):
@@ -404,8 +492,11 @@ class _Checker:
         if isinstance(value, bool):
             return ("1.0" if value else "0.0"), "num"
         if isinstance(value, int | float):
-            if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
-                self.fail(node, f"number {value} is too large (at most {MAX_MAGNITUDE:g})")
+            # An int is compared as an int: a huge one cannot become a float.
+            infinite = isinstance(value, float) and not math.isfinite(value)
+            if infinite or abs(value) > MAX_MAGNITUDE:
+                shown = f"{value:g}" if isinstance(value, float) else _digits(value)
+                self.fail(node, f"number {shown} is too large (at most {MAX_MAGNITUDE:g})")
                 return None
             return repr(float(value)), "num"
         if isinstance(value, str):
@@ -477,11 +568,18 @@ class _Checker:
         source, kind = result
         return f"({source})", kind
 
-    def _number(self, node: ast.AST) -> str | None:
+    def _number(self, node: ast.AST, arithmetic: bool = False) -> str | None:
+        """The source of a numeric operand; a boolean one as 0/1 floats for arithmetic.
+
+        numpy refuses ``-`` on booleans and adds them as a logical or (True + True is
+        True), so ``(round > 1) - (summit == 'collapse')`` converts both sides first.
+        """
         result = self.visit(node)
         if result is None:
             return None
         source, kind = result
+        if kind == "bool":
+            return f"_float({source})" if arithmetic else source
         if kind == "num":
             return source
         if isinstance(kind, tuple):
@@ -496,7 +594,7 @@ class _Checker:
 
     def visit_BinOp(self, node: ast.BinOp) -> tuple[str, Any] | None:  # noqa: N802
         op = _BINOPS.get(type(node.op))
-        left, right = self._number(node.left), self._number(node.right)
+        left, right = self._number(node.left, True), self._number(node.right, True)
         if op is None:
             self.fail(node, f"operator '{type(node.op).__name__}' is not allowed")
             return None
@@ -514,11 +612,11 @@ class _Checker:
         return f"({left} {op} {right})", "num"
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> tuple[str, Any] | None:  # noqa: N802
-        operand = self._number(node.operand)
+        operand = self._number(node.operand, not isinstance(node.op, ast.Not))
         if operand is None:
             return None
         if isinstance(node.op, ast.Not):
-            return f"_not({operand})", "num"
+            return f"_not({operand})", "bool"
         if isinstance(node.op, ast.USub):
             return f"(-{operand})", "num"
         if isinstance(node.op, ast.UAdd):
@@ -531,7 +629,7 @@ class _Checker:
         if any(p is None for p in parts):
             return None
         helper = "_and" if isinstance(node.op, ast.And) else "_or"
-        return f"{helper}({', '.join(parts)})", "num"  # type: ignore[arg-type]
+        return f"{helper}({', '.join(parts)})", "bool"  # type: ignore[arg-type]
 
     def visit_IfExp(self, node: ast.IfExp) -> tuple[str, Any] | None:  # noqa: N802
         test = self._number(node.test)
@@ -572,7 +670,7 @@ class _Checker:
                 self.fail(node, f"comparison '{type(op_node).__name__}' is not allowed")
                 return None
             (a_src, a_kind), (b_src, b_kind) = results[i], results[i + 1]  # type: ignore[misc]
-            if a_kind == "num" and b_kind == "num":
+            if a_kind in _NUMERIC and b_kind in _NUMERIC:
                 parts.append(f"({a_src} {op} {b_src})")
                 continue
             if op not in ("==", "!="):
@@ -598,7 +696,7 @@ class _Checker:
             else:
                 self.fail(node, "only a categorical variable's own values can be compared to it")
                 return None
-        return (parts[0] if len(parts) == 1 else f"_and({', '.join(parts)})"), "num"
+        return (parts[0] if len(parts) == 1 else f"_and({', '.join(parts)})"), "bool"
 
     def visit_Call(self, node: ast.Call) -> tuple[str, Any] | None:  # noqa: N802
         if not isinstance(node.func, ast.Name):
@@ -625,8 +723,12 @@ class _Checker:
             return None
         if name in HISTORY_FUNCTIONS:
             return self._history(node, name)
-        args = [self._number(a) for a in node.args]
+        args = [self._number(a, True) for a in node.args]
         if any(a is None for a in args):
+            return None
+        wrong = _literal_argument_problem(name, [_constant_value(a) for a in args])  # type: ignore[arg-type]
+        if wrong is not None:
+            self.fail(node, wrong)
             return None
         joined = ", ".join(args)  # type: ignore[arg-type]
         if name in RANDOM_FUNCTIONS:
@@ -669,6 +771,39 @@ class _Checker:
         return f"c.last[{a}, {x}]", "num"
 
 
+_NUMERIC = ("num", "bool")
+
+
+def _digits(value: int) -> str:
+    """A whole number as quoted in a message (a huge one by its number of digits)."""
+    text = str(abs(value)) if value.bit_length() < 4000 else ""
+    return text if 0 < len(text) <= 24 else "with more than 24 digits"
+
+
+def _literal_argument_problem(name: str, constants: list[float | None]) -> str | None:
+    """Why literal arguments are outside a function's domain (None if they are not).
+
+    Computed arguments are checked while playing (:class:`ArgumentError`).
+    """
+
+    def both(i: int, j: int) -> bool:
+        return constants[i] is not None and constants[j] is not None
+
+    if name == "bernoulli" and constants[0] is not None and not 0 <= constants[0] <= 1:
+        return f"bernoulli(p) needs 0 <= p <= 1, got p = {constants[0]:g}"
+    if name == "normal" and constants[1] is not None and constants[1] < 0:
+        return f"normal(mean, sd) needs sd >= 0, got sd = {constants[1]:g}"
+    if name in ("uniform", "clip"):
+        low, high = (0, 1) if name == "uniform" else (1, 2)
+        if both(low, high) and constants[low] > constants[high]:  # type: ignore[operator]
+            signature = "uniform(low, high)" if name == "uniform" else "clip(x, low, high)"
+            return (
+                f"{signature} needs low <= high, got low = {constants[low]:g}, "
+                f"high = {constants[high]:g}"
+            )
+    return None
+
+
 def _constant_value(source: str) -> float | None:
     """The value of generated source that reads no state, parameter or context, else None."""
     if any(token in source for token in ("S[", "P[", "c.", "c,")):
@@ -682,6 +817,43 @@ def _constant_value(source: str) -> float | None:
 
 
 _TOO_DEEP = "expression is too long or nested too deeply; split it up"
+#: Longest expression, in characters (the longest in scenarios/alaska.yaml has about
+#: 600): checked before parsing, which would take seconds and gigabytes on megabytes.
+MAX_EXPRESSION_CHARS = 10_000
+#: A whole number written with more significant digits than this exceeds 1e12.
+_LONG_NUMBER = re.compile(r"(?<![\w.])\d[\d_]*")
+
+
+def _located(location: Location, text: str, index: int, message: str) -> Problem:
+    """A problem at character ``index`` of an expression's (stripped) text."""
+    lineno = text.count("\n", 0, index) + 1
+    line_start = text.rfind("\n", 0, index) + 1
+    offset = len(text[line_start:index].encode("utf-8"))
+    loc = location.at(ast.Constant(0, lineno=lineno, col_offset=offset), text)
+    return Problem(loc.file, loc.line, loc.col, message)
+
+
+def _text_problem(text: str, location: Location) -> Problem | None:
+    """Problems found in the text before parsing: too long, a number far too large."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        return Problem(
+            location.file,
+            location.line,
+            location.col,
+            f"expression has {len(text):,} characters; at most {MAX_EXPRESSION_CHARS:,} "
+            "(split it into metrics or state variables)",
+        )
+    for match in _LONG_NUMBER.finditer(text):
+        digits = match.group().replace("_", "").lstrip("0")
+        if len(digits) > len(str(int(MAX_MAGNITUDE))):
+            shown = digits if len(digits) <= 24 else f"with {len(digits):,} digits"
+            return _located(
+                location,
+                text,
+                match.start(),
+                f"number {shown} is too large (at most {MAX_MAGNITUDE:g})",
+            )
+    return None
 
 
 def _as_one_expression(text: str) -> str:
@@ -722,6 +894,9 @@ def compile_expression(
     if not text.strip():
         return None, [Problem(location.file, location.line, location.col, "empty expression")]
     text = _as_one_expression(text)
+    found = _text_problem(text, location)
+    if found is not None:
+        return None, [found]
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
@@ -735,6 +910,9 @@ def compile_expression(
         return None, [Problem(loc.file, loc.line, loc.col, message)]
     except (RecursionError, MemoryError):
         return None, [Problem(location.file, location.line, location.col, _TOO_DEEP)]
+    except ValueError:  # a NUL character (Python 3.11 raises ValueError, not SyntaxError)
+        message = "syntax error in expression: it contains a NUL character"
+        return None, [Problem(location.file, location.line, location.col, message)]
     checker = _Checker(text.strip(), location, table, site, target_categories)
     try:
         result = checker.visit(tree)
@@ -748,7 +926,7 @@ def compile_expression(
         ]
     source, kind = result
     here = Problem(location.file, location.line, location.col, "")
-    if target_categories is None and kind != "num":
+    if target_categories is None and kind not in _NUMERIC:
         message = (
             "a categorical value is not a number; compare it with == or !="
             if isinstance(kind, tuple)

@@ -5,6 +5,13 @@ node; this module turns the node tree into plain Python values plus a table from
 value's path (a tuple of keys and list indices) to its position, so later stages can
 point at the exact spot of a problem. Duplicate keys, which PyYAML would silently
 overwrite, are reported.
+
+Only plain data is read: the standard tags (strings, numbers, booleans, null, dates,
+mappings and lists); any other tag (``!!binary``, ``!!set``, ``!!python/...``, a custom
+``!tag``) is an error at its position, and so is a value a tag cannot make sense of
+(``!!timestamp tomorrow``). Characters YAML forbids (control characters such as a form
+feed) are located by line and column, and a file too large to be a scenario is refused
+before it is parsed.
 """
 
 from __future__ import annotations
@@ -107,6 +114,29 @@ def _position(node: yaml.Node) -> Position:
 
 #: Most values a document may expand to through aliases (guards against alias bombs).
 MAX_NODES = 200_000
+#: Longest scenario file, in characters (scenarios/alaska.yaml has about 44,000): a
+#: larger one is refused before YAML reads it, which would take seconds and gigabytes.
+MAX_CHARS = 2_000_000
+#: Digits a whole number may have: more is far beyond the largest value a scenario may
+#: hold (1e12), and Python itself refuses to read more than 4,300.
+MAX_DIGITS = 15
+_TAG = "tag:yaml.org,2002:"
+#: The tags of plain data. Anything else is refused where it stands.
+SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+COLLECTION_TAGS = {_TAG + "map", _TAG + "seq"}
+#: Characters YAML 1.1 does not allow in a document (PyYAML's Reader check).
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_CONTROL_NAMES = {
+    0x00: "NUL",
+    0x07: "bell",
+    0x08: "backspace",
+    0x0B: "vertical tab",
+    0x0C: "form feed",
+    0x1B: "escape",
+    0x7F: "delete",
+}
 #: Deepest nesting of mappings and lists (a scenario needs about six levels).
 MAX_DEPTH = 50
 
@@ -132,6 +162,56 @@ def _unclosed_quote(text: str, error_line: int) -> Position | None:
     return found
 
 
+def line_col(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of character ``index`` of ``text``."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _check_size_and_characters(text: str, file: str) -> None:
+    """Refuse a file too large to be a scenario, or holding characters YAML forbids.
+
+    Both are found with a scan of the text (milliseconds), before YAML reads it.
+    """
+    if len(text) > MAX_CHARS:
+        limit = f"a scenario may have at most {MAX_CHARS:,} characters"
+        lines = text.split("\n")
+        longest = max(range(len(lines)), key=lambda i: len(lines[i]))
+        if len(lines[longest]) > MAX_CHARS // 10:
+            what = f"this line has {len(lines[longest]):,} characters; {limit}"
+            raise ScenarioError([Problem(file, longest + 1, 1, what)])
+        what = f"the file has {len(text):,} characters; {limit}"
+        raise ScenarioError([Problem(file, 1, 1, what)])
+    found = _NOT_PRINTABLE.search(text)
+    if found is not None:
+        code = ord(found.group())
+        name = _CONTROL_NAMES.get(code, "a control character" if code < 0x20 else "a character")
+        line, col = line_col(text, found.start())
+        what = f"U+{code:04X} ({name})" if code in _CONTROL_NAMES else f"U+{code:04X}"
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    line,
+                    col,
+                    f"character {what} is not allowed in a YAML file; delete it",
+                )
+            ]
+        )
+
+
+def _too_many_digits(node: yaml.ScalarNode) -> bool:
+    """Whether a scalar read as a whole number has more digits than any scenario needs."""
+    if node.tag != _TAG + "int":
+        return False
+    digits = node.value.replace("_", "").lstrip("+-")
+    return len(digits.lstrip("0")) > MAX_DIGITS
+
+
+def _short(value: str, limit: int = 24) -> str:
+    return value if len(value) <= limit else f"{value[: limit - 1]}… ({len(value):,} characters)"
+
+
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse YAML text safely into plain values and a :class:`SourceMap`.
 
@@ -146,6 +226,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         ScenarioError: On a syntax error, a duplicate key, or a non-string key.
     """
     source = SourceMap(file, texts={file: text})
+    _check_size_and_characters(text, file)
     try:
         root = yaml.compose(text, Loader=ScenarioLoader)
     except yaml.MarkedYAMLError as exc:
@@ -165,7 +246,10 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         raise ScenarioError([Problem(file, line, col, f"YAML syntax error: {what}")]) from None
     except RecursionError:
         raise ScenarioError([Problem(file, 1, 1, "bad YAML: nested too deeply")]) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - reader errors without marks
+    except yaml.reader.ReaderError as exc:  # pragma: no cover - found by the scan above
+        line, col = line_col(text, exc.position)
+        raise ScenarioError([Problem(file, line, col, f"YAML error: {exc.reason}")]) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - errors without marks
         raise ScenarioError([Problem(file, 1, 1, f"YAML error: {exc}")]) from None
     if root is None:
         raise ScenarioError([Problem(file, 1, 1, "the file is empty")])
@@ -195,6 +279,12 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
 
     def _convert(node: yaml.Node, path: Path) -> Any:
         source.values[path] = _position(node)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and (
+            node.tag not in COLLECTION_TAGS
+        ):
+            pos = _position(node)
+            problems.append(Problem(file, pos.line, pos.col, _tag_refused(node.tag)))
+            return None
         if isinstance(node, yaml.MappingNode):
             try:
                 constructor.flatten_mapping(node)
@@ -204,9 +294,14 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
                 return {}
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
+                refused = _refused_scalar(key_node)
+                if refused is not None:
+                    pos = _position(key_node)
+                    problems.append(Problem(file, pos.line, pos.col, f"bad key: {refused}"))
+                    continue
                 try:
                     key = constructor.construct_object(key_node, deep=True)
-                except (yaml.YAMLError, ValueError, OverflowError) as exc:
+                except Exception as exc:  # any tag's constructor may fail on user text
                     pos = _position(key_node)
                     problems.append(Problem(file, pos.line, pos.col, f"bad key: {_why(exc)}"))
                     continue
@@ -232,17 +327,43 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        refused = _refused_scalar(node)
+        if refused is not None:
+            pos = _position(node)
+            problems.append(Problem(file, pos.line, pos.col, f"bad value: {refused}"))
+            return None
         try:
             return constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        except Exception as exc:  # any tag's constructor may fail on user text
             pos = _position(node)
-            problems.append(Problem(file, pos.line, pos.col, f"bad value: {_why(exc)}"))
+            what = _why(exc)
+            if not isinstance(exc, yaml.YAMLError | ValueError):
+                # e.g. `!!timestamp tomorrow`: the constructor fails with its own error.
+                tag = node.tag.removeprefix(_TAG)
+                what = f"'{_short(str(node.value))}' cannot be read as {tag}"
+            problems.append(Problem(file, pos.line, pos.col, f"bad value: {what}"))
             return None
 
     data = convert(root, ())
     if problems:
         raise ScenarioError(problems)
     return data, source
+
+
+def _tag_refused(tag: str) -> str:
+    shown = "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
+    return f"the YAML tag '{shown}' is not allowed in a scenario (plain values only)"
+
+
+def _refused_scalar(node: yaml.Node) -> str | None:
+    """Why a scalar node cannot be read (a tag that is not plain data, a huge number)."""
+    if not isinstance(node, yaml.ScalarNode):
+        return _tag_refused(node.tag) if node.tag not in COLLECTION_TAGS else None
+    if node.tag not in SCALAR_TAGS:
+        return _tag_refused(node.tag)
+    if _too_many_digits(node):
+        return f"the number {_short(node.value)} is too large (at most 1e+12 in magnitude)"
+    return None
 
 
 def _why(exc: Exception) -> str:

@@ -719,9 +719,18 @@ class Game:
         """Write the game to a JSON file (atomically) and return its path.
 
         Raises:
-            OptionsError: If the file cannot be written.
+            OptionsError: If the file cannot be written, or is a batch's file or inside
+                a batch's results folder (never written, see :mod:`sim.batch.outputs`).
         """
+        from sim.batch.outputs import results_folder_holding
+
         path = Path(path)
+        holder = results_folder_holding(path.parent)
+        if holder is not None:
+            raise OptionsError(
+                f"{path}: is inside the results folder {holder}, which holds only what its "
+                "batch wrote; save the game elsewhere"
+            )
         text = json.dumps(self.to_json(), indent=2) + "\n"
         tmp = path.with_name(f".{path.name}.tmp")
         try:

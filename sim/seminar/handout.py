@@ -457,9 +457,21 @@ def check_handout_path(out: str | Path, force: bool, resume: str | Path | None =
 
     Raises:
         OptionsError: If the path is a folder, its folder does not exist, it exists
-            and ``force`` is not given, or it is the saved game being resumed.
+            and ``force`` is not given, it is the saved game being resumed, or it is
+            inside a results folder (never, even with ``force``).
+        ResultsError: If the path is under a file.
     """
+    from sim.batch.outputs import check_parents, results_folder_holding
+
     path = Path(out)
+    check_parents(path)
+    holder = results_folder_holding(path.parent)
+    if holder is not None:
+        # A batch's folder holds only what its batch wrote (sim.batch.outputs).
+        raise OptionsError(
+            f"--out {path}: is inside the results folder {holder}; write the handout "
+            "elsewhere (even --force never writes a batch's files)"
+        )
     if path.is_dir():
         raise OptionsError(f"--out {path}: is a folder; give a file name such as class-a.html")
     if not path.parent.is_dir():
