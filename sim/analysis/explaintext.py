@@ -71,8 +71,9 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
         out.extend(
             _wrap(
                 f"Ranking and rules use the {found['runs_analysed']:,} rows of the Sobol "
-                "design drawn independently (A and B of the first replicate); the Sobol "
-                "indices use every run.",
+                "design that are independent of one another ("
+                + found.get("independent_rows", "A and B of the first replicate")
+                + "); the Sobol indices use every run.",
                 width,
                 indent="",
                 more="",

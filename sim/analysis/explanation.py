@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 #: Above this many runs, ranking and PRIM use a fixed random subset (Sobol uses all;
-#: on a Sobol sweep, ranking and PRIM use only its independent rows, A and B).
+#: on a Sobol sweep, ranking and PRIM use only its independent rows).
 MAX_ANALYSED_RUNS = 200_000
 EXPLAIN_FORMAT = "wargame-explain/2"
 RULE_INPUTS = ("parameters", "decisions", "both")
@@ -427,8 +427,8 @@ def explain(
     if design and design.get("kind") == "sobol":
         sobol = sobol_indices(frame, design, targets, seed)
     # Tests that treat runs as exchangeable need runs drawn independently: in a Sobol
-    # sweep, only the rows A and B of the first replicate.
-    from sim.batch.designs import independent_runs
+    # sweep, one row per base sample and replicate (see independent_runs).
+    from sim.batch.designs import independent_rows_text, independent_runs
 
     chosen = np.flatnonzero(independent_runs(design, frame["run"].to_numpy()))
     if len(chosen) > MAX_ANALYSED_RUNS:
@@ -488,6 +488,7 @@ def explain(
         },
         "runs_analysed": len(analysed),
         "independent_rows_only": bool(design and design.get("kind") == "sobol"),
+        "independent_rows": independent_rows_text(design),
         "parameters": inputs.names,
         "constant_parameters": inputs.constant,
         "choices_kept": inputs.choices_kept,

@@ -714,8 +714,9 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
     if found.get("independent_rows_only"):
         parts.append(
             f"<p class='note'>Ranking and rules use the {found['runs_analysed']:,} rows of "
-            "the Sobol design drawn independently (A and B of the first replicate); the "
-            "Sobol indices use every run.</p>"
+            "the Sobol design that are independent of one another ("
+            + _e(found.get("independent_rows", "A and B of the first replicate"))
+            + "); the Sobol indices use every run.</p>"
         )
     elif found["runs_analysed"] < found["batch"]["runs"]:
         parts.append(
