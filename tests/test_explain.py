@@ -445,9 +445,20 @@ def test_sobol_indices_of_a_stochastic_game_match_the_hand_computed_ones(sobol_f
         for key, truth in (("S1", s1), ("ST", st)):
             se = found[f"{key}_conf"] / 1.96
             assert abs(found[key] - truth) <= 3 * se + 1e-12, (name, key, found[key], truth)
-    # A parameter nothing reads: every paired difference is exactly zero.
-    assert sobol["indices"]["dud"]["ST"] == 0 and sobol["indices"]["dud"]["ST_conf"] == 0
+    # A parameter nothing reads: every paired difference is exactly zero, so no base
+    # sample informs its indices, and its interval runs from 0 to the most 1,024 base
+    # samples can rule out (Clopper-Pearson on 0 of 1,024, times a term's largest value
+    # 1/2, over Var(Y)); see tests/test_explain_sweeps.py for that bound.
+    dud = sobol["indices"]["dud"]
+    assert dud["S1"] == dud["ST"] == 0 and dud["ST_informative"] == dud["S1_informative"] == 0
+    assert dud["ST_bound"] and dud["ST_low"] == 0 and 0 < dud["ST_high"] < 0.01
     explained = sobol["explained"]
+    # Enough base samples end differently in both replicates for the bootstrap (a rare
+    # outcome's are in tests/test_explain_sweeps.py).
+    assert explained["informative"] >= 20 and not explained["bound"]
+    assert not sobol["few_informative"] and sobol["recommend"] is None
+    assert not any(sobol["indices"][x][f"{k}_bound"] for x in ("x1", "x2") for k in ("S1", "ST"))
+    assert "Few base samples" not in format_explanation(sobol_found)
     assert abs(explained["value"] - EXPLAINED) <= 3 * explained["conf"] / 1.96
     assert explained["low"] < EXPLAINED < explained["high"]
     pair = next(p for p in sobol["S2"] if set(p["pair"]) == {"x2", "x3"})

@@ -1,23 +1,33 @@
 """explain on Sobol sweeps, whose rows are not independent runs.
 
 After an analyst's check of issue 10 against SALib, the EMA Workbench and their own
-code: unswept_dud.yaml has P(deal) = 0.1 + 0.4 a + 0.4 b c, and `dud`, read by nothing
-and left out of the sweep, is shared by the rows of a base sample (with the game's
-chance).
+code:
+
+- unswept_dud.yaml: P(deal) = 0.1 + 0.4 a + 0.4 b c, `dud` read by nothing and left out
+  of the sweep, so the rows of a base sample share it (and the game's chance);
+- rare_sobol.yaml: P(deal) = 0.04 + 0.12 a, so the share explained, S1(a) and ST(a)
+  are all 0.0012 / 0.09, while hardly any base sample ends differently in both
+  replicates.
 """
 
 import numpy as np
+import pytest
+from scipy import stats
 
 from sim.analysis.explaintext import format_explanation
 from sim.analysis.explanation import explain
 from sim.analysis.inputs import read_inputs
 from sim.analysis.ranking import rank_inputs
+from sim.analysis.sensitivity import MIN_INFORMATIVE, stochastic_sobol
 from sim.api import sweep
 from sim.batch.designs import independent_runs
 from sim.engine.loading import load
 from tests.conftest import TESTS
 
 UNSWEPT = TESTS / "scenarios" / "unswept_dud.yaml"
+RARE = TESTS / "scenarios" / "rare_sobol.yaml"
+#: rare_sobol.yaml by hand: Var(p) / Var(Y) = (0.12^2 / 12) / (0.1 * 0.9).
+RARE_INDEX = 0.0012 / 0.09
 
 
 # --- the ranking and the rules use independent rows -------------------------------------
@@ -75,3 +85,86 @@ def test_the_independent_rows_are_a_of_one_replicate_and_b_of_the_next():
     # A sweep whose runs drew their own chance keeps A and B of the first replicate.
     old = {**design, "randomness": "per run", "replicates": 1}
     assert one[independent_runs(old, one)].tolist() == [0, 5, 6, 11, 12, 17, 18, 23]
+
+
+# --- Sobol intervals of a rare outcome ------------------------------------------------
+
+
+def _informative_by_hand(y: np.ndarray, n: int) -> tuple[int, int]:
+    """Base samples whose A and B rows end differently in both replicates (all, and
+    those whose term is positive: the same way both times)."""
+    rows = y.reshape(2, n, 6)
+    a, b = rows[:, :, 0], rows[:, :, 5]
+    product = (a[0] - b[0]) * (a[1] - b[1])
+    return int(np.count_nonzero(product)), int(np.count_nonzero(product > 0))
+
+
+def test_a_rare_outcomes_sobol_intervals_hold_the_truth_and_are_never_zero_width(tmp_path):
+    # 50 sweeps of N = 128: few base samples end differently in both replicates (often
+    # none, where the bootstrap alone printed 0 [0, 0] against a true 0.0133). The
+    # interval must hold the truth in 95% of sweeps; with 50, two binomial standard
+    # errors (3.1 points) below that is 88.8%, so at least 45.
+    compiled = load(RARE)
+    n, sweeps = 128, 50
+    held = {"explained": 0, "S1": 0, "ST": 0}
+    none_informative = 0
+    for seed in range(sweeps):
+        folder = tmp_path / f"r{seed}"
+        results = sweep(compiled, "sobol", n, seed=200 + seed, out=folder, plots=False,
+                        keep_rounds=False)  # fmt: skip
+        found = explain(folder, ending="deal", plots=False, resamples=0, decisions=False)
+        sobol = found["targets"][0]["sobol"]
+        explained, a = sobol["explained"], sobol["indices"]["a"]
+        held["explained"] += explained["low"] <= RARE_INDEX <= explained["high"]
+        held["S1"] += a["S1_low"] <= RARE_INDEX <= a["S1_high"]
+        held["ST"] += a["ST_low"] <= RARE_INDEX <= a["ST_high"]
+        for low, high in [(explained["low"], explained["high"])] + [
+            (e[f"{k}_low"], e[f"{k}_high"]) for e in sobol["indices"].values() for k in ("S1", "ST")
+        ]:
+            assert high - low > 0.001
+        # The count of informative base samples, and the bound, by hand.
+        y = (results.runs().sort_values("run")["ending"] == "deal").to_numpy(dtype=float)
+        informative, positive = _informative_by_hand(y, n)
+        assert explained["informative"] == informative == sobol["informative"]
+        assert informative < MIN_INFORMATIVE and explained["bound"] and sobol["few_informative"]
+        variance = np.concatenate([y.reshape(2, n, 6)[:, :, 0], y.reshape(2, n, 6)[:, :, 5]]).var()
+        share = stats.binomtest(positive, n).proportion_ci(1 - 2 * 0.05 / 3, "exact").high
+        bound = 0.5 * share / variance
+        assert explained["low"] <= 0 and explained["high"] >= bound - 1e-9
+        if informative == 0:
+            none_informative += 1
+            assert explained["value"] == 0 and explained["high"] == pytest.approx(bound)
+    for key, count in held.items():
+        assert count >= 45, (key, count)
+    # Most sweeps had no informative base sample: the case the bootstrap got wrong.
+    assert none_informative >= 20, none_informative
+    text = format_explanation(found)
+    assert "Few base samples carry information on this outcome" in text
+    assert "intervals marked * are bounds" in text
+    recommend = sobol["recommend"]
+    if sobol["flip_share"] > 0:
+        assert recommend["n"] > n and recommend["replicates"] > 2
+        assert f"-n {recommend['n']:,}" in text.replace("\n    ", " ")
+
+
+def test_s1_above_st_is_named_and_explained():
+    # Two replicates, 40 base samples, D = 2 (rows A, AB_1, AB_2, BA_1, BA_2, B), every
+    # row of a base sample ending alike (half of them with the outcome), except in base
+    # sample 2: AB_1 ends differently from A in replicate 0 only, and B happens in
+    # replicate 1. That is a first-order term (a change in one replicate, the outcome in
+    # the other) and no total-order one (a change in both).
+    n, d = 40, 2
+    y = np.repeat((np.arange(n) % 2)[None, :, None], 2, axis=0) * np.ones((2, n, 2 * d + 2))
+    y[0, 2, 1] = 1.0
+    y[1, 2, 5] = 1.0
+    found = stochastic_sobol(y.ravel(), ["x1", "x2"], n, 2, resamples=50)
+    assert found["indices"]["x1"]["S1"] > 0 == found["indices"]["x1"]["ST"]
+    assert found["s1_above_st"] == ["x1"]
+    text = format_explanation(
+        {"batch": {"title": "t", "scenario": "t", "runs": 480, "seed": 1}, "runs_analysed": 480,
+         "targets": [{"kind": "ending", "title": "T", "p": 0.5, "count": 240, "note": "-",
+                      "sobol": found}]}
+    )  # fmt: skip
+    flat = " ".join(text.split())
+    assert "S1 above ST for x1" in flat
+    assert "the indices themselves have S1 ≤ ST ≤ explained" in flat

@@ -127,8 +127,9 @@ def test_report_of_a_sobol_sweep_has_the_sobol_table(tmp_path):
     results = sweep(KNOWN, "sobol", 64, seed=3, out=tmp_path / "s", plots=False)
     html = report(results.folder, tmp_path / "sobol.html").read_text("utf-8")
     assert "Sobol (Saltelli) sweep, n = 64" in html
-    assert "First-order S1 (± 95% CI)" in html
-    assert "Total ST (± 95% CI)" in html
+    assert "First-order S1 [95%]" in html
+    assert "Total ST [95%]" in html
+    assert "Informative base samples S1 / ST" in html
     assert "of the outcome's variance; the rest is the game's own chance" in html
 
 

@@ -277,43 +277,112 @@ def _sobol_lines(sobol: dict[str, Any], width: int) -> list[str]:
             _wrap(
                 f"Sobol indices (shares of the outcome's variance, 95% intervals): the "
                 f"parameters explain {explained['value']:.1%} [{explained['low']:.1%}, "
-                f"{explained['high']:.1%}]; the rest is the game's own chance.",
+                f"{explained['high']:.1%}]{'*' if explained.get('bound') else ''}; the rest "
+                "is the game's own chance.",
                 width,
             )
         )
     elif sobol.get("estimator") == "SALib, chance per run":
         out.extend(
             _wrap(
-                "Sobol indices (SALib, ± 95%): warning: every run of this sweep drew its own "
-                "game chance, so the chance is in every index (a total index near 1 can mean "
-                "nothing); sweep again to share the chance within base samples.",
+                "Sobol indices (SALib, 95% intervals): warning: every run of this sweep drew "
+                "its own game chance, so the chance is in every index (a total index near 1 "
+                "can mean nothing); sweep again to share the chance within base samples.",
                 width,
             )
         )
     else:
         out.extend(
             _wrap(
-                "Sobol indices (shares of the outcome's variance, ± 95%): one replicate, so "
-                "what the parameters explain cannot be told from chance; the indices "
-                "include how each parameter's effect depends on the game's chance.",
+                "Sobol indices (shares of the outcome's variance, 95% intervals): one "
+                "replicate, so what the parameters explain cannot be told from chance; the "
+                "indices include how each parameter's effect depends on the game's chance.",
                 width,
             )
         )
+    few = few_informative_text(sobol)
+    if few:
+        out.extend(_wrap(few, width, more="    "))
     indices = sobol["indices"]
+    counted = all("S1_informative" in s for s in indices.values())
     name_width = max(len("parameter"), *(len(n) for n in indices))
-    out.append(f"    {'parameter':<{name_width}}  {'S1 first-order':>16}  {'ST total':>16}")
+    header = (
+        f"    {'parameter':<{name_width}}  {'S1 first-order [95%]':<23}  {'ST total [95%]':<23}"
+    )
+    out.append(header + ("  informative S1/ST" if counted else ""))
     for name, s in sorted(indices.items(), key=lambda kv: -kv[1]["ST"]):
-        out.append(
-            f"    {name:<{name_width}}  {_index(s['S1'], s['S1_conf'])}  "
-            f"{_index(s['ST'], s['ST_conf'])}"
-        )
+        line = f"    {name:<{name_width}}  {_index(s, 'S1'):<23}  {_index(s, 'ST'):<23}"
+        if counted:
+            line += f"  {s['S1_informative']}/{s['ST_informative']}"
+        out.append(line.rstrip())
     pairs = [p for p in sobol.get("S2", []) if p["S2_low"] > 0][:3]
     for pair in pairs:
-        out.append(f"    S2 {' × '.join(pair['pair'])}: {_index(pair['S2'], pair['S2_conf'])}")
+        out.append(f"    S2 {' × '.join(pair['pair'])}: {_index(pair, 'S2')}")
+    if any(s.get("S1_bound") or s.get("ST_bound") for s in indices.values()):
+        out.extend(
+            _wrap(
+                f"* fewer than {sobol.get('min_informative', 20)} informative base samples "
+                "(whose contribution to the estimate is not zero): the interval runs from 0 "
+                "to the most the index can be with so few, not from the bootstrap.",
+                width,
+                more="    ",
+            )
+        )
+    above = sobol.get("s1_above_st") or []
+    if above:
+        out.extend(
+            _wrap(
+                f"S1 above ST for {', '.join(above)}: each is estimated from different base "
+                "samples (S1 from those whose rows end differently in one replicate, ST in "
+                "two), so the estimates can cross; the indices themselves have S1 ≤ ST ≤ "
+                "explained. Read the intervals.",
+                width,
+                more="    ",
+            )
+        )
     return out
 
 
-def _index(value: float | None, conf: float | None) -> str:
-    """A Sobol index with its half-width, e.g. ``  0.081 ± 0.020``."""
-    shown = "     –" if value is None else f"{value:7.3f}"
-    return f"{shown} ± {'–' if conf is None else f'{conf:.3f}'}"
+def few_informative_text(sobol: dict[str, Any]) -> str:
+    """The warning of a Sobol estimate that few base samples inform, or ``""``."""
+    if not sobol.get("few_informative"):
+        return ""
+    n = sobol["base_samples"]
+    informative = sobol["informative"]
+    flips = sobol.get("flip_share", 0.0)
+    if flips <= 0:
+        return (
+            f"In none of the {n:,} base samples did the rows A and B end differently in any "
+            "replicate: the swept parameters may not move this outcome at all, and the "
+            "intervals are bounds from that count."
+        )
+    text = (
+        f"Few base samples carry information on this outcome: {informative} of {n:,} ended "
+        f"differently in their rows A and B in two replicates (the rows differ in "
+        f"{flips:.1%} of base samples and replicates), too few for the bootstrap; the "
+        "intervals marked * are bounds from those counts."
+    )
+    recommend = sobol.get("recommend")
+    if recommend:
+        ways = []
+        if recommend.get("n"):
+            ways.append(f"-n {recommend['n']:,}")
+        if recommend.get("replicates"):
+            ways.append(f"--replicates {recommend['replicates']} at -n {recommend['at_n']:,}")
+        if ways:
+            text += (
+                f" For about {sobol.get('min_informative', 20)} informative base samples "
+                f"and bootstrap intervals, sweep with {' or '.join(ways)}."
+            )
+    return text
+
+
+def _index(entry: dict[str, Any], key: str) -> str:
+    """A Sobol index with its 95% interval, e.g. ``0.081 [0.042, 0.120]`` (* a bound)."""
+    value = entry.get(key)
+    if value is None:
+        return "–"
+    low, high = entry.get(f"{key}_low"), entry.get(f"{key}_high")
+    if low is None or high is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]" + ("*" if entry.get(f"{key}_bound") else "")

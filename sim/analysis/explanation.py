@@ -58,7 +58,12 @@ from sim.analysis.ranking import (
     mutual_information,
     rank_inputs,
 )
-from sim.analysis.sensitivity import SOBOL_RESAMPLES, salib_sobol, stochastic_sobol
+from sim.analysis.sensitivity import (
+    MIN_INFORMATIVE,
+    SOBOL_RESAMPLES,
+    salib_sobol,
+    stochastic_sobol,
+)
 from sim.batch.results import Results, atomic_write_json
 from sim.errors import OptionsError, ResultsError
 
@@ -127,7 +132,15 @@ METHODS = {
         "parameters); S1 first-order, ST total, S2 second-order. The rows of a base "
         "sample share their game chance and products cross independent replicates, so "
         "chance does not enter the indices; 95% intervals from "
-        f"{SOBOL_RESAMPLES} bootstrap resamples of the base samples."
+        f"{SOBOL_RESAMPLES} bootstrap resamples of the base samples. Each estimate is a "
+        "mean over base samples of terms that are zero unless the sample's rows end "
+        "differently; where fewer than "
+        f"{MIN_INFORMATIVE} samples are informative (a rare outcome, a parameter that "
+        "rarely changes it) the interval runs from 0 to the most the index can be given "
+        "that count (a Clopper-Pearson bound on the share of informative samples times "
+        "the largest a term can be, chained so S1 ≤ ST ≤ explained), marked *. The "
+        "indices satisfy S1 ≤ ST ≤ explained; their estimates, from different base "
+        "samples, can cross."
     ),
 }
 

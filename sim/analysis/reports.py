@@ -650,23 +650,34 @@ def _measured_table(entry: dict[str, Any]) -> str:
 
 
 def _sobol_table(sobol: dict[str, Any]) -> str:
-    def index(value: float | None, conf: float | None) -> str:
+    from sim.analysis.explaintext import few_informative_text
+
+    def index(entry: dict[str, Any], key: str) -> str:
+        value = entry.get(key)
         if value is None:
             return "–"
-        return f"{value:.3f} ± {conf:.3f}" if conf is not None else f"{value:.3f}"
+        low, high = entry.get(f"{key}_low"), entry.get(f"{key}_high")
+        if low is None or high is None:
+            return f"{value:.3f}"
+        mark = "*" if entry.get(f"{key}_bound") else ""
+        return f"{value:.3f} [{low:.3f}, {high:.3f}]{mark}"
 
     indices = sobol["indices"]
+    counted = all("S1_informative" in s for s in indices.values())
     rows = "".join(
-        f"<tr><td><code>{_e(name)}</code></td><td class='num'>{index(s['S1'], s['S1_conf'])}"
-        f"</td><td class='num'>{index(s['ST'], s['ST_conf'])}</td></tr>"
+        f"<tr><td><code>{_e(name)}</code></td><td class='num'>{index(s, 'S1')}</td>"
+        f"<td class='num'>{index(s, 'ST')}</td>"
+        + (f"<td class='num'>{s['S1_informative']} / {s['ST_informative']}</td>" if counted else "")
+        + "</tr>"
         for name, s in sorted(indices.items(), key=lambda kv: -(kv[1]["ST"] or 0))
     )
     parts = []
     explained = sobol.get("explained")
     if explained is not None:
+        mark = "*" if explained.get("bound") else ""
         parts.append(
             f"<p>The swept parameters explain <b>{_pct(explained['value'])}</b> "
-            f"[{_pct(explained['low'])}, {_pct(explained['high'])}] of the outcome's "
+            f"[{_pct(explained['low'])}, {_pct(explained['high'])}]{mark} of the outcome's "
             "variance; the rest is the game's own chance (and any unswept parameter).</p>"
         )
     elif sobol.get("estimator") == "SALib, chance per run":
@@ -681,17 +692,37 @@ def _sobol_table(sobol: dict[str, Any]) -> str:
             "effect depends on the game's chance, and what the parameters explain at all "
             "cannot be told from it.</p>"
         )
+    few = few_informative_text(sobol)
+    if few:
+        parts.append(f"<p class='note'><b>Few informative base samples.</b> {_e(few)}</p>")
     parts.append(
         "<table class='compact'><thead><tr><th>Parameter</th>"
-        "<th class='num'>First-order S1 (± 95% CI)</th>"
-        "<th class='num'>Total ST (± 95% CI)</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
+        "<th class='num'>First-order S1 [95%]</th>"
+        "<th class='num'>Total ST [95%]</th>"
+        + ("<th class='num'>Informative base samples S1 / ST</th>" if counted else "")
+        + f"</tr></thead><tbody>{rows}</tbody></table>"
     )
+    if any(s.get("S1_bound") or s.get("ST_bound") for s in indices.values()):
+        parts.append(
+            f"<p class='note'>* fewer than {sobol.get('min_informative', 20)} informative "
+            "base samples (whose contribution to the estimate is not zero): the interval "
+            "runs from 0 to the most the index can be with so few, not from the "
+            "bootstrap.</p>"
+        )
+    above = sobol.get("s1_above_st") or []
+    if above:
+        parts.append(
+            "<p class='note'>S1 above ST for "
+            + ", ".join(f"<code>{_e(n)}</code>" for n in above)
+            + ": each is estimated from different base samples (S1 from those whose rows "
+            "end differently in one replicate, ST in two), so the estimates can cross; the "
+            "indices themselves have S1 ≤ ST ≤ explained. Read the intervals.</p>"
+        )
     pairs = [p for p in sobol.get("S2", []) if (p.get("S2_low") or 0) > 0][:5]
     if pairs:
         items = "".join(
             f"<li><code>{_e(p['pair'][0])}</code> × <code>{_e(p['pair'][1])}</code>: "
-            f"{index(p['S2'], p['S2_conf'])}</li>"
+            f"{index(p, 'S2')}</li>"
             for p in pairs
         )
         parts.append(f"<p class='note'>Second-order indices above zero:</p><ul>{items}</ul>")
