@@ -1,4 +1,4 @@
-"""explain on Sobol sweeps, whose rows are not independent runs.
+"""explain and the summary on Sobol sweeps, whose rows are not independent runs.
 
 After an analyst's check of issue 10 against SALib, the EMA Workbench and their own
 code:
@@ -7,10 +7,14 @@ code:
   of the sweep, so the rows of a base sample share it (and the game's chance);
 - rare_sobol.yaml: P(deal) = 0.04 + 0.12 a, so the share explained, S1(a) and ST(a)
   are all 0.0012 / 0.09, while hardly any base sample ends differently in both
-  replicates.
+  replicates;
+- known_sobol.yaml (see tests/test_explain.py) for the summary's intervals.
 """
 
+import math
+
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -19,13 +23,16 @@ from sim.analysis.explanation import explain
 from sim.analysis.inputs import read_inputs
 from sim.analysis.ranking import rank_inputs
 from sim.analysis.sensitivity import MIN_INFORMATIVE, stochastic_sobol
-from sim.api import sweep
+from sim.api import run_batch, sweep
 from sim.batch.designs import independent_runs
+from sim.batch.options import BatchOptions
+from sim.batch.summary import format_summary, wilson_interval
 from sim.engine.loading import load
 from tests.conftest import TESTS
 
 UNSWEPT = TESTS / "scenarios" / "unswept_dud.yaml"
 RARE = TESTS / "scenarios" / "rare_sobol.yaml"
+SOBOL = TESTS / "scenarios" / "known_sobol.yaml"
 #: rare_sobol.yaml by hand: Var(p) / Var(Y) = (0.12^2 / 12) / (0.1 * 0.9).
 RARE_INDEX = 0.0012 / 0.09
 
@@ -168,3 +175,51 @@ def test_s1_above_st_is_named_and_explained():
     flat = " ".join(text.split())
     assert "S1 above ST for x1" in flat
     assert "the indices themselves have S1 ≤ ST ≤ explained" in flat
+
+
+# --- the summary of a sweep -----------------------------------------------------------
+
+
+def test_a_sobol_sweeps_summary_intervals_treat_base_samples_as_the_units(tmp_path):
+    results = sweep(UNSWEPT, "sobol", 64, seed=7, params=["a", "b", "c"], out=tmp_path / "s",
+                    plots=False, keep_rounds=False)  # fmt: skip
+    summary = results.summary
+    assert summary["intervals"] == {
+        "method": "clustered", "unit": "base sample", "clusters": 64, "runs_per_cluster": 16,
+    }  # fmt: skip
+    frame = results.runs()
+    base_sample = (frame["run"] % (64 * 8)) // 8
+    deal = next(e for e in summary["endings"] if e["id"] == "deal")
+    y = (frame["ending"] == "deal").astype(float)
+    p = y.mean()
+    # Reference: the cluster-robust standard error by hand (pandas), 64 clusters.
+    sums = (y - p).groupby(base_sample).sum()
+    se = math.sqrt(64 / 63 * (sums**2).sum()) / len(y)
+    assert deal["p"] == pytest.approx(p)
+    assert deal["effective_runs"] == pytest.approx(p * (1 - p) / se**2)
+    # Wilson at the effective count is within a few percent of p ± 1.96 se here.
+    assert (deal["high"] - deal["low"]) / 2 == pytest.approx(1.959964 * se, rel=0.03)
+    # ... and far wider than a Wilson interval that took the 1,024 runs as independent.
+    naive_low, naive_high = wilson_interval(int(y.sum()), len(y))
+    assert deal["high"] - deal["low"] > 1.5 * (naive_high - naive_low)
+    payoff = summary["payoffs"][0]
+    values = frame[f"payoff.{payoff['actor']}"]
+    payoff_sums = (values - values.mean()).groupby(base_sample).sum()
+    assert payoff["stderr"] == pytest.approx(
+        math.sqrt(64 / 63 * (payoff_sums**2).sum()) / len(values)
+    )
+    text = format_summary(summary)
+    assert "95% interval (base samples)" in text
+    assert "Intervals treat the 64 base samples of the Sobol design" in text
+
+
+def test_a_plain_batch_keeps_wilson_intervals_over_its_runs(tmp_path):
+    results = run_batch(load(UNSWEPT), tmp_path / "b",
+                        BatchOptions(runs=500, seed=1, plots=False, keep_rounds=False))  # fmt: skip
+    summary = results.summary
+    assert summary["intervals"] == {"method": "wilson", "unit": "run"}
+    deal = next(e for e in summary["endings"] if e["id"] == "deal")
+    assert (deal["low"], deal["high"]) == wilson_interval(deal["count"], 500)
+    assert "effective_runs" not in deal
+    assert "95% Wilson interval" in format_summary(summary)
+    assert isinstance(pd.DataFrame(summary["endings"]), pd.DataFrame)

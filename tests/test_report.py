@@ -131,6 +131,9 @@ def test_report_of_a_sobol_sweep_has_the_sobol_table(tmp_path):
     assert "Total ST [95%]" in html
     assert "Informative base samples S1 / ST" in html
     assert "of the outcome's variance; the rest is the game's own chance" in html
+    # The summary's intervals treat the 64 base samples as the units, and say so.
+    assert "Intervals treat the 64 base samples of the Sobol design" in html
+    assert "95% interval (base samples)" in html
 
 
 def test_distributions_in_words():

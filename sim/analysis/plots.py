@@ -10,8 +10,9 @@ the same colour for the same ending or branch outcome and can be shown side by s
 
 ``endings.png``
     How likely each ending is: one horizontal bar per ending (in scenario order) with
-    its share of runs, and a black whisker for the 95% Wilson interval. The label gives
-    the share and the interval. A short bar with a long whisker means "rare, and we do
+    its share of runs, and a black whisker for the 95% Wilson interval (in a Sobol sweep,
+    Wilson's at the effective number of runs, the base samples being the independent
+    units: :mod:`sim.batch.summary`). The label gives the share and the interval. A short bar with a long whisker means "rare, and we do
     not know how rare": play more runs before quoting it.
 
 ``branch_tree.png``
@@ -78,6 +79,7 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
+from sim.batch.summary import interval_label
 from sim.errors import OptionsError
 from sim.language.schema import suggest
 
@@ -591,7 +593,7 @@ def plot_endings(manifest: dict[str, Any], summary: dict[str, Any]) -> Figure:
     ax.set_xlim(0, right)
     ax.xaxis.set_major_locator(FixedLocator([t for t in np.arange(0, 1.01, 0.1) if t <= right]))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("Share of runs (whiskers: 95% Wilson interval)")
+    ax.set_xlabel(f"Share of runs (whiskers: {interval_label(summary)})")
     ax.grid(axis="x", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.tick_params(axis="y", length=0)

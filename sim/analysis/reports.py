@@ -24,7 +24,8 @@ from sim.version import __version__
 
 #: Captions of the standard charts of :mod:`sim.analysis.plots`, in the order shown.
 PLOT_CAPTIONS = {
-    "endings": "How likely each ending is, with 95% Wilson intervals.",
+    "endings": "How likely each ending is, with 95% intervals (Wilson; in a Sobol sweep, "
+    "with the base samples as the independent units).",
     "branch_tree": "What the branch points decide: each outcome's share of runs and the mix "
     "of endings among the runs that took it.",
     "payoffs": "Each actor's total payoff over the game.",
@@ -432,7 +433,9 @@ def _model(results: Results) -> str:
     return "".join(parts)
 
 
-def _probability_rows(items: list[dict[str, Any]], label: str = "title") -> str:
+def _probability_rows(
+    items: list[dict[str, Any]], label: str = "title", heading: str = "95% Wilson interval"
+) -> str:
     rows = []
     for item in items:
         name = item.get(label) or item["id"]
@@ -445,17 +448,23 @@ def _probability_rows(items: list[dict[str, Any]], label: str = "title") -> str:
         )
     return (
         "<table class='compact'><thead><tr><th>Outcome</th><th class='num'>Runs</th>"
-        "<th class='num'>Probability</th><th class='num'>95% Wilson interval</th></tr></thead>"
+        f"<th class='num'>Probability</th><th class='num'>{_e(heading)}</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 
 def _summary(results: Results) -> str:
+    from sim.batch.summary import interval_label, interval_note
+
     summary = results.summary
-    parts = ["<h3>Endings</h3>", _probability_rows(summary["endings"])]
+    heading = interval_label(summary)
+    parts = []
+    if interval_note(summary):
+        parts.append(f"<p class='note'>{_e(interval_note(summary))}</p>")
+    parts += ["<h3>Endings</h3>", _probability_rows(summary["endings"], heading=heading)]
     for branch in summary["branches"]:
         parts.append(f"<h3>Branch: {_e(branch['id'])}</h3>")
-        parts.append(_probability_rows(branch["outcomes"], label="id"))
+        parts.append(_probability_rows(branch["outcomes"], label="id", heading=heading))
     if summary["payoffs"]:
         rows = "".join(
             f"<tr><td>{_e(p['name'])} (<code>{_e(p['actor'])}</code>)</td>"
