@@ -257,7 +257,7 @@ def trajectory_chart(entry: dict[str, Any], path: Path) -> None:
         f"PRIM peeling trajectory for “{entry['title']}”",
         "Each dot is a box along the peeling, from all runs (right, box 0) to the smallest "
         "(left), numbered for --box; the star is the box chosen (highest support × "
-        "(density − base rate)).",
+        "(density − base rate), or the one named by --box), before its limits are tested.",
     )
     fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
     _save(fig, path)

@@ -242,27 +242,61 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
     return out
 
 
-def _rule_lines(rule: dict[str, Any], width: int) -> list[str]:
+def quasi_p_text(restriction: dict[str, Any], pvalue: Any = None) -> str:
+    """A restriction's quasi-p-value; a two-sided one's per limit, e.g. ``0.001 low, 0.020 high``.
+
+    Args:
+        restriction: A restriction of a rule (``as_json`` of
+            :class:`sim.analysis.discovery.Restriction`).
+        pvalue: How to print one p-value (default: three decimals, ``<0.001``).
+    """
+    show = pvalue or _pvalue
+    if restriction.get("quasi_p_low") is not None and restriction.get("quasi_p_high") is not None:
+        return (
+            f"{show(restriction['quasi_p_low'])} low end, "
+            f"{show(restriction['quasi_p_high'])} high end"
+        )
+    return show(restriction.get("quasi_p"))
+
+
+def dropped_text(dropped: dict[str, Any]) -> str:
+    """A limit a rule dropped, e.g. ``x ≤ 0.97`` (an earlier explain.json: the input's name)."""
     from sim.analysis.inputs import input_name
 
+    return dropped.get("text") or input_name(dropped["parameter"])
+
+
+def dropped_groups(rule: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The limits a rule dropped, under a heading saying why: chance, or too many inputs."""
+    from sim.analysis.discovery import MAX_QUASI_P, MAX_RESTRICTIONS
+
+    groups = []
+    chance = [d for d in rule.get("dropped", []) if d.get("reason", "quasi_p") == "quasi_p"]
+    if chance:
+        groups.append((f"Dropped (quasi-p above {MAX_QUASI_P:g}: chance could have made them)",
+                       chance))  # fmt: skip
+    crowded = [d for d in rule.get("dropped", []) if d.get("reason") == "max_restrictions"]
+    if crowded:
+        groups.append((f"Dropped to name at most {MAX_RESTRICTIONS} inputs", crowded))
+    return groups
+
+
+def _rule_lines(rule: dict[str, Any], width: int) -> list[str]:
     out = _wrap(f"Rule: {rule['text']}", width, more="        ")
     restrictions = rule["box"]["restrictions"]
     if rule["clear"] and restrictions:
         parts = []
         for r in restrictions:
-            part = f"{r['text']} (quasi-p {_pvalue(r.get('quasi_p'))}"
+            part = f"{r['text']} (quasi-p {quasi_p_text(r)}"
             if "stability" in r:
-                part += f", in {r['stability']:.0%} of {rule['resamples']} resamples"
+                part += f"; in {r['stability']:.0%} of {rule['resamples']} resamples"
             parts.append(part + ")")
         out.extend(_wrap("Restrictions: " + "; ".join(parts), width, indent="        ",
                          more="          "))  # fmt: skip
-    if rule.get("dropped"):
-        dropped = ", ".join(
-            f"{input_name(d['parameter'])} (quasi-p {_pvalue(d['quasi_p'])})"
-            for d in rule["dropped"]
-        )
-        out.extend(_wrap(f"Dropped as chance could make them: {dropped}", width,
-                         indent="        ", more="          "))  # fmt: skip
+    for heading, dropped in dropped_groups(rule):
+        listed = ", ".join(f"{dropped_text(d)} (quasi-p {_pvalue(d['quasi_p'])})" for d in dropped)
+        out.extend(_wrap(f"{heading}: {listed}", width, indent="        ",
+                         more="          "))  # fmt: skip
     second = rule.get("second")
     if second and second.get("clear"):
         out.extend(_wrap(f"Second box: {second['text']}", width, more="        "))

@@ -44,6 +44,7 @@ from sim.analysis.discovery import (
     DEFAULT_ALPHA,
     DEFAULT_MIN_SUPPORT,
     MAX_QUASI_P,
+    MAX_RESTRICTIONS,
     RESAMPLES,
     density_floor,
     prim,
@@ -114,10 +115,14 @@ METHODS = {
         "is the probability over all runs; faded bars are not significant."
     ),
     "rule": (
-        "PRIM scenario discovery: peel alpha of the box per step until it holds less "
-        "than the minimum support; take the box with the highest weighted relative "
-        "accuracy, support × (density − base rate); drop each restriction whose "
-        f"quasi-p-value is above {MAX_QUASI_P:g} (the weakest first; at most 4 kept). "
+        "PRIM scenario discovery, as in the EMA Workbench: peel alpha of the box's runs "
+        "per step (the peel that gains the most density per run removed), and stop when "
+        "the best peel would leave less than the minimum support or would not raise the "
+        "density; take the box with the highest weighted relative accuracy, support × "
+        "(density − base rate), or the one named by --box; test each of its limits (a "
+        "numeric parameter's lower and upper bound separately) by its quasi-p-value and "
+        f"drop those above {MAX_QUASI_P:g}, the weakest first, testing the rest again "
+        f"(at most {MAX_RESTRICTIONS} parameters kept). "
         "Coverage: share of the outcome's runs inside the box; density: share of the "
         "box's runs with the outcome. Stability: share of random halves of the runs "
         f"({RESAMPLES}) whose rule restricts the same input. A box is reported as a "
@@ -392,7 +397,8 @@ def explain(
         rule_inputs: What PRIM's boxes may restrict: ``parameters``, ``decisions``
             or ``both``.
         alpha: PRIM's peel: share of the box's runs cut away per step.
-        min_support: PRIM stops before the box holds less than this share of runs.
+        min_support: PRIM stops peeling before the box would hold less than this share
+            of the runs (or when no peel raises its density).
         select: Take box ``select`` of the peeling trajectory instead of the best one
             (needs a single outcome).
         resamples: Random halves of the runs behind each rule's stability (0: none).

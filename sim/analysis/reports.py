@@ -612,11 +612,13 @@ def _ranking_table(entry: dict[str, Any]) -> str:
 
 
 def _rule_html(rule: dict[str, Any]) -> str:
+    from sim.analysis.explaintext import dropped_groups, dropped_text, quasi_p_text
+
     parts = [f"<div class='rule'><b>Rule:</b> {_e(rule['text'])}</div>"]
     restrictions = rule["box"]["restrictions"]
     if restrictions:
         rows = "".join(
-            f"<tr><td>{_e(r['text'])}</td><td class='num'>{_p(r.get('quasi_p'))}</td>"
+            f"<tr><td>{_e(r['text'])}</td><td class='num'>{quasi_p_text(r, _p)}</td>"
             f"<td class='num'>{_pct(r['stability'], 0) if 'stability' in r else '–'}</td></tr>"
             for r in restrictions
         )
@@ -625,14 +627,11 @@ def _rule_html(rule: dict[str, Any]) -> str:
             "</th><th class='num'>Kept in resamples</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
-    if rule.get("dropped"):
-        from sim.analysis.inputs import input_name
-
-        dropped = ", ".join(
-            f"<code>{_e(input_name(d['parameter']))}</code> (quasi-p {_p(d['quasi_p'])})"
-            for d in rule["dropped"]
+    for heading, dropped in dropped_groups(rule):
+        listed = ", ".join(
+            f"<code>{_e(dropped_text(d))}</code> (quasi-p {_p(d['quasi_p'])})" for d in dropped
         )
-        parts.append(f"<p class='note'>Dropped as chance could make them: {dropped}.</p>")
+        parts.append(f"<p class='note'>{_e(heading)}: {listed}.</p>")
     second = rule.get("second")
     if second and second.get("clear"):
         parts.append(f"<div class='rule'><b>Second box:</b> {_e(second['text'])}</div>")
