@@ -758,9 +758,15 @@ def sweep(
     described = results.manifest["design"]
     copies = described.get("replicates", 1)
     played = f", each row played {copies} times" if copies > 1 else ""
-    heading = (
-        f"{described['kind']} design over {', '.join(described['params'])}: "
-        f"{described['runs']:,} runs{played}"
+    from sim.analysis.wrapping import wrap_terms
+
+    heading = "\n".join(
+        wrap_terms(
+            f"{described['kind']} design over {', '.join(described['params'])}: "
+            f"{described['runs']:,} runs{played}",
+            80,
+            subsequent_indent="  ",
+        )
     )
     print_results(results, as_json, quiet, heading)
 

@@ -104,9 +104,9 @@ def _header(comparison: Comparison, width: int) -> list[str]:
 
 
 def _wrap(text: str, width: int, indent: str = "") -> list[str]:
-    import textwrap
+    from sim.analysis.wrapping import wrap_terms
 
-    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ")
+    return wrap_terms(text, width, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
 def _differences_block(comparison: Comparison, width: int) -> list[str]:

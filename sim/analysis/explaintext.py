@@ -8,8 +8,9 @@ they are never cut.
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
+
+from sim.analysis.wrapping import wrap_terms
 
 
 def _pvalue(p: float | None) -> str:
@@ -51,7 +52,8 @@ def _ends(row: dict[str, Any]) -> str:
 
 
 def _wrap(text: str, width: int, indent: str = "  ", more: str = "    ") -> list[str]:
-    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=more)
+    # Never between a name and its bound, nor inside a name (see sim.analysis.wrapping).
+    return wrap_terms(text, width, initial_indent=indent, subsequent_indent=more)
 
 
 def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) -> str:

@@ -247,6 +247,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:5.1f}%"
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` columns, broken at spaces only (never inside a name)."""
+    return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)
+
+
 def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     """The summary as a plain-text table for a terminal.
 
@@ -255,13 +260,13 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     """
     out = []
     scenario = summary["scenario"]
-    out += textwrap.wrap(f"{scenario['title']} ({scenario['id']})", width=width)
+    out += _wrap(f"{scenario['title']} ({scenario['id']})", width)
     out.append(f"{summary['runs']:,} runs, seed {summary['seed']}")
     if interval_note(summary):
-        out += textwrap.wrap(interval_note(summary), width=width)
+        out += _wrap(interval_note(summary), width)
     if summary.get("overrides"):
         settings = ", ".join(f"{k}={v}" for k, v in summary["overrides"].items())
-        out += textwrap.wrap(f"settings: {settings}", width=width)
+        out += _wrap(f"settings: {settings}", width)
     labels = [o["id"] for b in summary["branches"] for o in b["outcomes"]]
     labels += [e["title"] or e["id"] for e in summary["endings"]]
     labels += [f"{p['actor']} ({p['name']})" for p in summary["payoffs"]]
@@ -291,11 +296,11 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     if summary.get("reasoning", {}).get("unconverged_runs"):
         missed = summary["reasoning"]
         out.append("")
-        out += textwrap.wrap(
+        out += _wrap(
             f"warning: the round's equilibrium was not found in {missed['unconverged_rounds']:,} "
             f"rounds of {missed['unconverged_runs']:,} runs; in those rounds the actors "
             "played the last iterate of the search",
-            width=width,
+            width,
         )
     out.append("")
     out.append("Mean payoff per actor (total over rounds)")
