@@ -264,3 +264,15 @@ def test_report_shows_hazards_deciders_named_expressions_and_processes(tmp_path)
     assert "<code>drift</code>" in html and "Tension creeps up." in html
     assert "by chance each round, <code>0.2</code>" in html
     assert "decided by <code>B</code>" in html and "chosen by <code>B</code>" in html
+
+
+def test_a_rules_terms_never_break_across_lines_in_the_report(page_html):
+    # "pressure ≥ 0.7" is one term: its spaces are no-break spaces, so a narrow table
+    # cell or a printed page never leaves "pressure ≥" at a line's end.
+    _, text = page_html
+    rules = re.findall(r"<div class='rule'><b>Rule:</b> (.*?)</div>", text)
+    restrictions = re.findall(r"<tr><td>([^<]*(?:≥|≤)[^<]*)</td><td class='num'>", text)
+    assert rules and restrictions
+    assert any("pressure\u00a0≥\u00a00." in rule for rule in rules), rules
+    for piece in rules + restrictions:
+        assert not re.search(r" (≥|≤|=) | (≥|≤|=)$|^(≥|≤|=) ", piece), piece

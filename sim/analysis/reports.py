@@ -98,6 +98,13 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def _term(text: Any) -> str:
+    """Escaped text whose terms (``x ≤ 0.5``) a browser never breaks across lines."""
+    from sim.analysis.wrapping import glue_terms
+
+    return _e(glue_terms("" if text is None else str(text)))
+
+
 def _pct(p: float | None, digits: int = 1) -> str:
     return "–" if p is None else f"{100 * p:.{digits}f}%"
 
@@ -614,11 +621,11 @@ def _ranking_table(entry: dict[str, Any]) -> str:
 def _rule_html(rule: dict[str, Any]) -> str:
     from sim.analysis.explaintext import dropped_groups, dropped_text, quasi_p_text
 
-    parts = [f"<div class='rule'><b>Rule:</b> {_e(rule['text'])}</div>"]
+    parts = [f"<div class='rule'><b>Rule:</b> {_term(rule['text'])}</div>"]
     restrictions = rule["box"]["restrictions"]
     if restrictions:
         rows = "".join(
-            f"<tr><td>{_e(r['text'])}</td><td class='num'>{quasi_p_text(r, _p)}</td>"
+            f"<tr><td>{_term(r['text'])}</td><td class='num'>{quasi_p_text(r, _p)}</td>"
             f"<td class='num'>{_pct(r['stability'], 0) if 'stability' in r else '–'}</td></tr>"
             for r in restrictions
         )
@@ -629,12 +636,12 @@ def _rule_html(rule: dict[str, Any]) -> str:
         )
     for heading, dropped in dropped_groups(rule):
         listed = ", ".join(
-            f"<code>{_e(dropped_text(d))}</code> (quasi-p {_p(d['quasi_p'])})" for d in dropped
+            f"<code>{_term(dropped_text(d))}</code> (quasi-p {_p(d['quasi_p'])})" for d in dropped
         )
         parts.append(f"<p class='note'>{_e(heading)}: {listed}.</p>")
     second = rule.get("second")
     if second and second.get("clear"):
-        parts.append(f"<div class='rule'><b>Second box:</b> {_e(second['text'])}</div>")
+        parts.append(f"<div class='rule'><b>Second box:</b> {_term(second['text'])}</div>")
     return "".join(parts)
 
 

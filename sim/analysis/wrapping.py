@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-__all__ = ["COMPARISONS", "wrap_terms"]
+__all__ = ["COMPARISONS", "NO_BREAK_SPACE", "glue_terms", "wrap_terms"]
 
 #: The operators whose two sides are never put on different lines.
 COMPARISONS = ("<=", ">=", "==", "!=", "≤", "≥", "≠", "<", ">", "=")
@@ -31,10 +31,27 @@ _AROUND = re.compile(
 )
 
 
-def _glue(match: re.Match[str]) -> str:
-    if match.group(1) is not None:
-        return f"{_GLUE}{match.group(1)}{_GLUE}"
-    return f"{match.group(2) or match.group(3)}{_GLUE}"
+#: What :func:`glue_terms` puts between the parts of a term by default (for HTML).
+NO_BREAK_SPACE = "\u00a0"
+
+
+def glue_terms(text: str, glue: str = NO_BREAK_SPACE) -> str:
+    """``text`` with the spaces inside each term (around a comparison) replaced by ``glue``.
+
+    A browser then keeps ``x ≤ 0.5`` on one line, as :func:`wrap_terms` does in a
+    terminal.
+
+    Args:
+        text: Any text.
+        glue: What stands for a space that must not break (default: a no-break space).
+    """
+
+    def joined(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return f"{glue}{match.group(1)}{glue}"
+        return f"{match.group(2) or match.group(3)}{glue}"
+
+    return _AROUND.sub(joined, text)
 
 
 def wrap_terms(
@@ -51,7 +68,7 @@ def wrap_terms(
     Returns:
         The lines (none for empty text).
     """
-    glued = _AROUND.sub(_glue, text)
+    glued = glue_terms(text, _GLUE)
     lines = textwrap.wrap(
         glued,
         width=width,
