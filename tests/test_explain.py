@@ -638,7 +638,7 @@ def test_cli_explain_prints_drivers_and_rule(batch, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert re.search(r"^\s+1 pressure\s+\+100\.0", result.output, re.M)
-    assert "Not drivers (no evidence at 5%):" in result.output
+    assert "Not drivers (not significant at 5% after Holm's adjustment):" in result.output
     assert "Rule: Crisis in" in result.output
     assert "quasi-p" in result.output
     assert "Moves: not ranked, the batch kept no choices" in result.output
@@ -679,3 +679,40 @@ def test_bad_replicates_are_one_line_errors(tmp_path, args, message):
     assert message in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "s").exists()
+
+
+# --- wording an analyst cannot misread --------------------------------------------------
+
+
+def test_the_rule_prints_density_and_base_rate_as_precisely_as_p(found):
+    # "P = 10.5%" and then "base rate 11%" read as two numbers; both to a tenth of a point.
+    entry = target(found, "crisis")
+    text = format_explanation({**found, "targets": [entry]}, width=200)
+    heading_p = re.search(r"\(P = (\d+\.\d)%", text).group(1)
+    assert f"base rate {heading_p}%" in text
+    assert re.search(r"Rule: Crisis in \d+\.\d% of runs where", text)
+
+
+def test_a_box_that_is_not_a_rule_says_which_test_it_failed():
+    from sim.analysis.discovery import Box, Restriction
+    from sim.analysis.explanation import _judge
+
+    box = Box((Restriction("congress", high=0.0, equals=0.0, quasi_p=0.0099),), 0.118, 0.59,
+              0.509, 2036)  # fmt: skip
+    judged = _judge(box, 0.102, "Wider war")
+    assert not judged["clear"]
+    assert judged["text"].startswith("No rule for Wider war: the best box found (congress = 0)")
+    assert "11.8% of runs against a base rate of 10.2%" in judged["text"]
+    assert "95% interval above the base rate and 2.0 points more" in judged["text"]
+
+
+def test_a_move_ranked_first_is_not_called_a_cause(decisive):
+    found = explain(decisive, ending="war", plots=False, resamples=0)
+    text = format_explanation(found, width=200)
+    assert "Strongest driver" not in text
+    assert (
+        "Ranked first of" in text
+        and "Hawk chose strike in round 2 (a move: a cause of the outcome, or a consequence)."
+        in text
+    )
+    assert "effect in percentage points" in text

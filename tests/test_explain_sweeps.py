@@ -12,6 +12,7 @@ code:
 """
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -222,4 +223,6 @@ def test_a_plain_batch_keeps_wilson_intervals_over_its_runs(tmp_path):
     assert (deal["low"], deal["high"]) == wilson_interval(deal["count"], 500)
     assert "effective_runs" not in deal
     assert "95% Wilson interval" in format_summary(summary)
+    # The column is a share of runs, headed so: a bare "p" reads as a p-value.
+    assert re.search(r"runs\s+share\s+95% Wilson interval", format_summary(summary))
     assert isinstance(pd.DataFrame(summary["endings"]), pd.DataFrame)

@@ -73,7 +73,7 @@ def test_report_holds_scenario_assumptions_summary_and_explanation(page_html):
     assert "What drives each outcome" in text
     assert "Rule:</b> Crisis in" in text
     assert "quasi-p" in text and "Kept in resamples" in text
-    assert "Not drivers (no evidence at 5%)" in text
+    assert "Not drivers (not significant at 5% after Holm&#x27;s adjustment)" in text
     assert "@media print" in text and "break-before: page" in text
 
 

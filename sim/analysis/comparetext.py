@@ -70,8 +70,8 @@ def pairing_sentence(comparison: Comparison) -> str | None:
     return (
         f"Paired comparison (common random numbers): {', '.join(paired)} and "
         f"{comparison.baseline} share the seed and the runs, so run k is compared with "
-        "run k; the draws the change does not touch cancel, and the intervals are "
-        "narrower than for independent batches."
+        "run k; the draws the change does not touch cancel, which usually makes the "
+        "intervals narrower than for independent batches."
     )
 
 

@@ -181,7 +181,8 @@ def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None
             "(blue) and highest fifth (orange); line: all runs. Faded: not significant "
             "(permutation test, Holm, 5%)."
         )
-    top = _header(fig, height, f"What drives “{entry['title']}”  (P = {base:.1%})", subtitle)
+    title = f"P(“{entry['title']}”) at each parameter's low and high end (all runs: {base:.1%})"
+    top = _header(fig, height, title, subtitle)
     fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
     return fig
 

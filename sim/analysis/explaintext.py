@@ -12,6 +12,9 @@ from typing import Any
 
 from sim.analysis.wrapping import wrap_terms
 
+#: How the parameters that fail the test are introduced (text and report).
+NOT_DRIVERS = "Not drivers (not significant at 5% after Holm's adjustment)"
+
 
 def _pvalue(p: float | None) -> str:
     if p is None:
@@ -87,9 +90,9 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
         _wrap(
             "Drivers: inputs (parameters; moves of the actors, where recorded) whose link "
             "with the outcome survives a permutation test with Holm's adjustment (5% per "
-            "outcome); effect in points of probability, high end against low end (a move: "
-            "made against not made), with a 95% interval. Rule: PRIM box, restrictions "
-            "kept by their quasi-p-value.",
+            "outcome); effect in percentage points, high end against low end (a move: "
+            "made against not made), with a 95% interval. Rule: a PRIM box whose every "
+            "limit has a quasi-p-value of at most 0.05.",
             width,
             indent="",
             more="",
@@ -206,11 +209,25 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
     ranking = entry["ranking"]
     drivers = [r for r in ranking if r["significant"]]
     if not drivers:
-        out.append("  No driver: no input is significant after Holm's adjustment.")
+        out.extend(
+            _wrap(
+                "No driver: no input is significant (permutation test, Holm's adjustment, 5%).",
+                width,
+            )
+        )
     else:
         first = drivers[0]
+        move = (
+            " (a move: a cause of the outcome, or a consequence)"
+            if first["kind"] == "decision"
+            else ""
+        )
         out.extend(
-            _wrap(f"Strongest driver: {first['title']} (rank 1 of {len(ranking)} inputs).", width)
+            _wrap(
+                f"Ranked first of {len(ranking)} inputs (significant; by mutual information): "
+                f"{first['title']}{move}.",
+                width,
+            )
         )
         parameters = _by_measured([r for r in drivers if r["kind"] == "parameter"])
         if parameters:
@@ -238,9 +255,7 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
                 )
     quiet = [r["title"] for r in ranking if not r["significant"] and r["kind"] == "parameter"]
     if quiet:
-        out.extend(
-            _wrap("Not drivers (no evidence at 5%): " + ", ".join(quiet), width, more="    ")
-        )
+        out.extend(_wrap(f"{NOT_DRIVERS}: " + ", ".join(quiet), width, more="    "))
     return out
 
 

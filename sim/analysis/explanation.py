@@ -256,23 +256,26 @@ def _judge(box: Any, base: float, title: str, outside: bool = False) -> dict[str
     clear = bool(box.restrictions and density_floor(box) > base and box.density - base >= lift)
     where = " and ".join(r.text() for r in box.restrictions)
     among = " among the runs outside the first box" if outside else ""
+    # Density and base rate to a tenth of a point, as P is printed: "13% against 11%"
+    # can be 12.6% against 10.5%.
     if clear:
         text = (
-            f"{title} in {box.density:.0%} of runs where {where}{among}, covering "
+            f"{title} in {box.density:.1%} of runs where {where}{among}, covering "
             f"{box.coverage:.0%} of {title} runs{' left' if outside else ''} "
             f"({box.support:.0%} of {'those' if outside else 'all'} runs are in the box; "
-            f"base rate {base:.0%})."
+            f"base rate {base:.1%})."
         )
     elif box.restrictions:
         text = (
-            f"No simple rule makes {title} clearly more likely than its base rate of "
-            f"{base:.0%}{among}; the best box found ({where}) has it in {box.density:.0%} "
-            f"of runs, covering {box.coverage:.0%} of {title} runs."
+            f"No rule for {title}{among}: the best box found ({where}) has it in "
+            f"{box.density:.1%} of runs against a base rate of {base:.1%}, covering "
+            f"{box.coverage:.0%} of {title} runs; a rule needs the lower end of its "
+            f"density's 95% interval above the base rate and {100 * lift:.1f} points more."
         )
     else:
         text = (
-            f"No box of inputs makes {title} clearly more likely than its base rate of "
-            f"{base:.0%}{among}."
+            f"No rule for {title}{among}: no box of inputs whose limits pass the quasi-p "
+            f"test is denser than the base rate of {base:.1%}."
         )
     return {"clear": clear, "text": text}
 

@@ -587,13 +587,16 @@ def _driver_rows(rows: list[dict[str, Any]]) -> str:
 
 
 def _ranking_table(entry: dict[str, Any]) -> str:
+    from sim.analysis.explaintext import NOT_DRIVERS
     from sim.analysis.ranking import collapse_moves
 
     ranking = entry["ranking"]
     drivers = [r for r in ranking if r["significant"]]
     parts = []
     if not drivers:
-        parts.append("<p>No driver: no input is significant after Holm's adjustment.</p>")
+        parts.append(
+            "<p>No driver: no input is significant (permutation test, Holm's adjustment, 5%).</p>"
+        )
     parameters = [r for r in drivers if r["kind"] == "parameter"]
     if all("measured" in r for r in parameters):
         parameters.sort(key=lambda r: -abs(r["measured"]["change"]))
@@ -611,7 +614,7 @@ def _ranking_table(entry: dict[str, Any]) -> str:
     quiet = [r["input"] for r in ranking if not r["significant"] and r["kind"] == "parameter"]
     if quiet:
         parts.append(
-            "<p class='note'>Not drivers (no evidence at 5%): "
+            f"<p class='note'>{_e(NOT_DRIVERS)}: "
             + ", ".join(f"<code>{_e(q)}</code>" for q in quiet)
             + ".</p>"
         )
@@ -807,7 +810,11 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
                 parts.append("<h4>Measured effects (paired runs)</h4>")
                 parts.append(_measured_table(entry))
             for key, caption in (
-                ("tornado", f"What moves P({entry['title']}) (method: Tornado, above)."),
+                (
+                    "tornado",
+                    f"P({entry['title']}) at each parameter's low and high end; faded bars "
+                    "are not significant (method: Tornado, above).",
+                ),
                 (
                     "trajectory",
                     "PRIM's peeling trajectory: coverage against density of every box, "

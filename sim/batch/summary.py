@@ -276,7 +276,8 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
         interval = f"[{_pct(item['low'])}, {_pct(item['high'])}]"
         return f"  {label:<{name_width}} {item['count']:>9,} {_pct(item['p'])}  {interval}"
 
-    header = f"  {'':<{name_width}} {'runs':>9} {'p':>6}  {interval_label(summary)}"
+    # "share", not "p": next to compare's p-values a bare p reads as one.
+    header = f"  {'':<{name_width}} {'runs':>9} {'share':>6}  {interval_label(summary)}"
     for branch in summary["branches"]:
         out.append("")
         out.append(f"Branch: {branch['id']}")
