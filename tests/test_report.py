@@ -54,7 +54,9 @@ def test_report_is_one_self_contained_file(batch, page_html):
     tornados = sorted((batch / "explain").glob("tornado_*.png"))
     trajectories = sorted((batch / "explain").glob("prim_*.png"))
     assert plots and tornados and trajectories
-    assert len(sources) == len(plots) + len(tornados) + len(trajectories)
+    # ... and the report's own chart of payoffs by ending.
+    assert len(sources) == len(plots) + len(tornados) + len(trajectories) + 1
+    assert 'alt="chart: payoffs by ending"' in text
     assert all(s.startswith("data:image/png;base64,") for s in sources)
     assert not re.search(r'(src|href)="(https?:)?//', text)
     assert "@import" not in text and "url(" not in text

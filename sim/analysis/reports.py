@@ -30,6 +30,13 @@ PLOT_CAPTIONS = {
     "of endings among the runs that took it.",
     "payoffs": "Each actor's total payoff over the game.",
 }
+#: Caption of the report's own chart of payoffs by ending.
+PAYOFFS_BY_ENDING_CAPTION = (
+    "Each actor's total payoff among the runs of each ending: one panel per actor "
+    "(row) and ending (column), each on its own scale, bars as shares of that ending's "
+    "runs, so an ending with catastrophic payoffs leaves the others readable. Read the "
+    "values on each panel's axis and its mean."
+)
 #: Ranking rows shown per outcome in the report.
 REPORT_TOP = 8
 
@@ -507,11 +514,29 @@ def _plot_order(path: Path) -> tuple[int, str]:
     return (order.get(stem, 2 if stem.startswith("fan_") else 4), stem)
 
 
+def _payoffs_by_ending(results: Results) -> str:
+    """The payoff histograms by ending, drawn for the report (each on its own scale)."""
+    from sim.analysis.plots import payoffs_by_ending_png
+
+    png = payoffs_by_ending_png(results.folder)
+    if png is None:
+        return ""
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="chart: payoffs by ending">'
+        f"<figcaption>{_e(PAYOFFS_BY_ENDING_CAPTION)}</figcaption></figure>"
+    )
+
+
 def _plots(results: Results) -> str:
     folder = results.folder / "plots"
     paths = sorted(folder.glob("*.png"), key=_plot_order) if folder.is_dir() else []
+    by_ending = _payoffs_by_ending(results)
     if not paths:
-        return '<p class="muted">This batch has no charts (it was run with --no-plots).</p>'
+        return (
+            '<p class="muted">This batch has no standard charts (it was run with '
+            f"--no-plots).</p>{by_ending}"
+        )
     metrics = {m["id"]: m.get("title") or m["id"] for m in results.layout.get("metrics", [])}
     figures = []
     for path in paths:
@@ -527,6 +552,10 @@ def _plots(results: Results) -> str:
         else:
             caption = re.sub(r"[_-]+", " ", stem).capitalize() + "."
         figures.append(_figure(path, caption, f"chart: {stem}"))
+        if stem == "payoffs":
+            figures.append(by_ending)
+    if "payoffs" not in {p.stem for p in paths}:
+        figures.append(by_ending)
     return "".join(figures)
 
 
