@@ -866,9 +866,15 @@ def sweep(
     described = results.manifest["design"]
     copies = described.get("replicates", 1)
     played = f", each row played {copies} times" if copies > 1 else ""
-    heading = (
-        f"{described['kind']} design over {', '.join(described['params'])}: "
-        f"{described['runs']:,} runs{played}"
+    from sim.analysis.wrapping import wrap_terms
+
+    heading = "\n".join(
+        wrap_terms(
+            f"{described['kind']} design over {', '.join(described['params'])}: "
+            f"{described['runs']:,} runs{played}",
+            80,
+            subsequent_indent="  ",
+        )
     )
     print_results(results, as_json, quiet, heading)
 
@@ -927,14 +933,16 @@ def sweep(
     type=float,
     default=0.05,
     show_default=True,
-    help="PRIM stops before the box holds less than this share of the runs.",
+    help="PRIM stops peeling before the box would hold less than this share of the "
+    "runs (or when no peel raises its density).",
 )
 @click.option(
     "--box",
     "select",
     type=int,
     help="Take this box of the peeling trajectory (see prim_<outcome>.png) instead of the "
-    "best; needs one outcome.",
+    "one with the highest support × (density − base rate); its limits are still tested "
+    "(quasi-p). Needs one outcome.",
 )
 @click.option(
     "--resamples",
@@ -982,9 +990,11 @@ def explain(
     listed as drivers, with their effect in percentage points (high end against low
     end; a move made against not made) and a 95% interval. --measure measures each
     parameter's effect directly on paired runs (common random numbers) and names the
-    parameters that change nothing. Also: a tornado chart (tornado_<outcome>.png), the
-    best PRIM rule with each restriction's quasi-p-value and stability, a second rule
-    for what the first leaves, and the peeling trajectory (prim_<outcome>.png). On a
+    parameters that change nothing. Also: a tornado chart (tornado_<outcome>.png); a
+    PRIM rule: the box of the peeling trajectory with the highest support × (density −
+    base rate), each limit kept only if its quasi-p-value is at most 0.05, with its
+    stability; a second rule for what the first leaves; and the peeling trajectory
+    (prim_<outcome>.png). On a
     sobol sweep: how much of each outcome's variance the parameters explain, and
     first-order, total and second-order Sobol indices with 95% intervals.
     """

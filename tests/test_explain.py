@@ -7,6 +7,7 @@
 - known_sobol.yaml: heads with p = 0.05 + 0.5 x1 + 0.4 x2 x3, Sobol indices by hand.
 """
 
+import itertools
 import json
 import math
 import re
@@ -328,10 +329,13 @@ def _mask(numeric, box, skip):
 def test_select_and_inspect_any_box_of_the_trajectory():
     numeric, outcome = wider_war_case(3)
     found = prim(numeric, {}, outcome)
-    assert len(found.trajectory) > 10
+    assert len(found.trajectory) > 5
     assert found.trajectory[0].support == 1.0 and found.trajectory[0].coverage == 1.0
     supports = [b.support for b in found.trajectory]
     assert supports == sorted(supports, reverse=True)
+    # Every peel raised the density (the Workbench's stopping rule).
+    densities = [b.density for b in found.trajectory]
+    assert all(b > a for a, b in itertools.pairwise(densities))
     later = found.select(len(found.trajectory) - 1, max_quasi_p=1.0)
     assert later.chosen == len(found.trajectory) - 1
     assert later.peeled == found.trajectory[-1]
@@ -339,6 +343,100 @@ def test_select_and_inspect_any_box_of_the_trajectory():
     assert inspected and all(0 <= r["quasi_p"] <= 1 for r in inspected)
     with pytest.raises(IndexError):
         found.select(len(found.trajectory))
+
+
+def test_peeling_stops_when_no_peel_raises_the_density():
+    # The outcome is certain inside 0.4 <= x <= 0.6 and impossible outside: once the box
+    # is that interval, every further peel leaves the density at 1, so peeling stops
+    # there (as in the EMA Workbench) instead of going on to --min-support.
+    rng = np.random.default_rng(4)
+    n = 5000
+    x, noise = rng.random(n), rng.random(n)
+    outcome = (x >= 0.4) & (x <= 0.6)
+    found = prim({"x": x, "noise": noise}, {}, outcome, min_support=0.05)
+    last = found.trajectory[-1]
+    assert last.density == 1.0
+    # Peels of 5% can overshoot the interval's ends a little; far above --min-support.
+    assert outcome.mean() - 0.03 < last.support <= outcome.mean()
+    densities = [b.density for b in found.trajectory]
+    assert all(b > a for a, b in itertools.pairwise(densities))
+    assert [r.text() for r in found.box.restrictions] == [
+        f"{found.box.restrictions[0].low:.3g} ≤ x ≤ {found.box.restrictions[0].high:.3g}"
+    ]
+    assert found.box.restrictions[0].low == pytest.approx(0.4, abs=0.02)
+    assert found.box.restrictions[0].high == pytest.approx(0.6, abs=0.02)
+
+
+def test_each_limit_of_a_two_sided_restriction_is_tested_on_its_own():
+    # Only x >= 0.5 matters; late in the peeling the box also cuts x's top by chance.
+    # As in the Workbench's inspect, the lower and the upper bound get a quasi-p-value
+    # each, and the upper one, which chance could have made, is dropped alone: the rule
+    # says x >= 0.51, not 0.51 <= x <= 0.98 (a test of the whole restriction kept both).
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    n = 20_000
+    x = rng.random(n)
+    numeric = {"x": x, **{f"noise_{i}": rng.random(n) for i in range(3)}}
+    outcome = rng.random(n) < 0.1 + 0.5 * (x >= 0.5)
+    found = prim(numeric, {}, outcome)
+    two_sided = [
+        i
+        for i in range(len(found.trajectory))
+        if any(r["parameter"] == "x" and r["low"] is not None and r["high"] is not None
+               for r in found.inspect(i))
+    ]  # fmt: skip
+    assert two_sided, "the peeling never cut both ends of x"
+    index = two_sided[0]
+    inspected = next(r for r in found.inspect(index) if r["parameter"] == "x")
+    # Each limit's quasi-p by hand: the box's outcome runs against a binomial with the
+    # density of the box without that one limit.
+    restrictions = found.inspect(index)
+    others = _mask(numeric, _as_box(restrictions), skip="x")
+    inside = others & (x >= inspected["low"]) & (x <= inspected["high"])
+    hits, runs = int(outcome[inside].sum()), int(inside.sum())
+    for key, without in (
+        ("quasi_p_low", others & (x <= inspected["high"])),
+        ("quasi_p_high", others & (x >= inspected["low"])),
+    ):
+        expected = stats.binom.sf(hits - 1, runs, outcome[without].mean())
+        assert inspected[key] == pytest.approx(expected, rel=1e-9)
+    assert inspected["quasi_p_low"] < 1e-6 < 0.05 < inspected["quasi_p_high"]
+    assert inspected["quasi_p"] == inspected["quasi_p_high"]  # the weaker limit
+    chosen = found.select(index)
+    x_rule = next(r for r in chosen.box.restrictions if r.parameter == "x")
+    assert x_rule.low == pytest.approx(0.5, abs=0.03) and x_rule.high is None
+    assert any(d["parameter"] == "x" and d["side"] == "high" for d in chosen.dropped)
+    assert x_rule.text().startswith("x ≥ ")
+
+
+def test_a_rule_names_at_most_four_inputs_and_says_why_the_others_went():
+    # Six inputs each raise the outcome by 10 points above 0.3: the last box of the
+    # peeling restricts all six, every lower bound significant. A rule names at most
+    # four; the fifth and sixth go for that reason, not as chance, and the text says so.
+    from sim.analysis.explaintext import dropped_groups
+
+    rng = np.random.default_rng(1)
+    n = 20_000
+    numeric = {f"x{i}": rng.random(n) for i in range(6)}
+    outcome = rng.random(n) < 0.05 + sum(0.1 * (x > 0.3) for x in numeric.values())
+    last = prim(numeric, {}, outcome)
+    found = last.select(len(last.trajectory) - 1)
+    assert len(found.box.restrictions) == 4
+    crowded = [d for d in found.dropped if d["reason"] == "max_restrictions"]
+    assert crowded and all(d["quasi_p"] <= 0.05 and d["side"] is None for d in crowded)
+    assert all(d["quasi_p"] > 0.05 for d in found.dropped if d["reason"] == "quasi_p")
+    headings = [h for h, _ in dropped_groups({"dropped": found.dropped})]
+    assert "Dropped to name at most 4 inputs" in headings
+
+
+def _as_box(restrictions):
+    from sim.analysis.discovery import Box, Restriction
+
+    return Box(
+        tuple(Restriction(r["parameter"], r["low"], r["high"]) for r in restrictions),
+        0.0, 0.0, 0.0, 0,
+    )  # fmt: skip
 
 
 def test_cli_box_and_peeling_options(batch, tmp_path):
@@ -445,9 +543,20 @@ def test_sobol_indices_of_a_stochastic_game_match_the_hand_computed_ones(sobol_f
         for key, truth in (("S1", s1), ("ST", st)):
             se = found[f"{key}_conf"] / 1.96
             assert abs(found[key] - truth) <= 3 * se + 1e-12, (name, key, found[key], truth)
-    # A parameter nothing reads: every paired difference is exactly zero.
-    assert sobol["indices"]["dud"]["ST"] == 0 and sobol["indices"]["dud"]["ST_conf"] == 0
+    # A parameter nothing reads: every paired difference is exactly zero, so no base
+    # sample informs its indices, and its interval runs from 0 to the most 1,024 base
+    # samples can rule out (Clopper-Pearson on 0 of 1,024, times a term's largest value
+    # 1/2, over Var(Y)); see tests/test_explain_sweeps.py for that bound.
+    dud = sobol["indices"]["dud"]
+    assert dud["S1"] == dud["ST"] == 0 and dud["ST_informative"] == dud["S1_informative"] == 0
+    assert dud["ST_bound"] and dud["ST_low"] == 0 and 0 < dud["ST_high"] < 0.01
     explained = sobol["explained"]
+    # Enough base samples end differently in both replicates for the bootstrap (a rare
+    # outcome's are in tests/test_explain_sweeps.py).
+    assert explained["informative"] >= 20 and not explained["bound"]
+    assert not sobol["few_informative"] and sobol["recommend"] is None
+    assert not any(sobol["indices"][x][f"{k}_bound"] for x in ("x1", "x2") for k in ("S1", "ST"))
+    assert "Few base samples" not in format_explanation(sobol_found)
     assert abs(explained["value"] - EXPLAINED) <= 3 * explained["conf"] / 1.96
     assert explained["low"] < EXPLAINED < explained["high"]
     pair = next(p for p in sobol["S2"] if set(p["pair"]) == {"x2", "x3"})
@@ -529,7 +638,7 @@ def test_cli_explain_prints_drivers_and_rule(batch, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert re.search(r"^\s+1 pressure\s+\+100\.0", result.output, re.M)
-    assert "Not drivers (no evidence at 5%):" in result.output
+    assert "Not drivers (not significant at 5% after Holm's adjustment):" in result.output
     assert "Rule: Crisis in" in result.output
     assert "quasi-p" in result.output
     assert "Moves: not ranked, the batch kept no choices" in result.output
@@ -570,3 +679,40 @@ def test_bad_replicates_are_one_line_errors(tmp_path, args, message):
     assert message in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "s").exists()
+
+
+# --- wording an analyst cannot misread --------------------------------------------------
+
+
+def test_the_rule_prints_density_and_base_rate_as_precisely_as_p(found):
+    # "P = 10.5%" and then "base rate 11%" read as two numbers; both to a tenth of a point.
+    entry = target(found, "crisis")
+    text = format_explanation({**found, "targets": [entry]}, width=200)
+    heading_p = re.search(r"\(P = (\d+\.\d)%", text).group(1)
+    assert f"base rate {heading_p}%" in text
+    assert re.search(r"Rule: Crisis in \d+\.\d% of runs where", text)
+
+
+def test_a_box_that_is_not_a_rule_says_which_test_it_failed():
+    from sim.analysis.discovery import Box, Restriction
+    from sim.analysis.explanation import _judge
+
+    box = Box((Restriction("congress", high=0.0, equals=0.0, quasi_p=0.0099),), 0.118, 0.59,
+              0.509, 2036)  # fmt: skip
+    judged = _judge(box, 0.102, "Wider war")
+    assert not judged["clear"]
+    assert judged["text"].startswith("No rule for Wider war: the best box found (congress = 0)")
+    assert "11.8% of runs against a base rate of 10.2%" in judged["text"]
+    assert "95% interval above the base rate and 2.0 points more" in judged["text"]
+
+
+def test_a_move_ranked_first_is_not_called_a_cause(decisive):
+    found = explain(decisive, ending="war", plots=False, resamples=0)
+    text = format_explanation(found, width=200)
+    assert "Strongest driver" not in text
+    assert (
+        "Ranked first of" in text
+        and "Hawk chose strike in round 2 (a move: a cause of the outcome, or a consequence)."
+        in text
+    )
+    assert "effect in percentage points" in text

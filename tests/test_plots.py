@@ -498,3 +498,43 @@ def test_sweep_refuses_an_unknown_group_by_before_playing(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "did you mean 'summit'?" in result.output
     assert not out.exists()
+
+
+def test_payoffs_by_ending_keep_each_ending_readable_beside_a_common_catastrophe(
+    tmp_path: Path,
+) -> None:
+    from sim.analysis.plots import _far_cluster, plot_payoffs_by_ending
+
+    scenario = Path(__file__).parent / "scenarios" / "common_catastrophe.yaml"
+    out = tmp_path / "b"
+    run_batch(load(scenario), out, BatchOptions(runs=2000, seed=1, plots=False))
+    manifest = json.loads((out / "manifest.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    frame = pd.read_parquet(out / "runs.parquet", columns=["ending", "payoff.Blue", "payoff.Red"])
+    blue = frame["payoff.Blue"].to_numpy()
+    doom = (frame["ending"] == "doom").to_numpy()
+    # The case the payoff chart on one axis cannot draw: a catastrophe in ~40% of runs
+    # (no small far cluster to set apart), so on its 40 bins over -1,000..20 every calm
+    # run falls into one bar.
+    assert 0.3 < doom.mean() < 0.5 and _far_cluster(blue) is None
+    one_axis, _ = np.histogram(blue[~doom], bins=np.linspace(blue.min(), blue.max(), 41))
+    assert np.count_nonzero(one_axis) == 1
+    fig = plot_payoffs_by_ending(manifest, summary, out)
+    panels = {ax.get_gid(): ax for ax in fig.axes if ax.get_gid()}
+    assert set(panels) == {"Blue|doom", "Blue|calm", "Red|doom", "Red|calm"}
+    for key, ax in panels.items():
+        actor, ending = key.split("|")
+        values = frame.loc[frame["ending"] == ending, f"payoff.{actor}"].to_numpy()
+        low, high = ax.get_xlim()
+        # Each panel spans its own ending's values (not the -1,000..20 of all runs) ...
+        spread = values.max() - values.min()
+        assert low <= values.min() and values.max() <= high
+        assert high - low < 1.5 * spread, (key, (low, high), spread)
+        # ... and the runs spread over many bars: 20 bins over a uniform payoff.
+        heights = [p.get_height() for p in ax.patches]
+        assert sum(h > 0 for h in heights) >= 15, key
+        # Bars are shares of that ending's runs.
+        assert sum(heights) == pytest.approx(1.0)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

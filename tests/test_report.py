@@ -54,7 +54,9 @@ def test_report_is_one_self_contained_file(batch, page_html):
     tornados = sorted((batch / "explain").glob("tornado_*.png"))
     trajectories = sorted((batch / "explain").glob("prim_*.png"))
     assert plots and tornados and trajectories
-    assert len(sources) == len(plots) + len(tornados) + len(trajectories)
+    # ... and the report's own chart of payoffs by ending.
+    assert len(sources) == len(plots) + len(tornados) + len(trajectories) + 1
+    assert 'alt="chart: payoffs by ending"' in text
     assert all(s.startswith("data:image/png;base64,") for s in sources)
     assert not re.search(r'(src|href)="(https?:)?//', text)
     assert "@import" not in text and "url(" not in text
@@ -73,7 +75,7 @@ def test_report_holds_scenario_assumptions_summary_and_explanation(page_html):
     assert "What drives each outcome" in text
     assert "Rule:</b> Crisis in" in text
     assert "quasi-p" in text and "Kept in resamples" in text
-    assert "Not drivers (no evidence at 5%)" in text
+    assert "Not drivers (not significant at 5% after Holm&#x27;s adjustment)" in text
     assert "@media print" in text and "break-before: page" in text
 
 
@@ -127,9 +129,13 @@ def test_report_of_a_sobol_sweep_has_the_sobol_table(tmp_path):
     results = sweep(KNOWN, "sobol", 64, seed=3, out=tmp_path / "s", plots=False)
     html = report(results.folder, tmp_path / "sobol.html").read_text("utf-8")
     assert "Sobol (Saltelli) sweep, n = 64" in html
-    assert "First-order S1 (± 95% CI)" in html
-    assert "Total ST (± 95% CI)" in html
+    assert "First-order S1 [95%]" in html
+    assert "Total ST [95%]" in html
+    assert "Informative base samples S1 / ST" in html
     assert "of the outcome's variance; the rest is the game's own chance" in html
+    # The summary's intervals treat the 64 base samples as the units, and say so.
+    assert "Intervals treat the 64 base samples of the Sobol design" in html
+    assert "95% interval (base samples)" in html
 
 
 def test_distributions_in_words():
@@ -260,3 +266,15 @@ def test_report_shows_hazards_deciders_named_expressions_and_processes(tmp_path)
     assert "<code>drift</code>" in html and "Tension creeps up." in html
     assert "by chance each round, <code>0.2</code>" in html
     assert "decided by <code>B</code>" in html and "chosen by <code>B</code>" in html
+
+
+def test_a_rules_terms_never_break_across_lines_in_the_report(page_html):
+    # "pressure ≥ 0.7" is one term: its spaces are no-break spaces, so a narrow table
+    # cell or a printed page never leaves "pressure ≥" at a line's end.
+    _, text = page_html
+    rules = re.findall(r"<div class='rule'><b>Rule:</b> (.*?)</div>", text)
+    restrictions = re.findall(r"<tr><td>([^<]*(?:≥|≤)[^<]*)</td><td class='num'>", text)
+    assert rules and restrictions
+    assert any("pressure\u00a0≥\u00a00." in rule for rule in rules), rules
+    for piece in rules + restrictions:
+        assert not re.search(r" (≥|≤|=) | (≥|≤|=)$|^(≥|≤|=) ", piece), piece

@@ -24,7 +24,7 @@ def test_the_starter_validates_with_no_warning(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines() == [
         f"{path}: ok: scenario 'border_crisis', 2 actors, 6 actions, 8 rounds, "
-        "2 parameters, 1 branches, 3 endings"
+        "2 parameters, 1 branch, 3 endings"
     ]
     assert load(path).warnings == []
 

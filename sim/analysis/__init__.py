@@ -14,6 +14,7 @@ game::
     explanation   which parameters drive each ending and branch (explain/)
     reports       one self-contained HTML report of a batch
     scenariodoc   a scenario as a Markdown page (wargame doc; docs/scenarios/)
+    wrapping      terminal text wrapped between terms, never inside ``x ≤ 0.5``
 
 May import: :mod:`sim.batch`, :mod:`sim.engine`, :mod:`sim.language`,
 :mod:`sim.errors`, :mod:`sim.version`, numpy, pandas, pyarrow, scipy, SALib and

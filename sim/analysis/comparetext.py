@@ -70,8 +70,8 @@ def pairing_sentence(comparison: Comparison) -> str | None:
     return (
         f"Paired comparison (common random numbers): {', '.join(paired)} and "
         f"{comparison.baseline} share the seed and the runs, so run k is compared with "
-        "run k; the draws the change does not touch cancel, and the intervals are "
-        "narrower than for independent batches."
+        "run k; the draws the change does not touch cancel, which usually makes the "
+        "intervals narrower than for independent batches."
     )
 
 
@@ -104,9 +104,9 @@ def _header(comparison: Comparison, width: int) -> list[str]:
 
 
 def _wrap(text: str, width: int, indent: str = "") -> list[str]:
-    import textwrap
+    from sim.analysis.wrapping import wrap_terms
 
-    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ")
+    return wrap_terms(text, width, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
 def _differences_block(comparison: Comparison, width: int) -> list[str]:

@@ -11,24 +11,29 @@ parameters and a set of values on some categorical ones. Two numbers grade it:
 PRIM (the Patient Rule Induction Method, Friedman and Fisher 1999) finds boxes by
 *peeling*: starting from every run, it repeatedly cuts away a thin slice (``alpha`` of
 the runs still inside) from the bottom or top of one numeric parameter, or one value of
-a categorical one, choosing the cut that gains the most density per run removed, until
-the box holds less than ``min_support`` of the runs. The boxes along the way (the
-*peeling trajectory*) trade coverage for density; we pick the one with the highest
+a categorical one, choosing the cut that gains the most density per run removed. As in
+the EMA Workbench it stops when the best cut would leave the box with less than
+``min_support`` of the runs, or would not raise its density. The boxes along the way
+(the *peeling trajectory*) trade coverage for density; we pick the one with the highest
 weighted relative accuracy (support × (density − base rate)), or the one asked for
-(:meth:`Discovery.select`), and then test each of its restrictions.
+(:meth:`Discovery.select`), and then test each of its limits.
 
-**Which restrictions a rule keeps.** As in the EMA Workbench's ``inspect``, each
-restriction gets a *quasi-p-value*: the chance, if the restriction did not matter, of
-finding at least as many outcome runs in the box as it holds. With the restriction
-removed the box has density p0; the box holds n runs with h outcome runs; quasi-p =
-P(Binomial(n, p0) >= h). A restriction whose quasi-p is above ``max_quasi_p`` (5%) is
-dropped, the weakest first, and the others are tested again; a rule keeps at most
-``max_restrictions``. A small restriction that is clearly there stays, however little
-density it adds; a large one that chance could have made goes.
+**Which limits a rule keeps.** As in the EMA Workbench's ``inspect``, each limit of the
+box (the lower and the upper bound of a numeric parameter separately; the values kept of
+a categorical one) gets a *quasi-p-value*: the chance, if the limit did not matter, of
+finding at least as many outcome runs in the box as it holds. With the limit removed the
+box has density p0; the box holds n runs with h outcome runs; quasi-p =
+P(Binomial(n, p0) >= h). A limit whose quasi-p is above ``max_quasi_p`` (5%) is
+dropped, the weakest first, and the others are tested again (so "0.2 ≤ x ≤ 0.9" can
+become "x ≥ 0.2"); a rule names at most ``max_restrictions`` parameters (beyond that the
+parameter with the weakest limit goes, however significant). A small limit that is
+clearly there stays, however little density it adds; a large one that chance could have
+made goes. A restriction's ``quasi_p`` is that of its weaker limit.
 
 **How stable a rule is.** :func:`resample_stability` runs the whole procedure again on
-random halves of the runs and counts how often each parameter is restricted: a
-restriction kept in 9 of 10 halves is a finding, one kept in 3 is a coincidence.
+random halves of the runs (at most ``RESAMPLE_RUNS`` runs each) and counts how often
+each parameter is restricted: a restriction kept in 9 of 10 halves is a finding, one
+kept in 3 is a coincidence.
 
 **What the first box leaves.** :func:`prim` also looks for a second box among the runs
 outside the first (the covering approach of the Workbench's ``find_box``): where the
@@ -63,6 +68,9 @@ RESAMPLES = 10
 #: Most runs in one resample (a random half, at most this many).
 RESAMPLE_RUNS = 20_000
 
+#: One limit of a box: (numeric input, ``"low"`` or ``"high"``) or (categorical input, None).
+Limit = tuple[str, str | None]
+
 
 @dataclass(frozen=True)
 class Restriction:
@@ -74,6 +82,10 @@ class Restriction:
         high: Inclusive upper bound (numeric; ``None`` when unbounded above).
         values: The values kept (categorical), in the parameter's order.
         excluded: The values cut away (categorical).
+        equals: The one value left of a two-valued (yes/no) parameter.
+        quasi_p: Quasi-p-value of the restriction: of its weaker limit when it has two.
+        quasi_p_low: Quasi-p-value of the lower bound alone (numeric, when bounded below).
+        quasi_p_high: Quasi-p-value of the upper bound alone (numeric, when bounded above).
     """
 
     parameter: str
@@ -83,6 +95,8 @@ class Restriction:
     excluded: tuple[str, ...] = ()
     equals: float | None = None
     quasi_p: float | None = None
+    quasi_p_low: float | None = None
+    quasi_p_high: float | None = None
 
     def text(self) -> str:
         """The restriction in words, e.g. ``pressure ≥ 0.7`` or ``mood is calm or tense``."""
@@ -117,6 +131,10 @@ class Restriction:
         data: dict[str, Any] = {"parameter": self.parameter, "text": self.text()}
         if self.quasi_p is not None:
             data["quasi_p"] = self.quasi_p
+        # Both limits of a two-sided restriction are tested, each on its own.
+        if self.quasi_p_low is not None and self.quasi_p_high is not None:
+            data["quasi_p_low"] = self.quasi_p_low
+            data["quasi_p_high"] = self.quasi_p_high
         if self.values is not None:
             data["values"] = list(self.values)
             data["excluded"] = list(self.excluded)
@@ -172,11 +190,13 @@ class Discovery:
         trajectory: Every box along the peeling, largest first.
         chosen: Index of the chosen box in ``trajectory``.
         base_density: Share of all runs with the outcome.
-        dropped: Restrictions dropped by the test, with their quasi-p and the density
-            lost.
+        dropped: Limits dropped (``parameter``; ``side``: ``low``, ``high`` or ``None``
+            for the whole restriction; ``text``; ``quasi_p``; ``density_lost``;
+            ``reason``: ``quasi_p`` above the threshold, or ``max_restrictions``).
         second: A second box among the runs outside the first, if one was looked for.
         stability: Parameter -> share of resamples whose rule restricts it.
         resamples: How many resamples ``stability`` counts.
+        max_restrictions: Most parameters a rule may name (as :func:`prim` was asked).
     """
 
     box: Box
@@ -188,24 +208,33 @@ class Discovery:
     second: Discovery | None = None
     stability: dict[str, float] = field(default_factory=dict)
     resamples: int = 0
+    max_restrictions: int = MAX_RESTRICTIONS
     _data: Any = None
 
-    def select(self, index: int, max_quasi_p: float = MAX_QUASI_P) -> Discovery:
+    def select(
+        self,
+        index: int,
+        max_quasi_p: float = MAX_QUASI_P,
+        max_restrictions: int | None = None,
+    ) -> Discovery:
         """The same peeling with box ``index`` of the trajectory chosen instead.
 
-        Its restrictions are tested as the chosen box's are (quasi-p); pass
-        ``max_quasi_p=1`` to keep every restriction as peeled.
+        Its limits are tested as the chosen box's are (quasi-p, at most
+        ``max_restrictions`` parameters, by default as :func:`prim` was asked); pass
+        ``max_quasi_p=1`` and a ``max_restrictions`` as large as the box's to keep every
+        restriction as peeled.
 
         Raises:
             IndexError: If there is no such box.
         """
+        limit = self.max_restrictions if max_restrictions is None else max_restrictions
         if not 0 <= index < len(self.trajectory):
             raise IndexError(
                 f"box {index}: the trajectory has boxes 0 to {len(self.trajectory) - 1}"
             )
         peeler, snapshots = self._data
         _restore(peeler, snapshots[index])
-        dropped = _simplify(peeler, MAX_RESTRICTIONS, max_quasi_p)
+        dropped = _simplify(peeler, limit, max_quasi_p)
         return Discovery(
             _with_quasi_p(peeler),
             self.trajectory[index],
@@ -213,11 +242,15 @@ class Discovery:
             index,
             self.base_density,
             dropped,
+            max_restrictions=limit,
             _data=self._data,
         )
 
     def inspect(self, index: int | None = None) -> list[dict[str, Any]]:
         """Each restriction of the chosen box with its quasi-p-value (``inspect``).
+
+        A two-sided numeric restriction also has ``quasi_p_low`` and ``quasi_p_high``,
+        the quasi-p-values of its two limits, as the Workbench's ``inspect`` shows them.
 
         Args:
             index: A box of the trajectory to inspect as peeled, instead.
@@ -296,48 +329,93 @@ class _Peeler:
         names = [k for k, (low, high) in self.limits.items() if low is not None or high is not None]
         return names + [k for k, kept in self.kept.items() if kept != self.all_codes[k]]
 
-    def release(self, name: str) -> None:
-        """Remove the box's restriction on one input."""
+    def restricted_limits(self) -> list[Limit]:
+        """The current box's limits: (numeric input, ``low``/``high``) or (categorical, None)."""
+        found: list[Limit] = []
+        for name, (low, high) in self.limits.items():
+            if low is not None:
+                found.append((name, "low"))
+            if high is not None:
+                found.append((name, "high"))
+        return found + [(k, None) for k, kept in self.kept.items() if kept != self.all_codes[k]]
+
+    def release(self, name: str, side: str | None = None) -> None:
+        """Remove the box's restriction on one input (or only its lower or upper bound)."""
         if name in self.limits:
-            self.limits[name] = [None, None]
+            if side == "low":
+                self.limits[name][0] = None
+            elif side == "high":
+                self.limits[name][1] = None
+            else:
+                self.limits[name] = [None, None]
         else:
             self.kept[name] = set(self.all_codes[name])
 
-    def mask(self, skip: str | None = None) -> np.ndarray:
-        """Runs inside the current box (optionally ignoring one input's limit)."""
+    def mask(self, skip: Limit | None = None) -> np.ndarray:
+        """Runs inside the current box (optionally ignoring one of its limits)."""
         inside = np.ones(self.n, dtype=bool)
         for name, (low, high) in self.limits.items():
-            if name == skip:
-                continue
             x = self.numeric[name]
-            if low is not None:
+            if low is not None and skip != (name, "low"):
                 inside &= x >= low
-            if high is not None:
+            if high is not None and skip != (name, "high"):
                 inside &= x <= high
         for name, kept in self.kept.items():
-            if name == skip or kept == self.all_codes[name]:
+            if skip == (name, None) or kept == self.all_codes[name]:
                 continue
             inside &= np.isin(self.categorical[name][0], list(kept))
         return inside
 
-    def box(self, inside: np.ndarray, quasi_p: dict[str, float] | None = None) -> Box:
-        """The current box and its scores."""
+    def _equals(self, name: str, low: float | None, high: float | None) -> float | None:
+        """The one value left of a two-valued parameter between ``low`` and ``high``."""
+        if name not in self.two_valued:
+            return None
+        levels = self.two_valued[name]
+        inside_levels = levels[
+            (levels >= (low if low is not None else -np.inf))
+            & (levels <= (high if high is not None else np.inf))
+        ]
+        return float(inside_levels[0]) if len(inside_levels) == 1 else None
+
+    def limit_text(self, name: str, side: str | None) -> str:
+        """One limit in words, e.g. ``x ≤ 0.5`` (``side`` None: the input's whole restriction)."""
+        if name in self.limits:
+            low, high = self.limits[name]
+            if side == "low":
+                high = None
+            elif side == "high":
+                low = None
+            return Restriction(name, low, high, equals=self._equals(name, low, high)).text()
+        labels = self.categorical[name][1]
+        kept = self.kept[name]
+        return Restriction(
+            name,
+            values=tuple(labels[c] for c in sorted(kept)),
+            excluded=tuple(labels[c] for c in sorted(self.all_codes[name] - kept)),
+        ).text()
+
+    def box(self, inside: np.ndarray, quasi_p: dict[Limit, float] | None = None) -> Box:
+        """The current box and its scores (its limits' quasi-p-values, if given)."""
         runs = int(inside.sum())
         hits = int(self.outcome[inside].sum())
         quasi_p = quasi_p or {}
         restrictions = []
         for name, (low, high) in self.limits.items():
             if low is not None or high is not None:
-                equals = None
-                if name in self.two_valued:
-                    levels = self.two_valued[name]
-                    inside_levels = levels[
-                        (levels >= (low if low is not None else -np.inf))
-                        & (levels <= (high if high is not None else np.inf))
-                    ]
-                    equals = float(inside_levels[0]) if len(inside_levels) == 1 else None
+                bounds = (("low", low), ("high", high))
+                sides = [quasi_p.get((name, side)) for side, v in bounds if v is not None]
+                tested = [p for p in sides if p is not None]
+                both = low is not None and high is not None and len(tested) == 2
                 restrictions.append(
-                    Restriction(name, low, high, equals=equals, quasi_p=quasi_p.get(name))
+                    Restriction(
+                        name,
+                        low,
+                        high,
+                        equals=self._equals(name, low, high),
+                        quasi_p=max(tested) if tested else None,
+                        quasi_p_low=quasi_p.get((name, "low")) if both else None,
+                        quasi_p_high=quasi_p.get((name, "high")) if both else None,
+                    )
                 )
         for name, kept in self.kept.items():
             if kept != self.all_codes[name]:
@@ -347,7 +425,7 @@ class _Peeler:
                         name,
                         values=tuple(labels[c] for c in sorted(kept)),
                         excluded=tuple(labels[c] for c in sorted(self.all_codes[name] - kept)),
-                        quasi_p=quasi_p.get(name),
+                        quasi_p=quasi_p.get((name, None)),
                     )
                 )
         return Box(
@@ -403,7 +481,8 @@ class _Peeler:
                 removed = codes == code
                 if removed.any():
                     consider(name, ("drop", code), int(removed.sum()), int(y[removed].sum()))
-        if best is None:
+        # As in the EMA Workbench: stop when even the best peel does not raise the density.
+        if best is None or best[0][0] <= 0:
             return None
         _, name, (kind, value) = best
         if kind == "drop":
@@ -506,16 +585,16 @@ class _Peeler:
         else:
             self.kept[name].discard(value)
 
-    def quasi_p(self) -> dict[str, float]:
-        """Each restriction's quasi-p-value (see the module docstring)."""
+    def quasi_p(self) -> dict[Limit, float]:
+        """Each limit's quasi-p-value (see the module docstring)."""
         inside = self.mask()
         runs = int(inside.sum())
         hits = int(self.outcome[inside].sum())
         found = {}
-        for name in self.restricted():
-            without = self.mask(skip=name)
+        for limit in self.restricted_limits():
+            without = self.mask(skip=limit)
             p0 = self.outcome[without].mean() if without.any() else 0.0
-            found[name] = float(stats.binom.sf(hits - 1, runs, p0)) if runs else 1.0
+            found[limit] = float(stats.binom.sf(hits - 1, runs, p0)) if runs else 1.0
         return found
 
 
@@ -544,9 +623,11 @@ def prim(
 ) -> Discovery:
     """Find a box of input values where ``outcome`` is common (PRIM peeling).
 
-    The box reported is the one along the peeling trajectory with the highest weighted
-    relative accuracy, support × (density − base rate), or box ``select``. Then its
-    restrictions are tested by their quasi-p-values (see the module docstring).
+    Peeling stops when the best peel would leave less than ``min_support`` of the runs
+    in the box or would not raise its density. The box reported is the one along the
+    peeling trajectory with the highest weighted relative accuracy, support × (density −
+    base rate), or box ``select``. Then each of its limits is tested by its quasi-p-value
+    and dropped above ``max_quasi_p`` (see the module docstring).
 
     Args:
         numeric: Numeric input name -> values per run.
@@ -555,7 +636,7 @@ def prim(
         alpha: Share of the box's runs cut away by one peel.
         min_support: Peeling stops before the box holds less than this share of runs.
         max_restrictions: Most inputs a rule may name.
-        max_quasi_p: A restriction with a larger quasi-p-value is dropped.
+        max_quasi_p: A limit with a larger quasi-p-value is dropped.
         select: Choose this box of the trajectory instead.
         second_box: Also look for a second box among the runs outside the first.
 
@@ -586,7 +667,16 @@ def prim(
     peeled = trajectory[chosen]
     dropped = _simplify(peeler, max_restrictions, max_quasi_p)
     box = _with_quasi_p(peeler)
-    found = Discovery(box, peeled, trajectory, chosen, base, dropped, _data=(peeler, snapshots))
+    found = Discovery(
+        box,
+        peeled,
+        trajectory,
+        chosen,
+        base,
+        dropped,
+        max_restrictions=max_restrictions,
+        _data=(peeler, snapshots),
+    )
     if second_box and box.restrictions:
         outside = ~peeler.mask()
         rest = outcome[outside]
@@ -681,20 +771,38 @@ def _best_box(trajectory: list[Box], base: float) -> int:
 
 
 def _simplify(peeler: _Peeler, max_restrictions: int, max_quasi_p: float) -> list[dict[str, Any]]:
-    """Drop restrictions chance could explain (quasi-p), the weakest first; return them."""
+    """Drop limits chance could explain (quasi-p), the weakest first; return them.
+
+    Each limit (a numeric parameter's lower or upper bound, a categorical one's values)
+    is tested on its own, as the Workbench's ``inspect`` does. When every limit passes
+    but the rule names more than ``max_restrictions`` parameters, the parameter with the
+    weakest limit is released whole.
+    """
     dropped = []
     while True:
         restricted = peeler.restricted()
         if not restricted:
             break
         quasi = peeler.quasi_p()
-        name = max(quasi, key=lambda k: (quasi[k], k))
-        if quasi[name] <= max_quasi_p and len(restricted) <= max_restrictions:
-            break
+        name, side = max(quasi, key=lambda k: (quasi[k], k[0], k[1] or ""))
+        weakest = quasi[(name, side)]
+        reason = "quasi_p"
+        if weakest <= max_quasi_p:
+            if len(restricted) <= max_restrictions:
+                break
+            side, reason = None, "max_restrictions"  # too many parameters: it goes whole
         density = peeler.box(peeler.mask()).density
-        peeler.release(name)
+        text = peeler.limit_text(name, side)
+        peeler.release(name, side)
         after = peeler.box(peeler.mask()).density
         dropped.append(
-            {"parameter": name, "quasi_p": quasi[name], "density_lost": float(density - after)}
+            {
+                "parameter": name,
+                "side": side,
+                "text": text,
+                "quasi_p": weakest,
+                "density_lost": float(density - after),
+                "reason": reason,
+            }
         )
     return dropped

@@ -181,7 +181,8 @@ def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None
             "(blue) and highest fifth (orange); line: all runs. Faded: not significant "
             "(permutation test, Holm, 5%)."
         )
-    top = _header(fig, height, f"What drives “{entry['title']}”  (P = {base:.1%})", subtitle)
+    title = f"P(“{entry['title']}”) at each parameter's low and high end (all runs: {base:.1%})"
+    top = _header(fig, height, title, subtitle)
     fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
     return fig
 
@@ -257,7 +258,7 @@ def trajectory_chart(entry: dict[str, Any], path: Path) -> None:
         f"PRIM peeling trajectory for “{entry['title']}”",
         "Each dot is a box along the peeling, from all runs (right, box 0) to the smallest "
         "(left), numbered for --box; the star is the box chosen (highest support × "
-        "(density − base rate)).",
+        "(density − base rate), or the one named by --box), before its limits are tested.",
     )
     fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
     _save(fig, path)

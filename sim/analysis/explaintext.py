@@ -8,8 +8,12 @@ they are never cut.
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
+
+from sim.analysis.wrapping import wrap_terms
+
+#: How the parameters that fail the test are introduced (text and report).
+NOT_DRIVERS = "Not drivers (not significant at 5% after Holm's adjustment)"
 
 
 def _pvalue(p: float | None) -> str:
@@ -51,7 +55,8 @@ def _ends(row: dict[str, Any]) -> str:
 
 
 def _wrap(text: str, width: int, indent: str = "  ", more: str = "    ") -> list[str]:
-    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=more)
+    # Never between a name and its bound, nor inside a name (see sim.analysis.wrapping).
+    return wrap_terms(text, width, initial_indent=indent, subsequent_indent=more)
 
 
 def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) -> str:
@@ -71,8 +76,9 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
         out.extend(
             _wrap(
                 f"Ranking and rules use the {found['runs_analysed']:,} rows of the Sobol "
-                "design drawn independently (A and B of the first replicate); the Sobol "
-                "indices use every run.",
+                "design that are independent of one another ("
+                + found.get("independent_rows", "A and B of the first replicate")
+                + "); the Sobol indices use every run.",
                 width,
                 indent="",
                 more="",
@@ -84,9 +90,9 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
         _wrap(
             "Drivers: inputs (parameters; moves of the actors, where recorded) whose link "
             "with the outcome survives a permutation test with Holm's adjustment (5% per "
-            "outcome); effect in points of probability, high end against low end (a move: "
-            "made against not made), with a 95% interval. Rule: PRIM box, restrictions "
-            "kept by their quasi-p-value.",
+            "outcome); effect in percentage points, high end against low end (a move: "
+            "made against not made), with a 95% interval. Rule: a PRIM box whose every "
+            "limit has a quasi-p-value of at most 0.05.",
             width,
             indent="",
             more="",
@@ -203,11 +209,25 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
     ranking = entry["ranking"]
     drivers = [r for r in ranking if r["significant"]]
     if not drivers:
-        out.append("  No driver: no input is significant after Holm's adjustment.")
+        out.extend(
+            _wrap(
+                "No driver: no input is significant (permutation test, Holm's adjustment, 5%).",
+                width,
+            )
+        )
     else:
         first = drivers[0]
+        move = (
+            " (a move: a cause of the outcome, or a consequence)"
+            if first["kind"] == "decision"
+            else ""
+        )
         out.extend(
-            _wrap(f"Strongest driver: {first['title']} (rank 1 of {len(ranking)} inputs).", width)
+            _wrap(
+                f"Ranked first of {len(ranking)} inputs (significant; by mutual information): "
+                f"{first['title']}{move}.",
+                width,
+            )
         )
         parameters = _by_measured([r for r in drivers if r["kind"] == "parameter"])
         if parameters:
@@ -235,33 +255,65 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
                 )
     quiet = [r["title"] for r in ranking if not r["significant"] and r["kind"] == "parameter"]
     if quiet:
-        out.extend(
-            _wrap("Not drivers (no evidence at 5%): " + ", ".join(quiet), width, more="    ")
-        )
+        out.extend(_wrap(f"{NOT_DRIVERS}: " + ", ".join(quiet), width, more="    "))
     return out
 
 
-def _rule_lines(rule: dict[str, Any], width: int) -> list[str]:
+def quasi_p_text(restriction: dict[str, Any], pvalue: Any = None) -> str:
+    """A restriction's quasi-p-value; a two-sided one's per limit, e.g. ``0.001 low, 0.020 high``.
+
+    Args:
+        restriction: A restriction of a rule (``as_json`` of
+            :class:`sim.analysis.discovery.Restriction`).
+        pvalue: How to print one p-value (default: three decimals, ``<0.001``).
+    """
+    show = pvalue or _pvalue
+    if restriction.get("quasi_p_low") is not None and restriction.get("quasi_p_high") is not None:
+        return (
+            f"{show(restriction['quasi_p_low'])} low end, "
+            f"{show(restriction['quasi_p_high'])} high end"
+        )
+    return show(restriction.get("quasi_p"))
+
+
+def dropped_text(dropped: dict[str, Any]) -> str:
+    """A limit a rule dropped, e.g. ``x ≤ 0.97`` (an earlier explain.json: the input's name)."""
     from sim.analysis.inputs import input_name
 
+    return dropped.get("text") or input_name(dropped["parameter"])
+
+
+def dropped_groups(rule: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The limits a rule dropped, under a heading saying why: chance, or too many inputs."""
+    from sim.analysis.discovery import MAX_QUASI_P, MAX_RESTRICTIONS
+
+    groups = []
+    chance = [d for d in rule.get("dropped", []) if d.get("reason", "quasi_p") == "quasi_p"]
+    if chance:
+        groups.append((f"Dropped (quasi-p above {MAX_QUASI_P:g}: chance could have made them)",
+                       chance))  # fmt: skip
+    crowded = [d for d in rule.get("dropped", []) if d.get("reason") == "max_restrictions"]
+    if crowded:
+        groups.append((f"Dropped to name at most {MAX_RESTRICTIONS} inputs", crowded))
+    return groups
+
+
+def _rule_lines(rule: dict[str, Any], width: int) -> list[str]:
     out = _wrap(f"Rule: {rule['text']}", width, more="        ")
     restrictions = rule["box"]["restrictions"]
     if rule["clear"] and restrictions:
         parts = []
         for r in restrictions:
-            part = f"{r['text']} (quasi-p {_pvalue(r.get('quasi_p'))}"
+            part = f"{r['text']} (quasi-p {quasi_p_text(r)}"
             if "stability" in r:
-                part += f", in {r['stability']:.0%} of {rule['resamples']} resamples"
+                part += f"; in {r['stability']:.0%} of {rule['resamples']} resamples"
             parts.append(part + ")")
         out.extend(_wrap("Restrictions: " + "; ".join(parts), width, indent="        ",
                          more="          "))  # fmt: skip
-    if rule.get("dropped"):
-        dropped = ", ".join(
-            f"{input_name(d['parameter'])} (quasi-p {_pvalue(d['quasi_p'])})"
-            for d in rule["dropped"]
-        )
-        out.extend(_wrap(f"Dropped as chance could make them: {dropped}", width,
-                         indent="        ", more="          "))  # fmt: skip
+    for heading, dropped in dropped_groups(rule):
+        listed = ", ".join(f"{dropped_text(d)} (quasi-p {_pvalue(d['quasi_p'])})" for d in dropped)
+        out.extend(_wrap(f"{heading}: {listed}", width, indent="        ",
+                         more="          "))  # fmt: skip
     second = rule.get("second")
     if second and second.get("clear"):
         out.extend(_wrap(f"Second box: {second['text']}", width, more="        "))
@@ -276,43 +328,112 @@ def _sobol_lines(sobol: dict[str, Any], width: int) -> list[str]:
             _wrap(
                 f"Sobol indices (shares of the outcome's variance, 95% intervals): the "
                 f"parameters explain {explained['value']:.1%} [{explained['low']:.1%}, "
-                f"{explained['high']:.1%}]; the rest is the game's own chance.",
+                f"{explained['high']:.1%}]{'*' if explained.get('bound') else ''}; the rest "
+                "is the game's own chance.",
                 width,
             )
         )
     elif sobol.get("estimator") == "SALib, chance per run":
         out.extend(
             _wrap(
-                "Sobol indices (SALib, ± 95%): warning: every run of this sweep drew its own "
-                "game chance, so the chance is in every index (a total index near 1 can mean "
-                "nothing); sweep again to share the chance within base samples.",
+                "Sobol indices (SALib, 95% intervals): warning: every run of this sweep drew "
+                "its own game chance, so the chance is in every index (a total index near 1 "
+                "can mean nothing); sweep again to share the chance within base samples.",
                 width,
             )
         )
     else:
         out.extend(
             _wrap(
-                "Sobol indices (shares of the outcome's variance, ± 95%): one replicate, so "
-                "what the parameters explain cannot be told from chance; the indices "
-                "include how each parameter's effect depends on the game's chance.",
+                "Sobol indices (shares of the outcome's variance, 95% intervals): one "
+                "replicate, so what the parameters explain cannot be told from chance; the "
+                "indices include how each parameter's effect depends on the game's chance.",
                 width,
             )
         )
+    few = few_informative_text(sobol)
+    if few:
+        out.extend(_wrap(few, width, more="    "))
     indices = sobol["indices"]
+    counted = all("S1_informative" in s for s in indices.values())
     name_width = max(len("parameter"), *(len(n) for n in indices))
-    out.append(f"    {'parameter':<{name_width}}  {'S1 first-order':>16}  {'ST total':>16}")
+    header = (
+        f"    {'parameter':<{name_width}}  {'S1 first-order [95%]':<23}  {'ST total [95%]':<23}"
+    )
+    out.append(header + ("  informative S1/ST" if counted else ""))
     for name, s in sorted(indices.items(), key=lambda kv: -kv[1]["ST"]):
-        out.append(
-            f"    {name:<{name_width}}  {_index(s['S1'], s['S1_conf'])}  "
-            f"{_index(s['ST'], s['ST_conf'])}"
-        )
+        line = f"    {name:<{name_width}}  {_index(s, 'S1'):<23}  {_index(s, 'ST'):<23}"
+        if counted:
+            line += f"  {s['S1_informative']}/{s['ST_informative']}"
+        out.append(line.rstrip())
     pairs = [p for p in sobol.get("S2", []) if p["S2_low"] > 0][:3]
     for pair in pairs:
-        out.append(f"    S2 {' × '.join(pair['pair'])}: {_index(pair['S2'], pair['S2_conf'])}")
+        out.append(f"    S2 {' × '.join(pair['pair'])}: {_index(pair, 'S2')}")
+    if any(s.get("S1_bound") or s.get("ST_bound") for s in indices.values()):
+        out.extend(
+            _wrap(
+                f"* fewer than {sobol.get('min_informative', 20)} informative base samples "
+                "(whose contribution to the estimate is not zero): the interval runs from 0 "
+                "to the most the index can be with so few, not from the bootstrap.",
+                width,
+                more="    ",
+            )
+        )
+    above = sobol.get("s1_above_st") or []
+    if above:
+        out.extend(
+            _wrap(
+                f"S1 above ST for {', '.join(above)}: each is estimated from different base "
+                "samples (S1 from those whose rows end differently in one replicate, ST in "
+                "two), so the estimates can cross; the indices themselves have S1 ≤ ST ≤ "
+                "explained. Read the intervals.",
+                width,
+                more="    ",
+            )
+        )
     return out
 
 
-def _index(value: float | None, conf: float | None) -> str:
-    """A Sobol index with its half-width, e.g. ``  0.081 ± 0.020``."""
-    shown = "     –" if value is None else f"{value:7.3f}"
-    return f"{shown} ± {'–' if conf is None else f'{conf:.3f}'}"
+def few_informative_text(sobol: dict[str, Any]) -> str:
+    """The warning of a Sobol estimate that few base samples inform, or ``""``."""
+    if not sobol.get("few_informative"):
+        return ""
+    n = sobol["base_samples"]
+    informative = sobol["informative"]
+    flips = sobol.get("flip_share", 0.0)
+    if flips <= 0:
+        return (
+            f"In none of the {n:,} base samples did the rows A and B end differently in any "
+            "replicate: the swept parameters may not move this outcome at all, and the "
+            "intervals are bounds from that count."
+        )
+    text = (
+        f"Few base samples carry information on this outcome: {informative} of {n:,} ended "
+        f"differently in their rows A and B in two replicates (the rows differ in "
+        f"{flips:.1%} of base samples and replicates), too few for the bootstrap; the "
+        "intervals marked * are bounds from those counts."
+    )
+    recommend = sobol.get("recommend")
+    if recommend:
+        ways = []
+        if recommend.get("n"):
+            ways.append(f"-n {recommend['n']:,}")
+        if recommend.get("replicates"):
+            ways.append(f"--replicates {recommend['replicates']} at -n {recommend['at_n']:,}")
+        if ways:
+            text += (
+                f" For about {sobol.get('min_informative', 20)} informative base samples "
+                f"and bootstrap intervals, sweep with {' or '.join(ways)}."
+            )
+    return text
+
+
+def _index(entry: dict[str, Any], key: str) -> str:
+    """A Sobol index with its 95% interval, e.g. ``0.081 [0.042, 0.120]`` (* a bound)."""
+    value = entry.get(key)
+    if value is None:
+        return "–"
+    low, high = entry.get(f"{key}_low"), entry.get(f"{key}_high")
+    if low is None or high is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]" + ("*" if entry.get(f"{key}_bound") else "")

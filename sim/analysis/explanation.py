@@ -49,6 +49,7 @@ from sim.analysis.discovery import (
     DEFAULT_ALPHA,
     DEFAULT_MIN_SUPPORT,
     MAX_QUASI_P,
+    MAX_RESTRICTIONS,
     RESAMPLES,
     density_floor,
     prim,
@@ -63,7 +64,12 @@ from sim.analysis.ranking import (
     mutual_information,
     rank_inputs,
 )
-from sim.analysis.sensitivity import SOBOL_RESAMPLES, salib_sobol, stochastic_sobol
+from sim.analysis.sensitivity import (
+    MIN_INFORMATIVE,
+    SOBOL_RESAMPLES,
+    salib_sobol,
+    stochastic_sobol,
+)
 from sim.batch.outputs import OutputKind, prepare_output_folder
 from sim.batch.results import Results, atomic_write_json
 from sim.errors import OptionsError, ResultsError
@@ -77,7 +83,7 @@ __all__ = [
 ]
 
 #: Above this many runs, ranking and PRIM use a fixed random subset (Sobol uses all;
-#: on a Sobol sweep, ranking and PRIM use only its independent rows, A and B).
+#: on a Sobol sweep, ranking and PRIM use only its independent rows).
 MAX_ANALYSED_RUNS = 200_000
 EXPLAIN_FORMAT = "wargame-explain/2"
 RULE_INPUTS = ("parameters", "decisions", "both")
@@ -115,10 +121,14 @@ METHODS = {
         "is the probability over all runs; faded bars are not significant."
     ),
     "rule": (
-        "PRIM scenario discovery: peel alpha of the box per step until it holds less "
-        "than the minimum support; take the box with the highest weighted relative "
-        "accuracy, support × (density − base rate); drop each restriction whose "
-        f"quasi-p-value is above {MAX_QUASI_P:g} (the weakest first; at most 4 kept). "
+        "PRIM scenario discovery, as in the EMA Workbench: peel alpha of the box's runs "
+        "per step (the peel that gains the most density per run removed), and stop when "
+        "the best peel would leave less than the minimum support or would not raise the "
+        "density; take the box with the highest weighted relative accuracy, support × "
+        "(density − base rate), or the one named by --box; test each of its limits (a "
+        "numeric parameter's lower and upper bound separately) by its quasi-p-value and "
+        f"drop those above {MAX_QUASI_P:g}, the weakest first, testing the rest again "
+        f"(at most {MAX_RESTRICTIONS} parameters kept). "
         "Coverage: share of the outcome's runs inside the box; density: share of the "
         "box's runs with the outcome. Stability: share of random halves of the runs "
         f"({RESAMPLES}) whose rule restricts the same input. A box is reported as a "
@@ -133,7 +143,15 @@ METHODS = {
         "parameters); S1 first-order, ST total, S2 second-order. The rows of a base "
         "sample share their game chance and products cross independent replicates, so "
         "chance does not enter the indices; 95% intervals from "
-        f"{SOBOL_RESAMPLES} bootstrap resamples of the base samples."
+        f"{SOBOL_RESAMPLES} bootstrap resamples of the base samples. Each estimate is a "
+        "mean over base samples of terms that are zero unless the sample's rows end "
+        "differently; where fewer than "
+        f"{MIN_INFORMATIVE} samples are informative (a rare outcome, a parameter that "
+        "rarely changes it) the interval runs from 0 to the most the index can be given "
+        "that count (a Clopper-Pearson bound on the share of informative samples times "
+        "the largest a term can be, chained so S1 ≤ ST ≤ explained), marked *. The "
+        "indices satisfy S1 ≤ ST ≤ explained; their estimates, from different base "
+        "samples, can cross."
     ),
 }
 
@@ -244,23 +262,26 @@ def _judge(box: Any, base: float, title: str, outside: bool = False) -> dict[str
     clear = bool(box.restrictions and density_floor(box) > base and box.density - base >= lift)
     where = " and ".join(r.text() for r in box.restrictions)
     among = " among the runs outside the first box" if outside else ""
+    # Density and base rate to a tenth of a point, as P is printed: "13% against 11%"
+    # can be 12.6% against 10.5%.
     if clear:
         text = (
-            f"{title} in {box.density:.0%} of runs where {where}{among}, covering "
+            f"{title} in {box.density:.1%} of runs where {where}{among}, covering "
             f"{box.coverage:.0%} of {title} runs{' left' if outside else ''} "
             f"({box.support:.0%} of {'those' if outside else 'all'} runs are in the box; "
-            f"base rate {base:.0%})."
+            f"base rate {base:.1%})."
         )
     elif box.restrictions:
         text = (
-            f"No simple rule makes {title} clearly more likely than its base rate of "
-            f"{base:.0%}{among}; the best box found ({where}) has it in {box.density:.0%} "
-            f"of runs, covering {box.coverage:.0%} of {title} runs."
+            f"No rule for {title}{among}: the best box found ({where}) has it in "
+            f"{box.density:.1%} of runs against a base rate of {base:.1%}, covering "
+            f"{box.coverage:.0%} of {title} runs; a rule needs the lower end of its "
+            f"density's 95% interval above the base rate and {100 * lift:.1f} points more."
         )
     else:
         text = (
-            f"No box of inputs makes {title} clearly more likely than its base rate of "
-            f"{base:.0%}{among}."
+            f"No rule for {title}{among}: no box of inputs whose limits pass the quasi-p "
+            f"test is denser than the base rate of {base:.1%}."
         )
     return {"clear": clear, "text": text}
 
@@ -391,7 +412,8 @@ def explain(
         rule_inputs: What PRIM's boxes may restrict: ``parameters``, ``decisions``
             or ``both``.
         alpha: PRIM's peel: share of the box's runs cut away per step.
-        min_support: PRIM stops before the box holds less than this share of runs.
+        min_support: PRIM stops peeling before the box would hold less than this share
+            of the runs (or when no peel raises its density).
         select: Take box ``select`` of the peeling trajectory instead of the best one
             (needs a single outcome).
         resamples: Random halves of the runs behind each rule's stability (0: none).
@@ -439,8 +461,8 @@ def explain(
     if design and design.get("kind") == "sobol":
         sobol = sobol_indices(frame, design, targets, seed)
     # Tests that treat runs as exchangeable need runs drawn independently: in a Sobol
-    # sweep, only the rows A and B of the first replicate.
-    from sim.batch.designs import independent_runs
+    # sweep, one row per base sample and replicate (see independent_runs).
+    from sim.batch.designs import independent_rows_text, independent_runs
 
     chosen = np.flatnonzero(independent_runs(design, frame["run"].to_numpy()))
     if len(chosen) > MAX_ANALYSED_RUNS:
@@ -508,6 +530,7 @@ def explain(
         },
         "runs_analysed": len(analysed),
         "independent_rows_only": bool(design and design.get("kind") == "sobol"),
+        "independent_rows": independent_rows_text(design),
         "parameters": inputs.names,
         "constant_parameters": inputs.constant,
         "choices_kept": inputs.choices_kept,

@@ -10,9 +10,11 @@ the same colour for the same ending or branch outcome and can be shown side by s
 
 ``endings.png``
     How likely each ending is: one horizontal bar per ending (in scenario order) with
-    its share of runs, and a black whisker for the 95% Wilson interval. The label gives
-    the share and the interval. A short bar with a long whisker means "rare, and we do
-    not know how rare": play more runs before quoting it.
+    its share of runs, and a black whisker for the 95% Wilson interval (in a Sobol sweep,
+    Wilson's at the effective number of runs, the base samples being the independent
+    units: :mod:`sim.batch.summary`). The label gives the share and the interval. A
+    short bar with a long whisker means "rare, and we do not know how rare": play more
+    runs before quoting it.
 
 ``branch_tree.png``
     What the branch points decide. For each branch a root node on the left splits into
@@ -38,6 +40,10 @@ the same colour for the same ending or branch outcome and can be shown side by s
     actors' payoffs are in their own units and are not comparable), stacked by the
     outcome of the same branch as the fan charts, with the mean marked by a black line
     and given in the panel title.
+
+``wargame report`` adds each actor's payoff *by ending*
+(:func:`plot_payoffs_by_ending`): one panel per actor and ending, each on its own scale,
+so a catastrophic ending leaves the others readable.
 
 Only the needed columns of ``runs.parquet`` are read (text columns dictionary-coded, two
 bytes a run once coded). The fan charts of a batch with more than
@@ -85,7 +91,7 @@ from matplotlib.ticker import (
 
 from sim.batch.options import check_group_by
 from sim.batch.results import release_memory
-from sim.batch.summary import row_groups
+from sim.batch.summary import interval_label, row_groups
 
 #: Okabe–Ito colours for endings (black replaced by grey so error whiskers stay visible).
 ENDING_PALETTE = (
@@ -731,7 +737,7 @@ def plot_endings(manifest: dict[str, Any], summary: dict[str, Any]) -> Figure:
     ax.set_xlim(0, right)
     ax.xaxis.set_major_locator(FixedLocator([t for t in np.arange(0, 1.01, 0.1) if t <= right]))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("Share of runs (whiskers: 95% Wilson interval)")
+    ax.set_xlabel(f"Share of runs (whiskers: {interval_label(summary)})")
     ax.grid(axis="x", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.tick_params(axis="y", length=0)
@@ -1201,6 +1207,113 @@ def plot_payoffs(
         title += "\n" + _wrap(f"bars coloured by the outcome of {grouping['id']}", 80, 1)
     _bottom_legend(panel, handles, min(len(handles), 5), title=title)
     return fig
+
+
+def plot_payoffs_by_ending(
+    manifest: dict[str, Any], summary: dict[str, Any], folder: Path
+) -> Figure | None:
+    """Each actor's total payoff among the runs of each ending, one panel per pair.
+
+    One catastrophic ending (a war at -1,000 when peace pays +20) squashes every other
+    ending into a bar or two on a shared axis, and when it is common it is no small far
+    cluster :func:`plot_payoffs` could set apart. Here every (actor, ending) panel has
+    its own scale and shows the share of *that ending's* runs per bin, so each ending's
+    distribution is readable whatever the others do; the mean is marked and written in
+    the panel, so endings can still be compared by their numbers. Rows are actors,
+    columns endings (in scenario order, those that occurred); each panel's Axes has the
+    gid ``"ACTOR|ENDING"``.
+
+    Args:
+        manifest: The batch manifest.
+        summary: The batch summary (for the title and the endings' counts).
+        folder: The results folder (``ending`` and payoff columns are read one at a time).
+
+    Returns:
+        The figure, or ``None`` when the scenario has no actors or no run ended.
+    """
+    layout = manifest["layout"]
+    actors = layout["actors"]
+    n = int(summary["runs"])
+    endings = [e for e in summary["endings"] if e["count"] > 0]
+    if not actors or not endings or n == 0:
+        return None
+    table = pq.read_table(folder / "runs.parquet", columns=["ending"])
+    ending_of = table.column("ending").to_numpy(zero_copy_only=False).astype(str)
+    colours = ending_colours(layout)
+    cols, rows = len(endings), len(actors)
+    width = max(WIDTH, 2.5 * cols + 1.6)
+    height = 1.9 * rows + 2.2
+    fig, panel = _new_figure(manifest, summary, "total payoff by ending", height, width)
+    axes = panel.subplots(rows, cols, squeeze=False)
+    for i, actor in enumerate(actors):
+        values = _read_column(folder / "runs.parquet", f"payoff.{actor['id']}", n, np.float64)
+        for j, ending in enumerate(endings):
+            ax = axes[i, j]
+            ax.set_gid(f"{actor['id']}|{ending['id']}")
+            mine = values[(ending_of == ending["id"]) & np.isfinite(values)]
+            edges, centres, discrete = _payoff_bins(mine, max_bins=20)
+            widths = np.diff(edges)
+            counts, _ = np.histogram(mine, bins=edges)
+            ax.bar(
+                centres,
+                counts / max(mine.size, 1),
+                width=(0.7 * widths.min()) if discrete else widths,
+                color=colours.get(ending["id"], ALL_RUNS_COLOUR),
+                edgecolor="white",
+                linewidth=0.3,
+            )
+            if mine.size:
+                mean = float(mine.mean())
+                ax.axvline(mean, color="black", linewidth=1.6)
+                ax.text(0.02, 0.97, f"mean {_number(mean)}", transform=ax.transAxes,
+                        ha="left", va="top", fontsize=9.5,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                              "alpha": 0.8})  # fmt: skip
+            ax.set_ylim(bottom=0)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _number(v)))
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 5, 10]))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{round(100 * v, 6):g}%"))
+            ax.tick_params(labelsize=9.5)
+            ax.grid(axis="y", color="#e3e3e3", linewidth=0.7)
+            ax.set_axisbelow(True)
+            if i == 0:
+                title = ending.get("title") or ending["id"]
+                ax.set_title(
+                    f"{_wrap(title, 22, 2)}\n{_plural(ending['count'])} ({_pct(ending['p'])})",
+                    fontsize=10.5,
+                )
+            if j == 0:
+                ax.set_ylabel(_wrap(actor["id"], 12, 1), fontsize=11)
+    caption = (
+        "Bars: share of the ending's runs; black line: mean. Each panel has its own scale "
+        "(read the values on its axis), so a catastrophic ending squashes no other."
+    )
+    panel.supxlabel(_wrap(caption, int(11 * width), 3), fontsize=10, color="#444444")
+    return fig
+
+
+def payoffs_by_ending_png(folder: str | Path) -> bytes | None:
+    """:func:`plot_payoffs_by_ending` of a results folder as PNG bytes (for the report).
+
+    Args:
+        folder: A finished results folder.
+
+    Returns:
+        The PNG, or ``None`` when there is nothing to draw.
+    """
+    import io
+
+    folder = Path(folder)
+    manifest, summary = _load_inputs(folder, None, None)
+    with matplotlib.rc_context(STYLE):
+        fig = plot_payoffs_by_ending(manifest, summary, folder)
+        if fig is None:
+            return None
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI, facecolor="white",
+                    pil_kwargs={"compress_level": 1})  # fmt: skip
+    return buffer.getvalue()
 
 
 def _draw_far_cluster(

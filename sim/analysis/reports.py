@@ -25,11 +25,19 @@ from sim.version import __version__
 
 #: Captions of the standard charts of :mod:`sim.analysis.plots`, in the order shown.
 PLOT_CAPTIONS = {
-    "endings": "How likely each ending is, with 95% Wilson intervals.",
+    "endings": "How likely each ending is, with 95% intervals (Wilson; in a Sobol sweep, "
+    "with the base samples as the independent units).",
     "branch_tree": "What the branch points decide: each outcome's share of runs and the mix "
     "of endings among the runs that took it.",
     "payoffs": "Each actor's total payoff over the game.",
 }
+#: Caption of the report's own chart of payoffs by ending.
+PAYOFFS_BY_ENDING_CAPTION = (
+    "Each actor's total payoff among the runs of each ending: one panel per actor "
+    "(row) and ending (column), each on its own scale, bars as shares of that ending's "
+    "runs, so an ending with catastrophic payoffs leaves the others readable. Read the "
+    "values on each panel's axis and its mean."
+)
 #: Ranking rows shown per outcome in the report.
 REPORT_TOP = 8
 #: Marks a report as this program's: an earlier report may be replaced without --force.
@@ -98,6 +106,13 @@ footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--rule);
 def _e(value: Any) -> str:
     """Escape any value for HTML text or attributes."""
     return html.escape("" if value is None else str(value), quote=True)
+
+
+def _term(text: Any) -> str:
+    """Escaped text whose terms (``x ≤ 0.5``) a browser never breaks across lines."""
+    from sim.analysis.wrapping import glue_terms
+
+    return _e(glue_terms("" if text is None else str(text)))
 
 
 def _pct(p: float | None, digits: int = 1) -> str:
@@ -435,7 +450,9 @@ def _model(results: Results) -> str:
     return "".join(parts)
 
 
-def _probability_rows(items: list[dict[str, Any]], label: str = "title") -> str:
+def _probability_rows(
+    items: list[dict[str, Any]], label: str = "title", heading: str = "95% Wilson interval"
+) -> str:
     rows = []
     for item in items:
         name = item.get(label) or item["id"]
@@ -448,17 +465,23 @@ def _probability_rows(items: list[dict[str, Any]], label: str = "title") -> str:
         )
     return (
         "<table class='compact'><thead><tr><th>Outcome</th><th class='num'>Runs</th>"
-        "<th class='num'>Probability</th><th class='num'>95% Wilson interval</th></tr></thead>"
+        f"<th class='num'>Probability</th><th class='num'>{_e(heading)}</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 
 def _summary(results: Results) -> str:
+    from sim.batch.summary import interval_label, interval_note
+
     summary = results.summary
-    parts = ["<h3>Endings</h3>", _probability_rows(summary["endings"])]
+    heading = interval_label(summary)
+    parts = []
+    if interval_note(summary):
+        parts.append(f"<p class='note'>{_e(interval_note(summary))}</p>")
+    parts += ["<h3>Endings</h3>", _probability_rows(summary["endings"], heading=heading)]
     for branch in summary["branches"]:
         parts.append(f"<h3>Branch: {_e(branch['id'])}</h3>")
-        parts.append(_probability_rows(branch["outcomes"], label="id"))
+        parts.append(_probability_rows(branch["outcomes"], label="id", heading=heading))
     if summary["payoffs"]:
         rows = "".join(
             f"<tr><td>{_e(p['name'])} (<code>{_e(p['actor'])}</code>)</td>"
@@ -494,11 +517,29 @@ def _plot_order(path: Path) -> tuple[int, str]:
     return (order.get(stem, 2 if stem.startswith("fan_") else 4), stem)
 
 
+def _payoffs_by_ending(results: Results) -> str:
+    """The payoff histograms by ending, drawn for the report (each on its own scale)."""
+    from sim.analysis.plots import payoffs_by_ending_png
+
+    png = payoffs_by_ending_png(results.folder)
+    if png is None:
+        return ""
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="chart: payoffs by ending">'
+        f"<figcaption>{_e(PAYOFFS_BY_ENDING_CAPTION)}</figcaption></figure>"
+    )
+
+
 def _plots(results: Results) -> str:
     folder = results.folder / "plots"
     paths = sorted(folder.glob("*.png"), key=_plot_order) if folder.is_dir() else []
+    by_ending = _payoffs_by_ending(results)
     if not paths:
-        return '<p class="muted">This batch has no charts (it was run with --no-plots).</p>'
+        return (
+            '<p class="muted">This batch has no standard charts (it was run with '
+            f"--no-plots).</p>{by_ending}"
+        )
     metrics = {m["id"]: m.get("title") or m["id"] for m in results.layout.get("metrics", [])}
     figures = []
     for path in paths:
@@ -514,6 +555,10 @@ def _plots(results: Results) -> str:
         else:
             caption = re.sub(r"[_-]+", " ", stem).capitalize() + "."
         figures.append(_figure(path, caption, f"chart: {stem}"))
+        if stem == "payoffs":
+            figures.append(by_ending)
+    if "payoffs" not in {p.stem for p in paths}:
+        figures.append(by_ending)
     return "".join(figures)
 
 
@@ -574,13 +619,16 @@ def _driver_rows(rows: list[dict[str, Any]]) -> str:
 
 
 def _ranking_table(entry: dict[str, Any]) -> str:
+    from sim.analysis.explaintext import NOT_DRIVERS
     from sim.analysis.ranking import collapse_moves
 
     ranking = entry["ranking"]
     drivers = [r for r in ranking if r["significant"]]
     parts = []
     if not drivers:
-        parts.append("<p>No driver: no input is significant after Holm's adjustment.</p>")
+        parts.append(
+            "<p>No driver: no input is significant (permutation test, Holm's adjustment, 5%).</p>"
+        )
     parameters = [r for r in drivers if r["kind"] == "parameter"]
     if all("measured" in r for r in parameters):
         parameters.sort(key=lambda r: -abs(r["measured"]["change"]))
@@ -598,7 +646,7 @@ def _ranking_table(entry: dict[str, Any]) -> str:
     quiet = [r["input"] for r in ranking if not r["significant"] and r["kind"] == "parameter"]
     if quiet:
         parts.append(
-            "<p class='note'>Not drivers (no evidence at 5%): "
+            f"<p class='note'>{_e(NOT_DRIVERS)}: "
             + ", ".join(f"<code>{_e(q)}</code>" for q in quiet)
             + ".</p>"
         )
@@ -606,11 +654,13 @@ def _ranking_table(entry: dict[str, Any]) -> str:
 
 
 def _rule_html(rule: dict[str, Any]) -> str:
-    parts = [f"<div class='rule'><b>Rule:</b> {_e(rule['text'])}</div>"]
+    from sim.analysis.explaintext import dropped_groups, dropped_text, quasi_p_text
+
+    parts = [f"<div class='rule'><b>Rule:</b> {_term(rule['text'])}</div>"]
     restrictions = rule["box"]["restrictions"]
     if restrictions:
         rows = "".join(
-            f"<tr><td>{_e(r['text'])}</td><td class='num'>{_p(r.get('quasi_p'))}</td>"
+            f"<tr><td>{_term(r['text'])}</td><td class='num'>{quasi_p_text(r, _p)}</td>"
             f"<td class='num'>{_pct(r['stability'], 0) if 'stability' in r else '–'}</td></tr>"
             for r in restrictions
         )
@@ -619,17 +669,14 @@ def _rule_html(rule: dict[str, Any]) -> str:
             "</th><th class='num'>Kept in resamples</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
-    if rule.get("dropped"):
-        from sim.analysis.inputs import input_name
-
-        dropped = ", ".join(
-            f"<code>{_e(input_name(d['parameter']))}</code> (quasi-p {_p(d['quasi_p'])})"
-            for d in rule["dropped"]
+    for heading, dropped in dropped_groups(rule):
+        listed = ", ".join(
+            f"<code>{_term(dropped_text(d))}</code> (quasi-p {_p(d['quasi_p'])})" for d in dropped
         )
-        parts.append(f"<p class='note'>Dropped as chance could make them: {dropped}.</p>")
+        parts.append(f"<p class='note'>{_e(heading)}: {listed}.</p>")
     second = rule.get("second")
     if second and second.get("clear"):
-        parts.append(f"<div class='rule'><b>Second box:</b> {_e(second['text'])}</div>")
+        parts.append(f"<div class='rule'><b>Second box:</b> {_term(second['text'])}</div>")
     return "".join(parts)
 
 
@@ -653,23 +700,34 @@ def _measured_table(entry: dict[str, Any]) -> str:
 
 
 def _sobol_table(sobol: dict[str, Any]) -> str:
-    def index(value: float | None, conf: float | None) -> str:
+    from sim.analysis.explaintext import few_informative_text
+
+    def index(entry: dict[str, Any], key: str) -> str:
+        value = entry.get(key)
         if value is None:
             return "–"
-        return f"{value:.3f} ± {conf:.3f}" if conf is not None else f"{value:.3f}"
+        low, high = entry.get(f"{key}_low"), entry.get(f"{key}_high")
+        if low is None or high is None:
+            return f"{value:.3f}"
+        mark = "*" if entry.get(f"{key}_bound") else ""
+        return f"{value:.3f} [{low:.3f}, {high:.3f}]{mark}"
 
     indices = sobol["indices"]
+    counted = all("S1_informative" in s for s in indices.values())
     rows = "".join(
-        f"<tr><td><code>{_e(name)}</code></td><td class='num'>{index(s['S1'], s['S1_conf'])}"
-        f"</td><td class='num'>{index(s['ST'], s['ST_conf'])}</td></tr>"
+        f"<tr><td><code>{_e(name)}</code></td><td class='num'>{index(s, 'S1')}</td>"
+        f"<td class='num'>{index(s, 'ST')}</td>"
+        + (f"<td class='num'>{s['S1_informative']} / {s['ST_informative']}</td>" if counted else "")
+        + "</tr>"
         for name, s in sorted(indices.items(), key=lambda kv: -(kv[1]["ST"] or 0))
     )
     parts = []
     explained = sobol.get("explained")
     if explained is not None:
+        mark = "*" if explained.get("bound") else ""
         parts.append(
             f"<p>The swept parameters explain <b>{_pct(explained['value'])}</b> "
-            f"[{_pct(explained['low'])}, {_pct(explained['high'])}] of the outcome's "
+            f"[{_pct(explained['low'])}, {_pct(explained['high'])}]{mark} of the outcome's "
             "variance; the rest is the game's own chance (and any unswept parameter).</p>"
         )
     elif sobol.get("estimator") == "SALib, chance per run":
@@ -684,17 +742,37 @@ def _sobol_table(sobol: dict[str, Any]) -> str:
             "effect depends on the game's chance, and what the parameters explain at all "
             "cannot be told from it.</p>"
         )
+    few = few_informative_text(sobol)
+    if few:
+        parts.append(f"<p class='note'><b>Few informative base samples.</b> {_e(few)}</p>")
     parts.append(
         "<table class='compact'><thead><tr><th>Parameter</th>"
-        "<th class='num'>First-order S1 (± 95% CI)</th>"
-        "<th class='num'>Total ST (± 95% CI)</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
+        "<th class='num'>First-order S1 [95%]</th>"
+        "<th class='num'>Total ST [95%]</th>"
+        + ("<th class='num'>Informative base samples S1 / ST</th>" if counted else "")
+        + f"</tr></thead><tbody>{rows}</tbody></table>"
     )
+    if any(s.get("S1_bound") or s.get("ST_bound") for s in indices.values()):
+        parts.append(
+            f"<p class='note'>* fewer than {sobol.get('min_informative', 20)} informative "
+            "base samples (whose contribution to the estimate is not zero): the interval "
+            "runs from 0 to the most the index can be with so few, not from the "
+            "bootstrap.</p>"
+        )
+    above = sobol.get("s1_above_st") or []
+    if above:
+        parts.append(
+            "<p class='note'>S1 above ST for "
+            + ", ".join(f"<code>{_e(n)}</code>" for n in above)
+            + ": each is estimated from different base samples (S1 from those whose rows "
+            "end differently in one replicate, ST in two), so the estimates can cross; the "
+            "indices themselves have S1 ≤ ST ≤ explained. Read the intervals.</p>"
+        )
     pairs = [p for p in sobol.get("S2", []) if (p.get("S2_low") or 0) > 0][:5]
     if pairs:
         items = "".join(
             f"<li><code>{_e(p['pair'][0])}</code> × <code>{_e(p['pair'][1])}</code>: "
-            f"{index(p['S2'], p['S2_conf'])}</li>"
+            f"{index(p, 'S2')}</li>"
             for p in pairs
         )
         parts.append(f"<p class='note'>Second-order indices above zero:</p><ul>{items}</ul>")
@@ -717,8 +795,9 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
     if found.get("independent_rows_only"):
         parts.append(
             f"<p class='note'>Ranking and rules use the {found['runs_analysed']:,} rows of "
-            "the Sobol design drawn independently (A and B of the first replicate); the "
-            "Sobol indices use every run.</p>"
+            "the Sobol design that are independent of one another ("
+            + _e(found.get("independent_rows", "A and B of the first replicate"))
+            + "); the Sobol indices use every run.</p>"
         )
     elif found["runs_analysed"] < found["batch"]["runs"]:
         parts.append(
@@ -763,7 +842,11 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
                 parts.append("<h4>Measured effects (paired runs)</h4>")
                 parts.append(_measured_table(entry))
             for key, caption in (
-                ("tornado", f"What moves P({entry['title']}) (method: Tornado, above)."),
+                (
+                    "tornado",
+                    f"P({entry['title']}) at each parameter's low and high end; faded bars "
+                    "are not significant (method: Tornado, above).",
+                ),
                 (
                     "trajectory",
                     "PRIM's peeling trajectory: coverage against density of every box, "

@@ -16,7 +16,8 @@ Sobol indices are defined here on g, as shares of Var(Y):
   other parameters (``ST - S1`` is its interactions);
 - ``S2`` of (X_i, X_j): what the pair explains together beyond their first-order parts.
 
-So ``S1 <= ST <= explained <= 1``; a parameter that changes nothing gets exactly 0.
+So ``S1 <= ST <= explained <= 1``; a parameter that changes nothing gets exactly 0
+(with an interval up to the most the sweep's size can rule out).
 
 **Why the design shares the game's chance.** Saltelli's estimators assume a
 deterministic model. If every row of the design draws its own chance (as sweeps did
@@ -52,16 +53,51 @@ every index.
 bootstrap resamples whole base samples (with all their rows and replicates): 95%
 percentile intervals and, for compatibility with SALib, ``*_conf`` = 1.96 bootstrap
 standard deviations.
+
+**Few informative base samples.** Every estimate is a mean over base samples of a
+term that is zero unless the sample's rows end differently: the explained variance and
+a total index need rows that end differently in two replicates, a first-order index in
+one. For a rare outcome, or a parameter that rarely changes it, only a handful of base
+samples are *informative*, and the bootstrap cannot see the uncertainty of such a mean
+(with none, it says [0, 0] while the truth may be well above 0). Below
+:data:`MIN_INFORMATIVE` informative samples the interval is therefore widened to what
+the count allows: every index is at least 0, and at most the largest a term can be
+(:data:`CEILING`, for a 0/1 outcome) times the share of base samples whose term is
+positive, bounded above by Clopper-Pearson. The three bounds are chained (S1 <= ST
+<= explained), each at 1 - 0.05/3, so together they hold with 95%. The result counts
+the informative base samples of every index, and how many base samples or replicates
+would give enough.
+
+The indices satisfy S1 <= ST <= explained; their *estimates* need not, since each
+comes from different base samples (a parameter that rarely changes a rare outcome can
+get S1 > 0 from one informative sample and ST = 0 from none): the result lists such
+crossings.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 #: Bootstrap resamples behind the intervals.
 SOBOL_RESAMPLES = 500
+#: Level of the intervals.
+CONFIDENCE = 0.95
+Z95 = 1.959963984540054
+#: Below this many informative base samples an interval is the bound their count allows
+#: (the bootstrap cannot see the uncertainty of a mean of a few non-zero terms).
+MIN_INFORMATIVE = 20
+#: Most replicates a sweep may have (the sweep's own limit).
+MAX_REPLICATES = 100
+#: A contribution this close to 0 counts as 0 (products of 0/1 outcomes are exact).
+CONTRIBUTION_ZERO = 1e-12
+#: The largest a base sample's contribution can be, for an outcome in [0, 1]: the
+#: explained variance and the total index average products of two differences
+#: (halved), the first-order index a value times a difference, the second-order one
+#: a closed index less two first-order ones.
+CEILING = {"explained": 0.5, "ST": 0.5, "S1": 1.0, "S2": 3.0}
 
 
 def _pairs(replicates: int) -> list[tuple[int, int]]:
@@ -132,6 +168,39 @@ def _estimates(moments: dict[str, np.ndarray], d: int) -> dict[str, np.ndarray]:
     }
 
 
+def _upper_share(hits: int, n: int, level: float) -> float:
+    """One-sided Clopper-Pearson upper bound of a share: ``hits`` of ``n`` at ``level``."""
+    from scipy.stats import beta
+
+    if hits >= n:
+        return 1.0
+    return float(beta.ppf(level, hits + 1, n - hits))
+
+
+def _recommend(flips: float, n: int, replicates: int) -> dict[str, Any] | None:
+    """Base samples, or replicates at this N, that would give enough informative ones.
+
+    A base sample informs the crossed estimators when its rows end differently in at
+    least two replicates; with a share ``flips`` of (base sample, replicate) pairs
+    ending differently, that is P(at least 2 of R) (taking replicates as independent,
+    which understates it when some base samples flip far more often than others).
+    """
+    if flips <= 0:
+        return None
+
+    def informative(r: int) -> float:
+        return 1 - (1 - flips) ** r - r * flips * (1 - flips) ** (r - 1)
+
+    wanted = MIN_INFORMATIVE
+    share = informative(max(replicates, 2))
+    base = 2 ** math.ceil(math.log2(max(2.0, wanted / share))) if share > 0 else None
+    more = next(
+        (r for r in range(max(replicates, 2), MAX_REPLICATES + 1) if n * informative(r) >= wanted),
+        None,
+    )
+    return {"n": base, "replicates": more, "at_n": n, "flip_share": flips}
+
+
 def stochastic_sobol(
     y: np.ndarray,
     names: list[str],
@@ -153,10 +222,14 @@ def stochastic_sobol(
         seed: Seed of the bootstrap.
 
     Returns:
-        ``{"explained": {value, conf, low, high} or None, "chance": ..., "indices":
-        {name: {S1, S1_conf, S1_low, S1_high, ST, ...}}, "S2": [{"pair", "S2",
-        "S2_conf", "S2_low", "S2_high"}], "replicates", "crossed"}``; ``None`` when the
-        outcome never varies.
+        ``{"explained": {value, conf, low, high, informative, bound} or None,
+        "chance": ..., "indices": {name: {S1, S1_conf, S1_low, S1_high,
+        S1_informative, S1_bound, ST, ...}}, "S2": [{"pair", "S2", "S2_conf",
+        "S2_low", "S2_high", "S2_informative", "S2_bound"}], "replicates", "crossed",
+        "base_samples", "informative", "few_informative", "recommend"}``; ``None``
+        when the outcome never varies. ``informative`` counts the base samples whose
+        contribution to an estimator is not zero; below :data:`MIN_INFORMATIVE` the
+        interval is widened to the bound those counts allow (``bound`` true).
     """
     d = len(names)
     per = 2 * d + 2
@@ -169,49 +242,90 @@ def stochastic_sobol(
     weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples) / n  # (B, N)
     boot = _estimates({k: weights @ v for k, v in parts.items()}, d)
     crossed = replicates > 1
+    variance = float(point["variance"])
+    # Bounds need an outcome in [0, 1] (a 0/1 indicator): then each contribution is
+    # at most CEILING[kind] (see _contributions).
+    bounded = bool(values.min() >= 0 and values.max() <= 1 and variance > 1e-15)
+    first = parts["first"]
+    second = parts["closed"].reshape(n, d, d) - first[:, :, None] - first[:, None, :]
+    per_sample = {
+        "explained": parts["explained"],
+        "S1": first,
+        "ST": parts["total"],
+        "S2": second,
+    }
+    level = 1 - (1 - CONFIDENCE) / 3  # three bounds chained: S1 <= ST <= explained
 
-    def interval(estimate: float, draws: np.ndarray) -> dict[str, float]:
+    def upper(kind: str) -> np.ndarray:
+        positive = np.sum(per_sample[kind] > CONTRIBUTION_ZERO, axis=0)
+        shares = np.vectorize(lambda h: _upper_share(int(h), n, level))(positive)
+        return CEILING[kind] * np.asarray(shares, dtype=float) / variance
+
+    counts = {kind: np.sum(np.abs(v) > CONTRIBUTION_ZERO, axis=0) for kind, v in per_sample.items()}
+    ceilings: dict[str, Any] = {}
+    if bounded:
+        ceilings["explained"] = float(upper("explained")) if crossed else math.inf
+        ceilings["ST"] = np.minimum(upper("ST"), ceilings["explained"])
+        ceilings["S1"] = np.minimum(upper("S1"), ceilings["ST"])
+        ceilings["S2"] = np.minimum(upper("S2"), ceilings["explained"])
+
+    def interval(
+        estimate: float, draws: np.ndarray, informative: int, ceiling: float | None
+    ) -> dict[str, Any]:
         finite = draws[np.isfinite(draws)]
-        if finite.size < 2:
-            return {
-                "value": float(estimate),
-                "conf": float("nan"),
-                "low": float("nan"),
-                "high": float("nan"),
-            }
-        low, high = np.quantile(finite, [0.025, 0.975])
-        return {
+        found: dict[str, Any] = {
             "value": float(estimate),
-            "conf": float(1.959963984540054 * finite.std(ddof=1)),
-            "low": float(low),
-            "high": float(high),
+            "conf": float("nan"),
+            "low": float("nan"),
+            "high": float("nan"),
+            "informative": int(informative),
+            "bound": False,
         }
+        if finite.size >= 2:
+            low, high = np.quantile(finite, [0.025, 0.975])
+            found.update(conf=float(Z95 * finite.std(ddof=1)), low=float(low), high=float(high))
+        if ceiling is not None and informative < MIN_INFORMATIVE:
+            # Too few base samples for the bootstrap to see the uncertainty (with none,
+            # it says [0, 0]): the index lies between 0 (every true index is at least
+            # 0) and what the count of informative base samples allows.
+            low = min(0.0, found["low"]) if math.isfinite(found["low"]) else 0.0
+            high = max(float(ceiling), found["high"]) if math.isfinite(found["high"]) else ceiling
+            found.update(low=low, high=float(high), bound=True)
+            found["conf"] = (found["high"] - found["low"]) / 2
+        return found
 
-    indices: dict[str, dict[str, float]] = {}
+    def ceiling_of(kind: str, *index: int) -> float | None:
+        if not bounded:
+            return None
+        value = ceilings[kind][index] if index else ceilings[kind]
+        return float(value) if math.isfinite(value) else None
+
+    indices: dict[str, dict[str, Any]] = {}
     for j, name in enumerate(names):
-        entry: dict[str, float] = {}
+        entry: dict[str, Any] = {}
         for key in ("S1", "ST"):
-            found = interval(point[key][j], boot[key][:, j])
+            found = interval(point[key][j], boot[key][:, j], counts[key][j], ceiling_of(key, j))
             entry[key] = found["value"]
-            entry[f"{key}_conf"] = found["conf"]
-            entry[f"{key}_low"] = found["low"]
-            entry[f"{key}_high"] = found["high"]
+            for part in ("conf", "low", "high", "informative", "bound"):
+                entry[f"{key}_{part}"] = found[part]
         indices[name] = entry
     pairs = []
     for i in range(d):
         for j in range(i + 1, d):
-            found = interval(point["S2"][i, j], boot["S2"][:, i, j])
-            pairs.append(
-                {
-                    "pair": [names[i], names[j]],
-                    "S2": found["value"],
-                    "S2_conf": found["conf"],
-                    "S2_low": found["low"],
-                    "S2_high": found["high"],
-                }
+            found = interval(
+                point["S2"][i, j], boot["S2"][:, i, j], counts["S2"][i, j], ceiling_of("S2", i, j)
             )
+            pair: dict[str, Any] = {"pair": [names[i], names[j]], "S2": found["value"]}
+            for part in ("conf", "low", "high", "informative", "bound"):
+                pair[f"S2_{part}"] = found[part]
+            pairs.append(pair)
     pairs.sort(key=lambda p: -abs(p["S2"]))
-    explained = interval(point["explained"], boot["explained"]) if crossed else None
+    explained = None
+    if crossed:
+        explained = interval(
+            point["explained"], boot["explained"], int(counts["explained"]),
+            ceiling_of("explained"),
+        )  # fmt: skip
     chance = None
     if explained is not None:
         chance = {
@@ -220,8 +334,12 @@ def stochastic_sobol(
             "low": 1 - explained["high"],
             "high": 1 - explained["low"],
         }
+    # How often the rows A and B of a base sample end differently, replicate by replicate.
+    a, b = values[:, :, 0], values[:, :, per - 1]
+    flips = float(np.mean(a != b))
+    few = bool(crossed and counts["explained"] < MIN_INFORMATIVE)
     return {
-        "variance": float(point["variance"]),
+        "variance": variance,
         "mean": float(parts["mean"].mean()),
         "replicates": replicates,
         "crossed": crossed,
@@ -232,6 +350,15 @@ def stochastic_sobol(
         "chance": chance,
         "indices": indices,
         "S2": pairs,
+        "base_samples": n,
+        "min_informative": MIN_INFORMATIVE,
+        "informative": int(counts["explained"]) if crossed else None,
+        "flip_share": flips,
+        "few_informative": few,
+        "recommend": _recommend(flips, n, replicates) if few else None,
+        "s1_above_st": [
+            name for name, e in indices.items() if e["S1"] > e["ST"] + CONTRIBUTION_ZERO
+        ],
     }
 
 

@@ -153,12 +153,19 @@ def stream_keys(described: dict[str, Any] | None, runs: np.ndarray) -> np.ndarra
 
 
 def independent_runs(described: dict[str, Any] | None, runs: np.ndarray) -> np.ndarray:
-    """Which runs drew their parameter values independently of every other run.
+    """Which runs are independent of one another: their values and their chance.
 
     A Sobol design repeats each value of A and B in the rows AB_i and BA_i, and every
-    row in each replicate: tests that treat runs as exchangeable (a permutation test,
-    PRIM's densities) must use only the rows A and B of the first replicate. Every run
-    of another design or of a plain batch counts.
+    row in each replicate. Where the rows of a base sample share their chance, its A
+    and B rows of one replicate share more: the game's chance and every unswept
+    parameter, so an unswept parameter that does nothing looks like a driver to a test
+    that treats them as two runs (in 27 of 100 seeds where 5 were promised). Tests
+    that treat runs as exchangeable (a permutation test, PRIM's densities) therefore
+    use one row per base sample and replicate: the row A of the first replicate and
+    the row B of the second, whose values are independent and whose chance keys
+    differ. With one replicate, only the rows A. A sweep whose runs each drew their own
+    chance (older results) keeps A and B of the first replicate. Every run of another
+    design or of a plain batch counts.
 
     Args:
         described: The manifest's ``design`` entry (``None`` for a plain batch).
@@ -171,9 +178,29 @@ def independent_runs(described: dict[str, Any] | None, runs: np.ndarray) -> np.n
     if not described or described.get("kind") != "sobol":
         return np.ones(runs.shape, dtype=bool)
     per = int(described.get("rows_per_sample") or 2 * len(described["params"]) + 2)
-    first = runs < int(described["n"]) * per
+    replicate = runs // (int(described["n"]) * per)
     position = runs % per
-    return first & ((position == 0) | (position == per - 1))
+    is_a, is_b = position == 0, position == per - 1
+    if described.get("randomness") != SHARED_RANDOMNESS:
+        return (replicate == 0) & (is_a | is_b)
+    if int(described.get("replicates", 1)) < 2:
+        return (replicate == 0) & is_a
+    return ((replicate == 0) & is_a) | ((replicate == 1) & is_b)
+
+
+def independent_rows_text(described: dict[str, Any] | None) -> str:
+    """Which rows of a Sobol sweep the ranking and rules use, in words (empty otherwise)."""
+    if not described or described.get("kind") != "sobol":
+        return ""
+    if described.get("randomness") != SHARED_RANDOMNESS:
+        return "A and B of the first replicate"
+    if int(described.get("replicates", 1)) < 2:
+        return "A of each base sample (one replicate: its B shares A's chance)"
+    return (
+        "A of the first replicate and B of the second: one row per base sample and "
+        "replicate, since A and B of one replicate share the game's chance and every "
+        "unswept parameter"
+    )
 
 
 def swept_parameters(compiled: CompiledScenario, names: Sequence[str] | None) -> tuple[str, ...]:

@@ -3,6 +3,16 @@
 The Wilson score interval is used rather than the normal approximation because many
 endings of interest are rare (a few percent), where the normal interval is too narrow
 and can leave [0, 1].
+
+**Sobol sweeps.** The runs of a Sobol sweep are not independent draws: the rows of one
+base sample repeat the values of its rows A and B, replicate after replicate, and share
+the game's chance within a replicate. 9,216 runs of 256 base samples hold far less
+than 9,216 runs' worth of information, and a Wilson interval over the runs is several
+times too narrow. There the unit is the base sample: the variance of a share (or a
+mean payoff) is the cluster-robust one over base samples, and the interval is Wilson's
+at the *effective* number of runs p(1 - p) / variance (never more than the runs, and
+the number of base samples when no run or every run has the outcome). The summary
+records this under ``intervals``.
 """
 
 from __future__ import annotations
@@ -22,12 +32,12 @@ import pyarrow.parquet as pq
 Z95 = 1.959963984540054
 
 
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
     """The Wilson score interval for a binomial proportion.
 
     Args:
-        successes: Number of runs with the outcome.
-        n: Number of runs.
+        successes: Number of runs with the outcome (fractional for an effective count).
+        n: Number of runs (or the effective number of a clustered design).
         z: Normal quantile (1.96 for 95%).
 
     Returns:
@@ -42,20 +52,100 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _proportions(counts: Counter[str], order: list[str], n: int) -> list[dict[str, Any]]:
+class Clusters:
+    """The independent units of a batch's runs: base samples of a Sobol sweep.
+
+    Attributes:
+        ids: The cluster of each run (aligned with the runs table's rows).
+        count: Number of clusters.
+    """
+
+    def __init__(self, ids: np.ndarray, count: int):
+        self.ids = ids
+        self.count = count
+
+    def variance_of_mean(self, values: np.ndarray) -> float:
+        """Cluster-robust variance of the mean of ``values`` over all runs."""
+        n = len(values)
+        if n == 0 or self.count < 2:
+            return 0.0
+        mean = float(values.mean())
+        sums = np.bincount(self.ids, weights=values - mean, minlength=self.count)
+        return float(self.count / (self.count - 1) * np.sum(sums**2) / n**2)
+
+    def effective_runs(self, hits: np.ndarray) -> float:
+        """Effective number of independent runs behind a share (see the module doc)."""
+        n = len(hits)
+        p = float(hits.mean()) if n else 0.0
+        variance = self.variance_of_mean(hits.astype(float))
+        if p in (0.0, 1.0) or variance <= 0:
+            return float(self.count if p in (0.0, 1.0) else n)
+        return float(min(n, p * (1 - p) / variance))
+
+
+def batch_clusters(
+    manifest: dict[str, Any], names: list[str], runs: Callable[[], np.ndarray]
+) -> Clusters | None:
+    """The base samples of a Sobol sweep's runs, or ``None`` for independent runs.
+
+    Args:
+        manifest: The batch manifest (its ``design``).
+        names: The columns of the runs table.
+        runs: Reads the ``run`` column (called only for a Sobol sweep).
+    """
+    design = manifest.get("design") or {}
+    if design.get("kind") != "sobol" or "run" not in names:
+        return None
+    n = int(design["n"])
+    per = int(design.get("rows_per_sample") or 2 * len(design["params"]) + 2)
+    return Clusters((runs().astype(np.int64) % (n * per)) // per, n)
+
+
+def _proportions(
+    counts: Counter[str],
+    order: list[str],
+    n: int,
+    clusters: Clusters | None = None,
+    labels: Callable[[], np.ndarray] | None = None,
+) -> list[dict[str, Any]]:
+    values = labels() if clusters is not None and labels is not None else None
     rows = []
     for key in order:
         count = int(counts.get(key, 0))
-        low, high = wilson_interval(count, n)
-        rows.append(
-            {"id": key, "count": count, "p": count / n if n else 0.0, "low": low, "high": high}
-        )
+        row: dict[str, Any] = {"id": key, "count": count, "p": count / n if n else 0.0}
+        if clusters is not None and values is not None:
+            effective = clusters.effective_runs((values == key).astype(float))
+            low, high = wilson_interval(row["p"] * effective, effective)
+            row["effective_runs"] = effective
+        else:
+            low, high = wilson_interval(count, n)
+        row["low"], row["high"] = low, high
+        rows.append(row)
     return rows
+
+
+def interval_label(summary: dict[str, Any]) -> str:
+    """What a summary's intervals are, for a table's heading."""
+    if summary.get("intervals", {}).get("method") == "clustered":
+        return "95% interval (base samples)"
+    return "95% Wilson interval"
+
+
+def interval_note(summary: dict[str, Any]) -> str:
+    """One sentence on a clustered summary's intervals (empty for independent runs)."""
+    intervals = summary.get("intervals", {})
+    if intervals.get("method") != "clustered":
+        return ""
+    return (
+        f"Intervals treat the {intervals['clusters']:,} base samples of the Sobol design as "
+        f"the independent units: the {intervals['runs_per_cluster']:,} runs of one share "
+        "parameter values and game chance (Wilson at the effective number of runs)."
+    )
 
 
 def summary_columns(layout: dict[str, Any]) -> list[str]:
     """The columns of runs.parquet that :func:`summarize` reads."""
-    columns = ["ending", "branch_path"]
+    columns = ["run", "ending", "branch_path"]
     columns += [f"branch.{b['id']}" for b in layout["branches"]]
     columns += [f"payoff.{a['id']}" for a in layout["actors"]]
     columns += [f"metric.{m['id']}" for m in layout["metrics"]]
@@ -80,6 +170,7 @@ def summarize(table: pa.Table, manifest: dict[str, Any]) -> dict[str, Any]:
         table.num_rows,
         lambda name: Counter(table.column(name).to_pylist()),
         lambda name: table.column(name).to_numpy(),
+        lambda name: np.asarray(table.column(name).to_pylist(), dtype=object),
         table.column_names,
         manifest,
     )
@@ -110,7 +201,11 @@ def summarize_file(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     def values(name: str) -> np.ndarray:
         return read_column(path, name)
 
-    return _summarize(n, counts, values, names, manifest)
+    def labels(name: str) -> np.ndarray:
+        text = pq.read_table(path, columns=[name]).column(0).to_pylist()
+        return np.asarray(text, dtype=object)
+
+    return _summarize(n, counts, values, labels, names, manifest)
 
 
 def row_groups(path: Path, columns: list[str]) -> Iterator[pa.Table]:
@@ -146,45 +241,66 @@ def _summarize(
     n: int,
     counts: Callable[[str], Counter[str]],
     column: Callable[[str], np.ndarray],
+    labels: Callable[[str], np.ndarray],
     names: list[str],
     manifest: dict[str, Any],
 ) -> dict[str, Any]:
-    """The summary from ``n`` runs, read through ``counts`` and ``column``."""
+    """The summary from ``n`` runs, read through ``counts`` and ``column``.
+
+    ``labels`` gives a text column run by run; it is read only for a Sobol sweep, whose
+    intervals need each run's outcome with its base sample.
+    """
     layout = manifest["layout"]
-    endings = counts("ending")
+    clusters = batch_clusters(manifest, names, lambda: column("run"))
+
+    def share_rows(name: str, order: list[str], found: Counter[str] | None = None):
+        found = counts(name) if found is None else found
+        return _proportions(found, order, n, clusters, lambda: labels(name))
     summary: dict[str, Any] = {
         "scenario": {k: manifest["scenario"][k] for k in ("id", "title", "sha256")},
         "runs": n,
         "seed": manifest["seed"],
         "overrides": manifest.get("settings", manifest.get("overrides", {})),
-        "endings": _proportions(endings, [e["id"] for e in layout["endings"]], n),
+        "endings": share_rows("ending", [e["id"] for e in layout["endings"]]),
     }
+    if clusters is not None:
+        summary["intervals"] = {
+            "method": "clustered",
+            "unit": "base sample",
+            "clusters": clusters.count,
+            "runs_per_cluster": n // max(clusters.count, 1),
+        }
+    else:
+        summary["intervals"] = {"method": "wilson", "unit": "run"}
     titles = {e["id"]: e["title"] for e in layout["endings"]}
     for row in summary["endings"]:
         row["title"] = titles[row["id"]]
     branches = []
     for branch in layout["branches"]:
-        outcomes = counts(f"branch.{branch['id']}")
-        order = [*branch["outcomes"], ""]
-        rows = _proportions(outcomes, order, n)
+        rows = share_rows(f"branch.{branch['id']}", [*branch["outcomes"], ""])
         rows[-1]["id"] = "(not reached)"
         if rows[-1]["count"] == 0:
             rows.pop()
         branches.append({"id": branch["id"], "outcomes": rows})
     summary["branches"] = branches
     paths = counts("branch_path")
-    summary["branch_paths"] = _proportions(paths, [p for p, _ in paths.most_common()], n)
+    summary["branch_paths"] = share_rows(
+        "branch_path", [p for p, _ in paths.most_common()], paths
+    )
     payoffs = []
     for actor in layout["actors"]:
         values = column(f"payoff.{actor['id']}")
         sd = float(values.std(ddof=1)) if n > 1 else 0.0
+        stderr = sd / math.sqrt(n) if n else 0.0
+        if clusters is not None and n:
+            stderr = math.sqrt(clusters.variance_of_mean(values.astype(float)))
         payoffs.append(
             {
                 "actor": actor["id"],
                 "name": actor["name"],
                 "mean": float(values.mean()) if n else 0.0,
                 "sd": sd,
-                "stderr": sd / math.sqrt(n) if n else 0.0,
+                "stderr": stderr,
             }
         )
     summary["payoffs"] = payoffs
@@ -229,6 +345,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:5.1f}%"
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` columns, broken at spaces only (never inside a name)."""
+    return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)
+
+
 def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     """The summary as a plain-text table for a terminal.
 
@@ -237,11 +358,13 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     """
     out = []
     scenario = summary["scenario"]
-    out += textwrap.wrap(f"{scenario['title']} ({scenario['id']})", width=width)
+    out += _wrap(f"{scenario['title']} ({scenario['id']})", width)
     out.append(f"{summary['runs']:,} runs, seed {summary['seed']}")
+    if interval_note(summary):
+        out += _wrap(interval_note(summary), width)
     if summary.get("overrides"):
         settings = ", ".join(f"{k}={v}" for k, v in summary["overrides"].items())
-        out += textwrap.wrap(f"settings: {settings}", width=width)
+        out += _wrap(f"settings: {settings}", width)
     labels = [o["id"] for b in summary["branches"] for o in b["outcomes"]]
     labels += [e["title"] or e["id"] for e in summary["endings"]]
     labels += [f"{p['actor']} ({p['name']})" for p in summary["payoffs"]]
@@ -251,7 +374,8 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
         interval = f"[{_pct(item['low'])}, {_pct(item['high'])}]"
         return f"  {label:<{name_width}} {item['count']:>9,} {_pct(item['p'])}  {interval}"
 
-    header = f"  {'':<{name_width}} {'runs':>9} {'p':>6}  95% Wilson interval"
+    # "share", not "p": next to compare's p-values a bare p reads as one.
+    header = f"  {'':<{name_width}} {'runs':>9} {'share':>6}  {interval_label(summary)}"
     for branch in summary["branches"]:
         out.append("")
         out.append(f"Branch: {branch['id']}")
@@ -271,11 +395,11 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     if summary.get("reasoning", {}).get("unconverged_runs"):
         missed = summary["reasoning"]
         out.append("")
-        out += textwrap.wrap(
+        out += _wrap(
             f"warning: the round's equilibrium was not found in {missed['unconverged_rounds']:,} "
             f"rounds of {missed['unconverged_runs']:,} runs; in those rounds the actors "
             "played the last iterate of the search",
-            width=width,
+            width,
         )
     out.append("")
     out.append("Mean payoff per actor (total over rounds)")

@@ -264,6 +264,11 @@ def inject_state(compiled: CompiledScenario, k: int, ctx: EvalContext) -> EvalCo
     return ctx.with_state(state)
 
 
+def _holding(open_now: np.ndarray, when, ctx: EvalContext) -> np.ndarray:
+    """Runs where an event is still open and its condition (if any) holds on ``ctx``."""
+    return open_now if when is None else open_now & (when(ctx) != 0)
+
+
 def chance_events(
     compiled: CompiledScenario,
     i: int,
@@ -285,9 +290,7 @@ def chance_events(
     for b, branch in enumerate(compiled.branches):
         if b == exclude or branch.hazard is None or branch.decided_by is not None:
             continue
-        due = open_branches[b]
-        if branch.when is not None:
-            due = due & (branch.when(ctx) != 0)
+        due = _holding(open_branches[b], branch.when, ctx)
         if not due.any():
             continue
         chance = np.clip(branch.hazard(ctx, expect=True), 0.0, 1.0)
@@ -303,9 +306,7 @@ def chance_events(
         for k, inject in enumerate(compiled.injects):
             if inject.hazard is None:
                 continue
-            due = open_injects[k]
-            if inject.when is not None:
-                due = due & (inject.when(ctx) != 0)
+            due = _holding(open_injects[k], inject.when, ctx)
             if not due.any():
                 continue
             chance = np.clip(inject.hazard(ctx, expect=True), 0.0, 1.0)
@@ -1167,6 +1168,12 @@ class RoundReasoning:
             if branch.decided_by is None:
                 weights = outcome_weights(branch, at, expect=True)
             else:
+                # An actor foresees its own decision as it will make it, chance events
+                # included; another actor's from what each outcome's state is worth to
+                # the decider. (Weighing the decider's chance events too made a hazard's
+                # condition on the projected state jump with the mixes: the round's
+                # equilibrium failed in 0.1% of taiwan-strait's runs, 30 times slower.)
+                own = branch.decided_by == i
                 weights = decided_probabilities(
                     compiled,
                     branch,
@@ -1174,8 +1181,8 @@ class RoundReasoning:
                     afters,
                     remaining,
                     last,
-                    self.open_branches,
-                    self.open_injects,
+                    self.open_branches if own else None,
+                    self.open_injects if own else None,
                 )
             expected = np.zeros(self.size)
             for o, after in enumerate(afters):
