@@ -1314,11 +1314,18 @@ def plot_payoffs_by_ending(
     return fig
 
 
-def payoffs_by_ending_png(folder: str | Path) -> bytes | None:
+def payoffs_by_ending_png(
+    folder: str | Path,
+    manifest: dict[str, Any] | None = None,
+    summary: dict[str, Any] | None = None,
+) -> bytes | None:
     """:func:`plot_payoffs_by_ending` of a results folder as PNG bytes (for the report).
 
     Args:
         folder: A finished results folder.
+        manifest: Its manifest, as checked by the results loader (read if None).
+        summary: Its summary, as checked (or recomputed) by the loader; pass it, since
+            ``summary.json`` itself may be damaged (read if None).
 
     Returns:
         The PNG, or ``None`` when there is nothing to draw.
@@ -1326,7 +1333,7 @@ def payoffs_by_ending_png(folder: str | Path) -> bytes | None:
     import io
 
     folder = Path(folder)
-    manifest, summary = _load_inputs(folder, None, None)
+    manifest, summary = _load_inputs(folder, manifest, summary)
     with matplotlib.rc_context(STYLE):
         fig = plot_payoffs_by_ending(manifest, summary, folder)
         if fig is None:
