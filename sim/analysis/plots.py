@@ -89,6 +89,7 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
+from sim.batch.outputs import PLOT_FILES
 from sim.batch.results import release_memory
 from sim.batch.summary import interval_label, row_groups
 from sim.errors import OptionsError
@@ -145,7 +146,7 @@ STYLE = {
     "axes.spines.right": False,
     "savefig.dpi": DPI,
 }
-_OUR_PNGS = re.compile(r"^(endings|branch_tree|payoffs|fan_.+)\.png$")
+_OUR_PNGS = PLOT_FILES
 
 
 # ---------------------------------------------------------------------------------------
