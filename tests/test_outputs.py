@@ -106,6 +106,38 @@ def test_force_replaces_a_results_folder_and_its_own_leftovers(batch: Path) -> N
     assert json.loads((batch / "manifest.json").read_text())["runs"] == 7
 
 
+@pytest.mark.parametrize(
+    "mine", ["plots/my.png", "plots/fan_notes.txt", "plots/old/a.png", "explain/my.csv"]
+)
+def test_force_never_deletes_a_users_file_in_the_batchs_own_folders(batch: Path, mine: str) -> None:
+    # plots/ and explain/ are the batch's, but only what the program wrote there is.
+    (batch / mine).parent.mkdir(parents=True, exist_ok=True)
+    (batch / mine).write_text("mine\n")
+    before = snapshot(batch)
+    line = one_error(invoke("run", TINY, "-n", "5", "--out", batch, "-q", "--force"))
+    assert mine.split("/")[0] in line and "refusing" in line
+    assert snapshot(batch) == before
+
+
+def test_a_batch_that_fails_while_playing_puts_back_the_batch_it_was_replacing(
+    batch: Path, tmp_path: Path
+) -> None:
+    # A computed sd below zero stops the batch in round 1, after --force has cleared
+    # the way: the earlier batch must survive it, byte for byte.
+    text = TINY.read_text()
+    assert "        cost: 0.1\n" in text
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(
+        text.replace("        cost: 0.1\n", "        cost: normal(0, -1 + 0 * round)\n", 1)
+    )
+    before = snapshot(batch)
+    result = invoke("run", failing, "-n", "20", "--out", batch, "--force", "-q")
+    line = one_error(result)
+    assert "sd" in line and "round" in line
+    assert snapshot(batch) == before
+    assert not (batch / ".replaced").exists()
+
+
 def test_run_never_goes_inside_a_results_folder(batch: Path) -> None:
     before = snapshot(batch)
     for inside in (batch / "plots", batch / "sub" / "deeper"):

@@ -13,6 +13,7 @@ is missing or not the file the batch wrote the summary is recomputed and the use
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -298,3 +299,42 @@ def test_a_report_of_an_edited_summary_tells_and_shows_the_real_numbers(
     assert "recomputed from runs.parquet" in result.stderr
     html = (tmp_path / "r.html").read_text()
     assert "4,950" not in html and "99.0%" not in html
+
+
+def _zero_first_ending(folder: Path, _other: Path) -> None:
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["endings"][0]["count"] = 0
+    (folder / "summary.json").write_text(json.dumps(summary))
+
+
+def _summary_as_list(folder: Path, _other: Path) -> None:
+    (folder / "summary.json").write_text("[]")
+
+
+def _by_ending_image(html: str) -> str:
+    """The embedded payoffs-by-ending chart of a report (base64 PNG)."""
+    found = re.search(r'src="data:image/png;base64,([^"]+)" alt="chart: payoffs by ending"', html)
+    assert found is not None, "the report has no payoffs-by-ending chart"
+    return found[1]
+
+
+@pytest.mark.parametrize(
+    "how",
+    [_truncate("summary.json"), _summary_as_list, _zero_first_ending],
+    ids=["truncated", "a list", "an ending's count zeroed"],
+)
+def test_every_chart_of_a_report_uses_the_recomputed_summary(
+    how: Callable[[Path, Path], None], pristine: Path, tmp_path: Path
+) -> None:
+    # The payoffs-by-ending chart once read summary.json itself: a traceback on a
+    # truncated file, an ending's panels missing on an edited one.
+    good = invoke("report", pristine, "--out", tmp_path / "good.html")
+    assert good.exit_code == 0, good.output
+    folder = tmp_path / "batch"
+    shutil.copytree(pristine, folder, ignore=shutil.ignore_patterns("explain"))
+    how(folder, folder)
+    result = invoke("report", folder, "--out", tmp_path / "r.html")
+    assert result.exit_code == 0, result.output
+    assert "recomputed from runs.parquet" in result.stderr
+    damaged = (tmp_path / "r.html").read_text()
+    assert _by_ending_image(damaged) == _by_ending_image((tmp_path / "good.html").read_text())

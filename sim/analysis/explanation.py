@@ -70,7 +70,7 @@ from sim.analysis.sensitivity import (
     salib_sobol,
     stochastic_sobol,
 )
-from sim.batch.outputs import OutputKind, prepare_output_folder
+from sim.batch.outputs import EXPLAIN_FILES, OutputKind, prepare_output_folder
 from sim.batch.results import Results, atomic_write_json
 from sim.errors import OptionsError, ResultsError
 
@@ -337,7 +337,7 @@ def _read(
 EXPLAIN_OUTPUT = OutputKind(
     "explain",
     "explain.json",
-    (r"explain\.json", r"(tornado|prim)_.+\.png"),
+    EXPLAIN_FILES,
     inside="explain",
 )
 

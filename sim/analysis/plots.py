@@ -90,6 +90,7 @@ from matplotlib.ticker import (
 )
 
 from sim.batch.options import check_group_by
+from sim.batch.outputs import PLOT_FILES
 from sim.batch.results import release_memory
 from sim.batch.summary import interval_label, row_groups
 
@@ -147,7 +148,7 @@ STYLE = {
 #: The charts of a batch, in groups that take about as long to draw (the fan charts
 #: are six or so figures; the others one each), so two processes can share them.
 PLOT_PARTS = ("endings", "branch_tree", "fans", "payoffs")
-_OUR_PNGS = re.compile(r"^(endings|branch_tree|payoffs|fan_.+)\.png$")
+_OUR_PNGS = PLOT_FILES
 
 
 # ---------------------------------------------------------------------------------------
@@ -1293,11 +1294,18 @@ def plot_payoffs_by_ending(
     return fig
 
 
-def payoffs_by_ending_png(folder: str | Path) -> bytes | None:
+def payoffs_by_ending_png(
+    folder: str | Path,
+    manifest: dict[str, Any] | None = None,
+    summary: dict[str, Any] | None = None,
+) -> bytes | None:
     """:func:`plot_payoffs_by_ending` of a results folder as PNG bytes (for the report).
 
     Args:
         folder: A finished results folder.
+        manifest: Its manifest, as checked by the results loader (read if None).
+        summary: Its summary, as checked (or recomputed) by the loader; pass it, since
+            ``summary.json`` itself may be damaged (read if None).
 
     Returns:
         The PNG, or ``None`` when there is nothing to draw.
@@ -1305,7 +1313,7 @@ def payoffs_by_ending_png(folder: str | Path) -> bytes | None:
     import io
 
     folder = Path(folder)
-    manifest, summary = _load_inputs(folder, None, None)
+    manifest, summary = _load_inputs(folder, manifest, summary)
     with matplotlib.rc_context(STYLE):
         fig = plot_payoffs_by_ending(manifest, summary, folder)
         if fig is None:

@@ -521,7 +521,7 @@ def _payoffs_by_ending(results: Results) -> str:
     """The payoff histograms by ending, drawn for the report (each on its own scale)."""
     from sim.analysis.plots import payoffs_by_ending_png
 
-    png = payoffs_by_ending_png(results.folder)
+    png = payoffs_by_ending_png(results.folder, results.manifest, results.summary)
     if png is None:
         return ""
     data = base64.b64encode(png).decode("ascii")

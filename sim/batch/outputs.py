@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sim.batch.manifest import is_results_manifest
 from sim.errors import ResultsError
 
+#: Where ``run --force`` keeps the batch it replaces until the new one is written.
+REPLACED = ".replaced"
 #: What a batch writes into its folder (and ``explain``/``report`` add to it).
 BATCH_ENTRIES = (
     "manifest.json",
@@ -40,11 +42,16 @@ BATCH_ENTRIES = (
     "summary.json",
     "plots",
     ".parts",
+    REPLACED,
     "explain",
     "report.html",
 )
 #: Temporary files our writers leave if killed (``.NAME.tmp-PID``, ``.NAME.png.tmp``).
 TEMPORARY = re.compile(r"^\.[^/]+\.tmp(-\d+)?$")
+#: The charts a batch draws into its ``plots/`` folder.
+PLOT_FILES = re.compile(r"^(endings|branch_tree|payoffs|fan_.+)\.png$")
+#: What ``explain`` writes into a batch's ``explain/`` folder.
+EXPLAIN_FILES = (r"explain\.json", r"(tornado|prim)_.+\.png")
 
 
 def is_results_folder(folder: Path) -> bool:
@@ -83,7 +90,9 @@ def prepare_results_folder(out: Path, *, force: bool) -> bool:
     """Make ``out`` ready for a new batch without losing anyone's data.
 
     A missing or empty folder is fine. An earlier results folder is replaced only with
-    ``force``, and then only the entries a batch writes are removed; a folder holding
+    ``force``, and then only the entries a batch writes are moved aside (to
+    ``.replaced/``: deleted once the new batch is written, put back if it fails while
+    playing; see :func:`restore_replaced`, :func:`drop_replaced`); a folder holding
     anything else (hidden files such as ``.git`` or ``.env`` included) is refused, and so
     is any folder whose manifest is not a wargame results manifest.
 
@@ -119,18 +128,55 @@ def prepare_results_folder(out: Path, *, force: bool) -> bool:
             "overwrite it, even with --force"
         )
     strangers = [e for e in entries if e not in BATCH_ENTRIES and not TEMPORARY.match(e)]
+    # The batch's own folders may hold only what it (or explain) wrote there.
+    strangers += _strangers(out / "plots", lambda name: bool(PLOT_FILES.match(name)))
+    strangers += _strangers(
+        out / "explain", lambda name: any(re.fullmatch(p, name) for p in EXPLAIN_FILES)
+    )
     if strangers:
         raise ResultsError(
             f"{out}: holds files a batch does not write ({', '.join(strangers[:3])}); "
             "refusing to overwrite it, even with --force"
         )
+    # The earlier batch is set aside, not deleted: if the new one fails while playing
+    # (a division by zero in round 9), the earlier one is put back.
+    kept = out / REPLACED
+    if kept.is_dir() and not kept.is_symlink():
+        shutil.rmtree(kept)  # set aside by a batch that was interrupted: replaced since
+    elif kept.exists() or kept.is_symlink():
+        kept.unlink()
+    kept.mkdir()
     for name in entries:
-        path = out / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+        if name != REPLACED:
+            (out / name).rename(kept / name)
     return False
+
+
+def restore_replaced(out: Path) -> None:
+    """Put back the batch that ``run --force`` set aside (the new one failed)."""
+    kept = out / REPLACED
+    if not kept.is_dir():
+        return
+    for path in kept.iterdir():
+        if not (out / path.name).exists():
+            path.rename(out / path.name)
+    shutil.rmtree(kept, ignore_errors=True)
+
+
+def drop_replaced(out: Path) -> None:
+    """Delete the batch that ``run --force`` set aside (the new one is written)."""
+    shutil.rmtree(out / REPLACED, ignore_errors=True)
+
+
+def _strangers(folder: Path, ours: Callable[[str], bool]) -> list[str]:
+    """Entries of a batch's subfolder that the program did not write there."""
+    if not folder.is_dir() or folder.is_symlink():
+        return [folder.name] if folder.is_symlink() else []
+    return [
+        f"{folder.name}/{path.name}"
+        for path in sorted(folder.iterdir())
+        if path.is_dir() or not (ours(path.name) or TEMPORARY.match(path.name))
+    ]
 
 
 def _make(folder: Path) -> None:

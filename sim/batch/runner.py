@@ -43,7 +43,12 @@ import pyarrow as pa
 from sim.batch.executors import check_scheduler, run_tasks
 from sim.batch.manifest import RESULTS_FORMAT, file_record, write_manifest
 from sim.batch.options import BatchOptions, Progress, settings_as_written
-from sim.batch.outputs import TEMPORARY, prepare_results_folder
+from sim.batch.outputs import (
+    TEMPORARY,
+    drop_replaced,
+    prepare_results_folder,
+    restore_replaced,
+)
 from sim.batch.results import (
     Results,
     atomic_write_bytes,
@@ -177,6 +182,7 @@ def run_batch(
         # keeps its earlier parts.
         if not resume:
             _remove_batch_files(folder, created=created)
+            restore_replaced(folder)
         raise
     played = sum(b - a for a, b in todo)
     _record_play(folder, manifest, played, time.time() - play_started)
@@ -188,6 +194,7 @@ def run_batch(
         manifest["reasoning"] = summary["reasoning"]
     write_seconds = time.time() - write_started
     _finish(folder, manifest, write_seconds, time.time() - started)
+    drop_replaced(folder)
     return Results(folder)
 
 
