@@ -362,13 +362,14 @@ def _sobol_lines(sobol: dict[str, Any], width: int) -> list[str]:
     )
     out.append(header + ("  informative S1/ST" if counted else ""))
     for name, s in sorted(indices.items(), key=lambda kv: -kv[1]["ST"]):
-        line = f"    {name:<{name_width}}  {_index(s, 'S1'):<23}  {_index(s, 'ST'):<23}"
+        first, total = sobol_index_text(s, "S1"), sobol_index_text(s, "ST")
+        line = f"    {name:<{name_width}}  {first:<23}  {total:<23}"
         if counted:
             line += f"  {s['S1_informative']}/{s['ST_informative']}"
         out.append(line.rstrip())
     pairs = [p for p in sobol.get("S2", []) if p["S2_low"] > 0][:3]
     for pair in pairs:
-        out.append(f"    S2 {' × '.join(pair['pair'])}: {_index(pair, 'S2')}")
+        out.append(f"    S2 {' × '.join(pair['pair'])}: {sobol_index_text(pair, 'S2')}")
     if any(s.get("S1_bound") or s.get("ST_bound") for s in indices.values()):
         out.extend(
             _wrap(
@@ -428,8 +429,13 @@ def few_informative_text(sobol: dict[str, Any]) -> str:
     return text
 
 
-def _index(entry: dict[str, Any], key: str) -> str:
-    """A Sobol index with its 95% interval, e.g. ``0.081 [0.042, 0.120]`` (* a bound)."""
+def sobol_index_text(entry: dict[str, Any], key: str) -> str:
+    """A Sobol index with its 95% interval, e.g. ``0.081 [0.042, 0.120]`` (* a bound).
+
+    Args:
+        entry: One parameter's indices (``S1``, ``S1_low``, ``S1_high``, ``S1_bound``...).
+        key: The index: ``S1``, ``ST`` or ``S2``.
+    """
     value = entry.get(key)
     if value is None:
         return "–"

@@ -92,7 +92,7 @@ from matplotlib.ticker import (
 from sim.batch.options import check_group_by
 from sim.batch.outputs import PLOT_FILES
 from sim.batch.results import release_memory
-from sim.batch.summary import interval_label, row_groups
+from sim.batch.summary import interval_label, read_column, row_groups
 
 #: Okabe–Ito colours for endings (black replaced by grey so error whiskers stay visible).
 ENDING_PALETTE = (
@@ -888,22 +888,6 @@ def plot_branch_tree(
     return fig
 
 
-def _read_column(path: Path, column: str, rows: int, dtype: Any) -> np.ndarray:
-    """One numeric column of a Parquet file, read row group by row group into one array.
-
-    Reading the whole column as a table would hold it twice (Arrow chunks, then the
-    concatenated copy); this holds it once plus one row group.
-    """
-    out = np.empty(rows, dtype=dtype)
-    at = 0
-    for group in row_groups(path, [column]):
-        chunk = group.column(0).to_numpy()
-        out[at : at + chunk.size] = chunk
-        at += chunk.size
-    pa.default_memory_pool().release_unused()
-    return out[:at]
-
-
 def _exact_cells(
     path: Path, by_run: np.ndarray, rows: int, n_groups: int
 ) -> tuple[_Cells | _RunBlocks, int]:
@@ -1040,7 +1024,7 @@ def plot_fans(
         if streamed is not None:
             quantiles, counts = streamed[column]
         else:
-            values = _read_column(path, column, rows, np.float32)
+            values = read_column(path, column, np.float32)
             quantiles, counts = cells.quantiles(values)
             del values
         name = metric.get("title") or metric["id"]
@@ -1153,7 +1137,7 @@ def plot_payoffs(
         ax.set_visible(False)
     for i, (actor, ax) in enumerate(zip(actors, axes, strict=False)):
         column = f"payoff.{actor['id']}"
-        values = _read_column(folder / "runs.parquet", column, n, np.float64)
+        values = read_column(folder / "runs.parquet", column)
         far = _far_cluster(values)
         in_far = (
             np.isfinite(values) & (values >= far[0]) & (values <= far[1])
@@ -1247,7 +1231,7 @@ def plot_payoffs_by_ending(
     fig, panel = _new_figure(manifest, summary, "total payoff by ending", height, width)
     axes = panel.subplots(rows, cols, squeeze=False)
     for i, actor in enumerate(actors):
-        values = _read_column(folder / "runs.parquet", f"payoff.{actor['id']}", n, np.float64)
+        values = read_column(folder / "runs.parquet", f"payoff.{actor['id']}")
         for j, ending in enumerate(endings):
             ax = axes[i, j]
             ax.set_gid(f"{actor['id']}|{ending['id']}")

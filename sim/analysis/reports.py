@@ -701,16 +701,7 @@ def _measured_table(entry: dict[str, Any]) -> str:
 
 def _sobol_table(sobol: dict[str, Any]) -> str:
     from sim.analysis.explaintext import few_informative_text
-
-    def index(entry: dict[str, Any], key: str) -> str:
-        value = entry.get(key)
-        if value is None:
-            return "–"
-        low, high = entry.get(f"{key}_low"), entry.get(f"{key}_high")
-        if low is None or high is None:
-            return f"{value:.3f}"
-        mark = "*" if entry.get(f"{key}_bound") else ""
-        return f"{value:.3f} [{low:.3f}, {high:.3f}]{mark}"
+    from sim.analysis.explaintext import sobol_index_text as index
 
     indices = sobol["indices"]
     counted = all("S1_informative" in s for s in indices.values())
