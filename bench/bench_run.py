@@ -7,7 +7,9 @@ Measures, on this machine:
 2. the same engine on 2,000 runs with ``--chunk-size 1`` (one model per run, the
    "no vectorisation" baseline) and the ratio of the two playing rates.
 
-Targets on a 2-core machine: at least 25,000 runs/s and a ratio of at least 50.
+Targets on a 2-core machine: at least 25,000 runs/s playing (issue 8, with alaska's
+reasoning modes; 19,863 measured on 2026-12-02, not met) and a ratio of at least 50.
+The fixed costs of every command (issue 12) are measured by bench/bench_commands.py.
 Usage: ``python bench/bench_run.py [--runs 100000] [--repeat 3]``. Prints a Markdown
 table to paste into docs/benchmarks.md. Not part of the test suite.
 """
