@@ -184,7 +184,12 @@ def validate(scenario: str, trial_runs: int) -> None:
     if trial_runs > 0:
         import numpy as np
 
-        play(compiled, 0, np.arange(trial_runs), keep_trajectories=True)
+        from sim.engine.lint import shadowed_endings
+
+        trial = play(compiled, 0, np.arange(trial_runs), keep_trajectories=True)
+        ended = trial.rounds_played >= compiled.rounds
+        for warning in shadowed_endings(compiled, trial.ctx, ended):
+            click.echo(str(warning), err=True)
     click.echo(compiled.summary_line())
 
 

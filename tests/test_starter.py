@@ -64,9 +64,7 @@ def test_new_never_writes_over_a_file_without_force(tmp_path: Path) -> None:
     assert again.exit_code == 2
     assert again.output.strip() == f"{path} exists; pass --force to replace it"
     assert path.read_text() == "my edits\n"
-    forced = CliRunner().invoke(
-        cli, ["new", "border-crisis", "--out", str(path.parent), "--force"]
-    )
+    forced = CliRunner().invoke(cli, ["new", "border-crisis", "--out", str(path.parent), "--force"])
     assert forced.exit_code == 0
     assert "id: border_crisis" in path.read_text()
 
@@ -77,3 +75,22 @@ def test_a_name_that_cannot_be_an_id_is_one_line_and_exit_2(tmp_path: Path) -> N
     assert len(result.output.strip().splitlines()) == 1
     assert "must start with a letter" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_warns_of_an_ending_an_earlier_one_always_takes(tmp_path: Path) -> None:
+    # The starter's settlement given war's condition: endings are checked in order, so it
+    # can never end a run. Located at its condition; a warning, not an error.
+    path = write(tmp_path)
+    text = path.read_text()
+    original = "when: talks == 'agreed' and tension < 5"
+    assert original in text
+    path.write_text(text.replace(original, "when: tension >= 9"))
+    result = CliRunner().invoke(cli, ["validate", str(path), "--trial-runs", "400"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "warning" in line]
+    assert len(warnings) == 1, result.output
+    rows = path.read_text().splitlines()
+    line = max(n for n, row in enumerate(rows, 1) if "tension >= 9" in row)  # settlement's
+    assert warnings[0].startswith(f"{path}:{line}:")
+    assert "ending 'settlement' never ended a trial run" in warnings[0]
+    assert "('war')" in warnings[0]

@@ -322,3 +322,53 @@ def idle_payoff_terms(compiled: CompiledScenario) -> list[Problem]:
                 )
             )
     return warnings
+
+
+def shadowed_endings(
+    compiled: CompiledScenario, ctx: EvalContext, ended: np.ndarray
+) -> list[Problem]:
+    """Warnings about endings that earlier endings take from them, seen in a trial.
+
+    Endings are checked in order, so an ending whose condition only ever holds where an
+    earlier one's holds too never ends a run (the same condition copied, or a narrower
+    one placed after a broader one). Judged on the final state of a trial batch's runs
+    that reached the last round: an ending whose condition held in some of them, and in
+    each of those an earlier ending's held too, gets a warning. An ending whose
+    condition held in no trial run is not judged (it may be rare).
+
+    Args:
+        compiled: The scenario.
+        ctx: The final state of the trial's runs.
+        ended: Runs whose ending was decided after the last round (not stopped early).
+
+    Returns:
+        One located warning per shadowed ending.
+    """
+    source = compiled.loaded.source
+    warnings: list[Problem] = []
+    earlier = np.zeros(ctx.size, dtype=bool)
+    held: list[tuple[str, np.ndarray]] = []
+    with np.errstate(all="ignore"):
+        for i, ending in enumerate(compiled.endings):
+            if ending.when is None:
+                break
+            holds = (ending.when(ctx) != 0) & ended
+            if holds.any() and not (holds & ~earlier).any():
+                first = next(name for name, other in held if (other & holds).any())
+                count = int(holds.sum())
+                where = (
+                    "in the one run where its condition held"
+                    if count == 1
+                    else f"in each of the {count:,} runs where its condition held"
+                )
+                warnings.append(
+                    source.problem(
+                        ("endings", i, "when"),
+                        f"warning: ending '{ending.id}' never ended a trial run: {where}, "
+                        f"an earlier ending's held too ('{first}'); endings are checked "
+                        "in order",
+                    )
+                )
+            earlier |= holds
+            held.append((ending.id, holds))
+    return warnings
