@@ -338,3 +338,26 @@ def test_every_chart_of_a_report_uses_the_recomputed_summary(
     assert "recomputed from runs.parquet" in result.stderr
     damaged = (tmp_path / "r.html").read_text()
     assert _by_ending_image(damaged) == _by_ending_image((tmp_path / "good.html").read_text())
+
+
+def test_a_forged_manifest_cannot_replay_another_game(pristine: Path, tmp_path: Path) -> None:
+    # The checksum catches accidents; an edit with the checksum recomputed (here, another
+    # seed) is caught by the replay itself, which must retrace the batch's own row.
+    from sim.batch.manifest import write_manifest
+
+    folder = tmp_path / "batch"
+    shutil.copytree(pristine, folder)
+    manifest = _manifest(folder)
+    manifest["seed"] += 1
+    manifest.pop("checksum", None)
+    write_manifest(folder, manifest)
+    refused = 0
+    for run in range(RUNS):
+        result = invoke("replay", folder, "--run", run)
+        if result.exit_code == 2:
+            refused += 1
+            assert "replays to another game than runs.parquet holds" in result.stderr
+            assert "Traceback" not in result.output
+    # Tiny has few endings and payoffs that depend on the draws: nearly every run differs.
+    assert refused >= RUNS // 2
+    assert invoke("replay", pristine, "--run", 3).exit_code == 0

@@ -96,8 +96,23 @@ def worker_start(parent: int, started: str | None) -> None:
     watcher.start()
 
 
+_INTERRUPTED_POOLS: list[int] = []
+
+
+def pool_was_interrupted() -> bool:
+    """Whether this process stopped a process pool on an interrupt.
+
+    Its caller should then leave with ``os._exit`` once its files are written: at the
+    interpreter's exit ``concurrent.futures`` joins the pool's manager thread, which can
+    wait for ever on a worker the interrupt caught while it was being spawned. Workers
+    end with this process whatever way it ends (:func:`worker_start`).
+    """
+    return bool(_INTERRUPTED_POOLS)
+
+
 def _stop_workers(pool: Any) -> None:
     """Stop a process pool's workers now (an interrupted batch), not after their tasks."""
+    _INTERRUPTED_POOLS.append(id(pool))
     # ProcessPoolExecutor has no public way to stop running tasks; its processes do.
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)

@@ -77,7 +77,39 @@ def replay(
     if play_all:
         with np.errstate(all="ignore"):
             model.run_model()
+        if choices is None:
+            _check_against_the_batch(results, run, model)
     return model
+
+
+def _check_against_the_batch(results: Results, run: int, model: WargameModel) -> None:
+    """Refuse a replay whose game is not the batch's row ``run`` (ending and payoffs).
+
+    The manifest's checksum catches accidents, but a manifest edited by hand with its
+    checksum recomputed (another seed, another ``--set`` value) would otherwise narrate
+    a game the batch never played.
+    """
+    columns = ["run", "ending"] + [f"payoff.{a.id}" for a in model.compiled.actors]
+    path = results.folder / "runs.parquet"
+    stored = pq.read_table(path, columns=columns, filters=[("run", "==", run)]).to_pylist()
+    if len(stored) != 1:
+        raise ResultsError(f"{results.folder}: runs.parquet has no single row for run {run}")
+    row = stored[0]
+    replayed = model.records()
+    ending = str(replayed["ending"][0])
+    payoffs_match = all(
+        np.isclose(float(replayed[f"payoff.{a.id}"][0]), float(row[f"payoff.{a.id}"]), rtol=1e-12)
+        for a in model.compiled.actors
+    )
+    if ending != row["ending"] or not payoffs_match:
+        differs = (
+            f"ending {ending}, not {row['ending']}" if ending != row["ending"] else "its payoffs"
+        )
+        raise ResultsError(
+            f"{results.folder}: run {run} replays to another game than runs.parquet holds "
+            f"({differs}): the manifest's seed or settings are not the batch's (edited?), or "
+            "the program differs from the one that ran it"
+        )
 
 
 def replay_record(model: WargameModel) -> dict[str, Any]:
