@@ -17,7 +17,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,6 +29,9 @@ os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 from sim.errors import WargameError, WargameWarning
 from sim.version import __version__
+
+if TYPE_CHECKING:
+    from sim.seminar.game import Game
 
 EXIT_RUNTIME = 1
 EXIT_BAD_INPUT = 2
@@ -202,6 +205,39 @@ def validate(scenario: str, trial_runs: int) -> None:
         for warning in shadowed_endings(compiled, trial.ctx, ended):
             click.echo(str(warning), err=True)
     click.echo(compiled.summary_line())
+
+
+def _open_game(
+    scenario: str | None,
+    resume: str | None,
+    seed: int,
+    run_index: int,
+    settings: tuple[str, ...],
+) -> Game:
+    """The seminar game of ``step`` and ``serve``: a saved one (``--resume``) or a new one.
+
+    A saved game brings its own seed, run and settings, so giving them too is refused.
+    """
+    from sim.seminar.game import Game
+
+    if resume is not None:
+        source = click.get_current_context().get_parameter_source
+        given = [
+            flag
+            for name, flag in (("seed", "--seed"), ("run_index", "--run"), ("settings", "--set"))
+            if source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            raise click.UsageError(f"--resume takes {', '.join(given)} from the saved game")
+        return Game.load(resume, scenario)
+    if scenario is None:
+        raise click.UsageError("give a SCENARIO file, or --resume FILE")
+    from sim.batch.options import check_overrides
+    from sim.engine.loading import load
+
+    compiled = load(scenario)
+    overrides = check_overrides(compiled, _parse_settings(settings))
+    return Game(compiled, seed, run_index, overrides)
 
 
 def _parse_settings(settings: tuple[str, ...]) -> dict[str, str]:
@@ -537,7 +573,6 @@ def step(
     against what happened and against the model. Seed S and run K give the same game
     as run K of a batch at seed S.
     """
-    from sim.seminar.game import Game
     from sim.seminar.handout import check_handout_path, write_handout
     from sim.seminar.stepper import run_session
 
@@ -546,25 +581,7 @@ def step(
         if output_format == "text":
             raise click.UsageError("--out writes a handout: add --format markdown or html")
         target = check_handout_path(out, force, resume)
-    if resume is not None:
-        source = click.get_current_context().get_parameter_source
-        given = [
-            flag
-            for name, flag in (("seed", "--seed"), ("run_index", "--run"), ("settings", "--set"))
-            if source(name) is not click.core.ParameterSource.DEFAULT
-        ]
-        if given:
-            raise click.UsageError(f"--resume takes {', '.join(given)} from the saved game")
-        game = Game.load(resume, scenario)
-    elif scenario is None:
-        raise click.UsageError("give a SCENARIO file, or --resume FILE")
-    else:
-        from sim.batch.options import check_overrides
-        from sim.engine.loading import load
-
-        compiled = load(scenario)
-        overrides = check_overrides(compiled, _parse_settings(settings))
-        game = Game(compiled, seed, run_index, overrides)
+    game = _open_game(scenario, resume, seed, run_index, settings)
     handout = run_session(
         game,
         output_format=output_format,
@@ -645,7 +662,6 @@ def serve(
     link. Listens on 127.0.0.1 unless --host says otherwise. Ctrl-C stops it.
     """
     from sim.errors import OptionsError
-    from sim.seminar.game import Game
 
     try:
         from sim.classroom import server
@@ -654,25 +670,7 @@ def serve(
         raise OptionsError(
             f'wargame serve needs the web extra ({exc.name} is missing): pip install -e ".[web]"'
         ) from None
-    if resume is not None:
-        source = click.get_current_context().get_parameter_source
-        given = [
-            flag
-            for name, flag in (("seed", "--seed"), ("run_index", "--run"), ("settings", "--set"))
-            if source(name) is not click.core.ParameterSource.DEFAULT
-        ]
-        if given:
-            raise click.UsageError(f"--resume takes {', '.join(given)} from the saved game")
-        game = Game.load(resume, scenario)
-    elif scenario is None:
-        raise click.UsageError("give a SCENARIO file, or --resume FILE")
-    else:
-        from sim.batch.options import check_overrides
-        from sim.engine.loading import load
-
-        compiled = load(scenario)
-        overrides = check_overrides(compiled, _parse_settings(settings))
-        game = Game(compiled, seed, run_index, overrides)
+    game = _open_game(scenario, resume, seed, run_index, settings)
     for actor in play:
         try:
             game.actor_id(actor)
