@@ -103,6 +103,12 @@ footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--rule);
 """
 
 
+def _table(headers: tuple[str, ...], rows: list[str]) -> str:
+    """An HTML table: a header row of plain ``headers`` and the ready ``rows``."""
+    head = "".join(f"<th>{header}</th>" for header in headers)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
 def _e(value: Any) -> str:
     """Escape any value for HTML text or attributes."""
     return html.escape("" if value is None else str(value), quote=True)
@@ -238,10 +244,7 @@ def _sources(meta: dict[str, Any]) -> str:
             f"<td>{_e(s.get('date') or '')}</td><td>{_e(s.get('reliability') or '')}</td>"
             f"<td>{_e(s.get('note') or '')}</td></tr>"
         )
-    return (
-        "<table><thead><tr><th>Id</th><th>Source</th><th>Date</th><th>Reliability</th>"
-        f"<th>Note</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+    return _table(("Id", "Source", "Date", "Reliability", "Note"), rows)
 
 
 def _assumptions(results: Results, meta: dict[str, Any]) -> str:
@@ -271,10 +274,8 @@ def _assumptions(results: Results, meta: dict[str, Any]) -> str:
         )
     if not rows:
         return '<p class="muted">The scenario has no uncertain parameters.</p>'
-    return (
-        "<table><thead><tr><th>Parameter</th><th>Distribution</th><th>Unit</th>"
-        "<th>Source</th><th>Confidence</th><th>Description</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+    return _table(
+        ("Parameter", "Distribution", "Unit", "Source", "Confidence", "Description"), rows
     )
 
 
@@ -331,9 +332,9 @@ def _model(results: Results) -> str:
             f"{_code(actor.rationality)}</td><td>{payoff or '–'}</td></tr>"
         )
     parts.append(
-        "<table><thead><tr><th>Actor</th><th>Reasoning</th><th>Foresight</th>"
-        "<th>Decision rule</th><th>Payoff rule (per round)</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        _table(
+            ("Actor", "Reasoning", "Foresight", "Decision rule", "Payoff rule (per round)"), rows
+        )
     )
     parts.append("<h3>Options</h3>")
     for actor_id, actor in spec.actors.items():
@@ -344,21 +345,14 @@ def _model(results: Results) -> str:
             for action_id, action in actor.actions.items()
         ]
         parts.append(f"<h4>{_e(actor.name)} (<code>{_e(actor_id)}</code>)</h4>")
-        parts.append(
-            "<table><thead><tr><th>Option</th><th>Description</th><th>Open when</th>"
-            "<th>Cost</th><th>Effects</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
-        )
+        parts.append(_table(("Option", "Description", "Open when", "Cost", "Effects"), rows))
     if spec.define:
         parts.append("<h3>Named expressions (<code>define</code>)</h3>")
         rows = [
             f"<tr><td><code>{_e(name)}</code></td><td>{_code(expression)}</td></tr>"
             for name, expression in spec.define.items()
         ]
-        parts.append(
-            "<table><thead><tr><th>Name</th><th>Stands for</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
-        )
+        parts.append(_table(("Name", "Stands for"), rows))
     if spec.every_round:
         parts.append("<h3>Every round (background processes)</h3>")
         rows = [
@@ -366,10 +360,7 @@ def _model(results: Results) -> str:
             f"</td><td>{_e(process.description)}</td><td>{_effects(process.effects)}</td></tr>"
             for process in spec.every_round
         ]
-        parts.append(
-            "<table><thead><tr><th>Process</th><th>While</th><th>Description</th>"
-            f"<th>Effects</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        )
+        parts.append(_table(("Process", "While", "Description", "Effects"), rows))
     if spec.branches:
         parts.append("<h3>Branches and their probability formulas</h3>")
         for branch in spec.branches:
@@ -393,10 +384,7 @@ def _model(results: Results) -> str:
                 f"<td>{_effects(outcome.effects)}</td><td>{_e(outcome.text)}</td></tr>"
                 for name, outcome in branch.outcomes.items()
             ]
-            parts.append(
-                "<table><thead><tr><th>Outcome</th><th>Probability</th><th>Effects</th>"
-                f"<th>Text</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            )
+            parts.append(_table(("Outcome", "Probability", "Effects", "Text"), rows))
     if spec.commitments:
         parts.append("<h3>Commitments</h3>")
         rows = []
@@ -410,9 +398,18 @@ def _model(results: Results) -> str:
                 f"<td>{pull}</td><td>{_e(source)}</td><td>{_e(c.description)}</td></tr>"
             )
         parts.append(
-            "<table><thead><tr><th>Commitment</th><th>Who → to whom</th><th>Action</th>"
-            "<th>Trigger</th><th>Pull</th><th>Source</th><th>Description</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
+            _table(
+                (
+                    "Commitment",
+                    "Who → to whom",
+                    "Action",
+                    "Trigger",
+                    "Pull",
+                    "Source",
+                    "Description",
+                ),
+                rows,
+            )
         )
     if spec.injects:
         parts.append("<h3>Injects</h3>")
@@ -429,10 +426,7 @@ def _model(results: Results) -> str:
                 f"<tr><td><code>{_e(inject.id)}</code></td><td>{' '.join(when)}</td>"
                 f"<td>{_e(inject.text)}</td><td>{_effects(inject.effects)}</td></tr>"
             )
-        parts.append(
-            "<table><thead><tr><th>Inject</th><th>Fires</th><th>Text</th><th>Effects</th>"
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        )
+        parts.append(_table(("Inject", "Fires", "Text", "Effects"), rows))
     parts.append("<h3>Endings (checked in order)</h3>")
     rows = []
     for ending in spec.endings:
@@ -443,10 +437,7 @@ def _model(results: Results) -> str:
             f"<td>{'ends the run at once' if ending.stop else 'after the last round'}</td>"
             f"<td>{payoffs}</td></tr>"
         )
-    parts.append(
-        "<table><thead><tr><th>Ending</th><th>When</th><th>Checked</th>"
-        f"<th>One-off payoffs</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+    parts.append(_table(("Ending", "When", "Checked", "One-off payoffs"), rows))
     return "".join(parts)
 
 
