@@ -25,7 +25,7 @@ from sim.classroom.roles import FACILITATOR, PROJECTOR, STUDENT, TEAM, Role
 from sim.classroom.room import OPEN, Classroom
 from sim.engine.reasoning import score_terms
 from sim.seminar.briefing import briefing
-from sim.seminar.transcript import plain_reason, state_value, words
+from sim.seminar.transcript import plain_reason, resolved_branches, state_value, words
 
 
 def hidden_branches(room: Classroom) -> frozenset[str]:
@@ -131,11 +131,7 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
     model, record = game.model, game.history[-1]
     compiled = game.compiled
     branches = []
-    for branch in compiled.branches:
-        outcome = record.branches.get(branch.id)
-        if outcome is None or outcome[0] < 0:
-            continue
-        chosen = branch.outcomes[int(outcome[0])]
+    for branch, chosen in resolved_branches(compiled, record):
         branches.append(
             {
                 "id": branch.id,
@@ -250,11 +246,7 @@ def _played_by_rules(room: Classroom) -> list[dict[str, Any]]:
     rounds = []
     for record in game.history[room.ended_at :]:
         branches = []
-        for branch in compiled.branches:
-            outcome = record.branches.get(branch.id)
-            if outcome is None or outcome[0] < 0:
-                continue
-            chosen = branch.outcomes[int(outcome[0])]
+        for branch, chosen in resolved_branches(compiled, record):
             branches.append(
                 {
                     "id": branch.id,

@@ -17,6 +17,25 @@ import numpy as np
 from sim.engine.actors import Decision
 from sim.engine.model import RoundRecord, WargameModel
 from sim.engine.reasoning import RoundReasoning, score_terms
+from sim.language.compiler import CompiledBranch, CompiledOutcome, CompiledScenario
+
+
+def resolved_branches(
+    compiled: CompiledScenario, record: RoundRecord, run: int = 0
+) -> list[tuple[CompiledBranch, CompiledOutcome]]:
+    """The branches that resolved in a round of run ``run``, each with its outcome.
+
+    Args:
+        compiled: The scenario.
+        record: The round's record.
+        run: The run within the record's block.
+    """
+    found = []
+    for branch in compiled.branches:
+        outcome = record.branches.get(branch.id)
+        if outcome is not None and outcome[run] >= 0:
+            found.append((branch, branch.outcomes[int(outcome[run])]))
+    return found
 
 
 def _value(model: WargameModel, index: int, value: float) -> str:
@@ -394,11 +413,7 @@ def round_view(
         for i in record.injects[run]
     ]
     branches = []
-    for branch in compiled.branches:
-        outcome = record.branches.get(branch.id)
-        if outcome is None or outcome[run] < 0:
-            continue
-        chosen = branch.outcomes[int(outcome[run])]
+    for branch, chosen in resolved_branches(compiled, record, run):
         decided = ""
         found = record.decided.get(branch.id)
         if branch.decided_by is not None and found is not None:
@@ -412,7 +427,7 @@ def round_view(
                 )
             else:
                 decided = (
-                    f"{who} chose it with p {odds[int(outcome[run]), run]:.2f} ("
+                    f"{who} chose it with p {odds[branch.outcomes.index(chosen), run]:.2f} ("
                     + ", ".join(f"{o.id} {odds[k, run]:.0%}" for k, o in enumerate(branch.outcomes))
                     + ")"
                 )
