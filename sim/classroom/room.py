@@ -41,7 +41,7 @@ from typing import Any
 from sim.classroom.roles import TEAM, Forbidden, Role, Tokens, check
 from sim.engine.model import RoundRecord, WargameModel
 from sim.errors import OptionsError
-from sim.seminar.debrief import leaderboard, score_students
+from sim.seminar.debrief import StudentForecast, leaderboard, score_students
 from sim.seminar.forecast import DEFAULT_CONTINUATIONS
 from sim.seminar.game import Game, read_game_file
 
@@ -54,31 +54,12 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass
-class StudentPrediction:
-    """One student's forecast of one branch.
-
-    Attributes:
-        student: The name the student gave.
-        branch: The branch id.
-        round: The round before which it was made (the round it is due in).
-        probabilities: Outcome id -> probability.
-        updated: When it was last changed (seconds since the epoch).
-    """
-
-    student: str
-    branch: str
-    round: int
-    probabilities: dict[str, float]
-    updated: float
-
-
-@dataclass
 class Student:
     """A student known by name; ``secret`` proves a device is the one that took the name."""
 
     name: str
     secret: str
-    predictions: dict[str, StudentPrediction] = field(default_factory=dict)
+    predictions: dict[str, StudentForecast] = field(default_factory=dict)
 
 
 class NeedsConfirmation(OptionsError):  # noqa: N818 (named for the question it asks)
@@ -359,7 +340,7 @@ class Classroom:
                 self.students[name.lower()] = student
             elif not (secret and secrets.compare_digest(secret, student.secret)):
                 raise Forbidden(f"the name {name} is taken on another device: choose another")
-            student.predictions[branch] = StudentPrediction(
+            student.predictions[branch] = StudentForecast(
                 student.name, branch, checked.round, checked.probabilities, time.time()
             )
             self._changed()
@@ -570,7 +551,7 @@ class Classroom:
             raw = json.loads(path.read_text(encoding="utf-8"))
             for item in (raw.get("classroom") or {}).get("students") or []:
                 try:
-                    prediction = StudentPrediction(
+                    prediction = StudentForecast(
                         str(item["name"]),
                         str(item["branch"]),
                         int(item["round"]),
