@@ -42,6 +42,7 @@ from sim.engine.reasoning import (
     clip_state,
     ending_payoff,
     first_ending,
+    holding,
 )
 from sim.engine.streams import site_key
 from sim.errors import OptionsError
@@ -257,9 +258,7 @@ class WargameModel(mesa.Model):
     def _run_processes(self) -> None:
         """Background processes (``every_round``): their effects, where ``when`` holds."""
         for process in self.compiled.processes:
-            due = self.active
-            if process.when is not None:
-                due = due & (process.when(self.ctx) != 0)
+            due = holding(self.active, process.when, self.ctx)
             self._apply(process.effects, due)
 
     def _fire_injects(self) -> list[list[str]]:
@@ -270,9 +269,7 @@ class WargameModel(mesa.Model):
         for i, inject in enumerate(self.compiled.injects):
             if inject.round is not None and inject.round != round_:
                 continue
-            due = ~self.inject_fired[i] & self.active
-            if inject.when is not None:
-                due &= inject.when(self.ctx) != 0
+            due = holding(~self.inject_fired[i] & self.active, inject.when, self.ctx)
             if inject.hazard is not None and due.any():
                 u = self.ctx.streams.uniform(self._inject_hazard_sites[i], round_)
                 due &= u < inject.hazard(self.ctx)
@@ -292,9 +289,7 @@ class WargameModel(mesa.Model):
         for b, branch in enumerate(self.compiled.branches):
             if branch.round is not None and branch.round != round_:
                 continue
-            due = (self.branch_outcome[b] < 0) & self.active
-            if branch.when is not None:
-                due &= branch.when(self.ctx) != 0
+            due = holding((self.branch_outcome[b] < 0) & self.active, branch.when, self.ctx)
             if branch.hazard is not None and due.any():
                 u = self.ctx.streams.uniform(self._branch_hazard_sites[b], round_)
                 due &= u < branch.hazard(self.ctx)

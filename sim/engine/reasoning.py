@@ -56,7 +56,7 @@ from sim.engine.decision import RULES
 
 if TYPE_CHECKING:
     from sim.language.compiler import CompiledBranch, CompiledScenario, Effect
-    from sim.language.expressions import EvalContext
+    from sim.language.expressions import EvalContext, Expression
 
 MODES = ("myopic", "level-k", "beliefs", "equilibrium")
 
@@ -264,8 +264,14 @@ def inject_state(compiled: CompiledScenario, k: int, ctx: EvalContext) -> EvalCo
     return ctx.with_state(state)
 
 
-def _holding(open_now: np.ndarray, when, ctx: EvalContext) -> np.ndarray:
-    """Runs where an event is still open and its condition (if any) holds on ``ctx``."""
+def holding(open_now: np.ndarray, when: Expression | None, ctx: EvalContext) -> np.ndarray:
+    """Runs where an event is still open and its condition (if any) holds on ``ctx``.
+
+    Args:
+        open_now: Runs where the event can still happen.
+        when: Its condition, or None for always.
+        ctx: The state to check it on.
+    """
     return open_now if when is None else open_now & (when(ctx) != 0)
 
 
@@ -290,7 +296,7 @@ def chance_events(
     for b, branch in enumerate(compiled.branches):
         if b == exclude or branch.hazard is None or branch.decided_by is not None:
             continue
-        due = _holding(open_branches[b], branch.when, ctx)
+        due = holding(open_branches[b], branch.when, ctx)
         if not due.any():
             continue
         chance = np.clip(branch.hazard(ctx, expect=True), 0.0, 1.0)
@@ -306,7 +312,7 @@ def chance_events(
         for k, inject in enumerate(compiled.injects):
             if inject.hazard is None:
                 continue
-            due = _holding(open_injects[k], inject.when, ctx)
+            due = holding(open_injects[k], inject.when, ctx)
             if not due.any():
                 continue
             chance = np.clip(inject.hazard(ctx, expect=True), 0.0, 1.0)
@@ -1134,10 +1140,9 @@ class RoundReasoning:
             if r > t:
                 # Nobody moves again: in a later round's branch, chose() is 0 for all.
                 at.chose = self._no_moves()
-            if branch.when is not None:
-                due = due & (branch.when(at) != 0)
-                if not due.any():
-                    continue
+            due = holding(due, branch.when, at)
+            if not due.any():
+                continue
             remaining = rounds - r + 1
             last = r == rounds
             base_value = remaining * (value_now if r == t else self.utility(i, at))
@@ -1238,9 +1243,7 @@ class RoundReasoning:
         for k, inject in enumerate(compiled.injects):
             if inject.hazard is None:
                 continue
-            due = self.open_injects[k] & ~stops
-            if inject.when is not None:
-                due = due & (inject.when(projected) != 0)
+            due = holding(self.open_injects[k] & ~stops, inject.when, projected)
             if not due.any():
                 continue
             chance = np.clip(inject.hazard(projected, expect=True), 0.0, 1.0)
