@@ -68,13 +68,13 @@ def test_a_batch_writes_the_recorded_files(name, tmp_path):
 
 def test_a_process_pool_writes_the_recorded_bytes(tmp_path):
     golden = json.loads(GOLDEN.read_text())
-    if pyarrow.__version__ != golden["pyarrow"]:
-        pytest.skip(f"bytes recorded with pyarrow {golden['pyarrow']}")
     out = play("tiny", tmp_path / "pool", executor="process", workers=2, chunk_size=700)
     found = fingerprints(out)
-    assert {f: found[f]["bytes"] for f in FILES} == {
-        f: golden["tiny"][f]["bytes"] for f in FILES
-    }
+    # The contents always; the bytes where this pyarrow is the one that recorded them
+    # (another version may encode the same table differently), never a skip.
+    kinds = ["content", "bytes"] if pyarrow.__version__ == golden["pyarrow"] else ["content"]
+    for kind in kinds:
+        assert {f: found[f][kind] for f in FILES} == {f: golden["tiny"][f][kind] for f in FILES}
 
 
 if __name__ == "__main__":
