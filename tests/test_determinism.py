@@ -155,7 +155,7 @@ def test_interrupted_batch_resumes_to_the_same_result(tmp_path, batches):
     with pytest.raises(KeyboardInterrupt):
         run_batch(compiled, out, options, progress=interrupt_after_first_task)
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
-    assert len(list((out / ".parts").glob("runs-*.parquet"))) == 1
+    assert len(list((out / ".parts").glob("runs-*.arrow"))) == 1
     with pytest.raises(Exception, match="differs"):
         run_batch(
             compiled,

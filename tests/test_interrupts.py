@@ -170,7 +170,7 @@ def test_sigterm_stops_cleanly_and_the_printed_command_resumes_it(tmp_path: Path
     ]  # fmt: skip
     batch = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while not list((out / ".parts").glob("runs-*.parquet")) and time.time() < deadline:
+    while not list((out / ".parts").glob("runs-*.arrow")) and time.time() < deadline:
         time.sleep(0.1)
     batch.send_signal(signal.SIGTERM)
     _, stderr = batch.communicate(timeout=30)
@@ -192,7 +192,7 @@ def test_sigterm_stops_cleanly_and_the_printed_command_resumes_it(tmp_path: Path
             expected,
             words,
         )
-    played_before = len(list((out / ".parts").glob("runs-*.parquet")))
+    played_before = len(list((out / ".parts").glob("runs-*.arrow")))
     assert played_before >= 1
     resumed = subprocess.run(
         [*wargame_command(), *words[1:]], cwd=ROOT, capture_output=True, text=True, timeout=300
@@ -344,7 +344,7 @@ def test_temporary_files_of_a_killed_writer_do_not_break_a_resume(
     # What SIGKILL leaves: a half-merged file and a half-written part.
     (folder / ".runs.parquet.tmp-99999").write_bytes(b"PAR1 half")
     (folder / ".manifest.json.tmp-99999").write_text("{")
-    (folder / ".parts" / ".runs-000000099999.parquet").write_bytes(b"half")
+    (folder / ".parts" / ".runs-000000099999.arrow").write_bytes(b"half")
     runner.run_batch(compiled, folder, BatchOptions(**OPTIONS, plots=False), resume=True)
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
     _same_as(folder, reference)

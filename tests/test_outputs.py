@@ -93,7 +93,7 @@ def test_force_never_deletes_hidden_files_it_did_not_make(batch: Path, hidden: s
 def test_force_replaces_a_results_folder_and_its_own_leftovers(batch: Path) -> None:
     (batch / ".manifest.json.tmp-4242").write_text("half")
     (batch / ".parts").mkdir()
-    (batch / ".parts" / "runs-000000000000.parquet").write_bytes(b"old part")
+    (batch / ".parts" / "runs-000000000000.arrow").write_bytes(b"old part")
     result = invoke(
         "run", TINY, "-n", "7", "--seed", "9", "--out", batch, "--force", "--no-plots", "-q"
     )

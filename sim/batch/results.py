@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from sim.batch.manifest import file_sha256, read_manifest, write_manifest
@@ -96,11 +97,16 @@ def atomic_write_json(path: Path, value: Any) -> None:
 
 
 def part_paths(parts: Path, start: int) -> tuple[Path, Path, Path]:
-    """The runs, rounds and choices part files of the task that starts at run ``start``."""
+    """The runs, rounds and choices part files of the task that starts at run ``start``.
+
+    Parts are Arrow IPC files (``.arrow``): a part is written while the workers play and
+    read once by the merge, and IPC costs a tenth of Parquet to write (4 ms against 66 ms
+    for a 10,000-run task of alaska), CPU the workers would otherwise lose.
+    """
     return (
-        parts / f"runs-{start:012d}.parquet",
-        parts / f"rounds-{start:012d}.parquet",
-        parts / f"choices-{start:012d}.parquet",
+        parts / f"runs-{start:012d}.arrow",
+        parts / f"rounds-{start:012d}.arrow",
+        parts / f"choices-{start:012d}.arrow",
     )
 
 
@@ -112,17 +118,24 @@ def write_part(
     choices: pa.Table | None = None,
 ) -> None:
     """Write one finished task's tables into ``parts``; the runs part marks it done."""
-    # Parts are temporary: fast lz4; the merged files are zstd.
+    # Parts are temporary: Arrow IPC with lz4; the merged files are Parquet with zstd.
     runs_path, rounds_path, choices_path = part_paths(parts, start)
     for table, path in ((rounds, rounds_path), (choices, choices_path)):
         if table is not None:
             tmp = path.with_name("." + path.name)
-            pq.write_table(table, tmp, compression="lz4")
+            feather.write_feather(table, tmp, compression="lz4")
             os.replace(tmp, path)
     # The runs part is written last: its presence marks the task as done.
     tmp = runs_path.with_name("." + runs_path.name)
-    pq.write_table(runs, tmp, compression="lz4")
+    feather.write_feather(runs, tmp, compression="lz4")
     os.replace(tmp, runs_path)
+
+
+def read_part(path: Path) -> pa.Table:
+    """A part written by :func:`write_part` (Arrow IPC; Parquet for older parts)."""
+    if path.suffix == ".arrow":
+        return feather.read_table(path, memory_map=False)
+    return pq.read_table(path)
 
 
 def write_parquet(path: Path, table: pa.Table, row_group_size: int = 65536) -> None:
@@ -136,7 +149,7 @@ def write_parquet(path: Path, table: pa.Table, row_group_size: int = 65536) -> N
 
 
 def merge_parts(parts: list[Path], target: Path, row_group_size: int = 65536) -> int:
-    """Concatenate Parquet parts in order into one file with fixed-size row groups.
+    """Concatenate parts (Arrow IPC or Parquet) in order into one file with fixed-size row groups.
 
     Row groups are cut every ``row_group_size`` rows whatever the parts' sizes, so the
     file's bytes do not depend on how the batch was chunked. Memory holds at most one
@@ -152,7 +165,7 @@ def merge_parts(parts: list[Path], target: Path, row_group_size: int = 65536) ->
     rows = 0
     try:
         for part in parts:
-            table = pq.read_table(part)
+            table = read_part(part)
             pending.append(table)
             pending_rows += table.num_rows
             while pending_rows >= row_group_size:
