@@ -46,3 +46,41 @@ def test_an_interrupted_merge_leaves_no_temporary_file(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         merge_parts(parts, out / "runs.parquet", row_group_size=2)
     assert list(out.iterdir()) == []
+
+
+def test_arrow_columns_equal_pa_array_without_importing_pandas():
+    """Results columns built from buffers equal ``pa.array``'s (same type, same values)."""
+    import numpy as np
+
+    from sim.batch.tasks import arrow_column
+
+    cases = [
+        np.array(["summit_success", "", "é", "summit_success"], dtype=object),
+        np.arange(7, dtype=np.int64),
+        np.arange(7, dtype=np.int16)[::2],
+        np.linspace(-1, 1, 5).astype(np.float32),
+        np.array([np.inf, -0.0, 1e300]),
+        np.array([True, False]),
+        np.array([1, None], dtype=object),
+    ]
+    for values in cases:
+        built, reference = arrow_column(values), pa.array(values)
+        assert built.type == reference.type
+        assert built.equals(reference)
+        assert built.buffers()[1:] == reference.buffers()[1:] or values.dtype == object
+
+
+def test_playing_a_task_does_not_import_pandas():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys; from pathlib import Path; from sim.batch.tasks import play_task\n"
+        "text = Path('scenarios/textbook/mixed_2x2.yaml').read_text()\n"
+        "play_task(text, 'm.yaml', 1, 0, 200, 100, {}, True)\n"
+        "print('pandas' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
