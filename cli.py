@@ -384,7 +384,7 @@ def run(
     by the first branch's outcomes, or by --group-by BRANCH's). Same seed, same results,
     whatever the workers, chunk size or executor.
     """
-    from sim.api import run_batch
+    from sim.api import run_batch, start_early
     from sim.batch.options import BatchOptions, check_overrides
     from sim.batch.runner import default_out
     from sim.engine.loading import load
@@ -393,6 +393,11 @@ def run(
         raise click.UsageError("--resume and --force cannot be used together")
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR (the interrupted batch)")
+    start_early(
+        BatchOptions(
+            runs=runs, workers=workers, executor=executor, plots=not no_plots, seed=seed
+        )
+    )
     compiled = load(scenario)
     if not quiet:
         for warning in compiled.warnings:

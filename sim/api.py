@@ -102,6 +102,31 @@ def plot_workers(options: BatchOptions) -> Iterator[Executor | None]:
             starting.join()
 
 
+def start_early(options: BatchOptions) -> None:
+    """Start what a batch with these options will need from other processes, now.
+
+    Call it before loading the scenario: the forkserver that the plot workers and the
+    batch's process pool are forked from imports numpy, Arrow, the engine (and
+    matplotlib for plots) while this process loads and checks the scenario. Nothing is
+    started for a batch that plays in this process and draws its plots here.
+
+    Args:
+        options: The batch's options (runs, workers, executor, plots); the scenario's
+            settings are not needed.
+    """
+    try:
+        executor, _ = options.resolved()
+    except Exception:  # bad options are reported by the batch itself
+        return
+    preload = []
+    if options.plots and options.runs >= PARALLEL_PLOTS_RUNS and (os.cpu_count() or 1) >= 2:
+        preload.append("sim.analysis.plots")
+    if executor == "process" or preload:
+        from sim.batch.executors import start_forkserver
+
+        start_forkserver([*preload, "sim.batch.tasks"])
+
+
 def run_batch(
     compiled: CompiledScenario,
     out: str | Path | None,

@@ -59,7 +59,7 @@ from sim.batch.results import (
     write_part,
 )
 from sim.batch.summary import summarize_file
-from sim.batch.tasks import play_task, share_compiled, task_ranges
+from sim.batch.tasks import play_task, play_task_into, share_compiled, task_ranges
 from sim.errors import ResultsError, WargameError
 from sim.language.compiler import CompiledScenario
 from sim.version import __version__
@@ -353,19 +353,21 @@ def _execute(
         chunk, overrides, rounds_kept = options.chunk_size, options.overrides, options.keep_rounds
         return (text, path, options.seed, a, b, chunk, overrides, rounds_kept, block, streams)
 
-    def finished(result: tuple[int, pa.Table, pa.Table | None, pa.Table | None]) -> None:
+    def finished(result: tuple[int, pa.Table | None, pa.Table | None, pa.Table | None]) -> None:
         nonlocal done
         start, runs, rounds, choices = result
-        write_part(parts, start, runs, rounds, choices)
+        if runs is not None:  # a local worker wrote its part itself
+            write_part(parts, start, runs, rounds, choices)
         done += sizes[start]
         if progress:
             progress(done, options.runs)
 
     if executor == "inprocess":
         share_compiled(compiled)
+    local = executor == "process"
     run_tasks(
-        play_task,
-        (arguments(a, b) for a, b in todo),
+        play_task_into if local else play_task,
+        (((str(parts),) if local else ()) + arguments(a, b) for a, b in todo),
         finished,
         executor=executor,
         workers=workers,

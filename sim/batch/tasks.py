@@ -11,13 +11,14 @@ returns the same rows as the calling process would.
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from sim.batch.options import MIN_TASK_RUNS
-from sim.batch.results import release_memory, use_system_allocator
+from sim.batch.results import release_memory, use_system_allocator, write_part
 from sim.engine.model import play
 from sim.language.compiler import CompiledScenario, compile_text
 
@@ -182,3 +183,28 @@ def play_task(
     gc.collect()
     release_memory()
     return start, runs, rounds, choices
+
+
+def play_task_into(
+    parts: str, *arguments: Any
+) -> tuple[int, pa.Table | None, pa.Table | None, pa.Table | None]:
+    """Play a task as :func:`play_task` does and write its part into ``parts`` here.
+
+    What a local process pool sends its workers: the worker writes the part itself
+    (4 to 20 ms) instead of pickling the tables back through a pipe for the batch's
+    process to write (about 50 ms of the worker's time and 30 ms of the batch's process
+    for 10,000 runs of alaska, both taken from playing). A Dask worker, perhaps on
+    another machine, returns the tables instead.
+
+    Args:
+        parts: The batch's ``.parts`` folder (on this machine).
+        *arguments: :func:`play_task`'s arguments.
+
+    Returns:
+        (start, None, None, None): the part is on disk.
+    """
+    start, runs, rounds, choices = play_task(*arguments)
+    write_part(Path(parts), start, runs, rounds, choices)
+    del runs, rounds, choices
+    release_memory()
+    return start, None, None, None

@@ -32,11 +32,14 @@ def logit_probabilities(scores: np.ndarray, feasible: np.ndarray, rationality: f
     Returns:
         Probabilities of shape (A, R); a column with no feasible action is all zero.
     """
-    masked = np.where(feasible, scores, -np.inf)
+    every = feasible.all()  # the common case: no masking (same numbers, fewer passes)
+    masked = scores if every else np.where(feasible, scores, -np.inf)
     top = masked.max(axis=0)
     top = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(invalid="ignore", over="ignore"):
-        weights = np.where(feasible, np.exp(rationality * (masked - top)), 0.0)
+        weights = np.exp(rationality * (masked - top))
+    if not every:
+        weights = np.where(feasible, weights, 0.0)
     total = weights.sum(axis=0)
     return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
 

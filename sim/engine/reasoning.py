@@ -52,6 +52,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+try:  # np.clip's ufunc without np.clip's Python wrapper (1 µs a call, thousands a round)
+    from numpy._core.umath import clip as clip_values
+except ImportError:  # numpy 1
+    clip_values = np.clip
+
 from sim.engine.decision import RULES
 
 if TYPE_CHECKING:
@@ -99,7 +104,7 @@ def clip_state(compiled: CompiledScenario, index: int, values: np.ndarray) -> np
     low, high = compiled.state_low[index], compiled.state_high[index]
     if low > -np.inf:
         if high < np.inf:
-            return np.clip(values, low, high)
+            return clip_values(values, low, high)
         return np.maximum(values, low)
     if high < np.inf:
         return np.minimum(values, high)
@@ -122,9 +127,9 @@ def outcome_weights(
         if outcome.probability is None:
             rest = o
         else:
-            weights[o] = np.clip(outcome.probability(ctx, expect=expect), 0.0, 1.0)
+            weights[o] = clip_values(outcome.probability(ctx, expect=expect), 0.0, 1.0)
     if rest is not None:
-        weights[rest] = np.clip(1.0 - weights.sum(axis=0), 0.0, 1.0)
+        weights[rest] = clip_values(1.0 - weights.sum(axis=0), 0.0, 1.0)
     total = weights.sum(axis=0)
     weights = np.where(total > 0, weights, 1.0)
     return weights / weights.sum(axis=0) if normalise else weights
@@ -299,7 +304,7 @@ def chance_events(
         due = holding(open_branches[b], branch.when, ctx)
         if not due.any():
             continue
-        chance = np.clip(branch.hazard(ctx, expect=True), 0.0, 1.0)
+        chance = clip_values(branch.hazard(ctx, expect=True), 0.0, 1.0)
         remaining, last = rounds - t + 1, t == rounds
         base = outcome_worth(compiled, i, ctx, remaining, last)
         weights = outcome_weights(branch, ctx, expect=True)
@@ -315,7 +320,7 @@ def chance_events(
             due = holding(open_injects[k], inject.when, ctx)
             if not due.any():
                 continue
-            chance = np.clip(inject.hazard(ctx, expect=True), 0.0, 1.0)
+            chance = clip_values(inject.hazard(ctx, expect=True), 0.0, 1.0)
             remaining = rounds - t
             base = outcome_worth(compiled, i, ctx, remaining, False)
             after = outcome_worth(compiled, i, inject_state(compiled, k, ctx), remaining, False)
@@ -1199,7 +1204,7 @@ class RoundReasoning:
             chance = None
             if branch.hazard is not None:
                 # A chance event: it happens this round with its hazard's probability.
-                chance = np.clip(branch.hazard(at, expect=True), 0.0, 1.0)
+                chance = clip_values(branch.hazard(at, expect=True), 0.0, 1.0)
                 expected = base_value + chance * (expected - base_value)
             change = np.where(due, expected - base_value, 0.0)
             foresight[a] += change
@@ -1246,7 +1251,7 @@ class RoundReasoning:
             due = holding(self.open_injects[k] & ~stops, inject.when, projected)
             if not due.any():
                 continue
-            chance = np.clip(inject.hazard(projected, expect=True), 0.0, 1.0)
+            chance = clip_values(inject.hazard(projected, expect=True), 0.0, 1.0)
             remaining = rounds - t
             base = outcome_worth(compiled, i, projected, remaining, False)
             after = outcome_worth(
