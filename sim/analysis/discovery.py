@@ -51,8 +51,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from sim.analysis.pvalues import binomial_sf
 from sim.batch.summary import wilson_interval
 
 #: Share of the runs inside the box cut away by one peel.
@@ -594,7 +594,7 @@ class _Peeler:
         for limit in self.restricted_limits():
             without = self.mask(skip=limit)
             p0 = self.outcome[without].mean() if without.any() else 0.0
-            found[limit] = float(stats.binom.sf(hits - 1, runs, p0)) if runs else 1.0
+            found[limit] = binomial_sf(hits - 1, runs, float(p0)) if runs else 1.0
         return found
 
 

@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.analysis.outcomes import Condition
+from sim.analysis.pvalues import chi2_sf, sign_test
 from sim.analysis.ranking import holm
 from sim.batch.results import Results
 from sim.batch.summary import Z95
@@ -102,7 +102,7 @@ def _paired(low: np.ndarray, high: np.ndarray) -> dict[str, Any]:
         d = high.astype(float) - low.astype(float)
         se = d.std(ddof=1) / math.sqrt(m) if m > 1 else 0.0
         interval = (change - Z95 * se, change + Z95 * se)
-        p_value = float(stats.binomtest(gained, gained + lost, 0.5).pvalue)
+        p_value = sign_test(gained, gained + lost)
     return {
         "p_low": float(low.mean()),
         "p_high": float(high.mean()),
@@ -126,7 +126,7 @@ def _cochran_q(columns: list[np.ndarray]) -> float:
     if denominator <= 0:
         return 1.0
     q = (k - 1) * (k * np.sum(cols**2) - total**2) / denominator
-    return float(stats.chi2.sf(q, k - 1))
+    return chi2_sf(float(q), k - 1)
 
 
 def measure_effects(
