@@ -56,11 +56,11 @@ def draw_plots(
             results.folder, manifest=results.manifest, summary=results.summary, group_by=group_by
         )
     else:
-        from sim.analysis.plots import draw_part, remove_stale_plots
+        from sim.batch.outputs import remove_stale_plots
 
         shares = [
             workers.submit(
-                draw_part, str(results.folder), results.manifest, results.summary, group_by, parts
+                _draw_part, str(results.folder), results.manifest, results.summary, group_by, parts
             )
             for parts in _PLOT_SHARES
         ]
@@ -73,6 +73,14 @@ def draw_plots(
         remove_stale_plots(results.folder, written)
     results.add_timing("plots", time.time() - started)
     return written
+
+
+def _draw_part(*arguments: Any) -> tuple[list[Path], list[tuple[str, type[Warning]]]]:
+    # Runs in a plot worker, whose forkserver imported the charts: this process, which
+    # only hands out the work, never imports matplotlib (0.4 s).
+    from sim.analysis.plots import draw_part
+
+    return draw_part(*arguments)
 
 
 @contextlib.contextmanager
@@ -93,7 +101,7 @@ def plot_workers(options: BatchOptions) -> Iterator[Executor | None]:
         return
     from sim.batch.executors import open_pool, start_workers
 
-    preload = ["sim.analysis.plots", "sim.batch.tasks"]
+    preload = ["sim.analysis.plots", "sim.batch.tasks", "sim.api"]
     with open_pool("process", len(_PLOT_SHARES), preload=preload) as (pool, count):
         starting = start_workers(pool, count)
         try:
@@ -118,13 +126,14 @@ def start_early(options: BatchOptions) -> None:
         executor, _ = options.resolved()
     except Exception:  # bad options are reported by the batch itself
         return
-    preload = []
-    if options.plots and options.runs >= PARALLEL_PLOTS_RUNS and (os.cpu_count() or 1) >= 2:
-        preload.append("sim.analysis.plots")
-    if executor == "process" or preload:
+    plots = options.plots and options.runs >= PARALLEL_PLOTS_RUNS and (os.cpu_count() or 1) >= 2
+    if executor == "process" or plots:
         from sim.batch.executors import start_forkserver
 
-        start_forkserver([*preload, "sim.batch.tasks"])
+        # As plot_workers would start it (a batch's pool only needs the tasks).
+        start_forkserver(
+            ["sim.analysis.plots", "sim.batch.tasks", "sim.api"] if plots else ["sim.batch.tasks"]
+        )
 
 
 def run_batch(

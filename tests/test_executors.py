@@ -56,7 +56,10 @@ def test_start_early_starts_the_forkserver_only_for_a_batch_that_will_use_it(mon
         (BatchOptions(runs=100, plots=False), None),  # in this process, no workers
         (BatchOptions(runs=1_000, plots=True), None),  # charts drawn here
         (BatchOptions(runs=PROCESS_THRESHOLD, plots=False), ["sim.batch.tasks"]),
-        (BatchOptions(runs=10_000, plots=True), ["sim.analysis.plots", "sim.batch.tasks"]),
+        (
+            BatchOptions(runs=10_000, plots=True),
+            ["sim.analysis.plots", "sim.batch.tasks", "sim.api"],
+        ),
         (BatchOptions(runs=PROCESS_THRESHOLD, executor="inprocess", plots=False), None),
         (BatchOptions(runs=100, workers=2, plots=False), ["sim.batch.tasks"]),
     ]
@@ -80,3 +83,24 @@ def test_a_forkserver_started_early_serves_the_pool(tmp_path):
         _, remote, _, _ = pool.submit(play_task, *arguments).result(timeout=120)
     _, local, _, _ = play_task(*arguments)
     assert remote.equals(local)
+
+
+def test_charts_drawn_by_workers_import_no_matplotlib_here(tmp_path):
+    """The batch's process hands the charts to the plot workers without importing them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; os.cpu_count = lambda: 2\n"
+        "from sim.api import run_batch\n"
+        "from sim.batch.options import BatchOptions\n"
+        "from sim.engine.loading import load\n"
+        "c = load('scenarios/textbook/prisoners_dilemma.yaml')\n"
+        f"r = run_batch(c, {str(tmp_path / 'out')!r}, BatchOptions(runs=5000, plots=True))\n"
+        "print(len(list((r.folder / 'plots').glob('*.png'))), 'matplotlib' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    charts, imported = out.stdout.split()
+    assert int(charts) >= 3 and imported == "False", out.stderr

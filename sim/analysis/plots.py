@@ -90,7 +90,7 @@ from matplotlib.ticker import (
 )
 
 from sim.batch.options import check_group_by
-from sim.batch.outputs import PLOT_FILES
+from sim.batch.outputs import remove_stale_plots
 from sim.batch.results import release_memory
 from sim.batch.summary import interval_label, read_column, row_groups
 
@@ -148,7 +148,6 @@ STYLE = {
 #: The charts of a batch, in groups that take about as long to draw (the fan charts
 #: are six or so figures; the others one each), so two processes can share them.
 PLOT_PARTS = ("endings", "branch_tree", "fans", "payoffs")
-_OUR_PNGS = PLOT_FILES
 
 
 # ---------------------------------------------------------------------------------------
@@ -1458,19 +1457,6 @@ def make_plots(
     if parts is None:
         remove_stale_plots(folder, written)
     return written
-
-
-def remove_stale_plots(folder: str | Path, written: Sequence[Path]) -> None:
-    """Remove the charts of an earlier drawing that this one did not draw again.
-
-    Args:
-        folder: The results folder.
-        written: Every chart this drawing wrote.
-    """
-    keep = {p.name for p in written}
-    for stale in (Path(folder) / "plots").iterdir():
-        if _OUR_PNGS.match(stale.name) and stale.name not in keep:
-            stale.unlink()
 
 
 def draw_part(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +52,19 @@ TEMPORARY = re.compile(r"^\.[^/]+\.tmp(-\d+)?$")
 PLOT_FILES = re.compile(r"^(endings|branch_tree|payoffs|fan_.+)\.png$")
 #: What ``explain`` writes into a batch's ``explain/`` folder.
 EXPLAIN_FILES = (r"explain\.json", r"(tornado|prim)_.+\.png")
+
+
+def remove_stale_plots(folder: str | Path, written: Sequence[Path]) -> None:
+    """Remove the charts of an earlier drawing that this one did not draw again.
+
+    Args:
+        folder: The results folder.
+        written: Every chart this drawing wrote.
+    """
+    keep = {p.name for p in written}
+    for stale in (Path(folder) / "plots").iterdir():
+        if PLOT_FILES.match(stale.name) and stale.name not in keep:
+            stale.unlink()
 
 
 def is_results_folder(folder: Path) -> bool:
