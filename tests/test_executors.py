@@ -86,7 +86,10 @@ def test_a_forkserver_started_early_serves_the_pool(tmp_path):
 
 
 def test_charts_drawn_by_workers_import_no_matplotlib_here(tmp_path):
-    """The batch's process hands the charts to the plot workers without importing them."""
+    """The batch's process hands the charts to the plot workers without importing them.
+
+    Nor pandas: neither playing nor writing nor summarising the batch needs it.
+    """
     import subprocess
     import sys
 
@@ -97,10 +100,11 @@ def test_charts_drawn_by_workers_import_no_matplotlib_here(tmp_path):
         "from sim.engine.loading import load\n"
         "c = load('scenarios/textbook/prisoners_dilemma.yaml')\n"
         f"r = run_batch(c, {str(tmp_path / 'out')!r}, BatchOptions(runs=5000, plots=True))\n"
-        "print(len(list((r.folder / 'plots').glob('*.png'))), 'matplotlib' in sys.modules)"
+        "print(len(list((r.folder / 'plots').glob('*.png'))), 'matplotlib' in sys.modules,"
+        " 'pandas' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
-    charts, imported = out.stdout.split()
-    assert int(charts) >= 3 and imported == "False", out.stderr
+    charts, matplotlib, pandas = out.stdout.split()
+    assert int(charts) >= 3 and matplotlib == pandas == "False", out.stderr

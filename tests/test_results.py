@@ -70,7 +70,7 @@ def test_arrow_columns_equal_pa_array_without_importing_pandas():
         assert built.buffers()[1:] == reference.buffers()[1:] or values.dtype == object
 
 
-def test_playing_a_task_does_not_import_pandas():
+def test_playing_a_task_and_writing_its_part_import_no_pandas():
     import subprocess
     import sys
     from pathlib import Path
@@ -78,9 +78,36 @@ def test_playing_a_task_does_not_import_pandas():
     code = (
         "import sys; from pathlib import Path; from sim.batch.tasks import play_task\n"
         "text = Path('scenarios/textbook/mixed_2x2.yaml').read_text()\n"
-        "play_task(text, 'm.yaml', 1, 0, 200, 100, {}, True)\n"
+        "import tempfile; from sim.batch.results import read_part, write_part\n"
+        "start, runs, rounds, choices = play_task(text, 'm.yaml', 1, 0, 200, 100, {}, True)\n"
+        "parts = Path(tempfile.mkdtemp()); write_part(parts, 0, runs, rounds, choices)\n"
+        "assert read_part(parts / 'runs-000000000000.arrow').equals(runs)\n"
         "print('pandas' in sys.modules)"
     )
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_as_numpy_equals_to_numpy():
+    """Columns read from their buffers equal to_numpy's (offsets, chunks, nulls, empty)."""
+    import numpy as np
+
+    from sim.batch.summary import as_numpy
+
+    floats = pa.array(np.linspace(0, 1, 11))
+    cases = [
+        floats,
+        floats.slice(3, 5),
+        pa.chunked_array([floats.slice(2, 4), pa.array(np.arange(3.0))]),
+        pa.chunked_array([pa.array(np.arange(5, dtype=np.int16))]),
+        pa.array(np.arange(4, dtype=np.uint8)),
+        pa.array([1.0, None, 3.0]),
+        pa.array(["a", "b"]),
+        pa.chunked_array([], type=pa.float64()),
+        pa.array(np.zeros(0)),
+    ]
+    for data in cases:
+        built, reference = as_numpy(data), data.to_numpy(zero_copy_only=False)
+        assert built.dtype == reference.dtype, data
+        np.testing.assert_array_equal(built, reference)

@@ -92,7 +92,7 @@ from matplotlib.ticker import (
 from sim.batch.options import check_group_by
 from sim.batch.outputs import remove_stale_plots
 from sim.batch.results import release_memory
-from sim.batch.summary import interval_label, read_column, row_groups
+from sim.batch.summary import as_numpy, interval_label, read_column, row_groups
 
 #: Okabe–Ito colours for endings (black replaced by grey so error whiskers stay visible).
 ENDING_PALETTE = (
@@ -216,12 +216,12 @@ def _codes(column: pa.ChunkedArray | pa.Array, values: Sequence[str]) -> np.ndar
         at = 0
         for chunk in chunks:
             mapping = _codes(chunk.dictionary, values)
-            indices = chunk.indices.to_numpy(zero_copy_only=False)
+            indices = as_numpy(chunk.indices)
             out[at : at + len(chunk)] = mapping[indices] if mapping.size else -1
             at += len(chunk)
         return out
     index = pc.index_in(column, value_set=pa.array(list(values), type=pa.string()))
-    return pc.fill_null(index, -1).to_numpy().astype(np.int16)
+    return as_numpy(pc.fill_null(index, -1)).astype(np.int16)
 
 
 def branch_tree(table: pa.Table, layout: dict[str, Any]) -> list[dict[str, Any]]:
@@ -400,7 +400,7 @@ def _column_ranges(file: pq.ParquetFile, columns: Sequence[str]) -> dict[str, tu
         low, high = math.inf, -math.inf
         for group in range(file.metadata.num_row_groups):
             read = file.read_row_group(group, columns=[column], use_threads=False)
-            values = read.column(0).to_numpy()
+            values = as_numpy(read.column(0))
             finite = values[np.isfinite(values)]
             if finite.size:
                 low, high = min(low, float(finite.min())), max(high, float(finite.max()))
@@ -443,15 +443,15 @@ def streamed_fan_quantiles(
         for at in range(file.metadata.num_row_groups):
             # One row group at a time: iter_batches would buffer ahead (tens of MB).
             batch = file.read_row_group(at, columns=["run", "round", *columns], use_threads=False)
-            run = batch.column(0).to_numpy()
-            round_ = batch.column(1).to_numpy().astype(np.int64)
+            run = as_numpy(batch.column(0))
+            round_ = as_numpy(batch.column(1)).astype(np.int64)
             inside = (run >= 0) & (run < run_groups.size)
             group = np.full(run.size, -1, dtype=np.int64)
             group[inside] = run_groups[run[inside]]
             valid = (group >= 0) & (group < n_groups) & (round_ >= 0) & (round_ < n_rounds)
             cell = group * n_rounds + round_
             for k, column in enumerate(columns):
-                values = batch.column(2 + k).to_numpy().astype(np.float64)
+                values = as_numpy(batch.column(2 + k)).astype(np.float64)
                 ok = valid & np.isfinite(values)
                 low, high = ranges[column]
                 scale = bins / (high - low) if high > low else 0.0
@@ -896,12 +896,12 @@ def _exact_cells(
     rounds = np.empty(rows, dtype=np.int16)
     at = 0
     for batch in row_groups(path, ["run", "round"]):
-        run = batch.column("run").to_numpy()
+        run = as_numpy(batch.column("run"))
         inside = run < by_run.size
         group = np.full(run.size, -1, dtype=np.int16)
         group[inside] = by_run[run[inside]]
         groups[at : at + run.size] = group
-        rounds[at : at + run.size] = batch.column("round").to_numpy()
+        rounds[at : at + run.size] = as_numpy(batch.column("round"))
         at += run.size
     pa.default_memory_pool().release_unused()
     n_rounds = int(rounds.max()) + 1 if rows else 1
@@ -997,7 +997,7 @@ def plot_fans(
         return []
     n = runs.num_rows
     codes, labels, colours = _branch_groups(runs, layout, n, group_by)
-    run_ids = runs.column("run").to_numpy()
+    run_ids = as_numpy(runs.column("run"))
     by_run = np.full(int(run_ids.max()) + 1 if n else 0, -1, dtype=np.int16)
     by_run[run_ids] = codes
     with pq.ParquetFile(path) as file:
@@ -1222,7 +1222,7 @@ def plot_payoffs_by_ending(
     if not actors or not endings or n == 0:
         return None
     table = pq.read_table(folder / "runs.parquet", columns=["ending"])
-    ending_of = table.column("ending").to_numpy(zero_copy_only=False).astype(str)
+    ending_of = np.asarray(table.column("ending").to_pylist(), dtype=object).astype(str)
     colours = ending_colours(layout)
     cols, rows = len(endings), len(actors)
     width = max(WIDTH, 2.5 * cols + 1.6)
