@@ -130,3 +130,18 @@ def test_explain_draws_the_same_charts_in_workers_as_here(tmp_path, monkeypatch)
     for name in pngs:
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "workers" / name).read_bytes()
     assert json.dumps(here["targets"]) == json.dumps(by_workers["targets"])
+
+
+def test_replaying_a_run_imports_no_pandas_scipy_or_charts(tmp_path):
+    """replay reads its row of runs.parquet with Arrow alone (filters= imported pandas)."""
+    folder = tmp_path / "batch"
+    run = (
+        "from sim.api import run_batch\n"
+        "from sim.batch.options import BatchOptions\n"
+        "from sim.engine.loading import load\n"
+        f"run_batch(load('scenarios/alaska.yaml'), {str(folder)!r}, "
+        "BatchOptions(runs=300, seed=3, plots=False))"
+    )
+    subprocess.run([sys.executable, "-c", run], check=True, capture_output=True)
+    code = f"from sim.seminar.replay import replay\nreplay({str(folder)!r}, 217)"
+    assert imported_after(code) == ["pyarrow"]

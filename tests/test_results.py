@@ -111,3 +111,21 @@ def test_as_numpy_equals_to_numpy():
         built, reference = as_numpy(data), data.to_numpy(zero_copy_only=False)
         assert built.dtype == reference.dtype, data
         np.testing.assert_array_equal(built, reference)
+
+
+def test_read_run_rows_equals_a_filtered_read(tmp_path):
+    import numpy as np
+
+    from sim.batch.results import write_parquet
+    from sim.batch.summary import read_run_rows
+
+    runs = np.r_[np.arange(0, 50), np.arange(80, 130)]
+    table = pa.table({"run": runs, "x": runs * 0.5, "name": [f"r{r}" for r in runs]})
+    path = tmp_path / "runs.parquet"
+    write_parquet(path, table, row_group_size=16)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 7
+    for run in (0, 15, 16, 49, 50, 79, 80, 129, 130, -1):
+        for columns in (None, ["run", "name"]):
+            found = read_run_rows(path, run, columns)
+            wanted = pq.read_table(path, columns=columns, filters=[("run", "==", run)])
+            assert found.equals(wanted), (run, columns)

@@ -263,6 +263,37 @@ def _numpy_dtype(kind: pa.DataType) -> np.dtype | None:
     return np.dtype(f"{letter}{kind.bit_width // 8}")
 
 
+def read_run_rows(path: Path, run: int, columns: list[str] | None = None) -> pa.Table:
+    """The rows of a runs file whose ``run`` is ``run`` (normally one), without a scan.
+
+    Only the row groups whose statistics can hold ``run`` are read (one, in a batch's
+    file): ``pq.read_table(filters=...)`` would do the same through pyarrow.dataset,
+    which imports pandas (0.3 s, more than the rest of a replay's reading).
+
+    Args:
+        path: A Parquet file with an integer ``run`` column.
+        run: The run index.
+        columns: The columns to return (all if None).
+    """
+    found = []
+    with pq.ParquetFile(path) as file:
+        at = file.schema_arrow.get_field_index("run")
+        schema = file.schema_arrow
+        for group in range(file.metadata.num_row_groups):
+            stats = file.metadata.row_group(group).column(at).statistics
+            if stats is not None and stats.has_min_max and not stats.min <= run <= stats.max:
+                continue
+            runs = as_numpy(file.read_row_group(group, columns=["run"]).column(0))
+            rows = np.flatnonzero(runs == run)
+            if rows.size:
+                table = file.read_row_group(group, columns=columns)
+                found += [table.slice(int(r), 1) for r in rows]  # (pa.array: pandas)
+    if not found:
+        names = columns if columns is not None else schema.names
+        return pa.table({n: pa.array([], type=schema.field(n).type) for n in names})
+    return pa.concat_tables(found)
+
+
 def read_column(path: Path, column: str, dtype: Any = np.float64) -> np.ndarray:
     """One numeric column of a Parquet file as one numpy array, read batch by batch.
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from sim.batch.results import Results
+from sim.batch.summary import read_run_rows
 from sim.engine.model import WargameModel
 from sim.errors import OptionsError, ResultsError
 from sim.language.compiler import compile_text
@@ -62,7 +62,7 @@ def replay(
         from sim.batch.designs import design_of
 
         runs_path = results.folder / "runs.parquet"
-        row = pq.read_table(runs_path, filters=[("run", "==", run)]).to_pandas()
+        row = read_run_rows(runs_path, run).to_pandas()
         design = design_of(manifest, row, compiled)
     model = WargameModel(
         compiled,
@@ -91,7 +91,7 @@ def _check_against_the_batch(results: Results, run: int, model: WargameModel) ->
     """
     columns = ["run", "ending"] + [f"payoff.{a.id}" for a in model.compiled.actors]
     path = results.folder / "runs.parquet"
-    stored = pq.read_table(path, columns=columns, filters=[("run", "==", run)]).to_pylist()
+    stored = read_run_rows(path, run, columns).to_pylist()
     if len(stored) != 1:
         raise ResultsError(f"{results.folder}: runs.parquet has no single row for run {run}")
     row = stored[0]
