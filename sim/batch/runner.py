@@ -35,6 +35,7 @@ import platform
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -413,13 +414,22 @@ def _merge(folder: Path, tasks: list[Task], manifest: dict[str, Any], keep_round
         )
     for name in ("runs.parquet", "rounds.parquet", "choices.parquet", "summary.json"):
         manifest["files"].pop(name, None)
-    merge_parts([part_paths(parts, a)[0] for a, _ in tasks], folder / "runs.parquet")
-    manifest["files"]["runs.parquet"] = file_record(folder / "runs.parquet")
-    if keep_rounds:
-        merge_parts([part_paths(parts, a)[1] for a, _ in tasks], folder / "rounds.parquet")
-        manifest["files"]["rounds.parquet"] = file_record(folder / "rounds.parquet")
-        merge_parts([part_paths(parts, a)[2] for a, _ in tasks], folder / "choices.parquet")
-        manifest["files"]["choices.parquet"] = file_record(folder / "choices.parquet")
+    files = ["runs.parquet", *(["rounds.parquet", "choices.parquet"] if keep_rounds else [])]
+
+    def merge(k: int) -> None:
+        merge_parts([part_paths(parts, a)[k] for a, _ in tasks], folder / files[k])
+
+    if len(files) == 1:
+        merge(0)
+    else:
+        # The files are independent and Arrow works outside the GIL: on two cores the
+        # runs and the rounds are merged side by side (the choices are small). Each
+        # file's bytes are what merging it alone writes.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="wargame-merge") as merging:
+            for done in [merging.submit(merge, k) for k in range(len(files))]:
+                done.result()
+    for name in files:
+        manifest["files"][name] = file_record(folder / name)
     write_manifest(folder, manifest)
     release_memory()
 
