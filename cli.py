@@ -310,8 +310,14 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None]]:
             bar.__exit__(None, None, None)
 
 
-def print_results(results: Any, as_json: bool, quiet: bool, heading: str = "") -> None:
-    """Print a finished batch's summary table (or JSON) and where its results are."""
+def print_results(
+    results: Any, as_json: bool, quiet: bool, heading: str = "", resumed: bool = False
+) -> None:
+    """Print a finished batch's summary table (or JSON) and where its results are.
+
+    A resumed batch's time is this session's and its rate is over every session's play,
+    so the last line says so rather than put all the runs in this session's seconds.
+    """
     from sim.batch.summary import format_summary
 
     if as_json:
@@ -323,9 +329,17 @@ def print_results(results: Any, as_json: bool, quiet: bool, heading: str = "") -
         click.echo(heading)
     click.echo(format_summary(results.summary))
     timings = results.manifest["timings"]
+    rate = f"{timings['runs_per_s'] or 0:,.0f} runs/s playing"
+    if resumed:
+        click.echo(
+            f"\n{results.manifest['runs']:,} runs, finished by this resume in "
+            f"{timings['total_s']:.1f} s ({rate}, over every session); "
+            f"results in {results.folder}"
+        )
+        return
     click.echo(
-        f"\n{results.manifest['runs']:,} runs in {timings['total_s']:.1f} s "
-        f"({timings['runs_per_s'] or 0:,.0f} runs/s playing); results in {results.folder}"
+        f"\n{results.manifest['runs']:,} runs in {timings['total_s']:.1f} s ({rate}); "
+        f"results in {results.folder}"
     )
 
 
@@ -424,7 +438,7 @@ def run(
             )
     except KeyboardInterrupt as exc:
         _stopped(exc, folder)
-    print_results(results, as_json, quiet)
+    print_results(results, as_json, quiet, resumed=resume)
 
 
 _FORMATS = click.Choice(["text", "markdown", "html"])
