@@ -1199,6 +1199,11 @@ def main() -> None:
     """Entry point of the ``wargame`` script."""
     global _OWN_PROCESS
     _OWN_PROCESS = True
+    # An interrupted batch leaves with os._exit, before its process pool's semaphores
+    # are released; multiprocessing's resource tracker then removes them and warns
+    # "There appear to be 5 leaked semaphore objects", which a user can do nothing
+    # about. The tracker takes this process's -W options: ignore that one warning.
+    sys.warnoptions.append("ignore:resource_tracker:UserWarning")
     cli(prog_name="wargame")
 
 
