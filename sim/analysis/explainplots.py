@@ -48,7 +48,9 @@ def _save(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png")
+    # zlib's fastest level: the same pixels, encoded in a fifth of the time (the
+    # default level took 50 ms of a tornado chart's 0.2 s), a somewhat larger file.
+    fig.savefig(tmp, format="png", pil_kwargs={"compress_level": 1})
     plt.close(fig)
     tmp.replace(path)
 
