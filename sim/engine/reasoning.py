@@ -52,12 +52,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-try:  # np.clip's ufunc without np.clip's Python wrapper (1 µs a call, thousands a round)
-    from numpy._core.umath import clip as clip_values
-except ImportError:  # numpy 1
-    clip_values = np.clip
-
 from sim.engine.decision import RULES
+from sim.language.expressions import clip_values
 
 if TYPE_CHECKING:
     from sim.language.compiler import CompiledBranch, CompiledScenario, Effect
