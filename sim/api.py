@@ -32,6 +32,9 @@ from sim.language.compiler import CompiledScenario
 PARALLEL_PLOTS_RUNS = 5_000
 #: The charts each worker draws: the fan charts, and the rest (about as long).
 _PLOT_SHARES = (("fans",), ("endings", "branch_tree", "payoffs"))
+#: What the plot workers' forkserver imports: the charts, the batch's tasks (its
+#: process pool forks from the same forkserver) and the trampoline :func:`_draw_part`.
+_PLOT_PRELOAD = ["sim.analysis.plots", "sim.batch.tasks", "sim.api"]
 
 
 def draw_plots(
@@ -83,6 +86,11 @@ def _draw_part(*arguments: Any) -> tuple[list[Path], list[tuple[str, type[Warnin
     return draw_part(*arguments)
 
 
+def _plots_in_workers(options: BatchOptions) -> bool:
+    # Worth two processes: a batch with plots, big enough, on two cores or more.
+    return options.plots and options.runs >= PARALLEL_PLOTS_RUNS and (os.cpu_count() or 1) >= 2
+
+
 @contextlib.contextmanager
 def plot_workers(options: BatchOptions) -> Iterator[Executor | None]:
     """Two processes that will draw a batch's charts, started before it plays.
@@ -96,13 +104,12 @@ def plot_workers(options: BatchOptions) -> Iterator[Executor | None]:
     Args:
         options: The batch's options (runs, plots).
     """
-    if not options.plots or options.runs < PARALLEL_PLOTS_RUNS or (os.cpu_count() or 1) < 2:
+    if not _plots_in_workers(options):
         yield None
         return
     from sim.batch.executors import open_pool, start_workers
 
-    preload = ["sim.analysis.plots", "sim.batch.tasks", "sim.api"]
-    with open_pool("process", len(_PLOT_SHARES), preload=preload) as (pool, count):
+    with open_pool("process", len(_PLOT_SHARES), preload=_PLOT_PRELOAD) as (pool, count):
         starting = start_workers(pool, count)
         try:
             yield pool
@@ -126,14 +133,12 @@ def start_early(options: BatchOptions) -> None:
         executor, _ = options.resolved()
     except Exception:  # bad options are reported by the batch itself
         return
-    plots = options.plots and options.runs >= PARALLEL_PLOTS_RUNS and (os.cpu_count() or 1) >= 2
+    plots = _plots_in_workers(options)
     if executor == "process" or plots:
         from sim.batch.executors import start_forkserver
 
         # As plot_workers would start it (a batch's pool only needs the tasks).
-        start_forkserver(
-            ["sim.analysis.plots", "sim.batch.tasks", "sim.api"] if plots else ["sim.batch.tasks"]
-        )
+        start_forkserver(_PLOT_PRELOAD if plots else ["sim.batch.tasks"])
 
 
 def run_batch(
