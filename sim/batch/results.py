@@ -143,7 +143,7 @@ def _write_ipc(table: pa.Table, path: Path) -> None:
 
 
 def read_part(path: Path) -> pa.Table:
-    """A part written by :func:`write_part` (Arrow IPC; Parquet for older parts)."""
+    """A part written by :func:`write_part` (Arrow IPC), or a Parquet file of rows."""
     if path.suffix == ".arrow":
         with pa.OSFile(str(path), "rb") as source:
             return pa.ipc.open_file(source).read_all()
