@@ -329,17 +329,11 @@ def print_results(
         click.echo(heading)
     click.echo(format_summary(results.summary))
     timings = results.manifest["timings"]
-    rate = f"{timings['runs_per_s'] or 0:,.0f} runs/s playing"
-    if resumed:
-        click.echo(
-            f"\n{results.manifest['runs']:,} runs, finished by this resume in "
-            f"{timings['total_s']:.1f} s ({rate}, over every session); "
-            f"results in {results.folder}"
-        )
-        return
+    took = ", finished by this resume in" if resumed else " in"
+    over = ", over every session" if resumed else ""
     click.echo(
-        f"\n{results.manifest['runs']:,} runs in {timings['total_s']:.1f} s ({rate}); "
-        f"results in {results.folder}"
+        f"\n{results.manifest['runs']:,} runs{took} {timings['total_s']:.1f} s "
+        f"({timings['runs_per_s'] or 0:,.0f} runs/s playing{over}); results in {results.folder}"
     )
 
 
