@@ -156,6 +156,16 @@ def _save_game(saved: dict, folder: Path, path: Path) -> None:
     path.write_text(json.dumps({**saved, "results": str(folder)}))
 
 
+def _copy_with_a_saved_game(pristine: Path, saved: dict, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the good batch, and a scratch folder holding a game saved from it."""
+    folder = tmp_path / "batch"
+    shutil.copytree(pristine, folder)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    _save_game(saved, folder, scratch / "game.json")
+    return folder, scratch
+
+
 #: Every command that reads a results folder: name -> arguments (folder, a good batch,
 #: a scratch folder for outputs).
 READERS: dict[str, Callable[[Path, Path, Path], list[object]]] = {
@@ -181,11 +191,7 @@ def test_a_damaged_folder_is_one_line_and_exit_2(
     saved_game: dict,
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "batch"
-    shutil.copytree(pristine, folder)
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    _save_game(saved_game, folder, scratch / "game.json")
+    folder, scratch = _copy_with_a_saved_game(pristine, saved_game, tmp_path)
     how, fragment = TAMPERINGS[tampering]
     how(folder, other_seed)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
@@ -205,11 +211,7 @@ def test_the_untouched_folder_passes_every_reader(
     pristine: Path, saved_game: dict, tmp_path: Path
 ) -> None:
     # The control: the same commands on the same folder, untouched, succeed.
-    folder = tmp_path / "batch"
-    shutil.copytree(pristine, folder)
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    _save_game(saved_game, folder, scratch / "game.json")
+    folder, scratch = _copy_with_a_saved_game(pristine, saved_game, tmp_path)
     for reader, arguments in READERS.items():
         result = invoke(*arguments(folder, pristine, scratch))
         assert result.exit_code == 0, (reader, result.output, result.exception)
