@@ -538,3 +538,51 @@ def test_payoffs_by_ending_keep_each_ending_readable_beside_a_common_catastrophe
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def _pixels(figure, path: Path, lay_out_first: bool) -> np.ndarray:
+    from sim.analysis.plots import lay_out_once
+
+    if lay_out_first:
+        lay_out_once(figure)
+        assert figure.get_layout_engine() is None
+    figure.savefig(path, format="png", dpi=150, facecolor="white")
+    return mpimg.imread(path)
+
+
+def test_laying_out_before_saving_draws_the_same_pixels(alaska_batch: Path, tmp_path) -> None:
+    """lay_out_once saves savefig's layout pass; what it draws must not move a pixel."""
+    import matplotlib
+
+    from sim.analysis.explainplots import tornado_figure
+    from sim.analysis.plots import STYLE, plot_endings, plot_payoffs, plot_payoffs_by_ending
+    from sim.batch.results import Results
+
+    results = Results(alaska_batch)
+    manifest, summary = results.manifest, results.summary
+    runs = pq.read_table(alaska_batch / "runs.parquet")
+    entry = {
+        "id": "wider_war",
+        "title": "Wider war",
+        "p": 0.2,
+        "ranking": [
+            {"kind": "parameter", "input": f"knob_{k}", "effect": 0.05 * k,
+             "significant": k % 2 == 0, "low": {"label": "≤ 1", "p": 0.2 - 0.01 * k},
+             "high": {"label": "≥ 9", "p": 0.2 + 0.02 * k}}
+            for k in range(1, 6)
+        ],
+    }  # fmt: skip
+    drawings = {
+        # Constrained layout with subfigures, a grid of panels, a legend outside.
+        "endings": lambda: plot_endings(manifest, summary),
+        "payoffs": lambda: plot_payoffs(manifest, summary, alaska_batch, runs),
+        "by_ending": lambda: plot_payoffs_by_ending(manifest, summary, alaska_batch),
+        # pyplot's tight_layout, which leaves a placeholder engine behind.
+        "tornado": lambda: tornado_figure(entry),
+    }
+    for name, draw in drawings.items():
+        with matplotlib.rc_context(STYLE):
+            plain = _pixels(draw(), tmp_path / f"{name}_plain.png", lay_out_first=False)
+            once = _pixels(draw(), tmp_path / f"{name}_once.png", lay_out_first=True)
+        assert plain.shape == once.shape, name
+        assert np.array_equal(plain, once), name

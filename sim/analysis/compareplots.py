@@ -34,7 +34,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim.analysis.comparetext import places, signed
 from sim.analysis.comparison import Comparison
-from sim.analysis.plots import DPI, STYLE
+from sim.analysis.plots import DPI, STYLE, lay_out_once
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -182,6 +182,7 @@ def _legend(panel: SubFigure, comparison: Comparison, extra: list[Any] | None = 
 
 def _save(fig: Figure, path: Path) -> Path:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    lay_out_once(fig)
     fig.savefig(
         tmp, format="png", dpi=DPI, facecolor="white", pil_kwargs={"compress_level": 1}
     )  # zlib's fastest level: the same pixels, encoded in a fifth of the time

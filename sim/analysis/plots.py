@@ -654,8 +654,30 @@ def _wrap(text: str, width: int, lines: int = 3) -> str:
     return "\n".join(wrapped)
 
 
+def lay_out_once(fig: Figure) -> None:
+    """Lay ``fig`` out now and drop its layout engine, so that saving draws it once.
+
+    With a layout engine set (constrained layout, or the placeholder that
+    ``tight_layout`` leaves behind), ``savefig`` draws the whole figure once without
+    rendering, to lay it out, and again to render it. Laying out here first gives the
+    same pixels (tested) with one draw fewer, about a tenth of a chart's time.
+
+    Args:
+        fig: A figure about to be saved.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    # None (not "none", which keeps a placeholder engine), with both automatic layouts
+    # off in the rcParams: no engine at all.
+    automatic = {"figure.autolayout": False, "figure.constrained_layout.use": False}
+    with matplotlib.rc_context(automatic):
+        fig.set_layout_engine(None)
+
+
 def _save(fig: Figure, path: Path, manifest: dict[str, Any]) -> Path:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    lay_out_once(fig)
     try:
         fig.savefig(
             tmp,
@@ -1302,6 +1324,7 @@ def payoffs_by_ending_png(
         if fig is None:
             return None
         buffer = io.BytesIO()
+        lay_out_once(fig)
         fig.savefig(buffer, format="png", dpi=DPI, facecolor="white",
                     pil_kwargs={"compress_level": 1})  # fmt: skip
     return buffer.getvalue()
