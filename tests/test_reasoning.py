@@ -719,3 +719,45 @@ def test_in_a_coordination_game_the_equilibrium_stays_on_the_principal_branch(la
     x, y = qre(row, column, lam)
     assert model.actors[0].decision.probabilities[0, 0] == pytest.approx(x[0], abs=1e-6)
     assert model.actors[1].decision.probabilities[0, 0] == pytest.approx(y[0], abs=1e-6)
+
+
+COL_PAYOFF = """\
+        - chose('ROW', 'up') * chose('COL', 'left')
+        + 2 * chose('ROW', 'up') * chose('COL', 'right')
+        + chose('ROW', 'down') * chose('COL', 'left')
+        - chose('ROW', 'down') * chose('COL', 'right')
+"""
+
+
+@pytest.mark.parametrize("reasoning", ["level-k\n    depth: 3", "beliefs", "equilibrium"])
+def test_reasoning_that_cannot_change_a_choice_is_a_dead_lever(reasoning):
+    """Column values its own move only: its reasoning is warned about, and is idle."""
+    from sim.engine.lint import dead_levers
+
+    own_only = "        2 * chose('COL', 'left') - chose('COL', 'right')\n"
+    col = "    name: Column player\n    rationality: lam\n    reasoning: equilibrium"
+    reasoned = with_text(
+        "mixed_2x2",
+        (COL_PAYOFF, own_only),
+        (col, col.replace("equilibrium", reasoning)),
+        lam=2.0,
+    )
+    no_reasoning = (col, col.replace("\n    reasoning: equilibrium", ""))
+    myopic = with_text("mixed_2x2", (COL_PAYOFF, own_only), no_reasoning, lam=2.0)
+    messages = [w.message for w in dead_levers(reasoned)]
+    said = [m for m in messages if "chooses as a myopic actor would" in m]
+    assert len(said) == 1 and said[0].startswith(f"warning: COL reasons '{reasoning[:7]}")
+    assert not any("reasons '" in w.message for w in dead_levers(myopic))
+    # And it is true: Column plays its myopic logit reply, softmax(lam * (2, -1)).
+    expected = softmax(2.0 * np.array([2.0, -1.0]))
+    for compiled in (reasoned, myopic):
+        model = WargameModel(compiled, 3, np.arange(50))
+        model.step()
+        assert model.actors[1].decision.probabilities[:, 0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_reasoning_about_an_actor_that_matters_is_not_warned_about():
+    from sim.engine.lint import dead_levers
+
+    level_k = with_text("mixed_2x2", ("reasoning: equilibrium", "reasoning: level-k"))
+    assert not any("reasons '" in w.message for w in dead_levers(level_k))

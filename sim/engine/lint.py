@@ -192,7 +192,45 @@ def dead_levers(compiled: CompiledScenario) -> list[Problem]:
                     "high rationality for a near-Nash choice)",
                 )
             )
+    warnings += idle_reasoning(compiled)
     return warnings
+
+
+def idle_reasoning(compiled: CompiledScenario) -> list[Problem]:
+    """Warnings for actors whose reasoning about the others cannot change a choice.
+
+    ``level-k``, ``beliefs`` and ``equilibrium`` actors weigh what the others are
+    expected to do, but only through what they value non-additively (see
+    :class:`sim.engine.reasoning.Interactions`). When nothing an actor values, with
+    every branch foreseen, depends on another actor's move, the engine gives it the
+    reply a myopic actor makes: its reasoning (and its ``depth`` or ``prior``) is a
+    dead lever.
+
+    Args:
+        compiled: A compiled scenario.
+
+    Returns:
+        One located warning per such actor.
+    """
+    from sim.engine.reasoning import interactions
+
+    found: list[Problem] = []
+    every_branch = list(range(len(compiled.branches)))
+    for i, actor in enumerate(compiled.actors):
+        if actor.reasoning == "myopic":
+            continue
+        foreseen = every_branch if actor.foresight > 0 else []
+        if interactions(compiled).depends(i, foreseen):
+            continue
+        found.append(
+            compiled.loaded.source.problem(
+                ("actors", actor.id, "reasoning"),
+                f"warning: {actor.id} reasons '{actor.reasoning}', but nothing it values "
+                "depends on another actor's move, so it chooses as a myopic actor would "
+                "(a dead lever)",
+            )
+        )
+    return found
 
 
 def _influenced(compiled: CompiledScenario, i: int) -> set[str]:
