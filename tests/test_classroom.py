@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -453,3 +454,85 @@ def test_a_port_in_use_is_one_line_and_exit_2():
         result = CliRunner().invoke(cli, ["serve", str(TINY), "--port", str(port)])
     assert result.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+# --- a branch a team's actor decides -----------------------------------------------------
+
+
+def red_decides_the_summit(tmp_path) -> Path:
+    """tiny.yaml with the round-2 summit decided by Red (no chance: Red's call)."""
+    text = TINY.read_text().replace(
+        "    variable: summit\n", "    variable: summit\n    decided_by: Red\n"
+    )
+    text = re.sub(r"\n        probability: [^\n]*", "", text)
+    path = tmp_path / "red_decides.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_team_decides_its_actors_branch_in_secret_and_the_reveal_applies_it(tmp_path):
+    path = red_decides_the_summit(tmp_path)
+    room = room_of(path, ("Blue", "Red"), tmp_path)
+    facilitator = Role(FACILITATOR)
+    with TestClient(create_app(room, batch_runs=200)) as client:
+        red, blue = as_(room.tokens.teams["Red"]), as_(room.tokens.teams["Blue"])
+        control(client, room, "next")
+        # Round 1: the summit is not due; nothing to decide.
+        assert client.get("/api/view", headers=red).json()["team"]["decides"] == []
+        answer = client.post(
+            "/api/decide", json={"actor": "Red", "branch": "summit", "outcome": "success"},
+            headers=red,
+        )  # fmt: skip
+        assert answer.status_code == 400
+        assert answer.json()["error"] == "Red does not decide 'summit' this round: it decides none"
+        control(client, room, "reveal")
+        control(client, room, "next")
+        decides = client.get("/api/view", headers=red).json()["team"]["decides"]
+        assert [(d["id"], d["certain"], d["choice"]) for d in decides] == [("summit", True, None)]
+        assert [o["id"] for o in decides[0]["outcomes"]] == ["success", "collapse"]
+        assert client.get("/api/view", headers=blue).json()["team"]["decides"] == []
+        # Only Red's team decides it, and only an outcome of the branch.
+        body = {"actor": "Red", "branch": "summit", "outcome": "collapse"}
+        assert client.post("/api/decide", json=body, headers=blue).status_code == 403
+        wrong = client.post("/api/decide", json={**body, "outcome": "truce"}, headers=red)
+        assert wrong.status_code == 400
+        assert wrong.json()["error"] == "'truce' is not an outcome of summit: success, collapse"
+        assert client.post("/api/decide", json=body, headers=red).status_code == 200
+        body["outcome"] = "success"  # changed before the reveal
+        assert client.post("/api/decide", json=body, headers=red).status_code == 200
+        assert client.get("/api/view", headers=red).json()["team"]["decides"][0]["choice"] == (
+            "success"
+        )
+        # Secret: nobody else's view carries it, and the game does not hold it yet.
+        assert room.game.outcomes == {}
+        for token in (room.tokens.projector, room.tokens.facilitator, room.tokens.student):
+            assert "decides" not in json.dumps(client.get("/api/view", headers=as_(token)).json())
+        control(client, room, "reveal")
+        assert room.game.outcome_of("summit") == "success"
+        played = client.get("/api/view", headers=as_(room.tokens.projector)).json()["played"]
+        assert [(b["id"], b["outcome"], b["by_people"]) for b in played["branches"]] == [
+            ("summit", "success", True)
+        ]
+    # Back: round 2 opens again with Red's decision kept, secret and changeable.
+    room.back(facilitator)
+    assert room.pending_outcomes == {"summit": "success"} and room.game.outcomes == {}
+    room.decide(Role(TEAM, "Red"), "Red", "summit", "collapse")
+    room.reveal(facilitator)
+    assert room.game.outcome_of("summit") == "collapse"
+    assert room.game.outcomes == {(2, "summit"): "collapse"}
+
+
+def test_a_decision_the_team_leaves_open_is_its_actors_rule(tmp_path):
+    path = red_decides_the_summit(tmp_path)
+    facilitator = Role(FACILITATOR)
+    for seed in range(4):
+        room = Classroom(Game(load(path), seed), ("Red",), save_dir=tmp_path, continuations=50)
+        for _ in range(2):
+            room.open_round(facilitator)
+            room.reveal(facilitator)
+        assert "summit left to the rule: no outcome chosen" in room.notes[-1]
+        # The same game with nobody in Red's seat: the rule decides the same.
+        alone = Game(load(path), seed)
+        alone.play_to(2)
+        assert room.game.outcome_of("summit") == alone.outcome_of("summit")
+        assert room.game.outcomes == {}

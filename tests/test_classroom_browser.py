@@ -284,3 +284,42 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
         out = stop_server(child)
     assert child.returncode == 0, out
     shutil.copy(tmp_path / "class-a.json", ARTIFACTS / "class-a.json")
+
+
+def test_a_team_decides_its_actors_branch_on_a_phone(tmp_path):
+    from tests.test_classroom import red_decides_the_summit
+
+    scenario = str(red_decides_the_summit(tmp_path))
+    args = [scenario, "--play", "Red", "--port", str(free_port()), "--mc-runs", "100"]
+    child, links, _ = start_server([*args, "--continuations", "50"], tmp_path)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            facilitator = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+            facilitator.goto(links["facilitator"])
+            phone = browser.new_context(
+                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+            ).new_page()
+            phone.goto(links["team Red"])
+            for n in (1, 2):
+                facilitator.get_by_role("button", name=f"Open round {n}").click()
+                expect(phone.locator("#round")).to_contain_text(f"Round {n}")
+                if n == 1:
+                    expect(phone.get_by_text("Red decides summit")).to_have_count(0)
+                    facilitator.get_by_role("button", name="Reveal the round").click()
+            expect(phone.get_by_text("Red decides summit (it comes up this round)")).to_be_visible()
+            expect(phone.get_by_text("No decision yet: your actor's rule decides")).to_be_visible()
+            phone.locator("button.outcome[data-outcome='success']").click()
+            expect(phone.get_by_text("Your decision: success")).to_be_visible()
+            expect(phone.locator("button.outcome.chosen")).to_have_attribute(
+                "data-outcome", "success"
+            )
+            # Fits the phone: no sideways scrolling.
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+            phone.screenshot(path=str(tmp_path / "decides.png"), full_page=True)
+            facilitator.get_by_role("button", name="Reveal the round").click()
+            expect(phone.locator(".inject.branch")).to_contain_text("summit → success")
+            expect(phone.locator(".inject.branch .tag.people")).to_have_count(1)
+            browser.close()
+    finally:
+        stop_server(child)

@@ -11,7 +11,6 @@ and 20%).
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import socket
@@ -71,14 +70,12 @@ def serve(args: list[str], folder: Path) -> None:
     """Start the classroom server as the example says, load its page, stop it."""
     port = free_port()
     args = [*args[: args.index("--port")], "--port", str(port)]
-    code = "import sys; from cli import main; sys.argv = ['wargame', *sys.argv[1:]]; main()"
     server = subprocess.Popen(
-        [sys.executable, "-c", code, *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         deadline = time.monotonic() + 60

@@ -100,6 +100,11 @@ class Classroom:
         self.version = 0
         self.phase = OVER if game.finished else READY
         self.pending: dict[str, str] = {}
+        # Branches a team's actor decides (``decided_by``) that may come up in the open
+        # round, by actor, and the outcomes the teams chose for them (secret until the
+        # reveal), by branch.
+        self.deciding: dict[str, list[str]] = {}
+        self.pending_outcomes: dict[str, str] = {}
         self.deadline: float | None = None
         self.timer_seconds = DEFAULT_TIMER_SECONDS
         self.students: dict[str, Student] = {}
@@ -161,14 +166,20 @@ class Classroom:
         game = self.game
         self.preview = game.preview()
         self.due = game.due_branches(self.preview[1])
+        self.deciding = {}
+        for branch_id in game.decided_branches(game.round + 1):
+            branch = game.compiled.branches[[b.id for b in game.compiled.branches].index(branch_id)]
+            decider = game.compiled.actors[branch.decided_by].id  # type: ignore[index]
+            self.deciding.setdefault(decider, []).append(branch_id)
         self.phase = OPEN
         self.deadline = None
 
     def reveal(self, role: Role | None) -> None:
         """Play the open round with the teams' choices and show it to everyone.
 
-        A team that has not chosen is played by its actor's rule. ``role`` is ``None``
-        when the timer reveals.
+        A team that has not chosen is played by its actor's rule, and a branch its actor
+        decides that the team left undecided is decided by that rule. ``role`` is
+        ``None`` when the timer reveals.
         """
         if role is not None:
             check(role, "reveal")
@@ -183,8 +194,19 @@ class Classroom:
                     ruled.append(team)
                 else:
                     game.choose(team, action)
+            undecided = []
+            for branches in self.deciding.values():
+                for branch_id in branches:
+                    outcome = self.pending_outcomes.get(branch_id)
+                    if outcome is None:
+                        game.release_outcome(branch_id)
+                        undecided.append(branch_id)
+                    else:
+                        game.choose_outcome(branch_id, outcome)
             game.play_round()
             self.pending = {}
+            self.pending_outcomes = {}
+            self.deciding = {}
             self.announced = set(self.due)
             self.due = []
             self.preview = None
@@ -193,6 +215,8 @@ class Classroom:
             note = f"round {game.round} revealed"
             if ruled:
                 note += f" ({', '.join(ruled)} played by the rule: no choice made)"
+            if undecided:
+                note += f" ({', '.join(undecided)} left to the rule: no outcome chosen)"
             self._changed(note)
 
     def back(self, role: Role) -> None:
@@ -211,6 +235,11 @@ class Classroom:
                 if action is not None:
                     self.pending[team] = action
                     game.release(team, replay)
+            self.pending_outcomes = {}
+            for (round_, branch_id), outcome in list(game.outcomes.items()):
+                if round_ == replay:
+                    self.pending_outcomes[branch_id] = outcome
+                    game.release_outcome(branch_id, replay)
             for student in self.students.values():
                 # A forecast of a branch the room has seen resolve stays, locked.
                 student.predictions = {
@@ -298,6 +327,37 @@ class Classroom:
                         f"{action} is not open to {actor}: open: {', '.join(options)}"
                     )
                 self.pending[actor] = action
+            self._changed()
+
+    def decide(self, role: Role, actor: str, branch: str, outcome: str | None) -> None:
+        """A team's secret decision of a branch its actor decides (``None`` takes it back).
+
+        The outcome applies if the branch comes up in the open round; a branch left
+        undecided at the reveal is decided by the actor's rule.
+
+        Raises:
+            Forbidden: If the link is not this actor's team.
+            OptionsError: If no round is open, the actor decides no such branch in it,
+                or the branch has no such outcome.
+        """
+        check(role, "choose", actor)
+        with self.lock:
+            self._need(OPEN, "decide")
+            mine = self.deciding.get(actor, [])
+            if branch not in mine:
+                decides = f"it decides: {', '.join(mine)}" if mine else "it decides none"
+                raise OptionsError(f"{actor} does not decide '{branch}' this round: {decides}")
+            if outcome is None:
+                self.pending_outcomes.pop(branch, None)
+            else:
+                compiled = self.game.compiled
+                found = compiled.branches[[b.id for b in compiled.branches].index(branch)]
+                outcomes = [o.id for o in found.outcomes]
+                if outcome not in outcomes:
+                    raise OptionsError(
+                        f"'{outcome}' is not an outcome of {branch}: {', '.join(outcomes)}"
+                    )
+                self.pending_outcomes[branch] = outcome
             self._changed()
 
     # --- students ---------------------------------------------------------------------
@@ -566,6 +626,8 @@ class Classroom:
                 )
                 student.predictions[prediction.branch] = prediction
             self.pending = {}
+            self.pending_outcomes = {}
+            self.deciding = {}
             self.preview = None
             self.due = []
             self.announced = None

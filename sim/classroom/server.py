@@ -156,6 +156,24 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
             return _error(exc)
         return JSONResponse({"ok": True, "version": room.version})
 
+    async def api_decide(request: Request) -> Response:
+        try:
+            role = role_of(request)
+            data = await body(request)
+            actor = str(data.get("actor") or "")
+            check(role, "choose", actor)
+            outcome = data.get("outcome")
+            await run_in_threadpool(
+                room.decide,
+                role,
+                actor,
+                str(data.get("branch") or ""),
+                None if outcome is None else str(outcome),
+            )
+        except WargameError as exc:
+            return _error(exc)
+        return JSONResponse({"ok": True, "version": room.version})
+
     async def api_predict(request: Request) -> Response:
         try:
             role = role_of(request)
@@ -294,6 +312,7 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
         Route("/api/view", api_view),
         Route("/api/events", api_events),
         Route("/api/choose", api_choose, methods=["POST"]),
+        Route("/api/decide", api_decide, methods=["POST"]),
         Route("/api/predict", api_predict, methods=["POST"]),
         Route("/api/register", api_register, methods=["POST"]),
         Route("/api/control", api_control, methods=["POST"]),

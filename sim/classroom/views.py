@@ -123,6 +123,7 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
         id(game),
         game.round,
         tuple(sorted(game.choices.items())),
+        tuple(sorted(game.outcomes.items())),
         tuple(sorted(room.announced or ())),
         hide,
     )
@@ -140,6 +141,8 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
                 "outcome": chosen.id,
                 "outcome_text": chosen.text,
                 "announced": room.announced is None or branch.id in room.announced,
+                # Decided by the people in the deciding actor's seat (not its rule).
+                "by_people": (record.round, branch.id) in game.outcomes,
             }
         )
     moves = []
@@ -372,6 +375,26 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
     return options
 
 
+def _team_decides(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
+    """The branches the team's actor decides in the open round, with the team's pick."""
+    compiled = room.game.compiled
+    by_id = {b.id: b for b in compiled.branches}
+    found = []
+    for branch_id in room.deciding.get(actor_id, []):
+        branch = by_id[branch_id]
+        found.append(
+            {
+                "id": branch_id,
+                "text": branch.text,
+                "prompt": branch.prompt or "",
+                "certain": branch.round is not None,
+                "outcomes": [{"id": o.id, "text": o.text} for o in branch.outcomes],
+                "choice": room.pending_outcomes.get(branch_id),
+            }
+        )
+    return found
+
+
 def signed_change(change: float) -> str | None:
     """A change as a team's card shows it (two significant digits, at most two decimals).
 
@@ -432,6 +455,7 @@ def view(
                 "choice": room.pending.get(role.actor),
                 "options": _team_options(room, role.actor) if room.phase == OPEN else [],
                 "expects": _expects(room, role.actor) if room.phase == OPEN else [],
+                "decides": _team_decides(room, role.actor) if room.phase == OPEN else [],
                 "briefing": briefing(compiled, role.actor),
             }
         if role.kind in (STUDENT, FACILITATOR, PROJECTOR):

@@ -309,6 +309,19 @@ class Game:
         else:
             self.model.set_branch_choice(round_, branch_id, outcome_id)
 
+    def release_outcome(self, branch_id: str, round_: int | None = None) -> None:
+        """Hand a decided branch back to its decider's rule (for the next round by default).
+
+        Raises:
+            OptionsError: If the branch does not exist or the round has been played.
+        """
+        self._branch_index(branch_id)
+        round_ = self.round + 1 if round_ is None else int(round_)
+        if round_ <= self.round:
+            raise OptionsError(f"round {round_} has been played; go back to change it")
+        self.outcomes.pop((round_, branch_id), None)
+        self.model.set_branch_choice(round_, branch_id, None)
+
     def _check_outcome(self, round_: int, branch_id: str, outcome_id: str) -> None:
         ids = [b.id for b in self.compiled.branches]
         if branch_id not in ids:

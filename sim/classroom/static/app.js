@@ -153,7 +153,7 @@ function branchesHtml(branches) {
   return branches.map((b) => `<div class="inject branch">
     ${b.announced ? "" : `<div><span class="id">${words(b.id)}:</span> ${esc(b.text)}</div>
       ${b.prompt ? `<div class="prompt">Prompt: ${esc(b.prompt)}</div>` : ""}`}
-    <span class="id">${words(b.id)} → ${words(b.outcome)}.</span> ${esc(b.outcome_text)}</div>`).join("");
+    <span class="id">${words(b.id)} → ${words(b.outcome)}.</span> ${esc(b.outcome_text)}${b.by_people ? ' <span class="tag people">people</span>' : ""}</div>`).join("");
 }
 
 function movesHtml(played) {
@@ -314,6 +314,14 @@ function drawTeam(v) {
         <div class="muted">Your actor's rule would pick it ${pct(o.rule_p)} of the time.</div></button>`;
     }).join("");
     if (team.expects.length) body += `<p class="muted">Your actor's rule expects: ${esc(team.expects.join(", "))}.</p>`;
+    for (const d of team.decides) {
+      const when = d.certain ? "it comes up this round" : "if it comes up this round";
+      body += `<h2>${esc(team.actor)} decides ${words(d.id)} (${when})</h2><p>${esc(d.text)}</p>
+        ${d.prompt ? `<p class="prompt">Prompt: ${esc(d.prompt)}</p>` : ""}
+        <p class="muted">${d.choice ? `Your decision: ${words(d.choice)}` : "No decision yet: your actor's rule decides"} · secret until the reveal; you can change it</p>`;
+      body += d.outcomes.map((o) => `<button class="option outcome ${o.id === d.choice ? "chosen" : ""}" data-branch="${esc(d.id)}" data-outcome="${esc(o.id)}">
+        <div class="name">${words(o.id)}</div><div>${esc(o.text)}</div></button>`).join("");
+    }
     body += `<details class="card" open><summary><b>This round's injects and prompts</b></summary>${injectsHtml(v.open.injects)}${dueHtml(v.open.due)}</details>`;
     body += briefingHtml(team.briefing, false);
   } else {
@@ -327,8 +335,11 @@ function drawTeam(v) {
     if (!first) body += briefingHtml(team.briefing, false);
   }
   render(`${header(v, `<span class="tag people">${esc(team.actor)}</span>`)}${body}`);
-  for (const button of app.querySelectorAll("button.option")) {
+  for (const button of app.querySelectorAll("button.option:not(.outcome)")) {
     button.addEventListener("click", () => act(post("/api/choose", { actor: team.actor, action: button.dataset.action })));
+  }
+  for (const button of app.querySelectorAll("button.option.outcome")) {
+    button.addEventListener("click", () => act(post("/api/decide", { actor: team.actor, branch: button.dataset.branch, outcome: button.dataset.outcome })));
   }
 }
 
