@@ -137,17 +137,18 @@ def test_same_scenario_different_seeds_flags_no_more_than_the_test_allows(null_p
     assert flagged_pairs <= 4
 
 
-def test_a_more_hawkish_scenario_raises_war_and_compare_says_so(tmp_path):
+def test_a_more_hawkish_scenario_lowers_the_deal_and_compare_says_so(tmp_path):
     # Red's hawkishness drawn from U(0.5, 1) instead of U(0, 1): tension starts higher
-    # (2 + 2h), so war (tension >= 8) becomes more likely.
-    base = make_batch(tmp_path / "base", seed=11)
-    hawkish = make_batch(tmp_path / "hawkish", seed=12, text=HAWKISH_TEXT)
+    # (2 + 2h), so the summit succeeds less often (0.7 - 0.08 * tension) and the game
+    # ends in fewer deals. 6,000 runs a side: the effect is about 4.5 points.
+    base = make_batch(tmp_path / "base", seed=11, runs=6000)
+    hawkish = make_batch(tmp_path / "hawkish", seed=12, text=HAWKISH_TEXT, runs=6000)
     comparison = compare([base, hawkish], labels=["base", "hawkish"], fans=False)
     diff = comparison.differences
-    war = diff[(diff["kind"] == "ending") & (diff["outcome"] == "war")].iloc[0]
-    assert war["significant"] and war["diff"] > 0 and war["low"] > 0
+    deal = diff[(diff["kind"] == "ending") & (diff["outcome"] == "deal")].iloc[0]
+    assert deal["significant"] and deal["diff"] < 0 and deal["high"] < 0
+    assert deal["method"] == "two-proportion z"
     assert not comparison.paired[1]
-    assert war["method"] == "two-proportion z"
     assert comparison.scenario_differences == {
         "hawkish": ["parameters.hawkishness: uniform(0, 1) → uniform(0.5, 1)"]
     }
