@@ -536,3 +536,24 @@ def test_a_decision_the_team_leaves_open_is_its_actors_rule(tmp_path):
         alone.play_to(2)
         assert room.game.outcome_of("summit") == alone.outcome_of("summit")
         assert room.game.outcomes == {}
+
+
+def test_a_team_with_a_decision_open_is_not_shown_as_chosen(tmp_path):
+    path = red_decides_the_summit(tmp_path)
+    room = room_of(path, ("Red",), tmp_path)
+    facilitator, red = Role(FACILITATOR), Role(TEAM, "Red")
+    for _ in range(2):
+        room.open_round(facilitator)
+        room.choose(red, "Red", "hold")
+        if room.game.round == 0:
+            assert view(room, facilitator)["teams"][0]["chosen"]  # nothing to decide yet
+            room.reveal(facilitator)
+    assert room.open_decisions("Red") == ["summit"]
+    assert not view(room, facilitator)["teams"][0]["chosen"]
+    room.decide(red, "Red", "summit", "success")
+    assert view(room, facilitator)["teams"][0]["chosen"]
+    with TestClient(create_app(room, batch_runs=200)) as client:
+        body = {"actor": "Red", "branch": "summit"}  # no "outcome": refused, not erased
+        answer = client.post("/api/decide", json=body, headers=as_(room.tokens.teams["Red"]))
+        assert answer.status_code == 400 and '"outcome"' in answer.json()["error"]
+    assert room.pending_outcomes == {"summit": "success"}

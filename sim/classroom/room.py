@@ -204,6 +204,11 @@ class Classroom:
                     else:
                         game.choose_outcome(branch_id, outcome)
             game.play_round()
+            # Only a branch that came up this round was left to the rule.
+            ids = [b.id for b in game.compiled.branches]
+            undecided = [
+                b for b in undecided if int(game.model.branch_round[ids.index(b)][0]) == game.round
+            ]
             self.pending = {}
             self.pending_outcomes = {}
             self.deciding = {}
@@ -328,6 +333,20 @@ class Classroom:
                     )
                 self.pending[actor] = action
             self._changed()
+
+    def open_decisions(self, actor: str) -> list[str]:
+        """Undecided branches of the actor's that come up in the open round for certain.
+
+        Those with a ``round:`` (a branch with only a ``when`` may not come up; leaving
+        it to the rule is a choice too).
+        """
+        compiled = self.game.compiled
+        by_id = {b.id: b for b in compiled.branches}
+        return [
+            b
+            for b in self.deciding.get(actor, [])
+            if by_id[b].round is not None and b not in self.pending_outcomes
+        ]
 
     def decide(self, role: Role, actor: str, branch: str, outcome: str | None) -> None:
         """A team's secret decision of a branch its actor decides (``None`` takes it back).

@@ -162,6 +162,8 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
             data = await body(request)
             actor = str(data.get("actor") or "")
             check(role, "choose", actor)
+            if "outcome" not in data:
+                raise OptionsError('give the "outcome" (null leaves the decision to the rule)')
             outcome = data.get("outcome")
             await run_in_threadpool(
                 room.decide,

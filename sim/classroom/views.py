@@ -289,7 +289,9 @@ def common(room: Classroom) -> dict[str, Any]:
             {
                 "actor": t,
                 "name": compiled.actors[compiled.actor_index(t)].name,
-                "chosen": t in room.pending,
+                # Chosen: the move, and the decision of each branch the team's actor
+                # decides that comes up this round for certain.
+                "chosen": t in room.pending and not room.open_decisions(t),
             }
             for t in room.teams
         ],

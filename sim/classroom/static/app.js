@@ -299,7 +299,8 @@ function drawTeam(v) {
   let body = "";
   if (v.phase === "open" && v.open) {
     const choice = team.choice;
-    body += `<div class="choicebar"><b id="your-choice">${choice ? `Your choice: ${words(choice)}` : "No choice yet"}</b>
+    const undecided = team.decides.filter((d) => d.certain && !d.choice).map((d) => words(d.id));
+    body += `<div class="choicebar"><b id="your-choice">${choice ? `Your choice: ${words(choice)}` : "No choice yet"}${undecided.length ? ` · still to decide: ${esc(undecided.join(", "))}` : ""}</b>
       <span class="muted"> · secret until the reveal; you can change it</span><div class="error" id="error">${esc(lastError)}</div></div>`;
     body += `<div class="card teams">${teamsHtml(v)}</div>`;
     body += `<h2>${esc(team.actor)} (${esc(team.name)}): your options</h2>
