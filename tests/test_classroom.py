@@ -80,6 +80,9 @@ def test_every_link_has_its_own_random_token(room):
 def test_the_rule_table():
     team = Role(TEAM, "Blue")
     assert allowed(team, "choose", "Blue") and not allowed(team, "choose", "Red")
+    assert allowed(team, "decide", "Blue") and not allowed(team, "decide", "Red")
+    assert not allowed(Role(FACILITATOR), "decide", "Blue")
+    assert not allowed(Role(STUDENT), "decide", "Blue")
     assert not allowed(team, "reveal") and not allowed(team, "predict")
     projector = Role(PROJECTOR)
     for action in ("choose", "predict", "reveal", "next", "back", "save", "override", "export"):
@@ -490,10 +493,17 @@ def test_a_team_decides_its_actors_branch_in_secret_and_the_reveal_applies_it(tm
         decides = client.get("/api/view", headers=red).json()["team"]["decides"]
         assert [(d["id"], d["certain"], d["choice"]) for d in decides] == [("summit", True, None)]
         assert [o["id"] for o in decides[0]["outcomes"]] == ["success", "collapse"]
+        # The rule's odds of each outcome, as the round played by the rules has them.
+        rule = [o["rule_p"] for o in decides[0]["outcomes"]]
+        assert sum(rule) == pytest.approx(1.0, abs=1e-12) and min(rule) > 0
         assert client.get("/api/view", headers=blue).json()["team"]["decides"] == []
         # Only Red's team decides it, and only an outcome of the branch.
         body = {"actor": "Red", "branch": "summit", "outcome": "collapse"}
-        assert client.post("/api/decide", json=body, headers=blue).status_code == 403
+        forbidden = client.post("/api/decide", json=body, headers=blue)
+        assert forbidden.status_code == 403
+        assert forbidden.json()["error"] == "the team Blue link may not decide for Red"
+        no_actor = client.post("/api/decide", json={"branch": "summit"}, headers=red)
+        assert no_actor.status_code == 400 and '"actor"' in no_actor.json()["error"]
         wrong = client.post("/api/decide", json={**body, "outcome": "truce"}, headers=red)
         assert wrong.status_code == 400
         assert wrong.json()["error"] == "'truce' is not an outcome of summit: success, collapse"
@@ -511,6 +521,10 @@ def test_a_team_decides_its_actors_branch_in_secret_and_the_reveal_applies_it(tm
         assert room.game.outcome_of("summit") == "success"
         played = client.get("/api/view", headers=as_(room.tokens.projector)).json()["played"]
         assert [(b["id"], b["outcome"], b["by_people"]) for b in played["branches"]] == [
+            ("summit", "success", True)
+        ]
+        tree = client.get("/api/view", headers=as_(room.tokens.projector)).json()["tree"]
+        assert [(t["id"], t["outcome"], t["by_people"]) for t in tree] == [
             ("summit", "success", True)
         ]
     # Back: round 2 opens again with Red's decision kept, secret and changeable.

@@ -309,8 +309,17 @@ def test_a_team_decides_its_actors_branch_on_a_phone(tmp_path):
                     facilitator.get_by_role("button", name="Reveal the round").click()
             expect(phone.get_by_text("Red decides summit (it comes up this round)")).to_be_visible()
             expect(phone.get_by_text("No decision yet: your actor's rule decides")).to_be_visible()
+            expect(phone.locator("button.outcome[data-outcome='collapse']")).to_contain_text(
+                "Your actor's rule would decide it"
+            )
             phone.locator("button.outcome[data-outcome='success']").click()
             expect(phone.get_by_text("Your decision: success")).to_be_visible()
+            # Taken back to the rule, then decided again.
+            phone.get_by_role("button", name="Leave it to the rule").click()
+            expect(phone.get_by_text("No decision yet: your actor's rule decides")).to_be_visible()
+            phone.locator("button.outcome[data-outcome='success']").click()
+            expect(phone.get_by_text("Your decision: success")).to_be_visible()
+            expect(phone.locator("button.outcome[aria-pressed='true']")).to_have_count(1)
             expect(phone.locator("button.outcome.chosen")).to_have_attribute(
                 "data-outcome", "success"
             )

@@ -41,7 +41,7 @@ _ALLOWED = {
         "debrief",
     },
     PROJECTOR: {"view", "debrief"},
-    TEAM: {"view", "choose"},
+    TEAM: {"view", "choose", "decide"},
     STUDENT: {"view", "predict"},
 }
 
@@ -82,7 +82,7 @@ def allowed(role: Role, action: str, actor: str | None = None) -> bool:
     """
     if action not in _ALLOWED[role.kind]:
         return False
-    return not (role.kind == TEAM and action == "choose" and actor != role.actor)
+    return not (role.kind == TEAM and action in ("choose", "decide") and actor != role.actor)
 
 
 def check(role: Role, action: str, actor: str | None = None) -> None:

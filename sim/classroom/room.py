@@ -359,7 +359,7 @@ class Classroom:
             OptionsError: If no round is open, the actor decides no such branch in it,
                 or the branch has no such outcome.
         """
-        check(role, "choose", actor)
+        check(role, "decide", actor)
         with self.lock:
             self._need(OPEN, "decide")
             mine = self.deciding.get(actor, [])

@@ -161,7 +161,9 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
             role = role_of(request)
             data = await body(request)
             actor = str(data.get("actor") or "")
-            check(role, "choose", actor)
+            if not actor:
+                raise OptionsError('give the "actor" whose branch it is')
+            check(role, "decide", actor)
             if "outcome" not in data:
                 raise OptionsError('give the "outcome" (null leaves the decision to the rule)')
             outcome = data.get("outcome")

@@ -63,11 +63,13 @@ def _branch_tree(room: Classroom) -> list[dict[str, Any]]:
         outcome = int(model.branch_outcome[b][0])
         item: dict[str, Any] = {"id": branch.id, "text": branch.text}
         if outcome >= 0:
+            resolved_in = int(model.branch_round[b][0])
             item |= {
                 "status": "resolved",
-                "round": int(model.branch_round[b][0]),
+                "round": resolved_in,
                 "outcome": branch.outcomes[outcome].id,
                 "outcome_text": branch.outcomes[outcome].text,
+                "by_people": (resolved_in, branch.id) in game.outcomes,
             }
         elif branch.id in room.due:
             item |= {"status": "due", "round": game.round + 1}
@@ -381,16 +383,26 @@ def _team_decides(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
     """The branches the team's actor decides in the open round, with the team's pick."""
     compiled = room.game.compiled
     by_id = {b.id: b for b in compiled.branches}
+    # The rule's odds, where the preview (the round played by the rules) resolved it.
+    decided = room.preview[1].decided if room.preview is not None else {}
     found = []
     for branch_id in room.deciding.get(actor_id, []):
         branch = by_id[branch_id]
+        odds = decided.get(branch_id)
         found.append(
             {
                 "id": branch_id,
                 "text": branch.text,
                 "prompt": branch.prompt or "",
                 "certain": branch.round is not None,
-                "outcomes": [{"id": o.id, "text": o.text} for o in branch.outcomes],
+                "outcomes": [
+                    {
+                        "id": o.id,
+                        "text": o.text,
+                        "rule_p": None if odds is None else float(odds[0][k, 0]),
+                    }
+                    for k, o in enumerate(branch.outcomes)
+                ],
                 "choice": room.pending_outcomes.get(branch_id),
             }
         )

@@ -171,7 +171,7 @@ function changesHtml(changes) {
 
 function treeHtml(tree) {
   const items = tree.map((t) => {
-    if (t.status === "resolved") return `<li><b>${words(t.id)}</b> → ${words(t.outcome)} <span class="muted">(round ${t.round})</span></li>`;
+    if (t.status === "resolved") return `<li><b>${words(t.id)}</b> → ${words(t.outcome)} <span class="muted">(round ${t.round})</span>${t.by_people ? ' <span class="tag people">people</span>' : ""}</li>`;
     if (t.status === "due") return `<li><b>${words(t.id)}</b>: due this round</li>`;
     return `<li class="muted">${words(t.id)}: ${t.round ? `round ${t.round}` : "not yet"}</li>`;
   }).join("");
@@ -320,8 +320,11 @@ function drawTeam(v) {
       body += `<h2>${esc(team.actor)} decides ${words(d.id)} (${when})</h2><p>${esc(d.text)}</p>
         ${d.prompt ? `<p class="prompt">Prompt: ${esc(d.prompt)}</p>` : ""}
         <p class="muted">${d.choice ? `Your decision: ${words(d.choice)}` : "No decision yet: your actor's rule decides"} · secret until the reveal; you can change it</p>`;
-      body += d.outcomes.map((o) => `<button class="option outcome ${o.id === d.choice ? "chosen" : ""}" data-branch="${esc(d.id)}" data-outcome="${esc(o.id)}">
-        <div class="name">${words(o.id)}</div><div>${esc(o.text)}</div></button>`).join("");
+      body += d.outcomes.map((o) => `<button class="option outcome ${o.id === d.choice ? "chosen" : ""}" data-branch="${esc(d.id)}" data-outcome="${esc(o.id)}" aria-pressed="${o.id === d.choice}">
+        <div class="name">${words(o.id)}</div><div>${esc(o.text)}</div>
+        ${o.rule_p === null ? "" : `<div class="muted">Your actor's rule would decide it ${pct(o.rule_p)} of the time.</div>`}</button>`).join("");
+      if (d.choice) body += `<button class="option outcome" data-branch="${esc(d.id)}" data-outcome="">
+        <div class="name">Leave it to the rule</div><div class="muted">Take your decision back: your actor's rule decides.</div></button>`;
     }
     body += `<details class="card" open><summary><b>This round's injects and prompts</b></summary>${injectsHtml(v.open.injects)}${dueHtml(v.open.due)}</details>`;
     body += briefingHtml(team.briefing, false);
@@ -340,7 +343,7 @@ function drawTeam(v) {
     button.addEventListener("click", () => act(post("/api/choose", { actor: team.actor, action: button.dataset.action })));
   }
   for (const button of app.querySelectorAll("button.option.outcome")) {
-    button.addEventListener("click", () => act(post("/api/decide", { actor: team.actor, branch: button.dataset.branch, outcome: button.dataset.outcome })));
+    button.addEventListener("click", () => act(post("/api/decide", { actor: team.actor, branch: button.dataset.branch, outcome: button.dataset.outcome || null })));
   }
 }
 
