@@ -636,3 +636,26 @@ def test_a_named_expression_that_refers_to_itself_is_one_error():
         "b: {cost: danger * 2}}}\nendings:\n  - id: e\n    when: danger > 1\n  - id: f\n"
     )
     assert len(found) == 1 and "refers to itself" in found[0], found
+
+
+def test_the_room_in_a_deciding_seat_may_leave_it_to_the_rule(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+    from sim.seminar.game import Game
+
+    path = tmp_path / "deal.yaml"
+    path.write_text(HEADER.format(rounds=3) + DECIDED)
+    # A near miss, a listing, then "rule": the branch goes as B's rule decides it.
+    keys = "n\nsinged\n?\nrule\nq\ny\n"
+    result = CliRunner().invoke(
+        cli, ["step", str(path), "--play", "B", "--seed", "3"], input=keys, env={"NO_COLOR": "1"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "'singed' is not an outcome of offer" in result.output
+    assert "or 'rule' to leave it to B's rule." in result.output
+    assert "B's rule decides offer." in result.output
+    assert result.output.count("\n      2. refused\n") == 2  # listed, then listed by "?"
+    ruled = Game(load(path), 3, played=())
+    ruled.play_round()
+    assert f"Branch offer: {ruled.outcome_of('offer')}" in result.output

@@ -38,6 +38,7 @@ from typing import Protocol
 import click
 
 from sim.errors import OptionsError
+from sim.language.compiler import CompiledBranch
 from sim.seminar.game import (
     DEFAULT_MC_RUNS,
     Game,
@@ -686,7 +687,12 @@ class Stepper:
             )
 
     def _ask_outcome(self, branch_id: str, round_: int) -> None:
-        """Ask the people in a deciding actor's seat which outcome they choose."""
+        """Ask the people in a deciding actor's seat which outcome they choose.
+
+        The outcomes are listed with their texts (``?`` lists them again, ``i`` shows
+        the round's injects); ``rule`` leaves the decision to the actor's rule, as a
+        classroom team may.
+        """
         game = self.game
         branch = game.compiled.branches[[b.id for b in game.compiled.branches].index(branch_id)]
         decider = game.compiled.actors[branch.decided_by]  # type: ignore[index]
@@ -694,9 +700,21 @@ class Stepper:
         when = "this round" if branch.round == round_ else "if it comes up this round"
         listed = ", ".join(f"{n}. {name}" for n, name in enumerate(names, 1))
         self._say(f"{decider.id} decides {branch_id} ({when}): {listed}", indent=2)
+        self._show_outcomes(branch)
         default = game.outcomes.get((round_, branch_id))
+        hint = f"1-{len(names)} or a name, 'rule', ? lists them"
         while True:
-            answer = self._ask_line(f"  {decider.id} chooses (1-{len(names)} or a name)", default)
+            answer = self._ask_line(f"  {decider.id} chooses ({hint})", default)
+            if answer in ("?", "help"):
+                self._show_outcomes(branch)
+                continue
+            if answer.lower() == "i" and self._round_head:
+                self.room.show(self._round_head)
+                continue
+            if answer.lower() in ("rule", "auto"):
+                game.release_outcome(branch_id, round_)
+                self._say(f"{decider.id}'s rule decides {branch_id}.", indent=2)
+                return
             outcome = _match(answer, names)
             if outcome is not None:
                 game.choose_outcome(branch_id, outcome, round_)
@@ -704,9 +722,20 @@ class Stepper:
                 return
             self._say(
                 f"'{answer}' is not an outcome of {branch_id}: type a number from 1 to "
-                f"{len(names)} or one of {', '.join(names)}.",
+                f"{len(names)}, one of {', '.join(names)}, or 'rule' to leave it to "
+                f"{decider.id}'s rule.",
                 indent=2,
             )
+
+    def _show_outcomes(self, branch: CompiledBranch) -> None:
+        """A branch's outcomes, numbered, each with its text."""
+        wrap = textwrap.TextWrapper(
+            width=self.width, initial_indent=" " * 9, subsequent_indent=" " * 9
+        )
+        for n, outcome in enumerate(branch.outcomes, 1):
+            self.room.show(f"      {n}. {outcome.id}")
+            if outcome.text:
+                self.room.show(wrap.fill(outcome.text))
 
     def _show_options(self, rows: list[dict[str, object]]) -> None:
         """Every action numbered, with score, probability and description; closed ones marked."""
