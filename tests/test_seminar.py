@@ -600,3 +600,23 @@ def test_a_fork_of_a_batch_run_saves_and_resumes_from_the_results_folder(tmp_pat
     resumed.release("Red")
     resumed.play_to(4)
     same_game(resumed, played({}, seed=9, run=4))
+
+
+def test_a_handout_lists_the_branches_people_decided(tmp_path):
+    from sim.engine.loading import load
+    from sim.seminar.handout import html_document, markdown
+    from tests.test_classroom import red_decides_the_summit
+
+    game = Game(load(red_decides_the_summit(tmp_path)), SEED, played=("Red",))
+    game.choose_outcome("summit", "success", 2)
+    game.choose_outcome("summit", "collapse", 3)  # not played: the summit came up in round 2
+    game.play_to(4)
+    md = markdown(game, mc_runs=50)
+    assert "Branches decided by people:" in md
+    assert "| 2 | `summit` | `Red` | `success` |" in md
+    assert "`collapse` |" not in md
+    page = html_document(game, mc_runs=50)
+    assert "<p>Branches decided by people:</p>" in page and "<code>success</code>" in page
+    alone = Game(load(red_decides_the_summit(tmp_path)), SEED)
+    alone.play_to(4)
+    assert "Branches decided by people" not in markdown(alone, mc_runs=50)

@@ -49,6 +49,22 @@ def _number(value: float) -> str:
     return f"{value:.3f}"
 
 
+
+def _people_decisions(game: Game) -> list[dict[str, Any]]:
+    """The branches people decided (in a deciding actor's seat) that came up as decided."""
+    compiled = game.compiled
+    ids = [b.id for b in compiled.branches]
+    found = []
+    for (round_, branch_id), outcome in sorted(game.outcomes.items()):
+        b = ids.index(branch_id)
+        if round_ > game.round or int(game.model.branch_round[b][0]) != round_:
+            continue  # not played yet, or the branch did not come up that round
+        decider = compiled.actors[compiled.branches[b].decided_by]  # type: ignore[index]
+        found.append(
+            {"round": round_, "branch": branch_id, "actor": decider.id, "outcome": outcome}
+        )
+    return found
+
 def document(
     game: Game, mc_runs: int = DEFAULT_MC_RUNS, students: list[StudentForecast] | None = None
 ) -> dict[str, Any]:
@@ -105,6 +121,7 @@ def document(
             for (r, actor), action in sorted(game.choices.items())
             if r <= game.round
         ],
+        "decisions": _people_decisions(game),
         "initial": game.initial_state(),
         "final": final,
         "rounds": rounds,
@@ -199,6 +216,13 @@ def markdown(
         lines += ["Choices made by people:", ""]
         rows = [[str(c["round"]), _code(c["actor"]), _code(c["action"])] for c in doc["choices"]]
         lines += [*_md_table(["Round", "Actor", "Action"], rows, "rll"), ""]
+    if doc["decisions"]:
+        lines += ["Branches decided by people:", ""]
+        rows = [
+            [str(d["round"]), _code(d["branch"]), _code(d["actor"]), _code(d["outcome"])]
+            for d in doc["decisions"]
+        ]
+        lines += [*_md_table(["Round", "Branch", "Decided by", "Outcome"], rows, "rlll"), ""]
     lines += ["## Starting state", ""]
     rows = [[_code(n), _md(v), _md(u)] for n, v, u in doc["initial"]]
     lines += [*_md_table(["Variable", "Value", "Unit"], rows, "lrl"), ""]
@@ -333,6 +357,13 @@ def html_document(
             for c in doc["choices"]
         ]
         body.append(_html_table(["Round", "Actor", "Action"], rows, {0}))
+    if doc["decisions"]:
+        body.append("<p>Branches decided by people:</p>")
+        rows = [
+            [str(d["round"])] + [f"<code>{_e(d[k])}</code>" for k in ("branch", "actor", "outcome")]
+            for d in doc["decisions"]
+        ]
+        body.append(_html_table(["Round", "Branch", "Decided by", "Outcome"], rows, {0}))
     body.append("<h2>Starting state</h2>")
     rows = [[f"<code>{_e(n)}</code>", _e(v), _e(u)] for n, v, u in doc["initial"]]
     body.append(_html_table(["Variable", "Value", "Unit"], rows, {1}))
