@@ -253,3 +253,16 @@ def test_the_end_tells_the_room_what_the_rules_played(tmp_path):
     assert {p["name"] for p in ending["payoffs"]} >= {"United States", "Russia"}
     with pytest.raises(OptionsError, match="over already"):
         room.end(FAC)
+
+
+def test_ending_an_open_round_keeps_the_teams_choices_and_says_so(tmp_path):
+    room = room_of(tmp_path, ALASKA, ("US", "RU"))
+    room.open_round(FAC)
+    us = room.open_options("US")[-1]
+    room.choose(Role(TEAM, "US"), "US", us)
+    room.end(FAC)
+    assert room.game.choices == {(1, "US"): us}
+    assert room.game.history[0].decisions["US"].overridden
+    rest = view(room, Role(PROJECTOR))["ending"]["rest"]
+    assert rest[0]["round"] == 1 and rest[0]["by_people"]
+    assert not any(r["by_people"] for r in rest[1:])

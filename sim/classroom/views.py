@@ -258,6 +258,7 @@ def _played_by_rules(room: Classroom) -> list[dict[str, Any]]:
                     "text": branch.text,
                     "outcome": chosen.id,
                     "outcome_text": chosen.text,
+                    "by_people": (record.round, branch.id) in game.outcomes,
                 }
             )
         rounds.append(
@@ -266,6 +267,10 @@ def _played_by_rules(room: Classroom) -> list[dict[str, Any]]:
                 "date": model.date_of(record.round).isoformat(),
                 "injects": _injects(model, record),
                 "branches": branches,
+                # The round open when the game was ended is revealed with the teams'
+                # choices; the rules play the rest.
+                "by_people": any(r == record.round for r, _ in game.choices)
+                or any(b["by_people"] for b in branches),
             }
         )
     return rounds

@@ -210,12 +210,14 @@ function restHtml(e) {
   const first = e.rest[0].round;
   const last = e.rest[e.rest.length - 1].round;
   const rounds = e.rest.map((r) => {
-    const events = r.branches.map((b) => `<div class="inject branch"><span class="id">${words(b.id)} → ${words(b.outcome)}.</span> ${esc(b.outcome_text)}</div>`).join("");
+    const events = r.branches.map((b) => `<div class="inject branch"><span class="id">${words(b.id)} → ${words(b.outcome)}.</span> ${esc(b.outcome_text)}${b.by_people ? ' <span class="tag people">people</span>' : ""}</div>`).join("");
     const injects = r.injects.map((i) => `<div class="inject"><span class="id">${words(i.id)}:</span> ${esc(i.short || i.text)}</div>`).join("");
-    return injects || events ? `<h3>Round ${r.round} · ${esc(r.date)}</h3>${injects}${events}` : "";
+    const people = r.by_people ? " · with the teams' choices" : "";
+    return injects || events || people ? `<h3>Round ${r.round} · ${esc(r.date)}${people}</h3>${injects}${events}` : "";
   }).join("");
   const which = first === last ? `Round ${first}` : `Rounds ${first}–${last}`;
-  return `<h2>${which}, played by the rules</h2>${rounds || '<p class="muted">Nothing was announced in them.</p>'}`;
+  const how = e.rest[0].by_people ? `, round ${first} with the teams' choices, the rest by the rules` : ", played by the rules";
+  return `<h2>${which}${how}</h2>${rounds || '<p class="muted">Nothing was announced in them.</p>'}`;
 }
 
 function tick() {
