@@ -571,3 +571,33 @@ def test_a_team_with_a_decision_open_is_not_shown_as_chosen(tmp_path):
         answer = client.post("/api/decide", json=body, headers=as_(room.tokens.teams["Red"]))
         assert answer.status_code == 400 and '"outcome"' in answer.json()["error"]
     assert room.pending_outcomes == {"summit": "success"}
+
+
+def test_a_decision_waits_for_its_branch_to_come_up(tmp_path):
+    text = red_decides_the_summit(tmp_path).read_text()
+    # The summit has no round: it comes up once its condition holds (from round 3 here).
+    path = tmp_path / "later.yaml"
+    path.write_text(text.replace("    round: 2\n    variable: summit\n",
+                                 "    when: round >= 3\n    variable: summit\n"))  # fmt: skip
+    room = room_of(path, ("Red",), tmp_path)
+    facilitator, red = Role(FACILITATOR), Role(TEAM, "Red")
+    room.open_round(facilitator)
+    decides = view(room, red)["team"]["decides"]
+    assert [(d["id"], d["certain"], d["condition"]) for d in decides] == [
+        ("summit", False, "round >= 3")
+    ]
+    assert view(room, facilitator)["teams"][0]["chosen"] is False  # no move yet
+    room.decide(red, "Red", "summit", "success")
+    for round_ in (1, 2):
+        room.reveal(facilitator)
+        assert room.game.outcome_of("summit") is None
+        assert "left to the rule" not in room.notes[-1]
+        room.open_round(facilitator)
+        # Kept, still secret, for the round it may come up in.
+        assert view(room, red)["team"]["decides"][0]["choice"] == "success"
+        assert (round_ + 1, "summit") not in room.game.outcomes
+    room.reveal(facilitator)
+    assert room.game.outcome_of("summit") == "success"
+    assert room.game.outcomes[(3, "summit")] == "success"
+    played = view(room, Role(PROJECTOR))["played"]
+    assert [(b["id"], b["by_people"]) for b in played["branches"]] == [("summit", True)]

@@ -210,7 +210,11 @@ class Classroom:
                 b for b in undecided if int(game.model.branch_round[ids.index(b)][0]) == game.round
             ]
             self.pending = {}
-            self.pending_outcomes = {}
+            # A decision of a branch that did not come up stays the team's (secret) for
+            # the rounds it may still come up in.
+            self.pending_outcomes = {
+                b: o for b, o in self.pending_outcomes.items() if game.outcome_of(b) is None
+            }
             self.deciding = {}
             self.announced = set(self.due)
             self.due = []

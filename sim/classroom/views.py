@@ -400,6 +400,8 @@ def _team_decides(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
                 "text": branch.text,
                 "prompt": branch.prompt or "",
                 "certain": branch.round is not None,
+                # What makes a branch without a round come up (its condition, as written).
+                "condition": None if branch.when is None else branch.when.text,
                 "outcomes": [
                     {
                         "id": o.id,

@@ -700,6 +700,8 @@ class Stepper:
         when = "this round" if branch.round == round_ else "if it comes up this round"
         listed = ", ".join(f"{n}. {name}" for n, name in enumerate(names, 1))
         self._say(f"{decider.id} decides {branch_id} ({when}): {listed}", indent=2)
+        if branch.round != round_ and branch.when is not None:
+            self._say(f"It comes up when {branch.when.text}.", indent=2)
         self._show_outcomes(branch)
         default = game.outcomes.get((round_, branch_id))
         hint = f"1-{len(names)} or a name, 'rule', ? lists them"

@@ -320,6 +320,7 @@ function drawTeam(v) {
     for (const d of team.decides) {
       const when = d.certain ? "it comes up this round" : "if it comes up this round";
       body += `<h2>${esc(team.actor)} decides ${words(d.id)} (${when})</h2><p>${esc(d.text)}</p>
+        ${!d.certain && d.condition ? `<p class="muted">It comes up when <code>${esc(d.condition)}</code>; your decision stays until it does.</p>` : ""}
         ${d.prompt ? `<p class="prompt">Prompt: ${esc(d.prompt)}</p>` : ""}
         <p class="muted">${d.choice ? `Your decision: ${words(d.choice)}` : "No decision yet: your actor's rule decides"} · secret until the reveal; you can change it</p>`;
       body += d.outcomes.map((o) => `<button class="option outcome ${o.id === d.choice ? "chosen" : ""}" data-branch="${esc(d.id)}" data-outcome="${esc(o.id)}" aria-pressed="${o.id === d.choice}">
