@@ -601,3 +601,13 @@ def test_a_decision_waits_for_its_branch_to_come_up(tmp_path):
     assert room.game.outcomes[(3, "summit")] == "success"
     played = view(room, Role(PROJECTOR))["played"]
     assert [(b["id"], b["by_people"]) for b in played["branches"]] == [("summit", True)]
+
+
+def test_the_api_answers_a_wrong_method_or_name_in_json(room, client):
+    token = as_(room.tokens.teams["Blue"])
+    wrong = client.get("/api/decide", headers=token)
+    assert wrong.status_code == 405 and wrong.json() == {"error": "/api/decide takes a POST"}
+    missing = client.post("/api/nothing", json={}, headers=token)
+    assert missing.status_code == 404 and missing.json() == {"error": "no /api/nothing"}
+    assert client.get("/favicon.ico").status_code == 204
+    assert client.get("/api/view", headers=token).status_code == 200  # the real ones still work

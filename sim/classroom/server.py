@@ -309,8 +309,22 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
         finally:
             task.cancel()
 
+    posted = {"choose", "decide", "predict", "register", "control"}
+
+    async def api_other(request: Request) -> Response:
+        # A known endpoint asked with the wrong method, or no endpoint: a JSON answer
+        # rather than the page route's "not one of this classroom's links".
+        name = request.path_params["name"]
+        if name in posted:
+            return JSONResponse({"error": f"/api/{name} takes a POST"}, status_code=405)
+        return JSONResponse({"error": f"no /api/{name}"}, status_code=404)
+
+    async def favicon(_request: Request) -> Response:
+        return Response(status_code=204)
+
     routes = [
         Route("/", landing),
+        Route("/favicon.ico", favicon),
         Route("/static/{name}", asset),
         Route("/debrief/{token}", debrief_page),
         Route("/api/view", api_view),
@@ -322,6 +336,7 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
         Route("/api/control", api_control, methods=["POST"]),
         Route("/api/export.csv", api_export),
         Route("/api/debrief", api_debrief),
+        Route("/api/{name}", api_other, methods=["GET", "POST"]),
         Route("/{kind}/{token}", page),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
