@@ -601,6 +601,10 @@ def test_a_decision_waits_for_its_branch_to_come_up(tmp_path):
     assert room.game.outcomes[(3, "summit")] == "success"
     played = view(room, Role(PROJECTOR))["played"]
     assert [(b["id"], b["by_people"]) for b in played["branches"]] == [("summit", True)]
+    from sim.seminar.debrief import debrief
+
+    told = debrief(room.game, batch_runs=50, continuations=20)["branches"]
+    assert [(b["id"], b["round"], b["by_people"]) for b in told] == [("summit", 3, True)]
 
 
 def test_the_api_answers_a_wrong_method_or_name_in_json(room, client):

@@ -153,6 +153,8 @@ def debrief(
                     "round": int(model.branch_round[b][0]),
                     "outcome": branch.outcomes[outcome].id,
                     "text": branch.outcomes[outcome].text,
+                    # Decided by people in the deciding actor's seat, not by its rule.
+                    "by_people": (int(model.branch_round[b][0]), branch.id) in game.outcomes,
                 }
             )
     return {
