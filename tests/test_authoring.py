@@ -659,3 +659,21 @@ def test_the_room_in_a_deciding_seat_may_leave_it_to_the_rule(tmp_path):
     ruled = Game(load(path), 3, played=())
     ruled.play_round()
     assert f"Branch offer: {ruled.outcome_of('offer')}" in result.output
+
+
+def test_the_room_is_not_asked_to_forecast_a_branch_it_decides(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    path = tmp_path / "deal.yaml"
+    path.write_text(HEADER.format(rounds=3) + DECIDED)
+    keys = "n\n2\nq\ny\n"
+    args = ["step", str(path), "--predict", "--mc-runs", "50"]
+    played = CliRunner().invoke(cli, [*args, "--play", "B"], input=keys)
+    assert played.exit_code == 0, played.output
+    assert "Prediction: how will offer go?" not in played.output
+    assert "Recorded: B decides offer: refused." in played.output
+    # Nobody in B's seat: the room forecasts B's decision as any other branch.
+    watched = CliRunner().invoke(cli, args, input="0.5\n0.5\nn\nq\ny\n")
+    assert "Prediction: how will offer go?" in watched.output

@@ -227,7 +227,9 @@ def idle_reasoning(compiled: CompiledScenario) -> list[Problem]:
                 ("actors", actor.id, "reasoning"),
                 f"warning: {actor.id} reasons '{actor.reasoning}', but nothing it values "
                 "depends on another actor's move, so it chooses as a myopic actor would "
-                "(a dead lever)",
+                "(a dead lever): drop its reasoning, or let what it values depend on the "
+                "others (a payoff expression reading what they change, or foresight of a "
+                "branch their moves sway)",
             )
         )
     return found

@@ -604,7 +604,12 @@ class Stepper:
         self.screen.heading = f"Round {record.round} of {game.rounds}, {view['date']}"
         self.room.show(self._round_head)
         if self.options.predict:
+            # A branch the room decides itself (it plays the deciding seat) is its own
+            # choice, not a forecast: it is not asked.
+            own = set(game.decided_branches(game.round + 1))
             for branch_id in due:
+                if branch_id in own:
+                    continue
                 if branch_id in game.revealed:
                     kept = game.predictions.get(branch_id)
                     shares = (
