@@ -620,3 +620,33 @@ def test_a_handout_lists_the_branches_people_decided(tmp_path):
     alone = Game(load(red_decides_the_summit(tmp_path)), SEED)
     alone.play_to(4)
     assert "Branches decided by people" not in markdown(alone, mc_runs=50)
+
+
+def test_the_parts_of_a_why_add_up_to_the_gap_between_the_scores():
+    result = step([str(ALASKA), "--seed", str(SEED), "--until", "4", "--no-input"])
+    assert result.exit_code == 0, result.output
+    # Each reason on one line: "why:" and the lines indented under it.
+    reasons: list[str] = []
+    for line in result.output.splitlines():
+        if line.lstrip().startswith("why: "):
+            reasons.append(line.strip())
+        elif reasons and line.startswith(" " * 8) and not reasons[-1].endswith("\0"):
+            reasons[-1] += " " + line.strip()
+        elif reasons:
+            reasons[-1] += "\0"
+    text = "\n".join(r.rstrip("\0") for r in reasons)
+    checked = 0
+    for match in re.finditer(
+        r"why: (?:best score \(p [\d.]+\), (?P<a>[\d.]+) above \w+|drawn with p [\d.]+; \w+ "
+        r"scored (?P<b>[\d.]+) higher): (?P<terms>.*?)(?:; expected|; foresaw|$)",
+        text,
+        re.M,
+    ):
+        gap = float(match["a"] or match["b"])
+        parts = [float(x) for x in re.findall(r"\(([+-][\d.]+)\)", match["terms"])]
+        assert parts, match[0]
+        # Each part is rounded to 0.01: the sum is within half a hundredth per part.
+        assert abs(sum(parts) - gap) <= 0.005 * (len(parts) + 1) + 1e-9, match[0]
+        checked += 1
+    assert checked >= 10
+    assert "other terms (" in text  # alaska has reasons with more than two terms

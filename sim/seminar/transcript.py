@@ -101,7 +101,7 @@ def _difference_items(
     expect: list[np.ndarray | None],
     run: int,
 ) -> list[tuple[str, float | None, str, float]]:
-    """Why ``better`` scored above ``worse``: (label, change, weight, gap), largest first."""
+    """Why ``better`` scored above ``worse``: every (label, change, weight, gap), largest first."""
     high = score_terms(reasoning, i, better, expect, run)
     low = score_terms(reasoning, i, worse, expect, run)
     found = []
@@ -115,7 +115,7 @@ def _difference_items(
             found.append((label, change, weight, gap))
         else:
             found.append((label, None, "", gap))
-    return sorted(found, key=lambda f: -abs(f[3]))[:2]
+    return sorted(found, key=lambda f: -abs(f[3]))
 
 
 def _differences(
@@ -126,13 +126,21 @@ def _differences(
     expect: list[np.ndarray | None],
     run: int,
 ) -> list[str]:
-    """Why ``better`` scored above ``worse``: the largest term differences, as text."""
+    """Why ``better`` scored above ``worse``: the two largest term differences, as text.
+
+    The rest, if they add up to something, follow as "other terms", so the parts add up
+    to the gap between the two scores.
+    """
+    items = _difference_items(reasoning, i, better, worse, expect, run)
     texts = []
-    for label, change, weight, gap in _difference_items(reasoning, i, better, worse, expect, run):
+    for label, change, weight, gap in items[:2]:
         if change is not None:
             texts.append(f"{label} {change:+.3g} x weight {weight} ({gap:+.2f})")
         else:
             texts.append(f"{label} ({gap:+.2f})")
+    rest = sum(gap for *_, gap in items[2:])
+    if abs(rest) >= 0.005:
+        texts.append(f"other terms ({rest:+.2f})")
     return texts
 
 
@@ -351,11 +359,11 @@ def plain_reason(
     if best != choice:
         other = best
         head = f"a {probability:.0%} chance came up; {words(actions[best].id)} looked better"
-        items = _difference_items(reasoning, i, best, choice, expect, run) if reasoning else []
+        items = _difference_items(reasoning, i, best, choice, expect, run)[:2] if reasoning else []
     else:
         other = max(others, key=lambda a: scores[a])
         head = f"rather than {words(actions[other].id)}"
-        items = _difference_items(reasoning, i, choice, other, expect, run) if reasoning else []
+        items = _difference_items(reasoning, i, choice, other, expect, run)[:2] if reasoning else []
         if not items and float(scores[choice] - scores[other]) < 0.005:
             head = f"nothing it values was at stake (a {probability:.0%} chance)"
     # The drivers compare the higher-scoring option with the other: a driver against it
