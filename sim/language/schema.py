@@ -262,9 +262,9 @@ class Actor(_Base):
     @model_validator(mode="after")
     def _reasoning_keys(self) -> Actor:
         if self.depth is not None and self.reasoning != "level-k":
-            raise ValueError("'depth' goes with reasoning: level-k")
+            raise ValueError(_at("depth", "'depth' goes with reasoning: level-k"))
         if self.prior is not None and self.reasoning != "beliefs":
-            raise ValueError("'prior' goes with reasoning: beliefs")
+            raise ValueError(_at("prior", "'prior' goes with reasoning: beliefs"))
         return self
 
 
@@ -328,8 +328,11 @@ class Branch(_Base):
             given = [k for k, o in self.outcomes.items() if o.probability is not None]
             if given:
                 raise ValueError(
-                    f"outcome '{given[0]}' has a probability, but the branch is decided by "
-                    f"{self.decided_by}: drop the probabilities"
+                    _at(
+                        f"outcomes/{given[0]}/probability",
+                        f"outcome '{given[0]}' has a probability, but the branch is decided "
+                        f"by {self.decided_by}: drop the probabilities",
+                    )
                 )
             return self
         missing = [k for k, o in self.outcomes.items() if o.probability is None]
@@ -340,7 +343,12 @@ class Branch(_Base):
             )
         rests = [k for k, o in self.outcomes.items() if o.probability == "rest"]
         if len(rests) > 1:
-            raise ValueError("at most one outcome may have probability 'rest'")
+            raise ValueError(
+                _at(
+                    f"outcomes/{rests[1]}/probability",
+                    "at most one outcome may have probability 'rest'",
+                )
+            )
         return self
 
 
@@ -456,6 +464,15 @@ class LoadedScenario:
         self.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _at(where: str, message: str) -> str:
+    """A validator's message that names the key it is about, below the model's own place.
+
+    ``where`` is a ``/``-separated path (``outcomes/release/probability``); the error is
+    then located there rather than at the start of the model (see :func:`parse_scenario`).
+    """
+    return f"@{where}|{message}"
+
+
 def _describe(error: dict[str, Any]) -> tuple[str, bool]:
     kind = error["type"]
     loc = [str(p) for p in error["loc"]]
@@ -526,6 +543,19 @@ def _path_in(data: Any, loc: tuple[Any, ...], absent_key: bool) -> tuple[Any, ..
     return tuple(path)
 
 
+def _named(data: Any, path: tuple[Any, ...]) -> list[str]:
+    """A path's parts as text, an item of a list (branches, endings) by its id if it has one."""
+    parts = []
+    node = data
+    for part in path:
+        node = node[part] if isinstance(node, dict | list) else None
+        if isinstance(part, int) and isinstance(node, dict) and isinstance(node.get("id"), str):
+            parts.append(node["id"])
+        else:
+            parts.append(str(part))
+    return parts
+
+
 def suggest(name: str, choices: Any) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest of ``choices``, or ``""``."""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
@@ -565,6 +595,9 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
                 continue  # a number-or-expression field: the other error says more
             loc = tuple(error["loc"])
             message, at_key = _describe(error)
+            if message.startswith("@") and "|" in message:
+                below, message = message[1:].split("|", 1)
+                loc = (*loc, *below.split("/"))
             if error["type"] == "float_type" and where_at in either:
                 message = "must be a number or an expression (e.g. 1.5 or '0.5 + tension')"
             if error["type"] == "extra_forbidden":
@@ -573,7 +606,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
                 loc = (*loc, str(error["ctx"]["discriminator"]).strip("'"))
             path = _path_in(data, loc, error["type"] in ("extra_forbidden", "missing"))
             shown = path[:-1] if error["type"] in ("extra_forbidden", "missing") else path
-            where = ".".join(str(p) for p in shown)
+            where = ".".join(_named(data, shown))
             if where:
                 message = f"{where}: {message}"
             problems.append(source.problem(path, message, key=at_key))
