@@ -677,3 +677,17 @@ def test_the_room_is_not_asked_to_forecast_a_branch_it_decides(tmp_path):
     # Nobody in B's seat: the room forecasts B's decision as any other branch.
     watched = CliRunner().invoke(cli, args, input="0.5\n0.5\nn\nq\ny\n")
     assert "Prediction: how will offer go?" in watched.output
+
+
+def test_back_says_which_decision_it_kept(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    path = tmp_path / "deal.yaml"
+    path.write_text(HEADER.format(rounds=3) + DECIDED)
+    keys = "n\n2\nb\nn\n\nq\ny\n"  # refuse, back, then Enter keeps the refusal
+    result = CliRunner().invoke(cli, ["step", str(path), "--play", "B"], input=keys)
+    assert result.exit_code == 0, result.output
+    assert "Decisions kept as the defaults: offer refused." in " ".join(result.output.split())
+    assert result.output.count("Recorded: B decides offer: refused.") == 2

@@ -835,6 +835,10 @@ class Stepper:
         if kept:
             listed = ", ".join(f"{a} {c}" for a, c in kept.items())
             note += f" People's choices kept for it: {listed} (change with [o])."
+        decided = {b: o for (r, b), o in game.outcomes.items() if r == game.round + 1}
+        if decided:
+            listed = ", ".join(f"{b} {o}" for b, o in decided.items())
+            note += f" Decisions kept as the defaults: {listed}."
         self._say(note)
 
     def _default_path(self) -> str:
