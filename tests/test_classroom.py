@@ -487,7 +487,7 @@ def test_a_team_decides_its_actors_branch_in_secret_and_the_reveal_applies_it(tm
             headers=red,
         )  # fmt: skip
         assert answer.status_code == 400
-        assert answer.json()["error"] == "Red does not decide 'summit' this round: it decides none"
+        assert answer.json()["error"] == "Red has no branch to decide this round"
         control(client, room, "reveal")
         control(client, room, "next")
         decides = client.get("/api/view", headers=red).json()["team"]["decides"]
@@ -504,6 +504,11 @@ def test_a_team_decides_its_actors_branch_in_secret_and_the_reveal_applies_it(tm
         assert forbidden.json()["error"] == "the team Blue link may not decide for Red"
         no_actor = client.post("/api/decide", json={"branch": "summit"}, headers=red)
         assert no_actor.status_code == 400 and '"actor"' in no_actor.json()["error"]
+        listed = client.post("/api/decide", json={**body, "outcome": ["success"]}, headers=red)
+        assert listed.status_code == 400
+        assert listed.json()["error"] == '"outcome" must be the name of an outcome, or null'
+        other = client.post("/api/decide", json={**body, "branch": "treaty"}, headers=red)
+        assert other.json()["error"] == "Red does not decide 'treaty' this round; it decides summit"
         wrong = client.post("/api/decide", json={**body, "outcome": "truce"}, headers=red)
         assert wrong.status_code == 400
         assert wrong.json()["error"] == "'truce' is not an outcome of summit: success, collapse"

@@ -367,9 +367,12 @@ class Classroom:
         with self.lock:
             self._need(OPEN, "decide")
             mine = self.deciding.get(actor, [])
+            if branch not in mine and mine:
+                raise OptionsError(
+                    f"{actor} does not decide '{branch}' this round; it decides {', '.join(mine)}"
+                )
             if branch not in mine:
-                decides = f"it decides: {', '.join(mine)}" if mine else "it decides none"
-                raise OptionsError(f"{actor} does not decide '{branch}' this round: {decides}")
+                raise OptionsError(f"{actor} has no branch to decide this round")
             if outcome is None:
                 self.pending_outcomes.pop(branch, None)
             else:

@@ -167,6 +167,8 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
             if "outcome" not in data:
                 raise OptionsError('give the "outcome" (null leaves the decision to the rule)')
             outcome = data.get("outcome")
+            if outcome is not None and not isinstance(outcome, str):
+                raise OptionsError('"outcome" must be the name of an outcome, or null')
             await run_in_threadpool(
                 room.decide,
                 role,
