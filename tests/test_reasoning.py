@@ -761,3 +761,30 @@ def test_reasoning_about_an_actor_that_matters_is_not_warned_about():
 
     level_k = with_text("mixed_2x2", ("reasoning: equilibrium", "reasoning: level-k"))
     assert not any("reasons '" in w.message for w in dead_levers(level_k))
+
+
+def test_beliefs_with_no_prior_expect_no_move_before_anyone_has_moved():
+    """prior: 0 in round 1 (no history): the expected mix is all zeros, as documented."""
+    import sim.engine.reasoning as reasoning
+
+    compiled = textbook("chicken")
+    model = WargameModel(
+        compiled, 1, np.arange(20), overrides={f"{a.id}.prior": 0.0 for a in compiled.actors}
+    )
+    seen = []
+    original = reasoning.RoundReasoning.beliefs
+
+    def spy(self, i):
+        found = original(self, i)
+        seen.append((self.ctx.round, found))
+        return found
+
+    reasoning.RoundReasoning.beliefs = spy
+    try:
+        model.step()
+    finally:
+        reasoning.RoundReasoning.beliefs = original
+    assert len({r for r, _ in seen}) == 1  # the first round only
+    for _, expect in seen:
+        mixes = [m for m in expect if m is not None]
+        assert mixes and all(np.all(m == 0.0) for m in mixes)

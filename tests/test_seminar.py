@@ -650,3 +650,11 @@ def test_the_parts_of_a_why_add_up_to_the_gap_between_the_scores():
         checked += 1
     assert checked >= 10
     assert "other terms (" in text  # alaska has reasons with more than two terms
+
+
+def test_the_key_help_at_the_end_lists_only_the_keys_that_still_work():
+    playing = step([str(TINY)], "x\nq\ny\n")
+    assert "No key 'x'. Keys: n o b f s q, r d t, ? for help." in playing.output
+    ended = step([str(TINY)], "n\nn\nn\nn\nx\nq\ny\n")
+    assert ended.exit_code == 0, ended.output
+    assert "No key 'x'. Keys: b f s q, r d t, ? for help." in ended.output

@@ -554,7 +554,8 @@ class Stepper:
             key = self.room.key(prompt)
             if key is None or key in MENU_KEYS:
                 return key
-            self._say(f"No key '{key}'. Keys: n o b f s q, r d t, ? for help.")
+            keys = "b f s q" if at_end else "n o b f s q"
+            self._say(f"No key '{key}'. Keys: {keys}, r d t, ? for help.")
 
     def hidden_branches(self) -> frozenset[str]:
         """Branches whose odds the room must not see yet: those it has still to predict.
