@@ -363,7 +363,8 @@ def print_results(
 @batch_options(
     "batch",
     "Fix a parameter or initial value, or an actor's setting: ACTOR.rationality, "
-    "ACTOR.foresight, ACTOR.depth, ACTOR.prior (repeatable).",
+    "ACTOR.foresight, ACTOR.depth, ACTOR.prior, ACTOR.reasoning (e.g. RU.reasoning=myopic) "
+    "(repeatable).",
 )
 @handles_errors
 def run(

@@ -1,4 +1,4 @@
-"""``--set ACTOR.rationality=X`` (and foresight, depth, prior): what-if batches about how
+"""``--set ACTOR.rationality=X`` (and foresight, depth, prior, reasoning): what-if batches about how
 an actor reasons, recorded like any other setting and exact in replays."""
 
 from __future__ import annotations
@@ -80,6 +80,8 @@ def test_foresight_off_changes_the_game() -> None:
         ("Blue.foresight=600", "a whole number from 0 to 520"),
         ("Red.depth=2", "'depth' goes with reasoning level-k; Red reasons beliefs"),
         ("Blue.prior=2", "'prior' goes with reasoning beliefs"),
+        ("Blue.reasoning=mypoic", "must be one of myopic, level-k, beliefs, equilibrium"),
+        ("Blue.reasoning=7", "must be one of myopic"),
     ],
 )
 def test_bad_actor_settings_are_one_line_errors(setting: str, fragment: str, tmp_path) -> None:
@@ -162,3 +164,65 @@ def test_compare_lists_an_actor_setting_as_a_difference(tmp_path) -> None:
     assert comparison.scenario_differences == {
         "Red random": ["--set Red.rationality: (not set) → 0"]
     }
+
+
+def _plays_like(text: str, overrides: dict[str, float], runs: int = 300) -> None:
+    """``overrides`` on tiny plays exactly as the scenario text ``text`` does."""
+    from sim.language.compiler import compile_text
+
+    edited = compile_text(text, "edited.yaml")
+    a = WargameModel(COMPILED, 7, np.arange(runs), overrides=overrides, keep_history=True)
+    b = WargameModel(edited, 7, np.arange(runs), keep_history=True)
+    with np.errstate(all="ignore"):
+        a.run_model()
+        b.run_model()
+    np.testing.assert_array_equal(a.payoff_total, b.payoff_total)
+    np.testing.assert_array_equal(a.ending, b.ending)
+    for ra, rb in zip(a.history, b.history, strict=True):
+        for actor in ra.decisions:
+            np.testing.assert_array_equal(
+                ra.decisions[actor].probabilities, rb.decisions[actor].probabilities
+            )
+
+
+def test_setting_the_reasoning_plays_as_the_file_written_that_way() -> None:
+    from sim.batch.options import check_overrides
+
+    text = TINY.read_text()
+    blue = "    reasoning: level-k\n    depth: 1\n"
+    assert blue in text
+    _plays_like(text.replace(blue, ""), check_overrides(COMPILED, {"Blue.reasoning": "myopic"}))
+    red = "    reasoning: beliefs       # learns Blue's habits from its past moves\n"
+    assert red in text
+    _plays_like(text.replace(red, ""), check_overrides(COMPILED, {"Red.reasoning": "myopic"}))
+    as_level_2 = text.replace(red, "    reasoning: level-k\n    depth: 2\n")
+    overrides = check_overrides(COMPILED, {"Red.reasoning": "level-k", "Red.depth": "2"})
+    assert overrides == {"Red.reasoning": 1.0, "Red.depth": 2.0}
+    _plays_like(as_level_2, overrides)
+    # And it is a lever: Red's beliefs (it foresees the summit) change its choices.
+    myopic = WargameModel(COMPILED, 7, np.arange(300), overrides={"Red.reasoning": 0.0})
+    plain = WargameModel(COMPILED, 7, np.arange(300))
+    with np.errstate(all="ignore"):
+        myopic.run_model()
+        plain.run_model()
+    assert not np.array_equal(myopic.payoff_total, plain.payoff_total)
+
+
+def test_a_reasoning_setting_is_shown_by_name_and_replayed(tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "myopic"
+    options = BatchOptions(runs=200, seed=3, overrides={"Blue.reasoning": 0.0}, plots=False)
+    run_batch(COMPILED, folder, options)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["overrides"] == {"Blue.reasoning": 0.0}
+    assert manifest["settings"] == {"Blue.reasoning": "myopic"}
+    row = pq.read_table(folder / "runs.parquet").slice(42, 1).to_pylist()[0]
+    replayed = replay_record(replay(folder, 42))
+    assert {k: replayed[k] for k in row} == row
+    base = tmp_path / "base"
+    run_batch(COMPILED, base, BatchOptions(runs=200, seed=3, plots=False))
+    result = invoke("compare", base, folder, "--out", tmp_path / "cmp", "--no-plots")
+    assert result.exit_code == 0, result.output
+    assert '--set Blue.reasoning: (not set) → "myopic"' in result.output
+    assert "--set Blue.reasoning=myopic" in result.output

@@ -95,7 +95,7 @@ def _scenario_title(comparison: Comparison) -> str:
 def _footer(comparison: Comparison) -> str:
     parts = []
     for label, manifest in zip(comparison.labels, comparison.manifests, strict=True):
-        overrides = manifest.get("overrides") or {}
+        overrides = manifest.get("settings") or manifest.get("overrides") or {}
         settings = ", ".join(
             f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items()
         )

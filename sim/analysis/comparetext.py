@@ -52,7 +52,8 @@ def difference_text(diff: float, low: float, high: float, at_least: int) -> tupl
 
 
 def _settings(manifest: dict[str, Any]) -> str:
-    overrides = manifest.get("overrides") or {}
+    # As written (a reasoning or a category by name), where the manifest has them.
+    overrides = manifest.get("settings") or manifest.get("overrides") or {}
     return " ".join(
         f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items()
     )

@@ -216,9 +216,8 @@ def _facts(results: Results) -> str:
     else:
         rows.append(("Design", "Monte Carlo (every parameter drawn independently per run)"))
     if manifest.get("overrides"):
-        rows.append(
-            ("Settings (--set)", ", ".join(f"{k} = {v}" for k, v in manifest["overrides"].items()))
-        )
+        written = manifest.get("settings") or manifest["overrides"]
+        rows.append(("Settings (--set)", ", ".join(f"{k} = {v}" for k, v in written.items())))
     rows += [
         ("Finished", manifest.get("finished", "")),
         ("Program", f"wargame {manifest['program']['version']}"),

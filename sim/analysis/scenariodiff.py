@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.engine.actor_settings import is_actor_setting, setting_as_written
 from sim.errors import ScenarioError
 from sim.language.schema import CategoricalVar, ChoiceParam, Scenario, parse_scenario
 
@@ -168,6 +169,8 @@ def spec_differences(before: Scenario, after: Scenario) -> list[str]:
 
 def _override_value(spec: Scenario | None, name: str, value: Any) -> str:
     """An override as the user typed it (categorical values are stored by index)."""
+    if is_actor_setting(name) and isinstance(value, int | float):
+        return format_value(setting_as_written(name, float(value)))
     if spec is not None and isinstance(value, int | float):
         categories: tuple[Any, ...] | None = None
         param = spec.parameters.get(name)

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.engine.actor_settings import check_actor_setting, is_actor_setting
+from sim.engine.actor_settings import (
+    check_actor_setting,
+    is_actor_setting,
+    reasonings_set,
+    setting_as_written,
+)
 from sim.errors import OptionsError
 from sim.language.compiler import CompiledScenario
 from sim.language.schema import suggest
@@ -147,14 +152,15 @@ def check_overrides(compiled: CompiledScenario, overrides: dict[str, Any]) -> di
     """Check ``--set`` names and turn their values into numbers.
 
     A categorical parameter or state variable may be set to one of its values by name;
-    ``ACTOR.SETTING`` sets an actor's rationality, foresight, depth or prior (see
+    ``ACTOR.SETTING`` sets an actor's rationality, foresight, depth, prior or reasoning (see
     :mod:`sim.engine.actor_settings`).
     """
     checked: dict[str, float] = {}
     names = compiled.param_names + compiled.state_names
+    reasoning_of = reasonings_set(overrides)
     for name, value in overrides.items():
         if is_actor_setting(name):
-            checked[name] = check_actor_setting(compiled, name, value)
+            checked[name] = check_actor_setting(compiled, name, value, reasoning_of)
             continue
         if name not in names:
             raise OptionsError(
@@ -181,7 +187,7 @@ def settings_as_written(compiled: CompiledScenario, overrides: dict[str, float])
     shown: dict[str, Any] = {}
     for name, value in overrides.items():
         if is_actor_setting(name):
-            shown[name] = int(value) if float(value).is_integer() else value
+            shown[name] = setting_as_written(name, value)
             continue
         categories = _categories(compiled, name)
         shown[name] = categories[int(value)] if categories is not None else value

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sim.batch.options import settings_as_written
 from sim.errors import OptionsError
 from sim.seminar.debrief import (
     StudentForecast,
@@ -48,6 +49,10 @@ def _code(text: str) -> str:
 def _number(value: float) -> str:
     return f"{value:.3f}"
 
+
+
+def _number_or_name(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
 def _people_decisions(game: Game) -> list[dict[str, Any]]:
@@ -112,7 +117,8 @@ def document(
         "seed": game.seed,
         "run": game.run,
         "results": game.results,
-        "overrides": dict(game.overrides),
+        # As written: a categorical value or a reasoning by name.
+        "overrides": settings_as_written(game.compiled, dict(game.overrides)),
         "rounds_total": compiled.rounds,
         "round_days": meta.round_days,
         "start_date": meta.start_date.isoformat(),
@@ -210,7 +216,7 @@ def markdown(
     if doc["results"]:
         lines += [f"Opened from the batch in {_md(doc['results'])}.", ""]
     if doc["overrides"]:
-        fixed = ", ".join(f"{_code(k)} = {v:g}" for k, v in doc["overrides"].items())
+        fixed = ", ".join(f"{_code(k)} = {_number_or_name(v)}" for k, v in doc["overrides"].items())
         lines += [f"Fixed settings: {fixed}.", ""]
     if doc["choices"]:
         lines += ["Choices made by people:", ""]
@@ -348,7 +354,9 @@ def html_document(
     if doc["results"]:
         body.append(f"<p>Opened from the batch in {_e(doc['results'])}.</p>")
     if doc["overrides"]:
-        fixed = ", ".join(f"<code>{_e(k)}</code> = {v:g}" for k, v in doc["overrides"].items())
+        fixed = ", ".join(
+            f"<code>{_e(k)}</code> = {_e(_number_or_name(v))}" for k, v in doc["overrides"].items()
+        )
         body.append(f"<p>Fixed settings: {fixed}.</p>")
     if doc["choices"]:
         body.append("<p>Choices made by people:</p>")
