@@ -494,6 +494,9 @@ def test_a_team_decides_its_actors_branch_in_secret_and_the_reveal_applies_it(tm
         assert [(d["id"], d["certain"], d["choice"]) for d in decides] == [("summit", True, None)]
         assert [o["id"] for o in decides[0]["outcomes"]] == ["success", "collapse"]
         # The rule's odds of each outcome, as the round played by the rules has them.
+        assert [o["effects"] for o in decides[0]["outcomes"]] == [
+            ["tension -= 2"], ["tension += 2"]
+        ]
         rule = [o["rule_p"] for o in decides[0]["outcomes"]]
         assert sum(rule) == pytest.approx(1.0, abs=1e-12) and min(rule) > 0
         assert client.get("/api/view", headers=blue).json()["team"]["decides"] == []

@@ -384,6 +384,17 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
     return options
 
 
+_OP_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "set": "="}
+
+
+def _effect_text(compiled: Any, effect: Any) -> str:
+    """An outcome's effect as the scenario writes it, e.g. ``tension -= 2`` (shortened)."""
+    amount = " ".join(effect.expression.text.split())
+    if len(amount) > 48:
+        amount = amount[:47] + "…"
+    return f"{compiled.state_names[effect.target]} {_OP_TEXT[effect.op]} {amount}"
+
+
 def _team_decides(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
     """The branches the team's actor decides in the open round, with the team's pick."""
     compiled = room.game.compiled
@@ -407,6 +418,7 @@ def _team_decides(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
                         "id": o.id,
                         "text": o.text,
                         "rule_p": None if odds is None else float(odds[0][k, 0]),
+                        "effects": [_effect_text(compiled, e) for e in o.effects],
                     }
                     for k, o in enumerate(branch.outcomes)
                 ],

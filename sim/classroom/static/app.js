@@ -325,6 +325,7 @@ function drawTeam(v) {
         <p class="muted">${d.choice ? `Your decision: ${words(d.choice)}` : "No decision yet: your actor's rule decides"} · secret until the reveal; you can change it</p>`;
       body += d.outcomes.map((o) => `<button class="option outcome ${o.id === d.choice ? "chosen" : ""}" data-branch="${esc(d.id)}" data-outcome="${esc(o.id)}" aria-pressed="${o.id === d.choice}">
         <div class="name">${words(o.id)}</div><div>${esc(o.text)}</div>
+        ${o.effects.length ? `<div class="effects">Does: ${o.effects.map((e) => `<code>${esc(e)}</code>`).join(", ")}</div>` : ""}
         ${o.rule_p === null ? "" : `<div class="muted">Your actor's rule would decide it ${pct(o.rule_p)} of the time.</div>`}</button>`).join("");
       if (d.choice) body += `<button class="option outcome" data-branch="${esc(d.id)}" data-outcome="">
         <div class="name">Leave it to the rule</div><div class="muted">Take your decision back: your actor's rule decides.</div></button>`;
