@@ -159,10 +159,14 @@ def test_a_teams_choice_is_secret_until_the_reveal_and_can_be_changed(room, clie
 def test_a_team_may_only_choose_an_open_option_in_an_open_round(room, client):
     red = as_(room.tokens.teams["Red"])
     answer = client.post("/api/choose", json={"actor": "Red", "action": "hold"}, headers=red)
-    assert answer.status_code == 400 and "open the next round first" in answer.json()["error"]
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "cannot choose now: round 1 is not open yet"
     control(client, room, "next")
     answer = client.post("/api/choose", json={"actor": "Red", "action": "nuke"}, headers=red)
     assert answer.status_code == 400 and "open: hold, mobilise" in answer.json()["error"]
+    control(client, room, "reveal")
+    answer = client.post("/api/choose", json={"actor": "Red", "action": "hold"}, headers=red)
+    assert answer.json()["error"] == "cannot choose now: round 2 is not open yet (round 1 is shown)"
 
 
 def test_the_served_game_is_the_stepper_game_with_the_same_seed_and_choices(tmp_path):

@@ -131,7 +131,12 @@ class Classroom:
     def _need(self, phase: str, doing: str) -> None:
         if self.phase != phase:
             now = {
-                READY: f"round {self.game.round} is shown: open the next round first",
+                READY: (
+                    "round 1 is not open yet"
+                    if self.game.round == 0
+                    else f"round {self.game.round + 1} is not open yet "
+                    f"(round {self.game.round} is shown)"
+                ),
                 OPEN: f"round {self.game.round + 1} is open: reveal it first",
                 OVER: "the game is over",
             }[self.phase]
