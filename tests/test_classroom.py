@@ -30,6 +30,7 @@ from sim.classroom.room import OPEN, READY, Classroom
 from sim.classroom.server import create_app
 from sim.classroom.views import view
 from sim.engine.loading import load
+from sim.errors import OptionsError
 from sim.seminar.game import Game
 from tests.conftest import ALASKA, ROOT, TINY
 
@@ -627,3 +628,41 @@ def test_the_api_answers_a_wrong_method_or_name_in_json(room, client):
     assert missing.status_code == 404 and missing.json() == {"error": "no /api/nothing"}
     assert client.get("/favicon.ico").status_code == 204
     assert client.get("/api/view", headers=token).status_code == 200  # the real ones still work
+
+
+def test_the_facilitator_overrides_a_computer_played_actors_decision(tmp_path):
+    path = red_decides_the_summit(tmp_path)
+    room = room_of(path, ("Blue",), tmp_path)  # Red (the decider) is played by the computer
+    facilitator = Role(FACILITATOR)
+    with TestClient(create_app(room, batch_runs=200)) as client:
+        control(client, room, "next")
+        assert view(room, facilitator)["facilitator"]["decisions"] == []  # not this round
+        control(client, room, "reveal")
+        control(client, room, "next")
+        (decision,) = view(room, facilitator)["facilitator"]["decisions"]
+        assert decision == {
+            "branch": "summit", "decider": "Red", "outcomes": ["success", "collapse"],
+            "override": None,
+        }  # fmt: skip
+        answer = control(client, room, "override", branch="summit", outcome="success")
+        assert answer.status_code == 200, answer.json()
+        assert view(room, facilitator)["facilitator"]["decisions"][0]["override"] == "success"
+        blue = as_(room.tokens.teams["Blue"])
+        body = {"do": "override", "branch": "summit", "outcome": "collapse"}
+        assert client.post("/api/control", json=body, headers=blue).status_code == 403
+        wrong = control(client, room, "override", branch="treaty", outcome="x")
+        assert wrong.json()["error"] == "no computer-played actor decides 'treaty' this round"
+        control(client, room, "reveal")
+    # The rule alone would have Red collapse the summit (it does, in every seed tried).
+    assert room.game.outcome_of("summit") == "success"
+    assert room.game.outcomes == {(2, "summit"): "success"}
+    alone = Game(load(path), SEED)
+    alone.play_to(2)
+    assert alone.outcome_of("summit") == "collapse"
+    # A branch a team decides is the team's, not the facilitator's.
+    teams = room_of(path, ("Red",), tmp_path)
+    teams.open_round(facilitator)
+    teams.reveal(facilitator)
+    teams.open_round(facilitator)
+    with pytest.raises(OptionsError, match="'summit' is decided by a team: its team decides"):
+        teams.override_outcome(facilitator, "summit", "success")

@@ -307,6 +307,44 @@ class Classroom:
                 self.game.choose(actor_id, action)
             self._changed(f"{actor_id} {'by its rule' if action is None else 'overridden'}")
 
+    def computer_decisions(self) -> list[str]:
+        """Branches a computer-played actor decides that may come up in the open round."""
+        game = self.game
+        found = []
+        for branch in game.compiled.branches:
+            if branch.decided_by is None or game.outcome_of(branch.id) is not None:
+                continue
+            if game.compiled.actors[branch.decided_by].id in self.teams:
+                continue
+            if branch.round is None or branch.round == game.round + 1:
+                found.append(branch.id)
+        return found
+
+    def override_outcome(self, role: Role, branch: str, outcome: str | None) -> None:
+        """Fix a computer-played actor's decision of a branch in the open round.
+
+        ``None`` hands it back to the actor's rule. Like an override of a move, it
+        applies if the branch comes up this round.
+
+        Raises:
+            Forbidden: If the link is not the facilitator's.
+            OptionsError: If no round is open, a team decides the branch, the branch
+                cannot come up this round, or the outcome is not one of its outcomes.
+        """
+        check(role, "override")
+        with self.lock:
+            self._need(OPEN, "override")
+            mine = [b for bs in self.deciding.values() for b in bs]
+            if branch in mine:
+                raise OptionsError(f"'{branch}' is decided by a team: its team decides")
+            if branch not in self.computer_decisions():
+                raise OptionsError(f"no computer-played actor decides '{branch}' this round")
+            if outcome is None:
+                self.game.release_outcome(branch)
+            else:
+                self.game.choose_outcome(branch, outcome)
+            self._changed(f"{branch} {'by its rule' if outcome is None else 'overridden'}")
+
     def end(self, role: Role) -> None:
         """End the game: reveal the open round, then play the rest by the rules."""
         check(role, "end")

@@ -227,6 +227,9 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
         elif do == "timer":
             seconds = data.get("seconds")
             room.timer(role, None if seconds is None else float(seconds))
+        elif do == "override" and "branch" in data:
+            outcome = data.get("outcome")
+            room.override_outcome(role, str(data["branch"]), None if not outcome else str(outcome))
         elif do == "override":
             action = data.get("action")
             room.override(role, str(data.get("actor")), None if not action else str(action))

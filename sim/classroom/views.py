@@ -531,8 +531,22 @@ def _facilitator(room: Classroom) -> dict[str, Any]:
                     "override": game.choices.get((game.round + 1, actor.id)),
                 }
             )
+    decisions = []
+    if room.phase == OPEN:
+        by_id = {b.id: b for b in compiled.branches}
+        for branch_id in room.computer_decisions():
+            branch = by_id[branch_id]
+            decisions.append(
+                {
+                    "branch": branch_id,
+                    "decider": compiled.actors[branch.decided_by].id,  # type: ignore[index]
+                    "outcomes": [o.id for o in branch.outcomes],
+                    "override": game.outcomes.get((game.round + 1, branch_id)),
+                }
+            )
     return {
         "computer": computer,
+        "decisions": decisions,
         "saves": room.saves(),
         "save_path": room.save_path.name if room.save_path else None,
         "students": len(room.students),

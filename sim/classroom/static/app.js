@@ -449,6 +449,8 @@ function drawFacilitator(v) {
   }
   const overrides = f.computer.map((c) => `<div class="controls"><b>${esc(c.actor)}</b>
     <select data-override="${esc(c.actor)}"><option value="">by its rule</option>${c.options.map((o) => `<option value="${esc(o)}" ${o === c.override ? "selected" : ""}>${words(o)}</option>`).join("")}</select></div>`).join("");
+  const decisions = f.decisions.map((d) => `<div class="controls"><b>${esc(d.decider)}</b> decides ${words(d.branch)}
+    <select data-outcome-override="${esc(d.branch)}"><option value="">by its rule</option>${d.outcomes.map((o) => `<option value="${esc(o)}" ${o === d.override ? "selected" : ""}>${words(o)}</option>`).join("")}</select></div>`).join("");
   const saves = f.saves.map((s) => `<option>${esc(s)}</option>`).join("");
   const odds = f.odds.filter((b) => b.outcomes).map((b) => `<li>${words(b.id)}: ${Object.entries(b.outcomes).sort((x, y) => y[1] - x[1]).map(([k, p]) => `${words(k)} ${pct(p)}`).join(", ")}</li>`).join("");
   const panels = roomPanels(v, { teams: false });
@@ -458,7 +460,7 @@ function drawFacilitator(v) {
     <div class="controls">${controls}</div>${timer}
     <div class="panelset">
       <div class="card" id="teams-card"><h2>Teams</h2>${teamsHtml(v)}
-        ${overrides ? `<h3>Override a computer-played actor this round</h3>${overrides}` : ""}</div>
+        ${overrides || decisions ? `<h3>Override a computer-played actor this round</h3>${overrides}${decisions}` : ""}</div>
       <div class="card"><h2>Files</h2>
         <div class="controls"><input id="save-name" data-keep placeholder="${esc(placeholder)}"><button id="save">Save</button><button id="fork">Fork</button></div>
         <div class="controls"><select id="load-name" data-keep>${saves}</select><button id="load">Load</button></div>
@@ -472,6 +474,9 @@ function drawFacilitator(v) {
       ${odds ? `<details class="facilitator-only" data-key="odds"><summary>Branch odds (for you only: hidden from the room until each resolves)</summary><ul class="tree">${odds}</ul></details>` : ""}</div>`);
   for (const button of app.querySelectorAll("button[data-control]")) {
     button.addEventListener("click", () => act(post("/api/control", JSON.parse(button.dataset.control))));
+  }
+  for (const select of app.querySelectorAll("select[data-outcome-override]")) {
+    select.addEventListener("change", () => act(post("/api/control", { do: "override", branch: select.dataset.outcomeOverride, outcome: select.value || null })));
   }
   for (const select of app.querySelectorAll("select[data-override]")) {
     select.addEventListener("change", () => act(post("/api/control", { do: "override", actor: select.dataset.override, action: select.value || null })));
