@@ -691,3 +691,22 @@ def test_back_says_which_decision_it_kept(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Decisions kept as the defaults: offer refused." in " ".join(result.output.split())
     assert result.output.count("Recorded: B decides offer: refused.") == 2
+
+
+def test_override_sets_a_rule_played_actors_decision_too(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    path = tmp_path / "deal.yaml"
+    path.write_text(HEADER.format(rounds=3) + DECIDED)
+    # Nobody plays B: [o]verride B, keep its move to the rule, then make it refuse.
+    keys = "o\nB\nrule\nrefused\nn\nq\ny\n"
+    result = CliRunner().invoke(cli, ["step", str(path)], input=keys)
+    assert result.exit_code == 0, result.output
+    assert "Recorded: B decides offer: refused." in result.output
+    assert "Branch offer: refused" in result.output
+    # Enter leaves it to the rule (which signs in this game).
+    ruled = CliRunner().invoke(cli, ["step", str(path)], input="o\nB\nrule\n\nn\nq\ny\n")
+    assert "B's rule decides offer." in ruled.output
+    assert "Branch offer: signed" in ruled.output

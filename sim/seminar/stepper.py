@@ -692,12 +692,13 @@ class Stepper:
                 indent=2,
             )
 
-    def _ask_outcome(self, branch_id: str, round_: int) -> None:
+    def _ask_outcome(self, branch_id: str, round_: int, optional: bool = False) -> None:
         """Ask the people in a deciding actor's seat which outcome they choose.
 
         The outcomes are listed with their texts (``?`` lists them again, ``i`` shows
         the round's injects); ``rule`` leaves the decision to the actor's rule, as a
-        classroom team may.
+        classroom team may. With ``optional`` (an override of a rule-played actor),
+        Enter with nothing set leaves it to the rule.
         """
         game = self.game
         branch = game.compiled.branches[[b.id for b in game.compiled.branches].index(branch_id)]
@@ -713,6 +714,8 @@ class Stepper:
         hint = f"1-{len(names)} or a name, 'rule', ? lists them"
         while True:
             answer = self._ask_line(f"  {decider.id} chooses ({hint})", default)
+            if optional and not answer:
+                answer = "rule"
             if answer in ("?", "help"):
                 self._show_outcomes(branch)
                 continue
@@ -824,6 +827,15 @@ class Stepper:
         model, record = game.preview()
         self._round_head = None
         self._ask_choice(actor_id, choice_rows(model, record, actor_id), round_, release=True)
+        if actor_id in self.play:
+            return  # the room decides its seats' branches when the round is played
+        # The branches this actor decides that may come up in the round: its rule's
+        # decision may be overridden too (Enter keeps what was set, 'rule' hands it back).
+        for branch in game.compiled.branches:
+            if branch.decided_by is None or game.compiled.actors[branch.decided_by].id != actor_id:
+                continue
+            if game.outcome_of(branch.id) is None and branch.round in (None, round_):
+                self._ask_outcome(branch.id, round_, optional=True)
 
     def _back(self) -> None:
         game = self.game
