@@ -24,6 +24,7 @@ import numpy as np
 from sim.classroom.roles import FACILITATOR, PROJECTOR, STUDENT, TEAM, Role
 from sim.classroom.room import OPEN, Classroom
 from sim.engine.reasoning import score_terms
+from sim.language.compiler import EFFECT_OPERATORS
 from sim.seminar.briefing import briefing
 from sim.seminar.transcript import plain_reason, resolved_branches, state_value, words
 
@@ -384,15 +385,12 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
     return options
 
 
-_OP_TEXT = {"add": "+=", "sub": "-=", "mul": "*=", "set": "="}
-
-
 def _effect_text(compiled: Any, effect: Any) -> str:
     """An outcome's effect as the scenario writes it, e.g. ``tension -= 2`` (shortened)."""
     amount = " ".join(effect.expression.text.split())
     if len(amount) > 48:
         amount = amount[:47] + "…"
-    return f"{compiled.state_names[effect.target]} {_OP_TEXT[effect.op]} {amount}"
+    return f"{compiled.state_names[effect.target]} {EFFECT_OPERATORS[effect.op]} {amount}"
 
 
 def _team_decides(room: Classroom, actor_id: str) -> list[dict[str, Any]]:

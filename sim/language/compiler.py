@@ -42,6 +42,8 @@ from sim.language.yamlsource import Position
 DECISION_RULES = ("logit", "best_response", "scripted", "human")
 EffectOp = Literal["add", "sub", "mul", "set"]
 _OPS: dict[str, EffectOp] = {"+=": "add", "-=": "sub", "*=": "mul", "=": "set"}
+#: Each effect operation as a scenario writes it (``add`` -> ``+=``).
+EFFECT_OPERATORS: dict[EffectOp, str] = {op: text for text, op in _OPS.items()}
 
 
 @dataclass(frozen=True)

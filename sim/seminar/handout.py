@@ -50,7 +50,6 @@ def _number(value: float) -> str:
     return f"{value:.3f}"
 
 
-
 def _number_or_name(value: Any) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
@@ -69,6 +68,7 @@ def _people_decisions(game: Game) -> list[dict[str, Any]]:
             {"round": round_, "branch": branch_id, "actor": decider.id, "outcome": outcome}
         )
     return found
+
 
 def document(
     game: Game, mc_runs: int = DEFAULT_MC_RUNS, students: list[StudentForecast] | None = None
