@@ -171,11 +171,11 @@ class Classroom:
         game = self.game
         self.preview = game.preview()
         self.due = game.due_branches(self.preview[1])
-        self.deciding = {}
-        for branch_id in game.decided_branches(game.round + 1):
-            branch = game.compiled.branches[[b.id for b in game.compiled.branches].index(branch_id)]
-            decider = game.compiled.actors[branch.decided_by].id  # type: ignore[index]
-            self.deciding.setdefault(decider, []).append(branch_id)
+        self.deciding = {
+            actor: branches
+            for actor, branches in game.decisions(game.round + 1).items()
+            if actor in self.teams
+        }
         self.phase = OPEN
         self.deadline = None
 
@@ -309,16 +309,8 @@ class Classroom:
 
     def computer_decisions(self) -> list[str]:
         """Branches a computer-played actor decides that may come up in the open round."""
-        game = self.game
-        found = []
-        for branch in game.compiled.branches:
-            if branch.decided_by is None or game.outcome_of(branch.id) is not None:
-                continue
-            if game.compiled.actors[branch.decided_by].id in self.teams:
-                continue
-            if branch.round is None or branch.round == game.round + 1:
-                found.append(branch.id)
-        return found
+        decisions = self.game.decisions(self.game.round + 1)
+        return [b for actor, bs in decisions.items() if actor not in self.teams for b in bs]
 
     def override_outcome(self, role: Role, branch: str, outcome: str | None) -> None:
         """Fix a computer-played actor's decision of a branch in the open round.

@@ -277,23 +277,28 @@ class Game:
             model.set_branch_choice(round_, branch_id, outcome_id)
         return model
 
-    def decided_branches(self, round_: int) -> list[str]:
-        """Branches a people-played actor decides that may come up in ``round_``.
+    def decisions(self, round_: int) -> dict[str, list[str]]:
+        """The branches each actor decides that may come up in ``round_``, by actor id.
 
         A branch with a round comes up in that round; one with a ``when`` or a hazard
-        may come up in any round while it is open.
+        may come up in any round while it is open. Whoever plays the actor (people or
+        its rule) does not matter here.
         """
-        found = []
+        found: dict[str, list[str]] = {}
         for branch in self.compiled.branches:
-            if branch.decided_by is None:
-                continue
-            if self.compiled.actors[branch.decided_by].id not in self.played:
-                continue
-            if self.outcome_of(branch.id) is not None:
+            if branch.decided_by is None or self.outcome_of(branch.id) is not None:
                 continue
             if branch.round is None or branch.round == round_:
-                found.append(branch.id)
+                decider = self.compiled.actors[branch.decided_by].id
+                found.setdefault(decider, []).append(branch.id)
         return found
+
+    def decided_branches(self, round_: int) -> list[str]:
+        """Branches a people-played actor decides that may come up in ``round_``."""
+        return [
+            b for actor, branches in self.decisions(round_).items() if actor in self.played
+            for b in branches
+        ]  # fmt: skip
 
     def choose_outcome(self, branch_id: str, outcome_id: str, round_: int | None = None) -> None:
         """The outcome the people deciding a branch choose, should it come up in a round.

@@ -31,6 +31,7 @@ import os
 import re
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -641,6 +642,21 @@ class Stepper:
             raise _InputEndedError
         return answer.strip()
 
+    def _answer(self, prompt: str, default: str | None, listing: Callable[[], None]) -> str:
+        """Ask until the answer is something other than a request to see more.
+
+        ``?`` calls ``listing`` (the options again); ``i`` shows the round's injects,
+        while a round is being asked about.
+        """
+        while True:
+            answer = self._ask_line(prompt, default)
+            if answer in ("?", "help"):
+                listing()
+            elif answer.lower() == "i" and self._round_head:
+                self.room.show(self._round_head)
+            else:
+                return answer
+
     def _ask_choice(
         self, actor_id: str, rows: list[dict[str, object]], round_: int, release: bool = False
     ) -> None:
@@ -666,13 +682,9 @@ class Stepper:
         if len(f"  {actor_id} chooses ({hint}): ") > self.width - 10:
             hint = "a number or a name, ? lists them"
         while True:
-            answer = self._ask_line(f"  {actor_id} chooses ({hint})", default)
-            if answer in ("?", "help"):
-                self._show_options(rows)
-                continue
-            if answer.lower() == "i" and self._round_head:
-                self.room.show(self._round_head)
-                continue
+            answer = self._answer(
+                f"  {actor_id} chooses ({hint})", default, lambda: self._show_options(rows)
+            )
             if release and answer.lower() in ("rule", "auto"):
                 game.release(actor_id, round_)
                 self._say(f"{actor_id} plays by its rule in round {round_}.", indent=2)
@@ -713,15 +725,11 @@ class Stepper:
         default = game.outcomes.get((round_, branch_id))
         hint = f"1-{len(names)} or a name, 'rule', ? lists them"
         while True:
-            answer = self._ask_line(f"  {decider.id} chooses ({hint})", default)
+            answer = self._answer(
+                f"  {decider.id} chooses ({hint})", default, lambda: self._show_outcomes(branch)
+            )
             if optional and not answer:
                 answer = "rule"
-            if answer in ("?", "help"):
-                self._show_outcomes(branch)
-                continue
-            if answer.lower() == "i" and self._round_head:
-                self.room.show(self._round_head)
-                continue
             if answer.lower() in ("rule", "auto"):
                 game.release_outcome(branch_id, round_)
                 self._say(f"{decider.id}'s rule decides {branch_id}.", indent=2)
@@ -831,11 +839,8 @@ class Stepper:
             return  # the room decides its seats' branches when the round is played
         # The branches this actor decides that may come up in the round: its rule's
         # decision may be overridden too (Enter keeps what was set, 'rule' hands it back).
-        for branch in game.compiled.branches:
-            if branch.decided_by is None or game.compiled.actors[branch.decided_by].id != actor_id:
-                continue
-            if game.outcome_of(branch.id) is None and branch.round in (None, round_):
-                self._ask_outcome(branch.id, round_, optional=True)
+        for branch_id in game.decisions(round_).get(actor_id, []):
+            self._ask_outcome(branch_id, round_, optional=True)
 
     def _back(self) -> None:
         game = self.game
