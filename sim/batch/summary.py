@@ -277,8 +277,8 @@ def read_run_rows(path: Path, run: int, columns: list[str] | None = None) -> pa.
     """
     found = []
     with pq.ParquetFile(path) as file:
-        at = file.schema_arrow.get_field_index("run")
         schema = file.schema_arrow
+        at = schema.get_field_index("run")
         for group in range(file.metadata.num_row_groups):
             stats = file.metadata.row_group(group).column(at).statistics
             if stats is not None and stats.has_min_max and not stats.min <= run <= stats.max:
