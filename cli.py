@@ -933,7 +933,8 @@ def sweep(
     is_flag=True,
     help="Measure each parameter's effect: play it at the low and high end of its range "
     "on the same runs (the batch's seed) and give each outcome's change with a 95% "
-    "interval; report parameters that change nothing.",
+    "interval; report parameters that change nothing. Also plays each actor that reasons "
+    "(level-k, beliefs, equilibrium) as a myopic actor and gives what its reasoning changes.",
 )
 @click.option(
     "--measure-runs",

@@ -11,6 +11,7 @@ import itertools
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,6 +163,122 @@ def test_the_measured_tornado_is_drawn_and_workers_change_nothing(tmp_path):
         workers=2, out=tmp_path / "p", plots=False,
     )  # fmt: skip
     assert target(parallel, "crisis")["measured"] == target(found, "crisis")["measured"]
+
+
+# One round of the textbook 2x2 game with only a mixed equilibrium (Row up/down, Column
+# left/right; payoffs below), and a bystander whose payoff no other move touches.
+REASONING_GAME = """\
+format: 1
+scenario: {id: reasoning_levers, title: Reasoning levers, start_date: 2026-01-05,
+  round_days: 1, rounds: 1}
+state:
+  noise: {initial: 0}
+actors:
+  ROW:
+    name: Row
+    rationality: 1
+    reasoning: equilibrium
+    payoff:
+      expression: >-
+        3 * chose('ROW', 'up') * chose('COL', 'left')
+        - chose('ROW', 'up') * chose('COL', 'right')
+        - 2 * chose('ROW', 'down') * chose('COL', 'left')
+        + chose('ROW', 'down') * chose('COL', 'right')
+    actions: {up: {description: Up.}, down: {description: Down.}}
+  COL:
+    name: Column
+    rationality: 1
+    reasoning: equilibrium
+    payoff:
+      expression: >-
+        - chose('ROW', 'up') * chose('COL', 'left')
+        + 2 * chose('ROW', 'up') * chose('COL', 'right')
+        + chose('ROW', 'down') * chose('COL', 'left')
+        - chose('ROW', 'down') * chose('COL', 'right')
+    actions: {left: {description: Left.}, right: {description: Right.}}
+  OBS:
+    name: Bystander
+    rationality: 1
+    reasoning: beliefs
+    payoff: {weights: {noise: 1}}
+    actions:
+      wait: {description: Wait.}
+      stir: {description: Stir., cost: 0.4, effects: {noise: "+= 1"}}
+endings:
+  - {id: row_up, title: Row played up, when: "times('ROW', 'up') == 1"}
+  - {id: row_down, title: Row played down}
+"""
+
+
+@pytest.fixture(scope="module")
+def reasoning_measured(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reasoning")
+    path = folder / "levers.yaml"
+    path.write_text(REASONING_GAME)
+    options = BatchOptions(runs=4000, seed=9, plots=False, keep_rounds=False)
+    run_batch(load(path), folder / "b", options)
+    return explain(folder / "b", measure=True, measure_runs=4000, resamples=0, plots=False)
+
+
+def test_measure_gives_what_each_actors_reasoning_does_against_the_closed_form(
+    reasoning_measured,
+):
+    from scipy.optimize import fsolve
+    from scipy.special import expit
+
+    # As written, both play the logit QRE (lam = 1): p = P(Row up), q = P(Column left).
+    def gap(z):
+        p, q = z
+        row_up_minus_down = (3 * q - (1 - q)) - (-2 * q + (1 - q))
+        col_left_minus_right = (-p + (1 - p)) - (2 * p - (1 - p))
+        return [p - expit(row_up_minus_down), q - expit(col_left_minus_right)]
+
+    p, _ = fsolve(gap, [0.5, 0.5], xtol=1e-12)
+    # Row myopic expects no move from Column, so its two scores tie: P(up) = 1/2.
+    # Column myopic plays 1/2 likewise, and Row's reply to that is expit(1 + 0.5).
+    truth = {"ROW": p - 0.5, "COL": p - expit(1.5)}
+    reasoned = reasoning_measured["measured"]["reasoning"]
+    assert set(reasoned) == {"ROW", "COL", "OBS"}
+    for actor, change in truth.items():
+        found = reasoned[actor]["outcomes"]["row_up"]
+        # Paired runs: a run changes where its draw falls between the two probabilities.
+        se = math.sqrt(abs(change) * (1 - abs(change)) / 4000)
+        assert abs(change) > 10 * se, actor  # the game makes each reasoning matter
+        assert found["change"] == pytest.approx(change, abs=3 * se), actor
+        assert found["significant"] and not reasoned[actor]["dead"], actor
+        assert (found["low_label"], found["high_label"]) == ("myopic", "equilibrium")
+        assert found["p_low"] + found["change"] == pytest.approx(found["p_high"])
+
+
+def test_measure_names_a_reasoning_that_changes_nothing_as_dead(reasoning_measured):
+    bystander = reasoning_measured["measured"]["reasoning"]["OBS"]
+    assert bystander["dead"] and bystander["changed_runs"] == 0
+    assert bystander["reasoning"] == "beliefs"
+    text = format_explanation(reasoning_measured, width=200)
+    assert (
+        "OBS (beliefs): dead: changes no ending and no branch outcome in any of 4,000 runs"
+        in text
+    )
+    row_line = next(line for line in text.splitlines() if line.startswith("  ROW (equilibrium)"))
+    assert "Row played up +" in row_line or "Row played up -" in row_line
+    from sim.analysis.reports import _explain
+    from sim.batch.results import Results
+
+    folder = Path(reasoning_measured["batch"]["folder"])
+    html = _explain(Results(folder), reasoning_measured)
+    assert "<b>Reasoning that changes nothing:</b> <code>OBS</code> (beliefs)" in html
+    assert "<code>ROW</code>" not in html.split("Reasoning that changes nothing")[1][:200]
+
+
+def test_a_reasoning_set_in_the_batch_is_not_measured_again(tmp_path):
+    path = tmp_path / "levers.yaml"
+    path.write_text(REASONING_GAME)
+    options = BatchOptions(
+        runs=300, seed=9, plots=False, keep_rounds=False, overrides={"COL.reasoning": 0.0}
+    )
+    run_batch(load(path), tmp_path / "b", options)
+    found = explain(tmp_path / "b", measure=True, measure_runs=300, resamples=0, plots=False)
+    assert set(found["measured"]["reasoning"]) == {"ROW", "OBS"}
 
 
 # --- decisions as drivers -------------------------------------------------------------

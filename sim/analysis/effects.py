@@ -22,6 +22,12 @@ outcome's change is measured run by run:
 Ends: the range's ends where it has them (uniform, triangular, a normal truncated on
 both sides), 0 and 1 for a yes/no parameter, the smallest and largest value of a
 numeric choice; an unbounded normal is taken at its 2.5% and 97.5% quantiles.
+
+Each actor's **reasoning** is measured the same way: the batch's runs as written against
+the same runs with that one actor myopic (``--set ACTOR.reasoning=myopic``), change =
+P(as written) - P(myopic), Holm-adjusted over the actors. A reasoning that changes no
+ending and no branch outcome in any run is dead too: the actor chooses as a myopic one
+would, so the scenario's claim about how it thinks reaches no outcome.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from sim.analysis.pvalues import chi2_sf, sign_test
 from sim.analysis.ranking import holm
 from sim.batch.results import Results
 from sim.batch.summary import Z95
+from sim.engine.actor_settings import REASONINGS
 from sim.errors import OptionsError
 
 #: Paired runs per variant unless told otherwise (at most the batch's runs).
@@ -151,7 +158,9 @@ def measure_effects(
     Returns:
         ``{"runs", "seed", "parameters": {name: {"values", "labels", "changed_runs",
         "dead", "measurable", "context_only", "outcomes": {outcome id: {...}}}},
-        "baseline": {outcome id: p}}``.
+        "reasoning": {actor id: {"reasoning", "changed_runs", "dead", "measurable",
+        "outcomes": {outcome id: {...}}}}, "baseline": {outcome id: p}}``; a reasoning's
+        change is P(outcome as written) - P(outcome with the actor myopic).
 
     Raises:
         OptionsError: For a bad number of runs.
@@ -174,6 +183,9 @@ def measure_effects(
     variants: list[dict[str, float]] = [dict(overrides)]
     for name, values, _, _ in plans:
         variants += [{**overrides, name: value} for value in values]
+    reasonings = reasoning_levers(layout, overrides)
+    myopic = float(REASONINGS.index("myopic"))
+    variants += [{**overrides, f"{actor}.reasoning": myopic} for actor, _ in reasonings]
     decided = ["ending"] + [f"branch.{b['id']}" for b in layout["branches"]]
     columns = ["run", *decided]
     if condition is not None:
@@ -252,13 +264,62 @@ def measure_effects(
             found["significant"] = bool(adjusted <= alpha)
     for entry in measured.values():
         entry["measurable"] = any(o["significant"] for o in entry["outcomes"].values())
+    # Each actor's reasoning: as written (the baseline) against the same actor myopic,
+    # so a change is what the reasoning does. Holm over the actors, outcome by outcome.
+    reasoned: dict[str, Any] = {}
+    base_path = path_of(0)
+    for actor, mode in reasonings:
+        myopic_outcomes = outcomes_of(at)
+        changed = path_of(at) != base_path
+        at += 1
+        reasoned[actor] = {
+            "reasoning": mode,
+            "changed_runs": int(changed.sum()),
+            "dead": not changed.any(),
+            "outcomes": {},
+        }
+        for target in targets:
+            key = target["id"]
+            found = _paired(myopic_outcomes[key], baseline[key])
+            found["low_label"], found["high_label"] = "myopic", mode
+            reasoned[actor]["outcomes"][key] = found
+    for target in targets:
+        key = target["id"]
+        family = [entry["outcomes"][key] for entry in reasoned.values()]
+        for found, adjusted in zip(family, holm([f["p_value"] for f in family]), strict=True):
+            found["p_holm"] = adjusted
+            found["significant"] = bool(adjusted <= alpha)
+    for entry in reasoned.values():
+        entry["measurable"] = any(o["significant"] for o in entry["outcomes"].values())
     return {
         "runs": m,
         "seed": int(manifest["seed"]),
         "overrides": overrides,
         "baseline": {k: float(v.mean()) for k, v in baseline.items()},
         "parameters": measured,
+        "reasoning": reasoned,
     }
+
+
+def reasoning_levers(layout: dict[str, Any], overrides: dict[str, float]) -> list[tuple[str, str]]:
+    """The actors whose reasoning ``--measure`` measures: (actor id, reasoning as played).
+
+    Every actor that reasons (level-k, beliefs or equilibrium) in the batch, unless its
+    reasoning, depth or prior was set with ``--set`` (the batch then asks about it
+    already, and a depth without its reasoning would not play).
+
+    Args:
+        layout: The manifest's layout (each actor's reasoning as written).
+        overrides: The batch's ``--set`` values.
+    """
+    found = []
+    for actor in layout.get("actors", []):
+        if any(f"{actor['id']}.{s}" in overrides for s in ("reasoning", "depth", "prior")):
+            continue
+        mode = actor.get("reasoning", "myopic")
+        if mode != "myopic":
+            found.append((actor["id"], mode))
+    return found
 
 
 def measured_frame(measured: dict[str, Any], outcome: str) -> pd.DataFrame:

@@ -145,6 +145,7 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
                     more="  ",
                 )
             )
+        out.extend(_reasoning_lines(measured, found["targets"], width))
     for entry in found["targets"]:
         out.append("")
         kind = {"ending": "Ending", "branch": "Branch outcome"}.get(entry["kind"], "Outcome")
@@ -164,6 +165,52 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
         if entry.get("sobol"):
             out.extend(_sobol_lines(entry["sobol"], width))
     return "\n".join(out)
+
+
+def _reasoning_lines(
+    measured: dict[str, Any], targets: list[dict[str, Any]], width: int
+) -> list[str]:
+    """What each actor's reasoning does, measured against the same actor myopic."""
+    reasoned = measured.get("reasoning") or {}
+    if not reasoned:
+        return []
+    titles = {t["id"]: t["title"] for t in targets}
+    out = _wrap(
+        "Reasoning (--measure): each actor that reasons, against the same actor myopic on "
+        "the same runs; effect = as written − myopic, points [95%], significant after Holm's "
+        "adjustment over the actors:",
+        width,
+        indent="",
+        more="",
+    )
+    runs = measured["runs"]
+    for actor, entry in reasoned.items():
+        head = f"{actor} ({entry['reasoning']}): "
+        if entry["dead"]:
+            out.extend(
+                _wrap(
+                    head + f"dead: changes no ending and no branch outcome in any of {runs:,} "
+                    f"runs; {actor} chooses as a myopic actor would",
+                    width,
+                )
+            )
+            continue
+        share = f"{entry['changed_runs'] / runs:.1%} of runs change"
+        effects = sorted(
+            ((k, o) for k, o in entry["outcomes"].items() if o["significant"]),
+            key=lambda item: -abs(item[1]["change"]),
+        )
+        if not effects:
+            out.extend(_wrap(head + share + "; no measurable effect on any outcome", width))
+            continue
+        named = [
+            f"{titles.get(k, k)} {_points(o['change'])} [{_points(o['low'])}, "
+            f"{_points(o['high'])}]"
+            for k, o in effects[:3]
+        ]
+        more = f" and {len(effects) - 3} more" if len(effects) > 3 else ""
+        out.extend(_wrap(head + share + "; " + ", ".join(named) + more, width))
+    return out
 
 
 def _rounds(row: dict[str, Any]) -> str:

@@ -111,7 +111,8 @@ METHODS = {
         "change in each outcome's probability with a 95% interval from the paired "
         "differences; exact sign test (Cochran's Q for several values), Holm-adjusted "
         "over the parameters per outcome at 5%. Dead: changes no ending and no branch "
-        "outcome in any run."
+        "outcome in any run. Each actor that reasons is played as a myopic actor on the "
+        "same runs in the same way (change: as written minus myopic; Holm over the actors)."
     ),
     "tornado": (
         "Each bar spans the outcome's probability with the parameter at its low and "
@@ -553,6 +554,7 @@ def explain(
                 name: {k: v for k, v in entry.items() if k != "outcomes"}
                 for name, entry in measured["parameters"].items()
             },
+            "reasoning": measured["reasoning"],
             "dead": [n for n, e in measured["parameters"].items() if e["dead"]],
             "not_measurable": [
                 n

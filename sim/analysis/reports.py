@@ -806,6 +806,18 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
                 + ", ".join(f"<code>{_e(n)}</code>" for n in measured["not_measurable"])
                 + ".</p>"
             )
+        dead_reasoning = [
+            f"<code>{_e(actor)}</code> ({_e(entry['reasoning'])})"
+            for actor, entry in (measured.get("reasoning") or {}).items()
+            if entry["dead"]
+        ]
+        if dead_reasoning:
+            parts.append(
+                "<div class='rule'><b>Reasoning that changes nothing:</b> "
+                + ", ".join(dead_reasoning)
+                + f": played as myopic actors on the same {measured['runs']:,} runs, they "
+                "change no ending and no branch outcome.</div>"
+            )
     explain_dir = results.folder / "explain"
     for entry in found["targets"]:
         kind = {"ending": "Ending", "branch": "Branch outcome"}.get(entry["kind"], "Outcome")
