@@ -177,8 +177,8 @@ def _reasoning_lines(
     titles = {t["id"]: t["title"] for t in targets}
     out = _wrap(
         "Reasoning (--measure): each actor that reasons, against the same actor myopic on "
-        "the same runs; effect = as written − myopic, points [95%], significant after Holm's "
-        "adjustment over the actors:",
+        "the same runs; effect = as written − myopic, points [95%]; only the changes "
+        "significant after Holm's adjustment over the actors are listed:",
         width,
         indent="",
         more="",
@@ -195,7 +195,7 @@ def _reasoning_lines(
                 )
             )
             continue
-        share = f"{entry['changed_runs'] / runs:.1%} of runs change"
+        share = f"{entry['changed_runs']:,} of {runs:,} runs change"
         effects = sorted(
             ((k, o) for k, o in entry["outcomes"].items() if o["significant"]),
             key=lambda item: -abs(item[1]["change"]),
