@@ -37,8 +37,20 @@ def all_myopic(text: str, keep_foresight: bool = False) -> str:
     return text
 
 
+def as_before_measuring(text: str) -> str:
+    """Alaska as it was before explain --measure found three idle reasonings: Russia in
+    the equilibrium, Japan and South Korea learning habits (docs/alaska.md)."""
+    for actor, mode in (("RU", "equilibrium"), ("JP", "beliefs"), ("ROK", "beliefs")):
+        head = f"\n  {actor}:\n"
+        start = text.index(head)
+        at = text.index("    decision: logit\n", start) + len("    decision: logit\n")
+        text = text[:at] + f"    reasoning: {mode}\n" + text[at:]
+    return text
+
+
 VARIANTS = {
     "alaska as shipped": ALASKA,
+    "alaska before --measure (RU equilibrium; JP, ROK beliefs)": as_before_measuring(ALASKA),
     "alaska, all myopic, no foresight": all_myopic(ALASKA),
     "alaska, all myopic, summit parties foresee": all_myopic(ALASKA, keep_foresight=True),
     "alaska, summit parties level-2 instead of equilibrium": ALASKA.replace(
