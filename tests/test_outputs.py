@@ -125,10 +125,10 @@ def test_a_batch_that_fails_while_playing_puts_back_the_batch_it_was_replacing(
     # A computed sd below zero stops the batch in round 1, after --force has cleared
     # the way: the earlier batch must survive it, byte for byte.
     text = TINY.read_text()
-    assert "        cost: 0.1\n" in text
+    assert "        cost: 0.3\n" in text
     failing = tmp_path / "failing.yaml"
     failing.write_text(
-        text.replace("        cost: 0.1\n", "        cost: normal(0, -1 + 0 * round)\n", 1)
+        text.replace("        cost: 0.3\n", "        cost: normal(0, -1 + 0 * round)\n", 1)
     )
     before = snapshot(batch)
     result = invoke("run", failing, "-n", "20", "--out", batch, "--force", "-q")

@@ -143,10 +143,10 @@ def test_override_fixes_an_actors_next_choice():
     result = step([str(TINY)], "o\nRed\nmobilise\nn\nd\nq\ny\n")
     assert result.exit_code == 0, result.output
     block = rounds_in(result.output)[1][-2]  # the round as played, then its details (d)
-    assert re.search(r"^ \*Red +mobilise +people chose it; its rule gave it 6\d%", block, re.M)
+    assert re.search(r"^ \*Red +mobilise +people chose it; its rule gave it 8\d%", block, re.M)
     details = rounds_in(result.output)[1][-1]
     assert "Red (Red Federation) chooses mobilise" in details
-    assert "why: chosen by a person; its rule gave this p 0.6" in details
+    assert "why: chosen by a person; its rule gave this p 0.8" in details
     assert "Ending:" not in result.output  # quit after one round
 
 
@@ -575,7 +575,7 @@ def test_in_an_80_column_terminal_no_line_is_wider_and_nothing_is_cut(tmp_path):
     assert "Inject flight: Unannounced aircraft land in the Ally's capital." in flat
     assert "'nonsense' is not an option for Blue: type 1-2 or one of talk, sanction" in flat
     assert "Ending: " in flat and "Total payoffs:" in flat
-    assert "why: chosen by a person; its rule gave this p 0.00 (talk scored 5.78 higher)" in flat
+    assert "why: chosen by a person; its rule gave this p 0.00 (talk scored 5.39 higher)" in flat
 
 
 def test_a_fork_of_a_batch_run_saves_and_resumes_from_the_results_folder(tmp_path):
