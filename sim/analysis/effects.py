@@ -256,14 +256,7 @@ def measure_effects(
                 found["p_value"] = _cochran_q(ys)
             entry["outcomes"][key] = found
         measured[name] = entry
-    for target in targets:
-        key = target["id"]
-        family = [measured[name]["outcomes"][key] for name in measured]
-        for found, adjusted in zip(family, holm([f["p_value"] for f in family]), strict=True):
-            found["p_holm"] = adjusted
-            found["significant"] = bool(adjusted <= alpha)
-    for entry in measured.values():
-        entry["measurable"] = any(o["significant"] for o in entry["outcomes"].values())
+    _adjust(measured, targets, alpha)
     # Each actor's reasoning: as written (the baseline) against the same actor myopic,
     # so a change is what the reasoning does. Holm over the actors, outcome by outcome.
     reasoned: dict[str, Any] = {}
@@ -283,14 +276,7 @@ def measure_effects(
             found = _paired(myopic_outcomes[key], baseline[key])
             found["low_label"], found["high_label"] = "myopic", mode
             reasoned[actor]["outcomes"][key] = found
-    for target in targets:
-        key = target["id"]
-        family = [entry["outcomes"][key] for entry in reasoned.values()]
-        for found, adjusted in zip(family, holm([f["p_value"] for f in family]), strict=True):
-            found["p_holm"] = adjusted
-            found["significant"] = bool(adjusted <= alpha)
-    for entry in reasoned.values():
-        entry["measurable"] = any(o["significant"] for o in entry["outcomes"].values())
+    _adjust(reasoned, targets, alpha)
     return {
         "runs": m,
         "seed": int(manifest["seed"]),
@@ -301,8 +287,20 @@ def measure_effects(
     }
 
 
+def _adjust(entries: dict[str, Any], targets: list[dict[str, Any]], alpha: float) -> None:
+    """Holm-adjust one family (the parameters, or the actors) outcome by outcome."""
+    for target in targets:
+        key = target["id"]
+        family = [entry["outcomes"][key] for entry in entries.values()]
+        for found, adjusted in zip(family, holm([f["p_value"] for f in family]), strict=True):
+            found["p_holm"] = adjusted
+            found["significant"] = bool(adjusted <= alpha)
+    for entry in entries.values():
+        entry["measurable"] = any(o["significant"] for o in entry["outcomes"].values())
+
+
 def reasoning_levers(layout: dict[str, Any], overrides: dict[str, float]) -> list[tuple[str, str]]:
-    """The actors whose reasoning ``--measure`` measures: (actor id, reasoning as played).
+    """The actors whose reasoning ``--measure`` measures: (actor id, reasoning as written).
 
     Every actor that reasons (level-k, beliefs or equilibrium) in the batch, unless its
     reasoning, depth or prior was set with ``--set`` (the batch then asks about it
