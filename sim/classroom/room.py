@@ -33,7 +33,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,23 +191,11 @@ class Classroom:
         with self.lock:
             self._need(OPEN, "reveal")
             game = self.game
-            ruled = []
-            for team in self.teams:
-                action = self.pending.get(team)
-                if action is None:
-                    game.release(team)
-                    ruled.append(team)
-                else:
-                    game.choose(team, action)
-            undecided = []
-            for branches in self.deciding.values():
-                for branch_id in branches:
-                    outcome = self.pending_outcomes.get(branch_id)
-                    if outcome is None:
-                        game.release_outcome(branch_id)
-                        undecided.append(branch_id)
-                    else:
-                        game.choose_outcome(branch_id, outcome)
+            ruled = _settle(self.pending, self.teams, game.choose, game.release)
+            deciding = [b for branches in self.deciding.values() for b in branches]
+            undecided = _settle(
+                self.pending_outcomes, deciding, game.choose_outcome, game.release_outcome
+            )
             game.play_round()
             # Only a branch that came up this round was left to the rule.
             ids = [b.id for b in game.compiled.branches]
@@ -706,3 +694,25 @@ class Classroom:
     def team_of(self, role: Role) -> str | None:
         """The actor a team link plays (``None`` for other links)."""
         return role.actor if role.kind == TEAM else None
+
+
+def _settle(
+    pending: dict[str, str],
+    keys: Iterable[str],
+    choose: Callable[[str, str], Any],
+    release: Callable[[str], Any],
+) -> list[str]:
+    """Play the teams' pending choices (a move, or a branch's outcome) into the game.
+
+    Each key with a pending choice is chosen; the others are released to the actor's
+    rule and returned, in order.
+    """
+    left = []
+    for key in keys:
+        value = pending.get(key)
+        if value is None:
+            release(key)
+            left.append(key)
+        else:
+            choose(key, value)
+    return left
