@@ -487,6 +487,31 @@ def test_group_by_colours_the_payoffs_by_that_branch_too(alaska_batch: Path) -> 
     assert any("bars coloured by the outcome of counteroffensive" in t for t in texts)
 
 
+def test_payoff_bars_stack_to_every_run_with_headroom_above(alaska_batch: Path) -> None:
+    from matplotlib.collections import PolyCollection
+
+    from sim.analysis.plots import plot_payoffs
+    from sim.batch.results import Results
+
+    results = Results(alaska_batch)
+    runs = pq.read_table(alaska_batch / "runs.parquet")
+    figure = plot_payoffs(results.manifest, results.summary, alaska_batch, runs)
+    actors = [a["id"] for a in results.manifest["layout"]["actors"]]
+    for actor, ax in zip(actors, figure.axes, strict=False):
+        groups = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert len(groups) == 2, actor  # the summit's two outcomes, one colour each
+        heights = [np.ptp(p.vertices[:, 1]) for c in groups for p in c.get_paths()]
+        tops = [p.vertices[:, 1].max() for c in groups for p in c.get_paths()]
+        # Every run is in one bar (no far cluster here): the shares add up to 1 ...
+        assert sum(heights) == pytest.approx(1.0), actor
+        # ... and the tallest stack has the axis's 5% headroom, from 0 up.
+        low, high = ax.get_ylim()
+        assert low == 0 and high == pytest.approx(1.05 * max(tops)), actor
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
 def test_sweep_refuses_an_unknown_group_by_before_playing(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

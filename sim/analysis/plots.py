@@ -76,6 +76,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
@@ -1172,15 +1173,8 @@ def plot_payoffs(
         for g in present:
             counts, _ = np.histogram(values[(codes == g) & ~in_far], bins=edges)
             share = counts / n
-            ax.bar(
-                centres,
-                share,
-                width=bar_width,
-                bottom=bottom,
-                color=colours[g],
-                edgecolor="white" if discrete else colours[g],
-                linewidth=0.4,
-            )
+            _bars(ax, centres, share, bar_width, bottom, colours[g],
+                  edgecolor="white" if discrete else colours[g], linewidth=0.4)  # fmt: skip
             bottom += share
         finite = values[np.isfinite(values)]
         mean = float(finite.mean()) if finite.size else None
@@ -1213,6 +1207,44 @@ def plot_payoffs(
         title += "\n" + _wrap(f"bars coloured by the outcome of {grouping['id']}", 80, 1)
     _bottom_legend(panel, handles, min(len(handles), 5), title=title)
     return fig
+
+
+def _bars(
+    ax: Any,
+    centres: np.ndarray,
+    heights: np.ndarray,
+    width: float | np.ndarray,
+    bottom: np.ndarray,
+    colour: str,
+    edgecolor: str,
+    linewidth: float,
+) -> PolyCollection:
+    """Bars as ``ax.bar`` draws them (centred, from ``bottom``), as one collection.
+
+    A histogram of 40 bins for each of 7 actors and 2 groups is 560 bars: drawn as
+    rectangles one by one they took half a second of the payoff chart's 0.7 s, as one
+    collection per colour a few milliseconds, for the same picture. (One difference:
+    ``ax.bar`` makes every bar's base sticky, so a stack whose top bar was empty could
+    pin the axis to the tallest bar with no headroom; here only 0 is sticky.)
+    """
+    left = centres - np.asarray(width) / 2
+    right = left + width
+    top = bottom + heights
+    corners = np.stack(
+        [
+            np.column_stack([left, bottom]),
+            np.column_stack([left, top]),
+            np.column_stack([right, top]),
+            np.column_stack([right, bottom]),
+        ],
+        axis=1,
+    )
+    bars = PolyCollection(corners, facecolors=colour, edgecolors=edgecolor, linewidths=linewidth)
+    ax.add_collection(bars, autolim=True)
+    if 0.0 not in ax.sticky_edges.y:  # the axis starts at 0, as a bar chart's does
+        ax.sticky_edges.y.append(0.0)
+    ax.autoscale_view()
+    return bars
 
 
 def plot_payoffs_by_ending(
