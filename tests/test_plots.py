@@ -556,7 +556,7 @@ def test_payoffs_by_ending_keep_each_ending_readable_beside_a_common_catastrophe
         assert low <= values.min() and values.max() <= high
         assert high - low < 1.5 * spread, (key, (low, high), spread)
         # ... and the runs spread over many bars: 20 bins over a uniform payoff.
-        heights = [p.get_height() for p in ax.patches]
+        heights = [np.ptp(p.vertices[:, 1]) for c in ax.collections for p in c.get_paths()]
         assert sum(h > 0 for h in heights) >= 15, key
         # Bars are shares of that ending's runs.
         assert sum(heights) == pytest.approx(1.0)

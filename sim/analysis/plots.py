@@ -1292,11 +1292,13 @@ def plot_payoffs_by_ending(
             edges, centres, discrete = _payoff_bins(mine, max_bins=20)
             widths = np.diff(edges)
             counts, _ = np.histogram(mine, bins=edges)
-            ax.bar(
+            _bars(
+                ax,
                 centres,
                 counts / max(mine.size, 1),
-                width=(0.7 * widths.min()) if discrete else widths,
-                color=colours.get(ending["id"], ALL_RUNS_COLOUR),
+                (0.7 * widths.min()) if discrete else widths,
+                np.zeros(centres.size),
+                colours.get(ending["id"], ALL_RUNS_COLOUR),
                 edgecolor="white",
                 linewidth=0.3,
             )
