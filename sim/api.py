@@ -24,14 +24,18 @@ from typing import Any
 from sim.batch import runner
 from sim.batch import sweep as sweeps
 from sim.batch.options import DEFAULT_CHUNK_SIZE, BatchOptions, Progress, check_group_by
+from sim.batch.outputs import MAX_FAN_METRICS
 from sim.batch.results import Results
 from sim.language.compiler import CompiledScenario
 
 #: A batch of at least this many runs draws its charts in two worker processes that
 #: start (and import matplotlib) while it plays; smaller ones draw them here.
 PARALLEL_PLOTS_RUNS = 5_000
-#: The charts each worker draws: the fan charts, and the rest (about as long).
-_PLOT_SHARES = (("fans",), ("endings", "branch_tree", "payoffs"))
+#: The other charts (endings, branch tree, payoffs) take about as long to draw as this
+#: many fan charts: the two workers share the work by it (see :func:`plot_shares`).
+_OTHER_CHARTS_AS_FANS = 3.5
+#: Processes drawing a big batch's charts.
+_PLOT_WORKERS = 2
 #: What the plot workers' forkserver imports: the charts, the batch's tasks (its
 #: process pool forks from the same forkserver) and the trampoline :func:`_draw_part`.
 _PLOT_PRELOAD = ["sim.analysis.plots", "sim.batch.tasks", "sim.api"]
@@ -61,11 +65,10 @@ def draw_plots(
     else:
         from sim.batch.outputs import remove_stale_plots
 
+        folder, manifest, summary = str(results.folder), results.manifest, results.summary
         shares = [
-            workers.submit(
-                _draw_part, str(results.folder), results.manifest, results.summary, group_by, parts
-            )
-            for parts in _PLOT_SHARES
+            workers.submit(_draw_part, folder, manifest, summary, group_by, parts, fans)
+            for parts, fans in plot_shares(manifest["layout"])
         ]
         written = []
         for share in shares:
@@ -76,6 +79,23 @@ def draw_plots(
         remove_stale_plots(results.folder, written)
     results.add_timing("plots", time.time() - started)
     return written
+
+
+def plot_shares(layout: dict[str, Any]) -> list[tuple[tuple[str, ...], slice]]:
+    """How two plot workers share a batch's charts: (parts, fan charts) for each.
+
+    The first draws the first fan charts; the second the endings, the branch tree, the
+    payoffs and the fan charts left, so that both take about as long.
+
+    Args:
+        layout: The batch's layout (its metrics give the fan charts).
+    """
+    fans = min(len(layout["metrics"]), MAX_FAN_METRICS)
+    first = min(fans, round((fans + _OTHER_CHARTS_AS_FANS) / 2))
+    return [
+        (("fans",), slice(0, first)),
+        (("endings", "branch_tree", "payoffs", "fans"), slice(first, None)),
+    ]
 
 
 def _draw_part(*arguments: Any) -> tuple[list[Path], list[tuple[str, type[Warning]]]]:
@@ -109,7 +129,7 @@ def plot_workers(options: BatchOptions) -> Iterator[Executor | None]:
         return
     from sim.batch.executors import open_pool, start_workers
 
-    with open_pool("process", len(_PLOT_SHARES), preload=_PLOT_PRELOAD) as (pool, count):
+    with open_pool("process", _PLOT_WORKERS, preload=_PLOT_PRELOAD) as (pool, count):
         starting = start_workers(pool, count)
         try:
             yield pool

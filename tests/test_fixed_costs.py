@@ -96,6 +96,53 @@ def test_plot_workers_draw_the_same_charts_as_this_process(tmp_path):
             assert path.read_bytes() == by_workers[path.name], path.name
 
 
+def test_drawing_a_batchs_charts_imports_no_pandas(tmp_path):
+    # A plot worker reads runs.parquet; pq.read_table would import pyarrow.dataset and
+    # with it pandas, a quarter of a second of each worker's time.
+    from sim import api
+    from sim.batch.options import BatchOptions
+    from sim.engine.loading import load
+
+    options = BatchOptions(runs=200, seed=3, plots=False)
+    api.run_batch(load("tests/scenarios/tiny.yaml"), tmp_path / "b", options)
+    code = f"from sim.analysis.plots import make_plots\nmake_plots({str(tmp_path / 'b')!r})"
+    assert imported_after(code) == ["matplotlib", "pyarrow"]
+
+
+def test_the_two_plot_workers_share_every_chart_once():
+    from sim import api
+    from sim.analysis.plots import PLOT_PARTS
+    from sim.batch.outputs import MAX_FAN_METRICS
+
+    for metrics in range(10):
+        shares = api.plot_shares({"metrics": [{"id": f"m{k}"} for k in range(metrics)]})
+        assert len(shares) == 2
+        drawn = range(min(metrics, MAX_FAN_METRICS))
+        fans = [k for parts, which in shares if "fans" in parts for k in drawn[which]]
+        assert sorted(fans) == list(drawn)
+        others = [p for parts, _ in shares for p in parts if p != "fans"]
+        assert sorted(others) == sorted(p for p in PLOT_PARTS if p != "fans")
+    # Six fan charts (each about a fifth of a second) are too many for one worker
+    # while the other draws only the three other charts: one of them moves over.
+    first, second = api.plot_shares({"metrics": [{"id": f"m{k}"} for k in range(6)]})
+    assert len(range(6)[first[1]]) == 5 and len(range(6)[second[1]]) == 1
+
+
+def test_fan_charts_drawn_in_two_shares_are_the_charts_drawn_at_once(tmp_path):
+    from sim import api
+    from sim.analysis import plots
+    from sim.batch.options import BatchOptions
+    from sim.engine.loading import load
+
+    options = BatchOptions(runs=300, seed=3, plots=False)
+    results = api.run_batch(load("tests/scenarios/tiny.yaml"), tmp_path / "b", options)
+    once = {p.name: p.read_bytes() for p in plots.make_plots(results.folder, parts=["fans"])}
+    assert len(once) == 3
+    shared = plots.make_plots(results.folder, parts=["fans"], fans=slice(0, 2))
+    shared += plots.make_plots(results.folder, parts=["fans"], fans=slice(2, None))
+    assert {p.name: p.read_bytes() for p in shared} == once
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="times step on a pty")
 def test_no_command_got_twice_as_slow_against_plain_python():
     # Ratios to `python -c "import numpy, yaml"` measured in the same run, against those

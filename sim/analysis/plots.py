@@ -91,9 +91,9 @@ from matplotlib.ticker import (
 )
 
 from sim.batch.options import check_group_by
-from sim.batch.outputs import remove_stale_plots
+from sim.batch.outputs import MAX_FAN_METRICS, remove_stale_plots
 from sim.batch.results import release_memory
-from sim.batch.summary import as_numpy, interval_label, read_column, row_groups
+from sim.batch.summary import as_numpy, interval_label, read_column, read_columns, row_groups
 
 #: Okabe–Ito colours for endings (black replaced by grey so error whiskers stay visible).
 ENDING_PALETTE = (
@@ -123,7 +123,6 @@ NOT_REACHED_COLOUR = "#8C8C8C"
 ALL_RUNS_COLOUR = "#0072B2"
 #: Quantiles drawn in a fan chart: the 90% band, the 50% band and the median.
 FAN_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
-MAX_FAN_METRICS = 6
 #: Above this many rows of rounds.parquet, fan-chart quantiles are streamed (histograms).
 EXACT_FAN_ROWS = 2_000_000
 #: Bins per (outcome, round) cell of a streamed fan chart, over the metric's range.
@@ -209,14 +208,17 @@ def _codes(column: pa.ChunkedArray | pa.Array, values: Sequence[str]) -> np.ndar
     """Index of each entry of a string column in ``values`` (-1 if absent), as int16.
 
     A dictionary-coded column (as read with ``read_dictionary``) is coded through its
-    small dictionary, never decoded into one string per run.
+    small dictionary, never decoded into one string per run (and in Python: Arrow's
+    ``pa.array`` for the value set would import pandas, a quarter of a second).
     """
     if pa.types.is_dictionary(column.type):
         chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
         out = np.empty(len(column), dtype=np.int16)
+        lookup = {value: i for i, value in enumerate(values)}
         at = 0
         for chunk in chunks:
-            mapping = _codes(chunk.dictionary, values)
+            labels = chunk.dictionary.to_pylist()
+            mapping = np.array([lookup.get(label, -1) for label in labels], dtype=np.int16)
             indices = as_numpy(chunk.indices)
             out[at : at + len(chunk)] = mapping[indices] if mapping.size else -1
             at += len(chunk)
@@ -996,6 +998,7 @@ def plot_fans(
     summary: dict[str, Any],
     runs: pa.Table,
     group_by: str | None = None,
+    which: slice = slice(None),
 ) -> list[tuple[str, Figure]]:
     """Fan charts of the first few metrics, split by a branch's outcome.
 
@@ -1005,6 +1008,8 @@ def plot_fans(
         summary: The batch summary (for titles).
         runs: Runs with the columns ``run`` and ``branch.<id>`` of the grouping branch.
         group_by: The branch whose outcomes split the runs; the first branch if None.
+        which: Which of the fan charts to draw (of the first
+            :data:`~sim.batch.outputs.MAX_FAN_METRICS` metrics); all by default.
 
     Returns:
         (file stem, figure) per metric; empty if there is no ``rounds.parquet`` or no
@@ -1014,7 +1019,7 @@ def plot_fans(
         OptionsError: If ``group_by`` names no branch of the scenario.
     """
     layout = manifest["layout"]
-    metrics = layout["metrics"][:MAX_FAN_METRICS]
+    metrics = layout["metrics"][:MAX_FAN_METRICS][which]
     path = folder / "rounds.parquet"
     if not metrics or not path.is_file():
         return []
@@ -1275,7 +1280,7 @@ def plot_payoffs_by_ending(
     endings = [e for e in summary["endings"] if e["count"] > 0]
     if not actors or not endings or n == 0:
         return None
-    table = pq.read_table(folder / "runs.parquet", columns=["ending"])
+    table = read_columns(folder / "runs.parquet", ["ending"])
     ending_of = np.asarray(table.column("ending").to_pylist(), dtype=object).astype(str)
     colours = ending_colours(layout)
     cols, rows = len(endings), len(actors)
@@ -1442,6 +1447,7 @@ def make_plots(
     strict: bool = False,
     group_by: str | None = None,
     parts: Sequence[str] | None = None,
+    fans: slice = slice(None),
 ) -> list[Path]:
     """Draw the standard charts of a batch into ``folder/plots/``.
 
@@ -1462,6 +1468,8 @@ def make_plots(
             histograms; the scenario's first branch if None.
         parts: Draw only these of :data:`PLOT_PARTS` (and remove no stale chart: the
             caller drawing the rest does, with :func:`remove_stale_plots`); all if None.
+        fans: Which of the fan charts to draw, if ``parts`` has them (the caller
+            drawing the rest draws the others); all by default.
 
     Returns:
         The paths of the PNGs written.
@@ -1480,7 +1488,7 @@ def make_plots(
 
     columns = ["run", "ending", *(f"branch.{b['id']}" for b in layout["branches"])]
     # Text columns stay dictionary-coded: a few bytes a run, not one string each.
-    runs = pq.read_table(folder / "runs.parquet", columns=columns, read_dictionary=columns[1:])
+    runs = read_columns(folder / "runs.parquet", columns, dictionary=columns[1:])
 
     def attempt(name: str, draw: Callable[[], list[tuple[str, Figure]]]) -> None:
         try:
@@ -1505,7 +1513,7 @@ def make_plots(
             ],
         )
     if "fans" in wanted:
-        attempt("fan charts", lambda: plot_fans(folder, manifest, summary, runs, group_by))
+        attempt("fan charts", lambda: plot_fans(folder, manifest, summary, runs, group_by, fans))
     if "payoffs" in wanted and layout["actors"]:
         attempt(
             "payoffs",
@@ -1522,6 +1530,7 @@ def draw_part(
     summary: dict[str, Any],
     group_by: str | None,
     parts: Sequence[str],
+    fans: slice = slice(None),
 ) -> tuple[list[Path], list[tuple[str, type[Warning]]]]:
     """:func:`make_plots` of some parts, for a worker process: paths and warnings.
 
@@ -1534,11 +1543,12 @@ def draw_part(
         summary: The batch summary.
         group_by: As for :func:`make_plots`.
         parts: Which of :data:`PLOT_PARTS` to draw.
+        fans: Which of the fan charts, as for :func:`make_plots`.
 
     Returns:
         The PNGs written, and each warning raised while drawing (text, category).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        written = make_plots(folder, manifest, summary, group_by=group_by, parts=parts)
+        written = make_plots(folder, manifest, summary, group_by=group_by, parts=parts, fans=fans)
     return written, [(str(w.message), w.category) for w in caught]

@@ -54,6 +54,10 @@ PLOT_FILES = re.compile(r"^(endings|branch_tree|payoffs|fan_.+)\.png$")
 EXPLAIN_FILES = (r"explain\.json", r"(tornado|prim)_.+\.png")
 
 
+#: Fan charts drawn for a batch: one per metric, the scenario's first few.
+MAX_FAN_METRICS = 6
+
+
 def remove_stale_plots(folder: str | Path, written: Sequence[Path]) -> None:
     """Remove the charts of an earlier drawing that this one did not draw again.
 

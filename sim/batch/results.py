@@ -279,7 +279,9 @@ class Results:
         self._require_complete()
         path = self.check_file("runs.parquet")
         try:
-            return pq.read_table(path, columns=columns)
+            from sim.batch.summary import read_columns
+
+            return read_columns(path, columns)
         except (OSError, pa.ArrowException) as exc:
             raise ResultsError(f"{path}: cannot read ({exc})") from None
 

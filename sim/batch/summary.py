@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +202,7 @@ def summarize_file(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         return read_column(path, name)
 
     def labels(name: str) -> np.ndarray:
-        text = pq.read_table(path, columns=[name]).column(0).to_pylist()
+        text = read_columns(path, [name]).column(0).to_pylist()
         return np.asarray(text, dtype=object)
 
     return _summarize(n, counts, values, labels, names, manifest)
@@ -294,6 +294,23 @@ def read_run_rows(path: Path, run: int, columns: list[str] | None = None) -> pa.
     return pa.concat_tables(found)
 
 
+def read_columns(
+    path: Path, columns: Sequence[str] | None = None, dictionary: Sequence[str] = ()
+) -> pa.Table:
+    """Columns of a Parquet file (all if None) as one table.
+
+    Read through ``pq.ParquetFile``: ``pq.read_table`` goes through pyarrow.dataset,
+    whose import brings pandas (a quarter of a second in a process that needs neither).
+
+    Args:
+        path: The Parquet file.
+        columns: The columns to read; all if None.
+        dictionary: Columns to keep dictionary-coded (a few bytes a row, not a string).
+    """
+    with pq.ParquetFile(path, read_dictionary=list(dictionary) or None) as file:
+        return file.read(columns=None if columns is None else list(columns))
+
+
 def read_column(path: Path, column: str, dtype: Any = np.float64) -> np.ndarray:
     """One numeric column of a Parquet file as one numpy array, read batch by batch.
 
@@ -330,6 +347,7 @@ def _summarize(
     def share_rows(name: str, order: list[str], found: Counter[str] | None = None):
         found = counts(name) if found is None else found
         return _proportions(found, order, n, clusters, lambda: labels(name))
+
     summary: dict[str, Any] = {
         "scenario": {k: manifest["scenario"][k] for k in ("id", "title", "sha256")},
         "runs": n,
@@ -358,9 +376,7 @@ def _summarize(
         branches.append({"id": branch["id"], "outcomes": rows})
     summary["branches"] = branches
     paths = counts("branch_path")
-    summary["branch_paths"] = share_rows(
-        "branch_path", [p for p, _ in paths.most_common()], paths
-    )
+    summary["branch_paths"] = share_rows("branch_path", [p for p, _ in paths.most_common()], paths)
     payoffs = []
     for actor in layout["actors"]:
         values = column(f"payoff.{actor['id']}")
