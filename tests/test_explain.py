@@ -256,8 +256,7 @@ def test_measure_names_a_reasoning_that_changes_nothing_as_dead(reasoning_measur
     assert bystander["reasoning"] == "beliefs"
     text = format_explanation(reasoning_measured, width=200)
     assert (
-        "OBS (beliefs): dead: changes no ending and no branch outcome in any of 4,000 runs"
-        in text
+        "OBS (beliefs): dead: changes no ending and no branch outcome in any of 4,000 runs" in text
     )
     row_line = next(line for line in text.splitlines() if line.startswith("  ROW (equilibrium)"))
     assert "Row played up +" in row_line or "Row played up -" in row_line
@@ -833,3 +832,20 @@ def test_a_move_ranked_first_is_not_called_a_cause(decisive):
         in text
     )
     assert "effect in percentage points" in text
+
+
+def test_no_measurable_effect_names_only_the_outcomes_measured():
+    # With --ending (or --branch, --outcome) only those outcomes are measured: a
+    # parameter with no measurable effect there may still move another ending.
+    from sim.analysis.explaintext import measured_scope
+
+    targets = [{"id": "wider_war", "title": "Wider war"}, {"id": "deal", "title": "Deal"}]
+    everything = {"scope": {"ending": None, "branch": None, "outcome": None}, "targets": targets}
+    assert measured_scope(everything) == "any outcome"
+    one = {
+        "scope": {"ending": "wider_war", "branch": None, "outcome": None},
+        "targets": targets[:1],
+    }
+    assert measured_scope(one).startswith("the outcome explained (Wider war;")
+    branch = {"scope": {"ending": None, "branch": "summit", "outcome": None}, "targets": targets}
+    assert measured_scope(branch).startswith("the outcomes explained (Wider war, Deal;")

@@ -139,13 +139,14 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
         if measured["not_measurable"]:
             out.extend(
                 _wrap(
-                    "No measurable effect on any outcome: " + ", ".join(measured["not_measurable"]),
+                    f"No measurable effect on {measured_scope(found)}: "
+                    + ", ".join(measured["not_measurable"]),
                     width,
                     indent="",
                     more="  ",
                 )
             )
-        out.extend(_reasoning_lines(measured, found["targets"], width))
+        out.extend(_reasoning_lines(measured, found, width))
     for entry in found["targets"]:
         out.append("")
         kind = {"ending": "Ending", "branch": "Branch outcome"}.get(entry["kind"], "Outcome")
@@ -167,14 +168,33 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
     return "\n".join(out)
 
 
-def _reasoning_lines(
-    measured: dict[str, Any], targets: list[dict[str, Any]], width: int
-) -> list[str]:
+def measured_scope(found: dict[str, Any]) -> str:
+    """What "no measurable effect on ..." covers: every outcome, or those explained.
+
+    ``--measure`` tests the changes of the outcomes explained; with ``--ending``,
+    ``--branch`` or ``--outcome`` those are not all of them, and a parameter with no
+    measurable effect on one ending may still move another.
+
+    Args:
+        found: The explanation (its ``scope`` and ``targets``).
+    """
+    scope = found.get("scope") or {}
+    if not any(scope.get(key) for key in ("ending", "branch", "outcome")):
+        return "any outcome"
+    titles = [t["title"] for t in found["targets"]]
+    which = "the outcome explained" if len(titles) == 1 else "the outcomes explained"
+    return (
+        f"{which} ({', '.join(titles)}; explain without --ending, --branch or --outcome "
+        "measures the others)"
+    )
+
+
+def _reasoning_lines(measured: dict[str, Any], found: dict[str, Any], width: int) -> list[str]:
     """What each actor's reasoning does, measured against the same actor myopic."""
     reasoned = measured.get("reasoning") or {}
     if not reasoned:
         return []
-    titles = {t["id"]: t["title"] for t in targets}
+    titles = {t["id"]: t["title"] for t in found["targets"]}
     out = _wrap(
         "Reasoning (--measure): each actor that reasons, against the same actor myopic on "
         "the same runs; effect = as written − myopic, points [95%]; only the changes "
@@ -201,11 +221,12 @@ def _reasoning_lines(
             key=lambda item: -abs(item[1]["change"]),
         )
         if not effects:
-            out.extend(_wrap(head + share + "; no measurable effect on any outcome", width))
+            out.extend(
+                _wrap(head + share + f"; no measurable effect on {measured_scope(found)}", width)
+            )
             continue
         named = [
-            f"{titles.get(k, k)} {_points(o['change'])} [{_points(o['low'])}, "
-            f"{_points(o['high'])}]"
+            f"{titles.get(k, k)} {_points(o['change'])} [{_points(o['low'])}, {_points(o['high'])}]"
             for k, o in effects[:3]
         ]
         more = f" and {len(effects) - 3} more" if len(effects) > 3 else ""

@@ -793,6 +793,8 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
         )
     measured = found.get("measured")
     if measured is not None:
+        from sim.analysis.explaintext import measured_scope
+
         if measured["dead"]:
             parts.append(
                 "<div class='rule'><b>Dead claims:</b> "
@@ -802,7 +804,7 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
             )
         if measured["not_measurable"]:
             parts.append(
-                "<p class='note'>No measurable effect on any outcome: "
+                f"<p class='note'>No measurable effect on {_e(measured_scope(found))}: "
                 + ", ".join(f"<code>{_e(n)}</code>" for n in measured["not_measurable"])
                 + ".</p>"
             )
