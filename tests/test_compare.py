@@ -298,8 +298,8 @@ def test_readme_analysis_example_runs(tmp_path, monkeypatch, capsys):
     exec(compile(code, "README.md", "exec"), {})
     printed = capsys.readouterr().out
     assert "[False, True]" in printed
-    assert "--set us_aid_cut: 0.4 → 0.6" in printed
-    assert (tmp_path / "results" / "aid-40-vs-60" / "compare.md").is_file()
+    assert "--set us_aid_cut: 0.3 → 0.5" in printed
+    assert (tmp_path / "results" / "aid-30-vs-50" / "compare.md").is_file()
 
 
 def test_a_sweep_design_is_listed_as_a_difference():
@@ -326,3 +326,30 @@ def test_long_titles_and_labels_are_never_cut_in_the_comparison(tmp_path):
     assert long_ending in shown
     assert "aid cut at sixty percent" in shown
     assert "…" not in shown
+
+
+def test_a_set_value_no_draw_could_give_is_played_with_a_warning(tmp_path):
+    # alaska: summit_base_odds is uniform on 0.25..0.55, us_aid_cut triangular on 0.2..0.5.
+    import warnings
+
+    from click.testing import CliRunner
+
+    from cli import cli
+    from sim.errors import WargameWarning
+
+    alaska = load(ROOT / "scenarios" / "alaska.yaml")
+    for name, value, words in [
+        ("summit_base_odds", 1.7, "outside the range of 'summit_base_odds' in the scenario "
+                                  "(uniform, 0.25 to 0.55)"),
+        ("us_aid_cut", 0.1, "(triangular, 0.2 to 0.5)"),
+    ]:  # fmt: skip
+        with pytest.warns(WargameWarning, match=re.escape(words)):
+            assert check_overrides(alaska, {name: value}) == {name: value}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_overrides(alaska, {"summit_base_odds": 0.55, "us_aid_cut": 0.2})
+    out = tmp_path / "b"
+    args = ["run", str(ROOT / "scenarios" / "alaska.yaml"), "-n", "20", "--no-plots"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out), "--set", "summit_base_odds=-3"])
+    assert result.exit_code == 0
+    assert "warning: --set summit_base_odds=-3 is outside the range" in result.output

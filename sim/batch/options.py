@@ -10,6 +10,7 @@ design: chunk size, workers and executor only change speed and memory.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,9 +23,9 @@ from sim.engine.actor_settings import (
     reasonings_set,
     setting_as_written,
 )
-from sim.errors import OptionsError
+from sim.errors import OptionsError, WargameWarning
 from sim.language.compiler import CompiledScenario
-from sim.language.schema import suggest
+from sim.language.schema import BernoulliParam, ChoiceParam, FixedParam, suggest
 
 if TYPE_CHECKING:
     # designs.py imports MAX_RUNS from here; BatchOptions only names the type.
@@ -178,8 +179,38 @@ def check_overrides(compiled: CompiledScenario, overrides: dict[str, Any]) -> di
             raise OptionsError(f"--set {name}={value}: not a number") from None
         if not np.isfinite(number):
             raise OptionsError(f"--set {name}={value}: must be finite")
+        outside = _outside_range(compiled, name, number)
+        if outside:
+            warnings.warn(
+                WargameWarning(f"--set {name}={value} is {outside}; the runs play it as set"),
+                stacklevel=2,
+            )
         checked[name] = number
     return checked
+
+
+def _outside_range(compiled: CompiledScenario, name: str, value: float) -> str | None:
+    """Words for a parameter value no draw of the scenario could give, else None.
+
+    A ``--set`` may leave the scenario's range on purpose (a stress test), but a
+    probability of 1.7 is more often a slip: it is played, with a warning.
+    """
+    param = compiled.loaded.spec.parameters.get(name)
+    if param is None or isinstance(param, FixedParam):
+        return None  # a state variable's start, or a fixed parameter: set at will
+    if isinstance(param, BernoulliParam):
+        return None if value in (0.0, 1.0) else f"not 0 or 1, the values of yes/no '{name}'"
+    if isinstance(param, ChoiceParam):
+        values = [float(v) for v in param.values]
+        shown = ", ".join(f"{v:g}" for v in values)
+        return None if value in values else f"not one of the values of '{name}' ({shown})"
+    low = getattr(param, "low", None)
+    high = getattr(param, "high", None)
+    if (low is None or value >= low) and (high is None or value <= high):
+        return None
+    kind = type(param).__name__.removesuffix("Param").lower()
+    span = f"{'-inf' if low is None else f'{low:g}'} to {'inf' if high is None else f'{high:g}'}"
+    return f"outside the range of '{name}' in the scenario ({kind}, {span})"
 
 
 def settings_as_written(compiled: CompiledScenario, overrides: dict[str, float]) -> dict[str, Any]:
