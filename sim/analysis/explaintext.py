@@ -90,8 +90,10 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
         _wrap(
             "Drivers: inputs (parameters; moves of the actors, where recorded) whose link "
             "with the outcome survives a permutation test with Holm's adjustment (5% per "
-            "outcome); effect in percentage points, high end against low end (a move: "
-            "made against not made), with a 95% interval. Rule: a PRIM box whose every "
+            "outcome); the test sees a link of any shape, so an input rising then falling "
+            "can drive an outcome while its ends differ little. Effect in percentage points, "
+            "high end against low end (a move: made against not made), with a 95% interval. "
+            "Rule: a PRIM box whose every "
             "limit has a quasi-p-value of at most 0.05.",
             width,
             indent="",
