@@ -85,6 +85,23 @@ def user_warnings() -> Iterator[None]:
         yield
 
 
+class FolderPath(click.Path):
+    """A folder argument or option: a new path or a folder, never a file.
+
+    click's own message for a file here ("Directory 'x' is a file.") reads as a
+    contradiction; this one says what to give instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The path, or a usage error if it names a file."""
+        if Path(value).is_file():
+            self.fail(f"{value} is a file, not a folder")
+        return super().convert(value, param, ctx)
+
+
 def _fail(lines: list[str]) -> None:
     for line in lines:
         click.echo(line, err=True)
@@ -255,7 +272,7 @@ def batch_options(kind: str, set_help: str) -> Callable[[Callable[..., Any]], Ca
     options = [
         click.option(
             "--out",
-            type=click.Path(file_okay=False),
+            type=FolderPath(),
             help="Results folder [default: results/<id>-<time>].",
         ),
         click.option(
@@ -446,7 +463,7 @@ _FORMATS = click.Choice(["text", "markdown", "html"])
         "  wargame replay results/alaska-7 --run 42 --step --play DPRK"
     )
 )
-@click.argument("folder", type=click.Path(file_okay=False))
+@click.argument("folder", type=FolderPath())
 @click.option("--run", "run_index", required=True, type=int, help="Index of the run to replay.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's record as JSON.")
 @click.option("--step", is_flag=True, help="Open the run in the seminar stepper.")
@@ -739,8 +756,8 @@ def serve(
         "      --out results/aid-60-vs-20 --labels 'aid cut 60%,aid cut 20%'"
     )
 )
-@click.argument("folders", nargs=-1, type=click.Path(file_okay=False))
-@click.option("--out", type=click.Path(file_okay=False), help="Folder for the tables and plots.")
+@click.argument("folders", nargs=-1, type=FolderPath())
+@click.option("--out", type=FolderPath(), help="Folder for the tables and plots.")
 @click.option("--labels", help="Comma-separated names of the batches, in folder order.")
 @click.option("--unpaired", is_flag=True, help="Treat batches as independent even if paired.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder (deletes nothing).")
@@ -918,7 +935,7 @@ def sweep(
         "--min-support 0.1 --box 5"
     )
 )
-@click.argument("folder", type=click.Path(file_okay=False))
+@click.argument("folder", type=FolderPath())
 @click.option("--ending", help="Explain only this ending.")
 @click.option("--branch", help="Explain only this branch's outcomes.")
 @click.option(
@@ -981,7 +998,7 @@ def sweep(
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False),
+    type=FolderPath(),
     help="Folder for explain.json and the charts [default: DIR/explain].",
 )
 @click.option(
@@ -1061,7 +1078,7 @@ def explain(
 
 
 @cli.command(epilog="Example:  wargame report results/alaska-7 --out alaska-7.html")
-@click.argument("folder", type=click.Path(file_okay=False))
+@click.argument("folder", type=FolderPath())
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="The HTML file [default: DIR/report.html]."
 )
@@ -1148,7 +1165,7 @@ def doc(scenario: str, out: str | None, force: bool) -> None:
 @click.argument("name")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False),
+    type=FolderPath(),
     default=".",
     show_default=True,
     help="Folder for NAME.yaml.",

@@ -307,3 +307,18 @@ def test_results_folder_with_a_stranger_is_not_replaced(tmp_path: Path) -> None:
     assert "my_analysis.ipynb" in line
     assert (folder / "my_analysis.ipynb").read_text() == "{}"
     assert (folder / "manifest.json").exists()
+
+
+def test_a_file_where_a_folder_goes_is_named_as_such(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    for args in (
+        ["run", TINY, "-n", "10", "--out", notes],
+        ["explain", notes],
+        ["compare", notes, notes, "--out", tmp_path / "cmp"],
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2, args
+        assert f"{notes} is a file, not a folder" in result.stderr, result.stderr
+        assert "Directory" not in result.stderr
+    assert notes.read_text() == "mine"
