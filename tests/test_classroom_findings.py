@@ -144,6 +144,9 @@ def test_no_view_of_the_room_shows_an_unresolved_branchs_odds(tmp_path):
         data = view(room, role)
         summit = next(b for b in data["outlook"]["branches"] if b["id"] == "summit")
         assert summit["outcomes"] is None, role
+        # Nor how likely a branch is to come up: the counteroffensive comes up only
+        # after a collapse, so its chance of coming up is P(collapse) (a lecturer's trial).
+        assert all(b["resolves"] is None for b in data["outlook"]["branches"]), role
     room.open_round(FAC)
     room.reveal(FAC)
     room.open_round(FAC)  # round 2: the students are asked about the summit

@@ -209,10 +209,13 @@ def _outlook(room: Classroom, reveal_all: bool = False) -> dict[str, Any]:
             {"id": e, "title": titles[e], "p": p}
             for e, p in sorted(seen.endings.items(), key=lambda kv: -kv[1])
         ],
+        # An unresolved branch gives neither its outcomes' odds nor how likely it is to
+        # come up at all: a branch that follows another's outcome (counteroffensive
+        # only after the summit collapsed) would give that branch's odds away.
         "branches": [
             {
                 "id": b,
-                "resolves": seen.resolves[b],
+                "resolves": None if b in hidden else seen.resolves[b],
                 "outcomes": None if b in hidden else outcomes,
             }
             for b, outcomes in seen.branches.items()
