@@ -304,7 +304,11 @@ def _plain_driver(label: str, change: float | None, gap: float, other: str) -> s
         return text if gap > 0 else f"though it means {text}"
     if label.startswith("foresight of "):
         branch = words(label[len("foresight of ") :])
-        return f"better odds for {branch}" if gap > 0 else f"though {other} helped {branch} more"
+        # "Better odds for the summit" read as "likelier to succeed" where the actor
+        # wanted it to collapse: say whose odds got better.
+        if gap > 0:
+            return f"{branch} likelier to go its way"
+        return f"though {other} made {branch} likelier to go its way"
     if label == "cost":
         return "it costs less" if gap > 0 else "though it costs more"
     text = {
@@ -326,9 +330,9 @@ def plain_reason(
 
     The same ingredients as :func:`reason` (the choice against the best alternative,
     what moved the score, what the actor expected the others to do, the branch odds it
-    foresaw), without scores, weights or jargon: ``rather than press ukraine: better
-    odds for summit, more economic track (+0.5); expected RU energy diplomacy; summit
-    success 59% (56% if press ukraine)``. The odds of a branch in ``hide`` (one the
+    foresaw), without scores, weights or jargon: ``rather than press ukraine: summit
+    likelier to go its way, more economic track (+0.5); expected RU energy diplomacy;
+    summit success 59% (56% if press ukraine)``. The odds of a branch in ``hide`` (one the
     room has still to predict) are withheld.
     """
     i = model.compiled.actor_index(actor_id)
