@@ -831,7 +831,7 @@ def test_a_move_ranked_first_is_not_called_a_cause(decisive):
         and "Hawk chose strike in round 2 (a move: a cause of the outcome, or a consequence)."
         in text
     )
-    assert "effect in percentage points" in text
+    assert "Effect in percentage points" in text
 
 
 def test_no_measurable_effect_names_only_the_outcomes_measured():
@@ -849,3 +849,61 @@ def test_no_measurable_effect_names_only_the_outcomes_measured():
     assert measured_scope(one).startswith("the outcome explained (Wider war;")
     branch = {"scope": {"ending": None, "branch": "summit", "outcome": None}, "targets": targets}
     assert measured_scope(branch).startswith("the outcomes explained (Wider war, Deal;")
+
+
+def test_a_move_is_set_against_the_runs_still_playing_in_its_round():
+    # An author's trial: war stopped most war runs by round 3, so in round 10 "hold" was
+    # made only in runs without an early war, and "not hold" counted the ended runs:
+    # a driver of war that was only the war itself. Here late wars (round 12) are
+    # independent of the round-10 move, and so must the ranking find them.
+    from sim.analysis.inputs import NO_CHOICE, Inputs
+    from sim.analysis.ranking import rank_inputs
+
+    rng = np.random.default_rng(4)
+    n = 4000
+    early = rng.random(n) < 0.2
+    late = ~early & (rng.random(n) < 0.1)
+    war = early | late
+    hold = rng.random(n) < 0.5
+    labels = ("hold", "strike", NO_CHOICE)
+    codes = np.where(early, 2, np.where(hold, 0, 1))
+    inputs = Inputs(n=n, decisions={("USA", 10): (codes, labels)}, choices_kept=True)
+    features = inputs.decision_features(war)
+    assert len(features) == 1  # hold and strike are complements among the runs playing
+    (feature,) = features
+    assert feature.played is not None and feature.played.sum() == (~early).sum()
+    (row,) = rank_inputs(features, war, seed=1)
+    assert row["runs_playing"] == (~early).sum() and row["runs_settled"] == early.sum()
+    from sim.analysis.explaintext import _ends
+
+    assert _ends(row).endswith(
+        f", in the runs still open then ({early.sum():,} were settled before)"
+    )
+    assert not row["significant"] and row["p_value"] > 0.01
+    playing = ~early
+    chose = codes == labels.index(feature.action)
+    assert row["high"]["runs"] == (playing & chose).sum()
+    assert row["high"]["p"] == pytest.approx(war[playing & chose].mean())
+    assert row["low"]["p"] == pytest.approx(war[playing & ~chose].mean())
+    # Counted over every run, the ended runs make the move look decisive.
+    from dataclasses import replace
+
+    (naive,) = rank_inputs([replace(feature, played=None)], war, seed=1)
+    assert naive["significant"] and abs(naive["effect"]) > 0.15
+
+
+def test_a_move_after_a_branch_resolved_in_a_run_does_not_count_for_it():
+    # A `when:` branch resolves in a different round in each run: a move of round 10
+    # cannot have decided it in a run where it resolved in round 2.
+    from sim.analysis.inputs import NO_CHOICE, Inputs
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    resolved = np.where(rng.random(n) < 0.6, 2, 12)
+    outcome = rng.random(n) < 0.3
+    labels = ("hold", "strike", NO_CHOICE)
+    codes = rng.integers(0, 2, n)
+    inputs = Inputs(n=n, decisions={("USA", 10): (codes, labels), ("USA", 2): (codes, labels)})
+    by_round = {f.round: f for f in inputs.decision_features(outcome, until=resolved)}
+    assert by_round[2].played is None  # every run still open in round 2
+    assert np.array_equal(by_round[10].played, resolved >= 10)

@@ -51,7 +51,10 @@ def _ends(row: dict[str, Any]) -> str:
             f"{measured['p_high']:.1%} (= {measured['high_label']})"
         )
     low, high = row["low"], row["high"]
-    return f"{low['p']:.1%} ({low['label']}) → {high['p']:.1%} ({high['label']})"
+    text = f"{low['p']:.1%} ({low['label']}) → {high['p']:.1%} ({high['label']})"
+    if row.get("runs_settled"):
+        text += f", in the runs still open then ({row['runs_settled']:,} were settled before)"
+    return text
 
 
 def _wrap(text: str, width: int, indent: str = "  ", more: str = "    ") -> list[str]:

@@ -474,6 +474,8 @@ def explain(
     analysed = frame if chosen is None else frame.iloc[chosen].reset_index(drop=True)
     for target in targets:
         target["analysed"] = target["outcome"] if chosen is None else target["outcome"][chosen]
+        until = target.get("resolved_round")
+        target["analysed_until"] = until if until is None or chosen is None else until[chosen]
     if choices is not None and chosen is not None:
         choices = choices[choices["run"].isin(analysed["run"])]
     inputs = read_inputs(analysed, layout, choices)
@@ -639,7 +641,9 @@ def _explain_target(
     else:
         features = inputs.parameter_features()
         if decisions:
-            features += inputs.decision_features(outcome, target.get("last_round"))
+            features += inputs.decision_features(
+                outcome, target.get("last_round"), target.get("analysed_until")
+            )
         entry["ranking"] = rank_inputs(features, outcome, seed=rule_options["seed"])
         if measured is not None:
             _merge_measured(entry["ranking"], measured, target["id"])

@@ -77,6 +77,11 @@ class Feature:
         actor: The actor (decisions only).
         round: The round (decisions only).
         action: The action (decisions only).
+        played: For a move, the runs where it counts (None: every run): those still
+            playing in its round and, for a branch's outcome, where the branch had not
+            resolved before it. A run that had already ended made no move, and a move
+            after the branch resolved did not decide it: counting either as "not made"
+            would tie the move to the outcome itself.
     """
 
     name: str
@@ -89,6 +94,7 @@ class Feature:
     actor: str | None = None
     round: int | None = None
     action: str | None = None
+    played: np.ndarray | None = None
 
     def describe(self) -> str:
         """The input in words: ``pressure`` or ``RU chose offensive in round 3``."""
@@ -139,7 +145,10 @@ class Inputs:
         return features
 
     def decision_features(
-        self, outcome: np.ndarray, last_round: int | None = None
+        self,
+        outcome: np.ndarray,
+        last_round: int | None = None,
+        until: np.ndarray | None = None,
     ) -> list[Feature]:
         """Every (actor, round, action) that varies, as a 0/1 feature.
 
@@ -150,20 +159,28 @@ class Inputs:
             outcome: The outcome per run (0/1), to choose between two complements.
             last_round: Only moves up to this round (a branch's outcome cannot follow
                 from a move made after the branch resolved).
+            until: Per run, the last round whose moves count (the round a branch
+                resolved in that run); every round if None.
         """
         features = []
         y = np.asarray(outcome, dtype=float)
         for (actor, round_), (codes, labels) in self.decisions.items():
             if last_round is not None and round_ > last_round:
                 continue
-            counts = np.bincount(codes, minlength=len(labels))
-            present = [c for c in range(len(labels)) if 0 < counts[c] < self.n]
-            if len(present) == 2 and counts[present].sum() == self.n:
-                rates = [y[codes == c].mean() for c in present]
+            # Runs that had ended before this round made no move in it, and in runs
+            # where the branch had resolved the move came too late: the move is set
+            # against the other moves of the runs where it counts, not against them.
+            none = labels.index(NO_CHOICE) if NO_CHOICE in labels else -1
+            played = codes != none
+            if until is not None:
+                played &= until >= round_
+            playing = int(played.sum())
+            counts = np.bincount(codes[played], minlength=len(labels))
+            present = [c for c in range(len(labels)) if c != none and 0 < counts[c] < playing]
+            if len(present) == 2 and counts[present].sum() == playing:
+                rates = [y[played & (codes == c)].mean() for c in present]
                 present = [present[int(np.argmax(rates))]]
             for c in present:
-                if labels[c] == NO_CHOICE:
-                    continue
                 features.append(
                     Feature(
                         f"{actor}@{round_}={labels[c]}",
@@ -173,6 +190,7 @@ class Inputs:
                         actor=actor,
                         round=round_,
                         action=labels[c],
+                        played=None if playing == self.n else played,
                     )
                 )
         return features

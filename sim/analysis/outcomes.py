@@ -330,8 +330,23 @@ def outcome_targets(
                         "title": f"{b['id']} = {outcome}",
                         "file_id": f"branch_{b['id']}_{outcome}",
                         "outcome": (column == outcome).to_numpy(),
-                        # Moves after a branch of fixed round cannot have decided it.
+                        # Moves after a branch of fixed round cannot have decided it,
+                        # nor, in each run, moves after a branch resolved there.
                         "last_round": b.get("round"),
+                        "resolved_round": _resolved_round(frame, b),
                     }
                 )
     return targets
+
+
+def _resolved_round(frame: pd.DataFrame, branch: dict[str, Any]) -> np.ndarray | None:
+    """Per run, the round a branch without a fixed round resolved in (None: fixed or unknown).
+
+    A run where the branch never resolved gets a round past any game's end: every move
+    of that run may bear on it.
+    """
+    column = f"branch_round.{branch['id']}"
+    if branch.get("round") is not None or column not in frame.columns:
+        return None
+    rounds = frame[column].to_numpy(dtype=np.int64)
+    return np.where(rounds > 0, rounds, np.iinfo(np.int64).max)

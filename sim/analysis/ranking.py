@@ -30,6 +30,7 @@ For one 0/1 outcome and each input (a parameter, or a decision: see
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -270,17 +271,25 @@ def rank_inputs(
         ``mi_bits``, ``mi_excess_bits``, ``share_of_uncertainty``, ``p_value``,
         ``p_holm``, ``significant``, ``effect`` (percentage points as a fraction) with
         ``effect_low``/``effect_high``, ``low``/``high`` ends, ``direction``, ``rank``;
-        decisions add ``actor``, ``round``, ``action``, ``coverage`` and ``density``.
+        decisions add ``actor``, ``round``, ``action``, ``coverage``, ``density`` and
+        ``runs_playing`` and ``runs_settled`` (a move is set against the other moves
+        of the runs still open in its round: a run that had ended made none, and in a
+        run where the branch explained had resolved the move came too late).
     """
-    y = np.asarray(outcome, dtype=np.int64)
-    n, hits = len(y), int(y.sum())
-    h = entropy_bits(hits / n) if n else 0.0
+    everything = np.asarray(outcome, dtype=np.int64)
     rng = np.random.default_rng(seed)
-    # Each input's runs and outcome runs per level, counted once for its score, its
-    # test and its ends (the same numbers each of them would count).
-    y_float, y_bool = y.astype(float), y.astype(bool)
     rows = []
     for feature in features:
+        y = everything
+        if feature.played is not None:
+            # A move of a round some runs never reached: among the runs playing it.
+            y = everything[feature.played]
+            feature = replace(feature, codes=feature.codes[feature.played], played=None)
+        n, hits = len(y), int(y.sum())
+        h = entropy_bits(hits / n) if n else 0.0
+        # The input's runs and outcome runs per level, counted once for its score, its
+        # test and its ends (the same numbers each of them would count).
+        y_float, y_bool = y.astype(float), y.astype(bool)
         sizes = np.bincount(feature.codes, minlength=feature.levels)
         ones = np.bincount(feature.codes, weights=y_float, minlength=feature.levels)
         mi = _mutual_information(sizes, ones, hits, n)
@@ -325,6 +334,10 @@ def rank_inputs(
                     # of the runs with the move, the share with the outcome.
                     "coverage": high["hits"] / hits if hits else 0.0,
                     "density": high["p"],
+                    # The runs where the move counts, and those settled before its
+                    # round (ended, or the branch explained had resolved).
+                    "runs_playing": n,
+                    "runs_settled": len(everything) - n,
                 }
             )
         rows.append(row)

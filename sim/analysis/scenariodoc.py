@@ -797,8 +797,7 @@ def scenario_page(compiled: CompiledScenario, source_name: str | None = None) ->
         "- **What actors know**: every actor sees the whole state and the run's "
         "parameters (complete information); they differ in how they expect the others to "
         "move (reasoning) and how far ahead they see the branches (foresight).",
-        f"- **Try it**: `wargame validate {name}`, `wargame run {name}`, "
-        f"`wargame step {name}`.",
+        f"- **Try it**: `wargame validate {name}`, `wargame run {name}`, `wargame step {name}`.",
         "",
         "## Actors",
         "",
