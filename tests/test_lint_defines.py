@@ -68,3 +68,52 @@ def test_a_payoff_term_can_steer_the_branch_its_actor_decides():
     # A's actions never touch 'deal', but A decides the branch that sets it.
     compiled = load_text(HEADER.format(rounds=2) + DECIDER, "decider.yaml")
     assert compiled.warnings == []
+
+
+INERT = """
+state:
+  threat: {initial: 1, min: 0}
+  rhetoric: {initial: 0, min: 0}
+  deterrence: {initial: 0}
+  posture: {initial: 0}
+define:
+  resolve: times('A', 'signal')
+actors:
+  A:
+    name: Alpha
+    payoff:
+      expression: "- threat + 0.1 * resolve"
+    actions:
+      wait: {}
+      disarm: {cost: 0.1, effects: {threat: "-= 0.5"}}
+      shout: {cost: 0.05, effects: {rhetoric: "+= 1"}}
+      drill: {cost: 0.05, effects: {deterrence: "+= 1"}}
+      signal: {cost: 0.05, effects: {posture: "+= 1"}}
+every_round:
+  - id: drift
+    effects: {threat: "+= 0.1 * deterrence"}
+metrics:
+  - rhetoric
+  - posture
+endings:
+  - id: end
+"""
+
+
+def test_an_action_that_changes_only_what_metrics_read_is_a_dead_lever():
+    # An author's trial: an action whose only effect is on a variable only a metric
+    # reads moves no outcome, and validate said nothing.
+    compiled = load_text(HEADER.format(rounds=2) + INERT, "inert.yaml")
+    found = [w for w in compiled.warnings if "action '" in w.message]
+    assert [w.message.split("'")[2] for w in found] == ["shout"]
+    assert "changes only 'rhetoric', which no payoff, choice, branch or ending reads" in (
+        found[0].message
+    )
+    # drill reaches the payoff through a process; signal is read by times() in a define.
+    header = HEADER.format(rounds=2).count("\n")
+    assert (
+        found[0].line
+        == header
+        + INERT.splitlines().index('      shout: {cost: 0.05, effects: {rhetoric: "+= 1"}}')
+        + 1
+    )

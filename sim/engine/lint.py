@@ -22,7 +22,7 @@ import numpy as np
 
 from sim.engine.initial_state import initial_context
 from sim.errors import Problem, WargameError
-from sim.language.compiler import CompiledScenario
+from sim.language.compiler import CompiledBranch, CompiledScenario
 from sim.language.expressions import EvalContext, Expression
 
 
@@ -193,7 +193,138 @@ def dead_levers(compiled: CompiledScenario) -> list[Problem]:
                 )
             )
     warnings += idle_reasoning(compiled)
+    warnings += inert_actions(compiled)
     return warnings
+
+
+def consequential_variables(compiled: CompiledScenario) -> set[str]:
+    """The state variables that can change a payoff, a choice, a branch or an ending.
+
+    Read by a payoff (a weight or the expression), an action's condition or cost, an
+    actor's rationality, a branch, a commitment or an ending; or read by an effect (an
+    action's, an inject's, a background process's, a branch outcome's) on one of those,
+    or by the condition or hazard of an inject or process with such an effect, and so
+    on. A variable only metrics read is not one: it is recorded, and moves nothing.
+    """
+    names = compiled.state_names
+    found: set[str] = set()
+    for actor in compiled.actors:
+        found |= {names[index] for index, _ in actor.weights}
+        found |= actor.rationality.reads
+        if actor.payoff_expression is not None:
+            found |= actor.payoff_expression.reads
+        for action in actor.actions:
+            found |= action.cost.reads | (action.when.reads if action.when is not None else set())
+    for branch in compiled.branches:
+        found |= _reads(_branch_gates(branch))
+    for commitment in compiled.commitments:
+        found |= commitment.trigger.reads
+        found |= commitment.bonus.reads if commitment.bonus is not None else set()
+    for ending in compiled.endings:
+        found |= ending.when.reads if ending.when is not None else set()
+        found |= _reads(list(ending.payoffs.values()))
+    # What changes a consequential variable is consequential too, to a fixed point.
+    sources: list[tuple[set[int], list[Expression]]] = []
+    for actor in compiled.actors:
+        for action in actor.actions:
+            sources += [({e.target}, [e.expression]) for e in action.effects]
+    for event in (*compiled.injects, *compiled.processes):
+        gates = [x for x in (event.when, getattr(event, "hazard", None)) if x is not None]
+        sources += [({e.target}, [e.expression, *gates]) for e in event.effects]
+    for branch in compiled.branches:
+        for outcome in branch.outcomes:
+            sources += [({e.target}, [e.expression]) for e in outcome.effects]
+    while True:
+        more = set(found)
+        for targets, expressions in sources:
+            if {names[t] for t in targets} & found:
+                more |= _reads(expressions)
+        if more == found:
+            return found & set(names)
+        found = more
+
+
+def _branch_gates(branch: CompiledBranch) -> list[Expression]:
+    found = [x for x in (branch.when, branch.hazard) if x is not None]
+    return found + [o.probability for o in branch.outcomes if o.probability is not None]
+
+
+def _reads(expressions: list[Expression]) -> set[str]:
+    found: set[str] = set()
+    for expression in expressions:
+        found |= expression.reads
+    return found
+
+
+def _moves_read(
+    compiled: CompiledScenario, expressions: list[Expression]
+) -> set[tuple[str | None, str | None]]:
+    """The (actor, action) pairs ``times``, ``last`` and ``chose`` read in expressions.
+
+    None stands for any: an actor named ``me`` (whoever owns the expression) or an
+    argument that is not a quoted name.
+    """
+    define = compiled.loaded.spec.define
+    found: set[tuple[str | None, str | None]] = set()
+    for expression in expressions:
+        if not (expression.actors_read or expression.choices_read):
+            continue
+        texts = [expression.text] + [str(define[n]) for n in expression.defines_used if n in define]
+        for text in texts:
+            try:
+                tree = ast.parse(" ".join(text.split()), mode="eval")
+            except SyntaxError:  # pragma: no cover - compiled expressions parse
+                found.add((None, None))
+                continue
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in ("times", "last", "chose")
+                ):
+                    names = [
+                        a.value
+                        if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                        else None
+                        for a in node.args
+                    ] + [None, None]
+                    found.add((names[0], names[1]))
+    return found
+
+
+def inert_actions(compiled: CompiledScenario) -> list[Problem]:
+    """Warnings about actions whose effects change nothing that matters.
+
+    An action with effects, each on a variable no payoff, choice, branch or ending can
+    feel (:func:`consequential_variables`: only metrics read it, or nothing), and whose
+    taking nothing reads (no ``chose``, ``times`` or ``last`` of it outside the
+    metrics), differs from holding only by its cost: a lever that moves no outcome.
+    """
+    consequential = consequential_variables(compiled)
+    names = compiled.state_names
+    metrics = [m.expression for m in compiled.metrics]
+    read = _moves_read(
+        compiled, [e for e in _expressions(compiled) if not any(e is m for m in metrics)]
+    )
+    found: list[Problem] = []
+    for actor in compiled.actors:
+        for action in actor.actions:
+            targets = sorted({names[e.target] for e in action.effects})
+            if not targets or set(targets) & consequential:
+                continue
+            if read & {(actor.id, action.id), (actor.id, None), (None, action.id), (None, None)}:
+                continue  # someone's payoff, a branch or an ending reads that it was taken
+            changed = ", ".join(f"'{t}'" for t in targets)
+            found.append(
+                compiled.loaded.source.problem(
+                    ("actors", actor.id, "actions", action.id),
+                    f"warning: {actor.id}'s action '{action.id}' changes only {changed}, "
+                    "which no payoff, choice, branch or ending reads (at most a metric): "
+                    "taking it moves no outcome but its cost (a dead lever)",
+                    key=True,
+                )
+            )
+    return found
 
 
 def idle_reasoning(compiled: CompiledScenario) -> list[Problem]:
