@@ -207,7 +207,7 @@ def validate(scenario: str, trial_runs: int) -> None:
     catches expressions that fail only while running (division by zero, overflow).
     """
     from sim.engine.loading import load
-    from sim.engine.model import play
+    from sim.engine.model import WargameModel
 
     compiled = load(scenario)
     for warning in compiled.warnings:
@@ -215,11 +215,15 @@ def validate(scenario: str, trial_runs: int) -> None:
     if trial_runs > 0:
         import numpy as np
 
-        from sim.engine.lint import shadowed_endings
+        from sim.engine.lint import clipped_probabilities, shadowed_endings
 
-        trial = play(compiled, 0, np.arange(trial_runs), keep_trajectories=True)
+        trial = WargameModel(compiled, 0, np.arange(trial_runs), keep_trajectories=True)
+        trial.probability_issues = {}
+        with np.errstate(all="ignore"):
+            trial.run_model()
         ended = trial.rounds_played >= compiled.rounds
-        for warning in shadowed_endings(compiled, trial.ctx, ended):
+        found = clipped_probabilities(compiled, trial.probability_issues, trial_runs)
+        for warning in found + shadowed_endings(compiled, trial.ctx, ended):
             click.echo(str(warning), err=True)
     click.echo(compiled.summary_line())
 

@@ -117,3 +117,55 @@ def test_an_action_that_changes_only_what_metrics_read_is_a_dead_lever():
         + INERT.splitlines().index('      shout: {cost: 0.05, effects: {rhetoric: "+= 1"}}')
         + 1
     )
+
+
+CLIPPED = """
+parameters:
+  lethality: {dist: uniform, low: 0.2, high: 0.6}
+state:
+  tension: {initial: 1}
+actors:
+  A:
+    name: Alpha
+    payoff: {weights: {tension: -1}}
+    actions:
+      wait: {}
+      calm: {cost: 0.1, effects: {tension: "-= 0.5"}}
+branches:
+  - id: strike
+    round: 1
+    outcomes:
+      hit: {probability: "lethality * 3"}
+      miss: {probability: rest}
+  - id: crisis
+    round: 2
+    outcomes:
+      war: {probability: 0.9}
+      deal: {probability: 0.9}
+endings:
+  - id: end
+"""
+
+
+def test_validate_warns_of_branch_probabilities_the_engine_clips_or_scales(tmp_path):
+    # An author's trial: a computed probability above 1 and two outcomes at 0.9 each
+    # were accepted without a word (the engine clips and draws in proportion).
+    from tests.test_bad_input import invoke
+
+    path = tmp_path / "clipped.yaml"
+    path.write_text(HEADER.format(rounds=2) + CLIPPED)
+    result = invoke("validate", path, "--trial-runs", "400")
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    hit = [line for line in lines if "strike = hit" in line]
+    assert len(hit) == 1 and "was outside 0 to 1 when strike came up" in hit[0]
+    # lethality * 3 > 1 where lethality > 1/3: a third of uniform(0.2, 0.6) would be
+    # 0.333..., so about 267 of 400 runs; 3 sd of a binomial is 28.
+    count = int(hit[0].split(" in ")[-1].split(" of ")[0])
+    assert abs(count - 400 * (0.6 - 1 / 3) / 0.4) < 3 * (400 * 2 / 3 * 1 / 3) ** 0.5
+    line_of_hit = (HEADER.format(rounds=2) + CLIPPED).splitlines().index(
+        '      hit: {probability: "lethality * 3"}'
+    ) + 1
+    assert hit[0].startswith(f"{path}:{line_of_hit}:")
+    crisis = [line for line in lines if "outcome probabilities of crisis" in line]
+    assert len(crisis) == 1 and "in 400 of 400 trial runs" in crisis[0]

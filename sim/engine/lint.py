@@ -495,6 +495,45 @@ def idle_payoff_terms(compiled: CompiledScenario) -> list[Problem]:
     return warnings
 
 
+def clipped_probabilities(
+    compiled: CompiledScenario, issues: dict[tuple[str, str | None], int], runs: int
+) -> list[Problem]:
+    """Warnings about branch probabilities a trial found outside 0..1 or above 1 in all.
+
+    The engine clips each outcome's probability to 0..1 and, where the explicit ones
+    add up to more than 1, draws in proportion to them; a literal above 1 is an error,
+    but a computed one (``mine_lethality * 3``) is only seen while playing.
+
+    Args:
+        compiled: The scenario.
+        issues: From a trial model's ``probability_issues``.
+        runs: Runs of the trial.
+    """
+    source = compiled.loaded.source
+    index = {b.id: i for i, b in enumerate(compiled.branches)}
+    found: list[Problem] = []
+    for (branch, outcome), count in issues.items():
+        if outcome is not None:
+            found.append(
+                source.problem(
+                    ("branches", index[branch], "outcomes", outcome, "probability"),
+                    f"warning: the probability of {branch} = {outcome} was outside 0 to 1 "
+                    f"when {branch} came up, in {count} of {runs} trial runs (clipped)",
+                )
+            )
+        else:
+            found.append(
+                source.problem(
+                    ("branches", index[branch], "outcomes"),
+                    f"warning: the outcome probabilities of {branch} added up to more than 1 "
+                    f"when it came up, in {count} of {runs} trial runs (drawn in proportion "
+                    "to them)",
+                    key=True,
+                )
+            )
+    return found
+
+
 def shadowed_endings(
     compiled: CompiledScenario, ctx: EvalContext, ended: np.ndarray
 ) -> list[Problem]:

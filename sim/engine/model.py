@@ -46,7 +46,7 @@ from sim.engine.reasoning import (
 )
 from sim.engine.streams import site_key
 from sim.errors import OptionsError
-from sim.language.compiler import CompiledScenario, Effect
+from sim.language.compiler import CompiledBranch, CompiledScenario, Effect
 
 
 @dataclass
@@ -169,6 +169,10 @@ class WargameModel(mesa.Model):
         self.rounds_played = np.zeros(self.size, dtype=np.int64)
         self.unconverged = np.zeros(self.size, dtype=np.int64)
         self.reasoning: RoundReasoning | None = None
+        #: Set to a dict to count, per (branch, outcome or None for their sum), the
+        #: runs in which a branch came up with an outcome probability outside 0..1 or
+        #: explicit probabilities adding up to more than 1 (``validate``'s trial).
+        self.probability_issues: dict[tuple[str, str | None], int] | None = None
         self.keep_trajectories = keep_trajectories
         self.trajectories = np.zeros((len(compiled.metrics), compiled.rounds + 1, self.size))
         most = max((len(a.actions) for a in compiled.actors), default=1)
@@ -295,6 +299,8 @@ class WargameModel(mesa.Model):
                 due &= u < branch.hazard(self.ctx)
             if not due.any():
                 continue
+            if self.probability_issues is not None:
+                self._count_probability_issues(branch, due)
             weights = branch_weights(
                 self.compiled,
                 branch,
@@ -330,6 +336,28 @@ class WargameModel(mesa.Model):
                 self._apply(outcome.effects, outcome_index == o)
             resolved[branch.id] = outcome_index
         return resolved
+
+    def _count_probability_issues(self, branch: CompiledBranch, due: np.ndarray) -> None:
+        """Count the due runs whose outcome probabilities the engine has to clip or scale.
+
+        The draw clips each probability to 0..1 and, where the explicit ones add up to
+        more than 1, draws in proportion to them; an author is usually better told.
+        """
+        assert self.probability_issues is not None
+        total = np.zeros(self.size)
+        for outcome in branch.outcomes:
+            if outcome.probability is None:
+                continue
+            p = np.broadcast_to(outcome.probability(self.ctx, expect=False), (self.size,))
+            outside = int(np.count_nonzero(due & ((p < 0) | (p > 1))))
+            if outside:
+                key = (branch.id, outcome.id)
+                self.probability_issues[key] = self.probability_issues.get(key, 0) + outside
+            total = total + np.clip(p, 0.0, 1.0)
+        over = int(np.count_nonzero(due & (total > 1 + 1e-9)))
+        if over:
+            key = (branch.id, None)
+            self.probability_issues[key] = self.probability_issues.get(key, 0) + over
 
     def step(self) -> None:
         """Play one round for every run of the block (see the module docstring)."""
