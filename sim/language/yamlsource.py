@@ -212,6 +212,49 @@ def _short(value: str, limit: int = 24) -> str:
     return value if len(value) <= limit else f"{value[: limit - 1]}… ({len(value):,} characters)"
 
 
+#: PyYAML's messages for a line indented out of step with its neighbours.
+_INDENT_MESSAGES = (
+    "mapping values are not allowed here",
+    "expected <block end>",
+    "did not find expected key",
+    "did not find expected '-' indicator",
+)
+
+
+def _indent_hint(text: str, line: int) -> str:
+    """Where an indentation slip usually is: this line against the one above it.
+
+    PyYAML reports such a slip where it can no longer read on, often the line after the
+    one that moved (a ``cost:`` de-indented under an action shows at the ``effects:``
+    below it), so both lines and their indents are named.
+    """
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return ""
+    here = lines[line - 1]
+    above = next(
+        (
+            (number, lines[number - 1])
+            for number in range(line - 1, 0, -1)
+            if lines[number - 1].strip() and not lines[number - 1].lstrip().startswith("#")
+        ),
+        None,
+    )
+
+    def spaces(text: str) -> str:
+        count = len(text) - len(text.lstrip(" "))
+        return f"{count} space" + ("" if count == 1 else "s")
+
+    if above is None:
+        return f" (check the indentation of line {line}: {spaces(here)})"
+    number, previous = above
+    return (
+        f" (check the indentation: line {line} has {spaces(here)}, line {number} above it "
+        f"{spaces(previous)}; a key lines up with the keys beside it, two spaces in from "
+        "its parent)"
+    )
+
+
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse YAML text safely into plain values and a :class:`SourceMap`.
 
@@ -237,8 +280,10 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if "'\\t'" in what:
             what += " (indent with spaces, not tabs)"
+        if any(m in what for m in _INDENT_MESSAGES):
+            what += _indent_hint(text, line)
         if "expected alphabetic or numeric character" in what:
-            what += " (a value starting with * is read as an alias: quote it, e.g. \"*= 0.5\")"
+            what += ' (a value starting with * is read as an alias: quote it, e.g. "*= 0.5")'
         opened = _unclosed_quote(text, line)
         if opened is not None:
             what = f"this quote is not closed on its line ({what} at line {line})"
