@@ -535,7 +535,8 @@ class _Checker:
                     f"e.g. {owners[0]} == '{name}'",
                 )
                 return None
-            self.fail(node, f"unknown name '{name}'" + suggest(name, self.table.symbols))
+            known = [*self.table.symbols, *self.table.defines]
+            self.fail(node, f"unknown name '{name}'" + suggest(name, known))
             return None
         if symbol.kind != "round":
             self.reads.add(name)
