@@ -600,6 +600,11 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
                 loc = (*loc, *below.split("/"))
             if error["type"] == "float_type" and where_at in either:
                 message = "must be a number or an expression (e.g. 1.5 or '0.5 + tension')"
+            elif error["type"] == "float_parsing" and loc[-3:-1] == ("payoff", "weights"):
+                message = (
+                    "a weight is a number; a term that is an expression goes in the payoff's "
+                    f"'expression' (e.g. expression: \"{error.get('input')} * {loc[-1]}\")"
+                )
             if error["type"] == "extra_forbidden":
                 message += suggest(str(loc[-1]), _allowed_keys(Scenario, loc))
             if error["type"] == "union_tag_invalid":
