@@ -224,3 +224,12 @@ def test_the_page_shows_named_expressions_processes_hazards_and_decisions(
 def test_a_page_without_the_optional_sections_leaves_them_out() -> None:
     page = scenario_page(load(TINY), "tiny.yaml")
     assert "## Named expressions" not in page and "## Background processes" not in page
+
+
+def test_a_page_of_an_authors_own_file_says_how_to_regenerate_that_page():
+    from sim.analysis.scenariodoc import scenario_page
+
+    mine = scenario_page(load(TINY), "mine/strait.yaml").splitlines()[0]
+    assert mine.endswith("regenerate with `wargame doc mine/strait.yaml` -->")
+    library = scenario_page(load(ALASKA), "scenarios/alaska.yaml").splitlines()[0]
+    assert library.endswith(f"regenerate with `{REGENERATE}` -->")

@@ -764,8 +764,10 @@ def scenario_page(compiled: CompiledScenario, source_name: str | None = None) ->
     actions = sum(len(a.actions) for a in spec.actors.values())
     context = sum(1 for p in spec.parameters.values() if p.context_only)
     stops = sum(1 for e in spec.endings if e.stop)
+    # The library's pages are regenerated all at once; anyone else's from their file.
+    again = REGENERATE if str(name).startswith("scenarios/") else f"wargame doc {name}"
     lines = [
-        f"{MARKER} from {name}; regenerate with `{REGENERATE}` -->",
+        f"{MARKER} from {name}; regenerate with `{again}` -->",
         "",
         f"# {meta.title}",
         "",
