@@ -183,8 +183,14 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             # Round 2: the summit meets; a student predicts it on a phone.
             open_round(2)
             expect(student.locator("h2", has_text="How will summit go?")).to_be_visible()
-            student.locator("#p-summit-success").fill("70")
+            student.locator("#p-summit-success").fill("60")
             student.locator("#p-summit-collapse").fill("30")
+            student.get_by_role("button", name="Predict").click()
+            # Typed in per cent, told in per cent (a lecturer's trial: it said "sum to 0.9").
+            expect(student.locator("#error")).to_have_text(
+                "Your percentages for summit add up to 90%, not 100%."
+            )
+            student.locator("#p-summit-success").fill("70")
             student.get_by_role("button", name="Predict").click()
             expect(student.locator(".tag.recorded")).to_have_text("recorded")
             for tab in (projector, student):  # no odds of the summit, not even in reasons
@@ -204,7 +210,9 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             row = student.locator("#leaderboard tr.me", has_text="Ada")
             expect(row).to_contain_text("1/1")
             expect(student.locator("#leaderboard th").nth(2)).to_have_text("Brier")
-            expect(student.locator("#my-forecasts")).to_contain_text("you said success 70%")
+            expect(student.locator("#my-forecasts")).to_contain_text(
+                "you said success 70%, collapse 30%; it went collapse"
+            )
             student.screenshot(path=str(ARTIFACTS / "student-phone-390x844.png"), full_page=True)
             # On a phone a move's reason sits under the move, across the screen.
             move = student.locator('table.moves tr[data-actor="UA"] td.move').bounding_box()

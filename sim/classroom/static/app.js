@@ -387,9 +387,9 @@ function drawStudent(v) {
   if (v.my_scores && v.my_scores.length) {
     const rows = v.my_scores.map((r) => {
       const forecast = Object.entries(r.probabilities).map(([o, p]) => `${words(o)} ${pct(p)}`).join(", ");
-      const went = r.outcome ? `went <b>${words(r.outcome)}</b>` : "not resolved yet";
+      const went = r.outcome ? `it went <b>${words(r.outcome)}</b>` : "it has not resolved yet";
       const score = r.brier == null ? "" : ` · Brier <b>${r.brier.toFixed(3)}</b>${r.model_brier == null ? "" : ` (model ${r.model_brier.toFixed(3)})`}`;
-      return `<li>${words(r.branch)}: you said ${esc(forecast)}; it ${went}${score}</li>`;
+      return `<li>${words(r.branch)}: you said ${esc(forecast)}; ${went}${score}</li>`;
     }).join("");
     body += `<div class="card" id="my-forecasts"><h2>Your forecasts</h2><ul>${rows}</ul></div>`;
   }
@@ -398,7 +398,7 @@ function drawStudent(v) {
     return `<tr class="${me ? "me" : ""}"><td>${i + 1}</td><td>${esc(b.student)}${me ? ' <span class="tag ok">you</span>' : ""}</td><td class="num">${b.brier == null ? "–" : b.brier.toFixed(3)}</td>
     <td class="num">${b.model_brier == null ? "–" : b.model_brier.toFixed(3)}</td><td class="num">${b.scored}/${b.predictions}</td></tr>`;
   }).join("");
-  body += `<div class="card"><h2>Leaderboard</h2><p class="muted">Mean Brier score: 0 is perfect, 2 is sure and wrong; the model's forecast when you were asked, for comparison.</p>
+  body += `<div class="card"><h2>Leaderboard</h2><p class="muted">Mean Brier score: 0 is perfect, 2 is sure and wrong; the model's forecast when you were asked, for comparison. Scored: forecasts whose branch has resolved, of those made.</p>
     <table id="leaderboard"><thead><tr><th>#</th><th>Name</th><th class="num">Brier</th><th class="num">Model</th><th class="num">Scored</th></tr></thead><tbody>${board}</tbody></table></div>`;
   if (v.played) body += `<div class="card"><h2>Round ${v.played.round}</h2>${branchesHtml(v.played.branches)}${movesHtml(v.played)}</div>`;
   render(header(v) + body);
@@ -420,8 +420,15 @@ function drawStudent(v) {
     button.addEventListener("click", () => {
       const branch = button.dataset.branch;
       const probabilities = {};
+      let total = 0;
       for (const input of app.querySelectorAll(`input[data-branch="${CSS.escape(branch)}"]`)) {
         probabilities[input.dataset.outcome] = (Number(input.value) || 0) / 100;
+        total += Number(input.value) || 0;
+      }
+      // Said in per cent, as typed (the server's check speaks in fractions).
+      if (Math.abs(total - 100) > 1) {
+        showError(`Your percentages for ${words(branch)} add up to ${+total.toFixed(2)}%, not 100%.`);
+        return;
       }
       const typedName = document.getElementById("name").value.trim();
       const ready = typedName && typedName.toLowerCase() !== studentName().toLowerCase() ? takeName() : Promise.resolve(studentName());
