@@ -285,6 +285,9 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             projector.goto(links["debrief"])
             expect(projector.locator("#room-ending")).to_contain_text("The batch reaches")
             expect(projector.locator("#params")).to_contain_text("summit base odds")
+            # Numbers as everywhere else: 12,516 as in the handout, not 12520.
+            km = projector.locator("#params tr", has_text="hwasong19 range before").inner_text()
+            assert re.search(r"\t1\d,\d{3}\t", km), km
             expect(projector.locator("#payoffs tbody tr")).to_have_count(7)
             projector.screenshot(path=str(ARTIFACTS / "debrief-1280x720.png"), full_page=True)
             browser.close()

@@ -69,6 +69,13 @@ function esc(text) {
 }
 const words = (id) => esc(String(id ?? "").replaceAll("_", " "));
 const pct = (p) => `${Math.round(100 * p)}%`;
+// A number as the rest of the program writes it (sim.seminar.transcript.format_number):
+// four significant figures, but 10,000 and more in full with separators (14,410).
+const num = (x) => {
+  if (Math.abs(x) < 1e-12) return "0";
+  if (Math.abs(x) >= 1e4) return Math.round(x).toLocaleString("en-US");
+  return String(Number(x.toPrecision(4)));
+};
 
 async function api(path, options = {}) {
   const response = await fetch(path, {
@@ -553,8 +560,8 @@ function drawDebrief(d) {
   const payoffs = d.payoffs.map((p) => `<tr><td>${esc(p.id)}</td><td class="num">${p.room.toFixed(2)}</td>
     <td class="num">${p.batch_mean.toFixed(2)}</td><td class="num">${p.batch_sd.toFixed(2)}</td><td class="num">${pct(p.share_below)}</td></tr>`).join("");
   const params = d.params.filter((p) => !p.fixed).map((p) => `<tr><td>${words(p.name)}</td>
-    <td class="num">${typeof p.value === "string" ? esc(p.value) : Number(p.value.toPrecision(4))}</td><td>${esc(p.unit)}</td>
-    <td class="num">${p.batch_mean == null ? "" : Number(p.batch_mean.toPrecision(4))}</td><td class="num">${p.share_below == null ? "" : pct(p.share_below)}</td></tr>`).join("");
+    <td class="num">${typeof p.value === "string" ? esc(p.value) : num(p.value)}</td><td>${esc(p.unit)}</td>
+    <td class="num">${p.batch_mean == null ? "" : num(p.batch_mean)}</td><td class="num">${p.share_below == null ? "" : pct(p.share_below)}</td></tr>`).join("");
   const board = d.leaderboard.map((b, i) => `<tr><td>${i + 1}</td><td>${esc(b.student)}</td><td class="num">${b.brier == null ? "–" : b.brier.toFixed(3)}</td><td class="num">${b.model_brier == null ? "–" : b.model_brier.toFixed(3)}</td></tr>`).join("");
   const branches = d.branches.map((b) => `<li>${words(b.id)} → ${words(b.outcome)} (round ${b.round})${b.by_people ? ' <span class="tag people">people</span>' : ""}</li>`).join("");
   render(`<header class="top"><h1>Debrief: ${esc(d.title)}</h1><span class="round">seed ${d.seed}, run ${d.run}</span></header>
