@@ -658,3 +658,15 @@ def test_the_key_help_at_the_end_lists_only_the_keys_that_still_work():
     ended = step([str(TINY)], "n\nn\nn\nn\nx\nq\ny\n")
     assert ended.exit_code == 0, ended.output
     assert "No key 'x'. Keys: b f s q, r d t, ? for help." in ended.output
+
+
+def test_a_wide_handout_table_is_set_small_enough_to_print():
+    # A lecturer's trial: the debrief's odds (an ending per row, a round per column:
+    # 16 columns for alaska) ran off an A4 page.
+    from sim.seminar.handout import _STYLE, WIDE_TABLE, _html_table
+
+    wide = _html_table(["Ending", *(f"r{k}" for k in range(14))], [["a"] * 15], set(range(1, 15)))
+    narrow = _html_table(["Variable", "Value", "Unit"], [["x", "1", "km"]], {1})
+    assert wide.startswith('<table class="wide">') and narrow.startswith("<table>")
+    assert 8 <= WIDE_TABLE <= 15
+    assert "@media print" in _STYLE and "table.wide { font-size: 7pt; }" in _STYLE

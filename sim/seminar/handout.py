@@ -308,7 +308,18 @@ tr.chosen td { background: #e8f5e9; font-weight: 600; }
 .prompt { border-left: 4px solid #b58900; background: #fdf6e3; padding: .3rem .8rem; }
 .inject { color: #7a5b00; } .branch { color: #6c3483; }
 .why { color: #555; font-style: italic; } code { background: #f3f3f3; padding: 0 .2rem; }
+table.wide { font-size: .78rem; } table.wide th, table.wide td { padding: .15rem .3rem; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  table.wide { font-size: 7pt; } table.wide th, table.wide td { padding: 1px 3px; }
+  tr, .prompt { break-inside: avoid; }
+}
+@page { size: A4; margin: 12mm; }
 """
+
+#: A table of this many columns or more is set smaller (a round per column of the
+#: debrief's odds: 15 columns for alaska), so it fits the width of a printed page.
+WIDE_TABLE = 8
 
 
 def _e(text: Any) -> str:
@@ -319,7 +330,8 @@ def _html_table(
     header: list[str], rows: list[list[str]], numeric: set[int], chosen: list[bool] | None = None
 ) -> str:
     """A table; ``header`` and ``rows`` hold already-escaped HTML."""
-    out = ["<table>", "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>"]
+    opening = '<table class="wide">' if len(header) >= WIDE_TABLE else "<table>"
+    out = [opening, "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>"]
     for r, row in enumerate(rows):
         cls = ' class="chosen"' if chosen and chosen[r] else ""
         cells = "".join(
