@@ -184,3 +184,16 @@ def test_step_writes_a_handout_with_out_and_never_replaces_a_file_without_force(
     args = ["step", "--resume", str(saved), "--format", "markdown", "--out", str(saved), "--force"]
     result = runner.invoke(cli, args)
     assert result.exit_code == 2 and "the saved game itself" in result.output
+
+
+def test_asking_for_the_injects_of_a_quiet_round_says_there_are_none():
+    # A lecturer's trial: `i` in a round with no injects printed only the date.
+    game = Game(load(TINY), SEED)
+    room = ScriptedRoom(["n", "1", "n", "1", "n", "i", "1", "q", "y"])
+    Stepper(game, room, StepOptions(play=("Blue",))).run()
+    quiet = room.text.split("Round 3 of 4, 2025-08-22")[1]
+    assert quiet.startswith("\n  Blue (Blue Republic): the room chooses.")
+    assert "Blue chooses (1-2 or a name, ? lists them): i\nRound 3 of 4, 2025-08-22\n" in (
+        room.text
+    )
+    assert "  No injects and no branches this round.\n" in room.text

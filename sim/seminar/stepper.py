@@ -653,7 +653,10 @@ class Stepper:
             if answer in ("?", "help"):
                 listing()
             elif answer.lower() == "i" and self._round_head:
-                self.room.show(self._round_head)
+                head = self._round_head
+                if "\n" not in head:  # the date alone: say so rather than seem to fail
+                    head += "\n  No injects and no branches this round."
+                self.room.show(head)
             else:
                 return answer
 
