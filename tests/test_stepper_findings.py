@@ -197,3 +197,16 @@ def test_asking_for_the_injects_of_a_quiet_round_says_there_are_none():
         room.text
     )
     assert "  No injects and no branches this round.\n" in room.text
+
+
+def test_the_override_list_never_splits_a_number_from_its_actor():
+    from tests.conftest import ALASKA
+
+    game = Game(load(ALASKA), SEED)
+    room = ScriptedRoom(["o", "", "q", "y"])
+    Stepper(game, room, StepOptions(play=("US",))).run()
+    text = room.text.replace("\u00a0", " ")
+    listing = text[text.index("Override whose") :].split("  Actor (Enter: none)")[0]
+    for line in listing.splitlines():
+        assert not line.rstrip().endswith("."), listing  # "7." left behind, "ROK" below
+    assert "7. ROK" in listing

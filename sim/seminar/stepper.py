@@ -825,7 +825,8 @@ class Stepper:
             return
         ids = [a.id for a in game.compiled.actors]
         round_ = game.round + 1
-        numbered = "  ".join(f"{i}. {a}" for i, a in enumerate(ids, 1))
+        # A no-break space keeps each number with its actor when the line wraps.
+        numbered = "  ".join(f"{i}.\u00a0{a}" for i, a in enumerate(ids, 1))
         self._say(f"Override whose choice in round {round_}? {numbered}")
         while True:
             answer = self._ask_line("  Actor (Enter: none)", "")
