@@ -210,3 +210,35 @@ def test_the_override_list_never_splits_a_number_from_its_actor():
     for line in listing.splitlines():
         assert not line.rstrip().endswith("."), listing  # "7." left behind, "ROK" below
     assert "7. ROK" in listing
+
+
+def test_a_key_typed_with_enter_is_one_answer_at_a_terminal(monkeypatch):
+    # An author's trial: "q" then Enter at the menu, and the Enter answered "Quit
+    # anyway? [y/N]" with No. An Enter right behind a key belongs to that key; an Enter
+    # pressed on its own later is still the default answer.
+    import io
+
+    import click
+
+    from sim.seminar import stepper
+    from sim.seminar.stepper import TerminalRoom
+
+    now = [100.0]
+    keys = iter(["q", "\r", "y", "\r"])
+
+    def getchar() -> str:
+        now[0] += 0.01  # typed together: ten milliseconds apart
+        return next(keys)
+
+    monkeypatch.setattr(click, "getchar", getchar)
+    monkeypatch.setattr(stepper.time, "monotonic", lambda: now[0])
+    room = TerminalRoom(raw_keys=True)
+    assert room.key("? > ") == "q"
+    assert room.key("Quit anyway? [y/N] > ") == "y"  # the stray Enter was skipped
+    now[0] += 2.0  # a deliberate Enter, later: No
+    assert room.key("Quit anyway? [y/N] > ") == "n"
+    # A line asked right after a key skips that key's Enter too.
+    keys = iter(["o"])
+    monkeypatch.setattr(stepper.sys, "stdin", io.StringIO("\nUS\n"))
+    assert room.key("? > ") == "o"
+    assert room.line("  Actor (Enter: none)", "") == "US"

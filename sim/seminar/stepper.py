@@ -31,6 +31,7 @@ import os
 import re
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,10 @@ def colourize(text: str) -> str:
     return "\n".join(out)
 
 
+#: An Enter within this many seconds of a key is the key's own Enter, not an answer.
+ENTER_AFTER_KEY = 0.25
+
+
 class TerminalRoom:
     """The room at a terminal: click for output, one raw key at a time when it can.
 
@@ -174,6 +179,7 @@ class TerminalRoom:
         self.colour = colour
         self.raw_keys = raw_keys
         self.echo = echo
+        self._last_key = -1.0  # when the last key was read (time.monotonic)
 
     def show(self, text: str) -> None:
         """Print text, coloured if the room has colour."""
@@ -188,12 +194,18 @@ class TerminalRoom:
             self._prompt(prompt)
             try:
                 char = click.getchar()
+                # A key typed with Enter out of habit ("q" then Enter, or a paste) is
+                # one answer: an Enter right behind the last key is not the next one.
+                while char in ("\r", "\n") and time.monotonic() - self._last_key < ENTER_AFTER_KEY:
+                    self._last_key = -1.0
+                    char = click.getchar()
             except EOFError:
                 click.echo()
                 return None
             except KeyboardInterrupt:
                 click.echo()
                 raise Interrupted from None
+            self._last_key = time.monotonic() if char not in ("\r", "\n") else -1.0
             click.echo(char if char.isprintable() else "")
             return "n" if char in ("\r", "\n") else char.lower()
         answer = self._read(prompt)
@@ -219,6 +231,9 @@ class TerminalRoom:
         """Read a line; Enter alone gives ``default``."""
         shown = f"{prompt} [{default}]: " if default else f"{prompt}: "
         answer = self._read(shown)
+        while answer == "" and time.monotonic() - self._last_key < ENTER_AFTER_KEY:
+            self._last_key = -1.0  # the Enter typed with the key before: ask again
+            answer = self._read(shown)
         if answer is not None and not answer.strip() and default is not None:
             return default
         return answer
