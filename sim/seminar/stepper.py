@@ -231,9 +231,6 @@ class TerminalRoom:
         """Read a line; Enter alone gives ``default``."""
         shown = f"{prompt} [{default}]: " if default else f"{prompt}: "
         answer = self._read(shown)
-        while answer == "" and time.monotonic() - self._last_key < ENTER_AFTER_KEY:
-            self._last_key = -1.0  # the Enter typed with the key before: ask again
-            answer = self._read(shown)
         if answer is not None and not answer.strip() and default is not None:
             return default
         return answer
