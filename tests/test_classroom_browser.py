@@ -235,9 +235,13 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             expect(heading).to_contain_text("Round 3 of 13 · 2025-08-22 · choosing")
             expect(us.locator("#your-choice")).to_have_text("Your choice: hold")
             reveal(3)
+            # Nothing to load before the first save: said, not an empty drop-down.
+            expect(facilitator.locator("#load")).to_have_count(0)
+            expect(facilitator.get_by_text("No save to load yet.")).to_be_visible()
             facilitator.locator("#save-name").fill("class-a")
             facilitator.get_by_role("button", name="Save", exact=True).click()
             expect(facilitator.locator("#notes")).to_contain_text("saved at round 3")
+            expect(facilitator.locator("#load-name option")).to_have_text(["class-a.json"])
             saved = json.loads((tmp_path / "class-a.json").read_text())
             # An empty name means the last file: asked first, and "no" writes nothing.
             asked = []

@@ -477,7 +477,7 @@ function drawFacilitator(v) {
         ${overrides || decisions ? `<h3>Override a computer-played actor this round</h3>${overrides}${decisions}` : ""}</div>
       <div class="card"><h2>Files</h2>
         <div class="controls"><input id="save-name" data-keep placeholder="${esc(placeholder)}"><button id="save">Save</button><button id="fork">Fork</button></div>
-        <div class="controls"><select id="load-name" data-keep>${saves}</select><button id="load">Load</button></div>
+        <div class="controls">${saves ? `<select id="load-name" data-keep>${saves}</select><button id="load">Load</button>` : '<span class="muted">No save to load yet.</span>'}</div>
         <p><a id="export" href="/api/export.csv?token=${encodeURIComponent(TOKEN)}">Predictions as CSV</a> ·
           <a id="debrief-link" href="${esc(v.debrief)}" target="_blank">Debrief page</a> <span class="muted">(safe to project)</span> ·
           <span id="students">${f.students} ${f.students === 1 ? "student" : "students"}, ${f.predictions} ${f.predictions === 1 ? "prediction" : "predictions"}</span></p>
@@ -513,7 +513,8 @@ function drawFacilitator(v) {
     });
   });
   document.getElementById("fork").addEventListener("click", () => act(post("/api/control", { do: "fork", name: name() }).then(() => used("save-name"))));
-  document.getElementById("load").addEventListener("click", () => act(post("/api/control", { do: "load", name: document.getElementById("load-name").value })));
+  const load = document.getElementById("load");
+  if (load) load.addEventListener("click", () => act(post("/api/control", { do: "load", name: document.getElementById("load-name").value })));
 }
 
 function draw(v) {
