@@ -269,3 +269,54 @@ def test_ending_an_open_round_keeps_the_teams_choices_and_says_so(tmp_path):
     rest = view(room, Role(PROJECTOR))["ending"]["rest"]
     assert rest[0]["round"] == 1 and rest[0]["by_people"]
     assert not any(r["by_people"] for r in rest[1:])
+
+
+@pytest.mark.parametrize(("seed", "summit"), [(3, "success"), (1, "collapse")])
+def test_a_branch_that_can_no_longer_come_up_says_so(tmp_path, seed, summit):
+    # A lecturer's trial: after the summit succeeded, every screen still showed the
+    # counteroffensive (which needs a collapse) as pending, "odds hidden".
+    game = Game(load(ALASKA), seed)
+    room = Classroom(game, ("US", "RU"), save_dir=tmp_path, continuations=200)
+    assert game.closed_branches() == []
+    while game.outcome_of("summit") is None:
+        room.open_round(FAC)
+        room.reveal(FAC)
+    assert game.outcome_of("summit") == summit
+    closed = summit == "success"
+    for role in (Role(PROJECTOR), Role(STUDENT)):
+        data = view(room, role)
+        tree = {t["id"]: t for t in data["tree"]}
+        assert (tree["counteroffensive"]["status"] == "closed") is closed, role
+        outlook = {b["id"]: b for b in data["outlook"]["branches"]}
+        assert outlook["counteroffensive"]["closed"] is closed
+        assert outlook["counteroffensive"]["resolves"] is None  # still no odds
+
+
+def test_a_condition_on_a_hidden_parameter_is_never_called_closed():
+    # Saying such a branch cannot come up would tell the room the parameter's value.
+    from sim.engine.loading import load_text
+    from tests.conftest import HEADER
+
+    text = HEADER.format(rounds=3) + """
+parameters:
+  resolve: {dist: uniform, low: 0, high: 1}
+state:
+  tension: {initial: 1}
+actors:
+  A:
+    name: Alpha
+    payoff: {weights: {tension: -1}}
+    actions:
+      wait: {}
+branches:
+  - id: never
+    when: "tension > 5"
+    outcomes: {yes: {probability: 0.5}, no: {probability: rest}}
+  - id: secret
+    when: "resolve > 2"
+    outcomes: {yes: {probability: 0.5}, no: {probability: rest}}
+endings:
+  - id: end
+"""
+    game = Game(load_text(text, "closed.yaml"), 1)
+    assert game.closed_branches() == ["never"]  # nothing changes tension: it stays 1

@@ -59,6 +59,7 @@ def short_text(text: str, most: int = 22) -> str:
 def _branch_tree(room: Classroom) -> list[dict[str, Any]]:
     game = room.game
     model = game.model
+    closed = set(game.closed_branches())
     tree = []
     for b, branch in enumerate(game.compiled.branches):
         outcome = int(model.branch_outcome[b][0])
@@ -74,6 +75,8 @@ def _branch_tree(room: Classroom) -> list[dict[str, Any]]:
             }
         elif branch.id in room.due:
             item |= {"status": "due", "round": game.round + 1}
+        elif branch.id in closed:
+            item |= {"status": "closed", "round": branch.round}
         else:
             item |= {"status": "open", "round": branch.round}
         tree.append(item)
@@ -202,6 +205,7 @@ def _outlook(room: Classroom, reveal_all: bool = False) -> dict[str, Any]:
     seen = game.expect(room.continuations)
     titles = {e.id: e.title for e in game.compiled.endings}
     hidden = frozenset() if reveal_all else hidden_branches(room)
+    closed = set(game.closed_branches())
     return {
         "round": seen.round,
         "runs": seen.runs,
@@ -217,6 +221,8 @@ def _outlook(room: Classroom, reveal_all: bool = False) -> dict[str, Any]:
                 "id": b,
                 "resolves": None if b in hidden else seen.resolves[b],
                 "outcomes": None if b in hidden else outcomes,
+                # Can no longer come up, from what the room can see (not the odds).
+                "closed": b in closed,
             }
             for b, outcomes in seen.branches.items()
         ],

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -393,6 +394,51 @@ class Game:
         b = self._branch_index(branch_id)
         index = int(self.model.branch_outcome[b][0])
         return self.compiled.branches[b].outcomes[index].id if index >= 0 else None
+
+    def closed_branches(self) -> list[str]:
+        """Unresolved branches that can no longer come up in this game, by public facts.
+
+        A branch whose round has been played, or whose ``when`` is false now and reads
+        only what nothing can change any more: no actor's action, background process,
+        inject still to fire or branch still open sets it, and no history of moves. A
+        condition that reads a parameter is never judged: saying it cannot hold would
+        give the hidden value away. (alaska's counteroffensive needs the summit to have
+        collapsed: once it succeeded, it will not come up.)
+        """
+        compiled, model = self.compiled, self.model
+        names = compiled.state_names
+        changing: set[int] = set()
+        for actor in compiled.actors:
+            changing |= {e.target for action in actor.actions for e in action.effects}
+        for process in compiled.processes:
+            changing |= {e.target for e in process.effects}
+        for k, inject in enumerate(compiled.injects):
+            if not model.inject_fired[k][0]:
+                changing |= {e.target for e in inject.effects}
+        for b, branch in enumerate(compiled.branches):
+            if model.branch_outcome[b][0] < 0:
+                changing |= {e.target for o in branch.outcomes for e in o.effects}
+                changing |= {branch.variable} if branch.variable is not None else set()
+        moving = {names[i] for i in changing}
+        closed = []
+        for b, branch in enumerate(compiled.branches):
+            if model.branch_outcome[b][0] >= 0:
+                continue
+            if branch.round is not None and branch.round <= self.round:
+                closed.append(branch.id)
+                continue
+            when = branch.when
+            if when is None or when.actors_read or when.choices_read:
+                continue
+            if when.reads & (moving | set(compiled.param_names)) or re.search(
+                r"\bround\b", when.text
+            ):
+                continue  # it may yet hold, or saying it cannot would tell a hidden value
+            with np.errstate(all="ignore"):
+                holds = bool(when(model.ctx)[0] != 0)
+            if not holds:
+                closed.append(branch.id)
+        return closed
 
     def people_choices(self, round_: int) -> dict[str, str]:
         """People's choices for one round, by actor."""

@@ -180,6 +180,7 @@ function treeHtml(tree) {
   const items = tree.map((t) => {
     if (t.status === "resolved") return `<li><b>${words(t.id)}</b> → ${words(t.outcome)} <span class="muted">(round ${t.round})</span>${t.by_people ? ' <span class="tag people">people</span>' : ""}</li>`;
     if (t.status === "due") return `<li><b>${words(t.id)}</b>: due this round</li>`;
+    if (t.status === "closed") return `<li class="muted">${words(t.id)}: will not come up</li>`;
     return `<li class="muted">${words(t.id)}: ${t.round ? `round ${t.round}` : "not yet"}</li>`;
   }).join("");
   return `<ul class="tree">${items}</ul>`;
@@ -189,6 +190,7 @@ function outlookHtml(o) {
   const endings = o.endings.filter((e) => e.p > 0.0005).map((e) => `<tr><td>${esc(e.title)}</td>
     <td class="num">${pct(e.p)}</td><td><span class="bar" style="width:${Math.round(60 * e.p)}px"></span></td></tr>`).join("");
   const branches = o.branches.map((b) => {
+    if (b.closed) return `<li class="muted">${words(b.id)}: will not come up</li>`;
     if (!b.outcomes) return `<li>${words(b.id)}: <span class="muted">odds hidden until it resolves</span></li>`;
     const best = Object.entries(b.outcomes).sort((x, y) => y[1] - x[1])
       .map(([k, p]) => `${words(k)} ${pct(p)}`).join(", ");
