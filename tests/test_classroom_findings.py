@@ -297,7 +297,9 @@ def test_a_condition_on_a_hidden_parameter_is_never_called_closed():
     from sim.engine.loading import load_text
     from tests.conftest import HEADER
 
-    text = HEADER.format(rounds=3) + """
+    text = (
+        HEADER.format(rounds=3)
+        + """
 parameters:
   resolve: {dist: uniform, low: 0, high: 1}
 state:
@@ -318,5 +320,6 @@ branches:
 endings:
   - id: end
 """
+    )
     game = Game(load_text(text, "closed.yaml"), 1)
     assert game.closed_branches() == ["never"]  # nothing changes tension: it stays 1
