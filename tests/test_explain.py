@@ -163,6 +163,31 @@ def test_the_measured_tornado_is_drawn_and_workers_change_nothing(tmp_path):
         workers=2, out=tmp_path / "p", plots=False,
     )  # fmt: skip
     assert target(parallel, "crisis")["measured"] == target(found, "crisis")["measured"]
+    # The line the measured bars start from is the measured runs' baseline (an author's
+    # trial: the batch's 3.1% against bars from runs whose baseline was 3.0%).
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.explainplots import tornado_figure
+
+    fewer = explain(tmp_path / "b", ending="crisis", measure=True, measure_runs=120,
+                    resamples=0, out=tmp_path / "f", plots=False)  # fmt: skip
+    entry = target(fewer, "crisis")
+    base = entry["measured"]["baseline"]
+    assert base != entry["p"]  # 120 of the 300 runs
+    # As the chart is drawn: before the entry gets its "measured" part.
+    drawn = {k: v for k, v in entry.items() if k != "measured"}
+    measured = {
+        "runs": 120,
+        "baseline": {"crisis": base},
+        "parameters": {
+            name: {"outcomes": {"crisis": m}} for name, m in entry["measured"]["parameters"].items()
+        },
+    }
+    fig = tornado_figure(drawn, measured)
+    ax = fig.axes[0]
+    assert [line.get_xdata()[0] for line in ax.lines] == [base]
+    assert any(f"(baseline: {base:.1%})" in t.get_text() for t in fig.texts)
+    plt.close(fig)
 
 
 # One round of the textbook 2x2 game with only a mixed equilibrium (Row up/down, Column

@@ -139,8 +139,11 @@ def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None
     if not rows:
         return None
     base = entry["p"]
-    if measured is not None and entry.get("measured", {}).get("baseline") is not None:
-        base = entry["measured"]["baseline"]
+    # Measured bars are set against the measured runs' own baseline, not the batch's
+    # (the chart is drawn before the entry gets its "measured" part).
+    baseline = (measured or {}).get("baseline", {}).get(entry["id"])
+    if measured is not None and baseline is not None:
+        base = baseline
     height = 2.5 + 0.62 * len(rows)
     fig, ax = plt.subplots(figsize=(10, height), dpi=150)
     shown = [base] + [row[end]["p"] for row in rows for end in ("low", "high")]
@@ -186,7 +189,8 @@ def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None
             "(blue) and highest fifth (orange); line: all runs. Faded: not significant "
             "(permutation test, Holm, 5%)."
         )
-    title = f"P(“{entry['title']}”) at each parameter's low and high end (all runs: {base:.1%})"
+    where = "baseline" if measured is not None and baseline is not None else "all runs"
+    title = f"P(“{entry['title']}”) at each parameter's low and high end ({where}: {base:.1%})"
     top = _header(fig, height, title, subtitle)
     fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
     return fig
