@@ -488,7 +488,9 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
         out += _wrap(
             f"warning: the round's equilibrium was not found in {missed['unconverged_rounds']:,} "
             f"rounds of {missed['unconverged_runs']:,} runs; in those rounds the actors "
-            "played the last iterate of the search",
+            "played the QRE at the highest rationality the search reached (a lower "
+            "rationality, or another reasoning, for the actors in the equilibrium makes "
+            "it easier to find; runs.parquet's unconverged_rounds says which runs)",
             width,
         )
     out.append("")
