@@ -168,6 +168,32 @@ def test_branch_tree_without_branches_is_the_ending_mix() -> None:
     assert outcome["ending_shares"] == {"a": 0.25, "b": 0.75}
 
 
+def test_a_branch_that_follows_another_says_which_outcome_its_missed_runs_took() -> None:
+    # An analyst's trial: the counteroffensive, which only follows a collapse, showed
+    # "(not reached)" beside the summit's tree with nothing to say why.
+    import pyarrow as pa
+
+    layout = {
+        "branches": [
+            {"id": "summit", "round": 2, "outcomes": ["success", "collapse"]},
+            {"id": "offensive", "round": 5, "outcomes": ["launched", "held"]},
+            {"id": "talks", "round": 6, "outcomes": ["yes", "no"]},
+        ],
+        "endings": [{"id": "a", "title": "A"}],
+    }
+    table = pa.table({
+        "ending": ["a"] * 6,
+        "branch.summit": ["success", "collapse", "collapse", "success", "collapse", "success"],
+        "branch.offensive": ["", "launched", "held", "", "held", ""],
+        "branch.talks": ["", "yes", "", "no", "", "yes"],  # missed by no one outcome
+    })  # fmt: skip
+    _, offensive, talks = branch_tree(table, layout)
+    missed = offensive["outcomes"][-1]
+    assert missed["id"] == NOT_REACHED and missed["because"] == "summit = success"
+    assert missed["count"] == 3
+    assert talks["outcomes"][-1]["id"] == NOT_REACHED and "because" not in talks["outcomes"][-1]
+
+
 def test_fan_quantiles_against_numpy() -> None:
     rng = np.random.default_rng(7)
     rows = 5000

@@ -239,10 +239,12 @@ def branch_tree(table: pa.Table, layout: dict[str, Any]) -> list[dict[str, Any]]
         One entry per branch, in scenario order: ``{"id", "round", "text", "outcomes"}``,
         where ``outcomes`` lists ``{"id", "count", "share", "ending_counts",
         "ending_shares"}`` for each outcome in scenario order, then ``"(not reached)"``
-        if any run did not reach the branch. ``ending_counts``/``ending_shares`` map
-        every ending id (scenario order) to the count/share of the outcome's runs with
-        that ending (shares are 0 when the outcome has no runs). With no branches, one
-        pseudo-branch ``{"id": None, ...}`` with a single outcome ``"all runs"``.
+        if any run did not reach the branch (with ``"because": "summit = success"`` when
+        the runs that missed it are exactly those of one earlier branch's outcome).
+        ``ending_counts``/``ending_shares`` map every ending id (scenario order) to the
+        count/share of the outcome's runs with that ending (shares are 0 when the
+        outcome has no runs). With no branches, one pseudo-branch ``{"id": None, ...}``
+        with a single outcome ``"all runs"``.
     """
     endings = [e["id"] for e in layout["endings"]]
     n = table.num_rows
@@ -250,7 +252,9 @@ def branch_tree(table: pa.Table, layout: dict[str, Any]) -> list[dict[str, Any]]
     n_endings = len(endings)
     specs = layout["branches"] or [{"id": None, "round": None, "text": "", "outcomes": []}]
     result = []
+    earlier: list[tuple[str, list[str], np.ndarray]] = []
     for spec in specs:
+        because = None
         if spec["id"] is None:
             labels = ["all runs"]
             code = np.zeros(n, dtype=np.int16)
@@ -258,6 +262,8 @@ def branch_tree(table: pa.Table, layout: dict[str, Any]) -> list[dict[str, Any]]
             labels = [*spec["outcomes"], NOT_REACHED]
             code = _codes(table.column(f"branch.{spec['id']}"), [*spec["outcomes"], ""])
             code[code < 0] = len(labels) - 1
+            because = _not_reached_because(code == len(labels) - 1, earlier)
+            earlier.append((spec["id"], list(spec["outcomes"]), code))
         valid = ending_code >= 0
         cross = np.bincount(
             code[valid].astype(np.int64) * n_endings + ending_code[valid],
@@ -272,6 +278,7 @@ def branch_tree(table: pa.Table, layout: dict[str, Any]) -> list[dict[str, Any]]
             outcomes.append(
                 {
                     "id": label,
+                    **({"because": because} if label == NOT_REACHED and because else {}),
                     "count": count,
                     "share": count / n if n else 0.0,
                     "ending_counts": {e: int(cross[i, j]) for j, e in enumerate(endings)},
@@ -290,6 +297,23 @@ def branch_tree(table: pa.Table, layout: dict[str, Any]) -> list[dict[str, Any]]
             }
         )
     return result
+
+
+def _not_reached_because(
+    missed: np.ndarray, earlier: list[tuple[str, list[str], np.ndarray]]
+) -> str | None:
+    """Why a branch was not reached, e.g. ``"summit = success"``, if one outcome says it.
+
+    That is when the runs that missed the branch are exactly the runs where an earlier
+    branch took one outcome (the branch follows another's other outcome); else None.
+    """
+    if not missed.any():
+        return None
+    for branch, outcomes, code in earlier:
+        for o, outcome in enumerate(outcomes):
+            if np.array_equal(missed, code == o):
+                return f"{branch} = {outcome}"
+    return None
 
 
 def fan_quantiles(
@@ -805,8 +829,11 @@ def plot_branch_tree(
         when = f"round {branch['round']}" if branch.get("round") is not None else ""
         roots[branch["id"]] = "\n".join(x for x in (_wrap(str(branch["id"]), 16, 2), when) if x)
         for outcome in branch["outcomes"]:
+            name = _wrap(outcome["id"], 18, 2)
+            if outcome.get("because"):  # the runs another branch's outcome took elsewhere
+                name += "\n" + _wrap(f"({outcome['because']})", 22, 2)
             boxes[(branch["id"], outcome["id"])] = (
-                f"{_wrap(outcome['id'], 18, 2)}\n{_pct(outcome['share'])} · n={outcome['count']:,}"
+                f"{name}\n{_pct(outcome['share'])} · n={outcome['count']:,}"
             )
     pad = 2 * 0.5 * 13 / 72  # box padding on both sides (pad=0.5 em at 13 pt)
     root_w = max([_text_inches(t, 13, bold=True) for t in roots.values()] or [1.0]) + pad
