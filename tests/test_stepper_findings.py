@@ -236,3 +236,8 @@ def test_a_key_typed_with_enter_is_one_answer_at_a_terminal(monkeypatch):
     assert room.key("Quit anyway? [y/N] > ") == "y"  # the stray Enter was skipped
     now[0] += 2.0  # a deliberate Enter, later: No
     assert room.key("Quit anyway? [y/N] > ") == "n"
+    # A key and its Enter in one read (tmux send-keys q Enter, a paste): one key.
+    keys = iter(["q\r", "y\r"])
+    now[0] += 2.0
+    assert room.key("? > ") == "q"
+    assert room.key("Quit anyway? [y/N] > ") == "y"

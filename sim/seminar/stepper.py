@@ -155,6 +155,17 @@ def colourize(text: str) -> str:
 ENTER_AFTER_KEY = 0.25
 
 
+def _one_key(read: str) -> str:
+    """One key from what a raw read returned.
+
+    A key and its Enter can come in one read (a paste, or typed fast): the Enter is
+    then the key's own. An escape sequence (an arrow key) is left whole.
+    """
+    if len(read) > 1 and read[0] not in "\r\n\x1b":
+        return read.rstrip("\r\n") or read
+    return read
+
+
 class TerminalRoom:
     """The room at a terminal: click for output, one raw key at a time when it can.
 
@@ -193,12 +204,12 @@ class TerminalRoom:
         if self.raw_keys:
             self._prompt(prompt)
             try:
-                char = click.getchar()
+                char = _one_key(click.getchar())
                 # A key typed with Enter out of habit ("q" then Enter, or a paste) is
                 # one answer: an Enter right behind the last key is not the next one.
                 while char in ("\r", "\n") and time.monotonic() - self._last_key < ENTER_AFTER_KEY:
                     self._last_key = -1.0
-                    char = click.getchar()
+                    char = _one_key(click.getchar())
             except EOFError:
                 click.echo()
                 return None
