@@ -668,5 +668,7 @@ def test_a_wide_handout_table_is_set_small_enough_to_print():
     wide = _html_table(["Ending", *(f"r{k}" for k in range(14))], [["a"] * 15], set(range(1, 15)))
     narrow = _html_table(["Variable", "Value", "Unit"], [["x", "1", "km"]], {1})
     assert wide.startswith('<table class="wide">') and narrow.startswith("<table>")
+    # Split over printed pages, a table repeats its header row (a <thead>).
+    assert wide.split("\n")[1].startswith("<thead><tr><th>Ending</th>")
     assert 8 <= WIDE_TABLE <= 15
     assert "@media print" in _STYLE and "table.wide { font-size: 7pt; }" in _STYLE

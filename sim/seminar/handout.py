@@ -331,7 +331,8 @@ def _html_table(
 ) -> str:
     """A table; ``header`` and ``rows`` hold already-escaped HTML."""
     opening = '<table class="wide">' if len(header) >= WIDE_TABLE else "<table>"
-    out = [opening, "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>"]
+    # In a <thead>, a printed table split over pages repeats its header on each.
+    out = [opening, "<thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead>"]
     for r, row in enumerate(rows):
         cls = ' class="chosen"' if chosen and chosen[r] else ""
         cells = "".join(
