@@ -91,6 +91,8 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             student = page(links["students"], 390, 844, mobile=True)
             for tab in (facilitator, projector, us, ru, student):
                 expect(tab.locator("#round")).to_contain_text("Before round 1")
+            # No empty panel on the facilitator's page before anything is played.
+            expect(facilitator.get_by_text("Nothing has been played yet")).to_be_visible()
 
             # Before round 1: each team has its briefing; no odds of the summit anywhere
             # the room looks; the debrief link is the projector's, never the facilitator's.

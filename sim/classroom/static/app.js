@@ -273,7 +273,8 @@ function roomPanels(v, options = {}) {
     middle = `<h2>Moves</h2>${movesHtml(v.played)}`;
   } else {
     left = `<h2>The scenario</h2><p>${esc(v.description)}</p>`;
-    if (teams) middle = `<h2>Teams</h2>${teamsHtml(v)}`;
+    middle = teams ? `<h2>Teams</h2>${teamsHtml(v)}`
+      : '<h2>Before round 1</h2><p class="muted">Nothing has been played yet: open round 1 when the room is ready. Its injects, then the moves, appear here.</p>';
   }
   const side = `${v.played ? `<h2>Changes</h2>${changesHtml(v.played.changes)}` : ""}
     <h2>Branches</h2>${treeHtml(v.tree)}<h2>The model expects</h2>${outlookHtml(v.outlook)}`;
