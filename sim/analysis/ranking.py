@@ -277,19 +277,22 @@ def rank_inputs(
         run where the branch explained had resolved the move came too late).
     """
     everything = np.asarray(outcome, dtype=np.int64)
+    all_runs = (everything, everything.astype(float), everything.astype(bool))
+    total = int(everything.sum())
+    counted = (len(everything), total, entropy_bits(total / len(everything)) if total else 0.0)
     rng = np.random.default_rng(seed)
     rows = []
     for feature in features:
-        y = everything
+        y, y_float, y_bool = all_runs
+        n, hits, h = counted
         if feature.played is not None:
             # A move of a round some runs never reached: among the runs playing it.
-            y = everything[feature.played]
+            y, y_float, y_bool = (a[feature.played] for a in all_runs)
             feature = replace(feature, codes=feature.codes[feature.played], played=None)
-        n, hits = len(y), int(y.sum())
-        h = entropy_bits(hits / n) if n else 0.0
+            n, hits = len(y), int(y.sum())
+            h = entropy_bits(hits / n) if n else 0.0
         # The input's runs and outcome runs per level, counted once for its score, its
         # test and its ends (the same numbers each of them would count).
-        y_float, y_bool = y.astype(float), y.astype(bool)
         sizes = np.bincount(feature.codes, minlength=feature.levels)
         ones = np.bincount(feature.codes, weights=y_float, minlength=feature.levels)
         mi = _mutual_information(sizes, ones, hits, n)
