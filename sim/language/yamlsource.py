@@ -242,7 +242,13 @@ def _indent_hint(text: str, line: int) -> str:
     )
 
     def spaces(text: str) -> str:
+        # A list item's key starts after its "- ": that is the column its siblings keep.
         count = len(text) - len(text.lstrip(" "))
+        rest = text[count:]
+        while rest.startswith("- "):
+            after = rest[2:]
+            count += 2 + len(after) - len(after.lstrip(" "))
+            rest = after.lstrip(" ")
         return f"{count} space" + ("" if count == 1 else "s")
 
     if above is None:
@@ -250,8 +256,8 @@ def _indent_hint(text: str, line: int) -> str:
     number, previous = above
     return (
         f" (check the indentation: line {line} has {spaces(here)}, line {number} above it "
-        f"{spaces(previous)}; a key lines up with the keys beside it, two spaces in from "
-        "its parent)"
+        f"{spaces(previous)} before its key; a key lines up with the keys beside it, two "
+        "spaces in from its parent)"
     )
 
 
