@@ -353,3 +353,31 @@ def test_a_set_value_no_draw_could_give_is_played_with_a_warning(tmp_path):
     result = CliRunner().invoke(cli, [*args, "--out", str(out), "--set", "summit_base_odds=-3"])
     assert result.exit_code == 0
     assert "warning: --set summit_base_odds=-3 is outside the range" in result.output
+
+
+def test_a_set_state_start_beyond_its_bounds_warns_that_it_is_clipped(tmp_path):
+    # alaska: dprk_shell_share_now is a state variable with min 0 and max 0.8; a start
+    # beyond a bound is clipped to it, so the warning says where the runs start.
+    import warnings
+
+    from sim.errors import WargameWarning
+
+    alaska = load(ROOT / "scenarios" / "alaska.yaml")
+    name = "dprk_shell_share_now"
+    for value, words in [
+        (0.9, "above the max of state variable 'dprk_shell_share_now' (0.8); "
+              "the runs start at 0.8"),
+        (-1, "below the min of state variable 'dprk_shell_share_now' (0); the runs start at 0"),
+    ]:  # fmt: skip
+        with pytest.warns(WargameWarning, match=re.escape(words)):
+            assert check_overrides(alaska, {name: value}) == {name: value}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_overrides(alaska, {name: 0.8})
+    # What the warning claims: the runs start at the bound.
+    from sim.engine.initial_state import initial_context
+
+    index = alaska.state_names.index(name)
+    for value, start in [(0.9, 0.8), (-1.0, 0.0), (0.5, 0.5)]:
+        ctx = initial_context(alaska, 1, np.arange(3), {name: value})
+        assert ctx.state[index].tolist() == [start] * 3

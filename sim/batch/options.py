@@ -185,6 +185,9 @@ def check_overrides(compiled: CompiledScenario, overrides: dict[str, Any]) -> di
                 WargameWarning(f"--set {name}={value} is {outside}; the runs play it as set"),
                 stacklevel=2,
             )
+        beyond = _beyond_bounds(compiled, name, number)
+        if beyond:
+            warnings.warn(WargameWarning(f"--set {name}={value} is {beyond}"), stacklevel=2)
         checked[name] = number
     return checked
 
@@ -211,6 +214,21 @@ def _outside_range(compiled: CompiledScenario, name: str, value: float) -> str |
     kind = type(param).__name__.removesuffix("Param").lower()
     span = f"{'-inf' if low is None else f'{low:g}'} to {'inf' if high is None else f'{high:g}'}"
     return f"outside the range of '{name}' in the scenario ({kind}, {span})"
+
+
+def _beyond_bounds(compiled: CompiledScenario, name: str, value: float) -> str | None:
+    """Words for a state variable's start beyond its ``min``/``max``, else None.
+
+    A state variable is clipped to its bounds from the start, so such a start is played
+    at the bound, not as set (the manifest keeps the value as typed).
+    """
+    var = compiled.loaded.spec.state.get(name)
+    low, high = getattr(var, "min", None), getattr(var, "max", None)
+    if low is not None and value < low:
+        return f"below the min of state variable '{name}' ({low:g}); the runs start at {low:g}"
+    if high is not None and value > high:
+        return f"above the max of state variable '{name}' ({high:g}); the runs start at {high:g}"
+    return None
 
 
 def settings_as_written(compiled: CompiledScenario, overrides: dict[str, float]) -> dict[str, Any]:
