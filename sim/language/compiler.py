@@ -476,6 +476,13 @@ class _Compiler:
             actions,
             self.table.defines,
             self.table.broken,
+            {
+                n: "an initial value may read only parameters, not "
+                + ("'round'" if s.kind == "round" else f"state variable '{n}'")
+                + " (the state starts from the parameters in round 0)"
+                for n, s in symbols.items()
+                if s.kind != "param"
+            },
         )
 
         initial = []

@@ -131,12 +131,15 @@ class SymbolTable:
             where they are used.
         broken: Named expressions that have errors of their own (reported once, where
             they are defined).
+        withheld: Names the scenario has but this kind of expression may not read, with
+            why (an initial value reads parameters only, not the state).
     """
 
     symbols: dict[str, Symbol]
     actions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     defines: dict[str, tuple[str, Location]] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)
+    withheld: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -522,6 +525,9 @@ class _Checker:
         if name in self.table.defines and name not in self.table.symbols:
             return self._define(node, name)
         symbol = self.table.symbols.get(name)
+        if symbol is None and name in self.table.withheld:
+            self.fail(node, self.table.withheld[name])
+            return None
         if symbol is None:
             owners = [
                 var
