@@ -492,9 +492,32 @@ def _describe(error: dict[str, Any]) -> tuple[str, bool]:
         given = error.get("input")
         shown = f"'{given}'" if isinstance(given, str) else str(given)
         return f"{shown} is not a date: write it as YYYY-MM-DD, e.g. 2025-08-15", False
+    if kind in ("model_type", "dict_type"):  # pydantic: "... or instance of Action"
+        given = error.get("input")
+        if given is None:
+            name = f"'{loc[-1]}'" if loc else "this"
+            return (
+                f"{name} has nothing under it: its keys go on the lines below, "
+                f"indented two spaces more than {name}"
+            ), False
+        return f"expected keys and values here, not {_kind_of(given)}", False
     message = error["msg"]
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return message, False
+
+
+def _kind_of(value: Any) -> str:
+    """A YAML value as an author would name it: a list, the text 'x', the number 3."""
+    if isinstance(value, list):
+        return "a list (here each entry is 'name:' with its keys under it, not '- ...')"
+    if isinstance(value, bool):
+        return f"the value {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value:g}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text '{shown}'"
+    return f"a {type(value).__name__}"
 
 
 def _allowed_keys(model: Any, loc: tuple[Any, ...]) -> list[str]:
