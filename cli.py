@@ -1144,17 +1144,18 @@ def doc(scenario: str, out: str | None, force: bool) -> None:
             if compiled.id in pages:
                 other = pages[compiled.id][0]
                 raise OptionsError(f"{path} and {other} share the scenario id '{compiled.id}'")
-            pages[compiled.id] = (path, scenario_page(compiled, path.as_posix()))
+            page = scenario_page(compiled, path.as_posix(), str(Path(out) / f"{compiled.id}.md"))
+            pages[compiled.id] = (path, page)
         for ident, (_path, text) in pages.items():
             written = write_page(text, Path(out) / f"{ident}.md", force=force)
             click.echo(f"wrote {written}")
         return
     compiled = load(scenario)
-    text = scenario_page(compiled, given.as_posix())
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(scenario_page(compiled, given.as_posix()), nl=False)
         return
     target = Path(out) / f"{compiled.id}.md" if Path(out).is_dir() else Path(out)
+    text = scenario_page(compiled, given.as_posix(), target.as_posix())
     click.echo(f"wrote {write_page(text, target, force=force)}")
 
 

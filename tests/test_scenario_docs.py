@@ -104,7 +104,12 @@ def test_doc_prints_the_page_or_writes_it(tmp_path: Path) -> None:
     out = tmp_path / "tiny.md"
     written = CliRunner().invoke(cli, ["doc", str(TINY), "--out", str(out)])
     assert written.exit_code == 0, written.output
-    assert out.read_text(encoding="utf-8") == printed.output
+    # The same page, whose first line says how to write it again where it is.
+    page = out.read_text(encoding="utf-8")
+    first, rest = page.split("\n", 1)
+    assert rest == printed.output.split("\n", 1)[1]
+    assert f"regenerate with `wargame doc {TINY.as_posix()} --out {out.as_posix()}`" in first
+    assert "--out" not in printed.output.split("\n", 1)[0]
     # A page wargame doc wrote is its own: written again without --force.
     again = CliRunner().invoke(cli, ["doc", str(TINY), "--out", str(out)])
     assert again.exit_code == 0, again.output

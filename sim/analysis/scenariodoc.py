@@ -746,13 +746,17 @@ def _sources(spec: Scenario) -> list[str]:
     return [*lines, ""]
 
 
-def scenario_page(compiled: CompiledScenario, source_name: str | None = None) -> str:
+def scenario_page(
+    compiled: CompiledScenario, source_name: str | None = None, out: str | None = None
+) -> str:
     """The Markdown page of a scenario.
 
     Args:
         compiled: The scenario.
         source_name: The file name shown on the page (default: the path it was loaded
             from).
+        out: Where the page is written (``--out``), for the command that regenerates
+            it; None when it is printed.
 
     Returns:
         The page, ending with a newline. The same scenario gives the same bytes.
@@ -765,7 +769,11 @@ def scenario_page(compiled: CompiledScenario, source_name: str | None = None) ->
     context = sum(1 for p in spec.parameters.values() if p.context_only)
     stops = sum(1 for e in spec.endings if e.stop)
     # The library's pages are regenerated all at once; anyone else's from their file.
-    again = REGENERATE if str(name).startswith("scenarios/") else f"wargame doc {name}"
+    again = (
+        REGENERATE
+        if str(name).startswith("scenarios/")
+        else f"wargame doc {name}" + (f" --out {out}" if out else "")
+    )
     lines = [
         f"{MARKER} from {name}; regenerate with `{again}` -->",
         "",
