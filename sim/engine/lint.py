@@ -277,19 +277,26 @@ def _moves_read(
                 found.add((None, None))
                 continue
             for node in ast.walk(tree):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Name)
-                    and node.func.id in ("times", "last", "chose")
-                ):
-                    names = [
-                        a.value
-                        if isinstance(a, ast.Constant) and isinstance(a.value, str)
-                        else None
-                        for a in node.args
-                    ] + [None, None]
-                    found.add((names[0], names[1]))
+                found.update(_history_call(node))
     return found
+
+
+def _history_call(node: ast.AST) -> list[tuple[str | None, str | None]]:
+    """``[(actor, action)]`` if ``node`` is a ``times``/``last``/``chose`` call, else ``[]``.
+
+    None stands for an argument that is not a quoted name (or is missing).
+    """
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("times", "last", "chose")
+    ):
+        return []
+    names = [
+        a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None
+        for a in node.args
+    ] + [None, None]
+    return [(names[0], names[1])]
 
 
 def inert_actions(compiled: CompiledScenario) -> list[Problem]:
@@ -429,14 +436,7 @@ def _term_reads(
                 inner_names, inner_actors = _term_reads(inner, rest)
                 names |= inner_names
                 actors |= inner_actors
-        if (
-            isinstance(sub, ast.Call)
-            and isinstance(sub.func, ast.Name)
-            and sub.func.id in ("times", "last", "chose")
-            and sub.args
-            and isinstance(sub.args[0], ast.Constant)
-        ):
-            actors.add(str(sub.args[0].value))
+        actors.update(actor for actor, _ in _history_call(sub) if actor is not None)
     return names, actors
 
 
