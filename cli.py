@@ -219,13 +219,34 @@ def validate(scenario: str, trial_runs: int) -> None:
 
         trial = WargameModel(compiled, 0, np.arange(trial_runs), keep_trajectories=True)
         trial.probability_issues = {}
-        with np.errstate(all="ignore"):
+        saying = f"playing a trial of {trial_runs:,} runs (--trial-runs 0 skips it)..."
+        with np.errstate(all="ignore"), _said_if_slow(saying):
             trial.run_model()
         ended = trial.rounds_played >= compiled.rounds
         found = clipped_probabilities(compiled, trial.probability_issues, trial_runs)
         for warning in found + shadowed_endings(compiled, trial.ctx, ended):
             click.echo(str(warning), err=True)
     click.echo(compiled.summary_line())
+
+
+@contextlib.contextmanager
+def _said_if_slow(message: str, after: float = 1.5) -> Iterator[None]:
+    """Say ``message`` on a terminal's stderr if the block takes longer than ``after`` s.
+
+    Most scenarios' trials take a fraction of a second; one whose equilibrium needs
+    path-following can take ten, and a silent terminal looks stuck. Nothing is written
+    where stderr is not a terminal (scripts read one problem per line there).
+    """
+    if not sys.stderr.isatty():
+        yield
+        return
+    timer = threading.Timer(after, lambda: click.echo(message, err=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def _open_game(

@@ -169,3 +169,25 @@ def test_validate_warns_of_branch_probabilities_the_engine_clips_or_scales(tmp_p
     assert hit[0].startswith(f"{path}:{line_of_hit}:")
     crisis = [line for line in lines if "outcome probabilities of crisis" in line]
     assert len(crisis) == 1 and "in 400 of 400 trial runs" in crisis[0]
+
+
+def test_a_slow_validate_trial_says_what_it_is_doing_on_a_terminal_only(monkeypatch, capsys):
+    # A trial whose equilibrium needs path-following can take ten seconds; a terminal
+    # is told what is happening after a moment, a script's stderr never is.
+    import sys
+    import time
+
+    from cli import _said_if_slow
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with _said_if_slow("playing a trial...", after=0.05):
+        time.sleep(0.5)
+    assert capsys.readouterr().err == "playing a trial...\n"
+    with _said_if_slow("playing a trial...", after=5):
+        pass  # done before the moment: nothing said, and the timer does not fire later
+    time.sleep(0.05)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    with _said_if_slow("playing a trial...", after=0.05):
+        time.sleep(0.3)
+    assert capsys.readouterr().err == ""
