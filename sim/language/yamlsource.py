@@ -242,14 +242,7 @@ def _indent_hint(text: str, line: int) -> str:
     )
 
     def spaces(text: str) -> str:
-        # A list item's key starts after its "- ": that is the column its siblings keep.
-        count = len(text) - len(text.lstrip(" "))
-        rest = text[count:]
-        while rest.startswith("- "):
-            after = rest[2:]
-            count += 2 + len(after) - len(after.lstrip(" "))
-            rest = after.lstrip(" ")
-        return f"{count} space" + ("" if count == 1 else "s")
+        return _spaces(_key_column(text))
 
     if above is None:
         return f" (check the indentation of line {line}: {spaces(here)})"
@@ -257,8 +250,55 @@ def _indent_hint(text: str, line: int) -> str:
     return (
         f" (check the indentation: line {line} has {spaces(here)}, line {number} above it "
         f"{spaces(previous)} before its key; a key lines up with the keys beside it, two "
-        "spaces in from its parent)"
+        "spaces in from its parent" + _nearest_keys(lines, line) + ")"
     )
+
+
+def _spaces(count: int) -> str:
+    return f"{count} space" + ("" if count == 1 else "s")
+
+
+def _key_column(text: str) -> int:
+    """The spaces before a line's key: a list item's key starts after its ``- ``.
+
+    That is the column the item's sibling keys keep.
+    """
+    count = len(text) - len(text.lstrip(" "))
+    rest = text[count:]
+    while rest.startswith("- "):
+        after = rest[2:]
+        count += 2 + len(after) - len(after.lstrip(" "))
+        rest = after.lstrip(" ")
+    return count
+
+
+def _nearest_keys(lines: list[str], line: int) -> str:
+    """For a line pulled left to a column no open key above it has: the keys it may mean.
+
+    The keys a line can line up with are those of the line above and of that line's
+    parents (each the nearest line above with a smaller indent). A line indented less
+    than the line above, at none of those columns, is named against the two nearest:
+    one is where it belongs. Empty otherwise (a line indented more than the one above
+    is more often a slip of that line than of this one).
+    """
+    here = _key_column(lines[line - 1])
+    open_keys: list[tuple[int, int, str]] = []  # (column, line number, key)
+    for number in range(line - 1, 0, -1):
+        text = lines[number - 1]
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        at = _key_column(text)
+        if not open_keys or at < open_keys[-1][0]:
+            key = text[at:].split(":", 1)[0].strip()
+            open_keys.append((at, number, key))
+        if at == 0:
+            break
+    if not open_keys or here >= open_keys[0][0] or any(at == here for at, _, _ in open_keys):
+        return ""
+    right = [k for k in open_keys if k[0] > here][-1:]
+    left = [k for k in open_keys if k[0] < here][:1]
+    named = " or ".join(f"'{key}:' (line {n}, {_spaces(at)})" for at, n, key in right + left)
+    return f"; no key above it has {_spaces(here)}: line it up with {named}"
 
 
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
