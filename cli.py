@@ -215,15 +215,17 @@ def validate(scenario: str, trial_runs: int) -> None:
     if trial_runs > 0:
         import numpy as np
 
-        from sim.engine.lint import clipped_probabilities, shadowed_endings
+        from sim.engine.lint import clipped_probabilities, shadowed_endings, untaken_actions
 
         trial = WargameModel(compiled, 0, np.arange(trial_runs), keep_trajectories=True)
         trial.probability_issues = {}
+        trial.option_chances = {}
         saying = f"playing a trial of {trial_runs:,} runs (--trial-runs 0 skips it)..."
         with np.errstate(all="ignore"), _said_if_slow(saying):
             trial.run_model()
         ended = trial.rounds_played >= compiled.rounds
         found = clipped_probabilities(compiled, trial.probability_issues, trial_runs)
+        found += untaken_actions(compiled, trial.option_chances, trial_runs)
         for warning in found + shadowed_endings(compiled, trial.ctx, ended):
             click.echo(str(warning), err=True)
     click.echo(compiled.summary_line())

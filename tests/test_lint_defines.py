@@ -1,5 +1,7 @@
 """Dead-lever checks: named expressions and decided branches count for what they reach."""
 
+import pytest
+
 from sim.engine.loading import load_text
 from tests.conftest import HEADER
 
@@ -191,3 +193,56 @@ def test_a_slow_validate_trial_says_what_it_is_doing_on_a_terminal_only(monkeypa
     with _said_if_slow("playing a trial...", after=0.05):
         time.sleep(0.3)
     assert capsys.readouterr().err == ""
+
+
+UNTAKEN = """
+state:
+  tension: {{initial: 1, min: 0, max: 10}}
+actors:
+  A:
+    name: Alpha
+    rationality: 2.0
+    payoff: {{weights: {{tension: -1}}}}
+    actions:
+      hold: {{}}
+      bluff: {{cost: {cost}}}
+      calm: {{cost: 0.1, effects: {{tension: "-= 0.2"}}}}
+  S:
+    name: Scripted
+    decision: scripted
+    script: {{1: wait, 2: wait, 3: wait}}
+    payoff: {{weights: {{tension: 1}}}}
+    actions:
+      wait: {{}}
+      stir: {{cost: 0.1, effects: {{tension: "+= 0.5"}}}}
+endings:
+  - id: end
+"""
+
+
+@pytest.mark.parametrize("cost", [5.0, 2.0])
+def test_validate_warns_of_an_action_its_actor_is_never_likely_to_choose(tmp_path, cost):
+    # An author's trial: a 'bluff' costing 5 that brings nothing was chosen once in
+    # 24,000 choices, and nothing said so. The logit chance of bluff against hold and
+    # calm (scores 0, -c and -0.1 + 0.2 = 0.1, as calm lowers tension by 0.2 every
+    # round it is taken) is exp(-2c) / (1 + exp(-2c) + exp(0.2)), the same every round.
+    import math
+
+    from tests.test_bad_input import invoke
+
+    path = tmp_path / "untaken.yaml"
+    path.write_text(HEADER.format(rounds=3) + UNTAKEN.format(cost=cost))
+    result = invoke("validate", path, "--trial-runs", "50")
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "never likely to choose" in line]
+    chance = math.exp(-2 * cost) / (1 + math.exp(-2 * cost) + math.exp(2 * 0.1))
+    if chance >= 0.01:  # cost 2: 1.6%, taken now and then
+        assert warned == [], warned
+        return
+    # Only A's bluff: S's 'stir' has no chance either, but S follows its script.
+    assert len(warned) == 1, result.stderr
+    line = (HEADER.format(rounds=3) + UNTAKEN.format(cost=cost)).splitlines().index(
+        f"      bluff: {{cost: {cost}}}"
+    ) + 1
+    assert warned[0].startswith(f"{path}:{line}:7: warning: A is never likely to choose 'bluff'")
+    assert f"at most a {100 * chance:.1g}% chance in the 150 choices of 50 trial runs" in warned[0]

@@ -495,6 +495,53 @@ def idle_payoff_terms(compiled: CompiledScenario) -> list[Problem]:
     return warnings
 
 
+#: An action whose chance of being chosen stayed under this wherever it was open in a
+#: trial is reported as an option its actor never takes.
+NEVER_TAKEN = 0.01
+
+
+def untaken_actions(
+    compiled: CompiledScenario, chances: dict[tuple[int, int], tuple[float, int]], runs: int
+) -> list[Problem]:
+    """Warnings about actions their actor was never likely to choose in a trial.
+
+    An option nobody takes changes nothing: its effects never happen, and the actors
+    who expect it expect nothing. Reported when its chance of being chosen stayed under
+    :data:`NEVER_TAKEN` (1%) in every choice of the trial where it was open and the
+    actor followed its scores (not scripted or forced); an action never open in the
+    trial is not judged (it may open rarely).
+
+    Args:
+        compiled: The scenario.
+        chances: From a trial model's ``option_chances``.
+        runs: Runs of the trial.
+    """
+    source = compiled.loaded.source
+    found: list[Problem] = []
+    for (i, a), (best, count) in sorted(chances.items()):
+        if best >= NEVER_TAKEN:
+            continue
+        actor = compiled.actors[i]
+        action = actor.actions[a]
+        choices = f"{count:,} choice" + ("" if count == 1 else "s")
+        found.append(
+            source.problem(
+                ("actors", actor.id, "actions", action.id),
+                f"warning: {actor.id} is never likely to choose '{action.id}': at most a "
+                f"{_chance(best)} chance in the {choices} of {runs:,} trial runs where it "
+                f"was open; an option never taken changes nothing (make it cheaper, or "
+                f"worth more to {actor.id})",
+                key=True,
+            )
+        )
+    return found
+
+
+def _chance(p: float) -> str:
+    """A small probability as a percentage a reader takes in: 0.4%, 0.003%, 0%."""
+    return "0%" if p <= 0 else f"{100 * p:.1g}%"
+
+
 def clipped_probabilities(
     compiled: CompiledScenario, issues: dict[tuple[str, str | None], int], runs: int
 ) -> list[Problem]:

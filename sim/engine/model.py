@@ -173,6 +173,11 @@ class WargameModel(mesa.Model):
         #: runs in which a branch came up with an outcome probability outside 0..1 or
         #: explicit probabilities adding up to more than 1 (``validate``'s trial).
         self.probability_issues: dict[tuple[str, str | None], int] | None = None
+        #: Set to a dict to record, per (actor, action) index pair, the highest chance the
+        #: action had of being chosen and in how many choices it was open, over the
+        #: choices that follow the actor's scores (not scripted or forced; ``validate``'s
+        #: trial).
+        self.option_chances: dict[tuple[int, int], tuple[float, int]] | None = None
         self.keep_trajectories = keep_trajectories
         self.trajectories = np.zeros((len(compiled.metrics), compiled.rounds + 1, self.size))
         most = max((len(a.actions) for a in compiled.actors), default=1)
@@ -337,6 +342,23 @@ class WargameModel(mesa.Model):
             resolved[branch.id] = outcome_index
         return resolved
 
+    def _note_option_chances(self, reasoning: RoundReasoning, active: np.ndarray) -> None:
+        """Add this round's choices to :attr:`option_chances`."""
+        assert self.option_chances is not None
+        for actor in self.actors:
+            decision = actor.decision
+            assert decision is not None
+            free = active & ~reasoning.fixed(actor.index)
+            for a in range(len(actor.spec.actions)):
+                open_ = decision.feasible[a] & free
+                count = int(open_.sum())
+                if not count:
+                    continue
+                key = (actor.index, a)
+                best, seen = self.option_chances.get(key, (0.0, 0))
+                chance = float(decision.probabilities[a][open_].max())
+                self.option_chances[key] = (max(best, chance), seen + count)
+
     def _count_probability_issues(self, branch: CompiledBranch, due: np.ndarray) -> None:
         """Count the due runs whose outcome probabilities the engine has to clip or scale.
 
@@ -386,6 +408,8 @@ class WargameModel(mesa.Model):
         )
         self.agents.do("decide")
         self.unconverged += reasoning.unconverged & active
+        if self.option_chances is not None:
+            self._note_option_chances(reasoning, active)
         decisions = {actor.actor_id: actor.decision for actor in self.actors}
         every = active.all()
         for actor in self.actors:

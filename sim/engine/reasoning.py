@@ -1293,8 +1293,12 @@ class RoundReasoning:
             probabilities = np.where(forced >= 0, one_hot, probabilities)
         return probabilities
 
-    def _fixed(self, i: int) -> np.ndarray:
-        """Runs in which actor ``i``'s choice does not follow its scores (forced, scripted)."""
+    def fixed(self, i: int) -> np.ndarray:
+        """Runs in which actor ``i``'s choice does not follow its scores (forced, scripted).
+
+        Args:
+            i: The actor.
+        """
         fixed = self.forced[i] >= 0
         actor = self.compiled.actors[i]
         script_action = actor.script.get(self.ctx.round)
@@ -1704,7 +1708,7 @@ class RoundReasoning:
             if self.compiled.actors[i].decision == "best_response":
                 continue
             p = probabilities[i]  # (A, R)
-            lam = self.rationality[i] * t * ~self._fixed(i)  # (R,)
+            lam = self.rationality[i] * t * ~self.fixed(i)  # (R,)
             block = lam[:, None, None] * (
                 np.einsum("ar,ab->rab", p, np.eye(p.shape[0])) - np.einsum("ar,br->rab", p, p)
             )
