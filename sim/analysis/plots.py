@@ -90,8 +90,7 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
-from sim.batch.options import check_group_by
-from sim.batch.outputs import MAX_FAN_METRICS, remove_stale_plots
+from sim.batch.outputs import MAX_FAN_METRICS, check_group_by, remove_stale_plots
 from sim.batch.results import release_memory
 from sim.batch.summary import as_numpy, interval_label, read_column, read_columns, row_groups
 

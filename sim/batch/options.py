@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -117,29 +117,6 @@ class BatchOptions:
         if executor == "inprocess":
             workers = 1
         return executor, workers
-
-
-def check_group_by(branch_ids: Sequence[str], group_by: str | None) -> None:
-    """Reject a ``--group-by`` that names no branch of the scenario, in one line.
-
-    Args:
-        branch_ids: The scenario's branch ids, in order.
-        group_by: The branch to group fan charts by; None for the first.
-
-    Raises:
-        OptionsError: If ``group_by`` is not one of ``branch_ids``.
-    """
-    if group_by is None or group_by in branch_ids:
-        return
-    if not branch_ids:
-        raise OptionsError(
-            f"--group-by {group_by}: the scenario has no branches (fan charts show all runs)"
-        )
-    raise OptionsError(
-        f"--group-by {group_by}: no branch '{group_by}'"
-        + suggest(group_by, branch_ids)
-        + f"; the branches are {', '.join(branch_ids)}"
-    )
 
 
 def _categories(compiled: CompiledScenario, name: str) -> tuple[str, ...] | None:

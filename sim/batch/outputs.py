@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.batch.manifest import is_results_manifest
-from sim.errors import ResultsError
+from sim.errors import OptionsError, ResultsError
 
 #: Where ``run --force`` keeps the batch it replaces until the new one is written.
 REPLACED = ".replaced"
@@ -56,6 +56,32 @@ EXPLAIN_FILES = (r"explain\.json", r"(tornado|prim)_.+\.png")
 
 #: Fan charts drawn for a batch: one per metric, the scenario's first few.
 MAX_FAN_METRICS = 6
+
+
+def check_group_by(branch_ids: Sequence[str], group_by: str | None) -> None:
+    """Reject a ``--group-by`` that names no branch of the scenario, in one line.
+
+    Args:
+        branch_ids: The scenario's branch ids, in order.
+        group_by: The branch to group fan charts by; None for the first.
+
+    Raises:
+        OptionsError: If ``group_by`` is not one of ``branch_ids``.
+    """
+    if group_by is None or group_by in branch_ids:
+        return
+    if not branch_ids:
+        raise OptionsError(
+            f"--group-by {group_by}: the scenario has no branches (fan charts show all runs)"
+        )
+    # The language (and pydantic) only on a mistake: the chart workers import this.
+    from sim.language.schema import suggest
+
+    raise OptionsError(
+        f"--group-by {group_by}: no branch '{group_by}'"
+        + suggest(group_by, branch_ids)
+        + f"; the branches are {', '.join(branch_ids)}"
+    )
 
 
 def remove_stale_plots(folder: str | Path, written: Sequence[Path]) -> None:
