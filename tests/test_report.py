@@ -194,6 +194,13 @@ def test_report_opens_in_chromium_with_every_image_and_no_console_error(page_htm
                 "Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)"
             )
             title = page.title()
+            # On a phone a wide table scrolls inside itself; the page never sideways
+            # (the sources and assumptions tables made alaska's report 896 px wide).
+            page.set_viewport_size({"width": 390, "height": 844})
+            phone = page.evaluate(
+                "[document.documentElement.scrollWidth, Math.max(...Array.from("
+                "document.querySelectorAll('table')).map(t => t.scrollWidth))]"
+            )
             page.emulate_media(media="print")
             pdf = page.pdf(format="A4")
         finally:
@@ -203,6 +210,9 @@ def test_report_opens_in_chromium_with_every_image_and_no_console_error(page_htm
     assert errors == []
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
     assert title.startswith("Known driver")
+    page_width, widest_table = phone
+    assert page_width <= 390, phone
+    assert widest_table > 390, phone  # there was something to scroll: the check can fail
     assert pdf[:5] == b"%PDF-"
 
 

@@ -87,6 +87,17 @@ figcaption { font-size: 0.88rem; color: var(--muted); margin-top: 5px; }
 .target { break-inside: auto; }
 footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--rule);
          font-size: 0.82rem; color: var(--muted); }
+@media screen and (max-width: 720px) {
+  /* A phone: less margin, and a wide table scrolls on its own instead of the page. */
+  body { padding: 16px 12px 40px; }
+  table, table.compact { display: block; overflow-x: auto; width: 100%; min-width: 0; }
+  /* Columns as wide as a phone reads them, not squeezed to its width. */
+  th, td { min-width: 7em; }
+  td:last-child { min-width: 22em; }
+  td.num, th.num { min-width: 0; }
+  dl.facts { grid-template-columns: 1fr; }
+  dl.facts dd { margin-bottom: 4px; }
+}
 @page { margin: 14mm 13mm; }
 @media print {
   html { font-size: 11.5px; }
