@@ -288,3 +288,27 @@ def test_a_rules_terms_never_break_across_lines_in_the_report(page_html):
     assert any("pressure\u00a0≥\u00a00." in rule for rule in rules), rules
     for piece in rules + restrictions:
         assert not re.search(r" (≥|≤|=) | (≥|≤|=)$|^(≥|≤|=) ", piece), piece
+
+
+def test_a_seminar_handout_reads_on_a_phone_without_scrolling_sideways(tmp_path):
+    # An alaska handout (step --format html) was 713 px wide on a 390 px phone: its
+    # state and options tables pushed the page; now each scrolls inside itself.
+    sync_playwright = _browser_or_skip()
+    path = tmp_path / "handout.html"
+    alaska = str(Path(__file__).resolve().parent.parent / "scenarios" / "alaska.yaml")
+    args = ["step", alaska, "--no-input", "--format", "html", "--out", str(path)]
+    result = CliRunner().invoke(cli, [*args, "--until", "2", "--mc-runs", "200"])
+    assert result.exit_code == 0, result.output
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(path.resolve().as_uri())
+            page_width, widest_table = page.evaluate(
+                "[document.documentElement.scrollWidth, Math.max(...Array.from("
+                "document.querySelectorAll('table')).map(t => t.scrollWidth))]"
+            )
+        finally:
+            browser.close()
+    assert page_width <= 390
+    assert widest_table > 390  # a table wider than the phone, kept inside the page

@@ -309,6 +309,12 @@ tr.chosen td { background: #e8f5e9; font-weight: 600; }
 .inject { color: #7a5b00; } .branch { color: #6c3483; }
 .why { color: #555; font-style: italic; } code { background: #f3f3f3; padding: 0 .2rem; }
 table.wide { font-size: .78rem; } table.wide th, table.wide td { padding: .15rem .3rem; }
+@media screen and (max-width: 720px) {
+  /* A phone: a wide table scrolls inside itself instead of the page. */
+  body { margin: 1rem auto; padding: 0 .6rem; }
+  table { display: block; overflow-x: auto; max-width: 100%; }
+  td:nth-child(3) { min-width: 12em; }
+}
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
   table.wide { font-size: 7pt; } table.wide th, table.wide td { padding: 1px 3px; }
