@@ -11,8 +11,10 @@ import functools
 import json
 import os
 import shlex
+import shutil
 import signal
 import sys
+import textwrap
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -229,6 +231,16 @@ def validate(scenario: str, trial_runs: int) -> None:
         for warning in found + shadowed_endings(compiled, trial.ctx, ended):
             click.echo(str(warning), err=True)
     click.echo(compiled.summary_line())
+
+
+def _text_width(widest: int = 100) -> int:
+    """Columns for wrapped text: the terminal's (60 to ``widest``), or ``widest`` in a file.
+
+    A pipe or a file gets the same text whatever the terminal it was typed in.
+    """
+    if not sys.stdout.isatty():
+        return widest
+    return max(60, min(shutil.get_terminal_size((widest, 24)).columns, widest))
 
 
 @contextlib.contextmanager
@@ -823,8 +835,10 @@ def compare(
     if as_json:
         click.echo(json.dumps(comparison.to_dict(), indent=2))
     else:
-        click.echo(format_comparison(comparison))
-        click.echo(f"\nwrote {', '.join(p.name for p in written)} in {out}")
+        width = _text_width()
+        click.echo(format_comparison(comparison, width=width))
+        files = f"wrote {', '.join(p.name for p in written)} in {out}"
+        click.echo("\n" + "\n".join(textwrap.wrap(files, width, break_on_hyphens=False)))
 
 
 @cli.command(
@@ -1099,7 +1113,7 @@ def explain(
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
-    click.echo(format_explanation(found, top=top))
+    click.echo(format_explanation(found, top=top, width=_text_width()))
     where = Path(out) if out else Path(folder) / "explain"
     click.echo(f"\nexplain.json and charts in {where}")
 

@@ -381,3 +381,26 @@ def test_a_set_state_start_beyond_its_bounds_warns_that_it_is_clipped(tmp_path):
     for value, start in [(0.9, 0.8), (-1.0, 0.0), (0.5, 0.5)]:
         ctx = initial_context(alaska, 1, np.arange(3), {name: value})
         assert ctx.state[index].tolist() == [start] * 3
+
+
+def test_the_comparison_fits_an_80_column_terminal_as_blocks(tmp_path):
+    # A lecturer's terminal at 80 columns: the table was 92 to 95 columns wide, so
+    # every row broke in two. Narrower than its table, it shows each outcome on its
+    # line and each batch's numbers under it, every number kept.
+    from sim.analysis.comparetext import format_comparison
+
+    long_ending = "Escalation to a regional war with NATO forces engaged on the ground"
+    text = TINY.read_text().replace("title: Escalation to war", f"title: {long_ending}")
+    a = make_batch(tmp_path / "a", seed=1, runs=300, text=text)
+    b = make_batch(tmp_path / "b", seed=1, runs=300, text=text, overrides={"aid_cut": 0.6})
+    comparison = compare([a, b], labels=["base", "cut"])
+    wide = format_comparison(comparison, width=200).splitlines()
+    narrow = format_comparison(comparison, width=80).splitlines()
+    assert max(len(line) for line in wide) > 80  # the table: the check below can fail
+    assert [line for line in narrow if len(line) > 80] == []
+    rows = [line for line in wide if re.match(r"^  \S.*\s(cut)\s", line)]
+    numbers = [line for line in narrow if line.startswith("      cut ")]
+    assert rows and len(numbers) == len(comparison.differences)
+    assert any(long_ending in line for line in narrow)
+    for line in numbers:
+        assert re.search(r" against base -?[\d.]+%?: diff [+-]?[\d.]+ \[.*\], p ", line), line

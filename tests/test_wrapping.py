@@ -109,3 +109,39 @@ def test_the_sweep_heading_wraps_at_80_columns(tmp_path):
     assert "lhs design over " in block[0] and block[-1].endswith("8 runs")
     names = re.findall(r"[a-z0-9_]+", " ".join(block))
     assert {"summit_base_odds", "dprk_fx_usd_bn_per_year", "hwasong19_range_after_km"} <= set(names)
+
+
+def test_explain_fits_an_80_column_terminal_and_keeps_its_tables_in_a_wide_one(tmp_path):
+    # A lecturer's terminal at 80 columns: explain's driver tables were 112 to 170
+    # columns wide and its prose wrapped at 100, so every line broke in two.
+    folder = tmp_path / "alaska"
+    run_batch(load(ALASKA), folder, BatchOptions(runs=1500, seed=4, plots=False))
+    found = explain(folder, plots=False, resamples=0)
+    wide = format_explanation(found, width=200)
+    assert "low → high" in wide  # a table, as wide as it needs
+    narrow = format_explanation(found, width=80).splitlines()
+    too_long = [line for line in narrow if len(line) > 80]
+    assert too_long == [], too_long
+    # Every driver is still there, each with its effect and its ends, as a block.
+    ranks = [line for line in wide.splitlines() if re.match(r"^\s+\d+ \S", line)]
+    assert ranks
+    blocks = [line for line in narrow if re.match(r"^\s+\d+ \S", line)]
+    assert len(blocks) == len(ranks)
+    assert sum(line.strip().startswith("effect ") for line in narrow) == len(ranks)
+    assert sum(" → " in line for line in narrow) >= len(ranks)
+
+
+def test_the_cli_wraps_at_the_terminals_width_and_at_100_in_a_file(monkeypatch):
+    import sys
+
+    from cli import _text_width
+
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert _text_width() == 100  # a pipe or a file: the same text wherever typed
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert _text_width() == 80
+    monkeypatch.setenv("COLUMNS", "30")
+    assert _text_width() == 60
+    monkeypatch.setenv("COLUMNS", "250")
+    assert _text_width() == 100

@@ -88,7 +88,11 @@ def _header(comparison: Comparison, width: int) -> list[str]:
             + (f"  --set {settings}" if settings else "")
             + f"  {comparison.folders[i]}"
         )
-        lines.append(text)
+        if len(text) <= width:
+            lines.append(text)
+        else:  # the folder (never cut) on a line of its own, under the label
+            lines.append(text.removesuffix(f"  {comparison.folders[i]}"))
+            lines.append(f"  {'':<{label_width}}  {comparison.folders[i]}")
     sentence = pairing_sentence(comparison)
     if sentence:
         lines += ["", *_wrap(sentence, width)]
@@ -124,16 +128,20 @@ def _differences_block(comparison: Comparison, width: int) -> list[str]:
         f"  {'':<{name_width}} {'batch':<{label_width}} {'value':>7} {'baseline':>8} "
         f"{'diff':>8}  {'95% interval':<20} {'p':>6}",
     ]
+    stacked = [""]
+    baseline = comparison.labels[0]
     for kind, group in dict.fromkeys(zip(frame["kind"], frame["group"], strict=True)):
         rows = frame[(frame["kind"] == kind) & (frame["group"] == group)]
         if len(lines) > 2:
             lines.append("")
         if kind == "ending":
-            lines.append("Endings (share of runs; diff in percentage points)")
+            heading = "Endings (share of runs; diff in percentage points)"
         elif kind == "branch":
-            lines.append(f"Branch {group} (share of runs; diff in percentage points)")
+            heading = f"Branch {group} (share of runs; diff in percentage points)"
         else:
-            lines.append("Mean payoff per actor (total over rounds)")
+            heading = "Mean payoff per actor (total over rounds)"
+        stacked += ["", heading] if len(stacked) > 1 else [heading]
+        lines.append(heading)
         shown = None
         for row in rows.itertuples(index=False):
             name = row.outcome if kind == "branch" else row.title
@@ -152,7 +160,15 @@ def _differences_block(comparison: Comparison, width: int) -> list[str]:
                 f"{row.label:<{label_width}} {value:>7} {base:>8} "
                 f"{diff:>8}  {interval:<20} {format_p(row.p_value):>6}{star}"
             )
-    return lines
+            stacked += [f"  {name}"] if name else []
+            stacked.append(
+                f"      {row.label} {value.strip()} against {baseline} {base.strip()}: diff "
+                f"{diff.strip()} {interval.strip()}, p {format_p(row.p_value).strip()}{star}"
+            )
+    if max(len(line) for line in lines) <= width:
+        return lines
+    # A narrow terminal: each outcome on its line, each batch's numbers on the next.
+    return stacked
 
 
 def format_comparison(comparison: Comparison, width: int = 100) -> str:

@@ -249,8 +249,13 @@ def _rounds(row: dict[str, Any]) -> str:
     return f"{row['title']} (also {'round' if len(also) == 1 else 'rounds'} {round_spans(also)})"
 
 
-def _table(rows: list[dict[str, Any]], heading: str) -> list[str]:
-    """A table of drivers: rank, input, effect with interval, p, MI, low → high."""
+def _table(rows: list[dict[str, Any]], heading: str, width: int = 100) -> list[str]:
+    """A table of drivers: rank, input, effect with interval, p, MI, low → high.
+
+    Where a row would be wider than ``width`` (an 80-column terminal), each driver is
+    a block of lines instead: its rank and title, then its effect, p and MI, then its
+    low and high ends, each wrapped to ``width``.
+    """
     titles = [_rounds(r) for r in rows]
     name_width = max(len(heading), *(len(t) for t in titles))
     effects = [_effect(r) for r in rows]
@@ -265,7 +270,17 @@ def _table(rows: list[dict[str, Any]], heading: str) -> list[str]:
             f"{p:>8}  {row['mi_bits']:>7.4f}  {_ends(row)}"
             + ("  (measured)" if basis == "measured" else "")
         )
-    return out
+    if max(len(line) for line in out) <= width:
+        return out
+    stacked = []
+    for row, title, (effect, p, basis) in zip(rows, titles, effects, strict=True):
+        stacked += _wrap(title, width, indent=f"  {row['rank']:>3} ", more="        ")
+        measured = " (measured)" if basis == "measured" else ""
+        mi = row["mi_bits"]
+        numbers = f"effect {effect} points{measured}, p (Holm) {p.strip()}, MI {mi:.4f} bits"
+        stacked += _wrap(numbers, width, indent="        ", more="          ")
+        stacked += _wrap(_ends(row), width, indent="        ", more="          ")
+    return stacked
 
 
 def _by_measured(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -305,13 +320,13 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
         parameters = _by_measured([r for r in drivers if r["kind"] == "parameter"])
         if parameters:
             out.append("  Parameters:")
-            out.extend(_table(parameters[:top], "parameter"))
+            out.extend(_table(parameters[:top], "parameter", width))
             if len(parameters) > top:
                 out.append(f"      ... and {len(parameters) - top} more in explain.json")
         moves = collapse_moves([r for r in drivers if r["kind"] == "decision"])
         if moves:
             out.append("  Moves (played in the game: a cause of the outcome, or a consequence):")
-            out.extend(_table(moves[:top], "move"))
+            out.extend(_table(moves[:top], "move", width))
             if len(moves) > top:
                 out.append(f"      ... and {len(moves) - top} more in explain.json")
             likely = next((r for r in moves if r["effect"] > 0), None)
