@@ -56,9 +56,11 @@ def test_start_early_starts_the_forkserver_only_for_a_batch_that_will_use_it(mon
         (BatchOptions(runs=100, plots=False), None),  # in this process, no workers
         (BatchOptions(runs=1_000, plots=True), None),  # charts drawn here
         (BatchOptions(runs=PROCESS_THRESHOLD, plots=False), ["sim.batch.tasks"]),
+        # In this process, charts in workers: the charts only, not the engine.
+        (BatchOptions(runs=10_000, plots=True), ["sim.analysis.plots", "sim.analysis.plotworker"]),
         (
-            BatchOptions(runs=10_000, plots=True),
-            ["sim.analysis.plots", "sim.batch.tasks", "sim.api"],
+            BatchOptions(runs=PROCESS_THRESHOLD, plots=True),
+            ["sim.analysis.plots", "sim.analysis.plotworker", "sim.batch.tasks"],
         ),
         (BatchOptions(runs=PROCESS_THRESHOLD, executor="inprocess", plots=False), None),
         (BatchOptions(runs=100, workers=2, plots=False), ["sim.batch.tasks"]),
