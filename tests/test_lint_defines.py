@@ -246,3 +246,20 @@ def test_validate_warns_of_an_action_its_actor_is_never_likely_to_choose(tmp_pat
     ) + 1
     assert warned[0].startswith(f"{path}:{line}:7: warning: A is never likely to choose 'bluff'")
     assert f"at most a {100 * chance:.1g}% chance in the 150 choices of 50 trial runs" in warned[0]
+
+
+def test_a_best_response_actors_never_best_action_has_no_chance_at_all(tmp_path):
+    # best_response gives an action that is never the best exactly 0: said as such.
+    from tests.test_bad_input import invoke
+
+    text = UNTAKEN.format(cost=5.0).replace(
+        "    rationality: 2.0\n", "    rationality: 2.0\n    decision: best_response\n"
+    )
+    path = tmp_path / "best.yaml"
+    path.write_text(HEADER.format(rounds=3) + text)
+    result = invoke("validate", path, "--trial-runs", "50")
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "never likely to choose" in line]
+    # calm (0.1) beats hold (0) every round, so both hold and bluff are never chosen.
+    assert [line.split("choose ")[1].split(":")[0] for line in warned] == ["'hold'", "'bluff'"]
+    assert all("no chance in any of the 150 choices of 50 trial runs" in w for w in warned)

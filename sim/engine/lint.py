@@ -527,10 +527,14 @@ def untaken_actions(
         found.append(
             source.problem(
                 ("actors", actor.id, "actions", action.id),
-                f"warning: {actor.id} is never likely to choose '{action.id}': at most a "
-                f"{_chance(best)} chance in the {choices} of {runs:,} trial runs where it "
-                f"was open; an option never taken changes nothing (make it cheaper, or "
-                f"worth more to {actor.id})",
+                f"warning: {actor.id} is never likely to choose '{action.id}': "
+                + (
+                    f"at most a {_chance(best)} chance in the {choices}"
+                    if best > 0
+                    else f"no chance in any of the {choices}"
+                )
+                + f" of {runs:,} trial runs where it was open; an option never taken "
+                f"changes nothing (make it cheaper, or worth more to {actor.id})",
                 key=True,
             )
         )
@@ -538,8 +542,8 @@ def untaken_actions(
 
 
 def _chance(p: float) -> str:
-    """A small probability as a percentage a reader takes in: 0.4%, 0.003%, 0%."""
-    return "0%" if p <= 0 else f"{100 * p:.1g}%"
+    """A small probability as a percentage a reader takes in: 0.4%, 0.003%."""
+    return f"{100 * p:.1g}%"
 
 
 def clipped_probabilities(
