@@ -587,7 +587,8 @@ class _Compiler:
         seen: set[str] = set()
         for i, item in enumerate(getattr(self.spec, section)):
             if item.id in seen:
-                noun = "process" if section == "every_round" else section[:-1]
+                nouns = {"every_round": "process", "branches": "branch"}
+                noun = nouns.get(section, section[:-1])
                 self.problem((section, i, "id"), f"duplicate {noun} id '{item.id}'")
             seen.add(item.id)
 
