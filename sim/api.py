@@ -160,7 +160,7 @@ def _preload(options: BatchOptions) -> list[str]:
 
     One forkserver serves the plot workers and the batch's process pool, and it
     imports its preload once, when it starts: a batch that plays in this process does
-    not make it import the engine (0.18 s beside the play, on a core the batch needs).
+    not make it import the engine (0.13 s of CPU beside the play, on a core the batch needs).
     """
     executor, _ = options.resolved()
     plots = _PLOT_PRELOAD if _plots_in_workers(options) else []

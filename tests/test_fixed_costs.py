@@ -112,7 +112,7 @@ def test_drawing_a_batchs_charts_imports_no_pandas(tmp_path):
 def test_the_chart_workers_forkserver_imports_the_engine_only_for_a_process_pool():
     # One forkserver serves the chart workers and a batch's process pool. For a batch
     # that plays in its own process it imported the language and the engine
-    # (0.18 s of CPU) beside the play, on the core the batch needs.
+    # (0.13 s of CPU, measured) beside the play, on the core the batch needs.
     from sim import api
     from sim.batch.options import BatchOptions
 
