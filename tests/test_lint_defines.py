@@ -1,5 +1,6 @@
 """Dead-lever checks: named expressions and decided branches count for what they reach."""
 
+import numpy as np
 import pytest
 
 from sim.engine.loading import load_text
@@ -263,3 +264,77 @@ def test_a_best_response_actors_never_best_action_has_no_chance_at_all(tmp_path)
     # calm (0.1) beats hold (0) every round, so both hold and bluff are never chosen.
     assert [line.split("choose ")[1].split(":")[0] for line in warned] == ["'hold'", "'bluff'"]
     assert all("no chance in any of the 150 choices of 50 trial runs" in w for w in warned)
+
+
+STOPPING = """
+state:
+  clash: {{values: [none, yes, no], initial: none}}
+  leverage: {{initial: 0}}
+actors:
+  A:
+    name: Alpha
+    rationality: 1.0
+    foresight: 1
+    payoff:
+      expression: "{constant}leverage"
+    actions:
+      hold: {{}}
+      press: {{cost: 0.5, effects: {{leverage: "+= 1"}}}}
+branches:
+  - id: incident
+    round: 1
+    variable: clash
+    outcomes:
+      yes: {{probability: 0.1 + 0.4 * leverage}}
+      no: {{probability: rest}}
+endings:
+  - id: war
+    when: clash == 'yes'
+    stop: true
+    payoffs: {{A: -2}}
+  - id: calm
+"""
+
+
+@pytest.mark.parametrize("constant", [0.0, 10.0])
+def test_a_constant_payoff_term_steers_choices_when_a_foreseen_branch_can_stop_the_game(
+    constant,
+):
+    # An author's trial: validate called a constant '10 +' in a payoff idle, yet it moved
+    # a stopping ending's share from 20.4% to 12.7%. A run that stops forgoes the payoff
+    # of the rounds it does not play, so the payoff's zero point counts. By hand, for A in
+    # round 1 of 3 with foresight of the branch this round: a state s worth U = c + lev
+    # is worth 3U played out, or U - 2 if the clash stops the game; so an action's score
+    # is U - cost + p_yes (U - 2 - 3U).
+    from scipy.special import expit
+
+    from sim.engine.model import WargameModel
+
+    prefix = f"{constant:g} + " if constant else ""
+    compiled = load_text(HEADER.format(rounds=3) + STOPPING.format(constant=prefix), "s.yaml")
+    assert [w.message for w in compiled.warnings if "cannot change" in w.message] == []
+
+    def chance_of_press(c: float) -> float:
+        def score(leverage: float, cost: float) -> float:
+            u = c + leverage
+            return u - cost + (0.1 + 0.4 * leverage) * (u - 2 - 3 * u)
+
+        return float(expit(score(1, 0.5) - score(0, 0)))
+
+    model = WargameModel(compiled, 1, np.arange(4))
+    model.step()
+    press = model.actors[0].decision.probabilities[1, 0]
+    assert press == pytest.approx(chance_of_press(constant), rel=1e-9)
+    # The constant is no idle term: 10 makes A shun the clash (0.01% against 21%).
+    assert chance_of_press(0.0) - chance_of_press(10.0) > 0.1
+
+
+def test_a_constant_payoff_term_is_idle_when_no_stopping_ending_is_in_reach():
+    text = HEADER.format(rounds=3) + STOPPING.format(constant="10 + ").replace(
+        "    stop: true\n", ""
+    )
+    compiled = load_text(text, "stopping.yaml")
+    assert [w.message.split(": ", 1)[1] for w in compiled.warnings] == [
+        "A's payoff term '10' cannot change any of its choices: it reads nothing its "
+        "actions or foreseen branches change (it still counts in the payoff)"
+    ]

@@ -405,6 +405,26 @@ def _influenced(compiled: CompiledScenario, i: int) -> set[str]:
     return own
 
 
+def _zero_point_counts(compiled: CompiledScenario, i: int, influenced: set[str]) -> bool:
+    """Whether actor ``i``'s choices weigh its payoff's level, not only its differences.
+
+    An actor that foresees or decides a branch values each outcome by its payoff over
+    the rounds left, or, where the outcome meets a stopping ending, by one round's
+    payoff plus the ending's (:func:`sim.engine.reasoning.outcome_worth`). When its
+    choice can change whether a stopping ending holds after the branch (the ending
+    reads something the actor's moves or the branches they sway can set), every term
+    of its payoff, a constant too, counts in that trade-off.
+    """
+    actor = compiled.actors[i]
+    weighs_branches = actor.foresight > 0 or any(b.decided_by == i for b in compiled.branches)
+    if not weighs_branches or not compiled.branches:
+        return False
+    return any(
+        ending.stop and ending.when is not None and ending.when.reads & influenced
+        for ending in compiled.endings
+    )
+
+
 def _terms(node: ast.expr, sign: str = "+") -> list[tuple[ast.expr, str]]:
     """The top-level added or subtracted terms of an expression."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
@@ -448,6 +468,10 @@ def idle_payoff_terms(compiled: CompiledScenario) -> list[Problem]:
     branch whose odds its moves shift can set), or the actor's own history or choice.
     Anything else adds the same to every option's score: it still counts in the actor's
     payoff, but it never changes what the actor does.
+
+    Not so where a branch the actor weighs (foresees or decides) can end the game: a
+    run that stops forgoes the payoff of the rounds it does not play, so even a constant
+    term weighs ending early against playing on (:func:`_zero_point_counts`).
     """
     source = compiled.loaded.source
     names = compiled.state_names
@@ -456,6 +480,8 @@ def idle_payoff_terms(compiled: CompiledScenario) -> list[Problem]:
         if len(actor.actions) < 2:
             continue
         influenced = _influenced(compiled, i)
+        if _zero_point_counts(compiled, i, influenced):
+            continue
         for index, _ in actor.weights:
             if names[index] not in influenced:
                 warnings.append(
