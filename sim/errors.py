@@ -26,6 +26,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if not self.line:  # a whole file (cannot read it): no 0:0 to puzzle over
+            return f"{self.file}: {self.message}"
+        if not self.col:
+            return f"{self.file}:{self.line}: {self.message}"
         return f"{self.file}:{self.line}:{self.col}: {self.message}"
 
 

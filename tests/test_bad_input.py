@@ -206,7 +206,8 @@ def _one_error_line(result: Result) -> str:
 def test_missing_file(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     line = _one_error_line(invoke("validate", missing))
-    assert re.match(rf"^{re.escape(str(missing))}:\d+:\d+: cannot read file", line), line
+    # No line or column to give: not the '0:0' an author's trial puzzled over.
+    assert line == f"{missing}: cannot read file: No such file or directory", line
 
 
 def test_missing_file_run(tmp_path: Path) -> None:
@@ -322,3 +323,41 @@ def test_a_file_where_a_folder_goes_is_named_as_such(tmp_path: Path) -> None:
         assert f"{notes} is a file, not a folder" in result.stderr, result.stderr
         assert "Directory" not in result.stderr
     assert notes.read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("Asean", "ASEAN"),
+        ("asean", "ASEAN"),
+        ("ease", "ease_sanctions"),
+        ("ease_sanction", "ease_sanctions"),
+    ],
+)
+def test_a_name_is_suggested_across_case_and_from_its_start(typed: str, meant: str) -> None:
+    from sim.language.schema import suggest
+
+    choices = ["ASEAN", "US", "ease_sanctions", "escalate", "hold"]
+    assert suggest(typed, choices) == f" (did you mean '{meant}'?)"
+
+
+def test_no_suggestion_from_a_start_that_two_names_share_or_too_short() -> None:
+    from sim.language.schema import suggest
+
+    assert suggest("es", ["ease_sanctions", "escalate"]) == ""
+    assert suggest("ea", ["ease_sanctions"]) == ""  # two letters: not a start to go on
+    assert suggest("e", ["escalate", "ease"]) == ""
+
+
+def test_an_unknown_actor_differing_only_in_case_is_named(tmp_path) -> None:
+    from tests.conftest import HEADER
+
+    path = tmp_path / "case.yaml"
+    path.write_text(
+        HEADER.format(rounds=1)
+        + "actors:\n  ASEAN:\n    name: ASEAN\n    actions: {hold: {}}\n"
+        + "state:\n  x: {initial: 0}\nendings:\n  - id: end\n    payoffs: {Asean: 1}\n"
+    )
+    result = invoke("validate", path)
+    assert result.exit_code == 2
+    assert "unknown actor 'Asean' (did you mean 'ASEAN'?)" in result.output

@@ -148,7 +148,7 @@ def test_doc_of_a_folder_writes_one_page_per_scenario(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["missing.yaml"], "missing.yaml:0:0: cannot read file"),
+        (["missing.yaml"], "missing.yaml: cannot read file: No such file"),
         ([str(ROOT / "tests" / "broken" / "bad_date.yaml")], "month must be in 1..12"),
     ],
 )

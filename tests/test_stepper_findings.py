@@ -88,6 +88,14 @@ def test_an_action_may_be_typed_with_spaces_and_a_near_miss_is_answered():
     room = ScriptedRoom(["n", "ease_sanction", "Ease Sanctions", "q", "y"])
     Stepper(game, room, StepOptions(play=("US",))).run()
     assert "(did you mean 'ease_sanctions'?)" in room.text
+
+
+def test_the_start_of_an_action_is_answered_with_the_one_it_begins():
+    # A lecturer's trial: 'ease' got no suggestion (too short to be near by spelling).
+    game = Game(load(ALASKA), SEED)
+    room = ScriptedRoom(["n", "ease", "ease sanctions", "q", "y"])
+    Stepper(game, room, StepOptions(play=("US",))).run()
+    assert "'ease' is not an option for US (did you mean 'ease_sanctions'?)" in room.text
     assert game.choices == {(1, "US"): "ease_sanctions"}
 
 

@@ -580,9 +580,34 @@ def _named(data: Any, path: tuple[Any, ...]) -> list[str]:
 
 
 def suggest(name: str, choices: Any) -> str:
-    """Return ``" (did you mean 'x'?)"`` for the closest of ``choices``, or ``""``."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """Return ``" (did you mean 'x'?)"`` for the closest of ``choices``, or ``""``.
+
+    The same name in another case comes first (``Asean`` for ``ASEAN``), then the one
+    name that starts with it (``ease`` for ``ease_sanctions``), then the closest by
+    spelling.
+    """
+    close = closest_name(name, list(choices))
+    return f" (did you mean '{close}'?)" if close else ""
+
+
+def closest_name(name: str, choices: list[str]) -> str | None:
+    """The one of ``choices`` a user most likely meant by ``name``, or ``None``.
+
+    Args:
+        name: What the user wrote.
+        choices: The names it may stand for.
+    """
+    folded = name.casefold()
+    same = [c for c in choices if c.casefold() == folded]
+    if same:
+        return same[0]
+    if len(folded) >= 3:
+        starting = [c for c in choices if c.casefold().startswith(folded)]
+        if len(starting) == 1:
+            return starting[0]
+    by_spelling = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(folded, list(by_spelling), n=1, cutoff=0.6)
+    return by_spelling[close[0]] if close else None
 
 
 def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:

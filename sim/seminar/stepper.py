@@ -26,7 +26,6 @@ asks whether to quit. ``--no-input`` prints every round in full (for a file).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -41,6 +40,7 @@ import click
 
 from sim.errors import OptionsError
 from sim.language.compiler import CompiledBranch
+from sim.language.schema import closest_name
 from sim.seminar.game import (
     DEFAULT_MC_RUNS,
     Game,
@@ -1022,8 +1022,8 @@ def _listing(items: list[str]) -> str:
 def _nearest(answer: str, names: list[str]) -> str:
     """`` (did you mean 'x'?)`` for the nearest of ``names``, or ``""``."""
     folded = {_folded(n): n for n in names}
-    close = difflib.get_close_matches(_folded(answer), list(folded), n=1, cutoff=0.6)
-    return f" (did you mean '{folded[close[0]]}'?)" if close else ""
+    close = closest_name(_folded(answer), list(folded))
+    return f" (did you mean '{folded[close]}'?)" if close else ""
 
 
 def format_scores(scores: list[PredictionScore], width: int = 80) -> str:
