@@ -341,6 +341,12 @@ def test_probabilities_are_read_as_numbers_or_percentages():
     for bad in ("-0.1", "150", "seventy", "nan"):
         with pytest.raises(OptionsError, match="not a probability"):
             parse_probability(bad)
+    # A lecturer's trial: '1.5' was read as 1.5% without a word; 1.5% and 0.15 are both
+    # likely meant, so it is asked again. Whole numbers stay percentages.
+    with pytest.raises(OptionsError, match=r"'1.5' is above 1: type 1.5% for a percentage"):
+        parse_probability("1.5")
+    assert parse_probability("1.5%") == pytest.approx(0.015)
+    assert parse_probability("15") == pytest.approx(0.15)
 
 
 def test_the_brier_score_is_the_sum_of_squared_misses():

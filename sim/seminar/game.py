@@ -116,11 +116,12 @@ def brier_score(probabilities: dict[str, float], happened: str) -> float:
 def parse_probability(text: str) -> float:
     """Read a probability typed by a person: ``0.7``, ``70%`` or ``70`` (a percentage).
 
-    A bare number from 0 to 1 is a probability; a bare number above 1 and up to 100, or
-    any number followed by ``%``, is a percentage.
+    A bare number from 0 to 1 is a probability; a bare whole number above 1 and up to
+    100, or any number followed by ``%``, is a percentage. A bare fraction above 1
+    (``1.5``) is refused: 1.5% and a slip for 0.15 are both likely.
 
     Raises:
-        OptionsError: If the text is not a probability.
+        OptionsError: If the text is not a probability, or is ambiguous.
     """
     cleaned = text.strip().replace(",", ".")
     percent = cleaned.endswith("%")
@@ -132,6 +133,11 @@ def parse_probability(text: str) -> float:
         raise OptionsError(
             f"'{text.strip()}' is not a probability: type a number from 0 to 1, "
             "or a percentage like 70%"
+        )
+    if not percent and value > 1 and not value.is_integer():
+        raise OptionsError(
+            f"'{text.strip()}' is above 1: type {cleaned}% for a percentage, "
+            "or a probability from 0 to 1"
         )
     if percent or value > 1:
         value /= 100.0
