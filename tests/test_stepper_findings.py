@@ -249,3 +249,50 @@ def test_a_key_typed_with_enter_is_one_answer_at_a_terminal(monkeypatch):
     now[0] += 2.0
     assert room.key("? > ") == "q"
     assert room.key("Quit anyway? [y/N] > ") == "y"
+
+
+CHANCE_BRANCH = """
+state:
+  incident: {values: [none, deadly, contained], initial: none}
+  tension: {initial: 1}
+actors:
+  A:
+    name: Alpha
+    payoff: {weights: {tension: -1}}
+    actions:
+      hold: {}
+      calm: {cost: 0.1, effects: {tension: "-= 0.1"}}
+branches:
+  - id: rammed
+    hazard: 0.3
+    variable: incident
+    text: A patrol boat is rammed near the islands.
+    prompt: Accident or test?
+    outcomes:
+      deadly: {probability: 0.3, text: Sailors are killed.}
+      contained: {probability: rest}
+endings:
+  - id: end
+"""
+
+
+def test_a_chance_branch_is_said_to_be_possible_and_told_when_it_happens(tmp_path):
+    # An author's trial: a hazard branch's text was shown every round as if the event
+    # had happened, and --predict asked how it would go as if it were sure to come.
+    from tests.conftest import HEADER
+
+    path = tmp_path / "chance.yaml"
+    path.write_text(HEADER.format(rounds=6) + CHANCE_BRANCH)
+    game = Game(load(path), 2)
+    room = PredictingRoom(["n"] * 6 + ["q", "y"])
+    Stepper(game, room, StepOptions(predict=True, height=30)).run()
+    assert game.finished
+    text = room.text
+    happened = game.outcome_of("rammed")
+    round_ = int(game.model.branch_round[0][0])
+    assert happened is not None and round_ == 4  # seed 2: it came up in round 4
+    assert text.count("Branch rammed may come up this round, by chance.") == round_
+    # The event's text is told once, with its outcome, in the round it happened.
+    assert text.count("A patrol boat is rammed near the islands.") == 1
+    assert text.index("A patrol boat is rammed") < text.index(f"Branch rammed: {happened}.")
+    assert "Prediction: if rammed comes up, how will it go?" in text

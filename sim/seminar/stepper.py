@@ -625,13 +625,15 @@ class Stepper:
         model, record = game.preview()
         view = round_view(model, record)
         due = game.due_branches(record)
-        self._round_head = format_round_head(view, self.width, branch_announcements(model, due))
+        announcements = branch_announcements(model, due)
+        self._round_head = format_round_head(view, self.width, announcements)
         self.screen.heading = f"Round {record.round} of {game.rounds}, {view['date']}"
         self.room.show(self._round_head)
         if self.options.predict:
             # A branch the room decides itself (it plays the deciding seat) is its own
             # choice, not a forecast: it is not asked.
             own = set(game.decided_branches(game.round + 1))
+            chance = {a["id"] for a in announcements if a["chance"]}
             for branch_id in due:
                 if branch_id in own:
                     continue
@@ -648,14 +650,15 @@ class Stepper:
                         indent=2,
                     )
                 elif branch_id not in game.predictions:
-                    self._ask_prediction(branch_id)
+                    self._ask_prediction(branch_id, chance=branch_id in chance)
         for actor_id in self.play:
             self._ask_choice(actor_id, choice_rows(model, record, actor_id), game.round + 1)
         for branch_id in game.decided_branches(game.round + 1):
             self._ask_outcome(branch_id, game.round + 1)
         self.screen.heading = None
         game.play_round()
-        self._announced = set(due)
+        # A chance branch was only said to be possible: its text comes when it happens.
+        self._announced = {a["id"] for a in announcements if not a["chance"]}
         self.room.show("")
         self._show_record(len(game.history) - 1)
 
@@ -799,12 +802,17 @@ class Stepper:
             if row.get("description"):
                 self.room.show("\n".join(wrap.wrap(str(row["description"]))))
 
-    def _ask_prediction(self, branch_id: str) -> None:
+    def _ask_prediction(self, branch_id: str, chance: bool = False) -> None:
         game = self.game
         branch = game.compiled.branches[[b.id for b in game.compiled.branches].index(branch_id)]
         outcomes = [o.id for o in branch.outcomes]
+        # A chance event is predicted as it will go if it comes up, this round or later
+        # (the model's forecast it is scored against is conditional the same way).
+        question = (
+            f"if {branch_id} comes up, how will it go?" if chance else f"how will {branch_id} go?"
+        )
         self._say(
-            f"Prediction: how will {branch_id} go? Give each outcome's probability "
+            f"Prediction: {question} Give each outcome's probability "
             "(0 to 1, or a percentage like 70%); they must add up to 1.",
             indent=2,
         )

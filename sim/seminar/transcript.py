@@ -483,9 +483,21 @@ def round_view(
 
 
 def branch_announcements(model: WargameModel, branch_ids: list[str]) -> list[dict[str, Any]]:
-    """The id, text and prompt of branches, to announce them before they resolve."""
+    """The id, text and prompt of branches, to announce them before they resolve.
+
+    ``chance`` marks a branch that comes up only by chance (a ``hazard``): its text
+    tells an event that may not happen, so it is told when it does.
+    """
     by_id = {b.id: b for b in model.compiled.branches}
-    return [{"id": b, "text": by_id[b].text, "prompt": by_id[b].prompt or ""} for b in branch_ids]
+    return [
+        {
+            "id": b,
+            "text": by_id[b].text,
+            "prompt": by_id[b].prompt or "",
+            "chance": by_id[b].hazard is not None,
+        }
+        for b in branch_ids
+    ]
 
 
 def format_round_head(
@@ -508,6 +520,9 @@ def format_round_head(
         if inject["prompt"]:
             lines += wrap.wrap(f"Prompt: {inject['prompt']}")
     for branch in view["branches"] if due is None else due:
+        if branch.get("chance"):
+            lines += wrap.wrap(f"Branch {branch['id']} may come up this round, by chance.")
+            continue
         if branch["text"] or branch["prompt"]:
             lines += wrap.wrap(f"Branch {branch['id']}: {branch['text']}".rstrip(": "))
         if branch["prompt"]:
