@@ -296,3 +296,12 @@ def test_a_chance_branch_is_said_to_be_possible_and_told_when_it_happens(tmp_pat
     assert text.count("A patrol boat is rammed near the islands.") == 1
     assert text.index("A patrol boat is rammed") < text.index(f"Branch rammed: {happened}.")
     assert "Prediction: if rammed comes up, how will it go?" in text
+
+
+def test_back_then_next_on_the_last_round_shows_the_ending_again():
+    # An author's trial: after [b]ack from the end and [n]ext, the ending was not shown.
+    game = Game(load(TINY), SEED)
+    room = ScriptedRoom(["n", "n", "n", "n", "b", "n", "q", "y"])
+    Stepper(game, room, StepOptions()).run()
+    assert game.finished
+    assert room.text.count("Ending:") == 2, room.text

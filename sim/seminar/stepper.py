@@ -511,6 +511,8 @@ class Stepper:
                 if at_end and shown_end_at != game.round:
                     self._show_end()
                     shown_end_at = game.round
+                elif not at_end:
+                    shown_end_at = -1  # [b]ack from the end: playing on shows it again
                 if not self.room.interactive:
                     if at_end:
                         return
