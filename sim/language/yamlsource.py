@@ -247,11 +247,52 @@ def _indent_hint(text: str, line: int) -> str:
     if above is None:
         return f" (check the indentation of line {line}: {spaces(here)})"
     number, previous = above
+    before = _line_above(lines, number)
+    if (
+        before is not None
+        and _key_column(previous) < _key_column(here) == _key_column(before[1])
+        and not previous.lstrip().startswith("- ")
+    ):
+        # One line pulled left between two that agree: that line is the slip.
+        return (
+            f" (check the indentation of line {number}: it has {spaces(previous)}, the "
+            f"lines around it (line {before[0]} and line {line}) {spaces(here)}; a key "
+            "lines up with the keys beside it, two spaces in from its parent)"
+        )
+    if (
+        before is not None
+        and _opens_block(before[1])
+        and _key_column(previous) <= _key_column(before[1]) < _key_column(here)
+    ):
+        # A block opened, its first key left at the opener's column, the next one in:
+        # the first key is the slip (a `cost:` under an action shows at `effects:`).
+        opener = before[1].strip()
+        return (
+            f" (check the indentation of line {number}: it has {spaces(previous)}, but "
+            f"'{opener}' on line {before[0]} opens a block whose keys line {line} puts at "
+            f"{spaces(here)}; a key lines up with the keys beside it, two spaces in from "
+            "its parent)"
+        )
     return (
         f" (check the indentation: line {line} has {spaces(here)}, line {number} above it "
         f"{spaces(previous)} before its key; a key lines up with the keys beside it, two "
         "spaces in from its parent" + _nearest_keys(lines, line) + ")"
     )
+
+
+def _line_above(lines: list[str], line: int) -> tuple[int, str] | None:
+    """The nearest line above ``line`` (1-based) that holds more than a comment."""
+    for number in range(line - 1, 0, -1):
+        text = lines[number - 1]
+        if text.strip() and not text.lstrip().startswith("#"):
+            return number, text
+    return None
+
+
+def _opens_block(text: str) -> bool:
+    """Whether a line is a key with nothing after its colon (its value is the block below)."""
+    code = text.split(" #", 1)[0].rstrip()
+    return code.endswith(":") and not code.lstrip().startswith("#")
 
 
 def _spaces(count: int) -> str:
