@@ -32,7 +32,8 @@ def test_a_payoff_term_reading_a_definition_can_steer_a_choice():
 def test_a_payoff_term_whose_definition_reads_nothing_the_actor_moves_is_still_flagged():
     idle = SCENARIO.replace('disarm: {cost: 0.1, effects: {threat: "-= 0.5"}}', "talk: {}")
     compiled = load_text(HEADER.format(rounds=2) + idle, "defines.yaml")
-    assert [str(w).split(": ", 1)[1] for w in compiled.warnings] == [
+    terms = [w for w in compiled.warnings if "payoff term" in w.message]
+    assert [str(w).split(": ", 1)[1] for w in terms] == [
         "warning: A's payoff term '- danger' cannot change any of its choices: it reads "
         "nothing its actions change (it still counts in the payoff)"
     ]
@@ -338,3 +339,36 @@ def test_a_constant_payoff_term_is_idle_when_no_stopping_ending_is_in_reach():
         "A's payoff term '10' cannot change any of its choices: it reads nothing its "
         "actions or foreseen branches change (it still counts in the payoff)"
     ]
+
+
+def test_a_second_action_with_no_effects_is_a_dead_lever_unless_its_taking_is_read():
+    # An author's trial: 'bluff: {cost: 0.5}' beside 'hold: {}' did nothing but cost,
+    # and validate said nothing (the first action without effects is the actor's hold).
+    text = (
+        HEADER.format(rounds=2)
+        + """
+state:
+  tension: {initial: 1}
+actors:
+  A:
+    name: Alpha
+    payoff: {weights: {tension: -1}}
+    actions:
+      hold: {}
+      bluff: {cost: 0.5}
+      calm: {cost: 0.1, effects: {tension: "-= 0.2"}}
+endings:
+  - id: end
+"""
+    )
+    compiled = load_text(text, "bluff.yaml")
+    assert [str(w) for w in compiled.warnings] == [
+        "bluff.yaml:16:7: warning: A's action 'bluff' has no effects and nothing reads that "
+        "it was taken: it differs from 'hold' only by its cost and moves no outcome (a dead "
+        "lever)"
+    ]
+    # Once an ending reads that it was taken, the bluff matters.
+    read = text.replace(
+        "  - id: end\n", "  - id: called\n    when: times('A', 'bluff') > 1\n  - id: end\n"
+    )
+    assert load_text(read, "bluff.yaml").warnings == []

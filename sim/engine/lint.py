@@ -305,7 +305,9 @@ def inert_actions(compiled: CompiledScenario) -> list[Problem]:
     An action with effects, each on a variable no payoff, choice, branch or ending can
     feel (:func:`consequential_variables`: only metrics read it, or nothing), and whose
     taking nothing reads (no ``chose``, ``times`` or ``last`` of it outside the
-    metrics), differs from holding only by its cost: a lever that moves no outcome.
+    metrics), differs from holding only by its cost: a lever that moves no outcome. So
+    does a second action with no effects at all whose taking nothing reads (the first
+    is the actor's way of doing nothing, its ``hold``).
     """
     consequential = consequential_variables(compiled)
     names = compiled.state_names
@@ -315,12 +317,27 @@ def inert_actions(compiled: CompiledScenario) -> list[Problem]:
     )
     found: list[Problem] = []
     for actor in compiled.actors:
+        idle: str | None = None  # the first action with no effects whose taking nobody reads
         for action in actor.actions:
             targets = sorted({names[e.target] for e in action.effects})
-            if not targets or set(targets) & consequential:
-                continue
             if read & {(actor.id, action.id), (actor.id, None), (None, action.id), (None, None)}:
                 continue  # someone's payoff, a branch or an ending reads that it was taken
+            if not targets:
+                if idle is None:
+                    idle = action.id  # the actor's way of doing nothing ('hold')
+                    continue
+                found.append(
+                    compiled.loaded.source.problem(
+                        ("actors", actor.id, "actions", action.id),
+                        f"warning: {actor.id}'s action '{action.id}' has no effects and "
+                        f"nothing reads that it was taken: it differs from '{idle}' only "
+                        "by its cost and moves no outcome (a dead lever)",
+                        key=True,
+                    )
+                )
+                continue
+            if set(targets) & consequential:
+                continue
             changed = ", ".join(f"'{t}'" for t in targets)
             found.append(
                 compiled.loaded.source.problem(
