@@ -305,3 +305,31 @@ def test_back_then_next_on_the_last_round_shows_the_ending_again():
     Stepper(game, room, StepOptions()).run()
     assert game.finished
     assert room.text.count("Ending:") == 2, room.text
+
+
+def test_the_outlook_key_shows_what_the_model_expects_from_here():
+    # A lecturer's trial: step had no way to show the model's outlook, which the
+    # classroom's projector shows every round.
+    game = Game(load(ALASKA), SEED)
+    room = ScriptedRoom(["n", "n", "e", "q", "y"])
+    Stepper(game, room, StepOptions(mc_runs=400)).run()
+    seen = game.expect(400)  # cached: the outlook the key showed
+    assert seen.round == 2
+    text = room.text
+    assert "The model's outlook after round 2: 400 continuations" in text
+    titles = {e.id: e.title for e in game.compiled.endings}
+    for ending, p in seen.endings.items():
+        assert re.search(rf"{re.escape(titles[ending])}\s+{100 * p:5.1f}%", text), ending
+    # The summit resolved in round 2: only the counteroffensive is still open.
+    odds = ", ".join(f"{o} {100 * p:.0f}%" for o, p in seen.branches["counteroffensive"].items())
+    assert odds in " ".join(text.split())
+    assert "summit: " not in text.split("The model's outlook")[1]
+
+
+def test_the_outlook_hides_the_odds_of_a_branch_the_room_has_yet_to_predict():
+    game = Game(load(ALASKA), SEED)
+    room = ScriptedRoom(["n", "e", "q", "y"])
+    Stepper(game, room, StepOptions(mc_runs=200, predict=True)).run()
+    outlook = room.text.split("The model's outlook")[1]
+    assert "summit: odds hidden until the room has predicted it" in outlook
+    assert "success" not in outlook and "collapse" not in outlook

@@ -41,6 +41,7 @@ import click
 from sim.errors import OptionsError
 from sim.language.compiler import CompiledBranch
 from sim.language.schema import closest_name
+from sim.seminar.forecast import Outlook
 from sim.seminar.game import (
     DEFAULT_MC_RUNS,
     Game,
@@ -60,7 +61,7 @@ from sim.seminar.transcript import (
     round_view,
 )
 
-MENU_KEYS = "nobfsqrdt?h"
+MENU_KEYS = "nobfsqrdte?h"
 
 MENU_HELP = """\
 Keys (one key, no Enter needed on a terminal):
@@ -72,6 +73,7 @@ Keys (one key, no Enter needed on a terminal):
   r  show the last round again, on one screen
   d  details of the last round: every option's scores and odds, full reasons
   t  the state now: every variable with its unit
+  e  what the model expects from here: each ending's and open branch's odds
   q  quit (asks first if people's choices are not saved)
   ?  this help
 At a question, Ctrl-C asks whether to quit. At a choice, ? lists the options
@@ -558,6 +560,8 @@ class Stepper:
                 self._show_record(len(game.history) - 1, details=True)
         elif key == "t":
             self.room.show(format_state(game.model, self.width))
+        elif key == "e":
+            self._show_outlook()
         elif key in "?h":
             self.room.show(MENU_HELP)
         return True
@@ -613,7 +617,10 @@ class Stepper:
         # and the menu's question.
         height = 25 if self.options.height is None else max(10, self.options.height - 5)
         self.room.show(format_round_compact(view, self.width, announced, height=height))
-        self._say("r: this round again  d: details  t: state  ?: help", indent=2)
+        keys = "r: this round again  d: details  t: state  e: outlook  ?: help"
+        if len(keys) + 2 > self.width:
+            keys = "r: this round again  d: details  t: state  ?: help"
+        self._say(keys, indent=2)
 
     def _play_next(self) -> None:
         game = self.game
@@ -957,6 +964,22 @@ class Stepper:
             return True  # Ctrl-C twice: the person means it
         return answer is None or answer == "y"
 
+    def _show_outlook(self) -> None:
+        """The model's outlook from the game as it stands (the ``e`` key)."""
+        game = self.game
+        runs = self.options.mc_runs
+        self._say(f"Continuing the game {runs:,} times from here, by the rules...")
+        seen = game.expect(runs)
+        self.room.show(
+            format_outlook(
+                seen,
+                {e.id: e.title for e in game.compiled.endings},
+                hidden=self.hidden_branches(),
+                closed=set(game.closed_branches()),
+                width=self.width,
+            )
+        )
+
     def _show_end(self) -> None:
         game = self.game
         self.room.show("")
@@ -972,6 +995,57 @@ class Stepper:
             )
             scores = game.score_predictions(self.options.mc_runs)
             self.room.show(format_scores(scores, self.width))
+
+
+def format_outlook(
+    seen: Outlook,
+    titles: dict[str, str],
+    hidden: frozenset[str] = frozenset(),
+    closed: set[str] | None = None,
+    width: int = 80,
+) -> str:
+    """What the model expects from a round: each ending's share, each open branch's odds.
+
+    Args:
+        seen: From :meth:`sim.seminar.game.Game.expect`.
+        titles: Ending id -> title.
+        hidden: Branches whose odds the room must not see yet (``--predict``).
+        closed: Open branches that can no longer come up, by what the room can see.
+        width: The widest a line may be.
+    """
+    closed = closed or set()
+    wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="      ")
+    after = f"after round {seen.round}" if seen.round else "before round 1"
+    lines = textwrap.wrap(
+        f"The model's outlook {after}: {seen.runs:,} continuations of this game, every "
+        "actor by its rule (the people's choices for later rounds are not used).",
+        width=width,
+    )
+    lines.append("  Endings:")
+    shares = sorted(seen.endings.items(), key=lambda kv: -kv[1])
+    column = min(max(len(titles[e]) for e, _ in shares) + 2, max(10, width - 14))
+    for ending, p in shares:
+        label = titles[ending]
+        if len(label) > column:
+            lines += wrap.wrap(label)
+            label = ""
+        lines.append(f"    {label:<{column}} {100 * p:5.1f}%")
+    if seen.branches:
+        lines.append("  Branches still open:")
+    for branch, outcomes in seen.branches.items():
+        if branch in closed:
+            lines += wrap.wrap(f"{branch}: can no longer come up")
+        elif branch in hidden:
+            lines += wrap.wrap(f"{branch}: odds hidden until the room has predicted it")
+        elif seen.resolves[branch] == 0:
+            lines += wrap.wrap(f"{branch}: comes up in none of the continuations")
+        else:
+            odds = ", ".join(f"{o} {100 * p:.0f}%" for o, p in outcomes.items())
+            lines += wrap.wrap(
+                f"{branch}: comes up in {100 * seen.resolves[branch]:.0f}% of them; if it "
+                f"does, {odds}"
+            )
+    return "\n".join(lines)
 
 
 def json_path(name: str) -> Path:
