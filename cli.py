@@ -1254,6 +1254,12 @@ def main() -> None:
     """Entry point of the ``wargame`` script."""
     global _OWN_PROCESS
     _OWN_PROCESS = True
+    # numpy's BLAS starts a thread per core at import, and they spin: 0.08 s of CPU
+    # in every process that imports numpy (this one, the forkserver, a Dask worker),
+    # on cores the batch and its charts need. The engine works elementwise and
+    # parallelises by processes; a user's own setting wins.
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
     # An interrupted batch leaves with os._exit, before its process pool's semaphores
     # are released; multiprocessing's resource tracker then removes them and warns
     # "There appear to be 5 leaked semaphore objects", which a user can do nothing

@@ -213,3 +213,28 @@ def test_replaying_a_run_imports_no_pandas_scipy_or_charts(tmp_path):
     subprocess.run([sys.executable, "-c", run], check=True, capture_output=True)
     code = f"from sim.seminar.replay import replay\nreplay({str(folder)!r}, 217)"
     assert imported_after(code) == ["pyarrow"]
+
+
+@pytest.mark.parametrize("preset", [None, "4"])
+def test_the_command_keeps_numpys_blas_to_one_thread_unless_the_user_says(preset):
+    # OpenBLAS starts a spinning thread per core when numpy is imported: 0.08 s of CPU
+    # in every process of a batch, on the cores it plays and draws on.
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    probe = (
+        "import os, sys\n"
+        "sys.argv = ['wargame', '--version']\n"
+        "import cli\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['MKL_NUM_THREADS'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.split()[-2:] == [preset or "1", "1"]
