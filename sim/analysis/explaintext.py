@@ -8,6 +8,7 @@ they are never cut.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sim.analysis.wrapping import wrap_terms
@@ -414,10 +415,9 @@ def _sobol_lines(sobol: dict[str, Any], width: int) -> list[str]:
     if explained is not None:
         out.extend(
             _wrap(
-                f"Sobol indices (shares of the outcome's variance, 95% intervals): the "
-                f"parameters explain {explained['value']:.1%} [{explained['low']:.1%}, "
-                f"{explained['high']:.1%}]{'*' if explained.get('bound') else ''}; the rest "
-                "is the game's own chance.",
+                "Sobol indices (shares of the outcome's variance, 95% intervals): the "
+                f"parameters explain {explained_text(explained)}; the rest is the game's "
+                "own chance.",
                 width,
             )
         )
@@ -468,19 +468,145 @@ def _sobol_lines(sobol: dict[str, Any], width: int) -> list[str]:
                 more="    ",
             )
         )
-    above = sobol.get("s1_above_st") or []
-    if above:
-        out.extend(
-            _wrap(
-                f"S1 above ST for {', '.join(above)}: each is estimated from different base "
-                "samples (S1 from those whose rows end differently in one replicate, ST in "
-                "two), so the estimates can cross; the indices themselves have S1 ≤ ST ≤ "
-                "explained. Read the intervals.",
-                width,
-                more="    ",
-            )
-        )
+    for note in crossing_notes(sobol):
+        out.extend(_wrap(note, width, more="    "))
+    if sobol_clipped(sobol):
+        out.extend(_wrap(CLIPPED_NOTE, width, more="    "))
     return out
+
+
+#: Said under Sobol indices printed with an estimate or interval end below 0 as 0.
+CLIPPED_NOTE = (
+    "Estimates and interval ends below 0 are printed as 0: a share of variance is at "
+    "least 0 (explain.json keeps the unclipped estimates, which chance can take below 0)."
+)
+
+
+def _share(value: float) -> float:
+    """A share of variance as printed: never below 0 (``-0.0`` too is 0; NaN stays)."""
+    return 0.0 if value <= 0 else value
+
+
+def explained_text(explained: dict[str, Any]) -> str:
+    """The share explained with its 95% interval, e.g. ``12.3% [8.1%, 16.0%]`` (* a bound).
+
+    An estimate or interval end below 0 is printed as 0 (see :data:`CLIPPED_NOTE`).
+
+    Args:
+        explained: The ``explained`` entry of a Sobol result (``value``, ``low``,
+            ``high``, ``bound``).
+    """
+    low, high = explained.get("low"), explained.get("high")
+    text = f"{_share(explained['value']):.1%}"
+    if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
+        text += f" [{_share(low):.1%}, {_share(high):.1%}]"
+    return text + ("*" if explained.get("bound") else "")
+
+
+def _below_zero(*values: Any) -> bool:
+    return any(isinstance(v, int | float) and v < 0 for v in values)
+
+
+def sobol_clipped(sobol: dict[str, Any], pairs: int = 3) -> bool:
+    """Whether a Sobol result prints an estimate or interval end below 0 (as 0).
+
+    Args:
+        sobol: One outcome's Sobol result.
+        pairs: Second-order indices printed (those whose interval is above 0).
+    """
+    explained = sobol.get("explained") or {}
+    if _below_zero(explained.get("value"), explained.get("low"), explained.get("high")):
+        return True
+    for entry in sobol.get("indices", {}).values():
+        for key in ("S1", "ST"):
+            if _below_zero(entry.get(key), entry.get(f"{key}_low"), entry.get(f"{key}_high")):
+                return True
+    shown = [p for p in sobol.get("S2", []) if (p.get("S2_low") or 0) > 0][:pairs]
+    return any(_below_zero(p.get("S2")) for p in shown)
+
+
+def crossings(sobol: dict[str, Any]) -> dict[str, list[str]]:
+    """Parameters whose estimates cross where the indices cannot (S1 ≤ ST ≤ explained).
+
+    Args:
+        sobol: One outcome's Sobol result.
+
+    Returns:
+        ``{"st_above_explained": [...], "s1_above_st": [...], "beyond": [...]}``: the
+        parameters whose ST estimate is above the share explained, whose S1 estimate
+        is above their ST, and, of those, the ones whose crossing the 95% intervals do
+        not cover (one estimate outside the other's interval): the estimates are noisy.
+    """
+    explained = sobol.get("explained") or {}
+    # As printed (below 0 as 0): an estimate of 0 above one of -0.01 crosses nothing.
+    share, share_high = _clipped(explained.get("value")), _clipped(explained.get("high"))
+    found: dict[str, list[str]] = {"st_above_explained": [], "s1_above_st": [], "beyond": []}
+    for name, e in sobol.get("indices", {}).items():
+        first, total = _clipped(e.get("S1")), _clipped(e.get("ST"))
+        if total is None:
+            continue
+        beyond = False
+        if share is not None and total > share + ZERO:
+            found["st_above_explained"].append(name)
+            low = _clipped(e.get("ST_low"))
+            beyond |= _outside(total, share_high) or _outside(share, None, low)
+        if first is not None and first > total + ZERO:
+            found["s1_above_st"].append(name)
+            beyond |= _outside(first, _clipped(e.get("ST_high"))) or _outside(
+                total, None, _clipped(e.get("S1_low"))
+            )
+        if beyond:
+            found["beyond"].append(name)
+    return found
+
+
+def _clipped(value: float | None) -> float | None:
+    return None if value is None else _share(value)
+
+
+#: Estimates this close count as equal (products of 0/1 outcomes are exact).
+ZERO = 1e-12
+
+
+def _outside(value: float, high: float | None, low: float | None = None) -> bool:
+    """Whether ``value`` lies above ``high`` or below ``low`` (a missing end: no)."""
+    if high is not None and math.isfinite(high) and value > high + ZERO:
+        return True
+    return low is not None and math.isfinite(low) and value < low - ZERO
+
+
+def crossing_notes(sobol: dict[str, Any]) -> list[str]:
+    """The notes on estimates that cross (ST above the share explained, S1 above ST).
+
+    Each index is estimated from different base samples, so estimates can cross; a
+    crossing beyond the 95% intervals says the estimates are noisy: more runs.
+
+    Args:
+        sobol: One outcome's Sobol result.
+    """
+    found = crossings(sobol)
+    notes = []
+    if found["st_above_explained"]:
+        notes.append(
+            f"ST above the share explained for {', '.join(found['st_above_explained'])}: a "
+            "total index is at most the share the parameters explain, but the two are "
+            "estimated from different products of the runs, so the estimates can cross. "
+            "Read the intervals."
+        )
+    if found["s1_above_st"]:
+        notes.append(
+            f"S1 above ST for {', '.join(found['s1_above_st'])}: each is estimated from "
+            "different base samples (S1 from those whose rows end differently in one "
+            "replicate, ST in two), so the estimates can cross; the indices themselves "
+            "have S1 ≤ ST ≤ explained. Read the intervals."
+        )
+    if found["beyond"]:
+        notes.append(
+            f"For {', '.join(found['beyond'])} the estimates cross beyond their 95% "
+            "intervals: they are noisy at this size; sweep with a larger -n (or more "
+            "--replicates) before reading them."
+        )
+    return notes
 
 
 def few_informative_text(sobol: dict[str, Any]) -> str:
@@ -520,6 +646,9 @@ def few_informative_text(sobol: dict[str, Any]) -> str:
 def sobol_index_text(entry: dict[str, Any], key: str) -> str:
     """A Sobol index with its 95% interval, e.g. ``0.081 [0.042, 0.120]`` (* a bound).
 
+    A share of variance is at least 0: an estimate or interval end below 0 is printed
+    as 0 (see :data:`CLIPPED_NOTE`).
+
     Args:
         entry: One parameter's indices (``S1``, ``S1_low``, ``S1_high``, ``S1_bound``...).
         key: The index: ``S1``, ``ST`` or ``S2``.
@@ -529,5 +658,7 @@ def sobol_index_text(entry: dict[str, Any], key: str) -> str:
         return "–"
     low, high = entry.get(f"{key}_low"), entry.get(f"{key}_high")
     if low is None or high is None:
-        return f"{value:.3f}"
-    return f"{value:.3f} [{low:.3f}, {high:.3f}]" + ("*" if entry.get(f"{key}_bound") else "")
+        return f"{_share(value):.3f}"
+    return f"{_share(value):.3f} [{_share(low):.3f}, {_share(high):.3f}]" + (
+        "*" if entry.get(f"{key}_bound") else ""
+    )

@@ -701,7 +701,13 @@ def _measured_table(entry: dict[str, Any]) -> str:
 
 
 def _sobol_table(sobol: dict[str, Any]) -> str:
-    from sim.analysis.explaintext import few_informative_text
+    from sim.analysis.explaintext import (
+        CLIPPED_NOTE,
+        crossing_notes,
+        explained_text,
+        few_informative_text,
+        sobol_clipped,
+    )
     from sim.analysis.explaintext import sobol_index_text as index
 
     indices = sobol["indices"]
@@ -716,11 +722,11 @@ def _sobol_table(sobol: dict[str, Any]) -> str:
     parts = []
     explained = sobol.get("explained")
     if explained is not None:
-        mark = "*" if explained.get("bound") else ""
+        value, _, interval = explained_text(explained).partition(" ")
         parts.append(
-            f"<p>The swept parameters explain <b>{_pct(explained['value'])}</b> "
-            f"[{_pct(explained['low'])}, {_pct(explained['high'])}]{mark} of the outcome's "
-            "variance; the rest is the game's own chance (and any unswept parameter).</p>"
+            f"<p>The swept parameters explain <b>{_e(value)}</b> {_e(interval)} of the "
+            "outcome's variance; the rest is the game's own chance (and any unswept "
+            "parameter).</p>"
         )
     elif sobol.get("estimator") == "SALib, chance per run":
         parts.append(
@@ -751,15 +757,9 @@ def _sobol_table(sobol: dict[str, Any]) -> str:
             "runs from 0 to the most the index can be with so few, not from the "
             "bootstrap.</p>"
         )
-    above = sobol.get("s1_above_st") or []
-    if above:
-        parts.append(
-            "<p class='note'>S1 above ST for "
-            + ", ".join(f"<code>{_e(n)}</code>" for n in above)
-            + ": each is estimated from different base samples (S1 from those whose rows "
-            "end differently in one replicate, ST in two), so the estimates can cross; the "
-            "indices themselves have S1 ≤ ST ≤ explained. Read the intervals.</p>"
-        )
+    parts += [f"<p class='note'>{_e(note)}</p>" for note in crossing_notes(sobol)]
+    if sobol_clipped(sobol, pairs=5):
+        parts.append(f"<p class='note'>{_e(CLIPPED_NOTE)}</p>")
     pairs = [p for p in sobol.get("S2", []) if (p.get("S2_low") or 0) > 0][:5]
     if pairs:
         items = "".join(
