@@ -21,7 +21,13 @@ from cli import cli
 from sim.analysis.discovery import prim, resample_stability
 from sim.analysis.explaintext import format_explanation
 from sim.analysis.explanation import explain, load_explanation
-from sim.analysis.ranking import entropy_bits, holm, mutual_information, newcombe_interval
+from sim.analysis.ranking import (
+    entropy_bits,
+    holm,
+    mutual_information,
+    newcombe_interval,
+    rank_inputs,
+)
 from sim.api import run_batch, sweep
 from sim.batch.designs import make_design
 from sim.batch.options import BatchOptions
@@ -932,3 +938,59 @@ def test_a_move_after_a_branch_resolved_in_a_run_does_not_count_for_it():
     by_round = {f.round: f for f in inputs.decision_features(outcome, until=resolved)}
     assert by_round[2].played is None  # every run still open in round 2
     assert np.array_equal(by_round[10].played, resolved >= 10)
+
+
+def test_a_p_value_at_the_permutation_floor_prints_as_at_most(found):
+    # pressure decides crisis: no permutation of 1,999 is as extreme as the runs, so its
+    # p-value is the least they can give, 1/2,000, and Holm multiplies it by the number
+    # of parameters: the true p-value may be smaller, so the text says "≤".
+    crisis = target(found, "crisis")
+    first = crisis["ranking"][0]
+    m = sum(r["kind"] == "parameter" for r in crisis["ranking"])
+    assert m >= 3 and first["levels"] > 2
+    assert first["p_value"] == pytest.approx(1 / 2000)
+    assert first["p_holm"] == pytest.approx(m / 2000)
+    assert first["p_at_floor"] and first["p_holm_bound"]
+    text = format_explanation(found, width=100)
+    block = text[text.index("Ending: " + crisis["title"]) :]
+    assert f"≤ {m / 2000:.3f}" in block.split("\n\n")[0]
+    assert "p-value is at its floor, 1/2,000 times Holm's factor" in " ".join(text.split())
+    # A p-value above its floor, or an exact one (a two-level input), is not a bound.
+    for r in crisis["ranking"][1:]:
+        if r["kind"] == "parameter" and r["p_value"] > 1 / 2000 * 1.001:
+            assert not r["p_at_floor"]
+    # Narrow: the stacked form says it too.
+    narrow = " ".join(format_explanation(found, width=60).split())
+    assert f"p (Holm) ≤ {m / 2000:.3f}" in narrow
+
+
+def test_only_permutation_p_values_have_a_floor_and_holm_follows_it():
+    # 600 runs: `x` (8 ordered bins) decides the outcome, `flag` (two levels, exact
+    # test) decides it less, `noise` (4 levels) does not. Reference p-values by hand:
+    # the permutation floor 1/2,000 for x; Fisher's exact test for flag.
+    from scipy import stats
+
+    from sim.analysis.inputs import Feature
+
+    rng = np.random.default_rng(5)
+    n = 600
+    x = rng.integers(0, 8, n)
+    flag = rng.integers(0, 2, n)
+    y = (x >= 4) & ((flag == 1) | (rng.random(n) < 0.7))
+    features = [
+        Feature("x", "parameter", x, 8, ordered=True, values=x.astype(float)),
+        Feature("flag", "parameter", flag, 2, values=flag.astype(float)),
+        Feature("noise", "parameter", rng.integers(0, 4, n), 4, labels=("a", "b", "c", "d")),
+    ]
+    rows = {r["input"]: r for r in rank_inputs(features, y, seed=1)}
+    assert rows["x"]["p_value"] == pytest.approx(1 / 2000) and rows["x"]["p_at_floor"]
+    table = [[np.sum(y & (flag == v)), np.sum(~y & (flag == v))] for v in (0, 1)]
+    fisher = stats.fisher_exact(table).pvalue
+    assert rows["flag"]["p_value"] == pytest.approx(fisher, rel=1e-6)
+    assert not rows["flag"]["p_at_floor"] and not rows["noise"]["p_at_floor"]
+    # Holm by hand: sorted p-values times 3, 2, 1, running maximum.
+    ordered = sorted(r["p_value"] for r in rows.values())
+    steps = np.maximum.accumulate([min(1, (3 - i) * p) for i, p in enumerate(ordered)])
+    assert sorted(r["p_holm"] for r in rows.values()) == pytest.approx(list(steps))
+    # x's adjusted p-value is made by its floor: a bound. noise's is its own (far above).
+    assert rows["x"]["p_holm_bound"] and not rows["noise"]["p_holm_bound"]

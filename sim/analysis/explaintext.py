@@ -17,10 +17,15 @@ from sim.analysis.wrapping import wrap_terms
 NOT_DRIVERS = "Not drivers (not significant at 5% after Holm's adjustment)"
 
 
-def _pvalue(p: float | None) -> str:
+def _pvalue(p: float | None, bound: bool = False) -> str:
+    """A p-value to three decimals; ``bound``: at most this (``≤ 0.011``), see below.
+
+    A p-value from permutations is at least 1/(permutations + 1) whatever the data; at
+    that floor (or a Holm-adjusted one made by it) the number is an upper bound.
+    """
     if p is None:
         return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    return "<0.001" if p < 0.001 else ("≤ " if bound else "") + f"{p:.3f}"
 
 
 def _points(x: float) -> str:
@@ -39,7 +44,7 @@ def _effect(row: dict[str, Any]) -> tuple[str, str, str]:
         )
     return (
         f"{_points(row['effect'])} [{_points(row['effect_low'])}, {_points(row['effect_high'])}]",
-        _pvalue(row.get("p_holm")),
+        _pvalue(row.get("p_holm"), bool(row.get("p_holm_bound"))),
         "fifths" if row["kind"] == "parameter" else "move",
     )
 
@@ -297,6 +302,7 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
     out = []
     ranking = entry["ranking"]
     drivers = [r for r in ranking if r["significant"]]
+    shown: list[dict[str, Any]] = []  # the drivers in the tables
     if not drivers:
         out.extend(
             _wrap(
@@ -325,6 +331,7 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
             if len(parameters) > top:
                 out.append(f"      ... and {len(parameters) - top} more in explain.json")
         moves = collapse_moves([r for r in drivers if r["kind"] == "decision"])
+        shown = [*parameters[:top], *moves[:top]]
         if moves:
             out.append("  Moves (played in the game: a cause of the outcome, or a consequence):")
             out.extend(_table(moves[:top], "move", width))
@@ -342,6 +349,18 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
                         more="      ",
                     )
                 )
+    if any(r.get("p_holm_bound") and "measured" not in r for r in shown):
+        from sim.analysis.ranking import PERMUTATIONS
+
+        out.extend(
+            _wrap(
+                f"≤: no permutation of {PERMUTATIONS:,} was as extreme as the runs, so the "
+                f"p-value is at its floor, 1/{PERMUTATIONS + 1:,} times Holm's factor; the "
+                "true one may be smaller.",
+                width,
+                more="    ",
+            )
+        )
     quiet = [r["title"] for r in ranking if not r["significant"] and r["kind"] == "parameter"]
     if quiet:
         out.extend(_wrap(f"{NOT_DRIVERS}: " + ", ".join(quiet), width, more="    "))

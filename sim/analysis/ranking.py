@@ -269,7 +269,10 @@ def rank_inputs(
     Returns:
         One row per input: ``input`` (its name), ``kind``, ``title`` (in words),
         ``mi_bits``, ``mi_excess_bits``, ``share_of_uncertainty``, ``p_value``,
-        ``p_holm``, ``significant``, ``effect`` (percentage points as a fraction) with
+        ``p_holm``, ``p_at_floor`` (the p-value is the least the permutations can give,
+        1/(permutations + 1): the true one may be smaller), ``p_holm_bound`` (the
+        adjusted p-value is made by such floors, so it too is an upper bound: read
+        "≤"), ``significant``, ``effect`` (percentage points as a fraction) with
         ``effect_low``/``effect_high``, ``low``/``high`` ends, ``direction``, ``rank``;
         decisions add ``actor``, ``round``, ``action``, ``coverage``, ``density`` and
         ``runs_playing`` and ``runs_settled`` (a move is set against the other moves
@@ -344,11 +347,23 @@ def rank_inputs(
                 }
             )
         rows.append(row)
+    floor = 1 / (permutations + 1)
     for kind in ("parameter", "decision"):
         family = [r for r in rows if r["kind"] == kind]
-        for row, adjusted in zip(family, holm([r["p_value"] for r in family]), strict=True):
+        raw = [r["p_value"] for r in family]
+        # A p-value from permutations is at least 1/(permutations + 1): where it is
+        # there, the test saw nothing as extreme and the p-value may be smaller. Where
+        # such floors make a Holm-adjusted p-value (it would be lower with them lower),
+        # the adjusted p-value too is an upper bound.
+        at_floor = [
+            r["levels"] > 2 and p <= floor * (1 + 1e-9) for r, p in zip(family, raw, strict=True)
+        ]
+        lowest = holm([0.0 if f else p for p, f in zip(raw, at_floor, strict=True)])
+        for row, adjusted, least, f in zip(family, holm(raw), lowest, at_floor, strict=True):
             row["p_holm"] = adjusted
             row["significant"] = bool(adjusted <= alpha)
+            row["p_at_floor"] = f
+            row["p_holm_bound"] = bool(least < adjusted * (1 - 1e-9))
     # Drivers (significant) first, each group by its score.
     rows.sort(key=lambda r: (not r["significant"], -r["mi_excess_bits"], r["p_value"], r["input"]))
     for rank, row in enumerate(rows, start=1):

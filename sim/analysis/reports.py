@@ -563,10 +563,11 @@ def _plots(results: Results) -> str:
     return "".join(figures)
 
 
-def _p(value: float | None) -> str:
+def _p(value: float | None, bound: bool = False) -> str:
+    # bound: a p-value at the permutations' floor (or made by it): "≤ 0.011".
     if value is None:
         return "–"
-    return "&lt;0.001" if value < 0.001 else f"{value:.3f}"
+    return "&lt;0.001" if value < 0.001 else ("≤ " if bound else "") + f"{value:.3f}"
 
 
 def _points(x: float | None) -> str:
@@ -589,6 +590,7 @@ def _driver_rows(rows: list[dict[str, Any]]) -> str:
                 f"{_pct(measured['p_high'])} (= {_e(measured['high_label'])})"
             )
             p_holm = measured.get("p_holm")
+            bound = False
         else:
             effect = (
                 f"{_points(row['effect'])} [{_points(row['effect_low'])}, "
@@ -599,6 +601,7 @@ def _driver_rows(rows: list[dict[str, Any]]) -> str:
                 f"{_pct(row['high']['p'])} ({_e(row['high']['label'])})"
             )
             p_holm = row.get("p_holm")
+            bound = bool(row.get("p_holm_bound"))
         if row["kind"] == "parameter":
             name = f"<code>{_e(row['input'])}</code>"
         else:
@@ -608,7 +611,7 @@ def _driver_rows(rows: list[dict[str, Any]]) -> str:
             )
         out.append(
             f"<tr><td class='num'>{row['rank']}</td><td>{name}</td>"
-            f"<td class='num'>{effect}</td><td class='num'>{_p(p_holm)}</td>"
+            f"<td class='num'>{effect}</td><td class='num'>{_p(p_holm, bound)}</td>"
             f"<td class='num'>{row['mi_bits']:.4f}</td><td class='num'>{ends}</td></tr>"
         )
     return (
