@@ -88,3 +88,20 @@ def test_the_readme_sweep_and_explain_example_runs(tmp_path, monkeypatch, capsys
     assert re.search(r"parameters explain \d+\.\d% of the variance", printed)
     assert (tmp_path / "alaska-sobol.html").is_file()
     assert (tmp_path / "results" / "alaska-sobol" / "explain" / "explain.json").is_file()
+
+
+def test_the_explain_page_names_the_rows_a_sobol_sweeps_ranking_uses():
+    # The rows are those independent_runs picks: A of the first replicate and B of the
+    # second (the page said "A and B of the first replicate", which share their chance).
+    import numpy as np
+
+    from sim.batch.designs import SHARED_RANDOMNESS, independent_runs
+
+    design = {"kind": "sobol", "params": ["x"], "n": 2, "rows_per_sample": 4,
+              "replicates": 2, "randomness": SHARED_RANDOMNESS}  # fmt: skip
+    runs = np.arange(16)
+    # Replicate 0 is runs 0-7 (A at 0 and 4), replicate 1 runs 8-15 (B at 11 and 15).
+    assert runs[independent_runs(design, runs)].tolist() == [0, 4, 11, 15]
+    page = " ".join((ROOT / "docs" / "explain.md").read_text("utf-8").split())
+    assert "the row A of the first replicate and the row B of the second" in page
+    assert "(A and B of the first replicate)" not in page
