@@ -105,3 +105,23 @@ def test_the_explain_page_names_the_rows_a_sobol_sweeps_ranking_uses():
     page = " ".join((ROOT / "docs" / "explain.md").read_text("utf-8").split())
     assert "the row A of the first replicate and the row B of the second" in page
     assert "(A and B of the first replicate)" not in page
+
+
+def test_the_readme_names_every_column_of_runs_parquet_and_the_unreached_branch():
+    # alaska: the counteroffensive branch comes only after the summit collapses, so in
+    # the other runs it is never reached: outcome "" and round 0, as the README says.
+    from sim.engine.loading import load
+    from tests.conftest import ALASKA
+
+    records = play(load(ALASKA), 1, list(range(300))).records()
+    readme = (ROOT / "README.md").read_text("utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `runs.parquet` |"))
+    for column in records:
+        family = column.split(".", 1)[0] + ("." if "." in column else "")
+        assert re.search(rf"`{re.escape(family)}(\*|<id>)?`", row), column
+    unreached = records["branch.counteroffensive"] == ""
+    assert 0 < unreached.sum() < 300
+    assert (records["branch_round.counteroffensive"][unreached] == 0).all()
+    assert (records["branch_round.counteroffensive"][~unreached] >= 1).all()
+    assert '`""`, the empty string, where the branch was never reached' in row
+    assert "`0` where never reached" in row

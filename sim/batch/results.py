@@ -6,8 +6,11 @@
       manifest.json    what was run: scenario (id, sha256, full text), seed, runs,
                        settings, program version, command line, executor, timings
       scenario.yaml    the scenario text exactly as run
-      runs.parquet     one row per run: run, param.*, branch.*, branch_path, ending,
-                       metric.* (final values), payoff.* (totals), commitment.*
+      runs.parquet     one row per run: run, param.*, branch.<id> (the outcome; ""
+                       where the branch was never reached), branch_round.<id> (the
+                       round it resolved in, from 1; 0 where never reached),
+                       branch_path, ending, metric.* (final values), payoff.*
+                       (totals), rounds_played, unconverged_rounds, commitment.*
       rounds.parquet   one row per (run, round): metric.* every round (if kept)
       choices.parquet  one row per (run, round): choice.<actor>, the index of the
                        action each actor chose (layout.actors[].actions; -1: none)
