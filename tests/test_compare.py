@@ -404,3 +404,46 @@ def test_the_comparison_fits_an_80_column_terminal_as_blocks(tmp_path):
     assert any(long_ending in line for line in narrow)
     for line in numbers:
         assert re.search(r" against base -?[\d.]+%?: diff [+-]?[\d.]+ \[.*\], p ", line), line
+
+
+def test_every_number_of_a_table_has_the_same_decimal_places(tmp_path, matched):
+    # A paired pair differing by a hair needs two decimals where an independent batch
+    # needs one: the table showed "12.3%" next to "12.34%" and "-5.8" next to "-0.10".
+    # Now every probability (value, baseline, diff, interval) has the table's places,
+    # and every payoff.
+    from sim.analysis.comparetext import comparison_markdown, format_comparison
+
+    other = make_batch(tmp_path / "other", seed=6, overrides={"aid_cut": "0.6"})
+    a, b = matched
+    near = make_batch(tmp_path / "near", seed=5, overrides={"aid_cut": "0.59"})
+    comparison = compare([a, near, b, other], labels=["base", "near", "far", "other"],
+                         fans=False)  # fmt: skip
+    text = format_comparison(comparison, width=300)
+    number = r"[+-]?\d+\.(\d+)"
+    row = re.compile(
+        rf"^  .*?(?:near|far|other)\s+({number}%?)\s+({number}%?)\s+({number})\s+"
+        rf"\[({number}), ({number})\]"
+    )
+    seen = {"probability": set(), "payoff": set()}
+    section = None
+    for line in text.splitlines():
+        if line.startswith(("Endings", "Branch")):
+            section = "probability"
+        elif line.startswith("Mean payoff"):
+            section = "payoff"
+        found = row.match(line)
+        if found and section:
+            seen[section] |= {len(g) for g in found.groups()[1::2]}
+    assert len(seen["probability"]) == 1 and len(seen["payoff"]) == 1, seen
+    # The paired hair needed more than one place: the independent rows have it too.
+    assert seen["probability"] != {1} or seen["payoff"] != {2}
+    markdown = comparison_markdown(comparison)
+    for table in markdown.split("## Endings")[1].split("## Mean"):
+        decimals = set()
+        for line in table.splitlines():
+            cells = line.split(" | ")
+            if line.startswith("| ") and re.search(r"\d", cells[2]):
+                # p (or mean), baseline, diff and the interval's two ends.
+                numbers = [*cells[2:5], *cells[5].strip("[]").split(", ")]
+                decimals |= {len(x.rstrip("%").split(".")[1]) for x in numbers}
+        assert len(decimals) == 1, decimals

@@ -1,8 +1,10 @@
 """A comparison of batches as text: a terminal table and a Markdown document.
 
 Probabilities are shown in percent and their differences in percentage points (pts);
-payoffs in the scenario's own units. Every difference carries its 95% interval and raw
-p-value; ``*`` marks those significant at 5% after Holm's adjustment.
+payoffs in the scenario's own units. Every number of a table (probabilities; payoffs)
+has the same decimal places: as many as its finest difference needs. Every difference
+carries its 95% interval and raw p-value; ``*`` marks those significant at 5% after
+Holm's adjustment.
 """
 
 from __future__ import annotations
@@ -20,8 +22,29 @@ def format_p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _pct(p: float) -> str:
-    return f"{100 * p:.1f}%"
+def _pct(p: float, decimals: int = 1) -> str:
+    return f"{100 * p:.{decimals}f}%"
+
+
+def table_places(rows: Any, percent: bool) -> int:
+    """Decimal places for every number of one table: its values, differences, intervals.
+
+    The most any row needs (see :func:`places`): a table never shows ``12.3%`` in one
+    row and ``12.34%`` in the next, nor a value to fewer places than its difference.
+
+    Args:
+        rows: The table's rows of ``Comparison.differences`` (a DataFrame).
+        percent: Probabilities (percent and points, at least 1 place) rather than
+            payoffs (at least 2).
+    """
+    scale, at_least = (100, 1) if percent else (1, 2)
+    return max(
+        [at_least]
+        + [
+            places(scale * d, scale * lo, scale * hi, at_least)
+            for d, lo, hi in zip(rows["diff"], rows["low"], rows["high"], strict=True)
+        ]
+    )
 
 
 def signed(x: float, decimals: int) -> str:
@@ -45,9 +68,19 @@ def places(diff: float, low: float, high: float, at_least: int) -> int:
     return min(6, max(at_least, 1 - math.floor(math.log10(spread))))
 
 
-def difference_text(diff: float, low: float, high: float, at_least: int) -> tuple[str, str]:
-    """A difference and its 95% interval as text, with matching decimal places."""
-    n = places(diff, low, high, at_least)
+def difference_text(
+    diff: float, low: float, high: float, at_least: int, exactly: int | None = None
+) -> tuple[str, str]:
+    """A difference and its 95% interval as text, with matching decimal places.
+
+    Args:
+        diff: The difference.
+        low: Lower end of its interval.
+        high: Upper end.
+        at_least: Fewest decimal places (more where the numbers need them).
+        exactly: These decimal places instead (a table's, see :func:`table_places`).
+    """
+    n = places(diff, low, high, at_least) if exactly is None else exactly
     return signed(diff, n), f"[{signed(low, n)}, {signed(high, n)}]"
 
 
@@ -123,11 +156,37 @@ def _differences_block(comparison: Comparison, width: int) -> list[str]:
     ]
     name_width = max([24, *(len(str(n)) for n in names)])
     label_width = max(len(label) for label in comparison.labels)
+    # One number of decimal places for all probabilities, another for all payoffs.
+    decimals = {
+        kind: table_places(frame[chosen], kind == "probability")
+        for kind, chosen in (
+            ("probability", frame["kind"] != "payoff"),
+            ("payoff", frame["kind"] == "payoff"),
+        )
+        if chosen.any()
+    }
+    cells = []
+    for row in frame.itertuples(index=False):
+        if row.kind == "payoff":
+            n = decimals["payoff"]
+            value, base = f"{row.value:.{n}f}", f"{row.baseline_value:.{n}f}"
+            diff, interval = difference_text(row.diff, row.low, row.high, 2, n)
+        else:
+            n = decimals["probability"]
+            value, base = _pct(row.value, n), _pct(row.baseline_value, n)
+            diff, interval = difference_text(100 * row.diff, 100 * row.low, 100 * row.high, 1, n)
+        cells.append((value, base, diff, interval))
+    value_width = max([7, *(len(c[0]) for c in cells)])
+    base_width = max([8, *(len(c[1]) for c in cells)])
+    diff_width = max([8, *(len(c[2]) for c in cells)])
+    interval_width = max([20, *(len(c[3]) for c in cells)])
     lines = [
         "",
-        f"  {'':<{name_width}} {'batch':<{label_width}} {'value':>7} {'baseline':>8} "
-        f"{'diff':>8}  {'95% interval':<20} {'p':>6}",
+        f"  {'':<{name_width}} {'batch':<{label_width}} {'value':>{value_width}} "
+        f"{'baseline':>{base_width}} {'diff':>{diff_width}}  "
+        f"{'95% interval':<{interval_width}} {'p':>6}",
     ]
+    text_of = dict(zip(frame.index, cells, strict=True))
     stacked = [""]
     baseline = comparison.labels[0]
     for kind, group in dict.fromkeys(zip(frame["kind"], frame["group"], strict=True)):
@@ -143,22 +202,18 @@ def _differences_block(comparison: Comparison, width: int) -> list[str]:
         stacked += ["", heading] if len(stacked) > 1 else [heading]
         lines.append(heading)
         shown = None
-        for row in rows.itertuples(index=False):
+        for index, row in zip(rows.index, rows.itertuples(index=False), strict=True):
             name = row.outcome if kind == "branch" else row.title
             if kind == "payoff":
                 name = f"{row.outcome} ({row.title})"
             name, shown = ("" if name == shown else name), name
-            if kind == "payoff":
-                value, base = f"{row.value:.2f}", f"{row.baseline_value:.2f}"
-                diff, interval = difference_text(row.diff, row.low, row.high, 2)
-            else:
-                value, base = _pct(row.value), _pct(row.baseline_value)
-                diff, interval = difference_text(100 * row.diff, 100 * row.low, 100 * row.high, 1)
+            value, base, diff, interval = text_of[index]
             star = " *" if row.significant else ""
             lines.append(
                 f"  {name:<{name_width}} "
-                f"{row.label:<{label_width}} {value:>7} {base:>8} "
-                f"{diff:>8}  {interval:<20} {format_p(row.p_value):>6}{star}"
+                f"{row.label:<{label_width}} {value:>{value_width}} {base:>{base_width}} "
+                f"{diff:>{diff_width}}  {interval:<{interval_width}} "
+                f"{format_p(row.p_value):>6}{star}"
             )
             stacked += [f"  {name}"] if name else []
             stacked.append(
@@ -263,6 +318,7 @@ def comparison_markdown(comparison: Comparison) -> str:
         _md_row(["outcome", "batch", "p", "baseline p", "diff (pts)", "95% interval", *columns]),
         _md_row(["---", "---", "--:", "--:", "--:", "---", "--:", "--:", ":-:", "---"]),
     ]
+    n = table_places(probability, percent=True) if len(probability) else 1
     for row in probability.itertuples(index=False):
         title = row.title if row.kind == "ending" else f"{row.group}: {row.outcome}"
         out.append(
@@ -270,9 +326,9 @@ def comparison_markdown(comparison: Comparison) -> str:
                 [
                     _md_escape(title),
                     _md_escape(row.label),
-                    _pct(row.value),
-                    _pct(row.baseline_value),
-                    *difference_text(100 * row.diff, 100 * row.low, 100 * row.high, 1),
+                    _pct(row.value, n),
+                    _pct(row.baseline_value, n),
+                    *difference_text(100 * row.diff, 100 * row.low, 100 * row.high, 1, n),
                     *_md_test(row),
                 ]
             )
@@ -286,15 +342,16 @@ def comparison_markdown(comparison: Comparison) -> str:
             _md_row(["actor", "batch", "mean", "baseline mean", "diff", "95% interval", *columns]),
             _md_row(["---", "---", "--:", "--:", "--:", "---", "--:", "--:", ":-:", "---"]),
         ]
+        n = table_places(payoff, percent=False)
         for row in payoff.itertuples(index=False):
             out.append(
                 _md_row(
                     [
                         f"{_md_escape(row.outcome)} ({_md_escape(row.title)})",
                         _md_escape(row.label),
-                        f"{row.value:.2f}",
-                        f"{row.baseline_value:.2f}",
-                        *difference_text(row.diff, row.low, row.high, 2),
+                        f"{row.value:.{n}f}",
+                        f"{row.baseline_value:.{n}f}",
+                        *difference_text(row.diff, row.low, row.high, 2, n),
                         *_md_test(row),
                     ]
                 )
