@@ -447,3 +447,59 @@ def test_every_number_of_a_table_has_the_same_decimal_places(tmp_path, matched):
                 numbers = [*cells[2:5], *cells[5].strip("[]").split(", ")]
                 decimals |= {len(x.rstrip("%").split(".")[1]) for x in numbers}
         assert len(decimals) == 1, decimals
+
+
+def test_the_partly_paired_standard_error_is_the_spread_of_the_difference():
+    # 4,000 simulated pairs of batches: A has 200 runs, B 300, the first 200 matched
+    # (correlation about 0.8, as common draws give). The standard error must be the
+    # spread of mean(B) - mean(A) over the simulations: within 3 standard errors of a
+    # standard deviation, sd / sqrt(2 (R - 1)) = 1.1%, and well below the independent
+    # (Welch) one, which ignores the covariance.
+    from sim.analysis.comparison import mean_difference_partly_paired
+
+    rng = np.random.default_rng(12)
+    sims, n_a, n_b, n_c = 4000, 200, 300, 200
+    diffs, ses, welch = [], [], []
+    common_a = np.ones(n_a, dtype=bool)
+    common_b = np.arange(n_b) < n_c
+    for _ in range(sims):
+        shared = rng.random(n_b) < 0.3
+        a = shared[:n_a] ^ (rng.random(n_a) < 0.05)
+        b = shared ^ (rng.random(n_b) < 0.05)
+        found = mean_difference_partly_paired(a, b, common_a, common_b)
+        diffs.append(found.diff)
+        ses.append(found.se)
+        welch.append(mean_difference_independent(a.astype(float), b.astype(float)).se)
+    spread = np.std(diffs, ddof=1)
+    assert np.mean(ses) == pytest.approx(spread, rel=3 / math.sqrt(2 * (sims - 1)))
+    assert np.mean(welch) > 1.5 * spread
+    # Every run common: the paired standard error, sd(d)/sqrt(n); none: Welch's.
+    a, b = rng.random(500) < 0.4, rng.random(500) < 0.45
+    every = mean_difference_partly_paired(a, b, np.ones(500, bool), np.ones(500, bool))
+    d = b.astype(float) - a
+    assert every.se == pytest.approx(d.std(ddof=1) / math.sqrt(500))
+    assert every.se == pytest.approx(proportion_difference_paired(a, b).se)
+    none = mean_difference_partly_paired(a, b, np.zeros(500, bool), np.zeros(500, bool))
+    assert none.se == pytest.approx(mean_difference_independent(a * 1.0, b * 1.0).se)
+
+
+def test_batches_with_one_seed_and_other_runs_counts_are_partly_paired(tmp_path):
+    from sim.analysis.comparetext import comparison_markdown, format_comparison
+
+    a = make_batch(tmp_path / "a", seed=5, runs=1000, overrides={"aid_cut": "0.6"})
+    b = make_batch(tmp_path / "b", seed=5, runs=1500, overrides={"aid_cut": "0.2"})
+    partly = compare([a, b], labels=["a", "b"], fans=False)
+    apart = compare([a, b], labels=["a", "b"], paired=False, fans=False)
+    assert partly.common_runs == [0, 1000] and partly.paired == [False, False]
+    assert set(partly.differences["method"]) == {"partly paired z"}
+    widths = partly.differences["high"] - partly.differences["low"]
+    independent = apart.differences["high"] - apart.differences["low"]
+    moved = partly.differences["diff"] != 0
+    assert (widths[moved] < independent[moved]).all()
+    flat = " ".join(format_comparison(partly, width=80).split())
+    assert "Partly paired: b (1,000 of its 1,500 runs) share the seed of a" in flat
+    assert "partly paired (same seed, different runs counts)" in flat
+    assert "Partly paired" in comparison_markdown(partly)
+    assert partly.to_dict()["batches"][1]["common_runs"] == 1000
+    # --unpaired still forces the independent analysis.
+    assert apart.common_runs == [0, 0]

@@ -129,16 +129,47 @@ def _header(comparison: Comparison, width: int) -> list[str]:
     sentence = pairing_sentence(comparison)
     if sentence:
         lines += ["", *_wrap(sentence, width)]
+    common = comparison.common_runs or [0] * len(comparison.labels)
     independent = [
         f"{label} ({note.removeprefix('independent: ')})"
-        for label, is_paired, note in zip(
-            comparison.labels[1:], comparison.paired[1:], comparison.pairing_notes[1:], strict=True
+        for label, is_paired, note, c in zip(
+            comparison.labels[1:],
+            comparison.paired[1:],
+            comparison.pairing_notes[1:],
+            common[1:],
+            strict=True,
         )
-        if not is_paired
+        if not is_paired and not c
     ]
-    if independent and comparison.any_paired:
+    partly = partly_paired_sentence(comparison)
+    if partly:
+        lines += ["", *_wrap(partly, width)]
+    if independent and (comparison.any_paired or partly):
         lines += _wrap("Compared as independent batches: " + "; ".join(independent), width)
     return lines
+
+
+def partly_paired_sentence(comparison: Comparison) -> str | None:
+    """The sentence on batches matched with the baseline in part, or None if none is.
+
+    Such a batch has the baseline's seed and another runs count: the runs both have
+    played the same draws.
+    """
+    common = comparison.common_runs or [0] * len(comparison.labels)
+    parts = [
+        f"{label} ({c:,} of its {manifest['runs']:,} runs)"
+        for label, c, manifest in zip(
+            comparison.labels[1:], common[1:], comparison.manifests[1:], strict=True
+        )
+        if c
+    ]
+    if not parts:
+        return None
+    return (
+        f"Partly paired: {'; '.join(parts)} share the seed of {comparison.baseline}, so "
+        "the runs both have played the same draws: they are matched run by run and "
+        "their covariance enters the standard error; the other runs count as independent."
+    )
 
 
 def _wrap(text: str, width: int, indent: str = "") -> list[str]:
@@ -297,6 +328,9 @@ def comparison_markdown(comparison: Comparison) -> str:
     sentence = pairing_sentence(comparison)
     if sentence:
         out += ["", f"**{sentence}**"]
+    partly = partly_paired_sentence(comparison)
+    if partly:
+        out += ["", f"**{_md_escape(partly)}**"]
     out += ["", f"## What differs from {_md_escape(comparison.baseline)}", ""]
     differing = {k: v for k, v in comparison.scenario_differences.items() if v}
     if not differing:

@@ -20,6 +20,14 @@ p-value. Two designs are told apart:
   cancel, so the intervals are narrower than for independent batches of the same size.
   Pairing is detected automatically (same seed, same runs count, same run indices);
   ``paired=False`` (``--unpaired``) forces the independent analysis.
+* **Partly matched batches** (the same seed, different runs counts, no sweep design).
+  Run k draws from the stream (seed, k), so the runs the two batches have in common
+  (say runs 0..1,999 of a batch of 2,000 and one of 3,000) are matched as above, and
+  the others are independent. Every run still counts: the difference of the two means
+  has variance s_A²/n_A + s_B²/n_B − 2 n_c cov_c(A, B)/(n_A n_B), the covariance
+  taken over the n_c common runs (it is the paired variance when every run is common,
+  the independent one when none is); the interval and the test are normal (z) with
+  this standard error. Treating them as independent would ignore that covariance.
 
 Multiple comparisons: every p-value reported is the raw one. A difference is marked
 significant when its Holm-adjusted p-value, adjusted over all the tests in the
@@ -65,6 +73,12 @@ METHOD_PAIRED = (
     "paired (common random numbers): run k matched with run k; probability: mean of "
     "per-run differences d_k with SE = sd(d)/sqrt(n), McNemar test (exact binomial when "
     f"fewer than {MCNEMAR_EXACT_BELOW} runs disagree); payoffs: paired t-test and interval"
+)
+METHOD_PARTLY = (
+    "partly paired (same seed, different runs counts): the runs both batches have are "
+    "matched run by run (the same draws), the others independent; SE of the difference "
+    "= sqrt(s_A²/n_A + s_B²/n_B − 2 n_c cov_c/(n_A n_B)), covariance over the n_c common "
+    "runs; z-test and interval, for probabilities and payoffs"
 )
 MULTIPLE_NOTE = (
     "p-values are raw; * marks a difference significant at 5% after Holm adjustment over "
@@ -208,6 +222,41 @@ def mean_difference_paired(a: np.ndarray, b: np.ndarray) -> Difference:
     return _t_difference(diff, se, len(d) - 1)
 
 
+def mean_difference_partly_paired(
+    a: np.ndarray, b: np.ndarray, common_a: np.ndarray, common_b: np.ndarray
+) -> Difference:
+    """Difference mean(B) - mean(A) where some runs of A and B are matched.
+
+    The runs ``a[common_a]`` and ``b[common_b]`` are matched in order (they played the
+    same draws); every other run is independent. Var(mean B - mean A) = s_A²/n_A +
+    s_B²/n_B - 2 n_c cov_c/(n_A n_B), with cov_c the covariance of the n_c matched runs.
+
+    Args:
+        a: The baseline's values (0/1 for a probability).
+        b: The other batch's values.
+        common_a: Which runs of ``a`` are matched (as many as ``common_b``).
+        common_b: Which runs of ``b`` are matched, in the same order.
+
+    Returns:
+        The difference, its 95% normal interval and the z-test's two-sided p-value.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    n_a, n_b = len(a), len(b)
+    diff = float(b.mean() - a.mean())
+    if n_a < 2 or n_b < 2:
+        return Difference(diff, math.nan, math.nan, math.nan, math.nan)
+    variance = a.var(ddof=1) / n_a + b.var(ddof=1) / n_b
+    n_c = int(np.count_nonzero(common_a))
+    if n_c >= 2:
+        covariance = float(np.cov(a[common_a], b[common_b], ddof=1)[0, 1])
+        variance -= 2 * n_c * covariance / (n_a * n_b)
+    se = math.sqrt(max(float(variance), 0.0))
+    if se == 0:
+        return _degenerate(diff)
+    p_value = float(2 * _stats().norm.sf(abs(diff) / se))
+    return Difference(diff, diff - Z95 * se, diff + Z95 * se, se, p_value)
+
+
 def holm_adjust(p_values: list[float] | np.ndarray) -> np.ndarray:
     """Holm's step-down adjustment of p-values (missing values count as 1).
 
@@ -302,6 +351,24 @@ def pairing(baseline: dict[str, Any], other: dict[str, Any]) -> str | None:
     return None
 
 
+def _common_runs(base: _Batch, other: _Batch) -> tuple[np.ndarray, np.ndarray] | None:
+    """Which runs of two batches with the same seed played the same draws, or None.
+
+    Run k of a plain batch draws from the stream (seed, k) (a sweep's streams follow
+    its design, so sweeps are left out): with the same seed, the runs both batches
+    have are matched.
+    """
+    if base.manifest["seed"] != other.manifest["seed"]:
+        return None
+    if base.manifest.get("design") or other.manifest.get("design"):
+        return None
+    runs_a, runs_b = base.runs["run"].to_numpy(), other.runs["run"].to_numpy()
+    in_a, in_b = np.isin(runs_a, runs_b), np.isin(runs_b, runs_a)
+    if np.count_nonzero(in_a) < 2:
+        return None
+    return in_a, in_b
+
+
 def _pair_reason(base: _Batch, other: _Batch) -> str | None:
     reason = pairing(base.manifest, other.manifest)
     if reason is None and not np.array_equal(
@@ -392,6 +459,9 @@ class Comparison:
             quantiles over runs (empty where a batch kept no trajectories).
         metrics: The metrics (id, title, unit) of the fan charts, baseline's order first.
         notes: Things the reader should know (methods, batches without trajectories).
+        common_runs: For each batch, how many of its runs are matched with the
+            baseline's in a partly paired comparison (same seed, different runs
+            counts); 0 where it is paired or independent.
     """
 
     labels: list[str]
@@ -406,6 +476,7 @@ class Comparison:
     fans: pd.DataFrame
     metrics: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    common_runs: list[int] = field(default_factory=list)
 
     @property
     def baseline(self) -> str:
@@ -422,9 +493,17 @@ class Comparison:
         """One line per method used, naming the batches it applies to."""
         lines = []
         paired = [lab for lab, p in zip(self.labels[1:], self.paired[1:], strict=True) if p]
-        unpaired = [lab for lab, p in zip(self.labels[1:], self.paired[1:], strict=True) if not p]
+        common = self.common_runs or [0] * len(self.labels)
+        partly = [lab for lab, c in zip(self.labels[1:], common[1:], strict=True) if c]
+        unpaired = [
+            lab
+            for lab, p, c in zip(self.labels[1:], self.paired[1:], common[1:], strict=True)
+            if not p and not c
+        ]
         if paired:
             lines.append(f"{', '.join(paired)} vs {self.baseline}: {METHOD_PAIRED}")
+        if partly:
+            lines.append(f"{', '.join(partly)} vs {self.baseline}: {METHOD_PARTLY}")
         if unpaired:
             lines.append(f"{', '.join(unpaired)} vs {self.baseline}: {METHOD_INDEPENDENT}")
         lines.append(MULTIPLE_NOTE.format(m=len(self.differences)))
@@ -445,6 +524,7 @@ class Comparison:
                     "overrides": manifest.get("overrides") or {},
                     "baseline": i == 0,
                     "paired": self.paired[i],
+                    "common_runs": (self.common_runs or [0] * len(self.labels))[i],
                     "pairing": self.pairing_notes[i],
                     "scenario_differences": self.scenario_differences.get(label, []),
                 }
@@ -526,8 +606,10 @@ def _difference_rows(
     paired: list[bool],
     outcomes: list[_Outcome],
     actors: dict[str, str],
+    common: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> pd.DataFrame:
     base = batches[0]
+    common = common or {}
     rows = []
 
     def row(
@@ -569,6 +651,9 @@ def _difference_rows(
             if is_paired:
                 result = proportion_difference_paired(in_base, in_other)
                 method = "paired difference, McNemar"
+            elif other.label in common:
+                result = mean_difference_partly_paired(in_base, in_other, *common[other.label])
+                method = "partly paired z"
             else:
                 result = proportion_difference_independent(
                     int(in_base.sum()), base.n, int(in_other.sum()), other.n
@@ -597,6 +682,9 @@ def _difference_rows(
             b = other.runs[column].to_numpy(dtype=float)
             if is_paired:
                 result, method = mean_difference_paired(a, b), "paired t"
+            elif other.label in common:
+                result = mean_difference_partly_paired(a, b, *common[other.label])
+                method = "partly paired z"
             else:
                 result, method = mean_difference_independent(a, b), "Welch t"
             row(
@@ -727,11 +815,21 @@ def compare(
     base = batches[0]
     pair_flags = [False]
     pairing_notes = ["baseline"]
+    common: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for batch in batches[1:]:
         reason = _pair_reason(base, batch)
         if paired is True and reason is not None:
             raise OptionsError(f"cannot pair {batch.label} with {base.label} run by run: {reason}")
-        if paired is False:
+        shared = _common_runs(base, batch) if reason is not None and paired is None else None
+        if shared is not None:
+            common[batch.label] = shared
+            pair_flags.append(False)
+            pairing_notes.append(
+                f"partly paired: same seed {batch.manifest['seed']}, {reason}; the "
+                f"{int(shared[0].sum()):,} runs both have played the same draws and are "
+                "matched run by run, the others are independent"
+            )
+        elif paired is False:
             pair_flags.append(False)
             pairing_notes.append(
                 "independent (forced with --unpaired)"
@@ -773,9 +871,11 @@ def compare(
         pairing_notes=pairing_notes,
         probabilities=_probability_rows(batches, outcomes),
         payoffs=_payoff_rows(batches, actors),
-        differences=_difference_rows(batches, pair_flags, outcomes, actors),
+        differences=_difference_rows(batches, pair_flags, outcomes, actors, common),
         scenario_differences=scenario_differences,
         fans=_fans(batches, metrics, notes) if fans else pd.DataFrame(),
         metrics=metrics,
         notes=notes,
+        common_runs=[0]
+        + [int(common[b.label][1].sum()) if b.label in common else 0 for b in batches[1:]],
     )
