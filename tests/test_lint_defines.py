@@ -372,3 +372,33 @@ endings:
         "  - id: end\n", "  - id: called\n    when: times('A', 'bluff') > 1\n  - id: end\n"
     )
     assert load_text(read, "bluff.yaml").warnings == []
+
+
+def test_a_weight_on_what_a_hazard_the_actor_sways_can_set_is_not_idle():
+    # An author's trial: patrols lowered the hazard of a cable cut that NATO foresees,
+    # yet validate said NATO's weight on cables cut could change none of its choices.
+    text = HEADER.format(rounds=4) + """
+state:
+  cut: {values: [none, yes, no], initial: none}
+  cables_cut: {initial: 0}
+  patrols: {initial: 0}
+actors:
+  NATO:
+    name: NATO
+    foresight: 1
+    payoff: {weights: {cables_cut: -5}}
+    actions:
+      hold: {}
+      patrol: {cost: 0.2, effects: {patrols: "+= 1"}}
+branches:
+  - id: further_cut
+    hazard: clip(0.5 - 0.2 * patrols, 0, 1)
+    variable: cut
+    outcomes:
+      yes: {probability: 1, effects: {cables_cut: "+= 1"}}
+      no: {probability: rest}
+endings:
+  - id: end
+"""
+    compiled = load_text(text, "cables.yaml")
+    assert [w.message for w in compiled.warnings] == []

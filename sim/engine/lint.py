@@ -410,6 +410,9 @@ def _influenced(compiled: CompiledScenario, i: int) -> set[str]:
         for branch in compiled.branches:
             expressions = [o.probability for o in branch.outcomes if o.probability is not None]
             expressions += [branch.when] if branch.when is not None else []
+            # A hazard's chance in a round is odds too (an author's trial: patrols that
+            # lowered a cable cut's hazard were said to change nothing the cut did).
+            expressions += [branch.hazard] if branch.hazard is not None else []
             moved = any(
                 (e.reads & own) or actor.id in e.actors_read or actor.id in e.choices_read
                 for e in expressions
