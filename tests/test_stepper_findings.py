@@ -333,3 +333,14 @@ def test_the_outlook_hides_the_odds_of_a_branch_the_room_has_yet_to_predict():
     outlook = room.text.split("The model's outlook")[1]
     assert "summit: odds hidden until the room has predicted it" in outlook
     assert "success" not in outlook and "collapse" not in outlook
+
+
+def test_a_round_with_nothing_to_read_or_ask_is_titled_once():
+    # An author's trial: such a round printed its title twice, with nothing between.
+    game = Game(load(TINY), SEED)
+    room = ScriptedRoom(["n", "n", "n", "n", "q", "y"])
+    Stepper(game, room, StepOptions()).run()
+    assert room.text.count("Round 3 of 4, 2025-08-22") == 1
+    # A round with an inject keeps its head (the inject's text and prompt) before it.
+    assert room.text.count("Round 1 of 4, 2025-08-08") == 2
+    assert "Prompt: What does the flight tell Blue?" in room.text

@@ -637,11 +637,15 @@ class Stepper:
         announcements = branch_announcements(model, due)
         self._round_head = format_round_head(view, self.width, announcements)
         self.screen.heading = f"Round {record.round} of {game.rounds}, {view['date']}"
-        self.room.show(self._round_head)
+        own = set(game.decided_branches(game.round + 1))
+        asks = bool(self.play or own) or (self.options.predict and bool(set(due) - own))
+        # A bare title with nothing to ask under it would only repeat the round's own.
+        head_shown = asks or len(self._round_head.splitlines()) > 1
+        if head_shown:
+            self.room.show(self._round_head)
         if self.options.predict:
             # A branch the room decides itself (it plays the deciding seat) is its own
             # choice, not a forecast: it is not asked.
-            own = set(game.decided_branches(game.round + 1))
             chance = {a["id"] for a in announcements if a["chance"]}
             for branch_id in due:
                 if branch_id in own:
@@ -668,7 +672,8 @@ class Stepper:
         game.play_round()
         # A chance branch was only said to be possible: its text comes when it happens.
         self._announced = {a["id"] for a in announcements if not a["chance"]}
-        self.room.show("")
+        if head_shown:
+            self.room.show("")
         self._show_record(len(game.history) - 1)
 
     def _ask_line(self, prompt: str, default: str | None = None) -> str:
