@@ -236,9 +236,11 @@ def validate(scenario: str, trial_runs: int) -> None:
 def _text_width(widest: int = 100) -> int:
     """Columns for wrapped text: the terminal's (60 to ``widest``), or ``widest`` in a file.
 
-    A pipe or a file gets the same text whatever the terminal it was typed in.
+    A pipe or a file gets the same text whatever the terminal it was typed in, unless
+    ``COLUMNS`` is in the environment: a shell keeps it to itself, so there it was set on
+    purpose (``COLUMNS=80 wargame compare A B > out.txt``), and it is followed.
     """
-    if not sys.stdout.isatty():
+    if not sys.stdout.isatty() and not os.environ.get("COLUMNS", "").strip().isdigit():
         return widest
     return max(60, min(shutil.get_terminal_size((widest, 24)).columns, widest))
 

@@ -8,6 +8,14 @@ import pytest
 from sim.language.compiler import compile_text
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_exported_columns(monkeypatch):
+    """Tests see no exported COLUMNS unless they set it: a CI runner's must not narrow
+    the text that the CLI writes to a pipe (100 columns), which tests read."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
 TESTS = ROOT / "tests"
 TINY = TESTS / "scenarios" / "tiny.yaml"
 ALASKA = ROOT / "scenarios" / "alaska.yaml"

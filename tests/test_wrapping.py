@@ -136,9 +136,13 @@ def test_the_cli_wraps_at_the_terminals_width_and_at_100_in_a_file(monkeypatch):
 
     from cli import _text_width
 
-    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
     assert _text_width() == 100  # a pipe or a file: the same text wherever typed
+    # ... unless COLUMNS is exported, on purpose (an analyst's trial: a piped compare
+    # ignored COLUMNS=80).
+    monkeypatch.setenv("COLUMNS", "80")
+    assert _text_width() == 80
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert _text_width() == 80
     monkeypatch.setenv("COLUMNS", "30")
