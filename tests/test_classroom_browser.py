@@ -204,6 +204,9 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             debrief.goto(links["debrief"])
             expect(debrief.locator("#withheld")).to_contain_text("once the game is over")
             expect(debrief.locator("#params")).to_have_count(0)
+            # Nor the seed: with it anyone could replay the game (a lecturer's trial).
+            expect(debrief.locator("#debrief-game")).to_have_text("round 1 of 13")
+            assert "20250815" not in debrief.inner_text("body")
             debrief.close()
             choose(us, "US", "ease sanctions")
             choose(ru, "RU", "energy diplomacy")
@@ -290,6 +293,7 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             # The debrief, on the projector's screen.
             projector.goto(links["debrief"])
             expect(projector.locator("#room-ending")).to_contain_text("The batch reaches")
+            expect(projector.locator("#debrief-game")).to_have_text("seed 20250815, run 0")
             expect(projector.locator("#params")).to_contain_text("summit base odds")
             # Numbers as everywhere else: 12,516 as in the handout, not 12520.
             km = projector.locator("#params tr", has_text="hwasong19 range before").inner_text()

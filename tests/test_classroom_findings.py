@@ -323,3 +323,27 @@ endings:
     )
     game = Game(load_text(text, "closed.yaml"), 1)
     assert game.closed_branches() == ["never"]  # nothing changes tension: it stays 1
+
+
+# --- a second trial: the seed withheld ---------------------------------------------------
+
+
+def test_the_seed_is_withheld_from_the_room_until_the_game_is_over(tmp_path):
+    # A lecturer's trial: the debrief, "safe to project", showed the seed mid-game; with
+    # it (and the run) anyone could replay the game and read its hidden draws.
+    room = room_of(tmp_path)
+    with TestClient(create_app(room, batch_runs=100)) as client:
+        proj = {"X-Token": room.tokens.projector}
+        room.open_round(FAC)
+        room.reveal(FAC)
+        data = client.get("/api/debrief", headers=proj).json()
+        assert data["seed"] is None and data["run"] is None
+        assert "seed" in data["withheld"]
+        for role in (Role(PROJECTOR), Role(STUDENT), Role(TEAM, "Blue")):
+            seen = view(room, role)
+            assert seen["seed"] is None and seen["run"] is None, role
+        assert view(room, FAC)["seed"] == SEED  # the facilitator knows the game
+        room.end(FAC)
+        data = client.get("/api/debrief", headers=proj).json()
+        assert data["seed"] == SEED and data["run"] == 0
+        assert view(room, Role(STUDENT))["seed"] == SEED

@@ -278,11 +278,14 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
             if not game.finished:
                 # Mid-game the debrief would spoil the game: the hidden parameter values
                 # and how each actor's payoff ranks are withheld until it is over.
+                # So are the seed and run: with them, anyone could replay the game.
                 data["params"] = []
                 data["payoffs"] = []
+                data["seed"] = None
+                data["run"] = None
                 data["withheld"] = (
-                    "The hidden parameter values and the payoffs against the batch are "
-                    "shown once the game is over (or the facilitator ends it)."
+                    "The hidden parameter values, the payoffs against the batch and the "
+                    "game's seed are shown once the game is over (or the facilitator ends it)."
                 )
             return data
 

@@ -296,8 +296,10 @@ def common(room: Classroom) -> dict[str, Any]:
         "title": compiled.title,
         "id": compiled.id,
         "description": " ".join(meta.description.split()),
-        "seed": game.seed,
-        "run": game.run,
+        # Withheld until the game is over (``view`` gives them to the facilitator): with
+        # them, anyone could replay the game and see its hidden draws.
+        "seed": game.seed if game.finished else None,
+        "run": game.run if game.finished else None,
         "round": game.round,
         "rounds": game.rounds,
         "phase": room.phase,
@@ -520,6 +522,8 @@ def view(
             data["debrief"] = f"/debrief/{room.tokens.projector}"
         if role.kind == FACILITATOR:
             data["facilitator"] = _facilitator(room)
+            data["seed"] = room.game.seed
+            data["run"] = room.game.run
         return data
 
 

@@ -568,7 +568,7 @@ function drawDebrief(d) {
     <td class="num">${p.batch_mean == null ? "" : num(p.batch_mean)}</td><td class="num">${p.share_below == null ? "" : pct(p.share_below)}</td></tr>`).join("");
   const board = d.leaderboard.map((b, i) => `<tr><td>${i + 1}</td><td>${esc(b.student)}</td><td class="num">${b.brier == null ? "–" : b.brier.toFixed(3)}</td><td class="num">${b.model_brier == null ? "–" : b.model_brier.toFixed(3)}</td></tr>`).join("");
   const branches = d.branches.map((b) => `<li>${words(b.id)} → ${words(b.outcome)} (round ${b.round})${b.by_people ? ' <span class="tag people">people</span>' : ""}</li>`).join("");
-  render(`<header class="top"><h1>Debrief: ${esc(d.title)}</h1><span class="round">seed ${d.seed}, run ${d.run}</span></header>
+  render(`<header class="top"><h1>Debrief: ${esc(d.title)}</h1><span class="round" id="debrief-game">${d.seed == null ? `round ${d.round} of ${d.rounds}` : `seed ${d.seed}, run ${d.run}`}</span></header>
     ${ending}<ul class="tree">${branches}</ul>
     <h2>How the odds of each ending moved</h2><p class="muted">The batch (${d.batch_runs.toLocaleString()} games from the start), then the model's outlook after each round of the room's game (${d.continuations.toLocaleString()} continuations each).</p>
     <div class="chart">${chartSvg(d)}</div><p class="legend">${legend}</p>
