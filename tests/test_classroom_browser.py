@@ -64,6 +64,21 @@ def fits(projector, where: str) -> None:
     assert found["smallest"] >= 10, (where, found)  # still readable from the back row
 
 
+def answer_next_dialog(tab, accept: bool) -> list[str]:
+    """Answer the page's next confirm() (OK or Cancel); the list gets its question."""
+    asked: list[str] = []
+
+    def answer(dialog) -> None:
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    tab.once("dialog", answer)
+    return asked
+
+
 def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     alaska = str(ROOT / "scenarios" / "alaska.yaml")
@@ -223,8 +238,23 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             move = student.locator('table.moves tr[data-actor="UA"] td.move').bounding_box()
             why = student.locator('table.moves tr[data-actor="UA"] td.reason').bounding_box()
             assert why["y"] >= move["y"] + move["height"] - 1 and why["width"] > 300, (move, why)
-            # Back: the summit's round is open again, but its prediction stays locked.
+            # Back asks first, saying what it undoes: Cancel does nothing (a misclick next
+            # to "Reveal" cannot pass); OK goes back.
+            asked = answer_next_dialog(facilitator, accept=False)
             facilitator.get_by_role("button", name="Back one round").click()
+            expect(facilitator.locator("#error")).to_have_text("Nothing undone.")
+            assert asked == [
+                "Back one round? Round 2 will be undone and opened again, the teams' "
+                "choices kept as their defaults."
+            ]
+            expect(facilitator.get_by_role("button", name="Open round 3")).to_be_visible()
+            expect(projector.locator("#round")).not_to_contain_text("choosing")
+            # Back: the summit's round is open again, but its prediction stays locked.
+            asked = answer_next_dialog(facilitator, accept=True)
+            facilitator.get_by_role("button", name="Back one round").click()
+            expect(projector.locator("#round")).to_contain_text("Round 2 of 13")
+            expect(projector.locator("#round")).to_contain_text("choosing")
+            assert asked and asked[0].startswith("Back one round? Round 2 will be undone")
             expect(student.locator(".card.locked")).to_contain_text("predictions are locked")
             expect(student.locator(".card.locked")).to_contain_text("success 70%")
             assert student.locator("#p-summit-success").count() == 0
@@ -235,6 +265,7 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             choose(us, "US", "hold")
             choose(ru, "RU", "hold")
             reveal(3)
+            answer_next_dialog(facilitator, accept=True)
             facilitator.get_by_role("button", name="Back one round").click()
             heading = projector.locator("#round")
             expect(heading).to_contain_text("Round 3 of 13 · 2025-08-22 · choosing")
@@ -270,6 +301,15 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             ).text()
             rows = list(csv.DictReader(io.StringIO(csv_text)))
             assert {r["student"] for r in rows} == {"Ada"} and rows[0]["brier_student"]
+            # "End the game" asks first, with the rounds the rules would play: Cancel
+            # leaves the game as it was.
+            asked = answer_next_dialog(facilitator, accept=False)
+            facilitator.get_by_role("button", name=re.compile("End the game")).click()
+            expect(facilitator.locator("#error")).to_have_text("Not ended: the game goes on.")
+            assert asked == ["End the game now? Rounds 4 to 13 will be played by the rules."]
+            expect(facilitator.get_by_role("button", name="Open round 4")).to_be_visible()
+            expect(projector.locator("#round")).to_contain_text("Round 3 of 13")
+            expect(projector.locator("#ending")).to_have_count(0)
 
             # The rest of the game by the rules: the projector fits every round.
             for n in range(4, 14):
@@ -280,10 +320,21 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             projector.screenshot(path=str(ARTIFACTS / "projector-1280x720-last-round.png"))
             # Back, then "End the game": the room is told what the rules played, and the
             # ending with a labelled payoff table.
+            answer_next_dialog(facilitator, accept=True)
             facilitator.get_by_role("button", name="Back one round").click()
             expect(projector.locator("#round")).to_contain_text("choosing")
+            shown = int(re.search(r"Round (\d+) of 13", projector.inner_text("#round"))[1])
+            asked = answer_next_dialog(facilitator, accept=True)
             facilitator.get_by_role("button", name=re.compile("End the game")).click()
             expect(projector.locator("#ending")).to_contain_text("Ending:")
+            rest = ""
+            if shown == 12:
+                rest = ", and round 13 will be played by the rules"
+            elif shown < 12:
+                rest = f", and rounds {shown + 1} to 13 will be played by the rules"
+            assert asked == [
+                f"End the game now? Round {shown} will be revealed with the teams' choices{rest}."
+            ]
             expect(projector.locator("#p-left")).to_contain_text("played by the rules")
             expect(projector.locator("table.payoffs th").nth(2)).to_have_text("Total payoff")
             fits(projector, "ended")

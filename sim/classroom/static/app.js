@@ -453,12 +453,29 @@ function drawStudent(v) {
 function drawFacilitator(v) {
   document.body.className = "device facilitator";
   const f = v.facilitator;
-  const control = (label, body, cls = "") => `<button class="${cls}" data-control='${esc(JSON.stringify(body))}'>${label}</button>`;
+  // ask: a question confirm() puts first (what will happen, with the real rounds), and
+  // what the page says if it is answered no; a misclick next to "Reveal" does nothing.
+  const control = (label, body, cls = "", ask = null) => `<button class="${cls}" data-control='${esc(JSON.stringify(body))}'${ask ? ` data-confirm="${esc(ask[0])}" data-declined="${esc(ask[1])}"` : ""}>${label}</button>`;
   let controls = "";
   if (v.phase === "ready") controls += control(`Open round ${v.round + 1}`, { do: "next" }, "primary");
   if (v.phase === "open") controls += control("Reveal the round", { do: "reveal" }, "primary");
-  if (v.round > 0) controls += control("Back one round", { do: "back" });
-  if (v.phase !== "over") controls += control("End the game (rules play the rest)", { do: "end" });
+  if (v.round > 0) {
+    let back = `Back one round? Round ${v.round} will be undone and opened again, the teams' choices kept as their defaults.`;
+    if (v.phase === "open") back += ` The choices made for round ${v.round + 1} are dropped.`;
+    controls += control("Back one round", { do: "back" }, "", [back, "Nothing undone."]);
+  }
+  if (v.phase !== "over") {
+    const next = v.round + 1;
+    const last = v.rounds;
+    let end;
+    if (v.phase === "open") {
+      end = `End the game now? Round ${next} will be revealed with the teams' choices`;
+      end += next < last ? `, and ${next + 1 < last ? `rounds ${next + 1} to ${last}` : `round ${last}`} will be played by the rules.` : ".";
+    } else {
+      end = `End the game now? ${next < last ? `Rounds ${next} to ${last}` : `Round ${last}`} will be played by the rules.`;
+    }
+    controls += control("End the game (rules play the rest)", { do: "end" }, "", [end, "Not ended: the game goes on."]);
+  }
   let timer = "";
   if (v.phase === "open") {
     timer = `<div class="controls"><label>Timer <input id="seconds" data-keep type="number" min="1" max="3600" value="${f.timer_seconds}"> s</label>
@@ -490,7 +507,13 @@ function drawFacilitator(v) {
     <div class="card">${panels.side}
       ${odds ? `<details class="facilitator-only" data-key="odds"><summary>Branch odds (for you only: hidden from the room until each resolves)</summary><ul class="tree">${odds}</ul></details>` : ""}</div>`);
   for (const button of app.querySelectorAll("button[data-control]")) {
-    button.addEventListener("click", () => act(post("/api/control", JSON.parse(button.dataset.control))));
+    button.addEventListener("click", () => {
+      if (button.dataset.confirm && !confirm(button.dataset.confirm)) {
+        showError(button.dataset.declined);
+        return;
+      }
+      act(post("/api/control", JSON.parse(button.dataset.control)));
+    });
   }
   for (const select of app.querySelectorAll("select[data-outcome-override]")) {
     select.addEventListener("change", () => act(post("/api/control", { do: "override", branch: select.dataset.outcomeOverride, outcome: select.value || null })));
