@@ -787,7 +787,16 @@ def serve(
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):
         server.run(room, sock, batch_runs=mc_runs)
-    click.echo("Stopped." + (f" Last saved to {room.save_path}." if room.save_path else ""))
+    if room.save_path is None:
+        click.echo("Stopped.")
+        return
+    again = ["wargame", "serve", "--resume", str(room.save_path)]
+    if host != "127.0.0.1":
+        again += ["--host", host]
+    if bound != 8000:
+        # The same address and port: a student's browser keeps its name's secret per site.
+        again += ["--port", str(bound)]
+    click.echo(f"Stopped. Last saved to {room.save_path}. Resume with: {shlex.join(again)}")
 
 
 @cli.command(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 
 import pytest
 from starlette.testclient import TestClient
@@ -325,7 +326,20 @@ endings:
     assert game.closed_branches() == ["never"]  # nothing changes tension: it stays 1
 
 
-# --- a second trial: the seed withheld ---------------------------------------------------
+# --- a second trial: the seed withheld, the resume command quoted -------------------------
+
+
+def test_the_terminals_resume_line_pastes_for_a_name_with_a_space(tmp_path):
+    from sim.seminar.stepper import ScriptedRoom, StepOptions, Stepper
+
+    target = tmp_path / "class a"
+    terminal = ScriptedRoom(["n", "s", str(target), "q"])
+    Stepper(Game(load(TINY), SEED), terminal, StepOptions()).run()
+    said = " ".join(terminal.text.split())
+    command = shlex.split(said.split("Resume with: ", 1)[1])
+    assert command[:3] == ["wargame", "step", "--resume"]
+    assert command[3] == str(tmp_path / "class a.json")
+    assert Game.load(command[3]).round == 1
 
 
 def test_the_seed_is_withheld_from_the_room_until_the_game_is_over(tmp_path):

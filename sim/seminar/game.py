@@ -34,6 +34,7 @@ import json
 import math
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -852,7 +853,7 @@ class Game:
             if not Path(scenario_path).is_file():
                 raise OptionsError(
                     f"{where}: its scenario {scenario_path} is not there; "
-                    f"name it: wargame step SCENARIO --resume {where}"
+                    f"name it: wargame step SCENARIO --resume {shlex.quote(where)}"
                 )
             compiled = load_scenario_file(scenario_path)
             game = None

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
 import textwrap
 import time
@@ -930,7 +931,8 @@ class Stepper:
         self.save_path = path
         self._saved = self._snapshot()
         self._say(
-            f"Saved at round {self.game.round} to {path}. Resume with: wargame step --resume {path}"
+            f"Saved at round {self.game.round} to {path}. "
+            f"Resume with: wargame step --resume {shlex.quote(str(path))}"
         )
 
     def _fork(self) -> None:
