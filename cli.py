@@ -737,7 +737,7 @@ def serve(
 
     try:
         from sim.classroom import server
-        from sim.classroom.room import Classroom
+        from sim.classroom.room import Classroom, read_classroom_students
     except ImportError as exc:
         raise OptionsError(
             f'wargame serve needs the web extra ({exc.name} is missing): pip install -e ".[web]"'
@@ -759,6 +759,9 @@ def serve(
         scenario_path=scenario,
         continuations=continuations,
         save_path=resume,
+        # The students' names, forecasts and secrets' hashes: a device that holds its
+        # secret gets its name back.
+        students=read_classroom_students(resume) if resume else None,
     )
     sock = server.open_socket(host, port)
     bound = sock.getsockname()[1]

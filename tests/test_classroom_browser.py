@@ -404,3 +404,75 @@ def test_a_team_decides_its_actors_branch_on_a_phone(tmp_path):
             browser.close()
     finally:
         stop_server(child)
+
+
+def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
+    # A lecturer's trial: after Load, and after `wargame serve --resume`, every student
+    # was locked out of their own name on their own phone.
+    from tests.conftest import TINY
+
+    port = str(free_port())
+    child, links, _ = start_server(
+        [str(TINY), "--play", "Blue", "--port", port, "--mc-runs", "50", "--continuations", "50"],
+        tmp_path,
+    )
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            facilitator = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+            facilitator.goto(links["facilitator"])
+            # One phone for the whole test: its browser keeps the name's secret.
+            phone = browser.new_context(
+                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+            ).new_page()
+            phone.goto(links["students"])
+            phone.locator("#name").fill("Ada")
+            phone.get_by_role("button", name="Use this name").click()
+            expect(phone.locator("#joined")).to_have_text("you are Ada")
+            for n in (1, 2):
+                facilitator.get_by_role("button", name=f"Open round {n}").click()
+                if n == 1:
+                    facilitator.get_by_role("button", name="Reveal the round").click()
+            phone.locator("#p-summit-success").fill("25")
+            phone.locator("#p-summit-collapse").fill("75")
+            phone.get_by_role("button", name="Predict").click()
+            expect(phone.locator(".tag.recorded")).to_have_text("recorded")
+            facilitator.locator("#save-name").fill("class-a")
+            facilitator.get_by_role("button", name="Save", exact=True).click()
+            expect(facilitator.locator("#notes")).to_contain_text("saved at round 1")
+            facilitator.get_by_role("button", name="Reveal the round").click()
+            facilitator.get_by_role("button", name="Load").click()
+            expect(facilitator.locator("#notes")).to_contain_text("loaded class-a.json")
+            expect(phone.locator("#round")).to_contain_text("Round 1 of")
+            expect(phone.locator("#joined")).to_have_text("you are Ada")
+            expect(phone.locator("#leaderboard tr.me")).to_contain_text("Ada")
+            browser_state = phone.context.storage_state()
+            browser.close()
+    finally:
+        stop_server(child)
+
+    # The next lesson: the same file, the same address and port, new links.
+    child, links, _ = start_server(["--resume", "class-a.json", "--port", port], tmp_path)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            phone = browser.new_context(
+                viewport={"width": 390, "height": 844},
+                is_mobile=True,
+                has_touch=True,
+                storage_state=browser_state,
+            ).new_page()
+            phone.goto(links["students"])
+            expect(phone.locator("#joined")).to_have_text("you are Ada")
+            expect(phone.locator("#leaderboard tr.me")).to_contain_text("0/1")
+            # Another phone cannot take the name.
+            other = browser.new_context().new_page()
+            other.goto(links["students"])
+            other.locator("#name").fill("ada")
+            other.get_by_role("button", name="Use this name").click()
+            expect(other.locator("#error")).to_contain_text("taken on another device")
+            browser.close()
+    finally:
+        out = stop_server(child)
+    assert child.returncode == 0, out
+    assert f"Resume with: wargame serve --resume class-a.json --port {port}" in out

@@ -7,21 +7,28 @@ updates, phone layout) are in test_classroom_browser.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shlex
+import socket
+import urllib.error
+import urllib.request
 
 import pytest
+from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from sim.classroom.roles import FACILITATOR, PROJECTOR, STUDENT, TEAM, Role
-from sim.classroom.room import Classroom
+from cli import cli
+from sim.classroom.roles import FACILITATOR, PROJECTOR, STUDENT, TEAM, Forbidden, Role
+from sim.classroom.room import Classroom, read_classroom_students
 from sim.classroom.server import create_app, links
 from sim.classroom.views import signed_change, view
 from sim.engine.loading import load
 from sim.errors import OptionsError
 from sim.seminar.game import Game
 from tests.conftest import ALASKA, TINY
+from tests.test_classroom import free_port, start_server, stop_server
 
 SEED = 20250815
 FAC = Role(FACILITATOR)
@@ -326,7 +333,144 @@ endings:
     assert game.closed_branches() == ["never"]  # nothing changes tension: it stays 1
 
 
-# --- a second trial: the seed withheld, the resume command quoted -------------------------
+# --- a second trial: names kept across a load or a resume, the resume command, the seed -----
+
+
+def test_a_student_keeps_their_name_across_a_load(tmp_path):
+    # A lecturer's trial: Load gave every student a new secret, and locked each one out
+    # of their own name on their own device.
+    room = room_of(tmp_path)
+    student = Role(STUDENT)
+    ada = room.register(student, "Ada")
+    to_summit(room)
+    room.predict(student, "Ada", ada, "summit", {"success": 0.2, "collapse": 0.8})
+    room.save(FAC, "class-a")
+    bo = room.register(student, "Bo")  # joined after the save
+    room.reveal(FAC)
+    room.load(FAC, "class-a")
+    assert room.student_secret_ok("Ada", ada) and room.student_secret_ok("bo", bo)
+    assert room.register(student, "Ada", ada) == ada
+    with pytest.raises(Forbidden, match="taken on another device"):
+        room.register(student, "ada")
+    mine = view(room, student, "Ada", ada)
+    assert mine["me"] == "Ada" and mine["mine"]["summit"]["collapse"] == 0.8
+    assert view(room, student, "Bo", bo)["me"] == "Bo"
+    assert room.students["bo"].predictions == {}  # Bo's name stays; the file has no forecasts
+    room.open_round(FAC)
+    room.predict(student, "Ada", ada, "summit", {"success": 0.5, "collapse": 0.5})
+    assert [b["student"] for b in room.leaderboard()] == ["Ada", "Bo"]
+    # A name the room and the file hold by different secrets stays with the room's device.
+    other = room_of(tmp_path)
+    mine = other.register(student, "ADA")
+    other.load(FAC, "class-a")
+    assert other.student_secret_ok("Ada", mine) and not other.student_secret_ok("Ada", ada)
+    assert other.students["ada"].predictions["summit"].student == "ADA"
+    assert [b["student"] for b in other.leaderboard()] == ["ADA"]
+
+
+def test_the_save_holds_each_secrets_hash_never_the_secret(tmp_path):
+    room = room_of(tmp_path)
+    ada = room.register(Role(STUDENT), "Ada")
+    path = room.save(FAC, "class-a")
+    text = path.read_text()
+    assert ada not in text
+    names = json.loads(text)["classroom"]["names"]
+    assert names == [{"name": "Ada", "secret_sha256": hashlib.sha256(ada.encode()).hexdigest()}]
+    # The room itself keeps no secret either.
+    assert ada not in repr(room.students)
+
+
+def test_a_save_without_hashes_still_loads_and_its_names_go_to_the_first_device(tmp_path):
+    room = room_of(tmp_path)
+    ada = room.register(Role(STUDENT), "Ada")
+    to_summit(room)
+    room.predict(Role(STUDENT), "Ada", ada, "summit", {"success": 0.4, "collapse": 0.6})
+    path = room.save(FAC, "old")
+    raw = json.loads(path.read_text())
+    del raw["classroom"]["names"]  # as the classroom wrote it before hashes were saved
+    path.write_text(json.dumps(raw))
+    for fresh in (room_of(tmp_path), room):  # a new server, and this one
+        fresh.load(FAC, "old")
+        assert fresh.students["ada"].predictions["summit"].probabilities["collapse"] == 0.6
+    fresh = room_of(tmp_path)
+    fresh.load(FAC, "old")
+    assert not fresh.student_secret_ok("Ada", ada)
+    claimed = fresh.register(Role(STUDENT), "ada")  # the first device to ask
+    assert fresh.student_secret_ok("Ada", claimed)
+    with pytest.raises(Forbidden):
+        fresh.register(Role(STUDENT), "Ada")
+    assert read_classroom_students(path)["ada"].secret_hash is None
+    # A terminal save has no classroom part at all.
+    assert read_classroom_students(room.game.save(tmp_path / "step.json")) == {}
+
+
+@pytest.mark.parametrize(
+    ("classroom", "message"),
+    [
+        ("x", "damaged classroom part"),
+        ({"names": [{"name": "Ada", "secret_sha256": "not a hash"}]}, "damaged students' names"),
+        ({"names": ["Ada"]}, "damaged students' names"),
+        ({"students": [{"name": "Ada"}]}, "damaged students' predictions"),
+    ],
+)
+def test_a_damaged_students_part_is_one_line(tmp_path, classroom, message):
+    room = room_of(tmp_path)
+    path = room.save(FAC, "class-a")
+    raw = json.loads(path.read_text())
+    raw["classroom"] = classroom
+    path.write_text(json.dumps(raw))
+    with pytest.raises(OptionsError, match=message):
+        room.load(FAC, "class-a")
+    assert room.game.round == 0  # the room is as it was
+    with socket.socket() as busy:  # were the file taken, the server would not start
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = str(busy.getsockname()[1])
+        result = CliRunner().invoke(cli, ["serve", "--resume", str(path), "--port", port])
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_serve_resume_gives_a_device_its_name_back_and_says_how_to_resume(tmp_path):
+    folder = tmp_path / "class room"  # a space: the command printed must still paste
+    folder.mkdir()
+    room = room_of(folder)
+    ada = room.register(Role(STUDENT), "Ada")
+    to_summit(room)
+    room.predict(Role(STUDENT), "Ada", ada, "summit", {"success": 0.3, "collapse": 0.7})
+    path = room.save(FAC, "class-a")
+    port = free_port()
+    child, found, _ = start_server(["--resume", str(path), "--port", str(port)], folder)
+    try:
+        base, token = found["students"].split("/students/")
+
+        def register(body):
+            request = urllib.request.Request(
+                f"{base}/api/register",
+                data=json.dumps(body).encode(),
+                headers={"X-Token": token, "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    return answer.status, json.loads(answer.read())
+            except urllib.error.HTTPError as exc:
+                return exc.code, json.loads(exc.read())
+
+        assert register({"name": "Ada", "secret": ada}) == (200, {"ok": True, "secret": ada})
+        status, answer = register({"name": "Ada"})
+        assert status == 403 and "taken on another device" in answer["error"]
+        request = urllib.request.Request(
+            f"{base}/api/view?name=Ada", headers={"X-Token": token, "X-Student-Secret": ada}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            data = json.loads(answer.read())
+        assert data["me"] == "Ada" and data["mine"]["summit"]["collapse"] == 0.7
+    finally:
+        out = stop_server(child)
+    assert child.returncode == 0, out
+    line = next(x for x in out.splitlines() if "Resume with: " in x)
+    command = shlex.split(line.split("Resume with: ", 1)[1])
+    assert command == ["wargame", "serve", "--resume", str(path), "--port", str(port)]
 
 
 def test_the_terminals_resume_line_pastes_for_a_name_with_a_space(tmp_path):

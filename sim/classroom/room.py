@@ -26,6 +26,7 @@ room; ``version`` goes up with every change, and pages re-read their view when i
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -34,7 +35,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +56,82 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 @dataclass
 class Student:
-    """A student known by name; ``secret`` proves a device is the one that took the name."""
+    """A student known by name, and the hash of the secret that holds the name.
+
+    The room keeps only the SHA-256 of the secret it gave the device that took the name
+    (the device keeps the secret), so a save file can hold it and a device can get its
+    name back after a load or ``wargame serve --resume``. ``secret_hash`` is ``None``
+    for a name read from an older save without hashes: the first device to take it
+    holds it.
+    """
 
     name: str
-    secret: str
+    secret_hash: str | None
     predictions: dict[str, StudentForecast] = field(default_factory=dict)
+
+    def holds(self, secret: str | None) -> bool:
+        """Whether a device's secret holds this name (compared in constant time)."""
+        if not secret or self.secret_hash is None:
+            return False
+        return secrets.compare_digest(secret_hash(secret), self.secret_hash)
+
+
+def secret_hash(secret: str) -> str:
+    """The SHA-256 (hex) of a student's secret: what the room keeps and saves."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def read_classroom_students(path: str | Path) -> dict[str, Student]:
+    """The students a classroom saved with its game, by lower-case name.
+
+    Each name comes with the hash of its device's secret, where the save holds one (a
+    save written before hashes were saved holds none: such a name is taken by the
+    first device that registers it), and with its forecasts. A ``wargame step`` save
+    has no students.
+
+    Args:
+        path: The saved game.
+
+    Raises:
+        OptionsError: If the file cannot be read, or its students' part is damaged.
+    """
+    where = Path(path).name
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise OptionsError(f"{where}: cannot read the saved game") from None
+    classroom = raw.get("classroom") if isinstance(raw, dict) else None
+    if classroom is None:
+        return {}
+    if not isinstance(classroom, dict):
+        raise OptionsError(f"{where}: damaged classroom part (not an object)")
+    students: dict[str, Student] = {}
+    for item in classroom.get("names") or []:
+        try:
+            name = " ".join(str(item["name"]).split())[:40]
+            hashed = item.get("secret_sha256")
+        except (KeyError, TypeError, AttributeError):
+            raise OptionsError(f"{where}: damaged students' names") from None
+        if not name or not (hashed is None or (isinstance(hashed, str) and _HASH.match(hashed))):
+            raise OptionsError(f"{where}: damaged students' names")
+        students[name.lower()] = Student(name, hashed)
+    for item in classroom.get("students") or []:
+        try:
+            prediction = StudentForecast(
+                str(item["name"]),
+                str(item["branch"]),
+                int(item["round"]),
+                {str(k): float(v) for k, v in dict(item["probabilities"]).items()},
+                float(item.get("updated", 0.0)),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise OptionsError(f"{where}: damaged students' predictions") from None
+        student = students.setdefault(prediction.student.lower(), Student(prediction.student, None))
+        student.predictions[prediction.branch] = prediction
+    return students
 
 
 class NeedsConfirmation(OptionsError):  # noqa: N818 (named for the question it asks)
@@ -76,6 +148,9 @@ class Classroom:
         scenario_path: The scenario file, for loading saves.
         continuations: Continuations behind the model's outlook.
         clock: Seconds, for the timer (``time.monotonic``; tests pass their own).
+        save_path: The file the game was resumed from (the last file saved or loaded).
+        students: The students, by lower-case name (those saved with a resumed game:
+            :func:`read_classroom_students`).
     """
 
     def __init__(
@@ -87,6 +162,7 @@ class Classroom:
         continuations: int = DEFAULT_CONTINUATIONS,
         clock: Callable[[], float] = time.monotonic,
         save_path: str | Path | None = None,
+        students: dict[str, Student] | None = None,
     ):
         self.lock = threading.RLock()
         self.teams = tuple(dict.fromkeys(game.actor_id(t) for t in teams))
@@ -107,7 +183,7 @@ class Classroom:
         self.pending_outcomes: dict[str, str] = {}
         self.deadline: float | None = None
         self.timer_seconds = DEFAULT_TIMER_SECONDS
-        self.students: dict[str, Student] = {}
+        self.students: dict[str, Student] = dict(students or {})
         self.due: list[str] = []
         self.announced: set[str] | None = None
         self.preview: tuple[WargameModel, RoundRecord] | None = None
@@ -422,9 +498,10 @@ class Classroom:
         """A student's forecast of a branch due in the open round; returns the secret.
 
         The first forecast under a name takes the name and returns a new secret; later
-        ones must bring it (another device cannot write under the same name). A branch
-        whose outcome the room has been shown (it is open again after a back) is locked:
-        no forecast of it is made or changed.
+        ones must bring it (another device cannot write under the same name). A name
+        read from an older save without hashes is taken by the first device that uses
+        it. A branch whose outcome the room has been shown (it is open again after a
+        back) is locked: no forecast of it is made or changed.
 
         Raises:
             Forbidden: If the name is taken by another device.
@@ -443,23 +520,19 @@ class Classroom:
                     f"the room has seen how {branch} went: predictions of it are locked"
                 )
             checked = self.game.check_prediction(branch, probabilities)
-            student = self.students.get(name.lower())
-            if student is None:
-                student = Student(name, secrets.token_urlsafe(12))
-                self.students[name.lower()] = student
-            elif not (secret and secrets.compare_digest(secret, student.secret)):
-                raise Forbidden(f"the name {name} is taken on another device: choose another")
+            student, secret, _ = self._claim(name, secret)
             student.predictions[branch] = StudentForecast(
                 student.name, branch, checked.round, checked.probabilities, time.time()
             )
             self._changed()
-            return student.secret
+            return secret
 
     def register(self, role: Role, name: str, secret: str | None = None) -> str:
         """A student takes a name before predicting; returns the name's secret.
 
-        The device that took a name may register it again (with its secret); another
-        device may not.
+        The device that took a name may register it again (with its secret), also after
+        a load or a resume; another device may not. A name read from an older save
+        without hashes is taken by the first device that registers it.
 
         Raises:
             Forbidden: If the name is taken on another device.
@@ -470,14 +543,30 @@ class Classroom:
         if not name:
             raise OptionsError("give your name first")
         with self.lock:
-            student = self.students.get(name.lower())
-            if student is None:
-                student = Student(name, secrets.token_urlsafe(12))
-                self.students[name.lower()] = student
-                self._changed(f"{name} joined")
-            elif not (secret and secrets.compare_digest(secret, student.secret)):
+            student, secret, new = self._claim(name, secret)
+            if new:
+                self._changed(f"{student.name} joined")
+            return secret
+
+    def _claim(self, name: str, secret: str | None) -> tuple[Student, str, bool]:
+        """The student of a name, the device's secret, and whether the device just took it.
+
+        A free name, or one read from an older save without hashes, is taken: the device
+        gets a new secret. A held name needs its secret.
+        """
+        student = self.students.get(name.lower())
+        if student is not None and student.secret_hash is not None:
+            if not student.holds(secret):
                 raise Forbidden(f"the name {name} is taken on another device: choose another")
-            return student.secret
+            assert secret is not None
+            return student, secret, False
+        fresh = secrets.token_urlsafe(12)
+        if student is None:
+            student = Student(name, secret_hash(fresh))
+            self.students[name.lower()] = student
+        else:
+            student.secret_hash = secret_hash(fresh)
+        return student, fresh, True
 
     def scored(self) -> list[dict[str, Any]]:
         """Every student prediction with its Brier score and the model's, where resolved."""
@@ -559,6 +648,11 @@ class Classroom:
             )
         data = self.game.to_json()
         data["classroom"] = {
+            # The hash of each name's secret, never the secret: a device that still
+            # holds it gets its name back after a load or a resume.
+            "names": [
+                {"name": s.name, "secret_sha256": s.secret_hash} for s in self.students.values()
+            ],
             "students": [
                 {
                     "name": p.student,
@@ -569,7 +663,7 @@ class Classroom:
                 }
                 for s in self.students.values()
                 for p in s.predictions.values()
-            ]
+            ],
         }
         tmp = path.with_name(f".{path.name}.tmp")
         try:
@@ -649,31 +743,38 @@ class Classroom:
         return found
 
     def load(self, role: Role, name: str) -> None:
-        """Replace the game with a saved one (same scenario text); the teams stay."""
+        """Replace the game with a saved one (same scenario text); the teams stay.
+
+        So do the students: each keeps the name its device holds, with the forecasts
+        the file holds under it (none if it holds none). A name only the file knows
+        comes with the hash of its secret, so the device that took it gets it back (or,
+        from an older save without hashes, the first device that registers it).
+
+        Raises:
+            Forbidden: If the link is not the facilitator's.
+            OptionsError: If the name is not a file name, or the file is not a saved
+                game of this scenario text, or its students' part is damaged.
+        """
         check(role, "load")
         with self.lock:
             path = self._path(name)
             game = Game.load(path, self.scenario_path)
+            saved = read_classroom_students(path)
             game.played = self.teams
             self.game = game
-            self.students = {}
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            for item in (raw.get("classroom") or {}).get("students") or []:
-                try:
-                    prediction = StudentForecast(
-                        str(item["name"]),
-                        str(item["branch"]),
-                        int(item["round"]),
-                        {str(k): float(v) for k, v in dict(item["probabilities"]).items()},
-                        float(item.get("updated", 0.0)),
-                    )
-                except (KeyError, TypeError, ValueError):
-                    raise OptionsError(f"{path.name}: damaged students' predictions") from None
-                student = self.students.setdefault(
-                    prediction.student.lower(),
-                    Student(prediction.student, secrets.token_urlsafe(12)),
-                )
-                student.predictions[prediction.branch] = prediction
+            students = {}
+            for key, student in self.students.items():
+                # The room's own Student: its device's secret holds it still.
+                found = saved.pop(key, None)
+                student.predictions = {}
+                if found is not None:
+                    student.predictions = {
+                        b: replace(p, student=student.name) for b, p in found.predictions.items()
+                    }
+                    if student.secret_hash is None:
+                        student.secret_hash = found.secret_hash
+                students[key] = student
+            self.students = students | saved
             self.pending = {}
             self.pending_outcomes = {}
             self.deciding = {}
@@ -689,7 +790,7 @@ class Classroom:
     def student_secret_ok(self, name: str, secret: str | None) -> bool:
         """Whether a device holds the secret of a student name."""
         student = self.students.get(" ".join(str(name).split()).lower())
-        return bool(student and secret and secrets.compare_digest(secret, student.secret))
+        return student is not None and student.holds(secret)
 
     def team_of(self, role: Role) -> str | None:
         """The actor a team link plays (``None`` for other links)."""

@@ -92,8 +92,12 @@ async function api(path, options = {}) {
 }
 const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body) });
 
-function studentName() { return localStorage.getItem(`wargame-name-${TOKEN}`) || ""; }
-function studentSecret() { return localStorage.getItem(`wargame-secret-${TOKEN}-${studentName().toLowerCase()}`); }
+// A student's name and its secret are kept for this site (the server's address and
+// port), not for this link's token: `wargame serve --resume` makes new tokens, and the
+// device gets its name back by the same secret.
+function studentName() { return localStorage.getItem("wargame-student-name") || ""; }
+function secretOf(name) { return localStorage.getItem(`wargame-student-secret-${name.toLowerCase()}`); }
+function studentSecret() { return secretOf(studentName()); }
 
 async function refresh() {
   try {
@@ -362,8 +366,8 @@ function drawTeam(v) {
 }
 
 function storeSecret(name, secret) {
-  localStorage.setItem(`wargame-name-${TOKEN}`, name);
-  localStorage.setItem(`wargame-secret-${TOKEN}-${name.toLowerCase()}`, secret);
+  localStorage.setItem("wargame-student-name", name);
+  localStorage.setItem(`wargame-student-secret-${name.toLowerCase()}`, secret);
 }
 
 function drawStudent(v) {
@@ -415,7 +419,7 @@ function drawStudent(v) {
   const takeName = () => {
     const typedName = document.getElementById("name").value.trim();
     if (!typedName) return Promise.reject(new Error("give your name first"));
-    const known = typedName.toLowerCase() === studentName().toLowerCase() ? studentSecret() : localStorage.getItem(`wargame-secret-${TOKEN}-${typedName.toLowerCase()}`);
+    const known = secretOf(typedName);
     return post("/api/register", { name: typedName, secret: known }).then((r) => {
       storeSecret(typedName, r.secret);
       used("name");
