@@ -307,3 +307,21 @@ def test_a_total_index_above_the_share_explained_is_flagged_as_noisy():
     found = stochastic_sobol(y.ravel(), ["x1", "x2"], n, 2, resamples=50)
     assert found["explained"]["value"] < 0 == found["indices"]["x1"]["ST"]
     assert "ST above" not in " ".join(_sobol_text(found).split())
+
+
+def test_the_sobol_table_fits_the_text_width_with_every_number(tmp_path):
+    # An analyst's trial: the S1/ST table was 98 columns in an 80-column terminal.
+    from sim.analysis.explaintext import sobol_index_text
+
+    results = sweep(UNSWEPT, "sobol", 64, seed=7, params=["a", "b", "c"], out=tmp_path / "s",
+                    plots=False, keep_rounds=False)  # fmt: skip
+    found = explain(results.folder, plots=False, resamples=0)
+    for width in (80, 100):
+        text = format_explanation(found, width=width)
+        widest = max(text.splitlines(), key=len)
+        assert len(widest) <= width or " " not in widest.strip(), widest
+        flat = " ".join(text.split())
+        for target in found["targets"]:
+            for name, s in target["sobol"]["indices"].items():
+                assert " ".join(sobol_index_text(s, "S1").split()) in flat, (width, name)
+                assert " ".join(sobol_index_text(s, "ST").split()) in flat, (width, name)

@@ -25,7 +25,10 @@ def _pvalue(p: float | None, bound: bool = False) -> str:
     """
     if p is None:
         return "–"
-    return "<0.001" if p < 0.001 else ("≤ " if bound else "") + f"{p:.3f}"
+    if p < 0.001:
+        return "<0.001"
+    # An upper bound is rounded up (0.0115 is "≤ 0.012"), never below what it bounds.
+    return f"≤ {math.ceil(p * 1000 - 1e-9) / 1000:.3f}" if bound else f"{p:.3f}"
 
 
 def _points(x: float) -> str:
@@ -78,8 +81,13 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
     """
     out = []
     batch = found["batch"]
-    out.append(
-        f"{batch['title']} ({batch['scenario']}): {batch['runs']:,} runs, seed {batch['seed']}"
+    out.extend(
+        _wrap(
+            f"{batch['title']} ({batch['scenario']}): {batch['runs']:,} runs, seed {batch['seed']}",
+            width,
+            indent="",
+            more="  ",
+        )
     )
     if found.get("independent_rows_only"):
         out.extend(
@@ -467,12 +475,24 @@ def _sobol_lines(sobol: dict[str, Any], width: int) -> list[str]:
     header = (
         f"    {'parameter':<{name_width}}  {'S1 first-order [95%]':<23}  {'ST total [95%]':<23}"
     )
-    out.append(header + ("  informative S1/ST" if counted else ""))
+    header += "  informative S1/ST" if counted else ""
+    # Wider than the text: each parameter's name on its line, its numbers under it.
+    stacked = len(header) > width
+    if not stacked:
+        out.append(header)
     for name, s in sorted(indices.items(), key=lambda kv: -kv[1]["ST"]):
         first, total = sobol_index_text(s, "S1"), sobol_index_text(s, "ST")
+        informative = f"{s['S1_informative']}/{s['ST_informative']}" if counted else ""
+        if stacked:
+            out.append(f"    {name}")
+            numbers = f"S1 {first}; ST {total}" + (
+                f"; informative {informative}" if counted else ""
+            )
+            out.extend(_wrap(numbers, width, indent="      ", more="        "))
+            continue
         line = f"    {name:<{name_width}}  {first:<23}  {total:<23}"
         if counted:
-            line += f"  {s['S1_informative']}/{s['ST_informative']}"
+            line += f"  {informative}"
         out.append(line.rstrip())
     pairs = [p for p in sobol.get("S2", []) if p["S2_low"] > 0][:3]
     for pair in pairs:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -567,7 +568,10 @@ def _p(value: float | None, bound: bool = False) -> str:
     # bound: a p-value at the permutations' floor (or made by it): "≤ 0.011".
     if value is None:
         return "–"
-    return "&lt;0.001" if value < 0.001 else ("≤ " if bound else "") + f"{value:.3f}"
+    if value < 0.001:
+        return "&lt;0.001"
+    # An upper bound is rounded up (0.0115 is "≤ 0.012"), never below what it bounds.
+    return f"≤ {math.ceil(value * 1000 - 1e-9) / 1000:.3f}" if bound else f"{value:.3f}"
 
 
 def _points(x: float | None) -> str:
