@@ -340,7 +340,9 @@ def test_the_move_that_causes_the_ending_is_named_first(decisive):
         if other["kind"] == "decision" and other is not first:
             assert not other["significant"], other["title"]
     assert war["drivers"][:2] == ["Hawk@2=strike", "spark"]
-    assert "War in 100% of runs where Hawk chose strike in round 2" in format_explanation(found)
+    assert "Where Hawk chose strike in round 2: War in 100% of runs" in " ".join(
+        format_explanation(found).split()
+    )
 
 
 def test_prim_can_use_the_moves_as_inputs(decisive, tmp_path):

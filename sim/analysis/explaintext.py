@@ -180,7 +180,11 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
         if "note" in entry:
             out.append(f"  {entry['note']}")
         else:
-            out.extend(_ranking_lines(entry, top, width))
+            out.extend(
+                _ranking_lines(
+                    entry, top, width, found.get("settings", {}).get("rule_inputs", "parameters")
+                )
+            )
             out.extend(_rule_lines(entry["rule"], width))
         if entry.get("sobol"):
             out.extend(_sobol_lines(entry["sobol"], width))
@@ -304,7 +308,9 @@ def _by_measured(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
+def _ranking_lines(
+    entry: dict[str, Any], top: int, width: int, rule_inputs: str = "parameters"
+) -> list[str]:
     from sim.analysis.ranking import collapse_moves
 
     out = []
@@ -347,11 +353,20 @@ def _ranking_lines(entry: dict[str, Any], top: int, width: int) -> list[str]:
                 out.append(f"      ... and {len(moves) - top} more in explain.json")
             likely = next((r for r in moves if r["effect"] > 0), None)
             if likely is not None:
+                # Said as a move's reach, not a rule: the rule below restricts parameters
+                # unless --rule-inputs lets it name moves (an analyst's trial read this
+                # line and then "No rule" as a contradiction).
+                by_parameters = rule_inputs == "parameters"
                 out.extend(
                     _wrap(
-                        f"{entry['title']} in {likely['density']:.0%} of runs where "
-                        f"{likely['title']}, covering {likely['coverage']:.0%} of "
-                        f"{entry['title']} runs.",
+                        f"Where {likely['title']}: {entry['title']} in "
+                        f"{likely['density']:.0%} of runs, covering {likely['coverage']:.0%} "
+                        f"of {entry['title']} runs"
+                        + (
+                            " (a move: the rule below names parameters only)."
+                            if by_parameters
+                            else "."
+                        ),
                         width,
                         indent="      ",
                         more="      ",
