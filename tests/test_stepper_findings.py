@@ -344,3 +344,19 @@ def test_a_round_with_nothing_to_read_or_ask_is_titled_once():
     # A round with an inject keeps its head (the inject's text and prompt) before it.
     assert room.text.count("Round 1 of 4, 2025-08-08") == 2
     assert "Prompt: What does the flight tell Blue?" in room.text
+
+
+def test_quitting_names_what_is_unsaved_and_the_end_has_no_outlook_to_play():
+    # An author's trial: with only predictions made, quitting said "the people's
+    # choices" were not saved; at the end, e played continuations of a finished game.
+    game = Game(load(TINY), SEED)
+    room = PredictingRoom(["n", "n", "q", "n"])
+    Stepper(game, room, StepOptions(predict=True)).run()
+    assert "The room's predictions since the last save are not saved." in room.text
+    game = Game(load(TINY), SEED)
+    room = ScriptedRoom(["n", "n", "n", "n", "e", "q"])
+    Stepper(game, room, StepOptions()).run()
+    assert game.finished
+    assert "The game is over: there is nothing left to expect" in room.text
+    assert "Continuing the game" not in room.text
+    assert "[b]ack [f]ork [s]ave [q]uit  r d t e ? > " in room.text

@@ -570,7 +570,7 @@ class Stepper:
     def _menu(self, at_end: bool) -> str | None:
         game = self.game
         if at_end:
-            prompt = "[b]ack [f]ork [s]ave [q]uit  r d t ? > "
+            prompt = "[b]ack [f]ork [s]ave [q]uit  r d t e ? > "
         else:
             where = (
                 f"Round {game.round} of {game.rounds} played."
@@ -956,7 +956,17 @@ class Stepper:
         game = self.game
         if not (game.choices or game.predictions) or self._saved == self._snapshot():
             return ""
-        return " The people's choices since the last save are not saved."
+        saved, now = self._saved, self._snapshot()
+        choices = bool(game.choices) and (saved is None or saved[1] != now[1])
+        predictions = bool(game.predictions) and (saved is None or saved[2] != now[2])
+        what = (
+            "The people's choices and the room's predictions"
+            if choices and predictions
+            else "The room's predictions"
+            if predictions
+            else "The people's choices"
+        )
+        return f" {what} since the last save are not saved."
 
     def _confirm_quit(self, interrupted: bool = False) -> bool:
         hint = self._unsaved_hint()
@@ -974,6 +984,9 @@ class Stepper:
     def _show_outlook(self) -> None:
         """The model's outlook from the game as it stands (the ``e`` key)."""
         game = self.game
+        if game.finished:
+            self._say("The game is over: there is nothing left to expect (r shows the last round).")
+            return
         runs = self.options.mc_runs
         self._say(f"Continuing the game {runs:,} times from here, by the rules...")
         seen = game.expect(runs)
