@@ -501,6 +501,11 @@ def _describe(error: dict[str, Any]) -> tuple[str, bool]:
                 f"indented two spaces more than {name}"
             ), False
         return f"expected keys and values here, not {_kind_of(given)}", False
+    if kind == "literal_error":  # e.g. reasoning: belief
+        expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        given = error.get("input")
+        message = f"'{given}' is not one of {', '.join(expected)}"
+        return message + (suggest(str(given), expected) if isinstance(given, str) else ""), False
     message = error["msg"]
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return message, False
@@ -610,6 +615,25 @@ def closest_name(name: str, choices: list[str]) -> str | None:
     return by_spelling[close[0]] if close else None
 
 
+def _misplaced_fields(errors: list[Any]) -> set[tuple[Any, ...]]:
+    """Actions or outcomes named like one of their own fields that failed to validate.
+
+    An ``effects:`` (or ``cost:``, ``probability:``...) one indent too shallow becomes an
+    action or outcome of that name, and each of its lines an "unknown key" error below
+    it; the slip is the key itself. A valid action that happens to be called ``cost``
+    is left alone: only one with errors is reported.
+    """
+    found = set()
+    for error in errors:
+        loc = tuple(error["loc"])
+        if len(loc) < 4:
+            continue
+        fields = {"actions": Action.model_fields, "outcomes": Outcome.model_fields}.get(loc[2])
+        if loc[0] in ("actors", "branches") and fields is not None and loc[3] in fields:
+            found.add(loc[:4])
+    return found
+
+
 def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
     """Parse and shape-check scenario text.
 
@@ -636,6 +660,19 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
     except ValidationError as exc:
         problems = []
         errors = exc.errors()
+        misplaced = _misplaced_fields(errors)
+        for loc in sorted(misplaced, key=str):
+            kind = "action" if loc[2] == "actions" else "outcome"
+            problems.append(
+                source.problem(
+                    loc,
+                    f"'{loc[3]}' stands where the {kind}s are named, so it is read as an "
+                    f"{kind} called '{loc[3]}': indent it under the {kind} above it (two "
+                    f"spaces more) to make it that {kind}'s {loc[3]}",
+                    key=True,
+                )
+            )
+        errors = [e for e in errors if tuple(e["loc"][:4]) not in misplaced]
         located = [_path_in(data, tuple(e["loc"]), False) for e in errors]
         either = {w for e, w in zip(errors, located, strict=True) if e["type"] == "string_type"}
         for error, where_at in zip(errors, located, strict=True):
