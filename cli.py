@@ -217,7 +217,12 @@ def validate(scenario: str, trial_runs: int) -> None:
     if trial_runs > 0:
         import numpy as np
 
-        from sim.engine.lint import clipped_probabilities, shadowed_endings, untaken_actions
+        from sim.engine.lint import (
+            clipped_probabilities,
+            shadowed_endings,
+            unreached_endings,
+            untaken_actions,
+        )
 
         trial = WargameModel(compiled, 0, np.arange(trial_runs), keep_trajectories=True)
         trial.probability_issues = {}
@@ -228,7 +233,16 @@ def validate(scenario: str, trial_runs: int) -> None:
         ended = trial.rounds_played >= compiled.rounds
         found = clipped_probabilities(compiled, trial.probability_issues, trial_runs)
         found += untaken_actions(compiled, trial.option_chances, trial_runs)
-        for warning in found + shadowed_endings(compiled, trial.ctx, ended):
+        shadowed = shadowed_endings(compiled, trial.ctx, ended)
+        found += shadowed
+        # An ending warned about already (shadowed, or unreachable by its condition).
+        ids = {
+            w.message.split("'")[1]
+            for w in [*compiled.warnings, *shadowed]
+            if w.message.startswith("warning: ending '")
+        }
+        found += unreached_endings(compiled, trial.ending, trial_runs, ids)
+        for warning in found:
             click.echo(str(warning), err=True)
     click.echo(compiled.summary_line())
 

@@ -402,3 +402,40 @@ endings:
 """
     compiled = load_text(text, "cables.yaml")
     assert [w.message for w in compiled.warnings] == []
+
+
+def test_validate_warns_of_an_ending_no_trial_run_reached(tmp_path):
+    # An author's trial: 'when: cables_cut > 6' with cables_cut at most 6 passed
+    # silently, and the ending showed 0.0% in every batch.
+    from tests.test_bad_input import invoke
+
+    text = HEADER.format(rounds=3) + """
+state:
+  cables_cut: {initial: 0, min: 0, max: 6}
+actors:
+  R:
+    name: Raider
+    payoff: {weights: {cables_cut: 1}}
+    actions:
+      hold: {}
+      cut: {cost: 0.1, effects: {cables_cut: "+= 1"}}
+endings:
+  - id: blackout
+    when: cables_cut > 6
+  - id: damage
+    when: cables_cut >= 2
+  - id: quiet
+"""
+    path = tmp_path / "cables.yaml"
+    path.write_text(text)
+    result = invoke("validate", path, "--trial-runs", "100")
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "ended none" in line]
+    line = text.splitlines().index("    when: cables_cut > 6") + 1
+    assert warned == [
+        f"{path}:{line}:11: warning: ending 'blackout' ended none of the 100 trial runs: "
+        "check that its condition can hold (a bound it cannot pass, a value nothing sets); "
+        "if it is meant to be rare, a longer trial (--trial-runs 5000) tells"
+    ]
+    silent = invoke("validate", path, "--trial-runs", "0")
+    assert "ended none" not in silent.stderr
