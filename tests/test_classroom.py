@@ -666,3 +666,18 @@ def test_the_facilitator_overrides_a_computer_played_actors_decision(tmp_path):
     teams.open_round(facilitator)
     with pytest.raises(OptionsError, match="'summit' is decided by a team: its team decides"):
         teams.override_outcome(facilitator, "summit", "success")
+
+
+def test_the_changes_are_named_by_their_metrics_titles(tmp_path):
+    # A lecturer's trial: the projector showed raw names ("arctic lng mt").
+    room = room_of(ALASKA, teams=("US",), tmp_path=tmp_path)
+    with TestClient(create_app(room, batch_runs=200)) as client:
+        control(client, room, "next")
+        control(client, room, "reveal")
+        played = client.get("/api/view", headers=as_(room.tokens.projector)).json()["played"]
+    titles = {m.id: m.title for m in room.game.compiled.metrics}
+    changes = {c["name"]: c["title"] for c in played["changes"]}
+    assert changes, "round 1 of alaska changes the state"
+    for name, title in changes.items():
+        assert title == (titles.get(name) if titles.get(name) not in (None, "", name) else "")
+    assert changes.get("east_asia_arming") == "East Asian arming"

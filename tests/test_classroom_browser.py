@@ -38,6 +38,10 @@ ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(os.environ.get("WARGAME_ARTIFACTS", ROOT / "test-artifacts" / "classroom"))
+# A page polls the server about once a second; on a machine busy with other work a
+# view can take longer than Playwright's 5 s to show a change (seen once in a suite
+# run beside two others): wait up to 15 s before calling it missing.
+expect.set_options(timeout=15_000)
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI") == "true":
@@ -476,3 +480,42 @@ def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
         out = stop_server(child)
     assert child.returncode == 0, out
     assert f"Resume with: wargame serve --resume class-a.json --port {port}" in out
+
+
+def test_a_team_takes_its_choice_back_and_is_told_its_rule_moved(tmp_path):
+    # A lecturer's trial: a team could not take back its choice on its phone, and was
+    # not told when its move had been made by its actor's rule.
+    tiny = str(ROOT / "tests" / "scenarios" / "tiny.yaml")
+    args = [tiny, "--play", "Blue", "--port", str(free_port()), "--mc-runs", "100"]
+    child, links, _ = start_server([*args, "--continuations", "50"], tmp_path)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            facilitator = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+            facilitator.goto(links["facilitator"])
+            phone = browser.new_context(
+                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+            ).new_page()
+            phone.goto(links["team Blue"])
+            facilitator.get_by_role("button", name="Open round 1").click()
+            expect(phone.locator("#round")).to_contain_text("Round 1")
+            expect(phone.get_by_role("button", name="Leave the move to the rule")).to_have_count(0)
+            phone.locator("button.option[data-action='sanction']").click()
+            expect(phone.locator("#your-choice")).to_have_text("Your choice: sanction")
+            phone.get_by_role("button", name="Leave the move to the rule").click()
+            expect(phone.locator("#your-choice")).to_have_text("No choice yet")
+            facilitator.get_by_role("button", name="Reveal the round").click()
+            expect(phone.locator("#by-rule")).to_contain_text(
+                "Your team did not choose in round 1: Blue's rule chose"
+            )
+            # A round the team chose itself says nothing of the kind.
+            facilitator.get_by_role("button", name="Open round 2").click()
+            expect(phone.locator("#round")).to_contain_text("Round 2")
+            phone.locator("button.option[data-action='talk']").click()
+            expect(phone.locator("#your-choice")).to_have_text("Your choice: talk")
+            facilitator.get_by_role("button", name="Reveal the round").click()
+            expect(phone.locator(".card h2").first).to_contain_text("Round 2")
+            expect(phone.locator("#by-rule")).to_have_count(0)
+            browser.close()
+    finally:
+        stop_server(child)

@@ -169,12 +169,16 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
         )
     before = record.before or record.observed
     changes = []
+    # A variable's words on the projector: its metric's title where one names it
+    # ("Arctic LNG 2 output restarted", not "arctic lng mt").
+    titles = {m.id: m.title for m in compiled.metrics if m.title and m.title != m.id}
     for i, name in enumerate(compiled.state_names):
         a, b = float(before[i][0]), float(record.after[i][0])
         if a != b:
             changes.append(
                 {
                     "name": name,
+                    "title": titles.get(name, ""),
                     "before": state_value(model, i, a),
                     "after": state_value(model, i, b),
                     "unit": compiled.state_units[i],

@@ -175,7 +175,7 @@ function movesHtml(played) {
 
 function changesHtml(changes) {
   if (!changes.length) return '<p class="muted">No state variable changed.</p>';
-  const rows = changes.map((c) => `<tr><td>${words(c.name)}</td><td class="num">${esc(c.before)}</td>
+  const rows = changes.map((c) => `<tr><td title="${esc(c.name)}">${c.title ? esc(c.title) : words(c.name)}</td><td class="num">${esc(c.before)}</td>
     <td class="arrow">${esc(c.arrow)}</td><td class="num">${esc(c.after)}</td></tr>`).join("");
   return `<table class="changes"><tbody>${rows}</tbody></table>`;
 }
@@ -330,6 +330,8 @@ function drawTeam(v) {
         ${o.foresaw.length ? ` · ${esc(o.foresaw.join(", "))}` : ""}</div>
         <div class="muted">Your actor's rule would pick it ${pct(o.rule_p)} of the time.</div></button>`;
     }).join("");
+    if (choice) body += `<button class="option" data-action="" id="take-back">
+        <div class="name">Leave the move to the rule</div><div class="muted">Take your choice back: your actor's rule chooses at the reveal.</div></button>`;
     if (team.expects.length) body += `<p class="muted">Your actor's rule expects: ${esc(team.expects.join(", "))}.</p>`;
     for (const d of team.decides) {
       const when = d.certain ? "it comes up this round" : "if it comes up this round";
@@ -353,12 +355,18 @@ function drawTeam(v) {
     body += `<div class="card"><p><b>${wait}</b></p></div>`;
     if (first) body += briefingHtml(team.briefing, true);
     if (v.ending) body += `<div class="card">${endingHtml(v.ending)}${restHtml(v.ending)}</div>`;
-    if (v.played) body += `<div class="card"><h2>Round ${v.played.round}</h2>${branchesHtml(v.played.branches)}${movesHtml(v.played)}<h3>Changes</h3>${changesHtml(v.played.changes)}</div>`;
+    if (v.played) {
+      // Said to the team whose move its rule made (it did not choose, or took it back).
+      const own = v.played.moves.find((m) => m.id === team.actor);
+      const byRule = own && !own.by_people && own.move
+        ? `<p class="prompt" id="by-rule">Your team did not choose in round ${v.played.round}: ${esc(team.actor)}'s rule chose ${words(own.move)}.</p>` : "";
+      body += `<div class="card"><h2>Round ${v.played.round}</h2>${byRule}${branchesHtml(v.played.branches)}${movesHtml(v.played)}<h3>Changes</h3>${changesHtml(v.played.changes)}</div>`;
+    }
     if (!first) body += briefingHtml(team.briefing, false);
   }
   render(`${header(v, `<span class="tag people">${esc(team.actor)}</span>`)}${body}`);
   for (const button of app.querySelectorAll("button.option:not(.outcome)")) {
-    button.addEventListener("click", () => act(post("/api/choose", { actor: team.actor, action: button.dataset.action })));
+    button.addEventListener("click", () => act(post("/api/choose", { actor: team.actor, action: button.dataset.action || null })));
   }
   for (const button of app.querySelectorAll("button.option.outcome")) {
     button.addEventListener("click", () => act(post("/api/decide", { actor: team.actor, branch: button.dataset.branch, outcome: button.dataset.outcome || null })));
