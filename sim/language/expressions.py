@@ -770,10 +770,14 @@ class _Checker:
             return None
         actions = self.table.actions[actor]
         if action not in actions:
-            self.fail(
-                action_node,
-                f"actor '{actor}' has no action '{action}'" + suggest(action, actions),
+            owners = [other for other, theirs in self.table.actions.items() if action in theirs]
+            hint = (
+                f" (it is an action of {' and '.join(owners)}: did you mean "
+                f"{name}('{owners[0]}', '{action}')?)"
+                if owners
+                else suggest(action, actions)
             )
+            self.fail(action_node, f"actor '{actor}' has no action '{action}'" + hint)
             return None
         a, x = actors.index(actor), actions.index(action)
         if name == "chose":
