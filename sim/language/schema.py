@@ -615,6 +615,15 @@ def closest_name(name: str, choices: list[str]) -> str | None:
     return by_spelling[close[0]] if close else None
 
 
+#: Keys of an actor's parts, and where they go when one slips out to the actor's level.
+_HOMES = {
+    "weights": "'payoff:'",
+    "expression": "'payoff:'",
+    "effects": "an action",
+    "cost": "an action",
+}
+
+
 def _misplaced_fields(errors: list[Any]) -> set[tuple[Any, ...]]:
     """Actions or outcomes named like one of their own fields that failed to validate.
 
@@ -691,7 +700,11 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
                     f"'expression' (e.g. expression: \"{error.get('input')} * {loc[-1]}\")"
                 )
             if error["type"] == "extra_forbidden":
-                message += suggest(str(loc[-1]), _allowed_keys(Scenario, loc))
+                home = _HOMES.get(str(loc[-1]))
+                if home is not None and loc[0] == "actors":
+                    message += f": it belongs under {home} (indented two spaces more)"
+                else:
+                    message += suggest(str(loc[-1]), _allowed_keys(Scenario, loc))
             if error["type"] == "union_tag_invalid":
                 loc = (*loc, str(error["ctx"]["discriminator"]).strip("'"))
             path = _path_in(data, loc, error["type"] in ("extra_forbidden", "missing"))
