@@ -110,6 +110,8 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
             "outcome); the test sees a link of any shape, so an input rising then falling "
             "can drive an outcome while its ends differ little. Effect in percentage points, "
             "high end against low end (a move: made against not made), with a 95% interval. "
+            "The number before a driver is its rank among all the inputs (a move made in "
+            "several rounds is listed once, at its best round, so ranks skip). "
             "Rule: a PRIM box whose every "
             "limit has a quasi-p-value of at most 0.05.",
             width,
