@@ -479,10 +479,12 @@ def test_the_terminals_resume_line_pastes_for_a_name_with_a_space(tmp_path):
     target = tmp_path / "class a"
     terminal = ScriptedRoom(["n", "s", str(target), "q"])
     Stepper(Game(load(TINY), SEED), terminal, StepOptions()).run()
-    said = " ".join(terminal.text.split())
-    command = shlex.split(said.split("Resume with: ", 1)[1])
+    # One line of its own, whatever the width (a lecturer's trial: at 80 columns the
+    # quoted name was broken over two lines and did not paste).
+    line = next(x for x in terminal.text.splitlines() if "wargame step --resume" in x)
+    command = shlex.split(line)
     assert command[:3] == ["wargame", "step", "--resume"]
-    assert command[3] == str(tmp_path / "class a.json")
+    assert command[3] == str((tmp_path / "class a.json").resolve())
     assert Game.load(command[3]).round == 1
 
 

@@ -12,7 +12,7 @@ from sim.engine.loading import load
 from sim.seminar.game import Game
 from sim.seminar.stepper import MENU_HELP, ScriptedRoom, StepOptions, Stepper
 from sim.seminar.transcript import format_round_compact, round_view
-from tests.conftest import ALASKA, TINY
+from tests.conftest import ALASKA, ROOT, TINY
 
 SEED = 20250815
 
@@ -360,3 +360,18 @@ def test_quitting_names_what_is_unsaved_and_the_end_has_no_outlook_to_play():
     assert "The game is over: there is nothing left to expect" in room.text
     assert "Continuing the game" not in room.text
     assert "[b]ack [f]ork [s]ave [q]uit  r d t e ? > " in room.text
+
+
+def test_enter_leaves_a_seats_decision_to_its_rule_and_its_odds_are_not_hidden():
+    # A lecturer's trial: Enter was refused at a branch the room's seat decides (asked
+    # every round while it may come up), and the outlook promised to show that branch's
+    # odds "once predicted", which the room is never asked.
+    taiwan = ROOT / "scenarios" / "taiwan-strait.yaml"
+    game = Game(load(taiwan), SEED)
+    room = ScriptedRoom(["n", "1", "", "e", "q", "y"])
+    Stepper(game, room, StepOptions(play=("US",), predict=True, mc_runs=200)).run()
+    assert "US's rule decides us_response." in room.text
+    assert "is not an outcome of us_response" not in room.text
+    outlook = room.text.split("The model's outlook")[1]
+    assert "us_response: odds hidden" not in outlook
+    assert "us_response:" in outlook

@@ -752,9 +752,10 @@ class Stepper:
         """Ask the people in a deciding actor's seat which outcome they choose.
 
         The outcomes are listed with their texts (``?`` lists them again, ``i`` shows
-        the round's injects); ``rule`` leaves the decision to the actor's rule, as a
-        classroom team may. With ``optional`` (an override of a rule-played actor),
-        Enter with nothing set leaves it to the rule.
+        the round's injects); ``rule``, or Enter with nothing set for the round, leaves
+        the decision to the actor's rule, as a classroom team may. ``optional`` (an
+        override of a rule-played actor) is kept for the callers' sake: Enter means the
+        same there.
         """
         game = self.game
         branch = game.compiled.branches[[b.id for b in game.compiled.branches].index(branch_id)]
@@ -767,12 +768,16 @@ class Stepper:
             self._say(f"It comes up when {branch.when.text}.", indent=2)
         self._show_outcomes(branch)
         default = game.outcomes.get((round_, branch_id))
-        hint = f"1-{len(names)} or a name, 'rule', ? lists them"
+        # Enter keeps the decision made for this round before (after [b]ack), or leaves
+        # it to the rule: a branch that may come up is asked every round it is open.
+        hint = f"1-{len(names)} or a name, 'rule' or Enter, ? lists them"
+        if len(f"  {decider.id} chooses ({hint}): ") > self.width - 10:
+            hint = "a number, a name or Enter for the rule"
         while True:
             answer = self._answer(
                 f"  {decider.id} chooses ({hint})", default, lambda: self._show_outcomes(branch)
             )
-            if optional and not answer:
+            if not answer:
                 answer = "rule"
             if answer.lower() in ("rule", "auto"):
                 game.release_outcome(branch_id, round_)
@@ -930,10 +935,11 @@ class Stepper:
         path = self.game.save(path)
         self.save_path = path
         self._saved = self._snapshot()
-        self._say(
-            f"Saved at round {self.game.round} to {path}. "
-            f"Resume with: wargame step --resume {shlex.quote(str(path))}"
-        )
+        self._say(f"Saved at round {self.game.round} to {path}. Resume with:")
+        # On a line of its own, never wrapped (a break inside a quoted name would not
+        # paste), with the whole path: it works from any folder.
+        where = Path(path).resolve()
+        self.room.show(f"  wargame step --resume {shlex.quote(str(where))}")
 
     def _fork(self) -> None:
         name = self._ask_line("Name of the fork (Enter: cancel)", "")
@@ -990,11 +996,16 @@ class Stepper:
         runs = self.options.mc_runs
         self._say(f"Continuing the game {runs:,} times from here, by the rules...")
         seen = game.expect(runs)
+        # A branch a seat of the room decides is never asked as a prediction: its odds
+        # (the actor's rule deciding it) are not hidden.
+        compiled = game.compiled
+        seats = {compiled.actor_index(a) for a in self.play}
+        own = {b.id for b in compiled.branches if b.decided_by in seats}
         self.room.show(
             format_outlook(
                 seen,
                 {e.id: e.title for e in game.compiled.endings},
-                hidden=self.hidden_branches(),
+                hidden=self.hidden_branches() - own,
                 closed=set(game.closed_branches()),
                 width=self.width,
             )
