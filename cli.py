@@ -804,8 +804,9 @@ def serve(
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):
         server.run(room, sock, batch_runs=mc_runs)
+    played = room.game.round > 0 or bool(room.game.choices)
     if room.save_path is None:
-        click.echo("Stopped.")
+        click.echo("Stopped." + (" The game was not saved." if played else ""))
         return
     again = ["wargame", "serve", "--resume", str(room.save_path)]
     if host != "127.0.0.1":
@@ -813,7 +814,29 @@ def serve(
     if bound != 8000:
         # The same address and port: a student's browser keeps its name's secret per site.
         again += ["--port", str(bound)]
-    click.echo(f"Stopped. Last saved to {room.save_path}. Resume with: {shlex.join(again)}")
+    # The last file saved or loaded may be behind the game (a lecturer's trial: a game
+    # loaded, played on and ended was announced as "last saved" to the loaded file).
+    behind = _unsaved_since(room.save_path, room.game.to_json())
+    click.echo(
+        f"Stopped at round {room.game.round}."
+        + (
+            f" What was played since {room.save_path.name} was saved or loaded is NOT saved."
+            if behind
+            else ""
+        )
+        + f" The last file saved or loaded: {room.save_path}. Resume it with: "
+        + shlex.join(again)
+    )
+
+
+def _unsaved_since(path: Path, now: dict[str, Any]) -> bool:
+    """Whether a game (its saved form ``now``) differs from the one saved in ``path``."""
+    try:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    keys = ("round", "choices", "outcomes", "predictions")
+    return not isinstance(saved, dict) or any(saved.get(k) != now.get(k) for k in keys)
 
 
 @cli.command(

@@ -468,8 +468,8 @@ def test_serve_resume_gives_a_device_its_name_back_and_says_how_to_resume(tmp_pa
     finally:
         out = stop_server(child)
     assert child.returncode == 0, out
-    line = next(x for x in out.splitlines() if "Resume with: " in x)
-    command = shlex.split(line.split("Resume with: ", 1)[1])
+    line = next(x for x in out.splitlines() if "Resume it with: " in x)
+    command = shlex.split(line.split("Resume it with: ", 1)[1])
     assert command == ["wargame", "serve", "--resume", str(path), "--port", str(port)]
 
 
@@ -507,3 +507,17 @@ def test_the_seed_is_withheld_from_the_room_until_the_game_is_over(tmp_path):
         data = client.get("/api/debrief", headers=proj).json()
         assert data["seed"] == SEED and data["run"] == 0
         assert view(room, Role(STUDENT))["seed"] == SEED
+
+
+def test_the_stop_message_knows_a_game_played_on_after_its_last_file(tmp_path):
+    # A lecturer's trial: a game loaded from class-a, played on and ended, was announced
+    # as "last saved to class-a" on Ctrl-C, its new rounds lost without a word.
+    from cli import _unsaved_since
+
+    game = Game(load(TINY), SEED)
+    game.play_round()
+    path = game.save(tmp_path / "class-a.json")
+    assert not _unsaved_since(path, game.to_json())
+    game.play_round()
+    assert _unsaved_since(path, game.to_json())
+    assert _unsaved_since(tmp_path / "gone.json", game.to_json())
