@@ -475,9 +475,7 @@ def run(
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR (the interrupted batch)")
     start_early(
-        BatchOptions(
-            runs=runs, workers=workers, executor=executor, plots=not no_plots, seed=seed
-        )
+        BatchOptions(runs=runs, workers=workers, executor=executor, plots=not no_plots, seed=seed)
     )
     compiled = load(scenario)
     if not quiet:
