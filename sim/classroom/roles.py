@@ -121,4 +121,7 @@ class Tokens:
             for known, role in self._roles.items():
                 if hmac.compare_digest(known.encode(), token.encode()):
                     return role
-        raise UnknownToken("this link is not one of this classroom's links")
+        raise UnknownToken(
+            "this link is not one of this classroom's links (if the server was restarted, "
+            "use the new link or QR code it shows)"
+        )
