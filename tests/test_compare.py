@@ -504,6 +504,11 @@ def test_batches_with_one_seed_and_other_runs_counts_are_partly_paired(tmp_path)
     assert partly.to_dict()["batches"][1]["common_runs"] == 1000
     # --unpaired still forces the independent analysis.
     assert apart.common_runs == [0, 0]
+    # The charts' subtitle says so too (an analyst's trial: it said "independent").
+    from sim.analysis.compareplots import _pairing_subtitle
+
+    assert _pairing_subtitle(partly) == "b: partly paired (the runs in common matched)"
+    assert _pairing_subtitle(apart).startswith("Independent batches")
 
 
 def _cluster_se(values: pd.Series, base_sample: pd.Series) -> float:

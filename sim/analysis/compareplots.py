@@ -109,25 +109,39 @@ def _footer(comparison: Comparison) -> str:
 
 
 def _pairing_subtitle(comparison: Comparison) -> str:
+    frame = comparison.differences
+    clustered = bool(len(frame)) and bool(frame["method"].str.contains("clustered").any())
+    sobol = " · Sobol sweeps compared by their base samples" if clustered else ""
     paired = [lab for lab, p in zip(comparison.labels, comparison.paired, strict=True) if p]
     if paired and len(paired) == len(comparison.labels) - 1:
         return (
             "Paired comparison (common random numbers): run k vs run k, "
-            "so the intervals of the differences are narrower"
+            "so the intervals of the differences are narrower" + sobol
         )
-    others = [
-        lab for lab, p in zip(comparison.labels[1:], comparison.paired[1:], strict=True) if not p
-    ]
-    if paired:
-        return (
-            f"{', '.join(paired)}: paired (common random numbers), narrower intervals · "
-            f"{', '.join(others)}: independent batches"
+    common = comparison.common_runs or [0] * len(comparison.labels)
+    kinds: dict[str, list[str]] = {}
+    for label, is_paired, shared in zip(
+        comparison.labels[1:], comparison.paired[1:], common[1:], strict=True
+    ):
+        kind = (
+            "paired (common random numbers), narrower intervals"
+            if is_paired
+            else "partly paired (the runs in common matched)"
+            if shared
+            else "independent batches"
         )
+        kinds.setdefault(kind, []).append(label)
+    if list(kinds) != ["independent batches"]:
+        return " · ".join(f"{', '.join(labels)}: {kind}" for kind, labels in kinds.items()) + sobol
     forced = any("--unpaired" in note for note in comparison.pairing_notes)
     return (
         "Independent batches"
         + (" (forced with --unpaired)" if forced else "")
-        + (": two-proportion z-test; Welch t for payoffs")
+        + (
+            ": Welch t over base samples"
+            if clustered
+            else ": two-proportion z-test; Welch t for payoffs"
+        )
     )
 
 
