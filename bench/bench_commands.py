@@ -157,7 +157,7 @@ def table(found: dict[str, float]) -> str:
     """The figures as a Markdown table: measured, ratio to the reference, goal, met."""
     reference = found["reference"]
     lines = [
-        f"reference `python -c \"import numpy, yaml\"`: {reference:.3f} s",
+        f'reference `python -c "import numpy, yaml"`: {reference:.3f} s',
         "",
         "| command | measured | x reference | goal | met? |",
         "|---|---|---|---|---|",

@@ -16,6 +16,7 @@ def _no_exported_columns(monkeypatch):
     the text that the CLI writes to a pipe (100 columns), which tests read."""
     monkeypatch.delenv("COLUMNS", raising=False)
 
+
 TESTS = ROOT / "tests"
 TINY = TESTS / "scenarios" / "tiny.yaml"
 ALASKA = ROOT / "scenarios" / "alaska.yaml"

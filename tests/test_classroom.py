@@ -500,7 +500,8 @@ def test_a_team_decides_its_actors_branch_in_secret_and_the_reveal_applies_it(tm
         assert [o["id"] for o in decides[0]["outcomes"]] == ["success", "collapse"]
         # The rule's odds of each outcome, as the round played by the rules has them.
         assert [o["effects"] for o in decides[0]["outcomes"]] == [
-            ["tension -= 2"], ["tension += 2"]
+            ["tension -= 2"],
+            ["tension += 2"],
         ]
         rule = [o["rule_p"] for o in decides[0]["outcomes"]]
         assert sum(rule) == pytest.approx(1.0, abs=1e-12) and min(rule) > 0

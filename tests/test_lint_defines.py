@@ -377,7 +377,9 @@ endings:
 def test_a_weight_on_what_a_hazard_the_actor_sways_can_set_is_not_idle():
     # An author's trial: patrols lowered the hazard of a cable cut that NATO foresees,
     # yet validate said NATO's weight on cables cut could change none of its choices.
-    text = HEADER.format(rounds=4) + """
+    text = (
+        HEADER.format(rounds=4)
+        + """
 state:
   cut: {values: [none, yes, no], initial: none}
   cables_cut: {initial: 0}
@@ -400,6 +402,7 @@ branches:
 endings:
   - id: end
 """
+    )
     compiled = load_text(text, "cables.yaml")
     assert [w.message for w in compiled.warnings] == []
 
@@ -409,7 +412,9 @@ def test_validate_warns_of_an_ending_no_trial_run_reached(tmp_path):
     # silently, and the ending showed 0.0% in every batch.
     from tests.test_bad_input import invoke
 
-    text = HEADER.format(rounds=3) + """
+    text = (
+        HEADER.format(rounds=3)
+        + """
 state:
   cables_cut: {initial: 0, min: 0, max: 6}
 actors:
@@ -426,6 +431,7 @@ endings:
     when: cables_cut >= 2
   - id: quiet
 """
+    )
     path = tmp_path / "cables.yaml"
     path.write_text(text)
     result = invoke("validate", path, "--trial-runs", "100")
