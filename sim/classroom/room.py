@@ -42,7 +42,7 @@ from typing import Any
 from sim.classroom.roles import TEAM, Forbidden, Role, Tokens, check
 from sim.engine.model import RoundRecord, WargameModel
 from sim.errors import OptionsError
-from sim.seminar.debrief import StudentForecast, leaderboard, score_students
+from sim.seminar.debrief import StudentForecast, forecasts_from, leaderboard, score_students
 from sim.seminar.forecast import DEFAULT_CONTINUATIONS
 from sim.seminar.game import Game, read_game_file
 
@@ -118,17 +118,10 @@ def read_classroom_students(path: str | Path) -> dict[str, Student]:
         if not name or not (hashed is None or (isinstance(hashed, str) and _HASH.match(hashed))):
             raise OptionsError(f"{where}: damaged students' names")
         students[name.lower()] = Student(name, hashed)
-    for item in classroom.get("students") or []:
-        try:
-            prediction = StudentForecast(
-                str(item["name"]),
-                str(item["branch"]),
-                int(item["round"]),
-                {str(k): float(v) for k, v in dict(item["probabilities"]).items()},
-                float(item.get("updated", 0.0)),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise OptionsError(f"{where}: damaged students' predictions") from None
+    items = classroom.get("students") or []
+    if not isinstance(items, list):
+        raise OptionsError(f"{where}: damaged students' predictions")
+    for prediction in forecasts_from(items, where):
         student = students.setdefault(prediction.student.lower(), Student(prediction.student, None))
         student.predictions[prediction.branch] = prediction
     return students

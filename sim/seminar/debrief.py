@@ -337,9 +337,22 @@ def read_students(path: str | Path) -> list[StudentForecast]:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         raise OptionsError(f"{where}: cannot read the saved game") from None
-    found = []
     classroom = raw.get("classroom") if isinstance(raw, dict) else None
-    for item in (classroom or {}).get("students") or []:
+    return forecasts_from((classroom or {}).get("students") or [], where)
+
+
+def forecasts_from(items: list[Any], where: str) -> list[StudentForecast]:
+    """The students' forecasts of a save's ``classroom.students`` list.
+
+    Args:
+        items: The list as read from the file.
+        where: The file, for the error.
+
+    Raises:
+        OptionsError: If an item is damaged.
+    """
+    found = []
+    for item in items:
         try:
             found.append(
                 StudentForecast(
