@@ -196,7 +196,7 @@ def cli() -> None:
 
 
 @cli.command(epilog="Example:  wargame validate scenarios/alaska.yaml")
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @click.option(
     "--trial-runs", default=200, show_default=True, help="Runs of a quick trial game (0: none)."
 )
@@ -417,7 +417,7 @@ def print_results(
         "  wargame run scenarios/alaska.yaml --group-by counteroffensive"
     )
 )
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @click.option("-n", "--runs", default=10_000, show_default=True, help="Number of runs.")
 @click.option("--seed", default=20250815, show_default=True, help="Seed of the batch.")
 @click.option(
@@ -594,7 +594,7 @@ def replay(
         "  wargame step --resume class-a.json --format html --out class-a.html"
     )
 )
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.argument("scenario", required=False, type=click.Path())
 @click.option("--seed", default=20250815, show_default=True, help="Seed (as in `wargame run`).")
 @click.option("--run", "run_index", default=0, show_default=True, help="Run index (as in a batch).")
 @click.option("--play", multiple=True, metavar="ACTOR", help="The room plays ACTOR (repeatable).")
@@ -690,7 +690,7 @@ def step(
         "      --play UA --play EU --port 8765"
     )
 )
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.argument("scenario", required=False, type=click.Path())
 @click.option("--seed", default=20250815, show_default=True, help="Seed (as in `wargame run`).")
 @click.option("--run", "run_index", default=0, show_default=True, help="Run index (as in a batch).")
 @click.option("--resume", type=click.Path(dir_okay=False), help="Serve a saved game.")
@@ -901,7 +901,7 @@ def compare(
         "--params summit_base_odds,article4_applies,us_aid_cut --out results/a-sobol-3"
     )
 )
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @click.option(
     "--design",
     type=click.Choice(["lhs", "sobol", "grid"]),

@@ -363,3 +363,11 @@ def test_an_unknown_actor_differing_only_in_case_is_named(tmp_path) -> None:
     result = invoke("validate", path)
     assert result.exit_code == 2
     assert "unknown actor 'Asean' (did you mean 'ASEAN'?)" in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "sweep", "step"])
+def test_a_folder_given_as_the_scenario_is_one_line(command: str, tmp_path: Path) -> None:
+    # An author's trial: `wargame validate FOLDER` gave click's three-line usage error.
+    extra = ["--design", "lhs", "-n", "4"] if command == "sweep" else []
+    line = _one_error_line(invoke(command, tmp_path, *extra))
+    assert line == f"{tmp_path}: is a folder: give a scenario file (.yaml)"

@@ -730,6 +730,8 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         ScenarioError: If the file cannot be read or is invalid.
     """
     name = str(path)
+    if Path(path).is_dir():
+        raise ScenarioError([Problem(name, 0, 0, "is a folder: give a scenario file (.yaml)")])
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
