@@ -748,14 +748,13 @@ class Stepper:
                 indent=2,
             )
 
-    def _ask_outcome(self, branch_id: str, round_: int, optional: bool = False) -> None:
+    def _ask_outcome(self, branch_id: str, round_: int) -> None:
         """Ask the people in a deciding actor's seat which outcome they choose.
 
         The outcomes are listed with their texts (``?`` lists them again, ``i`` shows
         the round's injects); ``rule``, or Enter with nothing set for the round, leaves
-        the decision to the actor's rule, as a classroom team may. ``optional`` (an
-        override of a rule-played actor) is kept for the callers' sake: Enter means the
-        same there.
+        the decision to the actor's rule, as a classroom team may (and as an override of
+        a rule-played actor's decision does).
         """
         game = self.game
         branch = game.compiled.branches[[b.id for b in game.compiled.branches].index(branch_id)]
@@ -895,7 +894,7 @@ class Stepper:
         # The branches this actor decides that may come up in the round: its rule's
         # decision may be overridden too (Enter keeps what was set, 'rule' hands it back).
         for branch_id in game.decisions(round_).get(actor_id, []):
-            self._ask_outcome(branch_id, round_, optional=True)
+            self._ask_outcome(branch_id, round_)
 
     def _back(self) -> None:
         game = self.game
