@@ -262,6 +262,10 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             expect(student.locator(".card.locked")).to_contain_text("predictions are locked")
             expect(student.locator(".card.locked")).to_contain_text("success 70%")
             assert student.locator("#p-summit-success").count() == 0
+            # "Your forecasts" agrees (a lecturer's trial: it said "not resolved yet").
+            expect(student.locator("#my-forecasts")).to_contain_text(
+                "the round is played again after Back"
+            )
             reveal(2)
 
             # Round 3, then back one round: it opens again with the choices kept.
