@@ -26,7 +26,13 @@ from sim.classroom.room import OPEN, Classroom
 from sim.engine.reasoning import score_terms
 from sim.language.compiler import EFFECT_OPERATORS
 from sim.seminar.briefing import briefing
-from sim.seminar.transcript import plain_reason, resolved_branches, state_value, words
+from sim.seminar.transcript import (
+    plain_reason,
+    resolved_branches,
+    state_value,
+    variable_titles,
+    words,
+)
 
 
 def hidden_branches(room: Classroom) -> frozenset[str]:
@@ -171,7 +177,7 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
     changes = []
     # A variable's words on the projector: its metric's title where one names it
     # ("Arctic LNG 2 output restarted", not "arctic lng mt").
-    titles = {m.id: m.title for m in compiled.metrics if m.title and m.title != m.id}
+    titles = variable_titles(compiled)
     for i, name in enumerate(compiled.state_names):
         a, b = float(before[i][0]), float(record.after[i][0])
         if a != b:

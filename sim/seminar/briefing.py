@@ -95,12 +95,13 @@ def values_in_words(compiled: CompiledScenario, actor: CompiledActor) -> list[st
     """
     lines = []
     names, units = compiled.state_names, compiled.state_units
+    # Named as the projector's changes name them: by the metric's title where one has it.
+    titles = {m.id: m.title for m in compiled.metrics if m.title and m.title != m.id}
     for index, weight in sorted(actor.weights, key=lambda w: -abs(w[1])):
         better = "more" if weight > 0 else "less"
         unit = units[index] or "unit"
-        lines.append(
-            f"{better} {_words(names[index])} is better ({_signed(weight)} a round per {unit})"
-        )
+        name = titles.get(names[index]) or _words(names[index])
+        lines.append(f"{better} {name} is better ({_signed(weight)} a round per {unit})")
     expression = actor.payoff_expression
     if expression is not None:
         state = set(names)

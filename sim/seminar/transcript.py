@@ -296,11 +296,26 @@ def words(identifier: str) -> str:
     return identifier.replace("_", " ")
 
 
-def _plain_driver(label: str, change: float | None, gap: float, other: str) -> str:
-    """One reason in plain words; ``gap`` > 0 favours the choice, < 0 the alternative."""
+def variable_titles(compiled: CompiledScenario) -> dict[str, str]:
+    """State variables named by a metric's title ("Arctic LNG 2 output restarted")."""
+    return {m.id: m.title for m in compiled.metrics if m.title and m.title != m.id}
+
+
+def _plain_driver(
+    label: str,
+    change: float | None,
+    gap: float,
+    other: str,
+    titles: dict[str, str] | None = None,
+) -> str:
+    """One reason in plain words; ``gap`` > 0 favours the choice, < 0 the alternative.
+
+    A state variable is named by its metric's title where ``titles`` has one.
+    """
     if change is not None:
         more = "more" if change > 0 else "less"
-        text = f"{more} {words(label)} ({change:+.2g})"
+        name = (titles or {}).get(label) or words(label)
+        text = f"{more} {name} ({change:+.2g})"
         return text if gap > 0 else f"though it means {text}"
     if label.startswith("foresight of "):
         branch = words(label[len("foresight of ") :])
@@ -373,7 +388,10 @@ def plain_reason(
     # The drivers compare the higher-scoring option with the other: a driver against it
     # favoured the option it was compared with.
     alternative = words(actions[other].id) if best == choice else words(actions[choice].id)
-    drivers = [_plain_driver(label, change, gap, alternative) for label, change, _, gap in items]
+    titles = variable_titles(model.compiled)
+    drivers = [
+        _plain_driver(label, change, gap, alternative, titles) for label, change, _, gap in items
+    ]
     parts = [head + (": " + ", ".join(drivers) if drivers else "")]
     if reasoning is not None:
         expected = _expectations(model, reasoning, i, decision, run).removesuffix(" ...")
