@@ -109,8 +109,7 @@ def _footer(comparison: Comparison) -> str:
 
 
 def _pairing_subtitle(comparison: Comparison) -> str:
-    frame = comparison.differences
-    clustered = bool(len(frame)) and bool(frame["method"].str.contains("clustered").any())
+    clustered = bool(comparison.clustered)
     sobol = " · Sobol sweeps compared by their base samples" if clustered else ""
     paired = [lab for lab, p in zip(comparison.labels, comparison.paired, strict=True) if p]
     if paired and len(paired) == len(comparison.labels) - 1:
@@ -118,7 +117,7 @@ def _pairing_subtitle(comparison: Comparison) -> str:
             "Paired comparison (common random numbers): run k vs run k, "
             "so the intervals of the differences are narrower" + sobol
         )
-    common = comparison.common_runs or [0] * len(comparison.labels)
+    common = comparison.common_runs
     kinds: dict[str, list[str]] = {}
     for label, is_paired, shared in zip(
         comparison.labels[1:], comparison.paired[1:], common[1:], strict=True

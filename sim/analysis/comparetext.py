@@ -129,7 +129,7 @@ def _header(comparison: Comparison, width: int) -> list[str]:
     sentence = pairing_sentence(comparison)
     if sentence:
         lines += ["", *_wrap(sentence, width)]
-    common = comparison.common_runs or [0] * len(comparison.labels)
+    common = comparison.common_runs
     independent = [
         f"{label} ({note.removeprefix('independent: ')})"
         for label, is_paired, note, c in zip(
@@ -155,7 +155,7 @@ def partly_paired_sentence(comparison: Comparison) -> str | None:
     Such a batch has the baseline's seed and another runs count: the runs both have
     played the same draws.
     """
-    common = comparison.common_runs or [0] * len(comparison.labels)
+    common = comparison.common_runs
     parts = [
         f"{label} ({c:,} of its {manifest['runs']:,} runs)"
         for label, c, manifest in zip(

@@ -53,6 +53,7 @@ and :func:`sim.analysis.comparefolder.write_comparison` writes all of them to a 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -356,7 +357,7 @@ class _Batch:
     def n(self) -> int:
         return len(self.runs)
 
-    @property
+    @functools.cached_property
     def clusters(self) -> Clusters | None:
         """A Sobol sweep's base samples, aligned with ``runs``; ``None`` for other batches."""
         return batch_clusters(
@@ -549,6 +550,19 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     common_runs: list[int] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if not self.common_runs:  # none given: no batch is partly paired
+            self.common_runs = [0] * len(self.labels)
+
+    @property
+    def clustered(self) -> list[str]:
+        """The batches compared with the baseline by the base samples of a Sobol sweep."""
+        frame = self.differences
+        if not len(frame):
+            return []
+        found = set(frame.loc[frame["method"].str.contains("clustered"), "label"])
+        return [label for label in self.labels[1:] if label in found]
+
     @property
     def baseline(self) -> str:
         """The baseline batch's label."""
@@ -563,18 +577,13 @@ class Comparison:
     def methods(self) -> list[str]:
         """One line per method used, naming the batches it applies to."""
         lines = []
-        frame = self.differences
-        clustered = (
-            set(frame.loc[frame["method"].str.contains("clustered"), "label"])
-            if len(frame)
-            else set()
-        )
+        clustered = self.clustered
         paired = [
             lab
             for lab, p in zip(self.labels[1:], self.paired[1:], strict=True)
             if p and lab not in clustered
         ]
-        common = self.common_runs or [0] * len(self.labels)
+        common = self.common_runs
         partly = [lab for lab, c in zip(self.labels[1:], common[1:], strict=True) if c]
         unpaired = [
             lab
@@ -582,8 +591,7 @@ class Comparison:
             if not p and not c and lab not in clustered
         ]
         if clustered:
-            ordered = [lab for lab in self.labels[1:] if lab in clustered]
-            lines.append(f"{', '.join(ordered)} vs {self.baseline}: {METHOD_CLUSTERED}")
+            lines.append(f"{', '.join(clustered)} vs {self.baseline}: {METHOD_CLUSTERED}")
         if paired:
             lines.append(f"{', '.join(paired)} vs {self.baseline}: {METHOD_PAIRED}")
         if partly:
@@ -608,7 +616,7 @@ class Comparison:
                     "overrides": manifest.get("overrides") or {},
                     "baseline": i == 0,
                     "paired": self.paired[i],
-                    "common_runs": (self.common_runs or [0] * len(self.labels))[i],
+                    "common_runs": self.common_runs[i],
                     "pairing": self.pairing_notes[i],
                     "scenario_differences": self.scenario_differences.get(label, []),
                 }
@@ -730,26 +738,29 @@ def _difference_rows(
             }
         )
 
+    def tested(
+        a: np.ndarray, b: np.ndarray, i: int, is_paired: bool, proportion: bool
+    ) -> tuple[Difference, str]:
+        """The difference of batch ``i`` from the baseline, by the design they share."""
+        if clustered[i]:
+            result = mean_difference_clustered(a, b, clusters[0], clusters[i], is_paired)
+            return result, ("paired" if is_paired else "Welch") + " t, clustered by base sample"
+        if is_paired:
+            if proportion:
+                return proportion_difference_paired(a, b), "paired difference, McNemar"
+            return mean_difference_paired(a, b), "paired t"
+        if batches[i].label in common:
+            return mean_difference_partly_paired(a, b, *common[batches[i].label]), "partly paired z"
+        if proportion:
+            counts = (int(a.sum()), len(a), int(b.sum()), len(b))
+            return proportion_difference_independent(*counts), "two-proportion z"
+        return mean_difference_independent(a, b), "Welch t"
+
     for outcome in outcomes:
         in_base = outcome.indicator(base)
         for i, (other, is_paired) in enumerate(zip(batches[1:], paired[1:], strict=True), 1):
             in_other = outcome.indicator(other)
-            if clustered[i]:
-                result = mean_difference_clustered(
-                    in_base, in_other, clusters[0], clusters[i], is_paired
-                )
-                method = ("paired" if is_paired else "Welch") + " t, clustered by base sample"
-            elif is_paired:
-                result = proportion_difference_paired(in_base, in_other)
-                method = "paired difference, McNemar"
-            elif other.label in common:
-                result = mean_difference_partly_paired(in_base, in_other, *common[other.label])
-                method = "partly paired z"
-            else:
-                result = proportion_difference_independent(
-                    int(in_base.sum()), base.n, int(in_other.sum()), other.n
-                )
-                method = "two-proportion z"
+            result, method = tested(in_base, in_other, i, is_paired, proportion=True)
             row(
                 outcome.kind,
                 outcome.group,
@@ -771,16 +782,7 @@ def _difference_rows(
             if column not in other.runs:
                 continue
             b = other.runs[column].to_numpy(dtype=float)
-            if clustered[i]:
-                result = mean_difference_clustered(a, b, clusters[0], clusters[i], is_paired)
-                method = ("paired" if is_paired else "Welch") + " t, clustered by base sample"
-            elif is_paired:
-                result, method = mean_difference_paired(a, b), "paired t"
-            elif other.label in common:
-                result = mean_difference_partly_paired(a, b, *common[other.label])
-                method = "partly paired z"
-            else:
-                result, method = mean_difference_independent(a, b), "Welch t"
+            result, method = tested(a, b, i, is_paired, proportion=False)
             row(
                 "payoff",
                 "payoff",

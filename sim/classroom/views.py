@@ -25,14 +25,8 @@ from sim.classroom.roles import FACILITATOR, PROJECTOR, STUDENT, TEAM, Role
 from sim.classroom.room import OPEN, Classroom
 from sim.engine.reasoning import score_terms
 from sim.language.compiler import EFFECT_OPERATORS
-from sim.seminar.briefing import briefing
-from sim.seminar.transcript import (
-    plain_reason,
-    resolved_branches,
-    state_value,
-    variable_titles,
-    words,
-)
+from sim.seminar.briefing import briefing, variable_titles
+from sim.seminar.transcript import plain_reason, resolved_branches, state_value, words
 
 
 def hidden_branches(room: Classroom) -> frozenset[str]:

@@ -86,6 +86,11 @@ def _term_in_words(node: ast.expr, sign: int, state: set[str]) -> str:
     return f"{lead}a term {'rising' if sign > 0 else 'falling'} with {grows}"
 
 
+def variable_titles(compiled: CompiledScenario) -> dict[str, str]:
+    """State variables named by a metric's title ("Arctic LNG 2 output restarted")."""
+    return {m.id: m.title for m in compiled.metrics if m.title and m.title != m.id}
+
+
 def values_in_words(compiled: CompiledScenario, actor: CompiledActor) -> list[str]:
     """What an actor values, one phrase each, for a team that plays it.
 
@@ -96,7 +101,7 @@ def values_in_words(compiled: CompiledScenario, actor: CompiledActor) -> list[st
     lines = []
     names, units = compiled.state_names, compiled.state_units
     # Named as the projector's changes name them: by the metric's title where one has it.
-    titles = {m.id: m.title for m in compiled.metrics if m.title and m.title != m.id}
+    titles = variable_titles(compiled)
     for index, weight in sorted(actor.weights, key=lambda w: -abs(w[1])):
         better = "more" if weight > 0 else "less"
         unit = units[index] or "unit"

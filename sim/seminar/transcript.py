@@ -18,6 +18,7 @@ from sim.engine.actors import Decision
 from sim.engine.model import RoundRecord, WargameModel
 from sim.engine.reasoning import RoundReasoning, score_terms
 from sim.language.compiler import CompiledBranch, CompiledOutcome, CompiledScenario
+from sim.seminar.briefing import variable_titles
 
 
 def resolved_branches(
@@ -294,11 +295,6 @@ def reason(
 def words(identifier: str) -> str:
     """An id in plain words: ``press_ukraine`` -> ``press ukraine``."""
     return identifier.replace("_", " ")
-
-
-def variable_titles(compiled: CompiledScenario) -> dict[str, str]:
-    """State variables named by a metric's title ("Arctic LNG 2 output restarted")."""
-    return {m.id: m.title for m in compiled.metrics if m.title and m.title != m.id}
 
 
 def _plain_driver(
