@@ -17,7 +17,7 @@ from sim.analysis.wrapping import wrap_terms
 NOT_DRIVERS = "Not drivers (not significant at 5% after Holm's adjustment)"
 
 
-def _pvalue(p: float | None, bound: bool = False) -> str:
+def pvalue_text(p: float | None, bound: bool = False) -> str:
     """A p-value to three decimals; ``bound``: at most this (``≤ 0.011``), see below.
 
     A p-value from permutations is at least 1/(permutations + 1) whatever the data; at
@@ -42,12 +42,12 @@ def _effect(row: dict[str, Any]) -> tuple[str, str, str]:
         return (
             f"{_points(measured['change'])} [{_points(measured['low'])}, "
             f"{_points(measured['high'])}]",
-            _pvalue(measured.get("p_holm")),
+            pvalue_text(measured.get("p_holm")),
             "measured",
         )
     return (
         f"{_points(row['effect'])} [{_points(row['effect_low'])}, {_points(row['effect_high'])}]",
-        _pvalue(row.get("p_holm"), bool(row.get("p_holm_bound"))),
+        pvalue_text(row.get("p_holm"), bool(row.get("p_holm_bound"))),
         "fifths" if row["kind"] == "parameter" else "move",
     )
 
@@ -400,7 +400,7 @@ def quasi_p_text(restriction: dict[str, Any], pvalue: Any = None) -> str:
             :class:`sim.analysis.discovery.Restriction`).
         pvalue: How to print one p-value (default: three decimals, ``<0.001``).
     """
-    show = pvalue or _pvalue
+    show = pvalue or pvalue_text
     if restriction.get("quasi_p_low") is not None and restriction.get("quasi_p_high") is not None:
         return (
             f"{show(restriction['quasi_p_low'])} low end, "
@@ -444,7 +444,9 @@ def _rule_lines(rule: dict[str, Any], width: int) -> list[str]:
         out.extend(_wrap("Restrictions: " + "; ".join(parts), width, indent="        ",
                          more="          "))  # fmt: skip
     for heading, dropped in dropped_groups(rule):
-        listed = ", ".join(f"{dropped_text(d)} (quasi-p {_pvalue(d['quasi_p'])})" for d in dropped)
+        listed = ", ".join(
+            f"{dropped_text(d)} (quasi-p {pvalue_text(d['quasi_p'])})" for d in dropped
+        )
         out.extend(_wrap(f"{heading}: {listed}", width, indent="        ",
                          more="          "))  # fmt: skip
     second = rule.get("second")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import math
 import re
 from pathlib import Path
 from typing import Any
@@ -565,13 +564,10 @@ def _plots(results: Results) -> str:
 
 
 def _p(value: float | None, bound: bool = False) -> str:
-    # bound: a p-value at the permutations' floor (or made by it): "≤ 0.011".
-    if value is None:
-        return "–"
-    if value < 0.001:
-        return "&lt;0.001"
-    # An upper bound is rounded up (0.0115 is "≤ 0.012"), never below what it bounds.
-    return f"≤ {math.ceil(value * 1000 - 1e-9) / 1000:.3f}" if bound else f"{value:.3f}"
+    # As the terminal prints it (a bound at the permutations' floor: "≤ 0.012").
+    from sim.analysis.explaintext import pvalue_text
+
+    return html.escape(pvalue_text(value, bound))
 
 
 def _points(x: float | None) -> str:
