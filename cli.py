@@ -233,15 +233,8 @@ def validate(scenario: str, trial_runs: int) -> None:
         ended = trial.rounds_played >= compiled.rounds
         found = clipped_probabilities(compiled, trial.probability_issues, trial_runs)
         found += untaken_actions(compiled, trial.option_chances, trial_runs)
-        shadowed = shadowed_endings(compiled, trial.ctx, ended)
-        found += shadowed
-        # An ending warned about already (shadowed, or unreachable by its condition).
-        ids = {
-            w.message.split("'")[1]
-            for w in [*compiled.warnings, *shadowed]
-            if w.message.startswith("warning: ending '")
-        }
-        found += unreached_endings(compiled, trial.ending, trial_runs, ids)
+        found += shadowed_endings(compiled, trial.ctx, ended)
+        found += unreached_endings(compiled, trial.ending, trial_runs, [*compiled.warnings, *found])
         for warning in found:
             click.echo(str(warning), err=True)
     click.echo(compiled.summary_line())

@@ -632,36 +632,37 @@ def clipped_probabilities(
 
 
 def unreached_endings(
-    compiled: CompiledScenario, ending: np.ndarray, runs: int, shadowed: set[str]
+    compiled: CompiledScenario, ending: np.ndarray, runs: int, already: list[Problem]
 ) -> list[Problem]:
     """Warnings about endings with a condition that ended none of a trial's runs.
 
     An ending meant to be rare may not come up in a short trial, so the warning says
     both what to check (a condition that cannot hold: a bound, a value nothing sets)
     and how to tell (a longer trial). The fallback ending is not judged, nor an ending
-    reported as shadowed by an earlier one.
+    warned about already at its condition (unreachable, or shadowed by an earlier one).
 
     Args:
         compiled: The scenario.
         ending: The trial's ending index per run.
         runs: Runs of the trial.
-        shadowed: Ids of the endings :func:`shadowed_endings` reported.
+        already: Warnings given already (:attr:`CompiledScenario.warnings`,
+            :func:`shadowed_endings`).
     """
     source = compiled.loaded.source
     counts = np.bincount(ending[ending >= 0], minlength=len(compiled.endings))
+    warned = {(p.file, p.line, p.col) for p in already}
     found: list[Problem] = []
     for i, end in enumerate(compiled.endings):
-        if end.when is None or counts[i] or end.id in shadowed:
+        if end.when is None or counts[i]:
             continue
-        found.append(
-            source.problem(
-                ("endings", i, "when"),
-                f"warning: ending '{end.id}' ended none of the {runs:,} trial runs: check "
-                "that its condition can hold (a bound it cannot pass, a value nothing "
-                "sets); if it is meant to be rare, a longer trial (--trial-runs 5000) "
-                "tells",
-            )
+        problem = source.problem(
+            ("endings", i, "when"),
+            f"warning: ending '{end.id}' ended none of the {runs:,} trial runs: check "
+            "that its condition can hold (a bound it cannot pass, a value nothing "
+            "sets); if it is meant to be rare, a longer trial (--trial-runs 5000) tells",
         )
+        if (problem.file, problem.line, problem.col) not in warned:
+            found.append(problem)
     return found
 
 
