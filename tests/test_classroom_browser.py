@@ -61,6 +61,22 @@ FITS = """() => {
 }"""
 
 
+def on_desk(browser, link: str):
+    """A page at ``link`` in its own browser context, at a facilitator's 1200x900."""
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page.goto(link)
+    return page
+
+
+def on_phone(browser, link: str, **context: object):
+    """A page at ``link`` in its own browser context on a 390x844 touch phone."""
+    page = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, **context
+    ).new_page()
+    page.goto(link)
+    return page
+
+
 def fits(projector, where: str) -> None:
     found = projector.evaluate(FITS)
     assert found["page"] <= 720 and found["width"] <= 1280, (where, found)
@@ -377,12 +393,8 @@ def test_a_team_decides_its_actors_branch_on_a_phone(tmp_path):
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            facilitator = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-            facilitator.goto(links["facilitator"])
-            phone = browser.new_context(
-                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-            ).new_page()
-            phone.goto(links["team Red"])
+            facilitator = on_desk(browser, links["facilitator"])
+            phone = on_phone(browser, links["team Red"])
             for n in (1, 2):
                 facilitator.get_by_role("button", name=f"Open round {n}").click()
                 expect(phone.locator("#round")).to_contain_text(f"Round {n}")
@@ -429,13 +441,9 @@ def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            facilitator = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-            facilitator.goto(links["facilitator"])
+            facilitator = on_desk(browser, links["facilitator"])
             # One phone for the whole test: its browser keeps the name's secret.
-            phone = browser.new_context(
-                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-            ).new_page()
-            phone.goto(links["students"])
+            phone = on_phone(browser, links["students"])
             phone.locator("#name").fill("Ada")
             phone.get_by_role("button", name="Use this name").click()
             expect(phone.locator("#joined")).to_have_text("you are Ada")
@@ -466,13 +474,7 @@ def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            phone = browser.new_context(
-                viewport={"width": 390, "height": 844},
-                is_mobile=True,
-                has_touch=True,
-                storage_state=browser_state,
-            ).new_page()
-            phone.goto(links["students"])
+            phone = on_phone(browser, links["students"], storage_state=browser_state)
             expect(phone.locator("#joined")).to_have_text("you are Ada")
             expect(phone.locator("#leaderboard tr.me")).to_contain_text("0/1")
             # Another phone cannot take the name.
@@ -497,12 +499,8 @@ def test_a_team_takes_its_choice_back_and_is_told_its_rule_moved(tmp_path):
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            facilitator = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-            facilitator.goto(links["facilitator"])
-            phone = browser.new_context(
-                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-            ).new_page()
-            phone.goto(links["team Blue"])
+            facilitator = on_desk(browser, links["facilitator"])
+            phone = on_phone(browser, links["team Blue"])
             facilitator.get_by_role("button", name="Open round 1").click()
             expect(phone.locator("#round")).to_contain_text("Round 1")
             expect(phone.get_by_role("button", name="Leave the move to the rule")).to_have_count(0)
