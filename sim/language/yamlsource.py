@@ -265,14 +265,7 @@ def _indent_hint(text: str, line: int) -> str:
     if not 1 <= line <= len(lines):
         return ""
     here = lines[line - 1]
-    above = next(
-        (
-            (number, lines[number - 1])
-            for number in range(line - 1, 0, -1)
-            if lines[number - 1].strip() and not lines[number - 1].lstrip().startswith("#")
-        ),
-        None,
-    )
+    above = _line_above(lines, line)
 
     def spaces(text: str) -> str:
         return _spaces(_key_column(text))
