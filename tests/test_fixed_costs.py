@@ -178,7 +178,8 @@ def test_no_command_got_twice_as_slow_against_plain_python():
     assert "| validate |" in out.stdout
 
 
-def test_explain_draws_the_same_charts_in_workers_as_here(tmp_path, monkeypatch):
+@pytest.mark.parametrize("plots", [True, False])
+def test_explain_gives_the_same_charts_and_rules_from_helpers(tmp_path, monkeypatch, plots):
     from sim.analysis import explanation
     from sim.api import run_batch
     from sim.batch.options import BatchOptions
@@ -186,18 +187,19 @@ def test_explain_draws_the_same_charts_in_workers_as_here(tmp_path, monkeypatch)
 
     folder = tmp_path / "b"
     run_batch(load("tests/scenarios/tiny.yaml"), folder, BatchOptions(runs=600, plots=False))
-    by_workers = explanation.explain(folder, out=tmp_path / "workers", resamples=2)
-    monkeypatch.setattr(explanation, "PARALLEL_CHARTS_TARGETS", 10**9)
-    here = explanation.explain(folder, out=tmp_path / "here", resamples=2)
-    assert [t.get("tornado") for t in by_workers["targets"]] == [
-        t.get("tornado") for t in here["targets"]
-    ]
-    assert any(t.get("tornado") for t in here["targets"])
+    options = {"resamples": 2, "plots": plots}
+    monkeypatch.setattr(explanation.os, "cpu_count", lambda: 2)  # helpers even on one core
+    by_workers = explanation.explain(folder, out=tmp_path / "workers", **options)
+    monkeypatch.setattr(explanation, "PARALLEL_TARGETS", 10**9)
+    here = explanation.explain(folder, out=tmp_path / "here", **options)
+    # The rules' resamples were counted (by the helpers, in the first explain).
+    assert any(t.get("rule", {}).get("stability") for t in by_workers["targets"])
+    assert json.dumps(here["targets"]) == json.dumps(by_workers["targets"])
     pngs = sorted(p.name for p in (tmp_path / "here").glob("*.png"))
     assert pngs == sorted(p.name for p in (tmp_path / "workers").glob("*.png"))
+    assert bool(pngs) == plots
     for name in pngs:
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "workers" / name).read_bytes()
-    assert json.dumps(here["targets"]) == json.dumps(by_workers["targets"])
 
 
 def test_replaying_a_run_imports_no_pandas_scipy_or_charts(tmp_path):

@@ -218,8 +218,13 @@ def _rule(
     select: int | None,
     resamples: int,
     seed: int,
+    helpers: Executor | None = None,
+    pending: list[tuple[dict[str, Any], Future[Any]]] | None = None,
 ) -> dict[str, Any]:
     """PRIM's box for one outcome, with its tests, stability and the sentence stating it.
+
+    With ``helpers`` (and a ``pending`` list), the resamples behind the stability are
+    sent to them: (rule, future) is appended to ``pending`` for :func:`_fill_stability`.
 
     A box counts as a rule only if it is *clearly* denser than the base rate: the lower
     end of its density's 95% interval is above the base rate and the density exceeds it
@@ -237,13 +242,19 @@ def _rule(
     data = found.as_json()
     data.update(_judge(found.box, found.base_density, title))
     if resamples and found.box.restrictions:
-        stability = resample_stability(
-            numeric, categorical, outcome, resamples=resamples, seed=seed, **options
-        )
-        data["stability"] = stability
+        arguments = (numeric, categorical, outcome)
+        settings = {"resamples": resamples, "seed": seed, **options}
+        # Placeholders keep the keys where they stand once the stability is known.
+        data["stability"] = None
         data["resamples"] = resamples
         for restriction in data["box"]["restrictions"]:
-            restriction["stability"] = stability.get(restriction["parameter"], 0.0)
+            restriction["stability"] = None
+        if helpers is not None and pending is not None:
+            # The same halves and the same numbers, counted by a helper process while
+            # this one goes on with the next outcome.
+            pending.append((data, helpers.submit(resample_stability, *arguments, **settings)))
+        else:
+            _fill_stability(data, resample_stability(*arguments, **settings))
     if found.second is not None:
         second = _judge(found.second.box, found.second.base_density, title, outside=True)
         # A second box worth naming holds a real share of the outcome's runs, not the
@@ -255,6 +266,13 @@ def _rule(
         data["second"].update(second)
     data["inputs"] = rule_inputs
     return data
+
+
+def _fill_stability(data: dict[str, Any], stability: dict[str, float]) -> None:
+    """Write a rule's stability (parameter -> share of resamples) into its placeholders."""
+    data["stability"] = stability
+    for restriction in data["box"]["restrictions"]:
+        restriction["stability"] = stability.get(restriction["parameter"], 0.0)
 
 
 def _judge(box: Any, base: float, title: str, outside: bool = False) -> dict[str, Any]:
@@ -485,7 +503,8 @@ def explain(
     _prepare_out(target_dir, force, [results.folder])
     explained = []
     drawing: list[tuple[dict[str, Any], str, Future[Any]]] = []
-    with _chart_workers(plots, len(targets)) as painters:
+    pending: list[tuple[dict[str, Any], Future[Any]]] = []
+    with _helpers(plots, len(targets)) as helpers:
         for target in targets:
             explained.append(
                 _explain_target(
@@ -495,8 +514,9 @@ def explain(
                     measured,
                     sobol,
                     target_dir if plots else None,
-                    painters=painters,
+                    helpers=helpers,
                     drawing=drawing,
+                    pending=pending,
                     rule_inputs=rule_inputs,
                     alpha=alpha,
                     min_support=min_support,
@@ -505,6 +525,8 @@ def explain(
                     seed=seed,
                 )
             )
+        for rule, stability in pending:
+            _fill_stability(rule, stability.result())
         for entry, key, chart in drawing:
             # A tornado chart is not drawn when no parameter varies: no file to name.
             if chart.result() is False:
@@ -582,20 +604,22 @@ def _measure_effects(
     return measure_effects(results, targets, runs=runs, condition=condition, workers=workers)
 
 
-#: Explaining at least this many outcomes, the charts are drawn by two worker processes
-#: while the next outcomes are analysed.
-PARALLEL_CHARTS_TARGETS = 2
+#: Explaining at least this many outcomes, two helper processes draw the charts and count
+#: the rules' resamples while this one ranks and peels the next outcomes.
+PARALLEL_TARGETS = 2
 
 
 @contextlib.contextmanager
-def _chart_workers(plots: bool, targets: int) -> Iterator[Executor | None]:
-    """Two processes drawing the charts (matplotlib imported as they start), or None."""
-    if not plots or targets < PARALLEL_CHARTS_TARGETS or (os.cpu_count() or 1) < 2:
+def _helpers(plots: bool, targets: int) -> Iterator[Executor | None]:
+    """Two helper processes (PRIM, and matplotlib when charts are drawn), or None."""
+    if targets < PARALLEL_TARGETS or (os.cpu_count() or 1) < 2:
         yield None
         return
     from sim.batch.executors import open_pool, start_workers
 
-    preload = ["sim.analysis.explainplots", "matplotlib.pyplot"]
+    preload = ["sim.analysis.discovery"]
+    if plots:
+        preload += ["sim.analysis.explainplots", "matplotlib.pyplot"]
     with open_pool("process", 2, preload=preload) as (pool, count):
         starting = start_workers(pool, count)
         try:
@@ -611,14 +635,16 @@ def _explain_target(
     measured: dict[str, Any] | None,
     sobol: dict[str, Any] | None,
     charts: Path | None,
-    painters: Executor | None = None,
+    helpers: Executor | None = None,
     drawing: list[tuple[dict[str, Any], str, Future[Any]]] | None = None,
+    pending: list[tuple[dict[str, Any], Future[Any]]] | None = None,
     **rule_options: Any,
 ) -> dict[str, Any]:
     """One outcome's entry of the explanation (charts drawn into ``charts``).
 
-    With ``painters``, the charts are sent to them and each (entry, key, future) is
-    appended to ``drawing``; a tornado chart's key stays only if it was drawn.
+    With ``helpers``, the charts are sent to them and each (entry, key, future) is
+    appended to ``drawing`` (a tornado chart's key stays only if it was drawn), and so
+    are the rule's resamples (see :func:`_rule`, ``pending``).
     """
     outcome = np.asarray(target["analysed"], dtype=bool)
     count = int(outcome.sum())
@@ -649,18 +675,20 @@ def _explain_target(
             _merge_measured(entry["ranking"], measured, target["id"])
         entry["drivers"] = [r["input"] for r in entry["ranking"] if r["significant"]]
         phrase = target["title"] if target["kind"] == "ending" else f"“{target['title']}”"
-        entry["rule"] = _rule(inputs, outcome, phrase, **rule_options)
-        if charts is not None and painters is not None and drawing is not None:
+        entry["rule"] = _rule(
+            inputs, outcome, phrase, helpers=helpers, pending=pending, **rule_options
+        )
+        if charts is not None and helpers is not None and drawing is not None:
             from sim.analysis.explainplots import tornado_chart, trajectory_chart
 
             # A copy: the entry grows while a worker's copy of it is still being sent.
             snapshot = copy.deepcopy(entry)
             name = f"tornado_{_safe(target['file_id'])}.png"
-            drawn = painters.submit(tornado_chart, snapshot, charts / name, measured)
+            drawn = helpers.submit(tornado_chart, snapshot, charts / name, measured)
             drawing.append((entry, "tornado", drawn))
             entry["tornado"] = name
             name = f"prim_{_safe(target['file_id'])}.png"
-            drawn = painters.submit(trajectory_chart, snapshot, charts / name)
+            drawn = helpers.submit(trajectory_chart, snapshot, charts / name)
             drawing.append((entry, "trajectory", drawn))
             entry["trajectory"] = name
         elif charts is not None:
