@@ -51,6 +51,10 @@ def inputs(rng, n):
         "levels": rng.choice([0.1, 0.25, 0.5], n),
         "skewed": np.where(rng.random(n) < 0.9, 1.0, rng.random(n)),
         "constant": np.full(n, 3.0),
+        # Every run different (the positional fast path), as integers too, and as
+        # neighbouring floats, whose midpoints round onto one of them.
+        "ranks": rng.permutation(n).astype(float),
+        "neighbours": rng.permutation(1.0 + np.arange(n) * 2.0**-52),
     }
     outcome = rng.random(n) < 0.2 + 0.5 * (numeric["continuous"] > 0.6) * numeric["yes_no"]
     return numeric, outcome
@@ -63,6 +67,8 @@ def test_every_step_of_a_peeling_matches_the_plain_rule(seed):
     if seed % 2:  # inputs in another order: the first and the last row matter too
         numeric = dict(reversed(numeric.items()))
     peeler = _Peeler(numeric, {}, outcome)
+    distinct = {peeler.names[row] for row in peeler._distinct_rows}
+    assert distinct == {"continuous", "ranks", "neighbours"}
     inside = peeler.mask()
     steps = 0
     while True:

@@ -315,6 +315,10 @@ class _Peeler:
         self.n = len(self.outcome)
         self.hits = int(self.outcome.sum())
         self.integer = {k: bool(np.all(v == np.round(v))) for k, v in self.numeric.items()}
+        self._integer_rows = np.array([self.integer[k] for k in self.names], dtype=bool)
+        # Inputs with a different value in every run (drawn from a continuous range).
+        ascending = np.sort(self.matrix, axis=1)
+        self._distinct_rows = np.flatnonzero(np.all(ascending[:, 1:] > ascending[:, :-1], axis=1))
         # Two-valued parameters (yes/no) are stated as "= value", not as a bound.
         self.two_valued = {k: u for k, v in self.numeric.items() if len(u := np.unique(v)) == 2}
         # Current limits: numeric name -> [low, high] (None: open); categorical -> kept codes.
@@ -511,12 +515,22 @@ class _Peeler:
         """
         _, values, outcome = self._sorted_view(inside, m)
         at_low, at_high = alpha * (m - 1), (1 - alpha) * (m - 1)
-        sides: list[tuple[Any, ...] | None] = []
-        for row, name in enumerate(self.names):
+        sides: list[tuple[Any, ...] | None] = [None] * len(self.names)
+        general = range(len(self.names))
+        distinct = self._distinct_rows
+        if m >= 3 and len(distinct):
+            # Inputs whose runs all differ: every count is a position (see _distinct_peels).
+            found = _distinct_peels(
+                values[distinct], outcome[distinct], at_low, at_high, self._integer_rows[distinct]
+            )
+            for row, side in zip(distinct.tolist(), found, strict=True):
+                sides[row] = side
+            general = [row for row, side in enumerate(sides) if side is None]
+        for row in general:
+            name = self.names[row]
             v, y = values[row], outcome[row]
             lowest, highest = v[0], v[m - 1]
             if lowest == highest:
-                sides.append(None)
                 continue
             # The lowest share: the runs below the alpha quantile (or the lowest value).
             below = int(v.searchsorted(_order_quantile(v, at_low), "left"))
@@ -538,7 +552,7 @@ class _Peeler:
                 kept = int(v.searchsorted(high_bound, "right"))
                 high_removed = m - kept
                 high_hits = int(np.count_nonzero(y[kept:]))
-            sides.append((low_bound, low_removed, low_hits, high_bound, high_removed, high_hits))
+            sides[row] = (low_bound, low_removed, low_hits, high_bound, high_removed, high_hits)
         return sides
 
     def _sorted_view(self, inside: np.ndarray, m: int) -> tuple[np.ndarray, ...]:
@@ -603,6 +617,54 @@ def _order_quantile(ascending: np.ndarray, position: float) -> float:
     low = int(np.floor(position))
     high = min(low + 1, len(ascending) - 1)
     return float(ascending[low] + (ascending[high] - ascending[low]) * (position - low))
+
+
+def _distinct_peels(
+    values: np.ndarray, outcome: np.ndarray, at_low: float, at_high: float, integer: np.ndarray
+) -> list[tuple[Any, ...] | None]:
+    """:meth:`_Peeler._numeric_peels` for inputs whose inside runs all differ, at once.
+
+    Each row of ``values`` is strictly ascending (``m`` >= 3 runs), so how many runs lie
+    below a quantile or a bound is a position: the quantile at ``at`` lies between the
+    values at ``floor(at)`` and the next one, and a bound between two neighbours. The
+    numbers are those of the general rule's binary searches, without a search per input;
+    a row whose interpolated quantile was rounded past its upper neighbour gets None
+    (left to the general rule).
+    """
+    k, m = values.shape
+    rows = np.arange(k)
+    low, high = int(np.floor(at_low)), int(np.floor(at_high))
+    quantile = values[:, low] + (values[:, low + 1] - values[:, low]) * (at_low - low)
+    top = values[:, high] + (values[:, high + 1] - values[:, high]) * (at_high - high)
+    exact = (quantile <= values[:, low + 1]) & (top <= values[:, high + 1])
+    # The lowest share: runs below the quantile (at least the lowest run).
+    below = np.maximum(low + (values[:, low] < quantile), 1)
+    under, over = values[rows, below - 1], values[rows, below]
+    low_bound = np.where(integer, over, (under + over) / 2)
+    low_removed = below - (low_bound <= under)
+    width = int(low_removed.max())
+    low_hits = np.count_nonzero(outcome[:, :width] & (np.arange(width) < low_removed[:, None]), 1)
+    # The highest share: runs above the 1 - alpha quantile (at least the highest run).
+    above = np.maximum(m - high - 2 + (values[:, high + 1] > top), 1)
+    under, over = values[rows, m - above - 1], values[rows, m - above]
+    high_bound = np.where(integer, under, (under + over) / 2)
+    kept = m - above + (high_bound >= over)
+    width = int((m - kept).max())
+    columns = np.arange(m - width, m)
+    high_hits = np.count_nonzero(outcome[:, m - width :] & (columns >= kept[:, None]), 1)
+    found: list[tuple[Any, ...] | None] = []
+    for row in zip(
+        exact.tolist(),
+        low_bound.tolist(),
+        low_removed.tolist(),
+        low_hits.tolist(),
+        high_bound.tolist(),
+        (m - kept).tolist(),
+        high_hits.tolist(),
+        strict=True,
+    ):
+        found.append(row[1:] if row[0] else None)
+    return found
 
 
 def _with_quasi_p(peeler: _Peeler) -> Box:
