@@ -240,3 +240,36 @@ def test_the_command_keeps_numpys_blas_to_one_thread_unless_the_user_says(preset
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.split()[-2:] == [preset or "1", "1"]
+
+
+def test_tight_layout_measuring_once_gives_matplotlibs_layout_and_pixels():
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from sim.analysis.explainplots import tight_layout
+
+    def chart() -> Figure:
+        fig = Figure(figsize=(8, 5), dpi=80)
+        ax = fig.add_subplot()
+        dots = ax.scatter([0.1, 0.5, 0.9], [0.2, 0.4, 0.3], c=[0, 1, 2])
+        fig.colorbar(dots, ax=ax).set_label("inputs restricted")
+        ax.set_yticks([0, 1, 2], ["a long label\nover two lines", "b", "c"])
+        ax.set_xlabel("coverage")
+        fig.text(0.01, 0.99, "A title at the top", va="top", fontsize=14)
+        return fig
+
+    pictures, positions = [], []
+    for lay_out in (tight_layout, lambda fig, rect: fig.tight_layout(rect=rect)):
+        fig = chart()
+        lay_out(fig, (0, 0, 1, 0.9))
+        positions.append([tuple(ax.get_position().bounds) for ax in fig.axes])
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        pictures.append(buffer.getvalue())
+    assert positions[0] == positions[1]
+    assert positions[0][0][1] > 0.05  # the axes moved up for the label: a layout was made
+    assert pictures[0] == pictures[1]

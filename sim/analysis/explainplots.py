@@ -58,6 +58,42 @@ def _save(fig: Any, path: Path) -> None:
     tmp.replace(path)
 
 
+def tight_layout(fig: Any, rect: tuple[float, float, float, float]) -> None:
+    """``fig.tight_layout(rect=rect)``, measuring each axes once instead of twice.
+
+    With a ``rect``, matplotlib fits the subplots in two passes that measure every axes
+    (its ticks, labels and texts: a third of a chart's time) again, though nothing has
+    moved in between. Here the second pass reads the first one's measures: the same
+    layout and pixels (tested), in about half the time. Falls back to the plain call
+    where matplotlib's helper is not there.
+
+    Args:
+        fig: A figure.
+        rect: As for ``Figure.tight_layout``: the area the subplots fit in.
+    """
+    from matplotlib import artist
+
+    measure = getattr(artist, "_get_tightbbox_for_layout_only", None)
+    if measure is None:
+        fig.tight_layout(rect=rect)
+        return
+    measured: dict[tuple[int, int], Any] = {}
+
+    def once(obj: Any, renderer: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return measure(obj, renderer, *args, **kwargs)
+        key = (id(obj), id(renderer))
+        if key not in measured:
+            measured[key] = measure(obj, renderer)
+        return measured[key]
+
+    artist._get_tightbbox_for_layout_only = once
+    try:
+        fig.tight_layout(rect=rect)
+    finally:
+        artist._get_tightbbox_for_layout_only = measure
+
+
 def _header(fig: Any, height: float, title: str, subtitle: str) -> float:
     """Title and subtitle at the top of a figure, wrapped to its width; returns inches."""
     width = fig.get_size_inches()[0]
@@ -192,7 +228,7 @@ def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None
     where = "baseline" if measured is not None and baseline is not None else "all runs"
     title = f"P(“{entry['title']}”) at each parameter's low and high end ({where}: {base:.1%})"
     top = _header(fig, height, title, subtitle)
-    fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
+    tight_layout(fig, rect=(0, 0, 1, 1 - top / height))
     return fig
 
 
@@ -269,5 +305,5 @@ def trajectory_chart(entry: dict[str, Any], path: Path) -> None:
         "(left), numbered for --box; the star is the box chosen (highest support × "
         "(density − base rate), or the one named by --box), before its limits are tested.",
     )
-    fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
+    tight_layout(fig, rect=(0, 0, 1, 1 - top / height))
     _save(fig, path)
