@@ -250,7 +250,7 @@ def test_tight_layout_measuring_once_gives_matplotlibs_layout_and_pixels():
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from sim.analysis.explainplots import tight_layout
+    from sim.analysis.chartlayout import tight_layout
 
     def chart() -> Figure:
         fig = Figure(figsize=(8, 5), dpi=80)
@@ -273,3 +273,34 @@ def test_tight_layout_measuring_once_gives_matplotlibs_layout_and_pixels():
     assert positions[0] == positions[1]
     assert positions[0][0][1] > 0.05  # the axes moved up for the label: a layout was made
     assert pictures[0] == pictures[1]
+
+
+def test_drawing_explains_charts_imports_no_batch_reader(tmp_path):
+    # The helper processes draw explain's charts: importing the run's chart module
+    # (for a layout helper) brought pyarrow and pydantic, 0.3 s in each of them.
+    entry = {
+        "id": "war",
+        "title": "war",
+        "p": 0.3,
+        "ranking": [
+            {
+                "input": "pressure",
+                "kind": "parameter",
+                "effect": 0.2,
+                "significant": True,
+                "low": {"label": "≤ 0.2", "p": 0.2},
+                "high": {"label": "≥ 0.8", "p": 0.4},
+            }
+        ],
+    }
+    code = (
+        "import matplotlib.pyplot\n"
+        "from pathlib import Path\n"
+        "from sim.analysis.explainplots import tornado_chart\n"
+        f"assert tornado_chart({entry!r}, Path({str(tmp_path / 't.png')!r}))\n"
+        "import sys\n"
+        "print(sorted({'pyarrow', 'pydantic', 'pandas'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "t.png").stat().st_size > 1000

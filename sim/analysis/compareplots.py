@@ -32,9 +32,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from sim.analysis.chartlayout import lay_out_once
 from sim.analysis.comparetext import places, signed
 from sim.analysis.comparison import Comparison
-from sim.analysis.plots import DPI, STYLE, lay_out_once
+from sim.analysis.plots import DPI, STYLE
 
 if TYPE_CHECKING:
     import pandas as pd

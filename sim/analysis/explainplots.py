@@ -47,7 +47,7 @@ def percent_axis(axis: Any, low: float, high: float, ticks: int = 6) -> None:
 def _save(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from sim.analysis.plots import lay_out_once
+    from sim.analysis.chartlayout import lay_out_once
 
     tmp = path.with_name(f".{path.name}.tmp")
     lay_out_once(fig)
@@ -56,42 +56,6 @@ def _save(fig: Any, path: Path) -> None:
     fig.savefig(tmp, format="png", pil_kwargs={"compress_level": 1})
     plt.close(fig)
     tmp.replace(path)
-
-
-def tight_layout(fig: Any, rect: tuple[float, float, float, float]) -> None:
-    """``fig.tight_layout(rect=rect)``, measuring each axes once instead of twice.
-
-    With a ``rect``, matplotlib fits the subplots in two passes that measure every axes
-    (its ticks, labels and texts: a third of a chart's time) again, though nothing has
-    moved in between. Here the second pass reads the first one's measures: the same
-    layout and pixels (tested), in about half the time. Falls back to the plain call
-    where matplotlib's helper is not there.
-
-    Args:
-        fig: A figure.
-        rect: As for ``Figure.tight_layout``: the area the subplots fit in.
-    """
-    from matplotlib import artist
-
-    measure = getattr(artist, "_get_tightbbox_for_layout_only", None)
-    if measure is None:
-        fig.tight_layout(rect=rect)
-        return
-    measured: dict[tuple[int, int], Any] = {}
-
-    def once(obj: Any, renderer: Any = None, *args: Any, **kwargs: Any) -> Any:
-        if args or kwargs:
-            return measure(obj, renderer, *args, **kwargs)
-        key = (id(obj), id(renderer))
-        if key not in measured:
-            measured[key] = measure(obj, renderer)
-        return measured[key]
-
-    artist._get_tightbbox_for_layout_only = once
-    try:
-        fig.tight_layout(rect=rect)
-    finally:
-        artist._get_tightbbox_for_layout_only = measure
 
 
 def _header(fig: Any, height: float, title: str, subtitle: str) -> float:
@@ -228,6 +192,8 @@ def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None
     where = "baseline" if measured is not None and baseline is not None else "all runs"
     title = f"P(“{entry['title']}”) at each parameter's low and high end ({where}: {base:.1%})"
     top = _header(fig, height, title, subtitle)
+    from sim.analysis.chartlayout import tight_layout
+
     tight_layout(fig, rect=(0, 0, 1, 1 - top / height))
     return fig
 
@@ -305,5 +271,7 @@ def trajectory_chart(entry: dict[str, Any], path: Path) -> None:
         "(left), numbered for --box; the star is the box chosen (highest support × "
         "(density − base rate), or the one named by --box), before its limits are tested.",
     )
+    from sim.analysis.chartlayout import tight_layout
+
     tight_layout(fig, rect=(0, 0, 1, 1 - top / height))
     _save(fig, path)
