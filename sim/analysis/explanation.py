@@ -681,8 +681,7 @@ def _explain_target(
         if charts is not None and helpers is not None and drawing is not None:
             from sim.analysis.explainplots import tornado_chart, trajectory_chart
 
-            # A copy: the entry grows while a worker's copy of it is still being sent.
-            snapshot = copy.deepcopy(entry)
+            snapshot = _chart_data(entry)
             name = f"tornado_{_safe(target['file_id'])}.png"
             drawn = helpers.submit(tornado_chart, snapshot, charts / name, measured)
             drawing.append((entry, "tornado", drawn))
@@ -710,6 +709,18 @@ def _explain_target(
     if sobol is not None:
         entry["sobol"] = sobol["targets"].get(target["id"])
     return entry
+
+
+def _chart_data(entry: dict[str, Any]) -> dict[str, Any]:
+    """What the charts read of an outcome's entry, copied for a helper process.
+
+    A copy, because the entry grows (its rule's stability) while the copy may still be
+    on its way; only the parameters' rows of the ranking, not every move's.
+    """
+    chart = {k: entry[k] for k in ("id", "title", "p")}
+    chart["ranking"] = copy.deepcopy([r for r in entry["ranking"] if r["kind"] == "parameter"])
+    chart["rule"] = copy.deepcopy(entry["rule"])
+    return chart
 
 
 def _safe(name: str) -> str:
