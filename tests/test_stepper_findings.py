@@ -375,3 +375,19 @@ def test_enter_leaves_a_seats_decision_to_its_rule_and_its_odds_are_not_hidden()
     outlook = room.text.split("The model's outlook")[1]
     assert "us_response: odds hidden" not in outlook
     assert "us_response:" in outlook
+
+
+def test_a_seats_own_branch_is_hidden_nowhere_not_even_in_earlier_reasons():
+    # The outlook showed the odds of a branch the room's seat decides, but the reasons
+    # of earlier rounds (the actors' foresight) still hid them: one rule for both now.
+    taiwan = ROOT / "scenarios" / "taiwan-strait.yaml"
+    game = Game(load(taiwan), SEED)
+    seated = Stepper(game, ScriptedRoom([]), StepOptions(play=("US",), predict=True))
+    compiled = game.compiled
+    us = compiled.actor_index("US")
+    own = {b.id for b in compiled.branches if b.decided_by == us}
+    assert own and not own & seated.hidden_branches()
+    others = {b.id for b in compiled.branches if b.decided_by != us}
+    assert others and others <= seated.hidden_branches()
+    unseated = Stepper(Game(load(taiwan), SEED), ScriptedRoom([]), StepOptions(predict=True))
+    assert own <= unseated.hidden_branches()

@@ -592,18 +592,22 @@ class Stepper:
         """Branches whose odds the room must not see yet: those it has still to predict.
 
         With ``--predict``, every branch not yet resolved, predicted or shown: the
-        reasons of earlier rounds (the actors' foresight) would otherwise tell the room
-        the model's odds of it just before it is asked.
+        reasons of earlier rounds (the actors' foresight) and the outlook would otherwise
+        tell the room the model's odds of it just before it is asked. A branch a seat of
+        the room decides is never asked as a prediction: its odds are not hidden.
         """
         if not self.options.predict:
             return frozenset()
         game = self.game
+        compiled = game.compiled
+        seats = {compiled.actor_index(a) for a in self.play}
         return frozenset(
             b.id
-            for b in game.compiled.branches
+            for b in compiled.branches
             if game.outcome_of(b.id) is None
             and b.id not in game.predictions
             and b.id not in game.revealed
+            and b.decided_by not in seats
         )
 
     def _show_record(self, index: int, details: bool = False) -> None:
@@ -995,16 +999,11 @@ class Stepper:
         runs = self.options.mc_runs
         self._say(f"Continuing the game {runs:,} times from here, by the rules...")
         seen = game.expect(runs)
-        # A branch a seat of the room decides is never asked as a prediction: its odds
-        # (the actor's rule deciding it) are not hidden.
-        compiled = game.compiled
-        seats = {compiled.actor_index(a) for a in self.play}
-        own = {b.id for b in compiled.branches if b.decided_by in seats}
         self.room.show(
             format_outlook(
                 seen,
                 {e.id: e.title for e in game.compiled.endings},
-                hidden=self.hidden_branches() - own,
+                hidden=self.hidden_branches(),
                 closed=set(game.closed_branches()),
                 width=self.width,
             )
