@@ -131,9 +131,10 @@ def _two_level_p(sizes: np.ndarray, observed: int, hits: int, n: int) -> float:
         + _log_choose(n - size, hits - support)
         - _log_choose(n, np.array(float(hits)))
     )
-    ones = np.column_stack([hits - support, support])
-    mi = _mi_from_counts(ones, sizes.astype(float), hits, n)
-    mine = _mi_from_counts(np.array([[hits - observed, observed]], dtype=float), sizes, hits, n)[0]
+    # Every possible table, and the observed one last: one pass for their information.
+    at_level_1 = np.append(support, float(observed))
+    mi = _mi_from_counts(np.column_stack([hits - at_level_1, at_level_1]), sizes, hits, n)
+    mi, mine = mi[:-1], mi[-1]
     pmf = np.exp(log_pmf)
     return float(min(1.0, pmf[mi >= mine * (1 - 1e-9) - 1e-15].sum()))
 
