@@ -54,6 +54,8 @@ def inputs(rng, n):
         # Every run different (the positional fast path), as integers too, and as
         # neighbouring floats, whose midpoints round onto one of them.
         "ranks": rng.permutation(n).astype(float),
+        # Two values, not integers: a yes/no input's bound is their midpoint.
+        "halves": rng.choice([0.25, 0.75], n, p=[0.97, 0.03]),
         "neighbours": rng.permutation(1.0 + np.arange(n) * 2.0**-52),
     }
     outcome = rng.random(n) < 0.2 + 0.5 * (numeric["continuous"] > 0.6) * numeric["yes_no"]
@@ -69,6 +71,7 @@ def test_every_step_of_a_peeling_matches_the_plain_rule(seed):
     peeler = _Peeler(numeric, {}, outcome)
     distinct = {peeler.names[row] for row in peeler._distinct_rows}
     assert distinct == {"continuous", "ranks", "neighbours"}
+    assert {peeler.names[row] for row in peeler._two_valued_rows} == {"yes_no", "halves"}
     inside = peeler.mask()
     steps = 0
     while True:

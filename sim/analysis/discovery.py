@@ -321,6 +321,9 @@ class _Peeler:
         self._distinct_rows = np.flatnonzero(np.all(ascending[:, 1:] > ascending[:, :-1], axis=1))
         # Two-valued parameters (yes/no) are stated as "= value", not as a bound.
         self.two_valued = {k: u for k, v in self.numeric.items() if len(u := np.unique(v)) == 2}
+        self._two_valued_rows = np.array(
+            [row for row, name in enumerate(self.names) if name in self.two_valued], dtype=np.intp
+        )
         # Current limits: numeric name -> [low, high] (None: open); categorical -> kept codes.
         self.limits: dict[str, list[float | None]] = {k: [None, None] for k in self.numeric}
         self.kept: dict[str, set[int]] = {
@@ -511,7 +514,9 @@ class _Peeler:
         The runs still inside are kept as each input's values in ascending order (with
         the outcome alongside), narrowed as the box shrinks: then quantiles are order
         statistics read by position and every count is a binary search, the same
-        numbers a partial sort and comparisons give.
+        numbers a partial sort and comparisons give. Inputs whose runs all differ and
+        yes/no inputs are done for all of them at once (:func:`_distinct_peels`,
+        :func:`_two_valued_peels`).
         """
         _, values, outcome = self._sorted_view(inside, m)
         at_low, at_high = alpha * (m - 1), (1 - alpha) * (m - 1)
@@ -525,7 +530,17 @@ class _Peeler:
             )
             for row, side in zip(distinct.tolist(), found, strict=True):
                 sides[row] = side
-            general = [row for row, side in enumerate(sides) if side is None]
+        paired = self._two_valued_rows
+        if len(paired):
+            # Yes/no inputs: each peel cuts one of the two values away.
+            found = _two_valued_peels(values[paired], outcome[paired], self._integer_rows[paired])
+            for row, side in zip(paired.tolist(), found, strict=True):
+                sides[row] = side
+        if len(distinct) or len(paired):
+            # What is left: inputs of a few values, and any the fast rules gave up (None
+            # from a yes/no input means one value is left: nothing to peel).
+            done = set(paired.tolist())
+            general = [r for r, side in enumerate(sides) if side is None and r not in done]
         for row in general:
             name = self.names[row]
             v, y = values[row], outcome[row]
@@ -660,6 +675,40 @@ def _distinct_peels(
         low_hits.tolist(),
         high_bound.tolist(),
         (m - kept).tolist(),
+        high_hits.tolist(),
+        strict=True,
+    ):
+        found.append(row[1:] if row[0] else None)
+    return found
+
+
+def _two_valued_peels(
+    values: np.ndarray, outcome: np.ndarray, integer: np.ndarray
+) -> list[tuple[Any, ...] | None]:
+    """:meth:`_Peeler._numeric_peels` for inputs with two values in all, at once.
+
+    Where both values are still inside, the general rule's quantiles fall on them so that
+    a peel from below cuts every run of the lower value and one from above every run of
+    the higher (the bound between them: the kept value for integers, else the midpoint);
+    None where one value is left (nothing to peel).
+    """
+    m = values.shape[1]
+    lower, higher = values[:, 0], values[:, m - 1]
+    at_lower = values == lower[:, None]
+    low_runs = np.count_nonzero(at_lower, 1)
+    low_hits = np.count_nonzero(at_lower & outcome, 1)
+    high_hits = np.count_nonzero(outcome, 1) - low_hits
+    middle = (lower + higher) / 2
+    low_bound = np.where(integer, higher, middle)
+    high_bound = np.where(integer, lower, middle)
+    found: list[tuple[Any, ...] | None] = []
+    for row in zip(
+        (lower != higher).tolist(),
+        low_bound.tolist(),
+        low_runs.tolist(),
+        low_hits.tolist(),
+        high_bound.tolist(),
+        (m - low_runs).tolist(),
         high_hits.tolist(),
         strict=True,
     ):
