@@ -1127,6 +1127,12 @@ def explain(
     sobol sweep: how much of each outcome's variance the parameters explain, and
     first-order, total and second-order Sobol indices with 95% intervals.
     """
+    if ending is None and outcome is None and not measure:
+        # Several outcomes: their helper processes' forkserver imports PRIM and the
+        # charts on the second core while this process imports the analysis.
+        from sim.analysis.explainpool import start_early
+
+        start_early(plots=not no_plots)
     from sim.analysis.explaintext import format_explanation
     from sim.analysis.explanation import explain as run_explain
 

@@ -180,7 +180,7 @@ def test_no_command_got_twice_as_slow_against_plain_python():
 
 @pytest.mark.parametrize("plots", [True, False])
 def test_explain_gives_the_same_charts_and_rules_from_helpers(tmp_path, monkeypatch, plots):
-    from sim.analysis import explanation
+    from sim.analysis import explainpool, explanation
     from sim.api import run_batch
     from sim.batch.options import BatchOptions
     from sim.engine.loading import load
@@ -188,9 +188,9 @@ def test_explain_gives_the_same_charts_and_rules_from_helpers(tmp_path, monkeypa
     folder = tmp_path / "b"
     run_batch(load("tests/scenarios/tiny.yaml"), folder, BatchOptions(runs=600, plots=False))
     options = {"resamples": 2, "plots": plots}
-    monkeypatch.setattr(explanation.os, "cpu_count", lambda: 2)  # helpers even on one core
+    monkeypatch.setattr(explainpool.os, "cpu_count", lambda: 2)  # helpers even on one core
     by_workers = explanation.explain(folder, out=tmp_path / "workers", **options)
-    monkeypatch.setattr(explanation, "PARALLEL_TARGETS", 10**9)
+    monkeypatch.setattr(explainpool, "PARALLEL_TARGETS", 10**9)
     here = explanation.explain(folder, out=tmp_path / "here", **options)
     # The rules' resamples were counted (by the helpers, in the first explain).
     assert any(t.get("rule", {}).get("stability") for t in by_workers["targets"])
@@ -304,3 +304,34 @@ def test_drawing_explains_charts_imports_no_batch_reader(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "t.png").stat().st_size > 1000
+
+
+def test_explain_starts_its_helpers_forkserver_before_importing_the_analysis(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli import cli
+    from sim.analysis import explainpool
+    from sim.api import run_batch
+    from sim.batch import executors
+    from sim.batch.options import BatchOptions
+    from sim.engine.loading import load
+
+    folder = tmp_path / "b"
+    run_batch(load("tests/scenarios/tiny.yaml"), folder, BatchOptions(runs=300, plots=False))
+    started: list[list[str]] = []
+    monkeypatch.setattr(executors, "start_forkserver", lambda preload: started.append(preload))
+    monkeypatch.setattr(explainpool.os, "cpu_count", lambda: 2)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["explain", str(folder), "--resamples", "2", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert started == [["sim.analysis.discovery"]]
+    result = runner.invoke(cli, ["explain", str(folder), "--resamples", "2", "--force"])
+    assert result.exit_code == 0, result.output
+    assert started[1] == explainpool.preload(plots=True)
+    assert "matplotlib.pyplot" in started[1]
+    # One outcome has no helpers: nothing to start.
+    ending = load("tests/scenarios/tiny.yaml").endings[0].id
+    args = ["explain", str(folder), "--ending", ending, "--force", "--no-plots"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert len(started) == 2

@@ -12,6 +12,7 @@ game::
     scenariodiff  what differs between the scenarios behind two batches
     discovery     PRIM: the rule ("war in 81% of runs where ...") behind an outcome
     explanation   which parameters drive each ending and branch (explain/)
+    explainpool   explain's helper processes (resamples, charts), started early
     reports       one self-contained HTML report of a batch
     scenariodoc   a scenario as a Markdown page (wargame doc; docs/scenarios/)
     wrapping      terminal text wrapped between terms, never inside ``x ≤ 0.5``

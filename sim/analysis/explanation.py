@@ -31,13 +31,10 @@ one ``prim_<outcome>.png`` (the peeling trajectory) per outcome.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import math
-import os
 import re
-from collections.abc import Iterator
 from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
@@ -55,6 +52,7 @@ from sim.analysis.discovery import (
     prim,
     resample_stability,
 )
+from sim.analysis.explainpool import helper_processes
 from sim.analysis.inputs import Inputs, read_inputs
 from sim.analysis.outcomes import Condition, outcome_targets
 from sim.analysis.ranking import DEFAULT_ALPHA as DRIVER_ALPHA
@@ -504,7 +502,7 @@ def explain(
     explained = []
     drawing: list[tuple[dict[str, Any], str, Future[Any]]] = []
     pending: list[tuple[dict[str, Any], Future[Any]]] = []
-    with _helpers(plots, len(targets)) as helpers:
+    with helper_processes(plots, len(targets)) as helpers:
         for target in targets:
             explained.append(
                 _explain_target(
@@ -602,30 +600,6 @@ def _measure_effects(
     from sim.analysis.effects import measure_effects
 
     return measure_effects(results, targets, runs=runs, condition=condition, workers=workers)
-
-
-#: Explaining at least this many outcomes, two helper processes draw the charts and count
-#: the rules' resamples while this one ranks and peels the next outcomes.
-PARALLEL_TARGETS = 2
-
-
-@contextlib.contextmanager
-def _helpers(plots: bool, targets: int) -> Iterator[Executor | None]:
-    """Two helper processes (PRIM, and matplotlib when charts are drawn), or None."""
-    if targets < PARALLEL_TARGETS or (os.cpu_count() or 1) < 2:
-        yield None
-        return
-    from sim.batch.executors import open_pool, start_workers
-
-    preload = ["sim.analysis.discovery"]
-    if plots:
-        preload += ["sim.analysis.explainplots", "matplotlib.pyplot"]
-    with open_pool("process", 2, preload=preload) as (pool, count):
-        starting = start_workers(pool, count)
-        try:
-            yield pool
-        finally:
-            starting.join()
 
 
 def _explain_target(
