@@ -335,3 +335,32 @@ def test_explain_starts_its_helpers_forkserver_before_importing_the_analysis(tmp
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert len(started) == 2
+
+
+def test_explain_counts_here_the_resamples_no_helper_has_started():
+    from concurrent.futures import Future
+
+    import numpy as np
+
+    from sim.analysis.discovery import resample_stability
+    from sim.analysis.explanation import _collect_stability
+
+    rng = np.random.default_rng(3)
+    x = rng.random(2000)
+    outcome = rng.random(2000) < 0.05 + 0.8 * (x > 0.7)
+    arguments = ({"x": x, "noise": rng.random(2000)}, {}, outcome)
+    settings = {"resamples": 4, "seed": 2}
+    started = Future()  # a helper's, already under way
+    started.set_running_or_notify_cancel()
+    started.set_result({"x": 0.25})
+    waiting: Future = Future()  # no helper has taken it yet
+    rules = [{"box": {"restrictions": [{"parameter": "x"}]}} for _ in range(2)]
+    _collect_stability(
+        [(rules[0], started, arguments, settings), (rules[1], waiting, arguments, settings)]
+    )
+    assert waiting.cancelled()
+    expected = resample_stability(*arguments, **settings)
+    assert expected["x"] > 0.5
+    assert rules[1]["stability"] == expected
+    assert rules[1]["box"]["restrictions"][0]["stability"] == expected["x"]
+    assert rules[0]["stability"] == {"x": 0.25}

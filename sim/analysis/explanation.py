@@ -217,12 +217,13 @@ def _rule(
     resamples: int,
     seed: int,
     helpers: Executor | None = None,
-    pending: list[tuple[dict[str, Any], Future[Any]]] | None = None,
+    pending: list[Pending] | None = None,
 ) -> dict[str, Any]:
     """PRIM's box for one outcome, with its tests, stability and the sentence stating it.
 
     With ``helpers`` (and a ``pending`` list), the resamples behind the stability are
-    sent to them: (rule, future) is appended to ``pending`` for :func:`_fill_stability`.
+    sent to them: (rule, future, the call) is appended to ``pending`` (see
+    :func:`_collect_stability`).
 
     A box counts as a rule only if it is *clearly* denser than the base rate: the lower
     end of its density's 95% interval is above the base rate and the density exceeds it
@@ -250,7 +251,8 @@ def _rule(
         if helpers is not None and pending is not None:
             # The same halves and the same numbers, counted by a helper process while
             # this one goes on with the next outcome.
-            pending.append((data, helpers.submit(resample_stability, *arguments, **settings)))
+            future = helpers.submit(resample_stability, *arguments, **settings)
+            pending.append((data, future, arguments, settings))
         else:
             _fill_stability(data, resample_stability(*arguments, **settings))
     if found.second is not None:
@@ -264,6 +266,27 @@ def _rule(
         data["second"].update(second)
     data["inputs"] = rule_inputs
     return data
+
+
+#: A rule waiting for its stability: (rule, the helpers' future, arguments, settings).
+Pending = tuple[dict[str, Any], "Future[Any]", tuple[Any, ...], dict[str, Any]]
+
+
+def _collect_stability(pending: list[Pending]) -> None:
+    """Write each pending rule's stability, counting here what no helper has started.
+
+    The helpers take their tasks first come, first served; once this process has
+    ranked and peeled every outcome it is idle, so it takes the last resamples still
+    waiting (from the end, while the helpers work from the start): the same numbers,
+    counted by whichever process is free.
+    """
+    for rule, future, arguments, settings in reversed(pending):
+        if not future.cancel():
+            break  # started, and so is every earlier one
+        _fill_stability(rule, resample_stability(*arguments, **settings))
+    for rule, future, _, _ in pending:
+        if not future.cancelled():
+            _fill_stability(rule, future.result())
 
 
 def _fill_stability(data: dict[str, Any], stability: dict[str, float]) -> None:
@@ -501,7 +524,7 @@ def explain(
     _prepare_out(target_dir, force, [results.folder])
     explained = []
     drawing: list[tuple[dict[str, Any], str, Future[Any]]] = []
-    pending: list[tuple[dict[str, Any], Future[Any]]] = []
+    pending: list[Pending] = []
     with helper_processes(plots, len(targets)) as helpers:
         for target in targets:
             explained.append(
@@ -523,8 +546,7 @@ def explain(
                     seed=seed,
                 )
             )
-        for rule, stability in pending:
-            _fill_stability(rule, stability.result())
+        _collect_stability(pending)
         for entry, key, chart in drawing:
             # A tornado chart is not drawn when no parameter varies: no file to name.
             if chart.result() is False:
@@ -611,7 +633,7 @@ def _explain_target(
     charts: Path | None,
     helpers: Executor | None = None,
     drawing: list[tuple[dict[str, Any], str, Future[Any]]] | None = None,
-    pending: list[tuple[dict[str, Any], Future[Any]]] | None = None,
+    pending: list[Pending] | None = None,
     **rule_options: Any,
 ) -> dict[str, Any]:
     """One outcome's entry of the explanation (charts drawn into ``charts``).
