@@ -123,3 +123,19 @@ def test_ranking_counts_each_input_once_and_gets_the_same_numbers():
         low, high = _ends(feature, outcome)
         assert (row["low"], row["high"]) == (low, high)
     assert rows["x"]["significant"] and rows["x"]["effect"] > 0.3
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_peeling_keeping_scores_only_chooses_and_tests_the_same_box(seed):
+    # resample_stability peels without the boxes' restrictions: only their scores
+    # choose the box, so the rule it counts must be the full peeling's.
+    rng = np.random.default_rng(seed)
+    numeric, outcome = inputs(rng, 3000)
+    full = prim(numeric, {}, outcome)
+    lean = prim(numeric, {}, outcome, scores_only=True)
+    assert lean.chosen == full.chosen
+    assert lean.box == full.box and full.box.restrictions
+    assert [(b.density, b.coverage, b.support, b.runs) for b in lean.trajectory] == [
+        (b.density, b.coverage, b.support, b.runs) for b in full.trajectory
+    ]
+    assert all(not b.restrictions for b in lean.trajectory)

@@ -443,6 +443,18 @@ class _Peeler:
             runs=runs,
         )
 
+    def scores(self, inside: np.ndarray) -> Box:
+        """The current box's scores alone (:meth:`box` without its restrictions)."""
+        runs = int(inside.sum())
+        hits = int(self.outcome[inside].sum())
+        return Box(
+            (),
+            density=hits / runs if runs else 0.0,
+            coverage=hits / self.hits if self.hits else 0.0,
+            support=runs / self.n,
+            runs=runs,
+        )
+
     def peel(self, inside: np.ndarray, alpha: float, min_runs: int) -> tuple[Any, ...] | None:
         """The best next peel: (input, new limit, runs left inside), or ``None``.
 
@@ -731,6 +743,7 @@ def prim(
     max_quasi_p: float = MAX_QUASI_P,
     select: int | None = None,
     second_box: bool = False,
+    scores_only: bool = False,
 ) -> Discovery:
     """Find a box of input values where ``outcome`` is common (PRIM peeling).
 
@@ -750,6 +763,9 @@ def prim(
         max_quasi_p: A limit with a larger quasi-p-value is dropped.
         select: Choose this box of the trajectory instead.
         second_box: Also look for a second box among the runs outside the first.
+        scores_only: Keep only the scores of the trajectory's boxes (their density,
+            coverage, support and runs, not their restrictions): enough to choose a
+            box, as the resamples of :func:`resample_stability` need.
 
     Returns:
         The discovery (chosen box, peeling trajectory, base rate, second box).
@@ -759,7 +775,8 @@ def prim(
     """
     peeler = _Peeler(numeric, categorical, outcome)
     inside = peeler.mask()
-    trajectory = [peeler.box(inside)]
+    scored = peeler.scores if scores_only else peeler.box
+    trajectory = [scored(inside)]
     snapshots = [_snapshot(peeler)]
     base = trajectory[0].density
     min_runs = max(1, int(np.ceil(min_support * peeler.n)))
@@ -769,7 +786,7 @@ def prim(
             break
         name, limit, inside = step
         peeler.apply(name, limit)
-        trajectory.append(peeler.box(inside))
+        trajectory.append(scored(inside))
         snapshots.append(_snapshot(peeler))
     chosen = _best_box(trajectory, base) if select is None else select
     if not 0 <= chosen < len(trajectory):
@@ -841,6 +858,7 @@ def resample_stability(
             {k: v[chosen] for k, v in numeric.items()},
             {k: (codes[chosen], labels) for k, (codes, labels) in categorical.items()},
             outcome[chosen],
+            scores_only=True,
             **options,
         )
         for restriction in found.box.restrictions:
