@@ -316,11 +316,21 @@ class _Peeler:
         self.hits = int(self.outcome.sum())
         self.integer = {k: bool(np.all(v == np.round(v))) for k, v in self.numeric.items()}
         self._integer_rows = np.array([self.integer[k] for k in self.names], dtype=bool)
+        # Each input's runs in ascending order of its value: the first view of the
+        # peeling (see _sorted_view), and how many values each input takes.
+        index = np.int32 if self.n < 2**31 else np.int64
+        self._order = np.argsort(self.matrix, axis=1).astype(index)
+        self._ascending = np.take_along_axis(self.matrix, self._order, axis=1)
+        steps = self._ascending[:, 1:] > self._ascending[:, :-1]
+        levels = 1 + np.count_nonzero(steps, axis=1)
         # Inputs with a different value in every run (drawn from a continuous range).
-        ascending = np.sort(self.matrix, axis=1)
-        self._distinct_rows = np.flatnonzero(np.all(ascending[:, 1:] > ascending[:, :-1], axis=1))
+        self._distinct_rows = np.flatnonzero(np.all(steps, axis=1))
         # Two-valued parameters (yes/no) are stated as "= value", not as a bound.
-        self.two_valued = {k: u for k, v in self.numeric.items() if len(u := np.unique(v)) == 2}
+        self.two_valued = {
+            name: self._ascending[row, [0, -1]]
+            for row, name in enumerate(self.names)
+            if levels[row] == 2
+        }
         self._two_valued_rows = np.array(
             [row for row, name in enumerate(self.names) if name in self.two_valued], dtype=np.intp
         )
@@ -602,11 +612,13 @@ class _Peeler:
         if view is None or not inside[view[0][0]].all():
             # Ties may come in any order: counts are only taken over whole runs of
             # equal values, where the order within one does not matter.
-            order = np.argsort(self.matrix, axis=1)
-            if m != self.n:
+            order = self._order
+            if m == self.n:
+                values = self._ascending
+            else:
                 order = order[inside[order]].reshape(rows, m)
-            order = order.astype(np.int32 if self.n < 2**31 else np.int64)
-            view = (order, np.take_along_axis(self.matrix, order, axis=1), self.outcome[order])
+                values = np.take_along_axis(self.matrix, order, axis=1)
+            view = (order, values, self.outcome[order])
         self._view = view
         return view
 
