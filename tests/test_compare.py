@@ -255,6 +255,7 @@ def test_cli_compare_writes_tables_and_charts(tmp_path, matched):
     assert data["format"] == COMPARE_FORMAT
     assert [b["label"] for b in data["batches"]] == ["aid 60%", "aid 20%"]
     assert data["batches"][1]["paired"] is True
+    assert data["batches"][1]["matching"] == "paired"
     assert "Holm" in (out / "compare.md").read_text()
     # Redoing a comparison into its own folder is allowed and keeps the user's files.
     (out / "notes.txt").write_text("mine")
@@ -501,14 +502,22 @@ def test_batches_with_one_seed_and_other_runs_counts_are_partly_paired(tmp_path)
     assert "Partly paired: b (1,000 of its 1,500 runs) share the seed of a" in flat
     assert "partly paired (same seed, different runs counts)" in flat
     assert "Partly paired" in comparison_markdown(partly)
-    assert partly.to_dict()["batches"][1]["common_runs"] == 1000
+    # compare.json says which analysis a partly paired batch got (a user's trial: it
+    # read only "paired": false, as for an independent batch).
+    entry = partly.to_dict()["batches"][1]
+    assert entry["common_runs"] == 1000 and entry["paired"] is False
+    assert entry["matching"] == "partly paired"
+    assert partly.to_dict()["batches"][0]["matching"] == "baseline"
     # --unpaired still forces the independent analysis.
     assert apart.common_runs == [0, 0]
-    # The charts' subtitle says so too (an analyst's trial: it said "independent").
-    from sim.analysis.compareplots import _pairing_subtitle
+    assert apart.to_dict()["batches"][1]["matching"] == "independent"
+    # The charts' subtitles say so too, with how many runs are matched.
+    from sim.analysis.compareplots import _bars_subtitle, _pairing_subtitle
 
-    assert _pairing_subtitle(partly) == "b: partly paired (the runs in common matched)"
+    assert _pairing_subtitle(partly) == "b: partly paired (1,000 common runs matched)"
+    assert "Partly paired" in _bars_subtitle(partly)
     assert _pairing_subtitle(apart).startswith("Independent batches")
+    assert "aired" not in _bars_subtitle(apart)
 
 
 def _cluster_se(values: pd.Series, base_sample: pd.Series) -> float:

@@ -11,7 +11,8 @@ a title, and a footer naming the batches with their seeds and ``--set`` values.
     The change from the baseline of every probability (percentage points, left) and of
     every actor's mean payoff (right), with 95% intervals; a filled marker is
     significant at 5% after Holm's adjustment. The subtitle says whether the
-    comparison is paired (common random numbers: narrower intervals) or independent.
+    comparison is paired (common random numbers: narrower intervals), partly paired
+    (how many runs in common are matched) or independent.
 ``compare-metrics.png``
     Fan charts of the key metrics, one panel per metric: for each batch the median over
     runs by round, with the middle 50% and 90% of runs as bands.
@@ -118,18 +119,14 @@ def _pairing_subtitle(comparison: Comparison) -> str:
             "Paired comparison (common random numbers): run k vs run k, "
             "so the intervals of the differences are narrower" + sobol
         )
-    common = comparison.common_runs
     kinds: dict[str, list[str]] = {}
-    for label, is_paired, shared in zip(
-        comparison.labels[1:], comparison.paired[1:], common[1:], strict=True
+    for label, matching, shared in zip(
+        comparison.labels[1:], comparison.matching[1:], comparison.common_runs[1:], strict=True
     ):
-        kind = (
-            "paired (common random numbers), narrower intervals"
-            if is_paired
-            else "partly paired (the runs in common matched)"
-            if shared
-            else "independent batches"
-        )
+        kind = {
+            "paired": "paired (common random numbers), narrower intervals",
+            "partly paired": f"partly paired ({shared:,} common runs matched)",
+        }.get(matching, "independent batches")
         kinds.setdefault(kind, []).append(label)
     if list(kinds) != ["independent batches"]:
         return " · ".join(f"{', '.join(labels)}: {kind}" for kind, labels in kinds.items()) + sobol
@@ -154,6 +151,11 @@ def _bars_subtitle(comparison: Comparison) -> str:
         text += (
             "\nPaired (common random numbers): the differences have narrower intervals "
             "(compare-differences.png)"
+        )
+    elif "partly paired" in comparison.matching:
+        text += (
+            "\nPartly paired (the common runs matched): the differences have narrower "
+            "intervals (compare-differences.png)"
         )
     return text
 

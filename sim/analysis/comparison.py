@@ -514,7 +514,8 @@ class Comparison:
         folders: The results folders, in the same order.
         manifests: Their manifests.
         paired: For each batch, whether it is compared with the baseline run by run
-            (common random numbers); False for the baseline itself.
+            (common random numbers); False for the baseline itself and for a batch
+            matched in part (:attr:`matching` tells those apart).
         pairing_notes: For each batch, why it is or is not paired.
         probabilities: One row per (outcome, batch): kind (``ending``/``branch``),
             group, outcome, title, label, count, n, p, and the 95% Wilson interval
@@ -569,6 +570,20 @@ class Comparison:
         return self.labels[0]
 
     @property
+    def matching(self) -> list[str]:
+        """For each batch, how its runs are matched with the baseline's.
+
+        ``"baseline"``, ``"paired"`` (run k with run k), ``"partly paired"`` (the
+        ``common_runs`` both have are matched, the others independent) or
+        ``"independent"``. A partly paired batch has ``paired`` False: only some of its
+        runs are matched.
+        """
+        kinds = ["baseline"]
+        for is_paired, common in zip(self.paired[1:], self.common_runs[1:], strict=True):
+            kinds.append("paired" if is_paired else "partly paired" if common else "independent")
+        return kinds
+
+    @property
     def any_paired(self) -> bool:
         """Whether any batch is compared with the baseline run by run."""
         return any(self.paired)
@@ -604,6 +619,7 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """The comparison as JSON-serialisable data (what compare.json holds)."""
         batches = []
+        matching = self.matching
         for i, label in enumerate(self.labels):
             manifest = self.manifests[i]
             batches.append(
@@ -616,6 +632,7 @@ class Comparison:
                     "overrides": manifest.get("overrides") or {},
                     "baseline": i == 0,
                     "paired": self.paired[i],
+                    "matching": matching[i],
                     "common_runs": self.common_runs[i],
                     "pairing": self.pairing_notes[i],
                     "scenario_differences": self.scenario_differences.get(label, []),
