@@ -405,7 +405,26 @@ def test_the_comparison_fits_an_80_column_terminal_as_blocks(tmp_path):
     assert rows and len(numbers) == len(comparison.differences)
     assert any(long_ending in line for line in narrow)
     for line in numbers:
-        assert re.search(r" against base -?[\d.]+%?: diff [+-]?[\d.]+ \[.*\], p ", line), line
+        assert re.search(r" against base -?[\d.]+%?: diff [+±-]?[\d.]+ \[.*\], p ", line), line
+
+
+def test_a_difference_of_exactly_zero_is_signed_like_the_others(matched):
+    # A user's trial: "0.00" stood unsigned in a column of "+0.12" and "-0.30". Exactly
+    # zero is "±", which keeps the column's width and tells it from a hair rounded to
+    # "+0.00".
+    from sim.analysis.comparetext import comparison_markdown, format_comparison, signed
+
+    assert signed(0.0, 2) == "±0.00" and signed(-0.0, 1) == "±0.0"
+    assert signed(0.001, 2) == "+0.00" and signed(-0.3, 2) == "-0.30"
+    a, _ = matched
+    same = compare([a, a], labels=["x", "y"], fans=False)
+    assert (same.differences["diff"] == 0).all()
+    text = format_comparison(same, width=200)
+    rows = [line for line in text.splitlines() if re.match(r"^  \S.*\sy\s", line)]
+    assert len(rows) == len(same.differences)
+    for line in rows:
+        assert re.search(r"\s±0\.0+\s+\[±0\.0+, ±0\.0+\]", line), line
+    assert "±0.0" in comparison_markdown(same)
 
 
 def test_every_number_of_a_table_has_the_same_decimal_places(tmp_path, matched):
@@ -421,7 +440,7 @@ def test_every_number_of_a_table_has_the_same_decimal_places(tmp_path, matched):
     comparison = compare([a, near, b, other], labels=["base", "near", "far", "other"],
                          fans=False)  # fmt: skip
     text = format_comparison(comparison, width=300)
-    number = r"[+-]?\d+\.(\d+)"
+    number = r"[+±-]?\d+\.(\d+)"
     row = re.compile(
         rf"^  .*?(?:near|far|other)\s+({number}%?)\s+({number}%?)\s+({number})\s+"
         rf"\[({number}), ({number})\]"

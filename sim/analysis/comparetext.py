@@ -48,11 +48,15 @@ def table_places(rows: Any, percent: bool) -> int:
 
 
 def signed(x: float, decimals: int) -> str:
-    """A signed number with ``decimals`` places (exactly zero unsigned)."""
+    """A signed number with ``decimals`` places; exactly zero is ``±0.00``.
+
+    Every entry of a differences column carries a sign, so the column stays aligned;
+    ``±`` tells a difference of exactly zero from a small one rounded to ``+0.00``.
+    """
     if math.isnan(x):
         return "n/a"
     if x == 0:
-        return f"{0:.{decimals}f}"
+        return f"±{0:.{decimals}f}"
     return f"{x:+.{decimals}f}"
 
 
