@@ -133,7 +133,7 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             # the room looks; the debrief link is the projector's, never the facilitator's.
             expect(us.locator("#briefing")).to_contain_text("What US values")
             expect(us.locator("#briefing")).to_contain_text(
-                "more Allies' confidence in US guarantees is better"
+                "more allies' confidence in US guarantees is better"
             )
             expect(us.locator("#briefing")).to_contain_text("ease sanctions")
             us.screenshot(path=str(ARTIFACTS / "team-us-briefing-390x844.png"), full_page=True)

@@ -207,7 +207,7 @@ def test_a_team_is_briefed_before_round_1(tmp_path):
     assert brief["actor"] == "US" and brief["name"] == "United States"
     # Named by the metric's title, as the projector's changes are (a lecturer's trial).
     assert any(
-        v.startswith("more Allies' confidence in US guarantees is better") for v in brief["values"]
+        v.startswith("more allies' confidence in US guarantees is better") for v in brief["values"]
     )
     assert (
         "each round, +2.5 while summit is success; −1 while summit is collapse" in (brief["values"])

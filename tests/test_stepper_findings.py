@@ -391,3 +391,35 @@ def test_a_seats_own_branch_is_hidden_nowhere_not_even_in_earlier_reasons():
     assert others and others <= seated.hidden_branches()
     unseated = Stepper(Game(load(taiwan), SEED), ScriptedRoom([]), StepOptions(predict=True))
     assert own <= unseated.hidden_branches()
+
+
+def test_a_metric_title_inside_a_sentence_starts_in_lower_case_unless_a_name():
+    # A lecturer's trial: "less Pressure on Ukraine to exchange territory (-0.7)".
+    from sim.seminar.briefing import title_mid_sentence, values_in_words, variable_titles
+
+    assert title_mid_sentence("Pressure on Ukraine") == "pressure on Ukraine"
+    assert title_mid_sentence("Allies' confidence") == "allies' confidence"
+    assert title_mid_sentence("US aid") == "US aid"  # acronyms stay as they are
+    assert title_mid_sentence("DPRK shells delivered") == "DPRK shells delivered"
+    assert title_mid_sentence("East Asian arming") == "East Asian arming"  # a name
+    assert title_mid_sentence("A") == "a"
+    assert title_mid_sentence("Japan's deployments", frozenset({"Japan"})) == (
+        "Japan's deployments"
+    )
+    compiled = load(ALASKA)
+    # Alaska's text writes "Russian" mid-sentence: a name, not a sentence's start.
+    mid = variable_titles(compiled, mid_sentence=True)
+    assert mid["ua_territorial_pressure"] == "pressure on Ukraine to exchange territory"
+    assert mid["ru_manpower_gap_k"] == "Russian manpower gap"
+    # Where a title starts a line (the projector's changes) it is as written.
+    assert (
+        variable_titles(compiled)["ua_territorial_pressure"]
+        == "Pressure on Ukraine to exchange territory"
+    )
+    us = compiled.actors[compiled.actor_index("US")]
+    assert any(v.startswith("more allies' confidence in US") for v in values_in_words(compiled, us))
+    game = Game(compiled, SEED)
+    game.play_round()
+    text = format_round_compact(round_view(game.model, game.history[0]), 200)
+    assert "less pressure on Ukraine to exchange territory (-0.7)" in text
+    assert not re.search(r"(more|less) [A-Z][a-z]+ ", text.replace("US ", ""))

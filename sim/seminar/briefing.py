@@ -10,6 +10,7 @@ action with its description, its cost and when it is open.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from sim.language.compiler import CompiledActor, CompiledScenario
@@ -86,9 +87,68 @@ def _term_in_words(node: ast.expr, sign: int, state: set[str]) -> str:
     return f"{lead}a term {'rising' if sign > 0 else 'falling'} with {grows}"
 
 
-def variable_titles(compiled: CompiledScenario) -> dict[str, str]:
-    """State variables named by a metric's title ("Arctic LNG 2 output restarted")."""
-    return {m.id: m.title for m in compiled.metrics if m.title and m.title != m.id}
+def variable_titles(compiled: CompiledScenario, *, mid_sentence: bool = False) -> dict[str, str]:
+    """State variables named by a metric's title ("Arctic LNG 2 output restarted").
+
+    Args:
+        compiled: The scenario.
+        mid_sentence: The titles as put inside a sentence ("less pressure on Ukraine"),
+            by :func:`title_mid_sentence`; as written where a title starts a line.
+    """
+    titles = {m.id: m.title for m in compiled.metrics if m.title and m.title != m.id}
+    if not mid_sentence:
+        return titles
+    names = _names(compiled)
+    return {variable: title_mid_sentence(title, names) for variable, title in titles.items()}
+
+
+def title_mid_sentence(title: str, names: frozenset[str] = frozenset()) -> str:
+    """A title as put inside a sentence: its first letter lower case, unless a name.
+
+    The first word keeps its capital where it is an acronym (its second letter upper
+    case too: "US aid", "DPRK shells"), begins a name of several capitalised words
+    ("East Asian arming", "Arctic LNG 2") or is one of ``names`` ("Japan's", "Russian"),
+    words the scenario capitalises mid-sentence.
+
+    Args:
+        title: A title, capitalised to start a line ("Pressure on Ukraine").
+        names: Words that keep their capital (:func:`_names`).
+    """
+    word = re.match(r"[\w-]+", title)
+    if word is None:
+        return title
+    first = word.group(0)
+    if len(first) > 1 and first[1].isupper():
+        return title
+    if re.match(r"[\w'-]+ [A-Z]", title):
+        return title
+    if first in names:
+        return title
+    return title[0].lower() + title[1:]
+
+
+def _names(compiled: CompiledScenario) -> frozenset[str]:
+    """Capitalised words the scenario's own text uses mid-sentence: names, not starts.
+
+    "Russian" in "the Russian manpower gap" or "Japan" in "Tokyo and Japan's allies"
+    (after a lower-case word or a comma) is a name; "Pressure" only ever starts a title
+    or a sentence.
+    """
+    texts: list[str] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                collect(item)
+
+    collect(compiled.loaded.spec.model_dump(warnings=False))
+    found = re.findall(r"[a-z,;:)] ([A-Z][\w-]*)", "\n".join(texts))
+    return frozenset(found)
 
 
 def values_in_words(compiled: CompiledScenario, actor: CompiledActor) -> list[str]:
@@ -101,7 +161,7 @@ def values_in_words(compiled: CompiledScenario, actor: CompiledActor) -> list[st
     lines = []
     names, units = compiled.state_names, compiled.state_units
     # Named as the projector's changes name them: by the metric's title where one has it.
-    titles = variable_titles(compiled)
+    titles = variable_titles(compiled, mid_sentence=True)
     for index, weight in sorted(actor.weights, key=lambda w: -abs(w[1])):
         better = "more" if weight > 0 else "less"
         unit = units[index] or "unit"

@@ -384,7 +384,7 @@ def plain_reason(
     # The drivers compare the higher-scoring option with the other: a driver against it
     # favoured the option it was compared with.
     alternative = words(actions[other].id) if best == choice else words(actions[choice].id)
-    titles = variable_titles(model.compiled)
+    titles = variable_titles(model.compiled, mid_sentence=True)
     drivers = [
         _plain_driver(label, change, gap, alternative, titles) for label, change, _, gap in items
     ]
