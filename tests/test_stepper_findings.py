@@ -423,3 +423,31 @@ def test_a_metric_title_inside_a_sentence_starts_in_lower_case_unless_a_name():
     text = format_round_compact(round_view(game.model, game.history[0]), 200)
     assert "less pressure on Ukraine to exchange territory (-0.7)" in text
     assert not re.search(r"(more|less) [A-Z][a-z]+ ", text.replace("US ", ""))
+
+
+def test_a_moves_reason_reads_on_from_the_move_however_it_was_chosen():
+    # A lecturer's trial: "A calm a 50% chance came up; hold looked better". The reason
+    # follows the actor and its move on the screen, so each kind reads on from the move.
+    from sim.seminar.transcript import plain_reason, reason
+
+    game = Game(load(ALASKA), SEED)
+    game.play_round()
+    model, record = game.model, game.history[0]
+    # Drawn by chance against a better option.
+    assert plain_reason(model, record, "UA").startswith(
+        "by chance (12%), though reject exchange looked better: summit likelier"
+    )
+    # The best score, against the next best.
+    assert plain_reason(model, record, "RU").startswith("rather than hold: ")
+    # Drawn among equals (rationality 0, nothing at stake): no option "looked better",
+    # even where the draw fell on another than the first of the tied options.
+    game = Game(load(TINY.parent / "decisive_move.yaml"), 1)
+    while not game.finished:
+        game.play_round()
+    for record in game.history:
+        for actor in ("Hawk", "Dove"):
+            said = plain_reason(game.model, record, actor)
+            assert said == "by chance (50%): nothing it values was at stake", said
+            assert "higher" not in reason(game.model, record, actor)
+    moves = [record.decisions["Dove"].choice[0] for record in game.history]
+    assert 1 in moves  # Dove listened at least once: the second of two tied options

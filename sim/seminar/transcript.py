@@ -227,6 +227,16 @@ def _foresight(
     return "; ".join(parts)
 
 
+def _best(scores: np.ndarray, feasible: np.ndarray, choice: int) -> int:
+    """The best-scoring open option; the choice itself where it scores as well.
+
+    A choice tied with the top score was not drawn against a better option: among
+    equals ("nothing it values was at stake") none looked better.
+    """
+    best = int(feasible[np.argmax(scores[feasible])])
+    return choice if scores[choice] >= scores[best] else best
+
+
 def reason(
     model: WargameModel,
     record: RoundRecord,
@@ -249,7 +259,7 @@ def reason(
         return "no action was open"
     scores = decision.scores[:, run]
     feasible = np.flatnonzero(decision.feasible[:, run])
-    best = int(feasible[np.argmax(scores[feasible])])
+    best = _best(scores, feasible, choice)
     if decision.overridden:
         rule_p = float(decision.probabilities[choice, run])
         text = f"chosen by a person; its rule gave this p {rule_p:.2f}"
@@ -354,7 +364,7 @@ def plain_reason(
         return "nothing was open to it"
     scores = decision.scores[:, run]
     feasible = np.flatnonzero(decision.feasible[:, run])
-    best = int(feasible[np.argmax(scores[feasible])])
+    best = _best(scores, feasible, choice)
     if decision.overridden:
         rule_p = float(decision.probabilities[choice, run])
         text = f"people chose it; its rule gave it {rule_p:.0%}"
@@ -373,14 +383,16 @@ def plain_reason(
     probability = float(decision.probabilities[choice, run])
     if best != choice:
         other = best
-        head = f"a {probability:.0%} chance came up; {words(actions[best].id)} looked better"
+        # The reason follows the actor and its move ("UA lobby_europe by chance (12%),
+        # though ..."): each head reads on from the move, as "rather than hold" does.
+        head = f"by chance ({probability:.0%}), though {words(actions[best].id)} looked better"
         items = _difference_items(reasoning, i, best, choice, expect, run)[:2] if reasoning else []
     else:
         other = max(others, key=lambda a: scores[a])
         head = f"rather than {words(actions[other].id)}"
         items = _difference_items(reasoning, i, choice, other, expect, run)[:2] if reasoning else []
         if not items and float(scores[choice] - scores[other]) < 0.005:
-            head = f"nothing it values was at stake (a {probability:.0%} chance)"
+            head = f"by chance ({probability:.0%}): nothing it values was at stake"
     # The drivers compare the higher-scoring option with the other: a driver against it
     # favoured the option it was compared with.
     alternative = words(actions[other].id) if best == choice else words(actions[choice].id)
