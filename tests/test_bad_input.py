@@ -365,6 +365,38 @@ def test_an_unknown_actor_differing_only_in_case_is_named(tmp_path) -> None:
     assert "unknown actor 'Asean' (did you mean 'ASEAN'?)" in result.output
 
 
+def test_a_short_name_one_slip_away_is_named_and_an_unrelated_one_is_not(tmp_path) -> None:
+    # An author's trial: `decided_by: Fl` (a lower-case L) for the actor FI got no
+    # suggestion: two letters are too few for a spelling ratio.
+    from sim.language.schema import suggest
+    from tests.conftest import HEADER
+
+    text = (
+        HEADER.format(rounds=1)
+        + "actors:\n  FI:\n    name: Finland\n    actions: {hold: {}}\n"
+        + "  RU:\n    name: Russia\n    actions: {hold: {}}\n"
+        + "state:\n  deal: {values: [open, signed, refused], initial: open}\n"
+        + "branches:\n  - id: offer\n    round: 1\n    decided_by: Fl\n    variable: deal\n"
+        + "    outcomes:\n      signed: {}\n      refused: {}\n"
+        + "endings:\n  - id: end\n"
+    )
+    path = tmp_path / "slip.yaml"
+    path.write_text(text)
+    result = invoke("validate", path)
+    assert result.exit_code == 2
+    assert "unknown actor 'Fl' (did you mean 'FI'?)" in result.output
+    path.write_text(text.replace("decided_by: Fl", "decided_by: XY"))
+    result = invoke("validate", path)
+    assert result.exit_code == 2
+    assert "unknown actor 'XY'" in result.output and "did you mean" not in result.output
+    actors = ["US", "RU", "DPRK", "UA", "EU", "JP", "ROK"]
+    assert suggest("ru", actors) == " (did you mean 'RU'?)"
+    assert suggest("JO", actors) == " (did you mean 'JP'?)"  # one letter changed
+    assert suggest("UK", actors) == ""  # one edit from both US and UA: no guess
+    assert suggest("Q", ["A", "B"]) == ""  # one letter: one edit from any other
+    assert suggest("XYZ", actors) == "" and suggest("ZZ", actors) == ""
+
+
 @pytest.mark.parametrize("command", ["validate", "run", "sweep", "step"])
 def test_a_folder_given_as_the_scenario_is_one_line(command: str, tmp_path: Path) -> None:
     # An author's trial: `wargame validate FOLDER` gave click's three-line usage error.

@@ -589,7 +589,8 @@ def suggest(name: str, choices: Any) -> str:
 
     The same name in another case comes first (``Asean`` for ``ASEAN``), then the one
     name that starts with it (``ease`` for ``ease_sanctions``), then the closest by
-    spelling.
+    spelling, then the one name a single edit away after case folding (``Fl`` for
+    ``FI``).
     """
     close = closest_name(name, list(choices))
     return f" (did you mean '{close}'?)" if close else ""
@@ -612,7 +613,30 @@ def closest_name(name: str, choices: list[str]) -> str | None:
             return starting[0]
     by_spelling = {c.casefold(): c for c in choices}
     close = difflib.get_close_matches(folded, list(by_spelling), n=1, cutoff=0.6)
-    return by_spelling[close[0]] if close else None
+    if close:
+        return by_spelling[close[0]]
+    # A short name is too short for a spelling ratio: "Fl" for "FI" (a lower-case L for
+    # a capital i) shares half its letters. One edit is a slip when exactly one name is
+    # that near; a name of one letter is one edit from every other such name.
+    if len(folded) >= 2:
+        near = [c for spelling, c in by_spelling.items() if _one_edit(folded, spelling)]
+        if len(near) == 1:
+            return near[0]
+    return None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter changed, added, dropped, or two swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        i = diffs[0]
+        return len(diffs) == 2 and diffs[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 #: Keys of an actor's parts, and where they go when one slips out to the actor's level.
