@@ -182,7 +182,64 @@ def _stopped(exc: KeyboardInterrupt, folder: str | Path) -> None:
     sys.exit(EXIT_RUNTIME)
 
 
+class OneLineUsageError(click.UsageError):
+    """A click usage error told in one line: ``Error: ... (wargame run --help for usage)``.
+
+    click's own is three (the usage, "Try ... for help", the error); every other bad
+    input is one line and exit code 2, and so is this.
+    """
+
+    def __init__(self, error: click.UsageError, command: str):
+        super().__init__(error.message, error.ctx)
+        self.error = error
+        self.command = error.ctx.command_path if error.ctx is not None else command
+
+    def format_message(self) -> str:
+        """The message click words ("Missing argument 'SCENARIO'.", "No such option ...")."""
+        return self.error.format_message()
+
+    def show(self, file: Any = None) -> None:
+        """Print the error and where the usage is, on one line of stderr."""
+        message = " ".join(self.format_message().split())
+        if not message.endswith((".", "?", "?)")):
+            message += "."
+        click.echo(f"Error: {message} ({self.command} --help for usage)", err=True)
+
+
+class WargameGroup(click.Group):
+    """The ``wargame`` group: a usage error of any command is one line, exit code 2.
+
+    Usage errors arise while the group parses its own options (:meth:`make_context`)
+    and while it picks and parses a command, or the command refuses its options
+    (:meth:`invoke`); both are retold by :class:`OneLineUsageError`. ``wargame`` alone
+    still shows the help.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        """The group's context; a usage error in its own options in one line."""
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as error:
+            raise OneLineUsageError(error, self.name or "wargame") from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a usage error (a missing argument, an unknown option) in one line."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.NoArgsIsHelpError, OneLineUsageError):
+            raise
+        except click.UsageError as error:
+            # The parser tells some errors ("Option '--out' requires an argument.")
+            # without their context: they belong to the command being parsed.
+            command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
+            raise OneLineUsageError(error, command) from None
+
+
 @click.group(
+    "wargame",
+    cls=WargameGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Example:  wargame run scenarios/alaska.yaml -n 10000 --seed 1",
 )

@@ -239,6 +239,42 @@ def test_bad_run_options(args: list[str], fragment: str, tmp_path: Path) -> None
     assert not out.exists() or not any(out.iterdir())
 
 
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_a_usage_error_of_any_command_is_one_line(command: str) -> None:
+    # A user's trial: `wargame run` with no scenario, or an unknown option, printed
+    # click's three lines (the usage, "Try ... for help", the error).
+    hint = f"(wargame {command} --help for usage)"
+    line = _one_error_line(invoke(command, "--bogus"))
+    assert line.startswith("Error: No such option '--bogus'") and line.endswith(hint), line
+    required = [p for p in cli.commands[command].params if p.required]
+    if required:  # every command but `new` has something it cannot do without
+        line = _one_error_line(invoke(command))
+        assert line.startswith("Error: Missing ") and line.endswith(hint), line
+
+
+def test_usage_errors_of_the_group_and_of_the_parser_are_one_line(tmp_path: Path) -> None:
+    line = _one_error_line(invoke("valdate", TINY))
+    assert (
+        line
+        == "Error: No such command 'valdate'. Did you mean 'validate'? (wargame --help for usage)"
+    )
+    assert _one_error_line(invoke("--bogus")).endswith("(wargame --help for usage)")
+    # The parser tells this one without its command: it is still run's.
+    line = _one_error_line(invoke("run", TINY, "--out"))
+    assert line == "Error: Option '--out' requires an argument. (wargame run --help for usage)"
+    line = _one_error_line(invoke("run", TINY, "--resume"))
+    assert line == (
+        "Error: --resume needs --out DIR (the interrupted batch). (wargame run --help for usage)"
+    )
+    # `wargame` alone still shows the help.
+    assert "Commands:" in invoke().output
+    done = subprocess.run(
+        [*wargame_command(), "run"], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "Error: Missing argument 'SCENARIO'. (wargame run --help for usage)\n"
+
+
 def test_set_far_from_any_name_has_no_suggestion(tmp_path: Path) -> None:
     line = _one_error_line(invoke("run", TINY, "--set", "zzz=1", "--out", tmp_path / "o"))
     assert "no parameter or state variable 'zzz'" in line
