@@ -250,7 +250,7 @@ def test_tight_layout_measuring_once_gives_matplotlibs_layout_and_pixels():
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from sim.analysis.chartlayout import tight_layout
+    from sim.analysis.chartkit import tight_layout
 
     def chart() -> Figure:
         fig = Figure(figsize=(8, 5), dpi=80)

@@ -637,3 +637,47 @@ def test_laying_out_before_saving_draws_the_same_pixels(alaska_batch: Path, tmp_
             once = _pixels(draw(), tmp_path / f"{name}_once.png", lay_out_first=True)
         assert plain.shape == once.shape, name
         assert np.array_equal(plain, once), name
+
+
+def test_save_png_writes_savefigs_pixels_and_metadata(alaska_batch: Path, tmp_path) -> None:
+    """save_png encodes faster than savefig; the image must be savefig's, pixel for pixel."""
+    import matplotlib
+    from PIL import Image
+
+    from sim.analysis.chartkit import lay_out_once, save_png
+    from sim.analysis.explainplots import tornado_figure
+    from sim.analysis.plots import STYLE, plot_endings, plot_payoffs_by_ending
+    from sim.batch.results import Results
+
+    results = Results(alaska_batch)
+    manifest, summary = results.manifest, results.summary
+    entry = {
+        "id": "wider_war",
+        "title": "Wider war",
+        "p": 0.2,
+        "ranking": [
+            {"kind": "parameter", "input": "knob", "effect": 0.1, "significant": True,
+             "low": {"label": "≤ 1", "p": 0.15}, "high": {"label": "≥ 9", "p": 0.25}},
+        ],
+    }  # fmt: skip
+    drawings = {
+        "endings": lambda: plot_endings(manifest, summary),  # a Figure, no pyplot canvas
+        "by_ending": lambda: plot_payoffs_by_ending(manifest, summary, alaska_batch),
+        "tornado": lambda: tornado_figure(entry),  # pyplot's Agg canvas
+    }
+    text = {"Title": "endings", "Description": "Alaska — “summit”, seed 1"}
+    for name, draw in drawings.items():
+        with matplotlib.rc_context(STYLE):
+            figure = draw()
+            lay_out_once(figure)
+            figure.savefig(tmp_path / f"{name}_savefig.png", format="png", facecolor="white")
+            save_png(figure, tmp_path / f"{name}.png", facecolor="white", metadata=text)
+        theirs = Image.open(tmp_path / f"{name}_savefig.png")
+        mine = Image.open(tmp_path / f"{name}.png")
+        assert mine.mode == theirs.mode == "RGBA", name
+        assert np.array_equal(np.asarray(mine), np.asarray(theirs)), name
+        assert mine.info["dpi"] == theirs.info["dpi"], name
+        assert mine.info["Software"] == theirs.info["Software"]
+        assert mine.info["Title"] == "endings" and mine.info["Description"] == text["Description"]
+        # The background is white, however the figure's own face was set.
+        assert tuple(np.asarray(mine)[2, 2]) == (255, 255, 255, 255), name
