@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -165,6 +166,7 @@ def _new_figure(
 ) -> tuple[Figure, SubFigure]:
     """A figure with a bold title, a subtitle and a footer; returns the panel to draw in."""
     fig = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)  # one renderer lays out and draws (see plots._new_figure)
     fig.get_layout_engine().set(h_pad=0.06, w_pad=0.06)
     fig.suptitle(title, fontsize=17, fontweight="bold")
     body, foot = fig.subfigures(
