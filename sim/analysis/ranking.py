@@ -75,7 +75,9 @@ def _mi_from_counts(ones: np.ndarray, sizes: np.ndarray, hits: int, n: int) -> n
         part = xlogy(ones, ones * n / np.maximum(sizes * hits, 1)) + xlogy(
             zeros, zeros * n / np.maximum(sizes * misses, 1)
         )
-    return np.maximum(np.nansum(part, axis=1) / (n * math.log(2)), 0.0)
+    # np.nansum's own steps (NaN to 0, then the sum), without its wrapper's overhead.
+    np.copyto(part, 0.0, where=np.isnan(part))
+    return np.maximum(part.sum(axis=1) / (n * math.log(2)), 0.0)
 
 
 def entropy_bits(p: float) -> float:
