@@ -215,7 +215,7 @@ def test_a_team_is_briefed_before_round_1(tmp_path):
     ease = next(o for o in brief["options"] if o["id"] == "ease_sanctions")
     assert "ExxonMobil" in ease["description"] and ease["when"] == "summit is not collapse"
     tiny = view(room_of(tmp_path), Role(TEAM, "Blue"))["team"]["briefing"]
-    assert "once, if the game ends in Escalation to war: −10" in tiny["values"]
+    assert "once, if the game ends in escalation to war: −10" in tiny["values"]
 
 
 # --- 12. the smaller findings ----------------------------------------------------------

@@ -106,8 +106,8 @@ def test_a_room_plays_two_actors_through_a_whole_game_and_a_bad_entry_is_asked_a
         (4, "talk", "mobilise"),
     ]:
         block = rounds_in(out)[round_][-1]  # the round as played, on one screen
-        assert re.search(rf"^ \*Blue +{blue} +people chose it", block, re.M), block
-        assert re.search(rf"^ \*Red +{red} +people chose it", block, re.M), block
+        assert re.search(rf"^ \*Blue +{blue} +chosen by people", block, re.M), block
+        assert re.search(rf"^ \*Red +{red} +chosen by people", block, re.M), block
 
 
 def test_the_room_sees_only_open_options_and_is_not_asked_when_there_is_one():
@@ -143,7 +143,7 @@ def test_override_fixes_an_actors_next_choice():
     result = step([str(TINY)], "o\nRed\nmobilise\nn\nd\nq\ny\n")
     assert result.exit_code == 0, result.output
     block = rounds_in(result.output)[1][-2]  # the round as played, then its details (d)
-    assert re.search(r"^ \*Red +mobilise +people chose it; its rule gave it 8\d%", block, re.M)
+    assert re.search(r"^ \*Red +mobilise +chosen by people; its rule gave it 8\d%", block, re.M)
     details = rounds_in(result.output)[1][-1]
     assert "Red (Red Federation) chooses mobilise" in details
     assert "why: chosen by a person; its rule gave this p 0.8" in details

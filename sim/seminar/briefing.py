@@ -180,11 +180,13 @@ def values_in_words(compiled: CompiledScenario, actor: CompiledActor) -> list[st
                 for term, sign in _terms(tree.body)
             ]
     index = compiled.actor_index(actor.id)
+    names = _names(compiled)
     for ending in compiled.endings:
         if index in ending.payoffs:
             amount = ending.payoffs[index]
             value = _signed(amount.constant) if amount.constant is not None else amount.text
-            lines.append(f"once, if the game ends in {ending.title}: {value}")
+            title = title_mid_sentence(ending.title, names)
+            lines.append(f"once, if the game ends in {title}: {value}")
     if not lines:
         lines.append("nothing in the state: every option is scored by its cost alone")
     lines.append("each option's cost counts against it")

@@ -367,7 +367,7 @@ def plain_reason(
     best = _best(scores, feasible, choice)
     if decision.overridden:
         rule_p = float(decision.probabilities[choice, run])
-        text = f"people chose it; its rule gave it {rule_p:.0%}"
+        text = f"chosen by people; its rule gave it {rule_p:.0%}"
         if best != choice:
             text += f" and preferred {words(actions[best].id)}"
         return text
