@@ -73,7 +73,11 @@ class Sampler(threading.Thread):
             rss = sum(_kb(Path(f"/proc/{p}/status"), "VmRSS") for p in pids)
             pss = sum(_kb(Path(f"/proc/{p}/smaps_rollup"), "Pss") for p in pids)
             main = _kb(Path(f"/proc/{self.pid}/status"), "VmRSS")
-            self.rss, self.pss, self.main = max(self.rss, rss), max(self.pss, pss), max(self.main, main)
+            self.rss, self.pss, self.main = (
+                max(self.rss, rss),
+                max(self.pss, pss),
+                max(self.main, main),
+            )
             self.processes = max(self.processes, len(pids))
             time.sleep(self.every)
 
@@ -141,7 +145,9 @@ def main() -> None:
     flags = f"--executor {args.executor} --workers {args.workers} --chunk-size {args.chunk_size}"
     print(f"`{flags}`" + (" --no-plots" if args.no_plots else ""))
     print()
-    print("| runs | wall s | peak RSS, process tree | peak PSS, process tree | peak RSS, main process | vs smallest (PSS) | runs.parquet | rounds.parquet |")
+    print(
+        "| runs | wall s | peak RSS, process tree | peak PSS, process tree | peak RSS, main process | vs smallest (PSS) | runs.parquet | rounds.parquet |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(

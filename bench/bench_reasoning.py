@@ -99,8 +99,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"| scenario and reasoning | runs/s playing, one core ({args.runs:,} runs) | "
-          "runs whose equilibrium did not converge |")
+    print(
+        f"| scenario and reasoning | runs/s playing, one core ({args.runs:,} runs) | "
+        "runs whose equilibrium did not converge |"
+    )
     print("|---|---|---|")
     for label, text in VARIANTS.items():
         per_second, unconverged = rate(text, args.runs, args.repeat)

@@ -200,7 +200,6 @@ def test_the_korean_ladder_has_six_rungs_and_ways_down() -> None:
     assert any(b.hazard is not None for b in compiled.branches)
 
 
-
 def test_the_collapse_extends_alaska_and_starts_the_day_after() -> None:
     compiled = load(SCENARIOS / "alaska-collapse.yaml")
     spec = compiled.loaded.spec

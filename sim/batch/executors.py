@@ -59,9 +59,7 @@ def process_alive(pid: int, started: str | None) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as file:
             fields = file.read().rsplit(b")", 1)[1].split()
-        return fields[0] not in (b"Z", b"X") and (
-            started is None or fields[19].decode() == started
-        )
+        return fields[0] not in (b"Z", b"X") and (started is None or fields[19].decode() == started)
     except FileNotFoundError:
         return False
     except (OSError, IndexError):

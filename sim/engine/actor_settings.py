@@ -96,8 +96,7 @@ def check_actor_setting(
     plays = (reasoning_of or {}).get(actor_id, actor.reasoning)
     if reasoning is not None and plays != reasoning:
         raise OptionsError(
-            f"--set {name}: '{setting}' goes with reasoning {reasoning}; "
-            f"{actor_id} reasons {plays}"
+            f"--set {name}: '{setting}' goes with reasoning {reasoning}; {actor_id} reasons {plays}"
         )
     try:
         number = float(value)
@@ -122,8 +121,7 @@ def _reasoning_index(name: str, value: Any) -> int:
     if number.is_integer() and 0 <= number < len(REASONINGS):
         return int(number)
     raise OptionsError(
-        f"--set {name}={value}: must be one of {', '.join(REASONINGS)}"
-        + suggest(text, REASONINGS)
+        f"--set {name}={value}: must be one of {', '.join(REASONINGS)}" + suggest(text, REASONINGS)
     )
 
 
