@@ -691,19 +691,7 @@ def _distinct_peels(
     width = int((m - kept).max())
     columns = np.arange(m - width, m)
     high_hits = np.count_nonzero(outcome[:, m - width :] & (columns >= kept[:, None]), 1)
-    found: list[tuple[Any, ...] | None] = []
-    for row in zip(
-        exact.tolist(),
-        low_bound.tolist(),
-        low_removed.tolist(),
-        low_hits.tolist(),
-        high_bound.tolist(),
-        (m - kept).tolist(),
-        high_hits.tolist(),
-        strict=True,
-    ):
-        found.append(row[1:] if row[0] else None)
-    return found
+    return _sides(exact, low_bound, low_removed, low_hits, high_bound, m - kept, high_hits)
 
 
 def _two_valued_peels(
@@ -725,19 +713,15 @@ def _two_valued_peels(
     middle = (lower + higher) / 2
     low_bound = np.where(integer, higher, middle)
     high_bound = np.where(integer, lower, middle)
-    found: list[tuple[Any, ...] | None] = []
-    for row in zip(
-        (lower != higher).tolist(),
-        low_bound.tolist(),
-        low_runs.tolist(),
-        low_hits.tolist(),
-        high_bound.tolist(),
-        (m - low_runs).tolist(),
-        high_hits.tolist(),
-        strict=True,
-    ):
-        found.append(row[1:] if row[0] else None)
-    return found
+    return _sides(
+        lower != higher, low_bound, low_runs, low_hits, high_bound, m - low_runs, high_hits
+    )
+
+
+def _sides(found: np.ndarray, *columns: np.ndarray) -> list[tuple[Any, ...] | None]:
+    """Per input, its candidate peels as Python numbers (from ``columns``), or None."""
+    rows = zip(*(column.tolist() for column in columns), strict=True)
+    return [side if ok else None for ok, side in zip(found.tolist(), rows, strict=True)]
 
 
 def _with_quasi_p(peeler: _Peeler) -> Box:
