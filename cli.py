@@ -195,8 +195,21 @@ class OneLineUsageError(click.UsageError):
         self.command = error.ctx.command_path if error.ctx is not None else command
 
     def format_message(self) -> str:
-        """The message click words ("Missing argument 'SCENARIO'.", "No such option ...")."""
-        return self.error.format_message()
+        """The message click words ("Missing argument 'SCENARIO'.", "No such option ...").
+
+        An unknown option names the one option it most likely stands for, as a scenario's
+        misspelt name does (``--seeds``: "Did you mean '--seed'?"), and none when nothing is close
+        (click offered ``--out`` and ``--runs`` for ``--bogus``).
+        """
+        error = self.error
+        if isinstance(error, click.NoSuchOption) and error.possibilities:
+            from sim.language.schema import closest_name  # only on this error's path
+
+            names = {p.lstrip("-"): p for p in error.possibilities}
+            close = closest_name(error.option_name.lstrip("-"), list(names))
+            hint = f" Did you mean '{names[close]}'?" if close else ""
+            return f"No such option '{error.option_name}'.{hint}"
+        return error.format_message()
 
     def show(self, file: Any = None) -> None:
         """Print the error and where the usage is, on one line of stderr."""

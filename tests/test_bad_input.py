@@ -252,6 +252,18 @@ def test_a_usage_error_of_any_command_is_one_line(command: str) -> None:
         assert line.startswith("Error: Missing ") and line.endswith(hint), line
 
 
+def test_an_unknown_option_names_the_close_one_and_no_far_one() -> None:
+    # click offered "Did you mean one of: '--out', '--runs'?" for --bogus.
+    line = _one_error_line(invoke("run", TINY, "--bogus"))
+    assert line == "Error: No such option '--bogus'. (wargame run --help for usage)"
+    line = _one_error_line(invoke("run", TINY, "--seeds", "3"))
+    assert line == (
+        "Error: No such option '--seeds'. Did you mean '--seed'? (wargame run --help for usage)"
+    )
+    line = _one_error_line(invoke("run", TINY, "--run", "3"))
+    assert "Did you mean '--runs'?" in line
+
+
 def test_usage_errors_of_the_group_and_of_the_parser_are_one_line(tmp_path: Path) -> None:
     line = _one_error_line(invoke("valdate", TINY))
     assert (
