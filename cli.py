@@ -225,8 +225,16 @@ class WargameGroup(click.Group):
     Usage errors arise while the group parses its own options (:meth:`make_context`)
     and while it picks and parses a command, or the command refuses its options
     (:meth:`invoke`); both are retold by :class:`OneLineUsageError`. ``wargame`` alone
-    still shows the help.
+    shows the help on stdout and exits 0, as ``wargame --help`` does (click 8.2 and
+    later would print it as an error, exit code 2).
     """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """The group's arguments; none at all shows the help."""
+        if not args:
+            click.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         """The group's context; a usage error in its own options in one line."""

@@ -79,3 +79,11 @@ def test_every_public_name_of_sim_resolves():
     for name in sim.__all__:
         assert getattr(sim, name) is not None, name
     assert callable(sim.explain) and callable(sim.compare) and callable(sim.report)
+
+
+def test_wargame_alone_shows_the_help_and_exits_0():
+    bare = CliRunner().invoke(cli, [], prog_name="wargame")
+    asked = CliRunner().invoke(cli, ["--help"], prog_name="wargame")
+    assert bare.exit_code == 0, bare.output
+    assert bare.output == asked.output
+    assert "Commands:" in bare.output and "Error" not in bare.output
