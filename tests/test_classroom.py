@@ -676,9 +676,12 @@ def test_the_changes_are_named_by_their_metrics_titles(tmp_path):
         control(client, room, "next")
         control(client, room, "reveal")
         played = client.get("/api/view", headers=as_(room.tokens.projector)).json()["played"]
-    titles = {m.id: m.title for m in room.game.compiled.metrics}
+    spec = room.game.compiled.loaded.spec
+    titles = {m.id: m.title for m in spec.metrics}
     changes = {c["name"]: c["title"] for c in played["changes"]}
     assert changes, "round 1 of alaska changes the state"
     for name, title in changes.items():
-        assert title == (titles.get(name) if titles.get(name) not in (None, "", name) else "")
-    assert changes.get("east_asia_arming") == "East Asian arming"
+        # A metric's title, else the variable's own, else none (the id is shown).
+        assert title == (titles.get(name) or spec.state[name].title), name
+    assert changes.get("east_asia_arming") == "East Asian arming"  # a metric's title
+    assert changes.get("economic_track") == "Economic track"  # its own

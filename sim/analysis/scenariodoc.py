@@ -568,7 +568,8 @@ def _state(spec: Scenario) -> list[str]:
             high = "" if var.max is None else _number(var.max)
             kind = f"{low or '-∞'} to {high or '∞'}"
             initial, unit = _code(var.initial), _cell(var.unit) or "—"
-        rows.append([f"`{name}`", initial, kind, unit, _cell(var.description) or "—"])
+        what = ": ".join(filter(None, (var.title, var.description)))
+        rows.append([f"`{name}`", initial, kind, unit, _cell(what) or "—"])
     return [*_table(["variable", "initial", "values", "unit", "what"], rows), ""]
 
 

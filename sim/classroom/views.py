@@ -169,7 +169,7 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
         )
     before = record.before or record.observed
     changes = []
-    # A variable's words on the projector: its metric's title where one names it
+    # A variable's words on the projector: its metric's or its own title
     # ("Arctic LNG 2 output restarted", not "arctic lng mt").
     titles = variable_titles(compiled)
     for i, name in enumerate(compiled.state_names):

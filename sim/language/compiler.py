@@ -806,10 +806,12 @@ class _Compiler:
         expression = self.expr(text, (*path, "expression") if metric.expression else path)
         if expression is None:
             return None
-        unit = metric.unit
-        if not unit and metric.expression is None:
-            unit = self.spec.state[metric.id].unit  # type: ignore[union-attr]
-        return CompiledMetric(metric.id, metric.title or metric.id, unit, expression)
+        unit, title = metric.unit, metric.title
+        if metric.expression is None:
+            # A metric of a state variable takes its unit and title unless it gives its own.
+            unit = unit or self.spec.state[metric.id].unit  # type: ignore[union-attr]
+            title = title or self.spec.state[metric.id].title
+        return CompiledMetric(metric.id, title or metric.id, unit, expression)
 
 
 def compile_scenario(loaded: LoadedScenario) -> CompiledScenario:

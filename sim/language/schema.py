@@ -182,6 +182,7 @@ class NumericVar(_Base):
     min: Finite | None = None
     max: Finite | None = None
     unit: str = ""
+    title: str = ""
     description: str = ""
 
     @model_validator(mode="after")
@@ -196,6 +197,7 @@ class CategoricalVar(_Base):
 
     values: tuple[Identifier, ...] = Field(min_length=1)
     initial: Identifier
+    title: str = ""
     description: str = ""
 
     @model_validator(mode="after")

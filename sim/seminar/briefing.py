@@ -88,7 +88,10 @@ def _term_in_words(node: ast.expr, sign: int, state: set[str]) -> str:
 
 
 def variable_titles(compiled: CompiledScenario, *, mid_sentence: bool = False) -> dict[str, str]:
-    """State variables named by a metric's title ("Arctic LNG 2 output restarted").
+    """State variables named by their titles ("Arctic LNG 2 output restarted").
+
+    A metric's title where a metric of the variable has one, or else the variable's own
+    ``title``; a variable with neither is left out (callers write its id in words).
 
     Args:
         compiled: The scenario.
@@ -96,6 +99,9 @@ def variable_titles(compiled: CompiledScenario, *, mid_sentence: bool = False) -
             by :func:`title_mid_sentence`; as written where a title starts a line.
     """
     titles = {m.id: m.title for m in compiled.metrics if m.title and m.title != m.id}
+    for name, var in compiled.loaded.spec.state.items():
+        if var.title and name not in titles:
+            titles[name] = var.title
     if not mid_sentence:
         return titles
     names = _names(compiled)
