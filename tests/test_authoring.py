@@ -710,3 +710,53 @@ def test_override_sets_a_rule_played_actors_decision_too(tmp_path):
     ruled = CliRunner().invoke(cli, ["step", str(path)], input="o\nB\nrule\n\nn\nq\ny\n")
     assert "B's rule decides offer." in ruled.output
     assert "Branch offer: signed" in ruled.output
+
+
+NOT_VALUES = """
+state:
+  vote: {values: [pending, held, cancelled], initial: pending}
+  tension: {initial: 1}
+actors:
+  RU: {name: Russia, actions: {hold: {}, provoke: {effects: {tension: "+= 1"}}}}
+  NATO: {name: NATO, actions: {hold: {}, deploy: {}}}
+injects:
+  - {id: incident, round: 1, effects: {tension: "+= 1"}}
+branches:
+  - id: referendum
+    round: 1
+    variable: vote
+    outcomes: {held: {probability: 0.5}, cancelled: {probability: rest}}
+  - id: talks
+    round: 1
+    outcomes: {open: {probability: 0.5}, closed: {probability: rest}}
+endings:
+  - {id: clash, when: READS}
+  - {id: calm}
+"""
+
+
+@pytest.mark.parametrize(
+    ("reads", "column", "told"),
+    [
+        (
+            "referendum == 'held'",
+            23,
+            "'referendum' is a branch, not a value: read its outcome through its "
+            "variable, e.g. vote == 'held'",
+        ),
+        ("talks == 'open'", 23, "'talks' is a branch, not a value: give it a 'variable:'"),
+        ("provoke > 0", 23, "read it with chose('RU', 'provoke'), times('RU', 'provoke')"),
+        ("tension > 2 and hold > 0", 39, "'hold' is an action of RU, NATO, not a value"),
+        ("NATO > 0", 23, "'NATO' is an actor, not a value: read its moves with chose('NATO'"),
+        ("incident == 1", 23, "'incident' is an inject, not a value"),
+        ("calm", 23, "'calm' is an ending, not a value"),
+    ],
+)
+def test_a_branch_actor_action_inject_or_ending_read_as_a_value_says_how_to_read_it(
+    reads, column, told
+):
+    # An author's trial: "when: referendum == 'held'" got only "unknown name 'referendum'".
+    found = problems_of(NOT_VALUES.replace("READS", reads))
+    assert len(found) == 1, found
+    assert found[0].startswith(f"author.yaml:25:{column}: "), found
+    assert told in found[0], found

@@ -34,6 +34,7 @@ from sim.language.schema import (
     ChoiceParam,
     FixedParam,
     LoadedScenario,
+    Scenario,
     parse_scenario,
     suggest,
 )
@@ -469,14 +470,16 @@ class _Compiler:
             lows.append(low)
             highs.append(high)
         actions = {a: tuple(actor.actions) for a, actor in spec.actors.items()}
-        self.table = SymbolTable(symbols, actions)
+        not_values = _not_values(spec, symbols)
+        self.table = SymbolTable(symbols, actions, withheld=not_values)
         self._defines(symbols)
         params_only = SymbolTable(
             {n: s for n, s in symbols.items() if s.kind == "param"},
             actions,
             self.table.defines,
             self.table.broken,
-            {
+            not_values
+            | {
                 n: "an initial value may read only parameters, not "
                 + ("'round'" if s.kind == "round" else f"state variable '{n}'")
                 + " (the state starts from the parameters in round 0)"
@@ -812,6 +815,60 @@ class _Compiler:
             unit = unit or self.spec.state[metric.id].unit  # type: ignore[union-attr]
             title = title or self.spec.state[metric.id].title
         return CompiledMetric(metric.id, title or metric.id, unit, expression)
+
+
+def _not_values(spec: Scenario, symbols: dict[str, Symbol]) -> dict[str, str]:
+    """Why a branch, actor, action, inject or ending id cannot be read as a value.
+
+    An author who writes ``referendum == 'held'`` for a branch, or ``provoke > 0`` for an
+    action, gets told how the scenario reads it instead.
+    """
+    why: dict[str, str] = {}
+
+    def put(name: str, text: str) -> None:
+        if name not in symbols and name not in spec.define and name not in why:
+            why[name] = f"'{name}' is {text}"
+
+    for branch in spec.branches:
+        first = next(iter(branch.outcomes))
+        if branch.variable is not None:
+            how = f"read its outcome through its variable, e.g. {branch.variable} == '{first}'"
+        else:
+            how = (
+                "give it a 'variable:' (a categorical state variable with its outcomes "
+                f"as values) and read that, e.g. {branch.id}_outcome == '{first}'"
+            )
+        put(branch.id, f"a branch, not a value: {how}")
+    owners: dict[str, list[str]] = {}
+    for actor_id, actor in spec.actors.items():
+        first = next(iter(actor.actions))
+        put(
+            actor_id,
+            f"an actor, not a value: read its moves with chose('{actor_id}', '{first}'), "
+            f"times('{actor_id}', '{first}') or last('{actor_id}', '{first}')",
+        )
+        for action in actor.actions:
+            owners.setdefault(action, []).append(actor_id)
+    for action, (owner, *others) in owners.items():
+        put(
+            action,
+            f"an action of {', '.join([owner, *others])}, not a value: read it with "
+            f"chose('{owner}', '{action}'), times('{owner}', '{action}') or "
+            f"last('{owner}', '{action}')",
+        )
+    for inject in spec.injects:
+        put(
+            inject.id,
+            "an inject, not a value: read a state variable its effects set "
+            '(an effect such as "= 1" on a yes/no variable records that it fired)',
+        )
+    for ending in spec.endings:
+        put(
+            ending.id,
+            "an ending, not a value: an ending is named when a run ends and nothing reads "
+            "it; read the state its condition reads",
+        )
+    return why
 
 
 def compile_scenario(loaded: LoadedScenario) -> CompiledScenario:
