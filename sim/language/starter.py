@@ -76,6 +76,7 @@ state:
     min: 0
     max: 10
     unit: index 0-10
+    title: Tension              # how the seminar, the classroom and the charts name it
     description: How close the crisis is to war (9 or more is war).
   talks:
     values: [pending, agreed, failed]
