@@ -294,7 +294,7 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             answer_next_dialog(facilitator, accept=True)
             facilitator.get_by_role("button", name="Back one round").click()
             heading = projector.locator("#round")
-            expect(heading).to_contain_text("Round 3 of 13 · 2025-08-22 · choosing")
+            expect(heading).to_contain_text("Round 3 of 13 · 2025-08-22 · teams choosing")
             expect(us.locator("#your-choice")).to_have_text("Your choice: hold")
             reveal(3)
             # Nothing to load before the first save: said, not an empty drop-down.

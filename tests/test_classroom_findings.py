@@ -175,6 +175,18 @@ def test_no_view_of_the_room_shows_an_unresolved_branchs_odds(tmp_path):
     assert odds.search(text)
 
 
+def test_a_teams_cards_name_the_expected_changes_by_their_titles(tmp_path):
+    # A lecturer's trial: the cards read "us credibility +0.01" under a briefing and a
+    # list of changes that say "allies' confidence in US guarantees".
+    room = room_of(tmp_path, ALASKA, ("US",))
+    room.open_round(FAC)
+    cards = view(room, Role(TEAM, "US"))["team"]["options"]
+    named = {e["name"]: e["title"] for c in cards for e in c["effects"]}
+    assert named.get("us_credibility") == "allies' confidence in US guarantees", named
+    assert named.get("economic_track") == "economic track", named  # the variable's own
+    assert all(named.values()), named  # alaska titles every variable
+
+
 # --- 5. the debrief link and a mid-game debrief ----------------------------------------
 
 

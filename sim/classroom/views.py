@@ -43,7 +43,11 @@ def hidden_branches(room: Classroom) -> frozenset[str]:
 
 
 def short_text(text: str, most: int = 22) -> str:
-    """The first sentence of a text, or its first ``most`` words, for the projector."""
+    """The first sentence of a text, cut at ``most`` words, for the projector (with "…").
+
+    The projector shows every inject of a round on one screen read from the back row;
+    a click on one shows its whole text.
+    """
     flat = " ".join(text.split())
     sentence = flat
     for end in (". ", "? ", "! "):
@@ -338,6 +342,9 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
     strategy = decision.strategy
     expect = strategy.expected if strategy is not None else [None] * len(compiled.actors)
     names = compiled.state_names
+    # An option's expected changes are named as the reasons name them ("allies'
+    # confidence in US guarantees", not "us credibility").
+    titles = variable_titles(compiled, mid_sentence=True)
     # Each branch's odds are quoted for one outcome on every option (the outcome the
     # options make likeliest on average), so the cards can be compared.
     quoted: dict[int, int] = {}
@@ -364,6 +371,7 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
                     effects.append(
                         {
                             "name": names[index],
+                            "title": titles.get(names[index], ""),
                             "change": change,
                             "shown": shown,
                             "good": weight * change > 0,
@@ -391,7 +399,8 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
                 "id": action.id,
                 "description": action.description,
                 "effects": [
-                    {k: e[k] for k in ("name", "change", "shown", "good")} for e in effects[:3]
+                    {k: e[k] for k in ("name", "title", "change", "shown", "good")}
+                    for e in effects[:3]
                 ],
                 "foresaw": foresaw,
                 "rule_p": float(decision.probabilities[a, 0]),

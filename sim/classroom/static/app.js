@@ -133,7 +133,7 @@ function act(promise) {
 
 function header(v, extra = "") {
   let round;
-  if (v.phase === "open" && v.open) round = `Round ${v.open.round} of ${v.rounds} · ${v.open.date} · choosing`;
+  if (v.phase === "open" && v.open) round = `Round ${v.open.round} of ${v.rounds} · ${v.open.date} · teams choosing`;
   else if (v.phase === "over" && v.played) round = `Round ${v.played.round} of ${v.rounds} · ${v.played.date} · game over`;
   else if (v.phase === "over") round = `Game over after round ${v.round} of ${v.rounds}`;
   else if (v.played) round = `Round ${v.played.round} of ${v.rounds} · ${v.played.date} · revealed`;
@@ -280,7 +280,7 @@ function roomPanels(v, options = {}) {
     middle = teams ? `<h2>Teams</h2>${teamsHtml(v)}`
       : '<h2>Before round 1</h2><p class="muted">Nothing has been played yet: open round 1 when the room is ready. Its injects, then the moves, appear here.</p>';
   }
-  const side = `${v.played ? `<h2>Changes</h2>${changesHtml(v.played.changes)}` : ""}
+  const side = `${v.played ? `<h2>Changes in round ${v.played.round}</h2>${changesHtml(v.played.changes)}` : ""}
     <h2>Branches</h2>${treeHtml(v.tree)}<h2>The model expects</h2>${outlookHtml(v.outlook)}`;
   return { left, middle, side };
 }
@@ -323,7 +323,7 @@ function drawTeam(v) {
       <p class="muted">Expected: what each option is expected to do this round to what ${esc(team.actor)} values
       (green good, red bad), counting the others' likely moves.</p>`;
     body += team.options.map((o) => {
-      const effects = o.effects.map((e) => `<span class="${e.good ? "good" : "bad"}">${words(e.name)} ${esc(e.shown)}</span>`).join(", ");
+      const effects = o.effects.map((e) => `<span class="${e.good ? "good" : "bad"}">${e.title ? esc(e.title) : words(e.name)} ${esc(e.shown)}</span>`).join(", ");
       return `<button class="option ${o.id === choice ? "chosen" : ""}" data-action="${esc(o.id)}">
         <div class="name">${words(o.id)}</div><div>${esc(o.description)}</div>
         <div class="effects">${effects ? `Expected: ${effects}` : '<span class="muted">Changes nothing you value directly.</span>'}
@@ -419,7 +419,8 @@ function drawStudent(v) {
   }
   const board = v.leaderboard.map((b, i) => {
     const me = v.me && b.student.toLowerCase() === v.me.toLowerCase();
-    return `<tr class="${me ? "me" : ""}"><td>${i + 1}</td><td>${esc(b.student)}${me ? ' <span class="tag ok">you</span>' : ""}</td><td class="num">${b.brier == null ? "–" : b.brier.toFixed(3)}</td>
+    // A student with nothing scored yet has no rank (a blank, not 1 or 2).
+    return `<tr class="${me ? "me" : ""}"><td>${b.brier == null ? "–" : i + 1}</td><td>${esc(b.student)}${me ? ' <span class="tag ok">you</span>' : ""}</td><td class="num">${b.brier == null ? "–" : b.brier.toFixed(3)}</td>
     <td class="num">${b.model_brier == null ? "–" : b.model_brier.toFixed(3)}</td><td class="num">${b.scored}/${b.predictions}</td></tr>`;
   }).join("");
   body += `<div class="card"><h2>Leaderboard</h2><p class="muted">Mean Brier score: 0 is perfect, 2 is sure and wrong; the model's forecast when you were asked, for comparison. Scored: forecasts whose branch has resolved, of those made.</p>
@@ -517,7 +518,7 @@ function drawFacilitator(v) {
           <span id="students">${f.students} ${f.students === 1 ? "student" : "students"}, ${f.predictions} ${f.predictions === 1 ? "prediction" : "predictions"}</span></p>
         <p class="muted" id="notes">${f.notes.map(esc).join(" · ")}</p></div>
     </div>
-    <div class="panelset"><div class="card">${panels.left}</div><div class="card">${panels.middle}</div></div>
+    <div class="panelset"><div class="card">${panels.left}</div>${panels.middle ? `<div class="card">${panels.middle}</div>` : ""}</div>
     <div class="card">${panels.side}
       ${odds ? `<details class="facilitator-only" data-key="odds"><summary>Branch odds (for you only: hidden from the room until each resolves)</summary><ul class="tree">${odds}</ul></details>` : ""}</div>`);
   for (const button of app.querySelectorAll("button[data-control]")) {
