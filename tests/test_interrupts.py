@@ -203,7 +203,7 @@ def test_sigterm_stops_cleanly_and_the_printed_command_resumes_it(tmp_path: Path
     assert resumed.returncode == 0, resumed.stderr
     # This session's seconds are not put on all the runs.
     assert "30,000 runs, finished by this resume in " in resumed.stdout
-    assert "runs/s playing, over every session)" in resumed.stdout
+    assert "runs/s, over every session)" in resumed.stdout
     reference = tmp_path / "reference"
     options = BatchOptions(
         runs=30000,
