@@ -760,3 +760,37 @@ def test_a_branch_actor_action_inject_or_ending_read_as_a_value_says_how_to_read
     assert len(found) == 1, found
     assert found[0].startswith(f"author.yaml:25:{column}: "), found
     assert told in found[0], found
+
+
+@pytest.mark.parametrize(
+    ("ending", "told"),
+    [
+        (
+            "{id: calm, stop: maybe}",
+            "endings.calm.stop: expected true or false, not the text 'maybe'",
+        ),
+        ("{id: calm, stop: 2.5}", "endings.calm.stop: expected true or false, not the number 2.5"),
+        ("{id: calm, title: [a, b]}", "endings.calm.title: expected text (put it in quotes"),
+    ],
+)
+def test_a_value_of_the_wrong_type_says_what_was_expected_in_plain_words(ending, told):
+    # An author's trial: "Input should be a valid boolean, unable to interpret input".
+    body = "actors:\n  A: {name: Alpha, actions: {wait: {}}}\nendings:\n  - " + ending + "\n"
+    found = problems_of(body)
+    value = ending.split(": ")[-1].rstrip("}")  # the position of the wrong value
+    column = 5 + ending.index(value)
+    assert len(found) == 1 and found[0].startswith(f"author.yaml:10:{column}: "), found
+    assert told in found[0], found
+    assert "Input should be" not in found[0]
+
+
+def test_rounds_that_are_not_a_whole_number_are_told_so():
+    text = HEADER.replace("rounds: {rounds}", "rounds: six")
+    with pytest.raises(ScenarioError) as caught:
+        load_text(
+            text + "actors:\n  A: {name: Alpha, actions: {wait: {}}}\nendings:\n  - id: e\n",
+            "a.yaml",
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "a.yaml:6:11: scenario.rounds: expected a whole number, e.g. 6, not the text 'six'"
+    ]

@@ -508,9 +508,47 @@ def _describe(error: dict[str, Any]) -> tuple[str, bool]:
         given = error.get("input")
         message = f"'{given}' is not one of {', '.join(expected)}"
         return message + (suggest(str(given), expected) if isinstance(given, str) else ""), False
+    plain = _plain_type_error(kind, error.get("input"))
+    if plain is not None:
+        return plain, False
+    bound = _BOUNDS.get(kind)
+    if bound is not None:
+        limit = error.get("ctx", {}).get(bound[0])
+        given = error.get("input")
+        shown = f"{given:g}" if isinstance(given, int | float) else repr(given)
+        return f"must be {bound[1]} {limit:g}, not {shown}", False
     message = error["msg"]
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return message, False
+
+
+#: pydantic's error kinds for a number out of bounds: the bound's key, and its words.
+_BOUNDS = {
+    "less_than_equal": ("le", "at most"),
+    "less_than": ("lt", "less than"),
+    "greater_than_equal": ("ge", "at least"),
+    "greater_than": ("gt", "greater than"),
+}
+
+#: pydantic's error kinds for a value of the wrong type, and what was expected instead.
+_EXPECTED = {
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "int_parsing": "a whole number, e.g. 6",
+    "int_type": "a whole number, e.g. 6",
+    "int_from_float": "a whole number, e.g. 6",
+    "float_parsing": "a number, e.g. 0.5",
+    "float_type": "a number, e.g. 0.5",
+    "string_type": "text (put it in quotes if it looks like a number or true/false)",
+}
+
+
+def _plain_type_error(kind: str, given: Any) -> str | None:
+    """A wrong-typed value in an author's words: "expected true or false, not the text 'maybe'"."""
+    expected = _EXPECTED.get(kind)
+    if expected is None:
+        return None
+    return f"expected {expected}, not {_kind_of(given)}"
 
 
 def _kind_of(value: Any) -> str:
@@ -708,6 +746,17 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
                 )
             )
         errors = [e for e in errors if tuple(e["loc"][:4]) not in misplaced]
+        # A list whose only entry is wrong is also "too short" to pydantic: the entry's
+        # own error says what to fix.
+        inner = [tuple(e["loc"]) for e in errors]
+        errors = [
+            e
+            for e in errors
+            if e["type"] != "too_short"
+            or not any(
+                len(o) > len(e["loc"]) and o[: len(e["loc"])] == tuple(e["loc"]) for o in inner
+            )
+        ]
         located = [_path_in(data, tuple(e["loc"]), False) for e in errors]
         either = {w for e, w in zip(errors, located, strict=True) if e["type"] == "string_type"}
         for error, where_at in zip(errors, located, strict=True):
