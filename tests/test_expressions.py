@@ -196,6 +196,18 @@ def test_nan_at_run_time_names_the_position_run_and_round():
         compiled("x / y")(ctx)
 
 
+def test_nan_and_infinity_at_run_time_name_their_own_likely_causes():
+    # An author's trial: log of a negative number got "division by zero, log of 0, or
+    # overflow?", none of which it was.
+    from sim.errors import ScenarioRuntimeError
+
+    ctx = context([1, -2], [1, 0], [0, 0], [0, 0], runs=[40, 41], round_=5)
+    with pytest.raises(ScenarioRuntimeError, match=r"gave NaN in run 41 .*log or sqrt of a neg"):
+        compiled("log(x)")(ctx)
+    with pytest.raises(ScenarioRuntimeError, match=r"gave an infinite value in run 41 .*division"):
+        compiled("x / y")(ctx)
+
+
 def test_constant_expression_is_folded_at_load():
     assert compiled("2 * 3 + 1").constant == 7.0
     assert compiled("x + 1").constant is None

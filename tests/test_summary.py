@@ -9,7 +9,7 @@ from sim.api import run_batch
 from sim.batch.options import BatchOptions
 from sim.batch.summary import Z95, format_summary, wilson_interval
 from sim.engine.loading import load
-from tests.conftest import TINY
+from tests.conftest import ROOT, TINY
 
 
 def test_wilson_interval_at_the_edges_matches_the_closed_form():
@@ -80,3 +80,22 @@ def test_long_ending_and_actor_titles_are_never_cut(tmp_path):
     # The columns line up: every probability row has its numbers at the same place.
     rows = [line for line in shown.splitlines() if line.rstrip().endswith("%]")]
     assert len({line.index("[") for line in rows}) == 1
+
+
+def test_runs_stopped_before_the_last_round_are_counted_as_such(tmp_path):
+    # An author's trial: "1,444 runs ended early" beside an ending of 1,810 runs (the
+    # other 366 stopped in the last round, which is not early).
+    import pyarrow.parquet as pq
+
+    results = run_batch(
+        load(ROOT / "scenarios" / "korea-deterrence.yaml"),
+        tmp_path / "out",
+        BatchOptions(runs=400, seed=3, executor="inprocess", plots=False),
+    )
+    played = pq.read_table(results.folder / "runs.parquet").column("rounds_played").to_numpy()
+    rounds = results.manifest["layout"]["rounds"]
+    early = int((played < rounds).sum())
+    assert early > 0
+    text = format_summary(results.summary)
+    assert f"{early:,} runs were stopped before the last round by a stopping ending" in text
+    assert f"{played.mean():.1f} rounds played on average" in text

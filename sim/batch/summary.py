@@ -479,7 +479,8 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
         played = summary["rounds_played"]
         out.append("")
         out.append(
-            f"{played['stopped_early']:,} runs ended early (a stopping ending); "
+            f"{played['stopped_early']:,} runs were stopped before the last round by a "
+            "stopping ending; "
             f"{played['mean']:.1f} rounds played on average"
         )
     if summary.get("reasoning", {}).get("unconverged_runs"):

@@ -431,11 +431,13 @@ class Expression:
             value = np.broadcast_to(value, (ctx.size,))
         if not np.isfinite(value).all():
             bad = int(np.flatnonzero(~np.isfinite(value))[0])
-            what = "NaN" if np.isnan(value[bad]) else "an infinite value"
+            if np.isnan(value[bad]):
+                what, causes = "NaN", "log or sqrt of a negative number, 0 / 0, or inf - inf?"
+            else:
+                what, causes = "an infinite value", "division by zero, log of 0, or overflow?"
             raise ScenarioRuntimeError(
                 f"{self.location}: '{_excerpt(self.text)}' gave {what} in run "
-                f"{int(ctx.runs[bad])} at round {ctx.round} (division by zero, log of 0, or "
-                "overflow?)"
+                f"{int(ctx.runs[bad])} at round {ctx.round} ({causes})"
             )
         return value
 
