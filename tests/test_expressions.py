@@ -148,6 +148,13 @@ def test_chose_reads_this_rounds_choice_or_the_expected_probability():
         ("x << 1", "not allowed", 7),
         ("~x", "not allowed", 7),
         ("x + tensoin", "unknown name 'tensoin'", 11),
+        # Nothing close: what an expression can read, and where to see every name.
+        (
+            "x + ru_escalation",
+            "reads parameters, state variables and named expressions "
+            "(`wargame doc f.yaml` lists them)",
+            11,
+        ),
         ("x +", "syntax error", 10),
         ("summit == 'colapse'", "did you mean 'collapse'", 17),
         ("summit > 'pending'", "use == or !=", 7),

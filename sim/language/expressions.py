@@ -544,7 +544,14 @@ class _Checker:
                 )
                 return None
             known = [*self.table.symbols, *self.table.defines]
-            self.fail(node, f"unknown name '{name}'" + suggest(name, known))
+            hint = suggest(name, known)
+            if not hint:
+                # Nothing close: say what an expression can read, and where to see them.
+                hint = (
+                    ": an expression reads parameters, state variables and named "
+                    f"expressions (`wargame doc {self.location.file}` lists them)"
+                )
+            self.fail(node, f"unknown name '{name}'" + hint)
             return None
         if symbol.kind != "round":
             self.reads.add(name)
