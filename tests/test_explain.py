@@ -999,3 +999,20 @@ def test_only_permutation_p_values_have_a_floor_and_holm_follows_it():
     assert sorted(r["p_holm"] for r in rows.values()) == pytest.approx(list(steps))
     # x's adjusted p-value is made by its floor: a bound. noise's is its own (far above).
     assert rows["x"]["p_holm_bound"] and not rows["noise"]["p_holm_bound"]
+
+
+def test_a_driver_whose_ends_differ_little_says_its_link_has_another_shape():
+    # An author's trial: "ru_resolve -0.3 [-4.6, +4.0] points, p (Holm) 0.002" read as a
+    # contradiction (significant, yet the interval holds 0).
+    from sim.analysis.explaintext import _ends
+
+    row = {
+        "significant": True,
+        "effect_low": -0.046,
+        "effect_high": 0.040,
+        "low": {"p": 0.434, "label": "≤ 0.206"},
+        "high": {"p": 0.431, "label": "≥ 0.799"},
+    }
+    assert _ends(row).endswith("; the ends differ little: a link of another shape (see the top)")
+    assert "differ little" not in _ends(row | {"effect_low": 0.01})  # the ends differ
+    assert "differ little" not in _ends(row | {"significant": False})  # not a driver

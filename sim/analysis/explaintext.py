@@ -63,6 +63,10 @@ def _ends(row: dict[str, Any]) -> str:
     text = f"{low['p']:.1%} ({low['label']}) → {high['p']:.1%} ({high['label']})"
     if row.get("runs_settled"):
         text += f", in the runs still open then ({row['runs_settled']:,} were settled before)"
+    if row.get("significant") and row["effect_low"] <= 0 <= row["effect_high"]:
+        # A driver whose ends differ little (an author read one as a contradiction):
+        # the permutation test found a link of another shape (rising then falling, say).
+        text += "; the ends differ little: a link of another shape (see the top)"
     return text
 
 
