@@ -447,6 +447,8 @@ def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
             phone.locator("#name").fill("Ada")
             phone.get_by_role("button", name="Use this name").click()
             expect(phone.locator("#joined")).to_have_text("you are Ada")
+            # Once joined, the button offers a change, not the name again (a trial).
+            expect(phone.locator("#set-name")).to_have_text("Change my name")
             for n in (1, 2):
                 facilitator.get_by_role("button", name=f"Open round {n}").click()
                 if n == 1:

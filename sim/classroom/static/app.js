@@ -383,7 +383,7 @@ function drawStudent(v) {
   const name = studentName();
   const joined = v.me ? `<span class="tag ok" id="joined">you are ${esc(v.me)}</span>` : "";
   let body = `<div class="card"><label>Your name <input id="name" data-keep value="${esc(name)}" autocomplete="name"></label>
-    <button id="set-name">Use this name</button> ${joined}<div class="error" id="error">${esc(lastError)}</div></div>`;
+    <button id="set-name">${v.me ? "Change my name" : "Use this name"}</button> ${joined}<div class="error" id="error">${esc(lastError)}</div></div>`;
   const due = v.phase === "open" && v.open ? v.open.due : [];
   if (!due.length) body += '<div class="card"><p class="muted">No branch is open for predictions now.</p></div>';
   for (const branch of due) {
