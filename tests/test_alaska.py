@@ -11,6 +11,7 @@ from cli import cli
 from sim.engine.loading import load, load_text
 from sim.engine.model import WargameModel, play
 from tests.conftest import ALASKA
+from tests.test_library import biggest_change, shares, shares_at_ends
 
 ARTICLE = "article_2025_08_13"
 
@@ -114,21 +115,6 @@ def test_both_summit_outcomes_and_every_ending_are_reachable(alaska, records):
 
 
 SUMMIT_PARTIES = ("US", "RU", "UA", "EU")
-
-
-def shares(model) -> dict[str, float]:
-    """Share of runs of each ending and branch outcome."""
-    records = model.records()
-    found = {}
-    for column in ("ending", "branch.summit", "branch.counteroffensive"):
-        values, counts = np.unique(records[column], return_counts=True)
-        for value, count in zip(values, counts, strict=True):
-            found[f"{column}={value}"] = count / len(records[column])
-    return found
-
-
-def biggest_change(a: dict[str, float], b: dict[str, float]) -> float:
-    return max(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in set(a) | set(b))
 
 
 #: How each actor reasons (docs/alaska.md says why).
@@ -245,14 +231,12 @@ def extremes(param) -> tuple[float, float] | None:
 
 
 def test_every_article_claim_moves_an_outcome_or_is_marked_context_only(alaska):
-    from tests.test_library import shares_at_ends
-
     spec = alaska.loaded.spec
     idle = [name for name, param in spec.parameters.items() if param.context_only]
     ends = {
-        name: extremes(param)
+        name: found
         for name, param in spec.parameters.items()
-        if name not in idle and extremes(param) is not None
+        if name not in idle and (found := extremes(param)) is not None
     }
     for name, (low, high) in shares_at_ends(alaska, 11, 2000, ends).items():
         assert biggest_change(low, high) >= 0.01, name

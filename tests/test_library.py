@@ -97,15 +97,20 @@ def test_every_crisis_parameter_cites_a_source_with_a_confidence(path: Path) -> 
         assert commitment.source in reliabilities and commitment.confidence, commitment.id
 
 
-def shares(model: WargameModel) -> dict[str, float]:
-    """Share of runs of each ending and branch outcome."""
-    records = model.records()
+def shares(
+    model: WargameModel, part: slice = slice(None), records: dict | None = None
+) -> dict[str, float]:
+    """Share of runs of each ending and branch outcome (in the runs at ``part``).
+
+    ``records``: the model's records, when already at hand.
+    """
+    records = model.records() if records is None else records
     found: dict[str, float] = {}
     columns = ["ending"] + [f"branch.{b.id}" for b in model.compiled.branches]
     for column in columns:
-        values, counts = np.unique(records[column], return_counts=True)
+        values, counts = np.unique(records[column][part], return_counts=True)
         for value, count in zip(values, counts, strict=True):
-            found[f"{column}={value}"] = count / len(records[column])
+            found[f"{column}={value}"] = count / counts.sum()
     return found
 
 
@@ -149,29 +154,20 @@ def shares_at_ends(
         streams=np.tile(np.arange(runs), len(settings)),
     )
     records = model.records()
-    columns = ["ending"] + [f"branch.{b.id}" for b in compiled.branches]
-    found = []
-    for k in range(len(settings)):
-        part: dict[str, float] = {}
-        for column in columns:
-            values, counts = np.unique(
-                records[column][k * runs : (k + 1) * runs], return_counts=True
-            )
-            for value, count in zip(values, counts, strict=True):
-                part[f"{column}={value}"] = count / runs
-        found.append(part)
+    found = [shares(model, slice(k * runs, (k + 1) * runs), records) for k in range(len(settings))]
     return {name: (found[2 * i], found[2 * i + 1]) for i, name in enumerate(ends)}
 
 
 @pytest.mark.parametrize("path", CRISIS_PATHS, ids=name_of)
 def test_every_claim_moves_an_outcome_or_is_marked_context_only(path: Path) -> None:
     compiled = load(path)
-    idle, ends = [], {}
-    for name, param in compiled.loaded.spec.parameters.items():
-        if param.context_only:
-            idle.append(name)
-        elif extremes(param) is not None:
-            ends[name] = extremes(param)
+    parameters = compiled.loaded.spec.parameters
+    idle = [name for name, param in parameters.items() if param.context_only]
+    ends = {
+        name: found
+        for name, param in parameters.items()
+        if not param.context_only and (found := extremes(param)) is not None
+    }
     for name, (low, high) in shares_at_ends(compiled, 11, 2000, ends).items():
         assert biggest_change(low, high) >= 0.01, name
     # A context-only claim says why in a comment of its own (in the file that states it:
