@@ -1016,3 +1016,29 @@ def test_a_driver_whose_ends_differ_little_says_its_link_has_another_shape():
     assert _ends(row).endswith("; the ends differ little: a link of another shape (see the top)")
     assert "differ little" not in _ends(row | {"effect_low": 0.01})  # the ends differ
     assert "differ little" not in _ends(row | {"significant": False})  # not a driver
+
+
+def test_the_html_report_says_so_too_and_its_method_note_explains_it():
+    # The text said it; the report's table did not (noticed in the 2026-12-04 session).
+    from sim.analysis.explanation import METHODS
+    from sim.analysis.reports import _driver_rows
+
+    row = {
+        "rank": 3,
+        "kind": "parameter",
+        "input": "ru_resolve",
+        "significant": True,
+        "effect": -0.003,
+        "effect_low": -0.046,
+        "effect_high": 0.040,
+        "p_holm": 0.002,
+        "mi_bits": 0.0123,
+        "low": {"p": 0.434, "label": "≤ 0.206"},
+        "high": {"p": 0.431, "label": "≥ 0.799"},
+    }
+    html = _driver_rows([row])
+    assert "the ends differ little: a link of another shape (see the top)" in html
+    assert "differ little" not in _driver_rows([row | {"effect_low": 0.01}])
+    settled = _driver_rows([row | {"runs_settled": 1234, "significant": False}])
+    assert "in the runs still open then (1,234 were settled before)" in settled
+    assert "a link of any shape" in METHODS["ranking"]

@@ -61,13 +61,29 @@ def _ends(row: dict[str, Any]) -> str:
         )
     low, high = row["low"], row["high"]
     text = f"{low['p']:.1%} ({low['label']}) → {high['p']:.1%} ({high['label']})"
+    return "".join([text, *ends_notes(row)])
+
+
+def ends_notes(row: dict[str, Any]) -> list[str]:
+    """What a driver's low-end-to-high-end figures need said beside them.
+
+    The runs the ends were counted in (a move in a late round: the runs still open then)
+    and, for a driver whose interval holds 0, that its ends differ little: the
+    permutation test found a link of another shape (rising then falling, say); an
+    author read such a row as a contradiction. Shared by the text and the HTML report.
+
+    Args:
+        row: One row of the ranking (not a measured one).
+
+    Returns:
+        Clauses to append to the ends, each starting with its separator.
+    """
+    notes = []
     if row.get("runs_settled"):
-        text += f", in the runs still open then ({row['runs_settled']:,} were settled before)"
+        notes.append(f", in the runs still open then ({row['runs_settled']:,} were settled before)")
     if row.get("significant") and row["effect_low"] <= 0 <= row["effect_high"]:
-        # A driver whose ends differ little (an author read one as a contradiction):
-        # the permutation test found a link of another shape (rising then falling, say).
-        text += "; the ends differ little: a link of another shape (see the top)"
-    return text
+        notes.append("; the ends differ little: a link of another shape (see the top)")
+    return notes
 
 
 def _wrap(text: str, width: int, indent: str = "  ", more: str = "    ") -> list[str]:

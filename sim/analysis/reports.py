@@ -575,6 +575,7 @@ def _points(x: float | None) -> str:
 
 
 def _driver_rows(rows: list[dict[str, Any]]) -> str:
+    from sim.analysis.explaintext import ends_notes
     from sim.analysis.ranking import round_spans
 
     out = []
@@ -599,7 +600,7 @@ def _driver_rows(rows: list[dict[str, Any]]) -> str:
             ends = (
                 f"{_pct(row['low']['p'])} ({_e(row['low']['label'])}) → "
                 f"{_pct(row['high']['p'])} ({_e(row['high']['label'])})"
-            )
+            ) + "".join(_e(note) for note in ends_notes(row))
             p_holm = row.get("p_holm")
             bound = bool(row.get("p_holm_bound"))
         if row["kind"] == "parameter":
