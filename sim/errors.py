@@ -46,6 +46,9 @@ class ScenarioError(WargameError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems))
+        #: The scenario without what the shape check rejected, where that leaves a valid
+        #: one to compile for further problems (see ``sim.language.compiler.compile_checked``).
+        self.partial: object | None = None
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:

@@ -451,3 +451,53 @@ def test_a_folder_given_as_the_scenario_is_one_line(command: str, tmp_path: Path
     extra = ["--design", "lhs", "-n", "4"] if command == "sweep" else []
     line = _one_error_line(invoke(command, tmp_path, *extra))
     assert line == f"{tmp_path}: is a folder: give a scenario file (.yaml)"
+
+
+def _chicken_with(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    text = (ROOT / "scenarios" / "textbook" / "chicken.yaml").read_text("utf-8")
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / "chicken.yaml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def _problems(path: Path) -> list[str]:
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    return [line for line in result.stderr.splitlines() if ": warning:" not in line]
+
+
+def test_a_misspelt_key_and_a_wrong_name_are_reported_in_one_pass(tmp_path):
+    # An author's trial: validate listed the unknown keys first and the names and
+    # expressions only once those were fixed, so a scenario took two passes.
+    path = _chicken_with(
+        tmp_path,
+        ("        description: Swerve.", "        descripton: Swerve."),
+        ("rationality: lam\n", "rationality: lamb\n"),
+        ("\"+= chose('B', 'straight')\"", "\"+= chose('B', 'stright')\""),
+    )
+    problems = _problems(path)
+    assert len(problems) == 3, problems
+    assert "unknown name 'lamb' (did you mean 'lam'?)" in problems[0]
+    assert "actors.A.actions.swerve: unknown key 'descripton'" in problems[1]
+    assert "actor 'B' has no action 'stright'" in problems[2]
+    # In the file's order, each at its own line.
+    lines = [int(p.split(":")[1]) for p in problems]
+    assert lines == sorted(lines) and len(set(lines)) == 3
+
+
+def test_a_misspelt_section_is_not_followed_by_the_names_it_would_have_defined(tmp_path):
+    # Dropping "paramters:" would leave 'lam' unknown wherever it is read: errors the
+    # misspelling alone explains. Only the misspelling is reported.
+    path = _chicken_with(tmp_path, ("\nparameters:\n", "\nparamters:\n"))
+    problems = _problems(path)
+    assert len(problems) == 1, problems
+    assert "unknown key 'paramters' (did you mean 'parameters'?)" in problems[0]
+
+
+def test_a_misspelt_key_alone_is_reported_alone(tmp_path):
+    path = _chicken_with(tmp_path, ("        description: Swerve.", "        descripton: Swerve."))
+    problems = _problems(path)
+    assert len(problems) == 1 and "unknown key 'descripton'" in problems[0], problems

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.engine.lint import dead_levers
-from sim.language.compiler import CompiledScenario, compile_scenario, compile_text
+from sim.language.compiler import CompiledScenario, compile_checked, compile_text
 from sim.language.schema import load_scenario
 
 
@@ -28,7 +28,7 @@ def load(path: str | Path) -> CompiledScenario:
     Raises:
         ScenarioError: If the file is unreadable or invalid.
     """
-    return with_warnings(compile_scenario(load_scenario(path)))
+    return with_warnings(compile_checked(lambda: load_scenario(path)))
 
 
 def load_text(text: str, path: str = "<scenario>") -> CompiledScenario:

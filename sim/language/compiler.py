@@ -14,6 +14,7 @@ alone (:func:`compile_text`) is what a batch worker does with the text it is sen
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -896,4 +897,31 @@ def compile_text(text: str, path: str = "<scenario>") -> CompiledScenario:
         text: The YAML text.
         path: The name to use in error messages.
     """
-    return compile_scenario(parse_scenario(text, path))
+    return compile_checked(lambda: parse_scenario(text, path))
+
+
+def compile_checked(load: Callable[[], LoadedScenario]) -> CompiledScenario:
+    """Shape-check with ``load`` and compile, reporting both kinds of problem at once.
+
+    Where the only shape errors are unknown keys inside entries, the scenario is also
+    compiled without them, so the names and expressions wrong elsewhere are listed in
+    the same error (an author fixed a scenario in two passes before).
+
+    Args:
+        load: :func:`~sim.language.schema.parse_scenario` or ``load_scenario`` of a file.
+
+    Raises:
+        ScenarioError: Listing every problem with its position.
+    """
+    try:
+        loaded = load()
+    except ScenarioError as failure:
+        partial = getattr(failure, "partial", None)
+        if partial is None:
+            raise
+        try:
+            compile_scenario(partial)
+        except ScenarioError as more:
+            raise ScenarioError([*failure.problems, *more.problems]) from None
+        raise
+    return compile_scenario(loaded)

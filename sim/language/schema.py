@@ -8,6 +8,7 @@ the scenario is compiled (:mod:`sim.language.compiler`), but still before anythi
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import hashlib
@@ -788,8 +789,39 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
             if where:
                 message = f"{where}: {message}"
             problems.append(source.problem(path, message, key=at_key))
-        raise ScenarioError(problems) from None
+        failure = ScenarioError(problems)
+        failure.partial = _without_unknown_keys(data, errors, source, text, path)
+        raise failure from None
     return LoadedScenario(spec, source, text, path)
+
+
+def _without_unknown_keys(
+    data: Any, errors: list[Any], source: SourceMap, text: str, path: str
+) -> LoadedScenario | None:
+    """The scenario without its unknown keys, if that is all that is wrong with it.
+
+    So one ``validate`` reports a misspelt key and the names and expressions that are
+    wrong elsewhere, not one after the other. Only keys inside an entry (an actor's, an
+    action's, a branch's...) are dropped: a misspelt section (``paramters:``) would leave
+    every name it defines unknown, errors the misspelling alone explains.
+    """
+    if not errors or any(e["type"] != "extra_forbidden" or len(e["loc"]) < 3 for e in errors):
+        return None
+    repaired = copy.deepcopy(data)
+    for error in errors:
+        where = _path_in(repaired, tuple(error["loc"]), False)
+        if len(where) != len(error["loc"]) or not where:
+            return None  # a tag in the location: not a plain key to drop
+        node = repaired
+        for part in where[:-1]:
+            node = node[part]
+        if not isinstance(node, dict):
+            return None
+        node.pop(where[-1], None)
+    try:
+        return LoadedScenario(Scenario.model_validate(repaired), source, text, path)
+    except ValidationError:
+        return None
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
