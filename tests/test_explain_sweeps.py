@@ -158,13 +158,14 @@ def test_a_rare_outcomes_sobol_intervals_hold_the_truth_and_are_never_zero_width
 def test_s1_above_st_is_named_and_explained():
     # Two replicates, 40 base samples, D = 2 (rows A, AB_1, AB_2, BA_1, BA_2, B), every
     # row of a base sample ending alike (half of them with the outcome), except in base
-    # sample 2: AB_1 ends differently from A in replicate 0 only, and B happens in
-    # replicate 1. That is a first-order term (a change in one replicate, the outcome in
-    # the other) and no total-order one (a change in both).
+    # sample 2: AB_1 ends differently from A in replicate 0 only, and B (with BA_1 and
+    # BA_2, so that nothing else changes) happens in replicate 1. That is a first-order
+    # term (a change in one replicate, times B's centred value in the other: positive)
+    # and no total-order one (a change in both).
     n, d = 40, 2
     y = np.repeat((np.arange(n) % 2)[None, :, None], 2, axis=0) * np.ones((2, n, 2 * d + 2))
     y[0, 2, 1] = 1.0
-    y[1, 2, 5] = 1.0
+    y[1, 2, 3:6] = 1.0
     found = stochastic_sobol(y.ravel(), ["x1", "x2"], n, 2, resamples=50)
     assert found["indices"]["x1"]["S1"] > 0 == found["indices"]["x1"]["ST"]
     assert found["s1_above_st"] == ["x1"]
@@ -325,3 +326,64 @@ def test_the_sobol_table_fits_the_text_width_with_every_number(tmp_path):
             for name, s in target["sobol"]["indices"].items():
                 assert " ".join(sobol_index_text(s, "S1").split()) in flat, (width, name)
                 assert " ".join(sobol_index_text(s, "ST").split()) in flat, (width, name)
+
+
+# --- centred terms ----------------------------------------------------------------------
+
+
+def _shared_chance_design(n: int, replicates: int, rng: np.random.Generator, base: float):
+    """A two-parameter Sobol design whose rows share each replicate's chance.
+
+    Y = 1 if u < g(X) with g = base + 0.2 x1 + 0.05 x2 and one u per base sample and
+    replicate: rows A, AB_1, AB_2, BA_1, BA_2, B, shaped (replicates, n, 6).
+    """
+    a, b = rng.random((n, 2)), rng.random((n, 2))
+    rows = [a, np.column_stack([b[:, 0], a[:, 1]]), np.column_stack([a[:, 0], b[:, 1]])]
+    rows += [np.column_stack([a[:, 0], b[:, 1]]), np.column_stack([b[:, 0], a[:, 1]]), b]
+    x = np.stack(rows, axis=1)
+    g = base + 0.2 * x[..., 0] + 0.05 * x[..., 1]
+    return (rng.random((replicates, n, 1)) < g[None]).astype(float)
+
+
+def _raw_first_order(y: np.ndarray) -> float:
+    """S1 of x1 by the uncentred crossed estimator (the one used before), by hand."""
+    a, ab, ba, b = y[:, :, 0], y[:, :, 1], y[:, :, 3], y[:, :, 5]
+    terms = [0.5 * (b[s] * (ab[r] - a[r]) + a[s] * (ba[r] - b[r])) for r, s in ((0, 1), (1, 0))]
+    both = np.concatenate([a, b])
+    return float(np.mean(terms) / both.var())
+
+
+def test_an_outcome_and_its_complement_get_the_same_indices_and_intervals():
+    # An analyst's trial: "summit = success" and "summit = collapse" had the same S1 but
+    # different intervals and counts of informative base samples.
+    y = _shared_chance_design(256, 2, np.random.default_rng(5), 0.7)
+    one = stochastic_sobol(y.ravel(), ["x1", "x2"], 256, 2, resamples=100, seed=1)
+    other = stochastic_sobol((1 - y).ravel(), ["x1", "x2"], 256, 2, resamples=100, seed=1)
+    for name in ("x1", "x2"):
+        for key, value in one["indices"][name].items():
+            assert other["indices"][name][key] == pytest.approx(value, abs=1e-12), (name, key)
+    assert other["explained"]["value"] == pytest.approx(one["explained"]["value"], abs=1e-12)
+    assert other["explained"]["informative"] == one["explained"]["informative"]
+
+
+def test_centred_terms_estimate_a_common_outcomes_s1_without_bias_and_steadier():
+    # p = 0.825 on average: Var(g) = (0.2^2 + 0.05^2) / 12, S1 of x1 = 0.2^2 / 12 / p(1-p).
+    # 100 sweeps of N = 512: the mean estimate within 3 standard errors of the truth, the
+    # intervals holding it in at least 95% - 2 binomial se (90.6%, so 90 of 100), and the
+    # spread clearly below the uncentred estimator's on the same designs (0.63 of it
+    # measured; its sd ratio over 100 sweeps is known to about 10%, so below 0.8).
+    p = 0.7 + 0.1 + 0.025
+    truth = 0.2**2 / 12 / (p * (1 - p))
+    rng = np.random.default_rng(20261204)
+    centred, raw, held = [], [], 0
+    for k in range(100):
+        y = _shared_chance_design(512, 2, rng, 0.7)
+        found = stochastic_sobol(y.ravel(), ["x1", "x2"], 512, 2, resamples=200, seed=k)
+        x1 = found["indices"]["x1"]
+        centred.append(x1["S1"])
+        raw.append(_raw_first_order(y))
+        held += x1["S1_low"] <= truth <= x1["S1_high"]
+    se = np.std(centred, ddof=1) / np.sqrt(len(centred))
+    assert abs(np.mean(centred) - truth) < 3 * se, (np.mean(centred), truth, se)
+    assert held >= 90, held
+    assert np.std(centred, ddof=1) < 0.8 * np.std(raw, ddof=1)

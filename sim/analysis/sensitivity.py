@@ -41,7 +41,10 @@ averaged over every ordered pair of replicates and over both roles of A and B:
   copies of the difference instead of its square)
 - V_ij (closed) = E[f(BA_i)_r f(AB_j)_s - f(A)_r f(B)_s]  (Saltelli 2002)
 
-and Var(Y) is the sample variance of f(A) and f(B). With a single replicate the
+and Var(Y) is the sample variance of f(A) and f(B). Every f is first centred on the
+mean of the A and B rows, which leaves each expectation as it is (the factor multiplied
+by a constant averages 0) and makes the terms steadier, and those of an outcome and of
+its complement the same (SALib's ``sobol.analyze`` centres too). With a single replicate the
 products cannot be crossed: the same formulas with r = s give the indices of f(., w)
 averaged over w, which count how a parameter's effect depends on the chance
 (parameter x chance interactions) and cannot say what the parameters explain at all;
@@ -93,11 +96,12 @@ MIN_INFORMATIVE = 20
 MAX_REPLICATES = 100
 #: A contribution this close to 0 counts as 0 (products of 0/1 outcomes are exact).
 CONTRIBUTION_ZERO = 1e-12
-#: The largest a base sample's contribution can be, for an outcome in [0, 1]: the
-#: explained variance and the total index average products of two differences
-#: (halved), the first-order index a value times a difference, the second-order one
-#: a closed index less two first-order ones.
-CEILING = {"explained": 0.5, "ST": 0.5, "S1": 1.0, "S2": 3.0}
+#: The largest a base sample's contribution can be, for an outcome in [0, 1] centred on
+#: its mean c: the explained variance and the total index average products of two
+#: differences (halved), the first-order index a centred value (at most max(c, 1 - c))
+#: times a difference, the second-order one a closed index (a difference of two
+#: products of centred values, each in [-1/4, 1]: at most 5/4) less two first-order ones.
+CEILING = {"explained": 0.5, "ST": 0.5, "S1": 1.0, "S2": 3.25}
 
 
 def _pairs(replicates: int) -> list[tuple[int, int]]:
@@ -236,7 +240,14 @@ def stochastic_sobol(
     values = np.asarray(y, dtype=float).reshape(replicates, n, per)
     if values.min() == values.max():
         return None
-    parts = _contributions(values, d)
+    # Centred on the mean of the A and B rows: the moments' expectations do not change
+    # (each first-order and second-order term multiplies a value by differences that
+    # average 0), but their spread does: for a 0/1 outcome of probability p a term's
+    # factor has mean square p(1 - p) instead of p, so a common outcome's S1 is several
+    # times steadier, and an outcome and its complement (1 - Y) get the same terms, so
+    # the same indices, counts and intervals.
+    centre = float(np.concatenate([values[:, :, 0], values[:, :, -1]]).mean())
+    parts = _contributions(values - centre, d)
     point = _estimates({k: v.mean(axis=0) for k, v in parts.items()}, d)
     rng = np.random.default_rng(seed)
     weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples) / n  # (B, N)
