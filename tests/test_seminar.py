@@ -115,7 +115,8 @@ def test_the_room_sees_only_open_options_and_is_not_asked_when_there_is_one():
     # Before the summit collapses, Ally's send_troops is closed (when: summit == 'collapse').
     room = ScriptedRoom(["n", "q"])
     Stepper(game, room, StepOptions(play=("Ally", "Red"))).run()
-    assert "Ally has one open option, wait: nothing to choose." in room.text
+    assert "Ally (Treaty Ally) has one open option, wait: nothing to choose." in room.text
+    assert "Ally (Treaty Ally): the room chooses" not in room.text  # then nothing to choose
     asked = room.text.split("Red (Red Federation): the room chooses")[1].split("Red chooses")[0]
     rows = re.findall(r"(\d)\. (\w+) +score +(-?\d+\.\d+) +p (\d\.\d+)", asked)
     decision = game.preview()[1].decisions["Red"]
@@ -326,6 +327,18 @@ def test_replay_step_lets_the_room_take_over_and_says_it_is_a_fork(tmp_path):
     assert "From round 2 on this game departs from run 3 of the batch: it is a fork." in (
         " ".join(result.output.split())
     )
+    # A seat the room plays: the fork is said in the round the room's first choice
+    # makes it, before that round's screen, not as the next round starts (a trial).
+    seated = runner.invoke(
+        cli,
+        ["replay", str(tmp_path / "b"), "--run", "3", "--step", "--play", "Red"],
+        input="n\nhold\nq\ny\n",
+        env=ENV,
+    )
+    assert seated.exit_code == 0, seated.output
+    flat = " ".join(seated.output.split())
+    note = "From round 1 on this game departs from run 3 of the batch: it is a fork."
+    assert note in flat and flat.index(note) < flat.index("Round 1 of 4 played.")
     bad = runner.invoke(cli, ["replay", str(tmp_path / "b"), "--run", "3", "--play", "Red"])
     assert bad.exit_code == 2 and "need --step" in bad.output
 
@@ -660,10 +673,10 @@ def test_the_parts_of_a_why_add_up_to_the_gap_between_the_scores():
 
 def test_the_key_help_at_the_end_lists_only_the_keys_that_still_work():
     playing = step([str(TINY)], "x\nq\ny\n")
-    assert "No key 'x'. Keys: n o b f s q, r d t, ? for help." in playing.output
+    assert "No key 'x'. Keys: n o b f s q, r d t e, ? for help." in playing.output
     ended = step([str(TINY)], "n\nn\nn\nn\nx\nq\ny\n")
     assert ended.exit_code == 0, ended.output
-    assert "No key 'x'. Keys: b f s q, r d t, ? for help." in ended.output
+    assert "No key 'x'. Keys: b f s q, r d t e, ? for help." in ended.output
 
 
 def test_a_wide_handout_table_is_set_small_enough_to_print():

@@ -478,3 +478,58 @@ def test_a_moves_reason_reads_on_from_the_move_however_it_was_chosen():
             assert "higher" not in reason(game.model, record, actor)
     moves = [record.decisions["Dove"].choice[0] for record in game.history]
     assert 1 in moves  # Dove listened at least once: the second of two tied options
+
+
+def test_a_reason_against_the_move_made_names_the_option_it_speaks_of():
+    # A lecturer's trial: "EU back_ukraine by chance (30%), though hold looked better:
+    # it costs less, though it means more pressure on Ukraine..." - which option is "it"?
+    from sim.seminar.transcript import _plain_driver, plain_reason
+
+    assert _plain_driver("cost", None, 1.0, "back ukraine", None, "hold") == "hold costs less"
+    assert _plain_driver("cost", None, -1.0, "hold") == "though it costs more"
+    said = _plain_driver("pressure", 0.4, -1.0, "back ukraine", {"pressure": "pressure"}, "hold")
+    assert said == "though hold means more pressure (+0.4)"
+    checked = 0
+    for seed in range(SEED, SEED + 6):
+        game = Game(load(ALASKA), seed)
+        while not game.finished:
+            game.play_round()
+        for record in game.history:
+            for actor in record.decisions:
+                said = plain_reason(game.model, record, actor)
+                if "looked better: " in said:
+                    checked += 1
+                    after = said.split("looked better: ")[1]
+                    assert not after.startswith(("it ", "though it")), said
+    assert checked >= 10, checked
+
+
+def test_a_numbered_choice_is_never_split_across_lines():
+    # A lecturer's trial (korea-deterrence): "...: 1. retaliate, 2." with "restrain" on
+    # the next line.
+    room = ScriptedRoom([])
+    stepper = Stepper(Game(load(TINY), SEED), room, StepOptions(width=40))
+    message = "US decides allied_response (if it comes up this round): 1. retaliate, 2. restrain"
+    for extra in range(12):
+        room.shown.clear()
+        stepper._say("x" * extra + " " + message, indent=2)
+        lines = "\n".join(room.shown).splitlines()
+        assert all(len(line) <= 40 for line in lines), lines
+        assert not any(re.search(r"\b\d\.$", line) for line in lines), lines
+        assert " ".join(" ".join(lines).split()) == ("x" * extra + " " + message).strip()
+        assert "\x00" not in "".join(lines)
+
+
+def test_the_debrief_says_a_yes_no_parameters_draws_below_and_equal_as_they_are():
+    # A lecturer's trial: "article4_applies | 0 | ... | 0.7478 | 13%": no draw is below
+    # 0; ties counted half made a quarter of equal draws look like 13% below.
+    import numpy as np
+
+    from sim.seminar.debrief import _below_text, _share_below, _share_equal
+
+    draws = np.array([0.0] * 25 + [1.0] * 75)
+    assert _share_below(draws, 0.0) == 0 and _share_equal(draws, 0.0) == 0.25
+    assert _below_text(_share_below(draws, 0.0), _share_equal(draws, 0.0)) == "0% (25% equal)"
+    assert _below_text(_share_below(draws, 1.0), _share_equal(draws, 1.0)) == "25% (75% equal)"
+    spread = np.linspace(0, 1, 1001)
+    assert _below_text(_share_below(spread, 0.42), _share_equal(spread, 0.42)) == "42%"

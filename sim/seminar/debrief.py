@@ -71,8 +71,23 @@ def reference_batch(game: Game, runs: int = DEFAULT_BATCH_RUNS) -> dict[str, Any
 
 
 def _share_below(values: np.ndarray, value: float) -> float:
-    """The share of ``values`` below ``value`` (ties count half): its percentile / 100."""
-    return float((np.sum(values < value) + 0.5 * np.sum(values == value)) / len(values))
+    """The share of ``values`` strictly below ``value``."""
+    return float(np.sum(values < value) / len(values))
+
+
+def _share_equal(values: np.ndarray, value: float) -> float:
+    """The share of ``values`` equal to ``value`` (a yes/no parameter's, say)."""
+    return float(np.sum(values == value) / len(values))
+
+
+def _below_text(below: float, equal: float) -> str:
+    """``42%``, or ``0% (25% equal)`` where many draws tie with the value.
+
+    A lecturer's trial read "article4_applies 0 ... 13%" (ties counted half) as draws
+    below 0; a yes/no parameter's value is now said as it is: none below, a quarter equal.
+    """
+    text = f"{below:.0%}"
+    return text + f" ({equal:.0%} equal)" if equal >= 0.01 else text
 
 
 def debrief(
@@ -91,8 +106,9 @@ def debrief(
         Plain JSON data: ``ending`` (the room's, or ``None``), ``endings`` (id, title,
         the batch's share, the share in the outlook at each round), ``rounds`` (the
         rounds of the outlooks), ``payoffs`` (per actor: the room's total, the batch
-        mean and sd, the share of runs below), ``params`` (per parameter: this game's
-        value, unit, description, the batch's mean and the share of its draws below),
+        mean and sd, the shares of runs below and equal), ``params`` (per parameter: this
+        game's value, unit, description, the batch's mean and the shares of its draws
+        below and equal),
         ``branches`` (the room's branch outcomes by round).
     """
     compiled = game.compiled
@@ -124,6 +140,7 @@ def debrief(
                 "batch_mean": float(values.mean()),
                 "batch_sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
                 "share_below": _share_below(values, room),
+                "share_equal": _share_equal(values, room),
             }
         )
     params = []
@@ -140,6 +157,7 @@ def debrief(
                 "description": " ".join((getattr(spec[name], "description", "") or "").split()),
                 "batch_mean": None if categories else float(draws.mean()),
                 "share_below": None if categories else _share_below(draws, value),
+                "share_equal": None if categories else _share_equal(draws, value),
                 "fixed": bool(np.all(draws == draws[0])),
             }
         )
@@ -224,7 +242,7 @@ def debrief_tables(data: dict[str, Any]) -> dict[str, Any]:
                     f"{p['room']:.2f}",
                     f"{p['batch_mean']:.2f}",
                     f"{p['batch_sd']:.2f}",
-                    f"{p['share_below']:.0%}",
+                    _below_text(p["share_below"], p["share_equal"]),
                 ]
                 for p in data["payoffs"]
             ],
@@ -241,7 +259,9 @@ def debrief_tables(data: dict[str, Any]) -> dict[str, Any]:
                     format_value(p["value"]),
                     p["unit"],
                     "" if p["batch_mean"] is None else format_value(p["batch_mean"]),
-                    "" if p["share_below"] is None else f"{p['share_below']:.0%}",
+                    ""
+                    if p["share_below"] is None
+                    else _below_text(p["share_below"], p["share_equal"]),
                 ]
                 for p in shown
             ],

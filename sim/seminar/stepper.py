@@ -63,6 +63,9 @@ from sim.seminar.transcript import (
 )
 
 MENU_KEYS = "nobfsqrdte?h"
+#: A numbered choice in a message ("2. restrain"), and what holds its two parts together.
+_NUMBERED = re.compile(r"(?<![\w.])(\d+\.) (?=\w)")
+_GLUE = "\x00"
 
 MENU_HELP = """\
 Keys (one key, no Enter needed on a terminal):
@@ -454,14 +457,16 @@ class Stepper:
     def _say(self, text: str, indent: int = 0) -> None:
         """Show a message wrapped to the width."""
         pad = " " * indent
+        # A numbered choice ("2. restrain") is never split across lines (a trial).
+        glued = _NUMBERED.sub(lambda m: m[1] + _GLUE, text)
         lines = textwrap.wrap(
-            text,
+            glued,
             width=self.width,
             initial_indent=pad,
             subsequent_indent=pad + "  ",
             break_on_hyphens=False,
         )
-        self.room.show("\n".join(lines))
+        self.room.show("\n".join(lines).replace(_GLUE, " "))
 
     def header(self) -> str:
         """The title block: scenario, seed, run, who plays, the starting state."""
@@ -586,7 +591,7 @@ class Stepper:
             if key is None or key in MENU_KEYS:
                 return key
             keys = "b f s q" if at_end else "n o b f s q"
-            self._say(f"No key '{key}'. Keys: {keys}, r d t, ? for help.")
+            self._say(f"No key '{key}'. Keys: {keys}, r d t e, ? for help.")
 
     def hidden_branches(self) -> frozenset[str]:
         """Branches whose odds the room must not see yet: those it has still to predict.
@@ -673,6 +678,8 @@ class Stepper:
             self._ask_choice(actor_id, choice_rows(model, record, actor_id), game.round + 1)
         for branch_id in game.decided_branches(game.round + 1):
             self._ask_outcome(branch_id, game.round + 1)
+        # Said as the room's first choice makes the fork, not a round later (a trial).
+        self._note_fork()
         self.screen.heading = None
         game.play_round()
         # A chance branch was only said to be possible: its text comes when it happens.
@@ -717,13 +724,17 @@ class Stepper:
         """
         game = self.game
         actor = game.compiled.actors[game.compiled.actor_index(actor_id)]
-        self._say(f"{actor_id} ({actor.name}): the room chooses. Options:", indent=2)
-        self._show_options(rows)
         names = [str(row["action"]) for row in rows]
         open_ = [str(row["action"]) for row in rows if row["feasible"]]
         if len(open_) == 1 and not release:
-            self._say(f"{actor_id} has one open option, {open_[0]}: nothing to choose.", indent=2)
+            # Not "the room chooses. Options:" and then nothing to choose (a trial).
+            self._say(
+                f"{actor_id} ({actor.name}) has one open option, {open_[0]}: nothing to choose.",
+                indent=2,
+            )
             return
+        self._say(f"{actor_id} ({actor.name}): the room chooses. Options:", indent=2)
+        self._show_options(rows)
         default = game.choices.get((round_, actor_id))
         numbers = _listing([str(n) for n, row in enumerate(rows, 1) if row["feasible"]])
         hint = f"{numbers} or a name" + (", or 'rule'" if release else "") + ", ? lists them"

@@ -313,16 +313,19 @@ def _plain_driver(
     gap: float,
     other: str,
     titles: dict[str, str] | None = None,
+    subject: str = "it",
 ) -> str:
     """One reason in plain words; ``gap`` > 0 favours the choice, < 0 the alternative.
 
     A state variable is named by its metric's title where ``titles`` has one.
+    ``subject`` is what "it" would stand for (the option that scored higher), named
+    where "it" could be read as the move made.
     """
     if change is not None:
         more = "more" if change > 0 else "less"
         name = (titles or {}).get(label) or words(label)
         text = f"{more} {name} ({change:+.2g})"
-        return text if gap > 0 else f"though it means {text}"
+        return text if gap > 0 else f"though {subject} means {text}"
     if label.startswith("foresight of "):
         branch = words(label[len("foresight of ") :])
         # "Better odds for the summit" read as "likelier to succeed" where the actor
@@ -331,7 +334,7 @@ def _plain_driver(
             return f"{branch} likelier to go its way"
         return f"though {other} made {branch} likelier to go its way"
     if label == "cost":
-        return "it costs less" if gap > 0 else "though it costs more"
+        return f"{subject} costs less" if gap > 0 else f"though {subject} costs more"
     text = {
         "commitment bonus": "a commitment it made",
         "payoff expression": "what it values",
@@ -397,8 +400,12 @@ def plain_reason(
     # favoured the option it was compared with.
     alternative = words(actions[other].id) if best == choice else words(actions[choice].id)
     titles = variable_titles(model.compiled, mid_sentence=True)
+    # "EU back ukraine by chance (30%), though hold looked better: it costs less" left
+    # "it" to be guessed (a trial): the first reason names the option that looked better.
+    named = words(actions[best].id) if best != choice else "it"
     drivers = [
-        _plain_driver(label, change, gap, alternative, titles) for label, change, _, gap in items
+        _plain_driver(label, change, gap, alternative, titles, named if k == 0 else "it")
+        for k, (label, change, _, gap) in enumerate(items)
     ]
     parts = [head + (": " + ", ".join(drivers) if drivers else "")]
     if reasoning is not None:
