@@ -80,6 +80,10 @@ CONTINUATION_STEPS = 200
 PATH_TOLERANCE = 1e-6
 #: Newton corrections per step of the path.
 NEWTON_ITERATIONS = 6
+#: A run whose step of lambda falls below this gives up (not converged): the path met
+#: a jump in the replies (a threshold in a payoff or an ending) that no smaller step
+#: passes. Halving on to 1e-7 cost a scenario with such jumps 100 times alaska's time.
+MIN_STEP = 1e-3
 #: Finite-difference step for the Jacobian of the scores.
 FD_STEP = 1e-6
 
@@ -139,10 +143,17 @@ def _solve(matrix: np.ndarray, right: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.solve(matrix, right[:, :, None])[:, :, 0].T
     except np.linalg.LinAlgError:
-        return np.stack(
-            [np.linalg.lstsq(m, r, rcond=None)[0] for m, r in zip(matrix, right, strict=True)],
-            axis=1,
-        )
+        # Run by run, so that a singular system in one run does not change the others'
+        # steps (nothing a run gets depends on its block).
+        return np.stack([_solve_one(m, r) for m, r in zip(matrix, right, strict=True)], axis=1)
+
+
+def _solve_one(matrix: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """One run's system, least squares where it is singular."""
+    try:
+        return np.linalg.solve(matrix[None], right[None, :, None])[0, :, 0]
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(matrix, right, rcond=None)[0]
 
 
 def first_ending(compiled: CompiledScenario, ctx: EvalContext, stopping: bool) -> np.ndarray:
@@ -1548,8 +1559,8 @@ class RoundReasoning:
         uniform strategy) to the actors' rationality, as Gambit's logit solver does:
         each run advances lambda by its own step, Newton-corrects, and halves the step
         where the correction fails (doubling it back as it succeeds). A run whose step
-        becomes too small keeps the QRE at the highest rationality it reached, and
-        counts as not converged.
+        falls below :data:`MIN_STEP` keeps the QRE at the highest rationality it
+        reached, and counts as not converged.
         """
         widths = [len(self.compiled.actors[i].actions) for i in members]
         offsets = np.concatenate([[0], np.cumsum(widths)])
@@ -1600,7 +1611,7 @@ class RoundReasoning:
             t = np.where(ok, target, t)
             step = np.where(ok, np.minimum(step * 2.0, 0.25), step * 0.5)
             reached |= ok & final
-            going &= ~reached & (step > 1e-7)
+            going &= ~reached & (step > MIN_STEP)
         return x, reached
 
     def _correct(
@@ -1617,16 +1628,25 @@ class RoundReasoning:
         """Newton corrections towards the QRE at rationality scale ``t`` (per run).
 
         Only the runs in ``moving`` change; a run stops once its residual is below
-        ``tolerance`` (so nothing a run gets depends on its block).
+        ``tolerance`` (so nothing a run gets depends on its block), or once two
+        corrections in a row have not halved it (Newton's method does not converge
+        there: a jump in the replies), and then fails.
         """
         dim = x.shape[0]
         residual = np.full(self.size, np.inf)
         tiled = self.subset(np.tile(np.arange(self.size), dim))
         tiled_outside = [None if o is None else np.tile(o, (1, dim)) for o in outside]
+        past: list[np.ndarray] = []
+        hopeless = np.zeros(self.size, dtype=bool)
         for n in range(iterations + 1):
             gap, scores, probabilities = self._residual(members, offsets, outside, x, t)
             residual = np.abs(gap).max(axis=0)
-            left = moving & (residual >= tolerance)
+            if len(past) >= 2:
+                # Two corrections that did not halve the residual: Newton is not
+                # converging here (a jump in the replies); the run stops failing.
+                hopeless |= residual > 0.5 * past[-2]
+            past.append(residual)
+            left = moving & (residual >= tolerance) & ~hopeless
             if not left.any() or n == iterations:
                 break
             jacobian = self._jacobian(
