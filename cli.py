@@ -433,7 +433,7 @@ def batch_options(kind: str, set_help: str) -> Callable[[Callable[..., Any]], Ca
 
 
 @contextlib.contextmanager
-def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(enabled: bool, label: str = "playing") -> Iterator[Callable[[int, int], None]]:
     """A progress callback (runs done, runs in all) drawing a bar on stderr if enabled."""
     bar = None
 
@@ -442,7 +442,7 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None]]:
         if not enabled:
             return
         if bar is None:
-            bar = click.progressbar(length=total, label="playing", file=sys.stderr, show_pos=True)
+            bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
             bar.__enter__()
         bar.update(done - bar.pos)
 
@@ -1224,24 +1224,28 @@ def explain(
         raise click.UsageError("--measure-runs goes with --measure")
     if workers < 1:
         raise click.UsageError("--workers must be at least 1")
-    found = run_explain(
-        folder,
-        ending=ending,
-        branch=branch,
-        outcome=outcome,
-        out=out,
-        plots=not no_plots,
-        measure=measure,
-        measure_runs=measure_runs,
-        workers=workers,
-        decisions=not no_decisions,
-        rule_inputs=rule_inputs,
-        alpha=alpha,
-        min_support=min_support,
-        select=select,
-        resamples=resamples,
-        force=force,
-    )
+    # --measure plays a batch per parameter end: minutes on a large scenario.
+    showing = measure and not as_json and sys.stderr.isatty()
+    with progress_bar(showing, label="measuring (paired runs)") as progress:
+        found = run_explain(
+            folder,
+            ending=ending,
+            branch=branch,
+            outcome=outcome,
+            out=out,
+            plots=not no_plots,
+            measure=measure,
+            measure_runs=measure_runs,
+            workers=workers,
+            decisions=not no_decisions,
+            rule_inputs=rule_inputs,
+            alpha=alpha,
+            min_support=min_support,
+            select=select,
+            resamples=resamples,
+            force=force,
+            progress=progress,
+        )
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return

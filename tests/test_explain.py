@@ -164,11 +164,20 @@ def test_the_measured_tornado_is_drawn_and_workers_change_nothing(tmp_path):
     found = explain(tmp_path / "b", ending="crisis", measure=True, measure_runs=300, resamples=0)
     png = tmp_path / "b" / "explain" / target(found, "crisis")["tornado"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Progress as the paired runs are played (an author waited 12 minutes on a silent
+    # --measure): runs played over every variant, up to the whole.
+    seen: list[tuple[int, int]] = []
     parallel = explain(
         tmp_path / "b", ending="crisis", measure=True, measure_runs=300, resamples=0,
-        workers=2, out=tmp_path / "p", plots=False,
+        workers=2, out=tmp_path / "p", plots=False, progress=lambda d, t: seen.append((d, t)),
     )  # fmt: skip
     assert target(parallel, "crisis")["measured"] == target(found, "crisis")["measured"]
+    measured = found["measured"]
+    variants = 1 + sum(len(e["values"]) for e in measured["parameters"].values())
+    variants += len(measured["reasoning"])
+    total = 300 * variants
+    assert seen[0] == (0, total) and seen[-1] == (total, total)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and len(seen) == variants + 1
     # The line the measured bars start from is the measured runs' baseline (an author's
     # trial: the batch's 3.1% against bars from runs whose baseline was 3.0%).
     import matplotlib.pyplot as plt

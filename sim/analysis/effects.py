@@ -41,6 +41,7 @@ import pandas as pd
 from sim.analysis.outcomes import Condition
 from sim.analysis.pvalues import chi2_sf, sign_test
 from sim.analysis.ranking import holm
+from sim.batch.options import Progress
 from sim.batch.results import Results
 from sim.batch.summary import Z95
 from sim.engine.actor_settings import REASONINGS
@@ -144,6 +145,7 @@ def measure_effects(
     condition: Condition | None = None,
     workers: int = 1,
     alpha: float = 0.05,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Measure each uncertain parameter's effect on every outcome (see the module doc).
 
@@ -154,6 +156,7 @@ def measure_effects(
         condition: The ``--outcome`` condition, if one of the targets is one.
         workers: Worker processes for the variants.
         alpha: Family-wise error rate per outcome (Holm over the parameters).
+        progress: Called with (runs played, runs in all) as the variants are played.
 
     Returns:
         ``{"runs", "seed", "parameters": {name: {"values", "labels", "changed_runs",
@@ -199,6 +202,7 @@ def measure_effects(
         columns=columns,
         keep_rounds=bool(condition and condition.rounds_columns()),
         workers=workers,
+        progress=progress,
     )
     frames = [(table.to_pandas(), rounds) for table, rounds in played]
 

@@ -68,6 +68,7 @@ from sim.analysis.sensitivity import (
     salib_sobol,
     stochastic_sobol,
 )
+from sim.batch.options import Progress
 from sim.batch.outputs import EXPLAIN_FILES, OutputKind, prepare_output_folder
 from sim.batch.results import Results, atomic_write_json
 from sim.errors import OptionsError, ResultsError
@@ -434,6 +435,7 @@ def explain(
     select: int | None = None,
     resamples: int = RESAMPLES,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Explain what drives each ending, branch outcome or condition of a batch.
 
@@ -460,6 +462,7 @@ def explain(
             (needs a single outcome).
         resamples: Random halves of the runs behind each rule's stability (0: none).
         force: Write into ``out`` even if it holds files explain did not write.
+        progress: Called with (runs played, runs in all) as ``measure`` plays.
 
     Returns:
         The explanation (also written to ``explain.json``): the methods, and per
@@ -522,7 +525,7 @@ def explain(
     inputs = read_inputs(analysed, layout, choices)
     measured = None
     if measure:
-        measured = _measure_effects(results, targets, measure_runs, condition, workers)
+        measured = _measure_effects(results, targets, measure_runs, condition, workers, progress)
     _prepare_out(target_dir, force, [results.folder])
     explained = []
     drawing: list[tuple[dict[str, Any], str, Future[Any]]] = []
@@ -619,11 +622,14 @@ def _measure_effects(
     runs: int | None,
     condition: Condition | None,
     workers: int,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Measured effects of every parameter on the targets (:mod:`sim.analysis.effects`)."""
     from sim.analysis.effects import measure_effects
 
-    return measure_effects(results, targets, runs=runs, condition=condition, workers=workers)
+    return measure_effects(
+        results, targets, runs=runs, condition=condition, workers=workers, progress=progress
+    )
 
 
 def _explain_target(

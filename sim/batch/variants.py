@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from sim.batch.executors import run_tasks
-from sim.batch.options import DEFAULT_CHUNK_SIZE
+from sim.batch.options import DEFAULT_CHUNK_SIZE, Progress
 from sim.batch.tasks import play_task, task_ranges
 
 
@@ -32,6 +32,7 @@ def play_variants(
     keep_rounds: bool = False,
     workers: int = 1,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: Progress | None = None,
 ) -> list[tuple[pa.Table, pa.Table | None]]:
     """Play runs 0..runs-1 of a scenario once per variant of its settings.
 
@@ -45,6 +46,8 @@ def play_variants(
         keep_rounds: Also return each variant's rounds table.
         workers: Worker processes (1: in this process).
         chunk_size: Runs per model block.
+        progress: Called with (runs played, runs in all, over every variant) as tasks
+            finish.
 
     Returns:
         (runs table, rounds table or ``None``) per variant, in order, rows in run order.
@@ -56,12 +59,20 @@ def play_variants(
         for start, stop in ranges
     ]
     found: dict[int, dict[int, tuple[pa.Table, pa.Table | None]]] = {}
+    total = runs * len(variants)
+    done = 0
+    if progress:
+        progress(0, total)
 
     def finished(result: tuple[int, int, pa.Table, pa.Table | None]) -> None:
+        nonlocal done
         variant, start, table, rounds = result
         if columns is not None:
             table = table.select(list(columns))
         found.setdefault(variant, {})[start] = (table, rounds)
+        done += table.num_rows
+        if progress:
+            progress(done, total)
 
     run_tasks(
         play_variant_task,
