@@ -501,3 +501,47 @@ def test_a_misspelt_key_alone_is_reported_alone(tmp_path):
     path = _chicken_with(tmp_path, ("        description: Swerve.", "        descripton: Swerve."))
     problems = _problems(path)
     assert len(problems) == 1 and "unknown key 'descripton'" in problems[0], problems
+
+
+@pytest.mark.parametrize(
+    ("success", "collapse", "total"), [("0.3", "0.2", "0.5"), ("0.7", "0.6", "1.3")]
+)
+def test_outcomes_that_are_numbers_not_adding_up_to_1_are_warned_about_at_once(
+    tmp_path, success, collapse, total
+):
+    # An author's trial: 0.3 and 0.2 passed with no message and were drawn as 60/40;
+    # 0.7 and 0.6 were only seen if the branch came up in the trial.
+    import numpy as np
+
+    from sim.engine.loading import load
+    from sim.engine.model import play
+
+    text = TINY.read_text("utf-8")
+    computed = (
+        "clip(0.7 - 0.08 * tension - 0.3 * aid_cut + 0.1 * times('Blue', 'talk'), 0.05, 0.95)"
+    )
+    assert computed in text and "        probability: rest\n" in text
+    text = text.replace(computed, success, 1).replace(
+        "        probability: rest\n", f"        probability: {collapse}\n", 1
+    )
+    path = tmp_path / "sums.yaml"
+    path.write_text(text, "utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    share = float(success) / (float(success) + float(collapse))
+    lines = [line for line in result.stderr.splitlines() if "outcome probabilities" in line]
+    assert len(lines) == 1, result.stderr  # not also the trial's "more than 1"
+    expected = (
+        rf"^{re.escape(str(path))}:\d+:\d+: warning: the outcome probabilities of summit add "
+        rf"up to {total}, not 1, so they are drawn in proportion \(success {share:.0%}, "
+        rf"collapse {1 - share:.0%}\)"
+    )
+    assert re.match(expected, lines[0]), lines[0]
+    # And that is how they are drawn: 4,000 runs, within 4 standard errors.
+    compiled = load(path)
+    model = play(compiled, 1, np.arange(4000), {}, keep_trajectories=False)
+    outcome = np.asarray(model.branch_outcome[0])
+    reached = outcome >= 0
+    drawn = float((outcome[reached] == 0).mean())
+    se = np.sqrt(share * (1 - share) / reached.sum())
+    assert abs(drawn - share) < 4 * se, (drawn, share)

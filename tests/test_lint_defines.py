@@ -146,6 +146,11 @@ branches:
     outcomes:
       war: {probability: 0.9}
       deal: {probability: 0.9}
+  - id: raid
+    round: 2
+    outcomes:
+      big: {probability: "lethality + 0.5"}
+      small: {probability: 0.6}
 endings:
   - id: end
 """
@@ -171,8 +176,13 @@ def test_validate_warns_of_branch_probabilities_the_engine_clips_or_scales(tmp_p
         '      hit: {probability: "lethality * 3"}'
     ) + 1
     assert hit[0].startswith(f"{path}:{line_of_hit}:")
+    # Two outcomes at 0.9: numbers, so said when the file loads (not by the trial too).
     crisis = [line for line in lines if "outcome probabilities of crisis" in line]
-    assert len(crisis) == 1 and "in 400 of 400 trial runs" in crisis[0]
+    assert len(crisis) == 1 and "add up to 1.8, not 1" in crisis[0], crisis
+    # A computed one is seen by the trial: lethality + 1.1 > 1 in every run.
+    raid = [line for line in lines if "outcome probabilities of raid" in line]
+    assert len(raid) == 1 and "added up to more than 1" in raid[0], raid
+    assert "in 400 of 400 trial runs" in raid[0]
 
 
 def test_a_slow_validate_trial_says_what_it_is_doing_on_a_terminal_only(monkeypatch, capsys):

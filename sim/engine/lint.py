@@ -194,7 +194,42 @@ def dead_levers(compiled: CompiledScenario) -> list[Problem]:
             )
     warnings += idle_reasoning(compiled)
     warnings += inert_actions(compiled)
+    warnings += unnormalised_outcomes(compiled)
     return warnings
+
+
+def unnormalised_outcomes(compiled: CompiledScenario) -> list[Problem]:
+    """Warnings about branches whose outcomes are all numbers that do not add up to 1.
+
+    An author who writes 0.3 and 0.2 may mean "nothing happens" half the time; the
+    engine draws the outcomes in proportion (60% and 40%). A branch with a ``rest``
+    outcome, or with a computed probability, is left to the trial (which sees the sums
+    while playing).
+    """
+    found = []
+    for index, branch in enumerate(compiled.branches):
+        if branch.decided_by is not None:
+            continue
+        constants = [o.probability.constant if o.probability else None for o in branch.outcomes]
+        if any(c is None for c in constants):
+            continue
+        total = float(sum(constants))  # type: ignore[arg-type]
+        if total <= 0 or abs(total - 1.0) <= 1e-9:
+            continue
+        shares = ", ".join(
+            f"{o.id} {c / total:.0%}"  # type: ignore[operator]
+            for o, c in zip(branch.outcomes, constants, strict=True)
+        )
+        found.append(
+            compiled.loaded.source.problem(
+                ("branches", index, "outcomes"),
+                f"warning: the outcome probabilities of {branch.id} add up to {total:g}, "
+                f"not 1, so they are drawn in proportion ({shares}); give one outcome "
+                "'probability: rest' (what the others leave) or make them add up to 1",
+                key=True,
+            )
+        )
+    return found
 
 
 def consequential_variables(compiled: CompiledScenario) -> set[str]:
@@ -608,8 +643,17 @@ def clipped_probabilities(
     """
     source = compiled.loaded.source
     index = {b.id: i for i, b in enumerate(compiled.branches)}
+    # Outcomes that are all numbers are warned about when the scenario loads.
+    constant = {
+        b.id
+        for b in compiled.branches
+        if all(o.probability is not None and o.probability.constant is not None
+               for o in b.outcomes)
+    }  # fmt: skip
     found: list[Problem] = []
     for (branch, outcome), count in issues.items():
+        if outcome is None and branch in constant:
+            continue
         if outcome is not None:
             found.append(
                 source.problem(
