@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.engine.loading import load_text
-from tests.conftest import HEADER
+from tests.conftest import HEADER, ROOT
 
 SCENARIO = """
 state:
@@ -455,3 +455,42 @@ endings:
     ]
     silent = invoke("validate", path, "--trial-runs", "0")
     assert "ended none" not in silent.stderr
+
+
+def test_an_ending_no_value_of_its_state_can_meet_is_warned_about_at_load(tmp_path):
+    # An author's trial: `disruption > 12` (at most 10) and `truce == 'agreed' and truce
+    # == 'failed'` got only the trial's "ended none of the 200 trial runs".
+    from sim.engine.lint import changing_variables, impossible_endings
+    from sim.engine.loading import load
+
+    text = (ROOT / "tests" / "scenarios" / "tiny.yaml").read_text("utf-8")
+    both = "when: summit == 'success' and summit == 'collapse'"
+    for old, new in [
+        ("    when: tension >= 8\n", "    when: tension >= 12\n"),
+        ("when: summit == 'success' and tension < 4", both),
+    ]:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / "unreachable.yaml"
+    path.write_text(text, "utf-8")
+    messages = {p.message for p in load(path).warnings if "cannot be reached" in p.message}
+    assert messages == {
+        "warning: ending 'war' cannot be reached: its condition is false for every value of "
+        "tension (0 to 10)",
+        "warning: ending 'deal' cannot be reached: its condition is false for every value of "
+        "summit (pending, success, collapse)",
+    }
+    # At the bound itself it can be reached (the grid holds the ends): no warning.
+    at_bound = text.replace("    when: tension >= 12\n", "    when: tension >= 10\n")
+    path.write_text(at_bound, "utf-8")
+    assert not any("'war' cannot" in p.message for p in load(path).warnings)
+    # Two variables, at one corner of their grid only.
+    corner = at_bound.replace(
+        "    when: tension >= 10\n", "    when: tension >= 10 and summit == 'collapse'\n"
+    )
+    path.write_text(corner, "utf-8")
+    assert not any("'war' cannot" in p.message for p in load(path).warnings)
+    # No bundled scenario's ending is called unreachable (each is reached in CI's plays).
+    for scenario in sorted((ROOT / "scenarios").rglob("*.yaml")):
+        compiled = load(scenario)
+        assert impossible_endings(compiled, changing_variables(compiled)) == [], scenario

@@ -195,7 +195,81 @@ def dead_levers(compiled: CompiledScenario) -> list[Problem]:
     warnings += idle_reasoning(compiled)
     warnings += inert_actions(compiled)
     warnings += unnormalised_outcomes(compiled)
+    warnings += impossible_endings(compiled, changing)
     return warnings
+
+
+#: Points of the grid over the state variables an ending's condition reads, and the
+#: sampled parameter sets each point is tried with.
+GRID_POINTS = 1024
+GRID_PARAMETER_SETS = 16
+
+
+def impossible_endings(compiled: CompiledScenario, changing: set[str]) -> list[Problem]:
+    """Warnings about endings whose condition no value of the state it reads can meet.
+
+    ``disruption > 12`` where disruption is at most 10, or ``truce == 'agreed' and truce
+    == 'failed'``: the condition is tried on a grid over the bounds of each numeric
+    variable it reads (its ends included) and every value of each categorical one,
+    with a few sampled parameter sets. A condition that reads history (``times``,
+    ``chose``), the round, chance or a variable without both bounds is left to the
+    trial, and so is one that compares a number with ``==`` (a grid may miss it).
+    """
+    found: list[Problem] = []
+    names = compiled.state_names
+    sampled: EvalContext | None = None
+    for index, ending in enumerate(compiled.endings):
+        when = ending.when
+        if when is None or _static(when, changing) or when.actors_read or when.random:
+            continue
+        if "round" in when.text or when.choices_read:
+            continue
+        read = [names.index(n) for n in sorted(when.reads) if n in names]
+        numeric = [v for v in read if compiled.state_categories[v] is None]
+        if not read or (("==" in when.text or "!=" in when.text) and numeric):
+            continue
+        if any(not np.isfinite([compiled.state_low[v], compiled.state_high[v]]).all()
+               for v in numeric):  # fmt: skip
+            continue
+        side = max(2, int(GRID_POINTS ** (1 / len(read))))
+        axes = []
+        for v in read:
+            categories = compiled.state_categories[v]
+            if categories is not None:
+                axes.append(np.arange(len(categories), dtype=float))
+            else:
+                axes.append(np.linspace(compiled.state_low[v], compiled.state_high[v], side))
+        grid = [a.ravel() for a in np.meshgrid(*axes, indexing="ij")]
+        points = len(grid[0])
+        if sampled is None:
+            sampled = sample_context(compiled, runs=GRID_POINTS * GRID_PARAMETER_SETS)
+        ctx = sampled.subset(np.arange(points * GRID_PARAMETER_SETS))
+        state = list(ctx.state)
+        for v, values in zip(read, grid, strict=True):
+            state[v] = np.tile(values, GRID_PARAMETER_SETS)
+        at = ctx.with_state(state)
+        try:
+            with np.errstate(all="ignore"):
+                holds = bool((when(at) != 0).any())
+        except WargameError:
+            continue
+        if holds:
+            continue
+        ranges = ", ".join(
+            f"{names[v]} ({compiled.state_low[v]:g} to {compiled.state_high[v]:g})"
+            if compiled.state_categories[v] is None
+            else f"{names[v]} ({', '.join(compiled.state_categories[v] or ())})"
+            for v in read
+        )
+        found.append(
+            compiled.loaded.source.problem(
+                ("endings", index, "when"),
+                f"warning: ending '{ending.id}' cannot be reached: its condition is false "
+                f"for every value of {ranges}"
+                + (" with every sampled parameter set" if when.reads - set(names) else ""),
+            )
+        )
+    return found
 
 
 def unnormalised_outcomes(compiled: CompiledScenario) -> list[Problem]:
