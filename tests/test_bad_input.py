@@ -545,3 +545,15 @@ def test_outcomes_that_are_numbers_not_adding_up_to_1_are_warned_about_at_once(
     drawn = float((outcome[reached] == 0).mean())
     se = np.sqrt(share * (1 - share) / reached.sum())
     assert abs(drawn - share) < 4 * se, (drawn, share)
+
+
+def test_a_bound_message_shows_a_large_whole_number_as_written(tmp_path):
+    # An author's trial: "must be at most 520, not 1e+08".
+    text = TINY.read_text("utf-8")
+    assert "  rounds: 4\n" in text
+    path = tmp_path / "long.yaml"
+    path.write_text(text.replace("  rounds: 4\n", "  rounds: 100000000\n", 1), "utf-8")
+    problems = _problems(path)
+    assert len(problems) == 1 and problems[0].endswith(
+        "scenario.rounds: must be at most 520, not 100,000,000"
+    ), problems

@@ -467,6 +467,13 @@ class LoadedScenario:
         self.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _number(value: float) -> str:
+    """A number as the author wrote it: 100000000 stays whole, not 1e+08; 1.5 stays 1.5."""
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return f"{int(value):,}" if abs(value) < 1e16 else f"{value:g}"
+    return f"{value:g}"
+
+
 def _at(where: str, message: str) -> str:
     """A validator's message that names the key it is about, below the model's own place.
 
@@ -516,8 +523,8 @@ def _describe(error: dict[str, Any]) -> tuple[str, bool]:
     if bound is not None:
         limit = error.get("ctx", {}).get(bound[0])
         given = error.get("input")
-        shown = f"{given:g}" if isinstance(given, int | float) else repr(given)
-        return f"must be {bound[1]} {limit:g}, not {shown}", False
+        shown = _number(given) if isinstance(given, int | float) else repr(given)
+        return f"must be {bound[1]} {_number(limit)}, not {shown}", False
     message = error["msg"]
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return message, False
