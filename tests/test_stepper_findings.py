@@ -6,6 +6,7 @@ cuts what was shown at every answer and page turn, and each piece must fit.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from sim.engine.loading import load
@@ -533,3 +534,20 @@ def test_the_debrief_says_a_yes_no_parameters_draws_below_and_equal_as_they_are(
     assert _below_text(_share_below(draws, 1.0), _share_equal(draws, 1.0)) == "25% (75% equal)"
     spread = np.linspace(0, 1, 1001)
     assert _below_text(_share_below(spread, 0.42), _share_equal(spread, 0.42)) == "42%"
+
+
+def test_a_small_terminal_never_pages_a_blank_screen_nor_repeats_the_heading():
+    # A lecturer's trial at 60x20: [n] gave an empty page ("-- more --" under a blank
+    # line), then "Round 1 of 13, ... (continued)" above "Round 1 of 13, ...".
+    room = ScriptedRoom(["n", "1", "q", "y"])
+    options = StepOptions(width=60, height=20, play=("US",))
+    Stepper(Game(load(ALASKA), SEED), room, options).run()
+    screens = room.screens()
+    for screen in screens:
+        assert any(line.strip() for line in screen[:-1]) or len(screen) == 1, screen
+        assert len(screen) <= 20, len(screen)
+        for above, below in itertools.pairwise(screen):
+            if above.endswith(" (continued)"):
+                assert below != above.removesuffix(" (continued)"), screen
+    heading = "Round 1 of 13, 2025-08-08"
+    assert sum(heading in line for line in room.text.splitlines()) >= 2  # it is paged

@@ -374,12 +374,17 @@ class _Screen:
         self.interactive = room.interactive
         self.height = height
         self.used = 0
+        # Whether anything but blank lines is on the page: a page of blank lines is not
+        # worth a key press (a trial at 60x20 met an empty page before round 1).
+        self.written = False
         self.heading: str | None = None
 
-    def _page(self) -> None:
+    def _page(self, following: str) -> None:
         self.room.pause("-- more: press a key --")
         self.used = 0
-        if self.heading:
+        self.written = False
+        # Not "Round 1 (continued)" above the round's own heading.
+        if self.heading and not following.startswith(self.heading):
             self.room.show(f"{self.heading} (continued)")
             self.used = 1
 
@@ -393,29 +398,30 @@ class _Screen:
         if text == "" and self.used >= room:
             return  # a spacing line is not worth a page
         while lines:
-            if self.used and self.used + len(lines) > room:
-                self._page()
+            if self.used and self.written and self.used + len(lines) > room:
+                self._page(lines[0])
             chunk = lines[: max(1, room - self.used)]
             lines = lines[len(chunk) :]
             self.room.show("\n".join(chunk))
             self.used += len(chunk)
+            self.written = self.written or any(line.strip() for line in chunk)
 
     def key(self, prompt: str) -> str | None:
         """Read a key; what was shown before has been read."""
         answer = self.room.key(prompt)
-        self.used = 0
+        self.used, self.written = 0, False
         return answer
 
     def line(self, prompt: str, default: str | None = None) -> str | None:
         """Read a line; what was shown before has been read."""
         answer = self.room.line(prompt, default)
-        self.used = 0
+        self.used, self.written = 0, False
         return answer
 
     def pause(self, prompt: str) -> None:
         """Wait for a key, as the room does."""
         self.room.pause(prompt)
-        self.used = 0
+        self.used, self.written = 0, False
 
 
 class _InputEndedError(Exception):
