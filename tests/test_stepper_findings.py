@@ -551,3 +551,32 @@ def test_a_small_terminal_never_pages_a_blank_screen_nor_repeats_the_heading():
                 assert below != above.removesuffix(" (continued)"), screen
     heading = "Round 1 of 13, 2025-08-08"
     assert sum(heading in line for line in room.text.splitlines()) >= 2  # it is paged
+
+
+def test_a_window_resized_mid_game_gets_lines_that_fit_it(monkeypatch):
+    # A lecturer's trial: resized to 60 columns mid-game, the rounds stayed 80 wide and
+    # wrapped mid-number ("p 0.4 / 41").
+    from sim.seminar import stepper
+
+    size = {"width": 80}
+    monkeypatch.setattr(stepper, "terminal_width", lambda: size["width"])
+    monkeypatch.setattr(stepper, "terminal_height", lambda: None)
+
+    class Resizing(ScriptedRoom):
+        def key(self, prompt: str) -> str | None:
+            answer = super().key(prompt)
+            if len(self.breaks) == 2:
+                size["width"] = 60  # the window shrinks after round 1
+            return answer
+
+    room = Resizing(["n", "n", "q", "y"])
+    options = StepOptions(width=80, follow_terminal=True)
+    Stepper(Game(load(ALASKA), SEED), room, options).run()
+    before, after = room.text.split("Round 2 of 13", 1)
+    assert max(len(line) for line in before.splitlines()) > 60
+    assert max(len(line) for line in after.splitlines()) <= 60
+    # Without follow_terminal (a --width given), the width stays as asked.
+    size["width"] = 80
+    fixed = Resizing(["n", "n", "q", "y"])
+    Stepper(Game(load(ALASKA), SEED), fixed, StepOptions(width=80)).run()
+    assert max(len(line) for line in fixed.text.split("Round 2 of 13", 1)[1].splitlines()) > 60

@@ -349,6 +349,9 @@ class StepOptions:
         save_path: Where [s]ave writes by default (the file the game came from).
         height: The screen's height in lines: text shown between two questions is
             paged to fit it (``None``: never paged, as for a pipe or a file).
+        follow_terminal: Read the terminal's size again before each round and menu, so
+            a window resized mid-game gets lines that fit it (where neither ``--width``
+            nor ``--height`` was given).
     """
 
     play: tuple[str, ...] = ()
@@ -358,6 +361,7 @@ class StepOptions:
     mc_runs: int = DEFAULT_MC_RUNS
     save_path: Path | None = None
     height: int | None = None
+    follow_terminal: bool = False
 
 
 class _Screen:
@@ -578,7 +582,14 @@ class Stepper:
             self.room.show(MENU_HELP)
         return True
 
+    def _follow_terminal(self) -> None:
+        """Take the terminal's size again (a window resized mid-game; a trial at 60x20)."""
+        if self.options.follow_terminal:
+            self.width = max(40, terminal_width())
+            self.screen.height = terminal_height()
+
     def _menu(self, at_end: bool) -> str | None:
+        self._follow_terminal()
         game = self.game
         if at_end:
             prompt = "[b]ack [f]ork [s]ave [q]uit  r d t e ? > "
@@ -639,6 +650,7 @@ class Stepper:
         self._say(keys, indent=2)
 
     def _play_next(self) -> None:
+        self._follow_terminal()
         game = self.game
         self.room.show("")
         self._note_fork()
@@ -1319,6 +1331,7 @@ def run_session(
         mc_runs=mc_runs,
         save_path=save_path,
         height=height if height is not None else (terminal_height() if own_terminal else None),
+        follow_terminal=own_terminal and width is None and height is None,
     )
     Stepper(game, room, options).run()
     return None
