@@ -350,8 +350,8 @@ class StepOptions:
         height: The screen's height in lines: text shown between two questions is
             paged to fit it (``None``: never paged, as for a pipe or a file).
         follow_terminal: Read the terminal's size again before each round and menu, so
-            a window resized mid-game gets lines that fit it (where neither ``--width``
-            nor ``--height`` was given).
+            a window resized mid-game gets lines that fit it (on the process's own
+            terminal, where no width or height was given).
     """
 
     play: tuple[str, ...] = ()
