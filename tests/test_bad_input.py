@@ -557,3 +557,32 @@ def test_a_bound_message_shows_a_large_whole_number_as_written(tmp_path):
     assert len(problems) == 1 and problems[0].endswith(
         "scenario.rounds: must be at most 520, not 100,000,000"
     ), problems
+
+
+def test_an_actor_referred_to_by_its_name_is_pointed_to_its_id(tmp_path) -> None:
+    # An author's trial: `decided_by: Norway` for the actor NO named Norway got only
+    # "unknown actor 'Norway'"; a name with a space got pydantic's "String should match
+    # pattern '^[A-Za-z_]...'".
+    text = TINY.read_text("utf-8")
+    edits = [
+        ("chose('Red', 'mobilise') * chose('Blue', 'talk')",
+         "chose('Red Federation', 'mobilise') * chose('Blue', 'talk')"),
+    ]  # fmt: skip
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / "names.yaml"
+    path.write_text(text, "utf-8")
+    problems = _problems(path)
+    assert len(problems) == 1 and problems[0].endswith(
+        "unknown actor 'Red Federation': that is the name of actor 'Red'; actors are "
+        "referred to by their id ('Red')"
+    ), problems
+    assert "    actor: Ally\n" in text
+    path.write_text(text.replace("    actor: Ally\n", "    actor: Treaty Ally\n", 1), "utf-8")
+    problems = _problems(path)
+    assert len(problems) == 1 and problems[0].endswith(
+        "commitments.treaty.actor: 'Treaty Ally' is not an id: ids are letters, digits and "
+        "underscores, starting with a letter (an actor is named by its id, e.g. 'US', not by "
+        "its name)"
+    ), problems

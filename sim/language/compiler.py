@@ -38,6 +38,7 @@ from sim.language.schema import (
     Scenario,
     parse_scenario,
     suggest,
+    unknown_actor,
 )
 from sim.language.yamlsource import Position
 
@@ -472,7 +473,8 @@ class _Compiler:
             highs.append(high)
         actions = {a: tuple(actor.actions) for a, actor in spec.actors.items()}
         not_values = _not_values(spec, symbols)
-        self.table = SymbolTable(symbols, actions, withheld=not_values)
+        names = {a: actor.name for a, actor in spec.actors.items()}
+        self.table = SymbolTable(symbols, actions, withheld=not_values, actor_names=names)
         self._defines(symbols)
         params_only = SymbolTable(
             {n: s for n, s in symbols.items() if s.kind == "param"},
@@ -516,7 +518,7 @@ class _Compiler:
                 if actor_id not in actor_ids:
                     self.problem(
                         where,
-                        f"unknown actor '{actor_id}'" + suggest(actor_id, actor_ids),
+                        self._unknown_actor(actor_id),
                         key=True,
                     )
                     continue
@@ -730,7 +732,7 @@ class _Compiler:
             if branch.decided_by not in actor_ids:
                 self.problem(
                     (*path, "decided_by"),
-                    f"unknown actor '{branch.decided_by}'" + suggest(branch.decided_by, actor_ids),
+                    self._unknown_actor(branch.decided_by),
                 )
             else:
                 decided_by = actor_ids.index(branch.decided_by)
@@ -746,6 +748,13 @@ class _Compiler:
             decided_by,
         )
 
+    def _unknown_actor(self, given: str) -> str:
+        """'unknown actor' with the nearest id, or the id of the actor so named.
+
+        An author wrote ``decided_by: Norway`` for the actor ``NO`` named Norway.
+        """
+        return unknown_actor(given, {a: spec.name for a, spec in self.spec.actors.items()})
+
     def _commitment(
         self, i: int, commitment: Any, actors: list[CompiledActor | None]
     ) -> CompiledCommitment | None:
@@ -755,12 +764,12 @@ class _Compiler:
         if commitment.to is not None and commitment.to not in actor_ids:
             self.problem(
                 (*path, "to"),
-                f"unknown actor '{commitment.to}'" + suggest(commitment.to, actor_ids),
+                self._unknown_actor(commitment.to),
             )
         if commitment.actor not in actor_ids:
             self.problem(
                 (*path, "actor"),
-                f"unknown actor '{commitment.actor}'" + suggest(commitment.actor, actor_ids),
+                self._unknown_actor(commitment.actor),
             )
             return None
         actions = list(self.spec.actors[commitment.actor].actions)

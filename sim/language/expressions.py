@@ -37,7 +37,7 @@ except ImportError:  # numpy 1
     clip_values = np.clip
 
 from sim.errors import Problem, ScenarioRuntimeError
-from sim.language.schema import MAX_MAGNITUDE, suggest
+from sim.language.schema import MAX_MAGNITUDE, suggest, unknown_actor
 from sim.language.sites import site_key
 
 #: Function name -> (min args, max args or None for any, one-line description).
@@ -140,6 +140,8 @@ class SymbolTable:
     defines: dict[str, tuple[str, Location]] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)
     withheld: dict[str, str] = field(default_factory=dict)
+    #: Each actor's id -> its name (to point from a name to the id).
+    actor_names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -775,7 +777,8 @@ class _Checker:
         actor, action = actor_node.value, action_node.value
         actors = list(self.table.actions)
         if actor not in self.table.actions:
-            self.fail(actor_node, f"unknown actor '{actor}'" + suggest(actor, actors))
+            names = {a: self.table.actor_names.get(a, "") for a in actors}
+            self.fail(actor_node, unknown_actor(actor, names))
             return None
         actions = self.table.actions[actor]
         if action not in actions:

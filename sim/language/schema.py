@@ -553,6 +553,12 @@ _EXPECTED = {
 
 def _plain_type_error(kind: str, given: Any) -> str | None:
     """A wrong-typed value in an author's words: "expected true or false, not the text 'maybe'"."""
+    if kind == "string_pattern_mismatch":
+        # An id (of an actor, action, value...), not "String should match pattern '^[A-...".
+        return (
+            f"'{given}' is not an id: ids are letters, digits and underscores, starting "
+            "with a letter (an actor is named by its id, e.g. 'US', not by its name)"
+        )
     expected = _EXPECTED.get(kind)
     if expected is None:
         return None
@@ -630,6 +636,28 @@ def _named(data: Any, path: tuple[Any, ...]) -> list[str]:
         else:
             parts.append(str(part))
     return parts
+
+
+def unknown_actor(given: str, names: dict[str, str]) -> str:
+    """``unknown actor 'X'``, with the id of the actor named X or the nearest id.
+
+    Args:
+        given: What the author wrote.
+        names: Each actor's id -> its name.
+    """
+    folded = given.strip().casefold()
+    if any(a.casefold() == folded for a in names):  # an id in another case: 'Asean'
+        return f"unknown actor '{given}'" + suggest(given, list(names))
+    named = [a for a, name in names.items() if name and name.casefold() == folded]
+    named = named or [
+        a for a, name in names.items() if name and name.casefold().startswith(folded + " ")
+    ]
+    if len(named) == 1:
+        return (
+            f"unknown actor '{given}': that is the name of actor '{named[0]}'; "
+            f"actors are referred to by their id ('{named[0]}')"
+        )
+    return f"unknown actor '{given}'" + suggest(given, list(names))
 
 
 def suggest(name: str, choices: Any) -> str:
