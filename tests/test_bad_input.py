@@ -504,10 +504,16 @@ def test_a_misspelt_key_alone_is_reported_alone(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("success", "collapse", "total"), [("0.3", "0.2", "0.5"), ("0.7", "0.6", "1.3")]
+    ("success", "collapse", "total", "shares"),
+    [
+        ("0.3", "0.2", "0.5", "success 60%, collapse 40%"),
+        ("0.7", "0.6", "1.3", "success 53.8%, collapse 46.2%"),
+        # Shares that add up (an author's 0.3 + 0.5 read "37%, 62%").
+        ("0.3", "0.5", "0.8", "success 37.5%, collapse 62.5%"),
+    ],
 )
 def test_outcomes_that_are_numbers_not_adding_up_to_1_are_warned_about_at_once(
-    tmp_path, success, collapse, total
+    tmp_path, success, collapse, total, shares
 ):
     # An author's trial: 0.3 and 0.2 passed with no message and were drawn as 60/40;
     # 0.7 and 0.6 were only seen if the branch came up in the trial.
@@ -533,8 +539,7 @@ def test_outcomes_that_are_numbers_not_adding_up_to_1_are_warned_about_at_once(
     assert len(lines) == 1, result.stderr  # not also the trial's "more than 1"
     expected = (
         rf"^{re.escape(str(path))}:\d+:\d+: warning: the outcome probabilities of summit add "
-        rf"up to {total}, not 1, so they are drawn in proportion \(success {share:.0%}, "
-        rf"collapse {1 - share:.0%}\)"
+        rf"up to {total}, not 1, so they are drawn in proportion \({shares}\)"
     )
     assert re.match(expected, lines[0]), lines[0]
     # And that is how they are drawn: 4,000 runs, within 4 standard errors.

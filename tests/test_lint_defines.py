@@ -460,10 +460,14 @@ endings:
     line = text.splitlines().index("    when: cables_cut > 6") + 1
     assert (
         f"{path}:{line}:11: warning: ending 'blackout' cannot be reached: its condition "
-        "is false for every value of cables_cut (0 to 6)" in result.stderr.splitlines()
+        "is false for every value of cables_cut (0 to 6): check its threshold against the "
+        "variable's min and max (or its values)" in result.stderr.splitlines()
     )
     silent = invoke("validate", path, "--trial-runs", "0")
     assert "ended none" not in silent.stderr
+
+
+FIX = ": check its threshold against the variable's min and max (or its values)"
 
 
 def test_an_ending_no_value_of_its_state_can_meet_is_warned_about_at_load(tmp_path):
@@ -485,9 +489,9 @@ def test_an_ending_no_value_of_its_state_can_meet_is_warned_about_at_load(tmp_pa
     messages = {p.message for p in load(path).warnings if "cannot be reached" in p.message}
     assert messages == {
         "warning: ending 'war' cannot be reached: its condition is false for every value of "
-        "tension (0 to 10)",
+        f"tension (0 to 10){FIX}",
         "warning: ending 'deal' cannot be reached: its condition is false for every value of "
-        "summit (pending, success, collapse)",
+        f"summit (pending, success, collapse){FIX}",
     }
     # At the bound itself it can be reached (the grid holds the ends): no warning.
     at_bound = text.replace("    when: tension >= 12\n", "    when: tension >= 10\n")

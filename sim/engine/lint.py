@@ -266,10 +266,17 @@ def impossible_endings(compiled: CompiledScenario, changing: set[str]) -> list[P
                 ("endings", index, "when"),
                 f"warning: ending '{ending.id}' cannot be reached: its condition is false "
                 f"for every value of {ranges}"
-                + (" with every sampled parameter set" if when.reads - set(names) else ""),
+                + (" with every sampled parameter set" if when.reads - set(names) else "")
+                + ": check its threshold against the variable's min and max (or its values)",
             )
         )
     return found
+
+
+def _share(p: float) -> str:
+    """A share to one decimal where a whole percent would be rounded (37.5%, not 37%)."""
+    text = f"{p:.1%}"
+    return text.replace(".0%", "%")
 
 
 def unnormalised_outcomes(compiled: CompiledScenario) -> list[Problem]:
@@ -291,7 +298,7 @@ def unnormalised_outcomes(compiled: CompiledScenario) -> list[Problem]:
         if total <= 0 or abs(total - 1.0) <= 1e-9:
             continue
         shares = ", ".join(
-            f"{o.id} {c / total:.0%}"  # type: ignore[operator]
+            f"{o.id} {_share(c / total)}"  # type: ignore[operator]
             for o, c in zip(branch.outcomes, constants, strict=True)
         )
         found.append(
