@@ -137,7 +137,7 @@ def test_a_rare_outcomes_sobol_intervals_hold_the_truth_and_are_never_zero_width
         assert informative < MIN_INFORMATIVE and explained["bound"] and sobol["few_informative"]
         variance = np.concatenate([y.reshape(2, n, 6)[:, :, 0], y.reshape(2, n, 6)[:, :, 5]]).var()
         share = stats.binomtest(positive, n).proportion_ci(1 - 2 * 0.05 / 3, "exact").high
-        bound = 0.5 * share / variance
+        bound = min(0.5 * share / variance, 1.0)  # a share of variance is at most 1
         assert explained["low"] <= 0 and explained["high"] >= bound - 1e-9
         if informative == 0:
             none_informative += 1
@@ -387,3 +387,19 @@ def test_centred_terms_estimate_a_common_outcomes_s1_without_bias_and_steadier()
     assert abs(np.mean(centred) - truth) < 3 * se, (np.mean(centred), truth, se)
     assert held >= 90, held
     assert np.std(centred, ddof=1) < 0.8 * np.std(raw, ddof=1)
+
+
+def test_a_bounds_interval_never_passes_100_percent():
+    # An author's sweep of a rare outcome printed "explained 0.0% [0.0%, 407.0%]*".
+    n, d = 64, 2
+    y = np.zeros((2, n, 2 * d + 2))
+    y[0, 5, :] = 1.0  # one base sample's rows all end with the outcome in replicate 0
+    found = stochastic_sobol(y.ravel(), ["x1", "x2"], n, 2, resamples=50)
+    explained = found["explained"]
+    assert explained["bound"] and explained["high"] <= 1.0
+    for entry in found["indices"].values():
+        for key in ("S1", "ST"):
+            assert entry[f"{key}_high"] <= 1.0, (key, entry)
+    # Without the cap the bound would have been far above 1: 0.5 * share / Var(Y).
+    variance = np.concatenate([y[:, :, 0], y[:, :, -1]]).var()
+    assert 0.5 * 0.05 / variance > 1

@@ -270,7 +270,8 @@ def stochastic_sobol(
     def upper(kind: str) -> np.ndarray:
         positive = np.sum(per_sample[kind] > CONTRIBUTION_ZERO, axis=0)
         shares = np.vectorize(lambda h: _upper_share(int(h), n, level))(positive)
-        return CEILING[kind] * np.asarray(shares, dtype=float) / variance
+        # A share of variance is at most 1 (an author's sweep printed [0, 407%]).
+        return np.minimum(CEILING[kind] * np.asarray(shares, dtype=float) / variance, 1.0)
 
     counts = {kind: np.sum(np.abs(v) > CONTRIBUTION_ZERO, axis=0) for kind, v in per_sample.items()}
     ceilings: dict[str, Any] = {}
