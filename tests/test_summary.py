@@ -99,3 +99,20 @@ def test_runs_stopped_before_the_last_round_are_counted_as_such(tmp_path):
     text = format_summary(results.summary)
     assert f"{early:,} runs were stopped before the last round by a stopping ending" in text
     assert f"{played.mean():.1f} rounds played on average" in text
+
+
+def test_the_unconverged_warning_names_the_actors_and_the_usual_cause(tmp_path):
+    # An author's trial: the warning named neither the actors nor the thresholds that
+    # usually leave no equilibrium, and said "in 1 rounds of 1 runs".
+    compiled = load(ROOT / "scenarios" / "textbook" / "mixed_2x2.yaml")
+    results = run_batch(compiled, tmp_path / "b", BatchOptions(runs=20, seed=1, plots=False))
+    summary = results.summary
+    assert summary["reasoning"]["equilibrium_actors"] == ["ROW", "COL"]
+    assert summary["reasoning"]["unconverged_runs"] == 0
+    assert "was not found" not in format_summary(summary)  # nothing to warn about
+    summary["reasoning"].update(unconverged_runs=1, unconverged_rounds=1)
+    text = " ".join(format_summary(summary).split())
+    assert "warning: the round's equilibrium (ROW, COL) was not found in 1 round of 1 run;" in text
+    assert "smooth it ('3 * clip((x - 7) / 2, 0, 1)')" in text
+    summary["reasoning"].update(unconverged_runs=3, unconverged_rounds=5)
+    assert "in 5 rounds of 3 runs;" in " ".join(format_summary(summary).split())

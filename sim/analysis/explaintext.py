@@ -193,7 +193,8 @@ def format_explanation(found: dict[str, Any], top: int = 5, width: int = 100) ->
         kind = {"ending": "Ending", "branch": "Branch outcome"}.get(entry["kind"], "Outcome")
         out.extend(
             _wrap(
-                f"{kind}: {entry['title']}  (P = {entry['p']:.1%}, {entry['count']:,} runs)",
+                f"{kind}: {entry['title']}  (P = {entry['p']:.1%}, {entry['count']:,} "
+                f"{'run' if entry['count'] == 1 else 'runs'})",
                 width,
                 indent="",
                 more="  ",

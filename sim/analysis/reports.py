@@ -330,7 +330,11 @@ def _model(results: Results) -> str:
             reasoning += f", depth {actor.depth or 1}"
         if actor.reasoning == "beliefs":
             reasoning += f", prior {_num(actor.prior if actor.prior is not None else 1)}"
-        foresight = f"{actor.foresight} rounds" if actor.foresight else "none"
+        foresight = (
+            f"{actor.foresight} {'round' if actor.foresight == 1 else 'rounds'}"
+            if actor.foresight
+            else "none"
+        )
         payoff = _weights(actor.payoff.weights)
         if actor.payoff.expression:
             expression = actor.payoff.expression

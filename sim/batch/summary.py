@@ -427,6 +427,9 @@ def _summarize(
         summary["reasoning"] = {
             "unconverged_runs": int((missed > 0).sum()),
             "unconverged_rounds": int(missed.sum()),
+            "equilibrium_actors": [
+                a["id"] for a in layout.get("actors", []) if a.get("reasoning") == "equilibrium"
+            ],
         }
     return summary
 
@@ -486,12 +489,17 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
     if summary.get("reasoning", {}).get("unconverged_runs"):
         missed = summary["reasoning"]
         out.append("")
+        who = ", ".join(missed.get("equilibrium_actors") or [])
+        rounds, runs = missed["unconverged_rounds"], missed["unconverged_runs"]
         out += _wrap(
-            f"warning: the round's equilibrium was not found in {missed['unconverged_rounds']:,} "
-            f"rounds of {missed['unconverged_runs']:,} runs; in those rounds the actors "
-            "played the QRE at the highest rationality the search reached (a lower "
-            "rationality, or another reasoning, for the actors in the equilibrium makes "
-            "it easier to find; runs.parquet's unconverged_rounds says which runs)",
+            f"warning: the round's equilibrium{f' ({who})' if who else ''} was not found in "
+            f"{rounds:,} {'round' if rounds == 1 else 'rounds'} of {runs:,} "
+            f"{'run' if runs == 1 else 'runs'}; there the actors played the QRE at the "
+            "highest rationality the search reached. Often a threshold read on the "
+            "expected state (in a payoff, branch or ending: '3 if x > 8 else 0') makes a "
+            "reply jump and leaves no equilibrium to find: smooth it ('3 * clip((x - 7) / "
+            "2, 0, 1)'), or lower those actors' rationality or change their reasoning. "
+            "runs.parquet's unconverged_rounds says which runs.",
             width,
         )
     out.append("")
