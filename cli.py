@@ -298,6 +298,7 @@ def validate(scenario: str, trial_runs: int) -> None:
         from sim.engine.lint import (
             clipped_probabilities,
             shadowed_endings,
+            unconverged_equilibria,
             unreached_endings,
             untaken_actions,
         )
@@ -312,6 +313,7 @@ def validate(scenario: str, trial_runs: int) -> None:
         found = clipped_probabilities(compiled, trial.probability_issues, trial_runs)
         found += untaken_actions(compiled, trial.option_chances, trial_runs)
         found += shadowed_endings(compiled, trial.ctx, ended)
+        found += unconverged_equilibria(compiled, trial.unconverged, trial_runs)
         found += unreached_endings(compiled, trial.ending, trial_runs, [*compiled.warnings, *found])
         for warning in found:
             click.echo(str(warning), err=True)

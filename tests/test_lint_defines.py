@@ -507,3 +507,28 @@ def test_an_ending_no_value_of_its_state_can_meet_is_warned_about_at_load(tmp_pa
     for scenario in sorted((ROOT / "scenarios").rglob("*.yaml")):
         compiled = load(scenario)
         assert impossible_endings(compiled, changing_variables(compiled)) == [], scenario
+
+
+def test_validate_warns_where_the_trials_equilibrium_was_not_found(tmp_path):
+    # An author's trial: a scenario validated clean, then played 21 runs/s, its
+    # equilibrium missed in 118 of 200 runs because of thresholds on the expected state.
+    from tests.test_bad_input import invoke
+
+    jumping = ROOT / "tests" / "scenarios" / "jumping_replies.yaml"
+    result = invoke("validate", jumping)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "equilibrium of A, B" in line]
+    text = jumping.read_text("utf-8")
+    line = text.splitlines().index("    reasoning: equilibrium") + 1
+    assert len(lines) == 1 and lines[0].startswith(f"{jumping}:{line}:"), result.stderr
+    assert "was not found in 200 of 200 trial runs" in lines[0]
+    assert "smooth it ('3 * clip((x - 7) / 2, 0, 1)')" in lines[0]
+    # Smoothed as the warning says, the equilibrium exists and nothing is said.
+    smooth = text.replace('"4 if x > 1.5 else 0"', '"4 * clip(x - 1, 0, 1)"').replace(
+        '"(-4 if x > 1.5 else 0) + ', '"-4 * clip(x - 1, 0, 1) + '
+    )
+    assert smooth.count("clip(x - 1, 0, 1)") == 3  # the comment names it too
+    path = tmp_path / "smooth.yaml"
+    path.write_text(smooth, "utf-8")
+    quiet = invoke("validate", path)
+    assert quiet.exit_code == 0 and "was not found" not in quiet.stderr, quiet.stderr

@@ -756,6 +756,38 @@ def clipped_probabilities(
     return found
 
 
+def unconverged_equilibria(
+    compiled: CompiledScenario, unconverged: np.ndarray, runs: int
+) -> list[Problem]:
+    """A warning where a trial's equilibrium was not found in some runs.
+
+    Such a run-round costs Newton's method (a tenth of a second or more, against
+    microseconds) and plays the last iterate, not a QRE: an author's scenario validated
+    clean and then played 21 runs/s. Located at the first equilibrium actor's
+    ``reasoning``.
+
+    Args:
+        compiled: The scenario.
+        unconverged: The trial model's rounds without an equilibrium, per run.
+        runs: Runs of the trial.
+    """
+    missed = int(np.count_nonzero(np.asarray(unconverged) > 0))
+    members = [a for a in compiled.actors if a.reasoning == "equilibrium"]
+    if not missed or not members:
+        return []
+    who = ", ".join(a.id for a in members)
+    return [
+        compiled.loaded.source.problem(
+            ("actors", members[0].id, "reasoning"),
+            f"warning: the equilibrium of {who} was not found in {missed} of {runs} trial "
+            "runs: such rounds are slow to play (Newton's method) and play the last "
+            "iterate; often a threshold read on the expected state ('3 if x > 8 else 0' in "
+            "a payoff, branch or ending) makes a reply jump: smooth it ('3 * clip((x - 7) "
+            "/ 2, 0, 1)'), or lower those actors' rationality",
+        )
+    ]
+
+
 def unreached_endings(
     compiled: CompiledScenario, ending: np.ndarray, runs: int, already: list[Problem]
 ) -> list[Problem]:
