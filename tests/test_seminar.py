@@ -457,9 +457,15 @@ def test_an_html_handout_is_self_contained_and_escapes_text(tmp_path):
 
 def test_handouts_and_no_input_refuse_options_that_ask_the_room():
     result = step([str(TINY), "--no-input", "--play", "Blue"])
-    assert result.exit_code == 2 and "--play ask the room" in result.output
+    # An author read "--play ask the room; they cannot go with --no-input" as garbled.
+    assert result.exit_code == 2 and (
+        "--play asks the room questions, which --no-input does not allow: drop --play, or "
+        "drop --no-input to play in the terminal" in " ".join(result.output.split())
+    ), result.output
     result = step([str(TINY), "--format", "html", "--predict"])
-    assert result.exit_code == 2 and "--predict" in result.output
+    assert result.exit_code == 2 and "--predict asks the room questions" in result.output
+    both = step([str(TINY), "--no-input", "--play", "Blue", "--predict"])
+    assert "--play and --predict ask the room questions" in " ".join(both.output.split())
 
 
 # --- golden transcripts and the 80-column terminal -----------------------------------

@@ -427,6 +427,10 @@ def test_a_metric_title_inside_a_sentence_starts_in_lower_case_unless_a_name():
     assert title_mid_sentence("DPRK shells delivered") == "DPRK shells delivered"
     assert title_mid_sentence("East Asian arming") == "East Asian arming"  # a name
     assert title_mid_sentence("A") == "a"
+    # A nationality keeps its capital even where the scenario's text never uses it
+    # mid-sentence (an author's trial: "more chinese presence").
+    assert title_mid_sentence("Chinese presence") == "Chinese presence"
+    assert title_mid_sentence("Norwegian patrols") == "Norwegian patrols"
     assert title_mid_sentence("Japan's deployments", frozenset({"Japan"})) == (
         "Japan's deployments"
     )

@@ -108,13 +108,79 @@ def variable_titles(compiled: CompiledScenario, *, mid_sentence: bool = False) -
     return {variable: title_mid_sentence(title, names) for variable, title in titles.items()}
 
 
+#: Words that are names wherever they stand (nationalities, regions): a scenario's own
+#: text may use one only to start a title ("Chinese presence" read "more chinese
+#: presence" in a trial).
+PROPER_WORDS = frozenset(
+    [
+        "African",
+        "American",
+        "Arab",
+        "Arabian",
+        "Arctic",
+        "Asian",
+        "Atlantic",
+        "Australian",
+        "Baltic",
+        "Belarusian",
+        "British",
+        "Canadian",
+        "Caspian",
+        "Chinese",
+        "Danish",
+        "Dutch",
+        "English",
+        "Estonian",
+        "European",
+        "Finnish",
+        "French",
+        "Georgian",
+        "German",
+        "Greek",
+        "Houthi",
+        "Indian",
+        "Indo-Pacific",
+        "Iranian",
+        "Iraqi",
+        "Israeli",
+        "Italian",
+        "Japanese",
+        "Korean",
+        "Kurdish",
+        "Latvian",
+        "Lithuanian",
+        "Mediterranean",
+        "Moldovan",
+        "Nordic",
+        "Norwegian",
+        "Pacific",
+        "Pakistani",
+        "Palestinian",
+        "Polish",
+        "Russian",
+        "Saudi",
+        "Serbian",
+        "Siberian",
+        "Soviet",
+        "Spanish",
+        "Swedish",
+        "Syrian",
+        "Taiwanese",
+        "Turkish",
+        "Ukrainian",
+        "Yemeni",
+    ]
+)
+
+
 def title_mid_sentence(title: str, names: frozenset[str] = frozenset()) -> str:
     """A title as put inside a sentence: its first letter lower case, unless a name.
 
     The first word keeps its capital where it is an acronym (its second letter upper
     case too: "US aid", "DPRK shells"), begins a name of several capitalised words
-    ("East Asian arming", "Arctic LNG 2") or is one of ``names`` ("Japan's", "Russian"),
-    words the scenario capitalises mid-sentence.
+    ("East Asian arming", "Arctic LNG 2"), is one of ``names`` ("Japan's", "Russian"),
+    words the scenario capitalises mid-sentence, or is a nationality or region
+    (:data:`PROPER_WORDS`: "Chinese presence").
 
     Args:
         title: A title, capitalised to start a line ("Pressure on Ukraine").
@@ -128,7 +194,7 @@ def title_mid_sentence(title: str, names: frozenset[str] = frozenset()) -> str:
         return title
     if re.match(r"[\w'-]+ [A-Z]", title):
         return title
-    if first in names:
+    if first in names or first in PROPER_WORDS:
         return title
     return title[0].lower() + title[1:]
 

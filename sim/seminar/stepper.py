@@ -1295,7 +1295,16 @@ def run_session(
         asking = [f for f, on in (("--play", bool(play)), ("--predict", predict)) if on]
         if asking:
             why = f"--format {output_format}" if handout else "--no-input"
-            raise OptionsError(f"{' and '.join(asking)} ask the room; they cannot go with {why}")
+            what = " and ".join(asking)
+            raise OptionsError(
+                f"{what} {'asks' if len(asking) == 1 else 'ask'} the room questions, which "
+                f"{why} does not allow: drop {what}"
+                + (
+                    ", or drop --no-input to play in the terminal"
+                    if not handout
+                    else " (the handout shows the game as the rules play it)"
+                )
+            )
     for actor in play:
         try:
             game.actor_id(actor)  # an unknown actor is an error before anything is shown
