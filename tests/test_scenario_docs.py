@@ -14,6 +14,7 @@ from sim.analysis.scenariodoc import (
     scenario_page,
 )
 from sim.engine.loading import load
+from sim.language.compiler import compile_text
 from tests.conftest import ALASKA, ROOT, TINY
 
 SCENARIOS = ROOT / "scenarios"
@@ -79,6 +80,18 @@ def test_payoffs_in_words_read_a_payoff_matrix_cell_by_cell() -> None:
         "+1 when A chooses `straight` and B chooses `swerve`",
         "−10 when A chooses `straight` and B chooses `straight`",
     ]
+
+
+def test_a_factor_one_minus_a_move_reads_as_not_choosing_it() -> None:
+    # An author's trial: "-1.0 * chose('RU', 'escort') * (1 - chose('US', 'deploy'))"
+    # read "minus ... when RU chooses `escort`", the second factor dropped.
+    text = (SCENARIOS / "textbook" / "chicken.yaml").read_text("utf-8")
+    old = "- 10 * chose('A', 'straight') * chose('B', 'straight')"
+    assert old in text
+    text = text.replace(old, "- 10 * chose('A', 'straight') * (1 - chose('B', 'swerve'))", 1)
+    compiled = compile_text(text, "chicken.yaml")
+    words = payoff_in_words(compiled, compiled.actors[0])
+    assert words[-1] == "−10 when A chooses `straight` and B does not choose `swerve`"
 
 
 def test_payoffs_in_words_give_weights_conditions_and_directions() -> None:

@@ -253,6 +253,18 @@ class _Words:
             inner = self.condition(node.operand)
             if inner is not None:
                 return f"not {inner}"
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Sub)
+            and _constant(node.left) == 1
+        ):
+            # (1 - chose('US', 'deploy')): an author's page dropped this factor.
+            called = _call(node.right)
+            if called is not None and called[0] == "chose" and len(called[1]) == 2:
+                return f"{called[1][0]} does not choose `{called[1][1]}`"
+            inner = self.condition(node.right)
+            if inner is not None:
+                return f"not {inner}"
         return None
 
     def term(self, node: ast.expr, sign: int) -> str:
