@@ -136,6 +136,8 @@ def test_report_of_a_sobol_sweep_has_the_sobol_table(tmp_path):
     # The summary's intervals treat the 64 base samples as the units, and say so.
     assert "Intervals treat the 64 base samples of the Sobol design" in html
     assert "95% interval (base samples)" in html
+    # The explanation counts the design's independent rows, and says so beside its P.
+    assert re.search(r"— P = [\d.]+% \([\d,]+ of [\d,]+ independent rows\)", html)
 
 
 def test_distributions_in_words():

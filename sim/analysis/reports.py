@@ -845,7 +845,11 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
         parts.append("<div class='target'>")
         parts.append(
             f"<h3>{kind}: {_e(entry['title'])} <span class='muted'>— P = {_pct(entry['p'])}"
-            f" ({entry['count']:,} of {entry['runs']:,} runs)</span></h3>"
+            f" ({entry['count']:,} of {entry['runs']:,} "
+            # A Sobol sweep's explanation counts its independent rows only; the table of
+            # probabilities above counts every run (an author read 0.1% and 0.2% as a clash).
+            + ("independent rows" if found.get("independent_rows_only") else "runs")
+            + ")</span></h3>"
         )
         if "note" in entry:
             parts.append(f"<p class='muted'>{_e(entry['note'])}.</p>")
