@@ -588,6 +588,20 @@ def test_an_actor_referred_to_by_its_name_is_pointed_to_its_id(tmp_path) -> None
     problems = _problems(path)
     assert len(problems) == 1 and problems[0].endswith(
         "commitments.treaty.actor: 'Treaty Ally' is not an id: ids are letters, digits and "
-        "underscores, starting with a letter (an actor is named by its id, e.g. 'US', not by "
-        "its name)"
+        "underscores, starting with a letter: that is the name of actor 'Ally'; actors are "
+        "referred to by their id ('Ally')"
     ), problems
+    # A key that is not an id is reported at the key itself (a trial: the line below it,
+    # or the number beside it), with an id to write instead.
+    for old, new, example in [
+        ("      talk:", "      offer talk:", "(e.g. 'offer_talk')"),
+        ("    payoffs: {Blue: -10,", "    payoffs: {Blue Republic: -10,", "name of actor 'Blue'"),
+    ]:
+        assert old in text
+        broken = text.replace(old, new, 1)
+        path.write_text(broken, "utf-8")
+        problems = _problems(path)
+        line = broken.splitlines().index(next(s for s in broken.splitlines() if new in s)) + 1
+        col = broken.splitlines()[line - 1].index(new.strip().split(":")[-2].split("{")[-1]) + 1
+        assert len(problems) == 1 and problems[0].startswith(f"{path}:{line}:{col}:"), problems
+        assert example in problems[0], problems

@@ -557,7 +557,7 @@ def _plain_type_error(kind: str, given: Any) -> str | None:
         # An id (of an actor, action, value...), not "String should match pattern '^[A-...".
         return (
             f"'{given}' is not an id: ids are letters, digits and underscores, starting "
-            "with a letter (an actor is named by its id, e.g. 'US', not by its name)"
+            "with a letter"
         )
     expected = _EXPECTED.get(kind)
     if expected is None:
@@ -636,6 +636,24 @@ def _named(data: Any, path: tuple[Any, ...]) -> list[str]:
         else:
             parts.append(str(part))
     return parts
+
+
+def _not_an_id(data: Any, given: Any, message: str) -> str:
+    """'not an id', pointing to the actor so named where ``given`` is an actor's name."""
+    actors = data.get("actors") if isinstance(data, dict) else None
+    if isinstance(actors, dict) and isinstance(given, str):
+        names = {
+            str(a): str(spec.get("name", ""))
+            for a, spec in actors.items()
+            if isinstance(spec, dict)
+        }
+        hint = unknown_actor(given, names)
+        if ": that is the name of actor" in hint:
+            return message + hint.removeprefix(f"unknown actor '{given}'")
+    if isinstance(given, str) and re.fullmatch(r"[A-Za-z_][\w ]*", given.strip()):
+        example = re.sub(r"\W+", "_", given.strip())
+        return message + f" (e.g. '{example}')"
+    return message
 
 
 def unknown_actor(given: str, names: dict[str, str]) -> str:
@@ -818,12 +836,22 @@ def parse_scenario(text: str, path: str = "<scenario>") -> LoadedScenario:
                     message += suggest(str(loc[-1]), _allowed_keys(Scenario, loc))
             if error["type"] == "union_tag_invalid":
                 loc = (*loc, str(error["ctx"]["discriminator"]).strip("'"))
-            path = _path_in(data, loc, error["type"] in ("extra_forbidden", "missing"))
-            shown = path[:-1] if error["type"] in ("extra_forbidden", "missing") else path
+            if error["type"] == "string_pattern_mismatch":
+                message = _not_an_id(data, error.get("input"), message)
+                if loc and loc[-1] == "[key]":
+                    # A key that is not an id: at the key, not at what is below it.
+                    loc, at_key = loc[:-1], True
+            spot = _path_in(data, loc, error["type"] in ("extra_forbidden", "missing"))
+            if error["type"] in ("extra_forbidden", "missing") or (
+                at_key and error["type"] == "string_pattern_mismatch"
+            ):
+                shown = spot[:-1]
+            else:
+                shown = spot
             where = ".".join(_named(data, shown))
             if where:
                 message = f"{where}: {message}"
-            problems.append(source.problem(path, message, key=at_key))
+            problems.append(source.problem(spot, message, key=at_key))
         failure = ScenarioError(problems)
         failure.partial = _without_unknown_keys(data, errors, source, text, path)
         raise failure from None
