@@ -498,7 +498,8 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
             "highest rationality the search reached. Often a threshold read on the "
             "expected state (in a payoff, branch or ending: '3 if x > 8 else 0') makes a "
             "reply jump and leaves no equilibrium to find: smooth it ('3 * clip((x - 7) / "
-            "2, 0, 1)'), or lower those actors' rationality or change their reasoning. "
+            "2, 0, 1)'), make its term smaller, lower those actors' rationality, or let one "
+            "reason level-k. "
             "runs.parquet's unconverged_rounds says which runs.",
             width,
         )

@@ -267,7 +267,11 @@ def impossible_endings(compiled: CompiledScenario, changing: set[str]) -> list[P
                 f"warning: ending '{ending.id}' cannot be reached: its condition is false "
                 f"for every value of {ranges}"
                 + (" with every sampled parameter set" if when.reads - set(names) else "")
-                + ": check its threshold against the variable's min and max (or its values)",
+                + (
+                    ": check its threshold against the variable's min and max"
+                    if numeric
+                    else ": a variable has one value at a time; check the values it compares"
+                ),
             )
         )
     return found
@@ -780,10 +784,11 @@ def unconverged_equilibria(
         compiled.loaded.source.problem(
             ("actors", members[0].id, "reasoning"),
             f"warning: the equilibrium of {who} was not found in {missed} of {runs} trial "
-            "runs: such rounds are slow to play (Newton's method) and play the last "
-            "iterate; often a threshold read on the expected state ('3 if x > 8 else 0' in "
-            "a payoff, branch or ending) makes a reply jump: smooth it ('3 * clip((x - 7) "
-            "/ 2, 0, 1)'), or lower those actors' rationality",
+            "runs: such rounds are slow to play (Newton's method) and play the QRE at the "
+            "highest rationality the search reached; often a threshold read on the expected "
+            "state ('3 if x > 8 else 0' in a payoff, branch or ending) makes a reply jump: "
+            "smooth it ('3 * clip((x - 7) / 2, 0, 1)'), make its term smaller, lower those "
+            "actors' rationality, or let one reason level-k",
         )
     ]
 
