@@ -605,3 +605,24 @@ def test_an_actor_referred_to_by_its_name_is_pointed_to_its_id(tmp_path) -> None
         col = broken.splitlines()[line - 1].index(new.strip().split(":")[-2].split("{")[-1]) + 1
         assert len(problems) == 1 and problems[0].startswith(f"{path}:{line}:{col}:"), problems
         assert example in problems[0], problems
+
+
+def test_an_action_id_read_as_a_value_also_names_a_variable_it_is_close_to(tmp_path):
+    # A trial: `when: nuclear_test >= 1`, a typo for the variable nuclear_tests, said
+    # only that nuclear_test is an action of DPRK.
+    text = TINY.read_text("utf-8")
+    for old, new in [
+        ("  troops_k:", "  talks:"),
+        ("    when: tension >= 8", "    when: talk >= 8"),
+    ]:
+        assert old in text
+        text = text.replace(old, new, 1)
+    text = text.replace("troops_k", "talks")
+    path = tmp_path / "close.yaml"
+    path.write_text(text, "utf-8")
+    problems = _problems(path)
+    assert len(problems) == 1, problems
+    assert problems[0].endswith(
+        "'talk' is an action of Blue, not a value: read it with chose('Blue', 'talk'), "
+        "times('Blue', 'talk') or last('Blue', 'talk'); or did you mean 'talks'?"
+    ), problems

@@ -530,7 +530,14 @@ class _Checker:
             return self._define(node, name)
         symbol = self.table.symbols.get(name)
         if symbol is None and name in self.table.withheld:
-            self.fail(node, self.table.withheld[name])
+            # A name a value sits close to may be a typo for it ('nuclear_test' for the
+            # variable 'nuclear_tests', also an action's id): say both (a trial).
+            close = suggest(name, [n for n in self.table.symbols if n != name])
+            self.fail(
+                node,
+                self.table.withheld[name]
+                + (f"; or {close.removeprefix(' (')[:-1]}" if close else ""),
+            )
             return None
         if symbol is None:
             owners = [
