@@ -116,3 +116,13 @@ def test_the_unconverged_warning_names_the_actors_and_the_usual_cause(tmp_path):
     assert "smooth it ('3 * clip((x - 7) / 2, 0, 1)')" in text
     summary["reasoning"].update(unconverged_runs=3, unconverged_rounds=5)
     assert "in 5 rounds of 3 runs;" in " ".join(format_summary(summary).split())
+
+
+def test_a_share_too_small_to_show_is_not_printed_as_zero():
+    # A trial: an ending reached in 1 of 5,000 runs read "1  0.0%", as if none.
+    from sim.batch.summary import _pct
+
+    assert _pct(1 / 5000) == " <0.1%" and _pct(0.0) == "  0.0%"
+    assert _pct(4999 / 5000) == ">99.9%" and _pct(1.0) == "100.0%"
+    assert _pct(0.0005) == "  0.1%" and _pct(0.5) == " 50.0%"
+    assert len({len(_pct(x)) for x in (0.0, 1 / 5000, 0.5, 4999 / 5000)}) == 1  # columns align

@@ -435,6 +435,11 @@ def _summarize(
 
 
 def _pct(x: float) -> str:
+    # 1 run in 5,000 is not "0.0%" (a trial read it as none): "<0.1%", and ">99.9%".
+    if 0 < x < 0.0005:
+        return " <0.1%"
+    if 0.9995 <= x < 1:
+        return ">99.9%"
     return f"{100 * x:5.1f}%"
 
 
