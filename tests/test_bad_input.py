@@ -597,8 +597,9 @@ def test_an_actor_referred_to_by_its_name_is_pointed_to_its_id(tmp_path) -> None
         ("      talk:", "      offer talk:", "(e.g. 'offer_talk')"),
         ("    payoffs: {Blue: -10,", "    payoffs: {Blue Republic: -10,", "name of actor 'Blue'"),
     ]:
-        assert old in text
-        broken = text.replace(old, new, 1)
+        base = TINY.read_text("utf-8")  # without the chose('Red Federation') above
+        assert old in base
+        broken = base.replace(old, new, 1)
         path.write_text(broken, "utf-8")
         problems = _problems(path)
         line = broken.splitlines().index(next(s for s in broken.splitlines() if new in s)) + 1
@@ -626,3 +627,17 @@ def test_an_action_id_read_as_a_value_also_names_a_variable_it_is_close_to(tmp_p
         "'talk' is an action of Blue, not a value: read it with chose('Blue', 'talk'), "
         "times('Blue', 'talk') or last('Blue', 'talk'); or did you mean 'talks'?"
     ), problems
+
+
+def test_a_payoff_key_that_is_not_an_id_is_reported_with_the_wrong_names_in_one_pass(tmp_path):
+    # A trial: `payoffs: {South Korea: 1, Japan: 2}` reported South Korea (not an id) in
+    # one pass and Japan (no such actor) only in the next.
+    text = TINY.read_text("utf-8")
+    old = "payoffs: {Blue: -10, Red: -5}"
+    assert old in text
+    path = tmp_path / "payoffs.yaml"
+    path.write_text(text.replace(old, "payoffs: {Blue Republic: -10, Redd: -5}", 1), "utf-8")
+    problems = _problems(path)
+    assert len(problems) == 2, problems
+    assert "'Blue Republic' is not an id" in problems[0]
+    assert "unknown actor 'Redd' (did you mean 'Red'?)" in problems[1]

@@ -866,14 +866,31 @@ def _without_unknown_keys(
     So one ``validate`` reports a misspelt key and the names and expressions that are
     wrong elsewhere, not one after the other. Only keys inside an entry (an actor's, an
     action's, a branch's...) are dropped: a misspelt section (``paramters:``) would leave
-    every name it defines unknown, errors the misspelling alone explains.
+    every name it defines unknown, errors the misspelling alone explains. A key that is
+    not an id in an ending's ``payoffs`` or a payoff's ``weights`` (``South Korea: 1``)
+    is dropped too: nothing else refers to it.
     """
-    if not errors or any(e["type"] != "extra_forbidden" or len(e["loc"]) < 3 for e in errors):
+
+    def droppable(error: Any) -> bool:
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden":
+            return len(loc) >= 3
+        return (
+            error["type"] == "string_pattern_mismatch"
+            and len(loc) >= 3
+            and loc[-1] == "[key]"
+            and loc[-3] in ("payoffs", "weights")
+        )
+
+    if not errors or not all(droppable(e) for e in errors):
         return None
     repaired = copy.deepcopy(data)
     for error in errors:
-        where = _path_in(repaired, tuple(error["loc"]), False)
-        if len(where) != len(error["loc"]) or not where:
+        loc = tuple(error["loc"])
+        where = _path_in(repaired, loc[:-1] if loc[-1] == "[key]" else loc, False)
+        if loc[-1] == "[key]":
+            loc = loc[:-1]
+        if len(where) != len(loc) or not where:
             return None  # a tag in the location: not a plain key to drop
         node = repaired
         for part in where[:-1]:
