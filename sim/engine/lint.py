@@ -283,6 +283,12 @@ def _share(p: float) -> str:
     return text.replace(".0%", "%")
 
 
+def _constant_probabilities(branch: CompiledBranch) -> list[float] | None:
+    """The outcomes' probabilities where every one is a number (no ``rest``), else None."""
+    constants = [o.probability.constant if o.probability else None for o in branch.outcomes]
+    return None if any(c is None for c in constants) else constants  # type: ignore[return-value]
+
+
 def unnormalised_outcomes(compiled: CompiledScenario) -> list[Problem]:
     """Warnings about branches whose outcomes are all numbers that do not add up to 1.
 
@@ -295,15 +301,14 @@ def unnormalised_outcomes(compiled: CompiledScenario) -> list[Problem]:
     for index, branch in enumerate(compiled.branches):
         if branch.decided_by is not None:
             continue
-        constants = [o.probability.constant if o.probability else None for o in branch.outcomes]
-        if any(c is None for c in constants):
+        constants = _constant_probabilities(branch)
+        if constants is None:
             continue
-        total = float(sum(constants))  # type: ignore[arg-type]
+        total = float(sum(constants))
         if total <= 0 or abs(total - 1.0) <= 1e-9:
             continue
         shares = ", ".join(
-            f"{o.id} {_share(c / total)}"  # type: ignore[operator]
-            for o, c in zip(branch.outcomes, constants, strict=True)
+            f"{o.id} {_share(c / total)}" for o, c in zip(branch.outcomes, constants, strict=True)
         )
         found.append(
             compiled.loaded.source.problem(
@@ -729,12 +734,7 @@ def clipped_probabilities(
     source = compiled.loaded.source
     index = {b.id: i for i, b in enumerate(compiled.branches)}
     # Outcomes that are all numbers are warned about when the scenario loads.
-    constant = {
-        b.id
-        for b in compiled.branches
-        if all(o.probability is not None and o.probability.constant is not None
-               for o in b.outcomes)
-    }  # fmt: skip
+    constant = {b.id for b in compiled.branches if _constant_probabilities(b) is not None}
     found: list[Problem] = []
     for (branch, outcome), count in issues.items():
         if outcome is None and branch in constant:

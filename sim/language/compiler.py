@@ -753,7 +753,7 @@ class _Compiler:
 
         An author wrote ``decided_by: Norway`` for the actor ``NO`` named Norway.
         """
-        return unknown_actor(given, {a: spec.name for a, spec in self.spec.actors.items()})
+        return unknown_actor(given, self.table.actor_names)
 
     def _commitment(
         self, i: int, commitment: Any, actors: list[CompiledActor | None]
@@ -925,11 +925,10 @@ def compile_checked(load: Callable[[], LoadedScenario]) -> CompiledScenario:
     try:
         loaded = load()
     except ScenarioError as failure:
-        partial = getattr(failure, "partial", None)
-        if partial is None:
+        if failure.partial is None:
             raise
         try:
-            compile_scenario(partial)
+            compile_scenario(failure.partial)  # type: ignore[arg-type]
         except ScenarioError as more:
             raise ScenarioError([*failure.problems, *more.problems]) from None
         raise

@@ -37,7 +37,7 @@ except ImportError:  # numpy 1
     clip_values = np.clip
 
 from sim.errors import Problem, ScenarioRuntimeError
-from sim.language.schema import MAX_MAGNITUDE, suggest, unknown_actor
+from sim.language.schema import MAX_MAGNITUDE, closest_name, suggest, unknown_actor
 from sim.language.sites import site_key
 
 #: Function name -> (min args, max args or None for any, one-line description).
@@ -532,11 +532,10 @@ class _Checker:
         if symbol is None and name in self.table.withheld:
             # A name a value sits close to may be a typo for it ('nuclear_test' for the
             # variable 'nuclear_tests', also an action's id): say both (a trial).
-            close = suggest(name, [n for n in self.table.symbols if n != name])
+            close = closest_name(name, [n for n in self.table.symbols if n != name])
             self.fail(
                 node,
-                self.table.withheld[name]
-                + (f"; or {close.removeprefix(' (')[:-1]}" if close else ""),
+                self.table.withheld[name] + (f"; or did you mean '{close}'?" if close else ""),
             )
             return None
         if symbol is None:

@@ -585,7 +585,7 @@ class Stepper:
     def _follow_terminal(self) -> None:
         """Take the terminal's size again (a window resized mid-game; a trial at 60x20)."""
         if self.options.follow_terminal:
-            self.width = max(40, terminal_width())
+            self.width = terminal_width()  # at least 40 columns
             self.screen.height = terminal_height()
 
     def _menu(self, at_end: bool) -> str | None:
