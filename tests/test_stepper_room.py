@@ -110,8 +110,17 @@ def test_a_choice_is_said_in_words_and_rounds_and_days_are_counted_right():
 # --- Ctrl-C, --until, colours ------------------------------------------------------------
 
 
+def interrupted_session(answers, **options) -> tuple[Game, ScriptedRoom]:
+    """A session that the room quits after Ctrl-C: it ends as an interrupted command."""
+    game = Game(load(TINY), SEED)
+    room = ScriptedRoom(list(answers))
+    with pytest.raises(KeyboardInterrupt):
+        Stepper(game, room, StepOptions(**options)).run()
+    return game, room
+
+
 def test_ctrl_c_at_a_prompt_asks_and_no_goes_on():
-    game, room = session(["n", "^C", "n", "n", "1", "^C", "y"], play=("Blue",))
+    game, room = interrupted_session(["n", "^C", "n", "n", "1", "^C", "y"], play=("Blue",))
     assert room.text.count("Quit the session? [y/N] > ") == 1
     assert "Quit anyway? [y/N] > y" in room.text  # the second time: a choice is unsaved
     assert "The input ended" not in room.text
@@ -119,8 +128,27 @@ def test_ctrl_c_at_a_prompt_asks_and_no_goes_on():
 
 
 def test_ctrl_c_twice_quits(monkeypatch):
-    _, room = session(["^C", "^C"])
+    _, room = interrupted_session(["^C", "^C"])
     assert "Quit the session? [y/N] > ^C" in room.text
+
+
+def test_quitting_after_ctrl_c_exits_as_an_interrupted_command(tmp_path, monkeypatch):
+    # q then y is a finished session (0); Ctrl-C then y is an interrupted one (1), as
+    # Ctrl-C ends every other command, so a script can tell the two apart.
+    def keys(answers):
+        def key(self, prompt):
+            answer = answers.pop(0)
+            if answer == "^C":
+                raise Interrupted
+            return answer
+
+        return key
+
+    for answers, code in ((["q"], 0), (["^C", "y"], 1), (["^C", "^C"], 1)):
+        monkeypatch.setattr(TerminalRoom, "key", keys(list(answers)))
+        result = CliRunner().invoke(cli, ["step", str(TINY)], env={"COLUMNS": "80"})
+        assert result.exit_code == code, (answers, result.output)
+        assert ("interrupted" in result.output) == (code == 1), result.output
 
 
 def test_the_terminal_turns_ctrl_c_into_a_question_not_an_end_of_input(monkeypatch):

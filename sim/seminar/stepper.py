@@ -542,7 +542,9 @@ class Stepper:
                 except Interrupted:
                     self.room.show("")
                     if self._confirm_quit(interrupted=True):
-                        return
+                        # Quit on Ctrl-C: the command ends as an interrupted one does
+                        # ("interrupted", exit code 1), so a script can tell.
+                        raise KeyboardInterrupt from None
         except _InputEndedError:
             self.room.show("")
             self._say("The input ended; quitting." + self._unsaved_hint())
