@@ -21,6 +21,7 @@ from cli import cli
 from sim.analysis.discovery import prim, resample_stability
 from sim.analysis.explaintext import format_explanation
 from sim.analysis.explanation import explain, load_explanation
+from sim.analysis.outcomes import Condition
 from sim.analysis.ranking import (
     entropy_bits,
     holm,
@@ -31,6 +32,7 @@ from sim.analysis.ranking import (
 from sim.api import run_batch, sweep
 from sim.batch.designs import make_design
 from sim.batch.options import BatchOptions
+from sim.batch.results import Results
 from sim.engine.loading import load
 from sim.errors import OptionsError, ResultsError
 from tests.conftest import TESTS
@@ -652,6 +654,10 @@ def test_a_metric_threshold_is_explained_like_an_ending(tmp_path):
         ("payoff.Gov[2] > 0", "only metrics"),
         ("__import__('os') > 0", "compare recorded values"),
         ("metric.level + 1", "comparisons"),
+        # A misspelt outcome held in no run and read as "never happens" (exit 0).
+        ("branch.vote == 'pased'", "branch.vote is never 'pased' (did you mean 'passed'?)"),
+        ("'calmm' != ending", "ending is never 'calmm' (did you mean 'calm'?); its values"),
+        ("metric.level[any] > 'high'", "metric.level is a number, compared with the name"),
     ],
 )
 def test_bad_outcome_conditions_are_one_line_errors(batch, tmp_path, condition, message):
@@ -662,6 +668,20 @@ def test_bad_outcome_conditions_are_one_line_errors(batch, tmp_path, condition, 
     assert message in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()  # nothing written, no earlier explanation lost
+
+
+def test_a_branch_not_reached_and_real_outcomes_are_accepted(batch, tmp_path):
+    found = explain(
+        batch,
+        outcome="branch.vote == 'passed' or ending == 'calm'",
+        resamples=0,
+        out=tmp_path / "ok",
+    )
+    frame = Results(batch).runs()
+    expected = (frame["branch.vote"] == "passed") | (frame["ending"] == "calm")
+    assert found["targets"][0]["count"] == int(expected.sum())
+    Condition("branch.vote == ''").check_values(Results(batch).layout)  # not reached
 
 
 # --- Sobol on a stochastic game -------------------------------------------------------

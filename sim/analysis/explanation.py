@@ -360,6 +360,7 @@ def _read(
     rounds_count = int(results.layout.get("rounds") or 0)
     if condition is not None:
         condition.check_against(names, rounds_count)
+        condition.check_values(results.layout)
     wanted = [c for c in names if c in ("run", "ending") or c.startswith(("param.", "branch."))]
     if condition is not None:
         wanted += [c for c in condition.runs_columns() if c not in wanted]

@@ -20,6 +20,7 @@ chained) and numbers or quoted names are allowed, nothing else.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -147,6 +148,67 @@ class Condition:
                 raise OptionsError(
                     f"--outcome: {column.name}[{column.per_round}]: rounds are 0 to {rounds}"
                 )
+
+    def check_values(self, layout: dict[str, Any]) -> None:
+        """Check every quoted name against the values its column can take in a batch.
+
+        A misspelt outcome (``branch.summit == 'sucess'``) would otherwise hold in no
+        run and read as an outcome that never happens.
+
+        Args:
+            layout: The batch's layout (its branches' outcomes and its endings).
+
+        Raises:
+            OptionsError: For a name the column never holds (with the nearest ones),
+                or a name compared with a number.
+        """
+        from sim.language.schema import suggest
+
+        known: dict[str, list[str]] = {
+            "ending": [e["id"] for e in layout.get("endings") or []],
+        }
+        for branch in layout.get("branches") or []:
+            known[f"branch.{branch['id']}"] = list(branch.get("outcomes") or [])
+        for column, value in self._named_values():
+            if column.name in known:
+                allowed = known[column.name]
+                if value not in allowed and not (value == "" and column.name != "ending"):
+                    values = ", ".join(
+                        [*allowed, *(["'' (not reached)"] if column.name != "ending" else [])]
+                    )
+                    raise OptionsError(
+                        f"--outcome: {column.name} is never '{value}'"
+                        f"{suggest(value, allowed)}; its values: {values}"
+                    )
+            elif column.name.startswith(("metric.", "payoff.", "param.", "commitment.")) or (
+                column.name in ("rounds_played", "unconverged_rounds")
+            ):
+                raise OptionsError(
+                    f"--outcome: {column.name} is a number, compared with the name '{value}'"
+                )
+
+    def _named_values(self) -> list[tuple[_Column, str]]:
+        """(column, quoted name) for each comparison of a column with a quoted name."""
+        found: list[tuple[_Column, str]] = []
+
+        def walk(node: ast.AST) -> None:
+            if isinstance(node, ast.BoolOp):
+                for value in node.values:
+                    walk(value)
+            elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+                walk(node.operand)
+            elif isinstance(node, ast.Compare):
+                operands = [node.left, *node.comparators]
+                for left, right in itertools.pairwise(operands):
+                    for a, b in ((left, right), (right, left)):
+                        if isinstance(b, ast.Constant) and isinstance(b.value, str):
+                            name = _dotted(a.value if isinstance(a, ast.Subscript) else a)
+                            if name is not None:
+                                per_round = "round" if isinstance(a, ast.Subscript) else None
+                                found.append((_Column(name, per_round), b.value))
+
+        walk(self._tree)
+        return found
 
     # --- evaluation -------------------------------------------------------------------
 
