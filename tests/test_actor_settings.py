@@ -162,7 +162,7 @@ def test_compare_lists_an_actor_setting_as_a_difference(tmp_path) -> None:
     comparison = compare([base, whatif], labels=["as written", "Red random"])
     assert comparison.paired == [False, True]
     assert comparison.scenario_differences == {
-        "Red random": ["--set Red.rationality: (not set) → 0"]
+        "Red random": ["--set Red.rationality: (not set: 1.5 in the file) → 0"]
     }
 
 
@@ -224,5 +224,5 @@ def test_a_reasoning_setting_is_shown_by_name_and_replayed(tmp_path) -> None:
     run_batch(COMPILED, base, BatchOptions(runs=200, seed=3, plots=False))
     result = invoke("compare", base, folder, "--out", tmp_path / "cmp", "--no-plots")
     assert result.exit_code == 0, result.output
-    assert '--set Blue.reasoning: (not set) → "myopic"' in result.output
+    assert '--set Blue.reasoning: (not set: "level-k" in the file) → "myopic"' in result.output
     assert "--set Blue.reasoning=myopic" in result.output

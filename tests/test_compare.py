@@ -210,7 +210,7 @@ def test_scenario_diff_names_every_kind_of_change(tmp_path):
         "actors.Blue.rationality: 2 → 3",
         "actors.Red.payoff.weights.tension: 0.3 → 0.5",
         "actors.Ally.actions.protest: added",
-        "--set summit: (not set) → collapse",
+        "--set summit: (not set: pending in the file) → collapse",
     ]
 
 
@@ -588,3 +588,18 @@ def test_sobol_sweeps_are_compared_by_their_base_samples(tmp_path, seeds):
     assert any("treat the base samples as the independent units" in n for n in found.notes)
     assert not any("treat them as approximate" in n for n in found.notes)
     assert any("cluster-robust SE" in line for line in found.methods)
+
+
+def test_a_set_value_one_batch_lacks_is_shown_against_the_files_own():
+    from sim.analysis.scenariodiff import override_differences
+    from sim.language.schema import parse_scenario
+
+    spec = parse_scenario(TINY.read_text(), str(TINY)).spec
+    after = {"hawkishness": 0.3, "Blue.foresight": 0, "summit": 2}
+    assert override_differences({}, after, spec, spec) == [
+        "--set hawkishness: (not set: uniform(0, 1) in the file) → 0.3",
+        "--set Blue.foresight: (not set: 2 in the file) → 0",
+        "--set summit: (not set: pending in the file) → collapse",
+    ]
+    # Without the scenario nothing is claimed about it.
+    assert override_differences({"x": 1.0}, {}) == ["--set x: 1 → (not set)"]

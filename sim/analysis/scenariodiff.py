@@ -8,7 +8,7 @@ by side. Each change is one line naming where it is, the old value and the new o
     parameters.dprk_shell_share: triangular(0.3, 0.4, 0.5) → triangular(0.4, 0.5, 0.6)
     actors.RU.rationality: 1.5 → 2
     actors.US.actions.blockade: added
-    --set us_aid_cut: (not set) → 0.6
+    --set us_aid_cut: (not set: uniform(0.2, 0.8) in the file) → 0.6
 
 Comments and layout are not part of the spec, so a text that differs only in them gives
 no change lines (and says so).
@@ -199,16 +199,45 @@ def override_differences(
         spec_after: The other batch's scenario.
 
     Returns:
-        Lines like ``--set aid_cut: 0.6 → 0.2`` or ``--set aid_cut: (not set) → 0.2``.
+        Lines like ``--set aid_cut: 0.6 → 0.2`` or, where one batch did not set it,
+        ``--set aid_cut: (not set: uniform(0, 1) in the file) → 0.2``.
     """
     lines = []
     for name in [*before, *(k for k in after if k not in before)]:
         if before.get(name) == after.get(name):
             continue
-        old = _override_value(spec_before, name, before[name]) if name in before else "(not set)"
-        new = _override_value(spec_after, name, after[name]) if name in after else "(not set)"
+        old = (
+            _override_value(spec_before, name, before[name])
+            if name in before
+            else _as_in_file(spec_before, name)
+        )
+        new = (
+            _override_value(spec_after, name, after[name])
+            if name in after
+            else _as_in_file(spec_after, name)
+        )
         lines.append(f"--set {name}: {old} {ARROW} {new}")
     return lines
+
+
+def _as_in_file(spec: Scenario | None, name: str) -> str:
+    """What a batch without ``--set name`` played: the scenario's own value, if known."""
+    if spec is None:
+        return "(not set)"
+    written: str | None = None
+    if is_actor_setting(name):
+        actor_id, _, key = name.partition(".")
+        actor = spec.actors.get(actor_id)
+        value = getattr(actor, key, None) if actor is not None else None
+        if value is not None:
+            written = format_value(value)
+    elif name in spec.parameters:
+        param = spec.parameters[name].model_dump(mode="json", warnings=False)
+        written = format_distribution(param)
+    elif name in spec.state:
+        initial = spec.state[name].initial  # a category's name, a number or an expression
+        written = initial if isinstance(initial, str) else format_value(initial)
+    return f"(not set: {written} in the file)" if written is not None else "(not set)"
 
 
 def _spec_of(manifest: dict[str, Any]) -> Scenario:
