@@ -447,7 +447,10 @@ def _reasoning(compiled: CompiledScenario, actor: CompiledActor) -> str:
         relevant = sorted(interactions(compiled).depends(i, foreseen))
         if relevant:
             ids = ", ".join(compiled.actors[j].id for j in relevant)
-            text += f". Whose moves it weighs: {ids}"
+            text += (
+                f". Whose moves it weighs: {ids} (those the rules let change its choice; "
+                "`wargame explain --measure` tells how often they do in play)"
+            )
         else:
             text += ". No other actor's move can change its choice, so it reasons about none"
     return text
