@@ -358,6 +358,7 @@ def _open_game(
     seed: int,
     run_index: int,
     settings: tuple[str, ...],
+    command: str = "step",
 ) -> Game:
     """The seminar game of ``step`` and ``serve``: a saved one (``--resume``) or a new one.
 
@@ -374,7 +375,7 @@ def _open_game(
         ]
         if given:
             raise click.UsageError(f"--resume takes {', '.join(given)} from the saved game")
-        return Game.load(resume, scenario)
+        return Game.load(resume, scenario, command)
     if scenario is None:
         raise click.UsageError("give a SCENARIO file, or --resume FILE")
     from sim.batch.options import check_overrides
@@ -833,7 +834,7 @@ def serve(
         raise OptionsError(
             f'wargame serve needs the web extra ({exc.name} is missing): pip install -e ".[web]"'
         ) from None
-    game = _open_game(scenario, resume, seed, run_index, settings)
+    game = _open_game(scenario, resume, seed, run_index, settings, command="serve")
     for actor in play:
         try:
             game.actor_id(actor)

@@ -225,6 +225,27 @@ def test_save_writes_plain_json_that_resumes_where_it_was(tmp_path):
     same_game(again, game)
 
 
+def test_a_save_is_resumed_from_another_folder(tmp_path, monkeypatch):
+    # A lecturer started the class in class/ with ../scenarios/x.yaml and resumed it
+    # from the folder above with the command it printed: the relative path pointed
+    # nowhere ("its scenario ../scenarios/x.yaml is not there", naming wargame step).
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "class").mkdir()
+    (tmp_path / "scenarios" / "tiny.yaml").write_text(TINY.read_text())
+    monkeypatch.chdir(tmp_path / "class")
+    game = Game(load("../scenarios/tiny.yaml"), SEED)
+    game.play_round()
+    game.save("g.json")
+    monkeypatch.chdir(tmp_path)
+    again = Game.load("class/g.json")
+    assert again.round == 1 and again.compiled.sha256 == game.compiled.sha256
+    # Moved away, the file is not found: the hint names the command resuming it.
+    (tmp_path / "scenarios" / "tiny.yaml").rename(tmp_path / "tiny.yaml")
+    with pytest.raises(OptionsError, match=r"name it: wargame serve SCENARIO --resume class/g"):
+        Game.load("class/g.json", command="serve")
+    assert Game.load("class/g.json", "tiny.yaml").round == 1
+
+
 def test_a_game_saved_for_another_scenario_text_is_refused(tmp_path):
     changed = tmp_path / "tiny.yaml"
     changed.write_text(TINY.read_text() + "# one more comment changes the sha256\n")

@@ -762,7 +762,13 @@ class Game:
         """The saved form of the game: plain JSON data, never code."""
         return {
             "format": GAME_FORMAT,
-            "scenario": {"path": self.compiled.loaded.path, "sha256": self.compiled.sha256},
+            "scenario": {
+                "path": self.compiled.loaded.path,
+                # Where it is from anywhere: the path as given is relative to wherever
+                # the game was started, which a save may be resumed far from.
+                "absolute": _absolute(self.compiled.loaded.path),
+                "sha256": self.compiled.sha256,
+            },
             "results": self.results,
             "seed": self.seed,
             "run": self.run,
@@ -812,13 +818,17 @@ class Game:
         return path
 
     @classmethod
-    def load(cls, path: str | Path, scenario: str | Path | None = None) -> Game:
+    def load(
+        cls, path: str | Path, scenario: str | Path | None = None, command: str = "step"
+    ) -> Game:
         """Read a saved game and rebuild it at the round it reached.
 
         Args:
             path: The saved game.
-            scenario: The scenario file (default: the path recorded in the file, or
-                the results folder it was opened from).
+            scenario: The scenario file (default: the path recorded in the file, as
+                given or made absolute, or the results folder it was opened from).
+            command: The command resuming it (``step`` or ``serve``), for the hint
+                when the scenario is not found.
 
         Raises:
             OptionsError: If the file is missing, damaged or not a saved game, or was
@@ -827,7 +837,7 @@ class Game:
         data = read_game_file(path)
         where = str(path)
         try:
-            return cls._from_data(data, where, scenario)
+            return cls._from_data(data, where, scenario, command)
         except OptionsError as exc:
             message = str(exc)
             raise OptionsError(
@@ -835,8 +845,18 @@ class Game:
             ) from None
 
     @classmethod
-    def _from_data(cls, data: dict[str, Any], where: str, scenario: str | Path | None) -> Game:
+    def _from_data(
+        cls, data: dict[str, Any], where: str, scenario: str | Path | None, command: str = "step"
+    ) -> Game:
         scenario_path = scenario or data["scenario"]["path"]
+        absolute = data["scenario"].get("absolute")
+        if (
+            scenario is None
+            and not Path(scenario_path).is_file()
+            and absolute
+            and Path(absolute).is_file()
+        ):
+            scenario_path = absolute
         if scenario is None and data["results"]:
             game = cls.from_results(
                 data["results"],
@@ -853,7 +873,7 @@ class Game:
             if not Path(scenario_path).is_file():
                 raise OptionsError(
                     f"{where}: its scenario {scenario_path} is not there; "
-                    f"name it: wargame step SCENARIO --resume {shlex.quote(where)}"
+                    f"name it: wargame {command} SCENARIO --resume {shlex.quote(where)}"
                 )
             compiled = load_scenario_file(scenario_path)
             game = None
@@ -887,6 +907,15 @@ class Game:
         game.goto(data["round"])
         game._mark_revealed()
         return game
+
+
+def _absolute(path: str) -> str | None:
+    """``path`` made absolute, or None for a name that is not a file (``<text>``)."""
+    try:
+        found = Path(path).resolve()
+    except (OSError, RuntimeError):
+        return None
+    return str(found) if found.is_file() else None
 
 
 def read_game_file(path: str | Path) -> dict[str, Any]:
