@@ -437,6 +437,32 @@ def test_the_help_example_serves_the_links_it_prints(tmp_path):
     assert "Stopped." in out and "Traceback" not in out
 
 
+def test_ctrl_c_with_pages_open_stops_quietly_and_at_once(tmp_path):
+    # A lecturer stopped a class with nine pages open: uvicorn waited out its graceful
+    # shutdown for their event streams, then printed nine CancelledError tracebacks.
+    port = free_port()
+    child, found, _ = start_server(
+        [str(TINY), "--port", str(port), "--continuations", "50"], tmp_path
+    )
+    streams = []
+    try:
+        for url in list(found.values())[:4] * 2:
+            token = url.rstrip("/").rsplit("/", 1)[1]
+            stream = socket.create_connection(("127.0.0.1", port), timeout=10)
+            stream.sendall(f"GET /api/events?token={token} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert b"200 OK" in stream.recv(4096)
+            streams.append(stream)
+    finally:
+        started = time.monotonic()
+        out = stop_server(child)
+        took = time.monotonic() - started
+        for stream in streams:
+            stream.close()
+    assert child.returncode == 0, out
+    assert "Traceback" not in out and "CancelledError" not in out and "ERROR" not in out, out
+    assert took < 1.5, (took, out)  # not the 2 s graceful timeout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -122,7 +122,7 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
             loop = asyncio.get_running_loop()
             end = loop.time() + EVENT_STREAM_SECONDS
             yield "retry: 1000\n\n"
-            while loop.time() < end:
+            while loop.time() < end and not request.app.state.stopping:
                 if room.version != sent:
                     sent = room.version
                     yield f"data: {sent}\n\n"
@@ -347,7 +347,12 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
         Route("/api/{name}", api_other, methods=["GET", "POST"]),
         Route("/{kind}/{token}", page),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    # Set when the server is asked to stop: the pages' event streams end at once, so
+    # uvicorn's graceful shutdown does not wait for them and then cancel each with a
+    # traceback on the lecturer's terminal.
+    app.state.stopping = False
+    return app
 
 
 def qr_text(text: str) -> str:
@@ -418,13 +423,20 @@ def run(
     """Serve the classroom on an open socket until interrupted (Ctrl-C or SIGTERM)."""
     import uvicorn
 
+    app = create_app(room, batch_runs)
     config = uvicorn.Config(
-        create_app(room, batch_runs),
+        app,
         log_level="warning",
         timeout_graceful_shutdown=2,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            app.state.stopping = True
+            super().handle_exit(sig, frame)
+
+    server = Server(config)
     if ready is not None:
         ready()
     server.run(sockets=[sock])
