@@ -244,7 +244,7 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             # Nor the seed: with it anyone could replay the game (a lecturer's trial).
             expect(debrief.locator("#debrief-game")).to_have_text("round 1 of 13")
             assert "20250815" not in debrief.inner_text("body")
-            debrief.close()
+            # (It stays open: when the game ends it fills in by itself, below.)
             choose(us, "US", "ease sanctions")
             choose(ru, "RU", "energy diplomacy")
             reveal(2)
@@ -364,6 +364,14 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             expect(projector.locator("#p-left")).to_contain_text("played by the rules")
             expect(projector.locator("table.payoffs th").nth(2)).to_have_text("Total payoff")
             fits(projector, "ended")
+            # The debrief opened mid-game keeps up: the ending, the seed and the hidden
+            # values appear without a reload (a lecturer's trial waited 10 s for them).
+            expect(debrief.locator("#room-ending")).to_contain_text(
+                "The batch reaches", timeout=60_000
+            )
+            expect(debrief.locator("#debrief-game")).to_have_text("seed 20250815, run 0")
+            expect(debrief.locator("#params")).to_contain_text("summit base odds")
+            debrief.close()
             projector.screenshot(path=str(ARTIFACTS / "projector-1280x720-ended.png"))
             facilitator.screenshot(path=str(ARTIFACTS / "facilitator-1200x900.png"), full_page=True)
 

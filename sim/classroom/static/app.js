@@ -618,7 +618,7 @@ function drawDebrief(d) {
 // --- keeping up with the room -----------------------------------------------------------
 
 function listen() {
-  if (KIND === "debrief") return;
+  // The debrief listens too: opened mid-game, it fills in when the game ends.
   let seen = null;
   const source = new EventSource(`/api/events?token=${encodeURIComponent(TOKEN)}`);
   let waiting = false;
