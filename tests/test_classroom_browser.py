@@ -385,6 +385,21 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             assert re.search(r"\t1\d,\d{3}\t", km), km
             expect(projector.locator("#payoffs tbody tr")).to_have_count(7)
             projector.screenshot(path=str(ARTIFACTS / "debrief-1280x720.png"), full_page=True)
+            # A student's phone says how the game ended, first (it showed the last moves).
+            expect(student.locator("#student-ending")).to_contain_text("Ending:")
+            assert student.locator(".card").first.get_attribute("id") != "student-ending"
+            assert student.locator(".card").nth(1).get_attribute("id") == "student-ending"
+            # The debrief on a phone: no sideways scrolling of the page (the parameters'
+            # table made it 443 px wide on a 390 px screen); the chart scrolls in its box.
+            phone = on_phone(browser, links["debrief"])
+            expect(phone.locator("#room-ending")).to_contain_text("The batch reaches")
+            wide = phone.evaluate("document.documentElement.scrollWidth")
+            assert wide <= 390, wide
+            label = phone.evaluate(
+                "document.querySelector('.chart svg text').getBoundingClientRect().height"
+            )
+            assert label >= 10, label  # readable, not 5 px
+            phone.screenshot(path=str(ARTIFACTS / "debrief-phone-390x844.png"), full_page=True)
             browser.close()
     finally:
         out = stop_server(child)

@@ -385,7 +385,9 @@ function drawStudent(v) {
   let body = `<div class="card"><label>Your name <input id="name" data-keep value="${esc(name)}" autocomplete="name"></label>
     <button id="set-name">${v.me ? "Change my name" : "Use this name"}</button> ${joined}<div class="error" id="error">${esc(lastError)}</div></div>`;
   const due = v.phase === "open" && v.open ? v.open.due : [];
-  if (!due.length) body += '<div class="card"><p class="muted">No branch is open for predictions now.</p></div>';
+  // Once the game is over, how it ended comes first (a phone showed only the last moves).
+  if (v.ending) body += `<div class="card" id="student-ending">${endingHtml(v.ending)}</div>`;
+  else if (!due.length) body += '<div class="card"><p class="muted">No branch is open for predictions now.</p></div>';
   for (const branch of due) {
     const mine = v.mine[branch.id];
     if (branch.locked) {
@@ -573,7 +575,9 @@ const COLOURS = ["#1a4f9c", "#c0392b", "#17693a", "#8e44ad", "#d35400", "#2c3e50
 function chartSvg(d) {
   const columns = [{ label: "batch", shares: d.endings.map((e) => e.batch) }]
     .concat(d.rounds_of_outlooks.map((r, i) => ({ label: `r${r}`, shares: d.endings.map((e) => e.by_round[i]) })));
-  const w = 900; const h = 260; const left = 40; const bottom = 24;
+  // Labels at 18 of 900 units stay readable where the chart is a phone's width (it is
+  // never narrower than 600 px: it scrolls inside its box there).
+  const w = 900; const h = 280; const left = 58; const bottom = 30;
   const step = (w - left) / columns.length; const barw = Math.max(6, step * 0.7);
   let bars = "";
   columns.forEach((c, i) => {
@@ -583,9 +587,9 @@ function chartSvg(d) {
       y -= height;
       bars += `<rect x="${left + i * step}" y="${y.toFixed(1)}" width="${barw.toFixed(1)}" height="${height.toFixed(1)}" fill="${COLOURS[k % COLOURS.length]}"><title>${esc(d.endings[k].title)} ${pct(s)}</title></rect>`;
     });
-    bars += `<text x="${left + i * step + barw / 2}" y="${h - 6}" font-size="12" text-anchor="middle">${esc(c.label)}</text>`;
+    bars += `<text x="${left + i * step + barw / 2}" y="${h - 8}" font-size="18" text-anchor="middle">${esc(c.label)}</text>`;
   });
-  const axis = [0, 0.5, 1].map((t) => `<text x="${left - 6}" y="${(h - bottom - t * (h - bottom - 10) + 4).toFixed(1)}" font-size="12" text-anchor="end">${pct(t)}</text>`).join("");
+  const axis = [0, 0.5, 1].map((t) => `<text x="${left - 6}" y="${(h - bottom - t * (h - bottom - 10) + 6).toFixed(1)}" font-size="18" text-anchor="end">${pct(t)}</text>`).join("");
   return `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="ending odds by round">${axis}${bars}</svg>`;
 }
 
@@ -610,8 +614,8 @@ function drawDebrief(d) {
     ${ending}<ul class="tree">${branches}</ul>
     <h2>How the odds of each ending moved</h2><p class="muted">The batch (${d.batch_runs.toLocaleString()} games from the start), then the model's outlook after each round of the room's game (${d.continuations.toLocaleString()} continuations each).</p>
     <div class="chart">${chartSvg(d)}</div><p class="legend">${legend}</p>
-    ${withheld}${d.withheld ? "" : `<h2>Payoffs against the batch</h2><table id="payoffs"><thead><tr><th>Actor</th><th class="num">This game</th><th class="num">Batch mean</th><th class="num">sd</th><th class="num">Games that did worse</th></tr></thead><tbody>${payoffs}</tbody></table>
-    <h2>The hidden parameters of this game</h2><table id="params"><thead><tr><th>Parameter</th><th class="num">Value</th><th>Unit</th><th class="num">Batch mean</th><th class="num">Draws below</th></tr></thead><tbody>${params}</tbody></table>`}
+    ${withheld}${d.withheld ? "" : `<h2>Payoffs against the batch</h2><div class="wide"><table id="payoffs"><thead><tr><th>Actor</th><th class="num">This game</th><th class="num">Batch mean</th><th class="num">sd</th><th class="num">Games that did worse</th></tr></thead><tbody>${payoffs}</tbody></table></div>
+    <h2>The hidden parameters of this game</h2><div class="wide"><table id="params"><thead><tr><th>Parameter</th><th class="num">Value</th><th>Unit</th><th class="num">Batch mean</th><th class="num">Draws below</th></tr></thead><tbody>${params}</tbody></table></div>`}
     <h2>Students' predictions</h2><table><thead><tr><th>#</th><th>Name</th><th class="num">Mean Brier</th><th class="num">Model</th></tr></thead><tbody>${board}</tbody></table>`);
 }
 
