@@ -38,7 +38,7 @@ from sim.seminar.stepper import (
 )
 from sim.seminar.transcript import format_round_compact, round_view
 from tests.conftest import ALASKA, ROOT, TINY
-from tests.test_seminar import check_golden
+from tests.test_seminar import check_golden, same_game
 
 SEED = 20250815
 
@@ -445,3 +445,84 @@ def test_in_tmux_at_80x30_the_round_played_stays_on_the_screen(tmp_path):
         pane.keys("y")
     finally:
         pane.close()
+
+
+# --- Ctrl-C anywhere, and a save that fails (a student's trial) ------------------------
+
+
+class PagingRoom(ScriptedRoom):
+    """A scripted room whose person can also press Ctrl-C at a page's "more"."""
+
+    def pause(self, prompt: str) -> None:
+        super().pause(prompt)
+        if self.answers and self.answers[0] == "^C":
+            self.answers.pop(0)
+            raise Interrupted
+
+
+def test_ctrl_c_at_the_first_page_asks_and_no_goes_on():
+    # It printed a traceback ending in Interrupted, and exit code 1.
+    game = Game(load(TINY), SEED)
+    game.play_to(2)
+    room = PagingRoom(["^C", "n", "q"])
+    Stepper(game, room, StepOptions(height=8)).run()
+    assert "Quit the session? [y/N] > n" in room.text
+    assert room.text.rstrip().endswith("> q")  # back at the menu, then quit
+    assert game.round == 2
+
+
+def test_ctrl_c_at_a_page_then_again_when_asked_ends_as_interrupted():
+    game = Game(load(TINY), SEED)
+    game.play_to(2)
+    room = PagingRoom(["^C", "^C"])
+    with pytest.raises(KeyboardInterrupt):
+        Stepper(game, room, StepOptions(height=8)).run()
+    assert "Quit the session? [y/N] > ^C" in room.text
+
+
+def test_ctrl_c_while_the_model_works_asks_and_the_game_is_intact(monkeypatch):
+    # One Ctrl-C during [e] ended the command at once, unsaved choices lost; during a
+    # round it could strike with the round half played.
+    model_type = type(Game(load(TINY), SEED).model)
+    original = model_type.step
+    strikes = {"left": 1}
+
+    def step(self):
+        if strikes["left"] and self.round == 1:
+            strikes["left"] -= 1
+            self.round += 1  # the round begun, not finished
+            raise KeyboardInterrupt
+        original(self)
+
+    monkeypatch.setattr(model_type, "step", step)
+    game = Game(load(TINY), SEED)
+    room = ScriptedRoom(["n", "1", "n", "n", "n", "2", "q", "y"])
+    Stepper(game, room, StepOptions(play=("Blue",))).run()
+    assert room.text.count("Quit anyway? [y/N] > n") == 1  # asked, not ended
+    assert "Recorded: Blue plays sanction in round 2." in room.text
+    assert game.round == 2
+    expect = Game.expect
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Game, "expect", interrupted)
+    room = ScriptedRoom(["e", "n", "q", "y"])
+    Stepper(game, room, StepOptions(play=("Blue",))).run()
+    assert "Quit anyway? [y/N] > n" in room.text and game.round == 2
+    monkeypatch.setattr(Game, "expect", expect)
+    # The game goes on exactly as one never interrupted.
+    fresh = Game(load(TINY), SEED, choices=dict(game.choices))
+    for played in (game, fresh):
+        played.play_to(played.rounds)
+    same_game(game, fresh)
+
+
+def test_a_save_or_fork_that_cannot_be_written_does_not_end_the_session(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    game, room = session(["n", "s", "nodir/x", "f", "nodir/y", "s", "ok", "q"])
+    text = " ".join(room.text.split())
+    assert "nodir/x.json: cannot save the game" in text
+    assert "Not saved: [s]ave again with another name." in text
+    assert "Not forked: [f]ork again with another name." in text
+    assert (tmp_path / "ok.json").is_file() and game.name != "y"

@@ -515,13 +515,29 @@ class Stepper:
     # --- the session ------------------------------------------------------------------
 
     def run(self) -> None:
-        """Run the session until the room quits, the input ends or the game is over."""
+        """Run the session until the room quits, the input ends or the game is over.
+
+        Ctrl-C at a question or while the model works asks whether to quit; quitting so
+        (or Ctrl-C again while asked, or at a page's "more") raises KeyboardInterrupt,
+        so the command ends as an interrupted one does.
+        """
+        try:
+            self._run()
+        except Interrupted:
+            raise KeyboardInterrupt from None
+
+    def _run(self) -> None:
         game = self.game
-        self.room.show(self.header())
-        if game.round > 0:
+        try:
+            self.room.show(self.header())
+            if game.round > 0:
+                self.room.show("")
+                self._say(f"Resumed at the end of round {game.round} of {game.rounds}.")
+                self._show_record(len(game.history) - 1)
+        except Interrupted:
             self.room.show("")
-            self._say(f"Resumed at the end of round {game.round} of {game.rounds}.")
-            self._show_record(len(game.history) - 1)
+            if self._confirm_quit(interrupted=True):
+                raise
         shown_end_at = -1
         try:
             while True:
@@ -539,12 +555,19 @@ class Stepper:
                 try:
                     if not self._one_key(at_end):
                         return
-                except Interrupted:
+                except (Interrupted, KeyboardInterrupt) as exc:
+                    if type(exc) not in (Interrupted, KeyboardInterrupt):
+                        raise  # SIGTERM or SIGHUP (the command's own kinds): no question
+                    # Ctrl-C at a question, or while the model worked ([e], a round):
+                    # ask. Quitting ends the command as an interrupted one does
+                    # ("interrupted", exit code 1), so a script can tell.
+                    if isinstance(exc, KeyboardInterrupt):
+                        # It may have struck in the middle of a round: rebuild the game
+                        # at the last round played in full (exactly, from its seed).
+                        game.goto(len(game.model.history))
                     self.room.show("")
                     if self._confirm_quit(interrupted=True):
-                        # Quit on Ctrl-C: the command ends as an interrupted one does
-                        # ("interrupted", exit code 1), so a script can tell.
-                        raise KeyboardInterrupt from None
+                        raise Interrupted from None
         except _InputEndedError:
             self.room.show("")
             self._say("The input ended; quitting." + self._unsaved_hint())
@@ -966,7 +989,12 @@ class Stepper:
             if self.room.key("Write over it? [y/N] > ") != "y":
                 self._say("Not saved.")
                 return
-        path = self.game.save(path)
+        try:
+            path = self.game.save(path)
+        except OptionsError as exc:
+            # A folder that does not exist, say: the session goes on, nothing lost.
+            self._say(f"{exc}. Not saved: [s]ave again with another name.")
+            return
         self.save_path = path
         self._saved = self._snapshot()
         self._say(f"Saved at round {self.game.round} to {path}. Resume with:")
@@ -981,10 +1009,16 @@ class Stepper:
             return
         path = json_path(name)
         if path.exists():
-            self._say(f"{path} exists already; choose another name.")
+            self._say(f"{path} exists already: [f]ork again with another name.")
             return
+        name_before = self.game.name
         self.game.name = path.stem
-        self.game.save(path)
+        try:
+            self.game.save(path)
+        except OptionsError as exc:
+            self.game.name = name_before
+            self._say(f"{exc}. Not forked: [f]ork again with another name.")
+            return
         self.save_path = path
         self._saved = self._snapshot()
         self._say(
