@@ -164,6 +164,16 @@ def test_the_terminal_turns_ctrl_c_into_a_question_not_an_end_of_input(monkeypat
         TerminalRoom().line("P(success)")
 
 
+def test_a_key_pressed_twice_fast_counts_twice_and_text_typed_ahead_once(monkeypatch):
+    # tmux's send-keys 'nn' (or a fast double press) arrives in one read: it was
+    # "No key 'nn'". A shell command typed ahead stays one unknown key, not 20 keys.
+    reads = iter(["nn", "q", "clear wargame", "b\r"])
+    monkeypatch.setattr(click, "getchar", lambda *args: next(reads))
+    room = TerminalRoom(raw_keys=True)
+    answers = [room.key("> ") for _ in range(5)]
+    assert answers == ["n", "n", "q", "clear wargame", "b"]
+
+
 def test_until_is_honoured_when_resuming_a_finished_save(tmp_path):
     game = Game(load(TINY), SEED, choices={(1, "Blue"): "sanction"})
     game.play_to(4)

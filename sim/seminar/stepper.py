@@ -161,6 +161,11 @@ def colourize(text: str) -> str:
 ENTER_AFTER_KEY = 0.25
 
 
+#: The same menu key read up to this many times at once (pressed fast, "nn") counts as
+#: that many presses; longer runs, and mixed text typed ahead, are one unknown key.
+MAX_REPEATED_KEYS = 4
+
+
 def _one_key(read: str) -> str:
     """One key from what a raw read returned.
 
@@ -197,6 +202,7 @@ class TerminalRoom:
         self.raw_keys = raw_keys
         self.echo = echo
         self._last_key = -1.0  # when the last key was read (time.monotonic)
+        self._ahead = ""  # the same key pressed again in the same read, still to answer
 
     def show(self, text: str) -> None:
         """Print text, coloured if the room has colour."""
@@ -209,8 +215,16 @@ class TerminalRoom:
         """Read one key: raw from a terminal, else the first letter of a line."""
         if self.raw_keys:
             self._prompt(prompt)
+            if self._ahead:
+                # A key pressed again before the last one was read ("nn": two rounds).
+                char, self._ahead = self._ahead[0], self._ahead[1:]
+                self._last_key = time.monotonic()
+                click.echo(char)
+                return char.lower()
             try:
                 char = _one_key(click.getchar())
+                if 1 < len(char) <= MAX_REPEATED_KEYS and char.isalpha() and len(set(char)) == 1:
+                    char, self._ahead = char[0], char[1:]
                 # A key typed with Enter out of habit ("q" then Enter, or a paste) is
                 # one answer: an Enter right behind the last key is not the next one.
                 while char in ("\r", "\n") and time.monotonic() - self._last_key < ENTER_AFTER_KEY:
