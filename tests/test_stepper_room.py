@@ -536,3 +536,20 @@ def test_a_save_or_fork_that_cannot_be_written_does_not_end_the_session(tmp_path
     assert "Not saved: [s]ave again with another name." in text
     assert "Not forked: [f]ork again with another name." in text
     assert (tmp_path / "ok.json").is_file() and game.name != "y"
+
+
+def test_enter_alone_at_a_choice_asks_for_one_without_quoting_nothing():
+    # It said "'' is not an option for Blue".
+    _, room = session(["n", "", "1", "q", "y"], play=("Blue",))
+    text = " ".join(room.text.split())
+    assert "Blue needs a choice: type 1-2 or one of talk, sanction" in text
+    assert "'' is not an option" not in text
+    assert "Recorded: Blue plays talk in round 1." in text
+
+
+def test_the_help_is_wrapped_at_a_narrow_terminal_not_cut_mid_word():
+    _, room = session(["?", "q"], width=60)
+    help_lines = room.text.split("Keys (one key")[1].split("\n")[1:18]
+    assert all(len(line) <= 60 for line in help_lines), help_lines
+    assert "     it back to its rule" in help_lines  # under the text, not the key
+    assert not any(line.endswith("fo") for line in help_lines)

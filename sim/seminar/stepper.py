@@ -80,8 +80,24 @@ Keys (one key, no Enter needed on a terminal):
   e  what the model expects from here: each ending's and open branch's odds
   q  quit (asks first if people's choices are not saved)
   ?  this help
-At a question, Ctrl-C asks whether to quit. At a choice, ? lists the options
-again and i shows the round's injects in full."""
+At a question, or while the model works, Ctrl-C asks whether to quit. At a
+choice, ? lists the options again and i shows the round's injects in full."""
+
+
+def menu_help(width: int) -> str:
+    """The keys' help wrapped to ``width`` (a key's text under its text, not its key)."""
+    lines: list[str] = []
+    paragraph: list[str] = []
+    for line in MENU_HELP.splitlines():
+        if line.startswith("  "):
+            lines += textwrap.wrap(line, width, subsequent_indent="     ") or [line]
+        elif lines and not line.startswith("Keys"):
+            paragraph.append(line)
+        else:
+            lines.append(line if len(line) <= width else textwrap.fill(line, width))
+    if paragraph:
+        lines += textwrap.wrap(" ".join(paragraph), width)
+    return "\n".join(lines)
 
 
 class Interrupted(Exception):  # noqa: N818 (it is what the person did, not an error)
@@ -618,7 +634,7 @@ class Stepper:
         elif key == "e":
             self._show_outlook()
         elif key in "?h":
-            self.room.show(MENU_HELP)
+            self.room.show(menu_help(self.width))
         return True
 
     def _follow_terminal(self) -> None:
@@ -813,9 +829,13 @@ class Stepper:
             if action is not None:
                 self._say(f"{action} is not open to {actor_id} this round.", indent=2)
                 continue
+            said = (
+                f"'{answer}' is not an option for {actor_id}{_nearest(answer, open_)}"
+                if answer.strip()
+                else f"{actor_id} needs a choice"  # Enter alone, with nothing chosen yet
+            )
             self._say(
-                f"'{answer}' is not an option for {actor_id}{_nearest(answer, open_)}: "
-                f"type {numbers} or one of {', '.join(open_)} (? lists them"
+                f"{said}: type {numbers} or one of {', '.join(open_)} (? lists them"
                 + (", i shows the injects)." if self._round_head else ")."),
                 indent=2,
             )
