@@ -553,3 +553,21 @@ def test_the_help_is_wrapped_at_a_narrow_terminal_not_cut_mid_word():
     assert all(len(line) <= 60 for line in help_lines), help_lines
     assert "     it back to its rule" in help_lines  # under the text, not the key
     assert not any(line.endswith("fo") for line in help_lines)
+
+
+def test_a_page_does_not_end_inside_a_wrapped_sentence():
+    # "Prompt: How will Beijing read a THAAD review, and does" / -- more -- /
+    # "Round 3 of 13 (continued)" / "Seoul care more this time?" (a student's trial).
+    from sim.seminar.stepper import _Screen
+
+    room = ScriptedRoom([])
+    screen = _Screen(room, height=4)
+    screen.heading = "Round 3"
+    screen.show("Round 3\n  Inject a: one line\n  Prompt: How will Beijing read a\n    Seoul care?")
+    pages = room.text.split("-- more: press a key --")
+    assert pages[0].strip().endswith("Inject a: one line"), pages
+    assert "Prompt: How will Beijing read a\n    Seoul care?" in pages[1]
+    # A paragraph longer than a page is still cut (where it must).
+    room = ScriptedRoom([])
+    _Screen(room, height=4).show("Head\n  a\n    b\n    c\n    d\n    e\n    f")
+    assert room.text.count("-- more") == 2

@@ -394,6 +394,28 @@ class StepOptions:
     follow_terminal: bool = False
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _paragraph_cut(lines: list[str], fits: int, most: int = 3) -> int:
+    """Where to end a page of ``lines`` that holds ``fits`` of them.
+
+    Not inside a wrapped paragraph (its next lines are indented deeper than its first):
+    the page ends before the paragraph if that gives up at most ``most`` lines, so a
+    sentence is not split by "-- more" with the round's heading repeated inside it.
+    """
+    if fits >= len(lines) or not lines[fits].strip():
+        return fits
+    level = _indent(lines[fits])
+    head = fits - 1
+    while head >= 0 and lines[head].strip() and _indent(lines[head]) >= level:
+        head -= 1
+    if head <= 0 or not lines[head].strip() or fits - head > most:
+        return fits
+    return head
+
+
 class _Screen:
     """The room seen as a screen of ``height`` lines: pages long text, counts lines.
 
@@ -434,7 +456,8 @@ class _Screen:
         while lines:
             if self.used and self.written and self.used + len(lines) > room:
                 self._page(lines[0])
-            chunk = lines[: max(1, room - self.used)]
+            cut = _paragraph_cut(lines, max(1, room - self.used))
+            chunk = lines[:cut]
             lines = lines[len(chunk) :]
             self.room.show("\n".join(chunk))
             self.used += len(chunk)
