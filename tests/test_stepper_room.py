@@ -571,3 +571,13 @@ def test_a_page_does_not_end_inside_a_wrapped_sentence():
     room = ScriptedRoom([])
     _Screen(room, height=4).show("Head\n  a\n    b\n    c\n    d\n    e\n    f")
     assert room.text.count("-- more") == 2
+
+
+def test_a_decision_of_a_branch_that_may_come_up_is_recorded_as_conditional():
+    # "Recorded: PRC decides dialogue_offer: opened." read as if talks had opened.
+    game = Game(load(ROOT / "scenarios" / "taiwan-strait.yaml"), SEED)
+    room = ScriptedRoom(["n", "1", "1", "q", "y"])
+    Stepper(game, room, StepOptions(play=("PRC",))).run()
+    text = " ".join(room.text.split())
+    assert "Recorded: if dialogue_offer comes up this round, PRC decides opened." in text
+    assert "Recorded: PRC decides dialogue_offer" not in text

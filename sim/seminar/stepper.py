@@ -900,7 +900,14 @@ class Stepper:
             outcome = _match(answer, names)
             if outcome is not None:
                 game.choose_outcome(branch_id, outcome, round_)
-                self._say(f"Recorded: {decider.id} decides {branch_id}: {outcome}.", indent=2)
+                recorded = (
+                    f"Recorded: {decider.id} decides {branch_id}: {outcome}."
+                    if branch.round == round_
+                    # Not "decides dialogue_offer: opened" as if it had happened.
+                    else f"Recorded: if {branch_id} comes up this round, {decider.id} "
+                    f"decides {outcome}."
+                )
+                self._say(recorded, indent=2)
                 return
             self._say(
                 f"'{answer}' is not an outcome of {branch_id}: type a number from 1 to "
