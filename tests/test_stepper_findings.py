@@ -584,3 +584,24 @@ def test_a_window_resized_mid_game_gets_lines_that_fit_it(monkeypatch):
     fixed = Resizing(["n", "n", "q", "y"])
     Stepper(Game(load(ALASKA), SEED), fixed, StepOptions(width=80)).run()
     assert max(len(line) for line in fixed.text.split("Round 2 of 13", 1)[1].splitlines()) > 60
+
+
+def test_a_reason_gives_what_favoured_the_better_option_before_its_though():
+    # "by chance (39%), though hold looked better: though hold means less confidence in
+    # the US commitment (-0.05), it costs less" (a student's trial): two "though"s.
+    from sim.engine.loading import load
+    from sim.seminar.game import Game
+    from sim.seminar.transcript import plain_reason
+
+    compiled = load(ROOT / "scenarios" / "alaska.yaml")
+    reasons = []
+    for run in range(6):
+        game = Game(compiled, 20250815, run)
+        while not game.finished:
+            game.play_round()
+            for actor in compiled.actors:
+                reasons.append(plain_reason(game.model, game.model.history[-1], actor.id))
+    by_chance = [r.split("looked better: ")[1] for r in reasons if "looked better: " in r]
+    assert len(by_chance) > 100  # the check has something to check
+    assert not [r for r in by_chance if r.startswith("though")]
+    assert any(", though " in r for r in by_chance)  # the counterpoint comes second

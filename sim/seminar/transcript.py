@@ -403,6 +403,9 @@ def plain_reason(
     # "EU back ukraine by chance (30%), though hold looked better: it costs less" left
     # "it" to be guessed (a trial): the first reason names the option that looked better.
     named = words(actions[best].id) if best != choice else "it"
+    # What favoured the higher-scoring option first, then the "though": "though hold
+    # looked better: though hold means less ..., it costs less" read twice "though".
+    items = sorted(items, key=lambda item: item[3] <= 0)
     drivers = [
         _plain_driver(label, change, gap, alternative, titles, named if k == 0 else "it")
         for k, (label, change, _, gap) in enumerate(items)
