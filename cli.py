@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 EXIT_RUNTIME = 1
 EXIT_BAD_INPUT = 2
+#: Continuations behind the seminar's forecasts (step, and replay --step).
+STEP_MC_RUNS = 5000
 
 
 class Terminated(KeyboardInterrupt):
@@ -605,6 +607,12 @@ _FORMATS = click.Choice(["text", "markdown", "html"])
 @click.option("--until", type=int, help="With --step: stop after this round.")
 @click.option("--no-input", is_flag=True, help="With --step: ask nothing, play by the rules.")
 @click.option(
+    "--mc-runs",
+    default=STEP_MC_RUNS,
+    show_default=True,
+    help="With --step or --format: continuations behind the model's forecasts, as in step.",
+)
+@click.option(
     "--format",
     "output_format",
     type=_FORMATS,
@@ -622,6 +630,7 @@ def replay(
     predict: bool,
     until: int | None,
     no_input: bool,
+    mc_runs: int,
     output_format: str,
 ) -> None:
     """Re-play run K of a batch exactly, round by round.
@@ -639,6 +648,9 @@ def replay(
         raise OptionsError("--json cannot go with --step or --format")
     if not step and (play or predict or until is not None or no_input):
         raise OptionsError("--play, --predict, --until and --no-input need --step")
+    given = click.get_current_context().get_parameter_source("mc_runs")
+    if given is not click.core.ParameterSource.DEFAULT and not step and output_format == "text":
+        raise OptionsError("--mc-runs needs --step or --format (the forecasts are the stepper's)")
     if step or output_format != "text":
         from sim.seminar.game import Game
         from sim.seminar.stepper import run_session
@@ -651,6 +663,7 @@ def replay(
             play=play,
             predict=predict,
             until=until,
+            mc_runs=mc_runs,
         )
         if handout is not None:
             click.echo(handout, nl=False)
@@ -700,7 +713,7 @@ def replay(
 )
 @click.option(
     "--mc-runs",
-    default=5000,
+    default=STEP_MC_RUNS,
     show_default=True,
     help="Continuations of the game behind the model's forecasts (and the handout's debrief).",
 )

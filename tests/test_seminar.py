@@ -362,6 +362,20 @@ def test_replay_step_lets_the_room_take_over_and_says_it_is_a_fork(tmp_path):
     assert note in flat and flat.index(note) < flat.index("Round 1 of 4 played.")
     bad = runner.invoke(cli, ["replay", str(tmp_path / "b"), "--run", "3", "--play", "Red"])
     assert bad.exit_code == 2 and "need --step" in bad.output
+    # The model's forecasts: as many continuations as step's (it said 2,000, step 5,000).
+    outlook = runner.invoke(
+        cli, ["replay", str(tmp_path / "b"), "--run", "3", "--step"], input="e\nq\n", env=ENV
+    )
+    assert "Continuing the game 5,000 times from here" in outlook.output
+    fewer = runner.invoke(
+        cli,
+        ["replay", str(tmp_path / "b"), "--run", "3", "--step", "--mc-runs", "300"],
+        input="e\nq\n",
+        env=ENV,
+    )
+    assert "Continuing the game 300 times from here" in fewer.output
+    alone = runner.invoke(cli, ["replay", str(tmp_path / "b"), "--run", "3", "--mc-runs", "9"])
+    assert alone.exit_code == 2 and "--mc-runs needs --step or --format" in alone.output
 
 
 # --- predictions -----------------------------------------------------------------------
