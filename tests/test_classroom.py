@@ -711,3 +711,20 @@ def test_the_changes_are_named_by_their_metrics_titles(tmp_path):
         assert title == (titles.get(name) or spec.state[name].title), name
     assert changes.get("east_asia_arming") == "East Asian arming"  # a metric's title
     assert changes.get("economic_track") == "Economic track"  # its own
+
+
+def test_a_short_first_sentence_takes_the_next_on_the_projector():
+    # "The talks have failed. …" told the room very little (a lecturer's trial).
+    from sim.classroom.views import short_text
+
+    text = (
+        "The talks have failed. Moscow's planners want 200,000 more troops within three "
+        "months; Russia turns to Pyongyang under Article 4 of the 2024 treaty."
+    )
+    assert short_text(text) == (
+        "The talks have failed. Moscow's planners want 200,000 more troops within three "
+        "months; Russia turns to Pyongyang under Article 4 of the …"
+    )
+    long_enough = "Unannounced aircraft land in the Ally's capital tonight. Nobody explains."
+    assert short_text(long_enough) == "Unannounced aircraft land in the Ally's capital tonight. …"
+    assert short_text("Short. Two.") == "Short. Two."

@@ -548,3 +548,34 @@ def test_a_team_takes_its_choice_back_and_is_told_its_rule_moved(tmp_path):
             browser.close()
     finally:
         stop_server(child)
+
+
+def test_a_page_left_open_says_when_the_server_is_gone_and_when_its_link_is_stale(tmp_path):
+    # A lecturer's trial: after a restart, a page left open just sat there; students
+    # had to guess that they needed the new QR code.
+    tiny = str(ROOT / "tests" / "scenarios" / "tiny.yaml")
+    port = str(free_port())
+    args = [tiny, "--play", "Blue", "--port", port, "--continuations", "50"]
+    child, links, _ = start_server(args, tmp_path)
+    restarted = None
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = on_phone(browser, links["students"])
+            expect(page.locator("#round")).to_contain_text("round 1 of 4")
+            expect(page.locator("#offline")).to_have_count(0)
+            stop_server(child)
+            expect(page.locator("#offline")).to_contain_text(
+                "Lost the classroom's server", timeout=15_000
+            )
+            restarted, _, _ = start_server(args, tmp_path)
+            expect(page.locator("body")).to_contain_text(
+                "not one of this classroom's links", timeout=20_000
+            )
+            expect(page.locator("#offline")).to_have_count(0)
+            browser.close()
+    finally:
+        if child.poll() is None:
+            stop_server(child)
+        if restarted is not None:
+            stop_server(restarted)

@@ -17,6 +17,7 @@ round's choices (injects, options, scores).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -42,18 +43,19 @@ def hidden_branches(room: Classroom) -> frozenset[str]:
     return frozenset(b.id for b in game.compiled.branches if game.outcome_of(b.id) is None)
 
 
-def short_text(text: str, most: int = 22) -> str:
+def short_text(text: str, most: int = 22, least: int = 6) -> str:
     """The first sentence of a text, cut at ``most`` words, for the projector (with "…").
 
     The projector shows every inject of a round on one screen read from the back row;
-    a click on one shows its whole text.
+    a click on one shows its whole text. A first sentence of fewer than ``least`` words
+    takes the next one with it: "The talks have failed. …" told the room very little.
     """
     flat = " ".join(text.split())
     sentence = flat
-    for end in (". ", "? ", "! "):
-        at = flat.find(end)
-        if 0 < at < len(sentence):
-            sentence = flat[: at + 1]
+    for end in re.finditer(r"[.?!](?= )", flat):
+        if len(flat[: end.end()].split()) >= least:
+            sentence = flat[: end.end()]
+            break
     found = sentence.split()
     if len(found) > most:
         return " ".join(found[:most]) + " …"

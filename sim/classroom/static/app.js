@@ -621,12 +621,31 @@ function drawDebrief(d) {
 
 // --- keeping up with the room -----------------------------------------------------------
 
+function offline(lost) {
+  let banner = document.getElementById("offline");
+  if (!lost) { if (banner) banner.remove(); return; }
+  if (banner) return;
+  banner = document.createElement("div");
+  banner.id = "offline";
+  banner.className = "offline";
+  banner.textContent = "Lost the classroom's server: trying again. If the class was restarted, open the new link.";
+  document.body.prepend(banner);
+}
+
 function listen() {
   // The debrief listens too: opened mid-game, it fills in when the game ends.
   let seen = null;
   const source = new EventSource(`/api/events?token=${encodeURIComponent(TOKEN)}`);
   let waiting = false;
+  // A server stopped: say so while the page retries. A server started again has new
+  // links: this one's stream is refused, and the page shows why (it sat there, silent).
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) { offline(false); refresh(); return; }
+    offline(true);
+  };
+  source.onopen = () => offline(false);
   source.onmessage = (event) => {
+    offline(false);
     if (event.data === seen) return;
     seen = event.data;
     // Redrawing keeps what is typed (render); only an open drop-down list would close,
