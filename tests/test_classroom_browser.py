@@ -84,6 +84,24 @@ def fits(projector, where: str) -> None:
     assert found["smallest"] >= 10, (where, found)  # still readable from the back row
 
 
+def accept_reveals(facilitator) -> list[str]:
+    """Say yes whenever "Reveal the round" asks (a team has not chosen); the list gets
+    each question. Every other question is left to :func:`answer_next_dialog`."""
+    asked: list[str] = []
+
+    def answer(dialog) -> None:
+        if dialog.message.startswith("Reveal round"):
+            asked.append(dialog.message)
+            dialog.accept()
+
+    facilitator.on("dialog", answer)
+    return asked
+
+
+def click_reveal(facilitator) -> None:
+    facilitator.get_by_role("button", name="Reveal the round").click()
+
+
 def answer_next_dialog(tab, accept: bool) -> list[str]:
     """Answer the page's next confirm() (OK or Cancel); the list gets its question."""
     asked: list[str] = []
@@ -120,6 +138,7 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
                 return tab
 
             facilitator = page(links["facilitator"], 1200, 900)
+            reveals = accept_reveals(facilitator)
             projector = page(links["projector"], 1280, 720)
             us = page(links["team US"], 390, 844, mobile=True)
             ru = page(links["team RU"], 1024, 768)
@@ -166,7 +185,7 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
                 expect(team.locator("#your-choice")).to_have_text(f"Your choice: {action}")
 
             def reveal(n: int) -> None:
-                facilitator.get_by_role("button", name="Reveal the round").click()
+                click_reveal(facilitator)
                 for tab in (projector, us, ru):
                     expect(tab.locator("#round")).to_contain_text(f"Round {n} of 13")
                     expect(tab.locator("#round")).not_to_contain_text("choosing")
@@ -213,6 +232,7 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             assert answer.status == 403  # RU's link cannot choose for US
             choose(ru, "RU", "energy diplomacy")
             reveal(1)
+            assert reveals == []  # both teams had chosen: nothing asked
             us_row = projector.locator('table.moves tr[data-actor="US"]')
             expect(us_row).to_contain_text("press ukraine")
             expect(us_row.locator(".tag.people")).to_be_visible()
@@ -341,6 +361,10 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
             for n in range(4, 14):
                 open_round(n)
                 reveal(n)
+                # Neither team chose: a click on Reveal asked first (a lecturer's trial).
+                assert reveals[-1] == (
+                    f"Reveal round {n} now? US, RU have not chosen: their actors play by the rule."
+                ), reveals
                 if "game over" in projector.locator("#round").inner_text():
                     break
             projector.screenshot(path=str(ARTIFACTS / "projector-1280x720-last-round.png"))
@@ -417,13 +441,14 @@ def test_a_team_decides_its_actors_branch_on_a_phone(tmp_path):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             facilitator = on_desk(browser, links["facilitator"])
+            accept_reveals(facilitator)
             phone = on_phone(browser, links["team Red"])
             for n in (1, 2):
                 facilitator.get_by_role("button", name=f"Open round {n}").click()
                 expect(phone.locator("#round")).to_contain_text(f"Round {n}")
                 if n == 1:
                     expect(phone.get_by_text("Red decides summit")).to_have_count(0)
-                    facilitator.get_by_role("button", name="Reveal the round").click()
+                    click_reveal(facilitator)
             expect(phone.get_by_text("Red decides summit (it comes up this round)")).to_be_visible()
             expect(phone.get_by_text("No decision yet: your actor's rule decides")).to_be_visible()
             expect(phone.locator("button.outcome[data-outcome='collapse']")).to_contain_text(
@@ -443,7 +468,7 @@ def test_a_team_decides_its_actors_branch_on_a_phone(tmp_path):
             # Fits the phone: no sideways scrolling.
             assert phone.evaluate("document.documentElement.scrollWidth") <= 390
             phone.screenshot(path=str(tmp_path / "decides.png"), full_page=True)
-            facilitator.get_by_role("button", name="Reveal the round").click()
+            click_reveal(facilitator)
             expect(phone.locator(".inject.branch")).to_contain_text("summit → success")
             expect(phone.locator(".inject.branch .tag.people")).to_have_count(1)
             browser.close()
@@ -465,6 +490,7 @@ def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             facilitator = on_desk(browser, links["facilitator"])
+            accept_reveals(facilitator)
             # One phone for the whole test: its browser keeps the name's secret.
             phone = on_phone(browser, links["students"])
             phone.locator("#name").fill("Ada")
@@ -475,7 +501,7 @@ def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
             for n in (1, 2):
                 facilitator.get_by_role("button", name=f"Open round {n}").click()
                 if n == 1:
-                    facilitator.get_by_role("button", name="Reveal the round").click()
+                    click_reveal(facilitator)
             phone.locator("#p-summit-success").fill("25")
             phone.locator("#p-summit-collapse").fill("75")
             phone.get_by_role("button", name="Predict").click()
@@ -483,7 +509,7 @@ def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
             facilitator.locator("#save-name").fill("class-a")
             facilitator.get_by_role("button", name="Save", exact=True).click()
             expect(facilitator.locator("#notes")).to_contain_text("saved at round 1")
-            facilitator.get_by_role("button", name="Reveal the round").click()
+            click_reveal(facilitator)
             facilitator.get_by_role("button", name="Load").click()
             expect(facilitator.locator("#notes")).to_contain_text("loaded class-a.json")
             expect(phone.locator("#round")).to_contain_text("Round 1 of")
@@ -525,6 +551,7 @@ def test_a_team_takes_its_choice_back_and_is_told_its_rule_moved(tmp_path):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             facilitator = on_desk(browser, links["facilitator"])
+            accept_reveals(facilitator)
             phone = on_phone(browser, links["team Blue"])
             facilitator.get_by_role("button", name="Open round 1").click()
             expect(phone.locator("#round")).to_contain_text("Round 1")
@@ -533,7 +560,7 @@ def test_a_team_takes_its_choice_back_and_is_told_its_rule_moved(tmp_path):
             expect(phone.locator("#your-choice")).to_have_text("Your choice: sanction")
             phone.get_by_role("button", name="Leave the move to the rule").click()
             expect(phone.locator("#your-choice")).to_have_text("No choice yet")
-            facilitator.get_by_role("button", name="Reveal the round").click()
+            click_reveal(facilitator)
             expect(phone.locator("#by-rule")).to_contain_text(
                 "Your team did not choose in round 1: Blue's rule chose"
             )
@@ -542,7 +569,7 @@ def test_a_team_takes_its_choice_back_and_is_told_its_rule_moved(tmp_path):
             expect(phone.locator("#round")).to_contain_text("Round 2")
             phone.locator("button.option[data-action='talk']").click()
             expect(phone.locator("#your-choice")).to_have_text("Your choice: talk")
-            facilitator.get_by_role("button", name="Reveal the round").click()
+            click_reveal(facilitator)
             expect(phone.locator(".card h2").first).to_contain_text("Round 2")
             expect(phone.locator("#by-rule")).to_have_count(0)
             browser.close()
