@@ -338,5 +338,7 @@ def test_the_stepper_fork_refuses_a_users_file(tmp_path: Path, monkeypatch) -> N
     from cli import cli
 
     result = CliRunner().invoke(cli, ["step", str(TINY)], input="f\nnotes\nq\ny\n")
-    assert "notes.json exists already; choose another name" in result.stdout, result.stdout
+    assert "notes.json exists already: [f]ork again with another name" in result.stdout, (
+        result.stdout
+    )
     assert (tmp_path / "notes.json").read_text() == "mine\n"

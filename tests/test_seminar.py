@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -244,6 +245,16 @@ def test_a_save_is_resumed_from_another_folder(tmp_path, monkeypatch):
     with pytest.raises(OptionsError, match=r"name it: wargame serve SCENARIO --resume class/g"):
         Game.load("class/g.json", command="serve")
     assert Game.load("class/g.json", "tiny.yaml").round == 1
+    # A game opened from a batch (replay --step) finds its results folder the same way.
+    monkeypatch.chdir(tmp_path / "class")
+    run_batch(load(TINY), "batch", BatchOptions(runs=20, seed=3, plots=False))
+    replayed = Game.from_results("batch", 4)
+    replayed.play_round()
+    replayed.save("r.json")
+    monkeypatch.chdir(tmp_path)
+    again = Game.load("class/r.json")
+    assert again.round == 1 and again.run == 4
+    assert Path(again.results).resolve() == (tmp_path / "class" / "batch").resolve()
 
 
 def test_a_game_saved_for_another_scenario_text_is_refused(tmp_path):

@@ -770,6 +770,10 @@ class Game:
                 "sha256": self.compiled.sha256,
             },
             "results": self.results,
+            # The results folder from anywhere (as the scenario's "absolute").
+            "results_absolute": (
+                str(Path(self.results).resolve()) if self.results is not None else None
+            ),
             "seed": self.seed,
             "run": self.run,
             "overrides": self.overrides,
@@ -858,8 +862,12 @@ class Game:
         ):
             scenario_path = absolute
         if scenario is None and data["results"]:
+            folder = data["results"]
+            elsewhere = data.get("results_absolute")
+            if not (Path(folder) / "manifest.json").is_file() and elsewhere:
+                folder = elsewhere
             game = cls.from_results(
-                data["results"],
+                folder,
                 data["run"],
                 choices=data["choices"],
                 predictions=data["predictions"],
@@ -1006,9 +1014,13 @@ def read_game_file(path: str | Path) -> dict[str, Any]:
     revealed = data.get("revealed") or []
     if not isinstance(revealed, list) or not all(isinstance(b, str) for b in revealed):
         raise bad("'revealed' must be a list of branch ids")
+    results_absolute = data.get("results_absolute")
+    if results_absolute is not None and not isinstance(results_absolute, str):
+        raise bad("'results_absolute' must be a folder path or null")
     return {
         "scenario": scenario,
         "results": results,
+        "results_absolute": results_absolute,
         "seed": data["seed"],
         "run": data["run"],
         "round": data["round"],

@@ -276,6 +276,10 @@ class TerminalRoom:
 
     def line(self, prompt: str, default: str | None = None) -> str | None:
         """Read a line; Enter alone gives ``default``."""
+        # A key pressed twice fast ("nn") answers the next key question only: once a
+        # choice is asked, the second press is dropped, not held for the next menu
+        # (where it played a round before its screen could be read).
+        self._ahead = ""
         shown = f"{prompt} [{default}]: " if default else f"{prompt}: "
         answer = self._read(shown)
         if answer is not None and not answer.strip() and default is not None:
@@ -629,6 +633,7 @@ class Stepper:
         """Read one menu key and do what it says; False to end the session."""
         game = self.game
         key = self._menu(at_end)
+        self._follow_terminal()  # resized while the menu waited: what follows fits now
         if key is None or key == "q":
             return not self._confirm_quit()
         if key == "n":
@@ -939,9 +944,11 @@ class Stepper:
                 )
                 continue
             row = {**row, "chosen": False}
-            self.room.show(format_options([row], self.width, numbered=True, start=n))
+            # An option and its description in one block: a page does not part them.
+            block = [format_options([row], self.width, numbered=True, start=n)]
             if row.get("description"):
-                self.room.show("\n".join(wrap.wrap(str(row["description"]))))
+                block += wrap.wrap(str(row["description"]))
+            self.room.show("\n".join(block))
 
     def _ask_prediction(self, branch_id: str, chance: bool = False) -> None:
         game = self.game
