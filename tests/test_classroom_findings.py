@@ -536,3 +536,20 @@ def test_the_stop_message_knows_a_game_played_on_after_its_last_file(tmp_path):
     game.play_round()
     assert _unsaved_since(path, game.to_json())
     assert _unsaved_since(tmp_path / "gone.json", game.to_json())
+
+
+def test_a_changed_name_leaves_no_empty_student_behind(tmp_path):
+    # A lecturer's trial: a phone typed a new name and pressed Predict; the old name
+    # stayed as an empty student (4 students for 3 phones, ranked 4th on the debrief).
+    room = room_of(tmp_path)
+    student = Role(STUDENT)
+    old = room.register(student, "chloé phone")
+    room.register(student, "chloe_phone", None, "chloé phone", old)
+    assert [s.name for s in room.students.values()] == ["chloe_phone"]
+    # Without the old name's secret, or once it has predicted, the old name stays.
+    bo = room.register(student, "Bo")
+    room.register(student, "Bob", None, "Bo", "not Bo's secret")
+    to_summit(room)
+    room.predict(student, "Bo", bo, "summit", {"success": 0.5, "collapse": 0.5})
+    room.register(student, "Bobby", None, "Bo", bo)
+    assert sorted(s.name for s in room.students.values()) == ["Bo", "Bob", "Bobby", "chloe_phone"]

@@ -520,12 +520,21 @@ class Classroom:
             self._changed()
             return secret
 
-    def register(self, role: Role, name: str, secret: str | None = None) -> str:
+    def register(
+        self,
+        role: Role,
+        name: str,
+        secret: str | None = None,
+        previous: str | None = None,
+        previous_secret: str | None = None,
+    ) -> str:
         """A student takes a name before predicting; returns the name's secret.
 
         The device that took a name may register it again (with its secret), also after
         a load or a resume; another device may not. A name read from an older save
-        without hashes is taken by the first device that registers it.
+        without hashes is taken by the first device that registers it. A device that
+        changes its name (``previous``, held by ``previous_secret``) leaves no empty
+        student behind: the old name goes if it made no prediction.
 
         Raises:
             Forbidden: If the name is taken on another device.
@@ -539,6 +548,15 @@ class Classroom:
             student, secret, new = self._claim(name, secret)
             if new:
                 self._changed(f"{student.name} joined")
+            old = self.students.get(" ".join(str(previous or "").split()).lower())
+            if (
+                old is not None
+                and old is not student
+                and not old.predictions
+                and old.holds(previous_secret)
+            ):
+                del self.students[old.name.lower()]
+                self._changed(f"{old.name} is now {student.name}")
             return secret
 
     def _claim(self, name: str, secret: str | None) -> tuple[Student, str, bool]:

@@ -210,7 +210,12 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
             check(role, "predict")
             data = await body(request)
             secret = await run_in_threadpool(
-                room.register, role, str(data.get("name") or ""), data.get("secret")
+                room.register,
+                role,
+                str(data.get("name") or ""),
+                data.get("secret"),
+                data.get("previous"),
+                data.get("previous_secret"),
             )
         except WargameError as exc:
             return _error(exc)

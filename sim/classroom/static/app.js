@@ -433,7 +433,12 @@ function drawStudent(v) {
     const typedName = document.getElementById("name").value.trim();
     if (!typedName) return Promise.reject(new Error("give your name first"));
     const known = secretOf(typedName);
-    return post("/api/register", { name: typedName, secret: known }).then((r) => {
+    // The name this device had: the room drops it if it made no prediction, so a
+    // changed name leaves no empty student behind (a lecturer counted 4 for 3 phones).
+    const previous = studentName();
+    const body = { name: typedName, secret: known };
+    if (previous && previous.toLowerCase() !== typedName.toLowerCase()) Object.assign(body, { previous, previous_secret: studentSecret() });
+    return post("/api/register", body).then((r) => {
       storeSecret(typedName, r.secret);
       used("name");
       return typedName;
@@ -647,13 +652,17 @@ function listen() {
   let waiting = false;
   // A server stopped: say so while the page retries. A server started again has new
   // links: this one's stream is refused, and the page shows why (it sat there, silent).
+  // The stream also ends every EVENT_STREAM_SECONDS by design and reconnects within a
+  // second: only an error that lasts (3 s without a connection) shows the banner.
+  let lost = null;
+  const back = () => { clearTimeout(lost); lost = null; offline(false); };
   source.onerror = () => {
-    if (source.readyState === EventSource.CLOSED) { offline(false); refresh(); return; }
-    offline(true);
+    if (source.readyState === EventSource.CLOSED) { back(); refresh(); return; }
+    if (lost === null) lost = setTimeout(() => offline(true), 3000);
   };
-  source.onopen = () => offline(false);
+  source.onopen = back;
   source.onmessage = (event) => {
-    offline(false);
+    back();
     if (event.data === seen) return;
     seen = event.data;
     // Redrawing keeps what is typed (render); only an open drop-down list would close,
