@@ -553,3 +553,24 @@ def test_a_changed_name_leaves_no_empty_student_behind(tmp_path):
     room.predict(student, "Bo", bo, "summit", {"success": 0.5, "collapse": 0.5})
     room.register(student, "Bobby", None, "Bo", bo)
     assert sorted(s.name for s in room.students.values()) == ["Bo", "Bob", "Bobby", "chloe_phone"]
+
+
+def test_reveal_asks_the_facilitator_first_while_a_team_has_not_chosen(tmp_path):
+    # A lecturer's trial: Reveal sat beside Back and End and played at once; a re-trial
+    # saw the page's own question name a team that had chosen a moment before.
+    from sim.classroom.room import NeedsConfirmation
+
+    room = room_of(tmp_path)
+    room.open_round(FAC)
+    with pytest.raises(NeedsConfirmation, match=r"^Reveal round 1 now\? Blue, Red have not"):
+        room.reveal(FAC, ask=True)
+    room.choose(Role(TEAM, "Blue"), "Blue", "talk")
+    with pytest.raises(NeedsConfirmation, match="Red has not chosen: its actor plays by"):
+        room.reveal(FAC, ask=True)
+    assert room.game.round == 0  # nothing played while asking
+    room.choose(Role(TEAM, "Red"), "Red", "hold")
+    room.reveal(FAC, ask=True)  # everyone chose: no question
+    assert room.game.round == 1
+    room.open_round(FAC)
+    room.reveal(FAC)  # the timer, and an API call without ask, never ask
+    assert room.game.round == 2

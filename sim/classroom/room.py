@@ -128,7 +128,10 @@ def read_classroom_students(path: str | Path) -> dict[str, Student]:
 
 
 class NeedsConfirmation(OptionsError):  # noqa: N818 (named for the question it asks)
-    """An action that would write over a file: the facilitator must confirm it (HTTP 409)."""
+    """An action the facilitator must confirm first (HTTP 409).
+
+    Writing over a file, or revealing a round before every team has chosen.
+    """
 
 
 class Classroom:
@@ -248,17 +251,34 @@ class Classroom:
         self.phase = OPEN
         self.deadline = None
 
-    def reveal(self, role: Role | None) -> None:
+    def reveal(self, role: Role | None, ask: bool = False) -> None:
         """Play the open round with the teams' choices and show it to everyone.
 
         A team that has not chosen is played by its actor's rule, and a branch its actor
         decides that the team left undecided is decided by that rule. ``role`` is
         ``None`` when the timer reveals.
+
+        Args:
+            role: The link's role (``None``: the timer).
+            ask: Ask first if a team has not chosen (the facilitator's page does; the
+                question is asked here, where the choices are, never on a page that may
+                be a moment behind them).
+
+        Raises:
+            NeedsConfirmation: With ``ask``, if a team has not chosen yet.
         """
         if role is not None:
             check(role, "reveal")
         with self.lock:
             self._need(OPEN, "reveal")
+            waiting = [t for t in self.teams if t not in self.pending or self.open_decisions(t)]
+            if ask and waiting:
+                have = "has" if len(waiting) == 1 else "have"
+                play = "its actor plays" if len(waiting) == 1 else "their actors play"
+                raise NeedsConfirmation(
+                    f"Reveal round {self.game.round + 1} now? {', '.join(waiting)} {have} "
+                    f"not chosen: {play} by the rule."
+                )
             game = self.game
             ruled = _settle(self.pending, self.teams, game.choose, game.release)
             deciding = [b for branches in self.deciding.values() for b in branches]

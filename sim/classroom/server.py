@@ -226,7 +226,7 @@ def create_app(room: Classroom, batch_runs: int = DEFAULT_BATCH_RUNS) -> Starlet
         if do == "next":
             room.open_round(role)
         elif do == "reveal":
-            room.reveal(role)
+            room.reveal(role, ask=bool(data.get("ask")))
         elif do == "back":
             room.back(role)
         elif do == "timer":

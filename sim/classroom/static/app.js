@@ -480,15 +480,9 @@ function drawFacilitator(v) {
   const control = (label, body, cls = "", ask = null) => `<button class="${cls}" data-control='${esc(JSON.stringify(body))}'${ask ? ` data-confirm="${esc(ask[0])}" data-declined="${esc(ask[1])}"` : ""}>${label}</button>`;
   let controls = "";
   if (v.phase === "ready") controls += control(`Open round ${v.round + 1}`, { do: "next" }, "primary");
-  if (v.phase === "open") {
-    // Asked only when a team has not chosen: a click meant for a button beside it
-    // would play that team's move by its actor's rule (a lecturer's trial).
-    const waiting = v.teams.filter((t) => !t.chosen).map((t) => t.actor);
-    const ask = waiting.length
-      ? [`Reveal round ${v.round + 1} now? ${waiting.join(", ")} ${waiting.length === 1 ? "has" : "have"} not chosen: ${waiting.length === 1 ? "its actor plays" : "their actors play"} by the rule.`, "Not revealed: the teams are still choosing."]
-      : null;
-    controls += control("Reveal the round", { do: "reveal" }, "primary", ask);
-  }
+  // Reveal asks first when a team has not chosen (a click meant for a button beside it
+  // played the teams' moves by their rules): the server asks, where the choices are.
+  if (v.phase === "open") controls += control("Reveal the round", { do: "reveal", ask: true }, "primary");
   if (v.round > 0) {
     let back = `Back one round? Round ${v.round} will be undone and opened again, the teams' choices kept as their defaults.`;
     if (v.phase === "open") back += ` The choices made for round ${v.round + 1} are dropped.`;
@@ -542,7 +536,13 @@ function drawFacilitator(v) {
         showError(button.dataset.declined);
         return;
       }
-      act(post("/api/control", JSON.parse(button.dataset.control)));
+      const body = JSON.parse(button.dataset.control);
+      lastError = "";
+      post("/api/control", body).then(() => refresh()).catch((error) => {
+        if (!(error.confirm && body.ask)) { showError(error.message); return; }
+        if (confirm(error.message)) act(post("/api/control", { ...body, ask: false }));
+        else showError("Not revealed: the teams are still choosing.");
+      });
     });
   }
   for (const select of app.querySelectorAll("select[data-outcome-override]")) {
