@@ -899,7 +899,10 @@ def serve(
     if room.save_path is None:
         click.echo("Stopped." + (" The game was not saved." if played else ""))
         return
-    again = ["wargame", "serve", "--resume", str(room.save_path)]
+    # The whole path: the command works from any folder (a lecturer ran it from the
+    # folder above the one the class was served from).
+    saved = Path(room.save_path).resolve()
+    again = ["wargame", "serve", "--resume", str(saved)]
     if host != "127.0.0.1":
         again += ["--host", host]
     if bound != 8000:
@@ -915,7 +918,7 @@ def serve(
             if behind
             else ""
         )
-        + f" The last file saved or loaded: {room.save_path}. Resume it with: "
+        + f" The last file saved or loaded: {saved}. Resume it with: "
         + shlex.join(again)
     )
 

@@ -539,7 +539,9 @@ def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
     finally:
         out = stop_server(child)
     assert child.returncode == 0, out
-    assert f"Resume it with: wargame serve --resume class-a.json --port {port}" in out
+    # The whole path: the command works from any folder (a lecturer's re-trial).
+    saved = (tmp_path / "class-a.json").resolve()
+    assert f"Resume it with: wargame serve --resume {saved} --port {port}" in out
 
 
 def test_a_team_takes_its_choice_back_and_is_told_its_rule_moved(tmp_path):
