@@ -424,6 +424,16 @@ def test_a_class_plays_three_rounds_predicts_goes_back_saves_and_debriefs(tmp_pa
                 "document.querySelector('.chart svg text').getBoundingClientRect().height"
             )
             assert label >= 10, label  # readable, not 5 px
+            # It shows the latest rounds and says it scrolls (the last ones were out of
+            # sight with no sign of more: a lecturer's re-trial).
+            scrolled = phone.evaluate(
+                "(() => { const c = document.getElementById('odds-chart');"
+                " return c.scrollLeft > 0"
+                " && c.scrollLeft + c.clientWidth >= c.scrollWidth - 1; })()"
+            )
+            assert scrolled
+            expect(phone.locator(".swipe")).to_be_visible()
+            expect(projector.locator(".swipe")).to_be_hidden()
             phone.screenshot(path=str(ARTIFACTS / "debrief-phone-390x844.png"), full_page=True)
             browser.close()
     finally:

@@ -606,8 +606,12 @@ function chartSvg(d) {
   return `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="ending odds by round">${axis}${bars}</svg>`;
 }
 
+let chartColumns = -1;
+
 function drawDebrief(d) {
   document.body.className = "debrief";
+  const before = document.getElementById("odds-chart");
+  const kept = before ? before.scrollLeft : 0;
   const ending = d.ending
     ? (() => {
       const share = d.endings.find((e) => e.id === d.ending.id).batch;
@@ -626,10 +630,17 @@ function drawDebrief(d) {
   render(`<header class="top"><h1>Debrief: ${esc(d.title)}</h1><span class="round" id="debrief-game">${d.seed == null ? `round ${d.round} of ${d.rounds}` : `seed ${d.seed}, run ${d.run}`}</span></header>
     ${ending}<ul class="tree">${branches}</ul>
     <h2>How the odds of each ending moved</h2><p class="muted">The batch (${d.batch_runs.toLocaleString()} games from the start), then the model's outlook after each round of the room's game (${d.continuations.toLocaleString()} continuations each).</p>
-    <div class="chart">${chartSvg(d)}</div><p class="legend">${legend}</p>
+    <div class="chart" id="odds-chart">${chartSvg(d)}</div><p class="muted swipe">The latest rounds are shown: swipe the chart for the earlier ones.</p><p class="legend">${legend}</p>
     ${withheld}${d.withheld ? "" : `<h2>Payoffs against the batch</h2><div class="wide"><table id="payoffs"><thead><tr><th>Actor</th><th class="num">This game</th><th class="num">Batch mean</th><th class="num">sd</th><th class="num">Games that did worse</th></tr></thead><tbody>${payoffs}</tbody></table></div>
     <h2>The hidden parameters of this game</h2><div class="wide"><table id="params"><thead><tr><th>Parameter</th><th class="num">Value</th><th>Unit</th><th class="num">Batch mean</th><th class="num">Draws below</th></tr></thead><tbody>${params}</tbody></table></div>`}
     <h2>Students' predictions</h2><table><thead><tr><th>#</th><th>Name</th><th class="num">Mean Brier</th><th class="num">Model</th></tr></thead><tbody>${board}</tbody></table>`);
+  // On a phone the chart scrolls in its box: show its latest rounds (the room's game
+  // now), not the batch and round 0 with the rest out of sight.
+  // A redraw with the same rounds keeps where the reader had scrolled.
+  const chart = document.getElementById("odds-chart");
+  chart.scrollLeft = d.rounds_of_outlooks.length === chartColumns ? kept : chart.scrollWidth;
+  chartColumns = d.rounds_of_outlooks.length;
+  document.querySelector(".swipe").hidden = chart.scrollWidth <= chart.clientWidth;
 }
 
 // --- keeping up with the room -----------------------------------------------------------
