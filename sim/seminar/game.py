@@ -864,7 +864,9 @@ class Game:
         if scenario is None and data["results"]:
             folder = data["results"]
             elsewhere = data.get("results_absolute")
-            if not (Path(folder) / "manifest.json").is_file() and elsewhere:
+            # Only where the folder is not there as given (resumed from elsewhere): a
+            # folder that is there but damaged is reported, not swapped for another.
+            if not Path(folder).exists() and elsewhere:
                 folder = elsewhere
             game = cls.from_results(
                 folder,
