@@ -743,3 +743,16 @@ def test_a_wide_handout_table_is_set_small_enough_to_print():
     assert wide.split("\n")[1].startswith("<thead><tr><th>Ending</th>")
     assert 8 <= WIDE_TABLE <= 15
     assert "@media print" in _STYLE and "table.wide { font-size: 7pt; }" in _STYLE
+
+
+def test_a_prediction_made_before_ctrl_c_is_said_to_stand_when_the_round_opens_again():
+    # A student's trial: after Ctrl-C and "n" the round opened again without asking the
+    # prediction (right), but nothing said the 60/40 forecast was still on record.
+    game = Game(load(TINY), SEED)
+    answers = ["n", "1", "n", "0.6", "0.4", "^C", "n", "n", "1", "q", "y"]
+    room = ScriptedRoom(answers)
+    Stepper(game, room, StepOptions(predict=True, play=("Blue",), mc_runs=50)).run()
+    text = " ".join(room.text.split())
+    assert "The room's prediction of summit stands: success 60%, collapse 40%." in text
+    assert text.count("P(success)") == 1  # asked once
+    assert game.round == 2

@@ -775,6 +775,12 @@ class Stepper:
                     )
                 elif branch_id not in game.predictions:
                     self._ask_prediction(branch_id, chance=branch_id in chance)
+                else:
+                    # Asked before (the round opened again after Ctrl-C or [b]ack): say
+                    # it stands, rather than skip the question without a word.
+                    kept = game.predictions[branch_id]
+                    shares = ", ".join(f"{o} {p:.0%}" for o, p in kept.probabilities.items())
+                    self._say(f"The room's prediction of {branch_id} stands: {shares}.", indent=2)
         for actor_id in self.play:
             self._ask_choice(actor_id, choice_rows(model, record, actor_id), game.round + 1)
         for branch_id in game.decided_branches(game.round + 1):
