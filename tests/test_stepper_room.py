@@ -485,6 +485,9 @@ def test_ctrl_c_at_the_first_page_asks_and_no_goes_on():
     room = PagingRoom(["^C", "n", "q"])
     Stepper(game, room, StepOptions(height=8)).run()
     assert "Quit the session? [y/N] > n" in room.text
+    assert "The rest of that page was not shown: t shows the state, r the last round." in (
+        " ".join(room.text.split())
+    )
     assert room.text.rstrip().endswith("> q")  # back at the menu, then quit
     assert game.round == 2
 

@@ -595,6 +595,8 @@ class Stepper:
             self.room.show("")
             if self._confirm_quit(interrupted=True):
                 raise
+            again = "t shows the state" + (", r the last round" if game.round else "")
+            self._say(f"The rest of that page was not shown: {again}.")
         shown_end_at = -1
         try:
             while True:
