@@ -592,3 +592,24 @@ def test_a_decision_of_a_branch_that_may_come_up_is_recorded_as_conditional():
     text = " ".join(room.text.split())
     assert "Recorded: if dialogue_offer comes up this round, PRC decides opened." in text
     assert "Recorded: PRC decides dialogue_offer" not in text
+
+
+def test_a_short_call_and_a_key_hint_are_not_split_at_a_narrow_terminal():
+    # "times('TW'," / "'reassure') >= 4" and "(?" / "lists them" (a student's trial).
+    class Narrow(Stepper):
+        def __init__(self):  # only what _say needs
+            self.width = 60
+            self.room = ScriptedRoom([])
+
+    narrow = Narrow()
+    narrow._say(
+        "It comes up when dialogue == 'none' and quarantine == 'none' and times('TW', "
+        "'reassure') >= 4 and times('US', 'back_channel') >= 1.",
+        indent=2,
+    )
+    narrow._say("type 1-4 or one of hold, press_ukraine, ease_sanctions (? lists them).", 2)
+    lines = narrow.room.text.splitlines()
+    assert all(len(line) <= 60 for line in lines), lines
+    assert any("times('TW', 'reassure')" in line for line in lines), lines
+    assert any("times('US', 'back_channel')" in line for line in lines), lines
+    assert not any(line.rstrip().endswith("(?") for line in lines), lines

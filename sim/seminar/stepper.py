@@ -66,6 +66,10 @@ MENU_KEYS = "nobfsqrdte?h"
 #: A numbered choice in a message ("2. restrain"), and what holds its two parts together.
 _NUMBERED = re.compile(r"(?<![\w.])(\d+\.) (?=\w)")
 _GLUE = "\x00"
+#: A short call's arguments ("times('TW', 'reassure')") and "(? lists" are not split
+#: across lines (a trial at 60 columns).
+_SHORT_CALL = re.compile(r"\w\([^()]{1,24}\)")
+_QUESTION_KEY = re.compile(r"\(\? ")
 
 MENU_HELP = """\
 Keys (one key, no Enter needed on a terminal):
@@ -526,6 +530,8 @@ class Stepper:
         pad = " " * indent
         # A numbered choice ("2. restrain") is never split across lines (a trial).
         glued = _NUMBERED.sub(lambda m: m[1] + _GLUE, text)
+        glued = _SHORT_CALL.sub(lambda m: m[0].replace(" ", _GLUE), glued)
+        glued = _QUESTION_KEY.sub("(?" + _GLUE, glued)
         lines = textwrap.wrap(
             glued,
             width=self.width,
