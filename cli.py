@@ -388,6 +388,20 @@ def _open_game(
     return Game(compiled, seed, run_index, overrides)
 
 
+def _once(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
+    """An option that takes one value, refused when repeated (click keeps the last)."""
+    if len(values) > 1:
+        joined = {
+            "ending": "--outcome \"ending == 'a' or ending == 'b'\"",
+            "branch": "--outcome \"branch.a == 'x' or branch.b == 'y'\"",
+        }.get(param.name or "", "one condition joined with 'or'")
+        raise click.BadParameter(
+            f"given {len(values)} times, and explain takes one: explain each in its own "
+            f"run (with its own --out), or explain them together with {joined}"
+        )
+    return values[0] if values else None
+
+
 def _parse_settings(settings: tuple[str, ...]) -> dict[str, str]:
     parsed = {}
     for item in settings:
@@ -1122,10 +1136,14 @@ def sweep(
     )
 )
 @click.argument("folder", type=FolderPath())
-@click.option("--ending", help="Explain only this ending.")
-@click.option("--branch", help="Explain only this branch's outcomes.")
+@click.option("--ending", multiple=True, callback=_once, help="Explain only this ending.")
+@click.option(
+    "--branch", multiple=True, callback=_once, help="Explain only this branch's outcomes."
+)
 @click.option(
     "--outcome",
+    multiple=True,
+    callback=_once,
     metavar="CONDITION",
     help="Explain a condition on a run's recorded values instead, e.g. "
     "'metric.ru_manpower_gap_k > 150' (final value), 'metric.x[6] > 150' (end of round 6), "
@@ -1270,7 +1288,8 @@ def explain(
         return
     click.echo(format_explanation(found, top=top, width=_text_width()))
     where = Path(out) if out else Path(folder) / "explain"
-    click.echo(f"\nexplain.json and charts in {where}")
+    drawn = not no_plots and any("tornado" in t or "trajectory" in t for t in found["targets"])
+    click.echo(f"\nexplain.json{' and charts' if drawn else ''} in {where}")
 
 
 @cli.command(epilog="Example:  wargame report results/alaska-7 --out alaska-7.html")

@@ -1071,3 +1071,37 @@ def test_the_html_report_says_so_too_and_its_method_note_explains_it():
     settled = _driver_rows([row | {"runs_settled": 1234, "significant": False}])
     assert "in the runs still open then (1,234 were settled before)" in settled
     assert "a link of any shape" in METHODS["ranking"]
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["--outcome", "metric.level > 0.7", "--outcome", "ending == 'calm'"], "--outcome"),
+        (["--ending", "crisis", "--ending", "calm"], "--ending"),
+    ],
+)
+def test_a_repeated_outcome_is_refused_not_all_but_the_last_dropped(batch, tmp_path, args, name):
+    # An analyst's trial: three --outcome gave one explanation, of the last, exit 0.
+    result = CliRunner().invoke(cli, ["explain", str(batch), *args, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{name}': given 2 times" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_condition_on_a_parameter_the_batch_held_fixed_says_so(tmp_path):
+    # "never happens in this batch" read as a finding where --set fixed the parameter.
+    folder = tmp_path / "fixed"
+    options = BatchOptions(
+        runs=300, seed=2, plots=False, keep_rounds=False, overrides={"pressure": 0.2}
+    )
+    run_batch(load(KNOWN), folder, options)
+    result = CliRunner().invoke(
+        cli, ["explain", str(folder), "--outcome", "param.pressure > 0.5", "--no-plots"]
+    )
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert (
+        "never happens in this batch: nothing to explain (param.pressure is 0.2 in every "
+        "run, set by --set pressure)" in flat
+    )
+    assert flat.endswith(f"explain.json in {folder / 'explain'}")  # no charts were drawn

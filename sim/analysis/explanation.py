@@ -497,6 +497,18 @@ def explain(
             "--no-rounds)"
         )
     targets = outcome_targets(frame, layout, ending, branch, condition, rounds)
+    if condition is not None:
+        # A condition on a parameter the batch held fixed (--set, or fixed in the file)
+        # "never happens" for a reason the reader should be told.
+        overrides = results.manifest.get("overrides") or {}
+        fixed = {
+            column: (float(frame[column].iloc[0]), column[len("param.") :] in overrides)
+            for column in condition.runs_columns()
+            if column.startswith("param.") and len(frame) and frame[column].nunique() == 1
+        }
+        for target in targets:
+            if target["kind"] == "condition":
+                target["fixed"] = fixed
     if select is not None and len(targets) != 1:
         raise OptionsError(
             "--box picks a box of one outcome's peeling: name one with --ending, --branch "
@@ -669,6 +681,21 @@ def _explain_target(
             else ("never happens" if count == 0 else "happens in every run")
             + " in this batch: nothing to explain"
         )
+        fixed = target.get("fixed") or {}
+        if fixed and not nothing:
+            entry["note"] += (
+                " ("
+                + "; ".join(
+                    f"{name} is {value:g} in every run"
+                    + (
+                        f", set by --set {name[len('param.') :]}"
+                        if by_set
+                        else ", fixed in the file"
+                    )
+                    for name, (value, by_set) in fixed.items()
+                )
+                + ")"
+            )
     else:
         features = inputs.parameter_features()
         if decisions:
