@@ -306,7 +306,7 @@ def test_measure_names_a_reasoning_that_changes_nothing_as_dead(reasoning_measur
     from sim.batch.results import Results
 
     folder = Path(reasoning_measured["batch"]["folder"])
-    html = _explain(Results(folder), reasoning_measured)
+    html = _explain(Results(folder), reasoning_measured, folder / "explain")
     assert "<b>Reasoning that changes nothing:</b> <code>OBS</code> (beliefs)" in html
     assert "<code>ROW</code>" not in html.split("Reasoning that changes nothing")[1][:200]
 

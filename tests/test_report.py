@@ -314,3 +314,26 @@ def test_a_seminar_handout_reads_on_a_phone_without_scrolling_sideways(tmp_path)
             browser.close()
     assert page_width <= 390
     assert widest_table > 390  # a table wider than the phone, kept inside the page
+
+
+def test_a_report_keeps_an_explanation_of_one_outcome_and_says_so(tmp_path):
+    # An analyst's trial: `report` replaced the folder's --outcome explanation with its
+    # own of every ending, without a word.
+    from sim.analysis.explanation import explain
+
+    folder = run_batch(
+        load(KNOWN), tmp_path / "b", BatchOptions(runs=1500, seed=4, keep_rounds=False)
+    ).folder
+    explain(folder, outcome="metric.level > 0.7", resamples=0)
+    before = (folder / "explain" / "explain.json").read_bytes()
+    charts = sorted(p.name for p in (folder / "explain").iterdir())
+    path = report(folder)
+    assert (folder / "explain" / "explain.json").read_bytes() == before
+    assert sorted(p.name for p in (folder / "explain").iterdir()) == charts
+    text = path.read_text()
+    assert "holds an explanation of --outcome metric.level &gt; 0.7, kept as it is" in text
+    assert "Ending: Crisis" in text and "Ending: Calm" in text  # every outcome explained
+    # Their charts, drawn in a scratch folder, are embedded.
+    assert "P(Crisis) at each parameter&#x27;s low and high end" in text or (
+        "P(Crisis) at each parameter's low and high end" in text
+    )

@@ -780,6 +780,26 @@ def load_explanation(folder: str | Path) -> dict[str, Any] | None:
         (``--ending``/``--branch``/``--outcome``), or it was made for another batch
         (another scenario text, seed, size or finish time) or by an older version.
     """
+    found = _current_explanation(folder)
+    if found is None or found.get("scope") != {"ending": None, "branch": None, "outcome": None}:
+        return None
+    return found
+
+
+def narrow_scope(folder: str | Path) -> str | None:
+    """What a current explanation of only some outcomes covers (``--outcome X``), or None.
+
+    A report explains every outcome: it keeps such an explanation as it is and says so.
+    """
+    found = _current_explanation(folder)
+    scope = (found or {}).get("scope") or {}
+    for key in ("ending", "branch", "outcome"):
+        if scope.get(key) is not None:
+            return f"--{key} {scope[key]}"
+    return None
+
+
+def _current_explanation(folder: str | Path) -> dict[str, Any] | None:
     results = Results(folder)
     path = results.folder / "explain" / "explain.json"
     if not path.is_file():
@@ -796,6 +816,5 @@ def load_explanation(folder: str | Path) -> dict[str, Any] | None:
         and batch.get("seed") == manifest["seed"]
         and batch.get("runs") == manifest["runs"]
         and batch.get("finished") == manifest.get("finished")
-        and found.get("scope") == {"ending": None, "branch": None, "outcome": None}
     )
     return found if current else None

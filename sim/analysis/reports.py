@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import html
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -779,7 +780,7 @@ def _sobol_table(sobol: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _explain(results: Results, found: dict[str, Any]) -> str:
+def _explain(results: Results, found: dict[str, Any], explain_dir: Path) -> str:
     methods = found["methods"]
     names = {
         "ranking": "Ranking",
@@ -839,7 +840,12 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
                 + f": played as myopic actors on the same {measured['runs']:,} runs, they "
                 "change no ending and no branch outcome.</div>"
             )
-    explain_dir = results.folder / "explain"
+    if found.get("kept_scope"):
+        parts.append(
+            f"<p class='note'>{_e(str(results.folder / 'explain'))} holds an explanation of "
+            f"{_e(found['kept_scope'])}, kept as it is; this report explains every ending "
+            "and branch outcome.</p>"
+        )
     for entry in found["targets"]:
         kind = {"ending": "Ending", "branch": "Branch outcome"}.get(entry["kind"], "Outcome")
         parts.append("<div class='target'>")
@@ -881,13 +887,16 @@ def _explain(results: Results, found: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def render_report(results: Results, found: dict[str, Any] | None) -> str:
+def render_report(
+    results: Results, found: dict[str, Any] | None, charts: Path | None = None
+) -> str:
     """The report's HTML text for a finished batch.
 
     Args:
         results: The results folder.
         found: Its explanation (from :func:`sim.analysis.explanation.explain`), or ``None`` to leave
             the section out.
+        charts: Where the explanation's charts are (default: the batch's ``explain/``).
 
     Returns:
         A complete HTML document.
@@ -903,7 +912,8 @@ def render_report(results: Results, found: dict[str, Any] | None) -> str:
         ("plots", "Charts", _plots(results)),
     ]
     if found is not None:
-        sections.append(("explain", "What drives each outcome", _explain(results, found)))
+        explained = _explain(results, found, charts or results.folder / "explain")
+        sections.append(("explain", "What drives each outcome", explained))
     nav = "".join(f'<a href="#{key}">{_e(name)}</a>' for key, name, _ in sections)
     body = "".join(
         f'<section id="{key}"><h2>{_e(name)}</h2>{content}</section>'
@@ -951,7 +961,7 @@ def report(folder: str | Path, out: str | Path | None = None, *, force: bool = F
     Example:
         >>> report("results/alaska-7", "alaska-7.html")  # doctest: +SKIP
     """
-    from sim.analysis.explanation import explain, load_explanation
+    from sim.analysis.explanation import explain, load_explanation, narrow_scope
 
     results = Results(folder)
     results.summary  # noqa: B018 - fails early, with advice, on an unfinished batch
@@ -966,9 +976,20 @@ def report(folder: str | Path, out: str | Path | None = None, *, force: bool = F
         command="wargame report",
     )
     found = load_explanation(results.folder)
-    if found is None:
-        found = explain(results.folder)
-    atomic_write_bytes(target, render_report(results, found).encode("utf-8"))
+    kept = narrow_scope(results.folder) if found is None else None
+    if kept is not None:
+        # The folder's explain/ holds an explanation of one outcome (--outcome ...): it
+        # is kept as it is (an analyst's was replaced), and the report's own
+        # explanation of every outcome is made beside it, for this report only.
+        with tempfile.TemporaryDirectory() as scratch:
+            charts = Path(scratch) / "explain"
+            found = {**explain(results.folder, out=charts), "kept_scope": kept}
+            html = render_report(results, found, charts=charts)
+    else:
+        if found is None:
+            found = explain(results.folder)
+        html = render_report(results, found)
+    atomic_write_bytes(target, html.encode("utf-8"))
     return target
 
 
