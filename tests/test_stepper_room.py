@@ -613,3 +613,13 @@ def test_a_short_call_and_a_key_hint_are_not_split_at_a_narrow_terminal():
     assert any("times('TW', 'reassure')" in line for line in lines), lines
     assert any("times('US', 'back_channel')" in line for line in lines), lines
     assert not any(line.rstrip().endswith("(?") for line in lines), lines
+
+
+def test_a_narrow_menu_keeps_the_round_in_sight():
+    # At 60 columns the menu was "[n]ext [o]verride ... ? >" with no round (a trial).
+    game = Game(load(ALASKA), SEED)
+    game.play_to(4)
+    room = ScriptedRoom(["q"])
+    Stepper(game, room, StepOptions(width=60)).run()
+    prompt = room.text.rstrip().splitlines()[-1]
+    assert prompt.startswith("Rd 4/13 [n]ext [o]verride") and len(prompt) <= 60 + 2

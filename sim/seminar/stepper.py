@@ -690,9 +690,18 @@ class Stepper:
                 if game.round
                 else f"Ready for round 1 of {game.rounds}."
             )
-            prompt = f"{where} [n]ext [o]verride [b]ack [f]ork [s]ave [q]uit ? > "
-            if len(prompt) > self.width:
-                prompt = "[n]ext [o]verride [b]ack [f]ork [s]ave [q]uit ? > "
+            keys = "[n]ext [o]verride [b]ack [f]ork [s]ave [q]uit ? > "
+            # Narrow, the round stays in sight as long as it fits (at 60 columns it was
+            # dropped): "Round 4 of 13 played.", then "Rd 4/13", then "4/13".
+            shorter = (f"Rd {game.round}/{game.rounds} ", f"{game.round}/{game.rounds} ", "")
+            prompt = next(
+                (
+                    p
+                    for p in (f"{where} {keys}", *(f"{s}{keys}" for s in shorter))
+                    if len(p) <= self.width
+                ),
+                keys,
+            )
         self.room.show("")
         while True:
             key = self.room.key(prompt)
