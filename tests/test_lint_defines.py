@@ -510,6 +510,33 @@ def test_an_ending_no_value_of_its_state_can_meet_is_warned_about_at_load(tmp_pa
         assert impossible_endings(compiled, changing_variables(compiled)) == [], scenario
 
 
+def test_an_ending_reading_more_variables_than_a_grid_holds_is_left_to_the_trial(tmp_path):
+    # Eleven variables: two grid values each is 2,048 points, more than the 1,024 the
+    # sampled parameter sets were drawn for (validate crashed with an IndexError).
+    from click.testing import CliRunner
+
+    from cli import cli
+    from sim.engine.lint import changing_variables, impossible_endings
+    from sim.language.compiler import compile_text
+
+    state = "".join(f"  v{i}: {{initial: 0, min: 0, max: 10}}\n" for i in range(11))
+    total = " + ".join(f"v{i}" for i in range(11))
+    text = (
+        "scenario: {id: many, title: Many, start_date: 2025-01-01, rounds: 2, round_days: 7}\n"
+        f"state:\n{state}"
+        "actors:\n  A:\n    name: A\n    payoff: {weights: {v0: 1}}\n"
+        "    actions:\n      hold: {}\n      push: {effects: {v0: '+= 1'}}\n"
+        f'endings:\n  - {{id: big, title: Big, when: "{total} > 200"}}\n'
+        "  - {id: calm, title: Calm}\n"
+    )
+    compiled = compile_text(text, "many.yaml")
+    assert impossible_endings(compiled, changing_variables(compiled)) == []
+    path = tmp_path / "many.yaml"
+    path.write_text(text, "utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+
+
 def test_validate_warns_where_the_trials_equilibrium_was_not_found(tmp_path):
     # An author's trial: a scenario validated clean, then played 21 runs/s, its
     # equilibrium missed in 118 of 200 runs because of thresholds on the expected state.

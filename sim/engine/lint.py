@@ -232,6 +232,8 @@ def impossible_endings(compiled: CompiledScenario, changing: set[str]) -> list[P
                for v in numeric):  # fmt: skip
             continue
         side = max(2, int(GRID_POINTS ** (1 / len(read))))
+        if side ** len(read) > GRID_POINTS:
+            continue  # more than ten variables: a grid of two values each is too big
         axes = []
         for v in read:
             categories = compiled.state_categories[v]
