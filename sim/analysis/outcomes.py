@@ -20,7 +20,6 @@ chained) and numbers or quoted names are allowed, nothing else.
 from __future__ import annotations
 
 import ast
-import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +65,8 @@ class Condition:
             raise OptionsError(f"--outcome: not a condition ({exc.msg}): {self.text}") from None
         self._tree = tree.body
         self.columns: list[_Column] = []
+        # (column, quoted name) for each comparison of a column with a quoted name.
+        self._named: list[tuple[_Column, str]] = []
         self._check(self._tree)
         if not any(True for _ in self.columns):
             raise OptionsError(f"--outcome: names no recorded value: {self.text}")
@@ -81,11 +82,14 @@ class Condition:
         elif isinstance(node, ast.Compare):
             if not all(type(op) in _COMPARE for op in node.ops):
                 raise OptionsError(f"--outcome: only <, <=, >, >=, ==, != compare: {self.text}")
-            rounds = set()
-            for operand in [node.left, *node.comparators]:
-                column = self._operand(operand)
-                if column is not None and column.per_round in ("any", "all"):
-                    rounds.add(column.per_round)
+            operands = [node.left, *node.comparators]
+            columns = [self._operand(operand) for operand in operands]
+            rounds = {c.per_round for c in columns if c is not None} & {"any", "all"}
+            for i in range(len(operands) - 1):
+                for column, other in ((columns[i], operands[i + 1]), (columns[i + 1], operands[i])):
+                    quoted = isinstance(other, ast.Constant) and isinstance(other.value, str)
+                    if column is not None and quoted:
+                        self._named.append((column, other.value))
             if len(rounds) > 1:
                 raise OptionsError(f"--outcome: [any] and [all] in one comparison: {self.text}")
         else:
@@ -169,7 +173,7 @@ class Condition:
         }
         for branch in layout.get("branches") or []:
             known[f"branch.{branch['id']}"] = list(branch.get("outcomes") or [])
-        for column, value in self._named_values():
+        for column, value in self._named:
             if column.name in known:
                 allowed = known[column.name]
                 if value not in allowed and not (value == "" and column.name != "ending"):
@@ -186,29 +190,6 @@ class Condition:
                 raise OptionsError(
                     f"--outcome: {column.name} is a number, compared with the name '{value}'"
                 )
-
-    def _named_values(self) -> list[tuple[_Column, str]]:
-        """(column, quoted name) for each comparison of a column with a quoted name."""
-        found: list[tuple[_Column, str]] = []
-
-        def walk(node: ast.AST) -> None:
-            if isinstance(node, ast.BoolOp):
-                for value in node.values:
-                    walk(value)
-            elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-                walk(node.operand)
-            elif isinstance(node, ast.Compare):
-                operands = [node.left, *node.comparators]
-                for left, right in itertools.pairwise(operands):
-                    for a, b in ((left, right), (right, left)):
-                        if isinstance(b, ast.Constant) and isinstance(b.value, str):
-                            name = _dotted(a.value if isinstance(a, ast.Subscript) else a)
-                            if name is not None:
-                                per_round = "round" if isinstance(a, ast.Subscript) else None
-                                found.append((_Column(name, per_round), b.value))
-
-        walk(self._tree)
-        return found
 
     # --- evaluation -------------------------------------------------------------------
 
