@@ -271,8 +271,8 @@ class Classroom:
             check(role, "reveal")
         with self.lock:
             self._need(OPEN, "reveal")
-            waiting = [t for t in self.teams if t not in self.pending or self.open_decisions(t)]
-            if ask and waiting:
+            waiting = [t for t in self.teams if not self.has_chosen(t)] if ask else []
+            if waiting:
                 have = "has" if len(waiting) == 1 else "have"
                 play = "its actor plays" if len(waiting) == 1 else "their actors play"
                 raise NeedsConfirmation(
@@ -449,6 +449,10 @@ class Classroom:
                     )
                 self.pending[actor] = action
             self._changed()
+
+    def has_chosen(self, team: str) -> bool:
+        """Whether a team chose its move and decided each branch certain to come up."""
+        return team in self.pending and not self.open_decisions(team)
 
     def open_decisions(self, actor: str) -> list[str]:
         """Undecided branches of the actor's that come up in the open round for certain.

@@ -320,7 +320,7 @@ def common(room: Classroom) -> dict[str, Any]:
                 "name": compiled.actors[compiled.actor_index(t)].name,
                 # Chosen: the move, and the decision of each branch the team's actor
                 # decides that comes up this round for certain.
-                "chosen": t in room.pending and not room.open_decisions(t),
+                "chosen": room.has_chosen(t),
             }
             for t in room.teams
         ],
