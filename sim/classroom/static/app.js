@@ -536,13 +536,13 @@ function drawFacilitator(v) {
         showError(button.dataset.declined);
         return;
       }
+      // The server may ask first (Reveal while a team has not chosen): yes posts again.
       const body = JSON.parse(button.dataset.control);
-      lastError = "";
-      post("/api/control", body).then(() => refresh()).catch((error) => {
-        if (!(error.confirm && body.ask)) { showError(error.message); return; }
-        if (confirm(error.message)) act(post("/api/control", { ...body, ask: false }));
-        else showError("Not revealed: the teams are still choosing.");
-      });
+      act(post("/api/control", body).catch((error) => {
+        if (!(error.confirm && body.ask)) throw error;
+        if (confirm(error.message)) return post("/api/control", { ...body, ask: false });
+        throw new Error("Not revealed: the teams are still choosing.");
+      }));
     });
   }
   for (const select of app.querySelectorAll("select[data-outcome-override]")) {
