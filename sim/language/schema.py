@@ -647,9 +647,9 @@ def _not_an_id(data: Any, given: Any, message: str) -> str:
             for a, spec in actors.items()
             if isinstance(spec, dict)
         }
-        hint = unknown_actor(given, names)
-        if ": that is the name of actor" in hint:
-            return message + hint.removeprefix(f"unknown actor '{given}'")
+        named = actor_named(given, names)
+        if named is not None:
+            return message + _named_actor_hint(named)
     if isinstance(given, str) and re.fullmatch(r"[A-Za-z_][\w ]*", given.strip()):
         example = re.sub(r"\W+", "_", given.strip())
         return message + f" (e.g. '{example}')"
@@ -663,19 +663,36 @@ def unknown_actor(given: str, names: dict[str, str]) -> str:
         given: What the author wrote.
         names: Each actor's id -> its name.
     """
+    named = actor_named(given, names)
+    if named is not None:
+        return f"unknown actor '{given}'" + _named_actor_hint(named)
+    return f"unknown actor '{given}'" + suggest(given, list(names))
+
+
+def actor_named(given: str, names: dict[str, str]) -> str | None:
+    """The id of the one actor whose name ``given`` is (or begins), else None.
+
+    Not where ``given`` is an id in another case ('Asean' for 'ASEAN': a typo of the id).
+
+    Args:
+        given: What the author wrote.
+        names: Each actor's id -> its name.
+    """
     folded = given.strip().casefold()
-    if any(a.casefold() == folded for a in names):  # an id in another case: 'Asean'
-        return f"unknown actor '{given}'" + suggest(given, list(names))
+    if any(a.casefold() == folded for a in names):
+        return None
     named = [a for a, name in names.items() if name and name.casefold() == folded]
     named = named or [
         a for a, name in names.items() if name and name.casefold().startswith(folded + " ")
     ]
-    if len(named) == 1:
-        return (
-            f"unknown actor '{given}': that is the name of actor '{named[0]}'; "
-            f"actors are referred to by their id ('{named[0]}')"
-        )
-    return f"unknown actor '{given}'" + suggest(given, list(names))
+    return named[0] if len(named) == 1 else None
+
+
+def _named_actor_hint(actor_id: str) -> str:
+    return (
+        f": that is the name of actor '{actor_id}'; actors are referred to by their id "
+        f"('{actor_id}')"
+    )
 
 
 def suggest(name: str, choices: Any) -> str:
