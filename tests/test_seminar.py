@@ -275,6 +275,11 @@ def test_a_game_saved_for_another_scenario_text_is_refused(tmp_path):
         ('["a list"]', "is it a saved game?"),
         ('{"format": "wargame-game/1", "scenario": {"path": "x", "sha256": "y"}}', "'seed'"),
         (b"\xff\xfe garbage", "not UTF-8"),
+        (
+            '{"format": "wargame-game/1", "scenario": {"path": "x", "sha256": "y", '
+            '"absolute": 5}, "seed": 1, "run": 0, "round": 0}',
+            "'absolute' must be a file path or null",
+        ),
     ],
 )
 def test_a_damaged_saved_game_is_one_line_and_exit_2(tmp_path, content, message):

@@ -852,24 +852,12 @@ class Game:
     def _from_data(
         cls, data: dict[str, Any], where: str, scenario: str | Path | None, command: str = "step"
     ) -> Game:
-        scenario_path = scenario or data["scenario"]["path"]
-        absolute = data["scenario"].get("absolute")
-        if (
-            scenario is None
-            and not Path(scenario_path).is_file()
-            and absolute
-            and Path(absolute).is_file()
-        ):
-            scenario_path = absolute
+        scenario_path = scenario or _reachable(
+            data["scenario"]["path"], data["scenario"].get("absolute")
+        )
         if scenario is None and data["results"]:
-            folder = data["results"]
-            elsewhere = data.get("results_absolute")
-            # Only where the folder is not there as given (resumed from elsewhere): a
-            # folder that is there but damaged is reported, not swapped for another.
-            if not Path(folder).exists() and elsewhere:
-                folder = elsewhere
             game = cls.from_results(
-                folder,
+                _reachable(data["results"], data.get("results_absolute")),
                 data["run"],
                 choices=data["choices"],
                 predictions=data["predictions"],
@@ -917,6 +905,18 @@ class Game:
         game.goto(data["round"])
         game._mark_revealed()
         return game
+
+
+def _reachable(given: str, absolute: str | None) -> str:
+    """A saved path as given (from the folder the game was started in) or made absolute.
+
+    The absolute one only where nothing is there as given but it is (a save resumed
+    from another folder): a file or folder that is there but damaged is reported, not
+    swapped for another.
+    """
+    if absolute and not Path(given).exists() and Path(absolute).exists():
+        return absolute
+    return given
 
 
 def _absolute(path: str) -> str | None:
@@ -1019,6 +1019,8 @@ def read_game_file(path: str | Path) -> dict[str, Any]:
     results_absolute = data.get("results_absolute")
     if results_absolute is not None and not isinstance(results_absolute, str):
         raise bad("'results_absolute' must be a folder path or null")
+    if not isinstance(scenario.get("absolute"), str | None):
+        raise bad("'scenario' 'absolute' must be a file path or null")
     return {
         "scenario": scenario,
         "results": results,
