@@ -74,10 +74,12 @@ from sim.batch.results import Results, atomic_write_json
 from sim.errors import OptionsError, ResultsError
 
 __all__ = [
+    "current_explanation",
     "entropy_bits",
     "explain",
     "load_explanation",
     "mutual_information",
+    "narrow_scope",
     "sobol_indices",
 ]
 
@@ -780,26 +782,24 @@ def load_explanation(folder: str | Path) -> dict[str, Any] | None:
         (``--ending``/``--branch``/``--outcome``), or it was made for another batch
         (another scenario text, seed, size or finish time) or by an older version.
     """
-    found = _current_explanation(folder)
-    if found is None or found.get("scope") != {"ending": None, "branch": None, "outcome": None}:
-        return None
-    return found
+    found = current_explanation(folder)
+    return found if found is not None and narrow_scope(found) is None else None
 
 
-def narrow_scope(folder: str | Path) -> str | None:
-    """What a current explanation of only some outcomes covers (``--outcome X``), or None.
+def narrow_scope(found: dict[str, Any]) -> str | None:
+    """What an explanation of only some outcomes covers (``--outcome X``), else None.
 
     A report explains every outcome: it keeps such an explanation as it is and says so.
     """
-    found = _current_explanation(folder)
-    scope = (found or {}).get("scope") or {}
+    scope = found.get("scope") or {}
     for key in ("ending", "branch", "outcome"):
         if scope.get(key) is not None:
             return f"--{key} {scope[key]}"
     return None
 
 
-def _current_explanation(folder: str | Path) -> dict[str, Any] | None:
+def current_explanation(folder: str | Path) -> dict[str, Any] | None:
+    """The explanation in a batch's ``explain/``, of any scope, if made for this batch."""
     results = Results(folder)
     path = results.folder / "explain" / "explain.json"
     if not path.is_file():

@@ -961,7 +961,7 @@ def report(folder: str | Path, out: str | Path | None = None, *, force: bool = F
     Example:
         >>> report("results/alaska-7", "alaska-7.html")  # doctest: +SKIP
     """
-    from sim.analysis.explanation import explain, load_explanation, narrow_scope
+    from sim.analysis.explanation import current_explanation, explain, narrow_scope
 
     results = Results(folder)
     results.summary  # noqa: B018 - fails early, with advice, on an unfinished batch
@@ -975,8 +975,8 @@ def report(folder: str | Path, out: str | Path | None = None, *, force: bool = F
         own_name="report.html",
         command="wargame report",
     )
-    found = load_explanation(results.folder)
-    kept = narrow_scope(results.folder) if found is None else None
+    found = current_explanation(results.folder)
+    kept = narrow_scope(found) if found is not None else None
     if kept is not None:
         # The folder's explain/ holds an explanation of one outcome (--outcome ...): it
         # is kept as it is (an analyst's was replaced), and the report's own
