@@ -692,16 +692,9 @@ class Stepper:
             )
             keys = "[n]ext [o]verride [b]ack [f]ork [s]ave [q]uit ? > "
             # Narrow, the round stays in sight as long as it fits (at 60 columns it was
-            # dropped): "Round 4 of 13 played.", then "Rd 4/13", then "4/13".
-            shorter = (f"Rd {game.round}/{game.rounds} ", f"{game.round}/{game.rounds} ", "")
-            prompt = next(
-                (
-                    p
-                    for p in (f"{where} {keys}", *(f"{s}{keys}" for s in shorter))
-                    if len(p) <= self.width
-                ),
-                keys,
-            )
+            # dropped): "Round 4 of 13 played.", then "Rd 4/13", then "4/13", then none.
+            heads = (f"{where} ", f"Rd {game.round}/{game.rounds} ", f"{game.round}/{game.rounds} ")
+            prompt = next((h + keys for h in heads if len(h + keys) <= self.width), keys)
         self.room.show("")
         while True:
             key = self.room.key(prompt)
