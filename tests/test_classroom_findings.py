@@ -108,7 +108,10 @@ def test_the_terminal_keeps_a_prediction_locked_after_back():
     room = ScriptedRoom(answers)
     Stepper(game, room, StepOptions(predict=True)).run()
     assert room.text.count("P(success)") == 1  # never asked again
-    assert "The room has seen how summit went: its prediction is locked" in room.text
+    assert (
+        "The room has seen how summit went: its prediction is locked (success 60%, collapse 40%)."
+        in " ".join(room.text.split())  # the screen folds long lines
+    )
     assert game.predictions["summit"].probabilities == {"success": 0.6, "collapse": 0.4}
     with pytest.raises(OptionsError, match="locked"):
         game.predict("summit", {"success": 1.0})
@@ -574,3 +577,11 @@ def test_reveal_asks_the_facilitator_first_while_a_team_has_not_chosen(tmp_path)
     room.open_round(FAC)
     room.reveal(FAC)  # the timer, and an API call without ask, never ask
     assert room.game.round == 2
+
+
+def test_prediction_shares_read_as_percentages_with_a_decimal_only_where_needed():
+    from sim.seminar.stepper import _shares
+
+    assert _shares({"success": 0.6, "collapse": 0.4}) == "success 60%, collapse 40%"
+    assert _shares({"a": 0.125, "b": 0.875}) == "a 12.5%, b 87.5%"
+    assert _shares({"a": 1.0, "b": 0.0}) == "a 100%, b 0%"

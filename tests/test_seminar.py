@@ -425,7 +425,7 @@ def test_predictions_are_scored_against_what_happened_and_against_the_model():
     keys = "n\nn\n70%\n\nn\nn\nq\ny\n"  # P(success) 70%, P(collapse) the rest (Enter)
     result = step([str(TINY), "--predict", "--mc-runs", str(runs)], keys)
     assert result.exit_code == 0, result.output
-    assert "Recorded for summit: success 0.70, collapse 0.30." in result.output
+    assert "Recorded for summit: success 70%, collapse 30%." in result.output
     # What happened, from the same game played without the room.
     game = played({})
     happened = game.outcome_of("summit")

@@ -773,11 +773,7 @@ class Stepper:
                     continue
                 if branch_id in game.revealed:
                     kept = game.predictions.get(branch_id)
-                    shares = (
-                        ", ".join(f"{o} {p:.2f}" for o, p in kept.probabilities.items())
-                        if kept
-                        else "none was made"
-                    )
+                    shares = _shares(kept.probabilities) if kept else "none was made"
                     self._say(
                         f"The room has seen how {branch_id} went: its prediction is locked "
                         f"({shares}).",
@@ -789,7 +785,7 @@ class Stepper:
                     # Asked before (the round opened again after Ctrl-C or [b]ack): say
                     # it stands, rather than skip the question without a word.
                     kept = game.predictions[branch_id]
-                    shares = ", ".join(f"{o} {p:.0%}" for o, p in kept.probabilities.items())
+                    shares = _shares(kept.probabilities)
                     self._say(f"The room's prediction of {branch_id} stands: {shares}.", indent=2)
         for actor_id in self.play:
             self._ask_choice(actor_id, choice_rows(model, record, actor_id), game.round + 1)
@@ -998,8 +994,7 @@ class Stepper:
             except OptionsError as exc:
                 self._say(f"{exc}; enter them again.", indent=2)
                 continue
-            shares = ", ".join(f"{o} {p:.2f}" for o, p in prediction.probabilities.items())
-            self._say(f"Recorded for {branch_id}: {shares}.", indent=2)
+            self._say(f"Recorded for {branch_id}: {_shares(prediction.probabilities)}.", indent=2)
             return
 
     def _note_fork(self) -> None:
@@ -1236,6 +1231,17 @@ def json_path(name: str) -> Path:
     """
     text = name.strip()
     return Path(text if text.lower().endswith(".json") else f"{text}.json")
+
+
+def _shares(probabilities: dict[str, float]) -> str:
+    """A prediction's shares as the room reads them: "success 70%, collapse 30%".
+
+    One decimal is kept where a whole percent would hide what was entered (12.5%).
+    """
+    return ", ".join(
+        f"{outcome} {f'{100 * p:.1f}'.rstrip('0').rstrip('.')}%"
+        for outcome, p in probabilities.items()
+    )
 
 
 def _same_file(a: Path, b: Path) -> bool:
