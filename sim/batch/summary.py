@@ -492,6 +492,8 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
             f"{played['mean']:.1f} rounds played on average"
         )
     if summary.get("reasoning", {}).get("unconverged_runs"):
+        from sim.engine.lint import UNCONVERGED_ADVICE  # only here: lint's imports are heavy
+
         missed = summary["reasoning"]
         out.append("")
         who = ", ".join(missed.get("equilibrium_actors") or [])
@@ -500,11 +502,7 @@ def format_summary(summary: dict[str, Any], width: int = 80) -> str:
             f"warning: the round's equilibrium{f' ({who})' if who else ''} was not found in "
             f"{rounds:,} {'round' if rounds == 1 else 'rounds'} of {runs:,} "
             f"{'run' if runs == 1 else 'runs'}; there the actors played the QRE at the "
-            "highest rationality the search reached. Often a threshold read on the "
-            "expected state (in a payoff, branch or ending: '3 if x > 8 else 0') makes a "
-            "reply jump and leaves no equilibrium to find: smooth it ('3 * clip((x - 7) / "
-            "2, 0, 1)'), make its term smaller, lower those actors' rationality, or let one "
-            "reason level-k. "
+            f"highest rationality the search reached; {UNCONVERGED_ADVICE}. "
             "runs.parquet's unconverged_rounds says which runs.",
             width,
         )

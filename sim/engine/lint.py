@@ -762,6 +762,16 @@ def clipped_probabilities(
     return found
 
 
+#: What to do about a round whose equilibrium was not found; said by ``validate``'s trial
+#: and by a batch's summary alike.
+UNCONVERGED_ADVICE = (
+    "often a threshold read on the expected state (in a payoff, branch or ending: "
+    "'3 if x > 8 else 0') makes a reply jump and leaves no equilibrium to find: smooth it "
+    "('3 * clip((x - 7) / 2, 0, 1)'), make its term smaller, lower those actors' "
+    "rationality, or let one reason level-k"
+)
+
+
 def unconverged_equilibria(
     compiled: CompiledScenario, unconverged: np.ndarray, runs: int
 ) -> list[Problem]:
@@ -787,10 +797,7 @@ def unconverged_equilibria(
             ("actors", members[0].id, "reasoning"),
             f"warning: the equilibrium of {who} was not found in {missed} of {runs} trial "
             "runs: such rounds are slow to play (Newton's method) and play the QRE at the "
-            "highest rationality the search reached; often a threshold read on the expected "
-            "state ('3 if x > 8 else 0' in a payoff, branch or ending) makes a reply jump: "
-            "smooth it ('3 * clip((x - 7) / 2, 0, 1)'), make its term smaller, lower those "
-            "actors' rationality, or let one reason level-k",
+            f"highest rationality the search reached; {UNCONVERGED_ADVICE}",
         )
     ]
 
