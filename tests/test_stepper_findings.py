@@ -367,12 +367,13 @@ def test_enter_leaves_a_seats_decision_to_its_rule_and_its_odds_are_not_hidden()
     # A lecturer's trial: Enter was refused at a branch the room's seat decides (asked
     # every round while it may come up), and the outlook promised to show that branch's
     # odds "once predicted", which the room is never asked.
+    # (A seat's branch is now asked only in the round it comes up: Enter is tried on
+    # dialogue_offer in tests/test_stepper_room.py.)
     taiwan = ROOT / "scenarios" / "taiwan-strait.yaml"
     game = Game(load(taiwan), SEED)
-    room = ScriptedRoom(["n", "1", "", "e", "q", "y"])
+    room = ScriptedRoom(["n", "1", "e", "q", "y"])
     Stepper(game, room, StepOptions(play=("US",), predict=True, mc_runs=200)).run()
-    assert "US's rule decides us_response." in room.text
-    assert "is not an outcome of us_response" not in room.text
+    assert "decides us_response" not in room.text  # no quarantine: it cannot come up
     outlook = room.text.split("The model's outlook")[1]
     assert "us_response: odds hidden" not in outlook
     assert "us_response:" in outlook

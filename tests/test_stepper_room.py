@@ -584,14 +584,44 @@ def test_a_page_does_not_end_inside_a_wrapped_sentence():
     assert room.text.count("-- more") == 2
 
 
-def test_a_decision_of_a_branch_that_may_come_up_is_recorded_as_conditional():
-    # "Recorded: PRC decides dialogue_offer: opened." read as if talks had opened.
+def _talks(outcome: str) -> tuple[Game, ScriptedRoom]:
+    """Taiwan with the room in PRC's, Taiwan's and the US's seats, steering for talks.
+
+    dialogue_offer comes up once Taiwan has reassured four times and the US has used
+    the back channel: in round 4 of these moves, and in no round before it.
+    """
     game = Game(load(ROOT / "scenarios" / "taiwan-strait.yaml"), SEED)
-    room = ScriptedRoom(["n", "1", "1", "q", "y"])
-    Stepper(game, room, StepOptions(play=("PRC",))).run()
+    moves = ["court_opposition", "reassure", "back_channel"]
+    answers = ["n", *moves] * 3 + ["n", *moves, outcome, "q", "y"]
+    room = ScriptedRoom(answers)
+    Stepper(game, room, StepOptions(play=("PRC", "TW", "US"))).run()
+    return game, room
+
+
+def test_a_seats_branch_is_asked_only_in_the_round_it_comes_up():
+    # A lecturer's trial: taiwan-strait asked PRC's seat to decide dialogue_offer "if it
+    # comes up" every round, while its condition could not hold.
+    game, room = _talks("opened")
     text = " ".join(room.text.split())
-    assert "Recorded: if dialogue_offer comes up this round, PRC decides opened." in text
-    assert "Recorded: PRC decides dialogue_offer" not in text
+    assert text.count("PRC decides dialogue_offer (this round): 1. opened, 2. refused") == 1
+    assert text.index("Recorded: US plays back_channel in round 4.") < text.index(
+        "PRC decides dialogue_offer (this round)"
+    )
+    assert "Recorded: PRC decides dialogue_offer: opened." in text
+    assert "if it comes up" not in text
+    assert game.round == 4 and game.outcome_of("dialogue_offer") == "opened"
+    # The round's own record, not the stepper's words: resolved in round 4 (outcome 0,
+    # opened), in no round before.
+    resolved = [int(r.branches.get("dialogue_offer", [-1])[0]) for r in game.history]
+    assert resolved == [-1, -1, -1, 0]
+
+
+def test_enter_leaves_a_seats_branch_to_its_rule():
+    game, room = _talks("")
+    assert "PRC's rule decides dialogue_offer." in room.text
+    assert "is not an outcome of dialogue_offer" not in room.text
+    assert game.outcome_of("dialogue_offer") in ("opened", "refused")
+    assert "dialogue_offer" not in {b for (_, b) in game.outcomes}
 
 
 def test_a_short_call_and_a_key_hint_are_not_split_at_a_narrow_terminal():

@@ -308,6 +308,24 @@ class Game:
             for b in branches
         ]  # fmt: skip
 
+    def coming_up(self) -> list[str]:
+        """Branches that come up in the next round as it stands, in the scenario's order.
+
+        The round is previewed with the choices fixed so far and every other move, draw
+        and decision by its rule; a run's draws are fixed by its seed, so once the
+        people's moves are made this is exactly whether a branch comes up (a ``when``
+        met, a hazard drawn), unless a decision of theirs in the same round changes it.
+
+        Raises:
+            OptionsError: If the game is over.
+        """
+        model, _ = self.preview()
+        return [
+            branch.id
+            for b, branch in enumerate(self.compiled.branches)
+            if self.model.branch_outcome[b][0] < 0 <= model.branch_outcome[b][0]
+        ]
+
     def choose_outcome(self, branch_id: str, outcome_id: str, round_: int | None = None) -> None:
         """The outcome the people deciding a branch choose, should it come up in a round.
 

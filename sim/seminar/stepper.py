@@ -789,8 +789,7 @@ class Stepper:
                     self._say(f"The room's prediction of {branch_id} stands: {shares}.", indent=2)
         for actor_id in self.play:
             self._ask_choice(actor_id, choice_rows(model, record, actor_id), game.round + 1)
-        for branch_id in game.decided_branches(game.round + 1):
-            self._ask_outcome(branch_id, game.round + 1)
+        self._ask_outcomes(game.round + 1)
         # Said as the room's first choice makes the fork, not a round later (a trial).
         self._note_fork()
         self.screen.heading = None
@@ -880,8 +879,28 @@ class Stepper:
                 indent=2,
             )
 
-    def _ask_outcome(self, branch_id: str, round_: int) -> None:
+    def _ask_outcomes(self, round_: int) -> None:
+        """Ask the room to decide each branch of its seats' that comes up in the round.
+
+        Asked once the room's moves are made, so only a branch that does come up is
+        asked (a trial: taiwan-strait asked for dialogue_offer every round while its
+        condition could not hold). Each answer may bring up another branch, so the
+        round is looked at again after each.
+        """
+        waiting = self.game.decided_branches(round_)
+        while waiting:
+            coming = self.game.coming_up()
+            branch_id = next((b for b in waiting if b in coming), None)
+            if branch_id is None:
+                return
+            waiting.remove(branch_id)
+            self._ask_outcome(branch_id, round_, certain=True)
+
+    def _ask_outcome(self, branch_id: str, round_: int, certain: bool = False) -> None:
         """Ask the people in a deciding actor's seat which outcome they choose.
+
+        ``certain``: the branch is known to come up in the round (the room's moves are
+        made); otherwise the decision holds if it comes up.
 
         The outcomes are listed with their texts (``?`` lists them again, ``i`` shows
         the round's injects); ``rule``, or Enter with nothing set for the round, leaves
@@ -892,15 +911,21 @@ class Stepper:
         branch = game.compiled.branches[[b.id for b in game.compiled.branches].index(branch_id)]
         decider = game.compiled.actors[branch.decided_by]  # type: ignore[index]
         names = [o.id for o in branch.outcomes]
-        when = "this round" if branch.round == round_ else "if it comes up this round"
+        certain = certain or branch.round == round_
+        when = "this round" if certain else "if it comes up this round"
         listed = ", ".join(f"{n}. {name}" for n, name in enumerate(names, 1))
         self._say(f"{decider.id} decides {branch_id} ({when}): {listed}", indent=2)
         if branch.round != round_ and branch.when is not None:
-            self._say(f"It comes up when {branch.when.text}.", indent=2)
+            self._say(
+                f"It comes up this round: {branch.when.text}."
+                if certain
+                else f"It comes up when {branch.when.text}.",
+                indent=2,
+            )
         self._show_outcomes(branch)
         default = game.outcomes.get((round_, branch_id))
         # Enter keeps the decision made for this round before (after [b]ack), or leaves
-        # it to the rule: a branch that may come up is asked every round it is open.
+        # it to the rule.
         hint = f"1-{len(names)} or a name, 'rule' or Enter, ? lists them"
         if len(f"  {decider.id} chooses ({hint}): ") > self.width - 10:
             hint = "a number, a name or Enter for the rule"
@@ -919,7 +944,7 @@ class Stepper:
                 game.choose_outcome(branch_id, outcome, round_)
                 recorded = (
                     f"Recorded: {decider.id} decides {branch_id}: {outcome}."
-                    if branch.round == round_
+                    if certain
                     # Not "decides dialogue_offer: opened" as if it had happened.
                     else f"Recorded: if {branch_id} comes up this round, {decider.id} "
                     f"decides {outcome}."
