@@ -109,7 +109,7 @@ class UniformParam(_Param):
     @model_validator(mode="after")
     def _order(self) -> UniformParam:
         if self.low > self.high:
-            raise ValueError("low must not exceed high")
+            raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
         return self
 
 
@@ -125,7 +125,7 @@ class NormalParam(_Param):
     @model_validator(mode="after")
     def _order(self) -> NormalParam:
         if self.low is not None and self.high is not None and self.low >= self.high:
-            raise ValueError("low must be below high")
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
         return self
 
 
@@ -139,8 +139,12 @@ class TriangularParam(_Param):
 
     @model_validator(mode="after")
     def _order(self) -> TriangularParam:
-        if not self.low <= self.mode <= self.high or self.low == self.high:
-            raise ValueError("need low <= mode <= high and low < high")
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(
+                f"mode ({self.mode:g}) must lie from low ({self.low:g}) to high ({self.high:g})"
+            )
         return self
 
 
