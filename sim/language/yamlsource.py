@@ -299,11 +299,55 @@ def _indent_hint(text: str, line: int) -> str:
             f"{spaces(here)}; a key lines up with the keys beside it, two spaces in from "
             "its parent)"
         )
+    slip = _sibling_slip(lines, line)
+    if slip:
+        return slip
     return (
         f" (check the indentation: line {line} has {spaces(here)}, line {number} above it "
         f"{spaces(previous)} before its key; a key lines up with the keys beside it, two "
         "spaces in from its parent" + _nearest_keys(lines, line) + ")"
     )
+
+
+def _open_keys(lines: list[str], line: int) -> list[tuple[int, int, str]]:
+    """The keys open above ``line``: the line above, then each parent, innermost first.
+
+    Each is (column, line number, key); a parent is the nearest line above with a
+    smaller indent.
+    """
+    found: list[tuple[int, int, str]] = []
+    for number in range(line - 1, 0, -1):
+        text = lines[number - 1]
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        at = _key_column(text)
+        if not found or at < found[-1][0]:
+            found.append((at, number, text[at:].split(":", 1)[0].strip()))
+        if at == 0:
+            break
+    return found
+
+
+def _sibling_slip(lines: list[str], line: int) -> str:
+    """A key above pushed in by a space or so, which PyYAML reports at its next sibling.
+
+    ``hold:`` with 5 (or 7) spaces under ``actions:`` with 4, then ``board_ship:`` with
+    6, two in from its parent as keys should be: PyYAML fails at ``board_ship:``, which
+    is right; the slip is ``hold:``. Empty where the lines do not look like that.
+    """
+    here = _key_column(lines[line - 1])
+    keys = _open_keys(lines, line)
+    for i in range(1, len(keys)):
+        parent_at, parent_line, parent = keys[i]
+        at, number, key = keys[i - 1]  # the parent's key nearest above this line
+        if parent_at + 2 == here and at != here:
+            return (
+                f" (check the indentation of line {number}: '{key}:' has {_spaces(at)}, "
+                f"but line {line}, a key of the same block under '{parent}:' (line "
+                f"{parent_line}, {_spaces(parent_at)}), has {_spaces(here)}; a key lines up "
+                "with the keys beside it, two spaces in from its parent)"
+            )
+    return ""
 
 
 def _line_above(lines: list[str], line: int) -> tuple[int, str] | None:
@@ -349,17 +393,7 @@ def _nearest_keys(lines: list[str], line: int) -> str:
     is more often a slip of that line than of this one).
     """
     here = _key_column(lines[line - 1])
-    open_keys: list[tuple[int, int, str]] = []  # (column, line number, key)
-    for number in range(line - 1, 0, -1):
-        text = lines[number - 1]
-        if not text.strip() or text.lstrip().startswith("#"):
-            continue
-        at = _key_column(text)
-        if not open_keys or at < open_keys[-1][0]:
-            key = text[at:].split(":", 1)[0].strip()
-            open_keys.append((at, number, key))
-        if at == 0:
-            break
+    open_keys = _open_keys(lines, line)
     if not open_keys or here >= open_keys[0][0] or any(at == here for at, _, _ in open_keys):
         return ""
     right = [k for k in open_keys if k[0] > here][-1:]
