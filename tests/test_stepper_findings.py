@@ -606,3 +606,31 @@ def test_a_reason_gives_what_favoured_the_better_option_before_its_though():
     assert len(by_chance) > 100  # the check has something to check
     assert not [r for r in by_chance if r.startswith("though")]
     assert any(", though " in r for r in by_chance)  # the counterpoint comes second
+
+
+def test_a_reason_says_likelier_only_where_the_odds_it_shows_differ():
+    # An author's trial: "rather than stonewall: attribution likelier to go its way ...
+    # attribution attributed 95% (95% if stonewall)". Where the options leave a foreseen
+    # event's odds alone, what differs is what its outcomes are worth after each.
+    import re
+
+    from sim.seminar.transcript import plain_reason
+
+    game = Game(load(ROOT / "tests" / "scenarios" / "baltic_pipeline.yaml"), SEED)
+    seen = {"likelier": 0, "prospect": 0}
+    while not game.finished:
+        record = game.play_round()
+        for actor in game.compiled.actors:
+            reason = plain_reason(game.model, record, actor.id)
+            for event in {b.id for b in game.compiled.branches} | {
+                i.id for i in game.compiled.injects
+            }:
+                name = event.replace("_", " ")
+                shown = re.search(rf"{name} \w*\s?\w* ?(\d+)% \((\d+)% if ", reason)
+                if f"{name} likelier to go its way" in reason:
+                    seen["likelier"] += 1
+                    assert shown and shown.group(1) != shown.group(2), reason
+                if f"the prospect of {name} favoured" in reason and shown:
+                    seen["prospect"] += 1
+                    assert abs(int(shown.group(1)) - int(shown.group(2))) <= 1, reason
+    assert seen["likelier"] and seen["prospect"], seen

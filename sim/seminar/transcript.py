@@ -227,6 +227,30 @@ def _foresight(
     return "; ".join(parts)
 
 
+def _odds_moved(model: WargameModel, decision: Decision, a: int, b: int, run: int) -> set[str]:
+    """The branches and injects whose foreseen odds differ between options ``a`` and ``b``.
+
+    Foresight also weighs what each outcome is worth after each option; where only that
+    differs, the odds are the same and "likelier" would be untrue (an author's trial).
+    """
+    strategy = decision.strategy
+    if strategy is None:
+        return set()
+    moved = set()
+    for record in strategy.scored.foreseen:
+        if not (record.due[a, run] and record.due[b, run]):
+            continue
+        if record.chance is not None:
+            differ = abs(record.chance[a, run] - record.chance[b, run]) >= 0.005
+        else:
+            gaps = np.abs(record.probabilities[a, :, run] - record.probabilities[b, :, run])
+            differ = bool(gaps.max(initial=0.0) >= 0.005)
+        if differ:
+            event = model.compiled.injects if record.inject else model.compiled.branches
+            moved.add(event[record.branch].id)
+    return moved
+
+
 def _best(scores: np.ndarray, feasible: np.ndarray, choice: int) -> int:
     """The best-scoring open option; the choice itself where it scores as well.
 
@@ -314,12 +338,14 @@ def _plain_driver(
     other: str,
     titles: dict[str, str] | None = None,
     subject: str = "it",
+    odds_moved: set[str] | frozenset[str] = frozenset(),
 ) -> str:
     """One reason in plain words; ``gap`` > 0 favours the choice, < 0 the alternative.
 
     A state variable is named by its metric's title where ``titles`` has one.
     ``subject`` is what "it" would stand for (the option that scored higher), named
-    where "it" could be read as the move made.
+    where "it" could be read as the move made. ``odds_moved``: the branches and injects
+    whose odds the two options change (:func:`_odds_moved`).
     """
     if change is not None:
         more = "more" if change > 0 else "less"
@@ -327,7 +353,16 @@ def _plain_driver(
         text = f"{more} {name} ({change:+.2g})"
         return text if gap > 0 else f"though {subject} means {text}"
     if label.startswith("foresight of "):
-        branch = words(label[len("foresight of ") :])
+        event = label[len("foresight of ") :]
+        branch = words(event)
+        if event not in odds_moved:
+            # Same odds either way: what differs is what the outcomes are worth after
+            # each option ("likelier" beside "95% (95% if stonewall)" read as untrue).
+            return (
+                f"the prospect of {branch} favoured it"
+                if gap > 0
+                else f"though the prospect of {branch} favoured {other}"
+            )
         # "Better odds for the summit" read as "likelier to succeed" where the actor
         # wanted it to collapse: say whose odds got better.
         if gap > 0:
@@ -406,8 +441,9 @@ def plain_reason(
     # What favoured the higher-scoring option first, then the "though": "though hold
     # looked better: though hold means less ..., it costs less" read twice "though".
     items = sorted(items, key=lambda item: item[3] <= 0)
+    moved = _odds_moved(model, decision, choice, other, run)
     drivers = [
-        _plain_driver(label, change, gap, alternative, titles, named if k == 0 else "it")
+        _plain_driver(label, change, gap, alternative, titles, named if k == 0 else "it", moved)
         for k, (label, change, _, gap) in enumerate(items)
     ]
     parts = [head + (": " + ", ".join(drivers) if drivers else "")]
