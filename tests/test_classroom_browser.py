@@ -543,8 +543,11 @@ def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
             other = browser.new_context().new_page()
             other.goto(links["students"])
             other.locator("#name").fill("ada")
-            other.get_by_role("button", name="Use this name").click()
+            other.locator("#name").press("Enter")  # Enter takes a name as the button does
             expect(other.locator("#error")).to_contain_text("taken on another device")
+            other.locator("#name").fill("Grace")
+            other.locator("#name").press("Enter")
+            expect(other.locator("#joined")).to_have_text("you are Grace")
             browser.close()
     finally:
         out = stop_server(child)
@@ -627,3 +630,46 @@ def test_a_page_left_open_says_when_the_server_is_gone_and_when_its_link_is_stal
             stop_server(child)
         if restarted is not None:
             stop_server(restarted)
+
+
+def test_a_chance_branch_is_shown_as_a_chance_and_enter_predicts(tmp_path):
+    # A lecturer's trial: the projector read "Due now: sea incident. A coast-guard
+    # cutter and a Taiwanese patrol boat collide ..." in rounds where it never happened.
+    taiwan = str(ROOT / "scenarios" / "taiwan-strait.yaml")
+    port = str(free_port())
+    child, links, _ = start_server(
+        [taiwan, "--play", "TW", "--port", port, "--mc-runs", "50", "--continuations", "50"],
+        tmp_path,
+    )
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            facilitator = on_desk(browser, links["facilitator"])
+            accept_reveals(facilitator)
+            projector = on_desk(browser, links["projector"])
+            phone = on_phone(browser, links["students"])
+            phone.locator("#name").fill("Ada")
+            phone.locator("#name").press("Enter")
+            expect(phone.locator("#joined")).to_have_text("you are Ada")
+            for n in range(1, 9):
+                facilitator.get_by_role("button", name=f"Open round {n}").click()
+                expect(projector.locator("#round")).to_contain_text(f"Round {n} of")
+                if "by chance" in projector.locator("body").inner_text():
+                    break
+                click_reveal(facilitator)
+            body = projector.locator("body").inner_text()
+            assert "sea incident may come up this round, by chance." in body
+            assert "Due now: sea incident" not in body and "collide" not in body
+            expect(projector.locator("ul.tree").first).to_contain_text(
+                "sea incident: may come up this round, by chance"
+            )
+            card = phone.locator(".card", has_text="If sea incident comes up, how will it go?")
+            expect(card).to_contain_text("It may come up this round, by chance, or later")
+            phone.locator("#p-sea_incident-deadly").fill("30")
+            phone.locator("#p-sea_incident-contained").fill("70")
+            phone.locator("#p-sea_incident-contained").press("Enter")  # Enter predicts
+            expect(card.locator(".tag.recorded")).to_have_text("recorded")
+            browser.close()
+    finally:
+        out = stop_server(child)
+    assert child.returncode == 0, out

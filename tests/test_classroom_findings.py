@@ -27,7 +27,7 @@ from sim.classroom.views import signed_change, view
 from sim.engine.loading import load
 from sim.errors import OptionsError
 from sim.seminar.game import Game
-from tests.conftest import ALASKA, TINY
+from tests.conftest import ALASKA, ROOT, TINY
 from tests.test_classroom import free_port, start_server, stop_server
 
 SEED = 20250815
@@ -585,3 +585,26 @@ def test_prediction_shares_read_as_percentages_with_a_decimal_only_where_needed(
     assert _shares({"success": 0.6, "collapse": 0.4}) == "success 60%, collapse 40%"
     assert _shares({"a": 0.125, "b": 0.875}) == "a 12.5%, b 87.5%"
     assert _shares({"a": 1.0, "b": 0.0}) == "a 100%, b 0%"
+
+
+def test_a_chance_branch_is_told_as_a_chance_not_as_news(tmp_path):
+    # A lecturer's trial: the projector said "Due now: sea incident. A coast-guard cutter
+    # and a Taiwanese patrol boat collide ..." in rounds where it never happened.
+    taiwan = ROOT / "scenarios" / "taiwan-strait.yaml"
+    room = room_of(tmp_path, taiwan, teams=("TW", "US"))
+    for _ in range(8):
+        room.open_round(FAC)
+        if "sea_incident" in room.due:
+            break
+        room.reveal(FAC)
+    assert "sea_incident" in room.due, "pressure never passed 4 in 8 rounds"
+    # Independently of the view: due on the seen state, and only by the hazard's draw.
+    branch = next(b for b in room.game.compiled.branches if b.id == "sea_incident")
+    assert branch.hazard is not None
+    projected = view(room, Role(PROJECTOR))
+    due = {d["id"]: d for d in projected["open"]["due"]}
+    assert due["sea_incident"]["chance"] is True
+    tree = {t["id"]: t for t in projected["tree"]}
+    assert tree["sea_incident"]["status"] == "due" and tree["sea_incident"]["chance"] is True
+    # A branch due on its condition alone is news, not a chance.
+    assert all(not d["chance"] for d in due.values() if d["id"] != "sea_incident")

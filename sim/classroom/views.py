@@ -80,7 +80,8 @@ def _branch_tree(room: Classroom) -> list[dict[str, Any]]:
                 "by_people": (resolved_in, branch.id) in game.outcomes,
             }
         elif branch.id in room.due:
-            item |= {"status": "due", "round": game.round + 1}
+            # A hazard's branch is due only to be drawn: it may not happen at all.
+            item |= {"status": "due", "round": game.round + 1, "chance": branch.hazard is not None}
         elif branch.id in closed:
             item |= {"status": "closed", "round": branch.round}
         else:
@@ -119,6 +120,8 @@ def _open_round(room: Classroom) -> dict[str, Any] | None:
                 "prompt": by_id[b].prompt or "",
                 "outcomes": [{"id": o.id, "text": o.text} for o in by_id[b].outcomes],
                 "locked": b in room.game.revealed,
+                # Comes up only if a hazard's draw says so: told as a chance, not news.
+                "chance": by_id[b].hazard is not None,
             }
             for b in room.due
         ],

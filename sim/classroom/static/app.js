@@ -156,7 +156,11 @@ function injectsHtml(injects, brief = false) {
 }
 
 function dueHtml(due) {
-  return due.map((b) => `<div class="inject branch"><span class="id">Due now: ${words(b.id)}.</span> ${esc(b.text)}
+  // A chance event's text tells something that may not happen (a lecturer read a
+  // collision aloud that never came): it is told when it does, as in the terminal.
+  return due.map((b) => b.chance
+    ? `<div class="inject branch chance"><span class="id">${words(b.id)}</span> may come up this round, by chance.</div>`
+    : `<div class="inject branch"><span class="id">Due now: ${words(b.id)}.</span> ${esc(b.text)}
     ${b.prompt ? `<div class="prompt">Prompt: ${esc(b.prompt)}</div>` : ""}</div>`).join("");
 }
 
@@ -183,7 +187,7 @@ function changesHtml(changes) {
 function treeHtml(tree) {
   const items = tree.map((t) => {
     if (t.status === "resolved") return `<li><b>${words(t.id)}</b> → ${words(t.outcome)} <span class="muted">(round ${t.round})</span>${t.by_people ? ' <span class="tag people">people</span>' : ""}</li>`;
-    if (t.status === "due") return `<li><b>${words(t.id)}</b>: due this round</li>`;
+    if (t.status === "due") return `<li><b>${words(t.id)}</b>: ${t.chance ? "may come up this round, by chance" : "due this round"}</li>`;
     if (t.status === "closed") return `<li class="muted">${words(t.id)}: will not come up</li>`;
     return `<li class="muted">${words(t.id)}: ${t.round ? `round ${t.round}` : "not yet"}</li>`;
   }).join("");
@@ -404,7 +408,9 @@ function drawStudent(v) {
         <input type="number" min="0" max="100" step="1" inputmode="numeric" id="p-${esc(branch.id)}-${esc(o.id)}"
           data-branch="${esc(branch.id)}" data-outcome="${esc(o.id)}" value="${esc(value)}"> %</div>`;
     }).join("");
-    body += `<div class="card"><h2>How will ${words(branch.id)} go?</h2><p>${esc(branch.text)}</p>${rows}
+    const question = branch.chance ? `If ${words(branch.id)} comes up, how will it go?` : `How will ${words(branch.id)} go?`;
+    const told = branch.chance ? `<p class="muted">It may come up this round, by chance, or later; if it does:</p><p>${esc(branch.text)}</p>` : `<p>${esc(branch.text)}</p>`;
+    body += `<div class="card"><h2>${question}</h2>${told}${rows}
       <button class="primary predict" data-branch="${esc(branch.id)}">${mine ? "Change my prediction" : "Predict"}</button>
       ${mine ? '<span class="tag ok recorded">recorded</span>' : ""}</div>`;
   }
@@ -445,8 +451,17 @@ function drawStudent(v) {
     });
   };
   document.getElementById("set-name").addEventListener("click", () => act(takeName()));
+  // Enter (a phone's Go) takes the name as the button does (a lecturer's trial: it did nothing).
+  document.getElementById("name").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); act(takeName()); }
+  });
   for (const input of app.querySelectorAll("input[data-branch]")) {
     input.addEventListener("input", () => { drafts[input.dataset.branch][input.dataset.outcome] = input.value; });
+    input.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      app.querySelector(`button.predict[data-branch="${CSS.escape(input.dataset.branch)}"]`).click();
+    });
   }
   for (const button of app.querySelectorAll("button.predict")) {
     button.addEventListener("click", () => {
