@@ -526,8 +526,8 @@ def test_a_team_decides_its_actors_branch_in_secret_and_the_reveal_applies_it(tm
         assert [o["id"] for o in decides[0]["outcomes"]] == ["success", "collapse"]
         # The rule's odds of each outcome, as the round played by the rules has them.
         assert [o["effects"] for o in decides[0]["outcomes"]] == [
-            ["tension -= 2"],
-            ["tension += 2"],
+            ["tension -2"],
+            ["tension +2"],
         ]
         rule = [o["rule_p"] for o in decides[0]["outcomes"]]
         assert sum(rule) == pytest.approx(1.0, abs=1e-12) and min(rule) > 0
@@ -624,7 +624,7 @@ def test_a_decision_waits_for_its_branch_to_come_up(tmp_path):
     room.open_round(facilitator)
     decides = view(room, red)["team"]["decides"]
     assert [(d["id"], d["certain"], d["condition"]) for d in decides] == [
-        ("summit", False, "round >= 3")
+        ("summit", False, "round ≥ 3")
     ]
     assert view(room, facilitator)["teams"][0]["chosen"] is False  # no move yet
     room.decide(red, "Red", "summit", "success")

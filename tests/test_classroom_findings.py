@@ -608,3 +608,20 @@ def test_a_chance_branch_is_told_as_a_chance_not_as_news(tmp_path):
     assert tree["sea_incident"]["status"] == "due" and tree["sea_incident"]["chance"] is True
     # A branch due on its condition alone is news, not a chance.
     assert all(not d["chance"] for d in due.values() if d["id"] != "sea_incident")
+
+
+def test_a_teams_decision_reads_in_plain_words(tmp_path):
+    # A lecturer's trial: the US team read "quarantine == 'declared' and response ==
+    # 'none'" and "Does: us_credibility += 0.2, pressure += 1" in round 1.
+    taiwan = ROOT / "scenarios" / "taiwan-strait.yaml"
+    room = room_of(tmp_path, taiwan, teams=("US", "PRC"))
+    room.open_round(FAC)
+    decides = view(room, Role(TEAM, "US"))["team"]["decides"]
+    response = next(d for d in decides if d["id"] == "us_response")
+    assert response["certain"] is False
+    assert response["condition"] == "quarantine is declared and response is none"
+    effects = {o["id"]: o["effects"] for o in response["outcomes"]}
+    # The scenario's own effects, named by their metrics' titles.
+    assert effects["escort"] == ["Confidence in the US commitment +0.2", "Pressure on Taiwan +1"]
+    assert "Coast-guard quarantine becomes inspected" in effects["accept"]
+    assert not any("=" in e for es in effects.values() for e in es)

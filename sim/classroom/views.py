@@ -25,8 +25,7 @@ import numpy as np
 from sim.classroom.roles import FACILITATOR, PROJECTOR, STUDENT, TEAM, Role
 from sim.classroom.room import OPEN, Classroom
 from sim.engine.reasoning import score_terms
-from sim.language.compiler import EFFECT_OPERATORS
-from sim.seminar.briefing import briefing, variable_titles
+from sim.seminar.briefing import briefing, plain_condition, variable_titles
 from sim.seminar.transcript import plain_reason, resolved_branches, state_value, words
 
 
@@ -414,12 +413,26 @@ def _team_options(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
     return options
 
 
-def _effect_text(compiled: Any, effect: Any) -> str:
-    """An outcome's effect as the scenario writes it, e.g. ``tension -= 2`` (shortened)."""
-    amount = " ".join(effect.expression.text.split())
-    if len(amount) > 48:
-        amount = amount[:47] + "…"
-    return f"{compiled.state_names[effect.target]} {EFFECT_OPERATORS[effect.op]} {amount}"
+def _effect_text(compiled: Any, effect: Any, titles: dict[str, str]) -> str:
+    """An outcome's effect in plain words: ``Pressure on Taiwan +1``, ``response becomes escort``.
+
+    A lecturer's trial read ``Does: us_credibility += 0.2`` as code.
+    """
+    name = compiled.state_names[effect.target]
+    shown = titles.get(name) or words(name)
+    constant = effect.expression.constant
+    if constant is not None and effect.op != "set":
+        amount = f"{constant:g}"
+    else:
+        amount = plain_condition(effect.expression.text)
+        if len(amount) > 48:
+            amount = amount[:47] + "…"
+    if effect.op == "set":
+        return f"{shown} becomes {amount}"
+    if constant is None:
+        amount = f"({amount})"
+    sign = {"add": "+", "sub": "-", "mul": "×"}[effect.op]
+    return f"{shown} {sign}{amount}"
 
 
 def _team_decides(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
@@ -428,6 +441,7 @@ def _team_decides(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
     by_id = {b.id: b for b in compiled.branches}
     # The rule's odds, where the preview (the round played by the rules) resolved it.
     decided = room.preview[1].decided if room.preview is not None else {}
+    titles = variable_titles(compiled)
     found = []
     for branch_id in room.deciding.get(actor_id, []):
         branch = by_id[branch_id]
@@ -438,14 +452,14 @@ def _team_decides(room: Classroom, actor_id: str) -> list[dict[str, Any]]:
                 "text": branch.text,
                 "prompt": branch.prompt or "",
                 "certain": branch.round is not None,
-                # What makes a branch without a round come up (its condition, as written).
-                "condition": None if branch.when is None else branch.when.text,
+                # What makes a branch without a round come up, in plainer words.
+                "condition": None if branch.when is None else plain_condition(branch.when.text),
                 "outcomes": [
                     {
                         "id": o.id,
                         "text": o.text,
                         "rule_p": None if odds is None else float(odds[0][k, 0]),
-                        "effects": [_effect_text(compiled, e) for e in o.effects],
+                        "effects": [_effect_text(compiled, e, titles) for e in o.effects],
                     }
                     for k, o in enumerate(branch.outcomes)
                 ],

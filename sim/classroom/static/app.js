@@ -339,13 +339,16 @@ function drawTeam(v) {
     if (team.expects.length) body += `<p class="muted">Your actor's rule expects: ${esc(team.expects.join(", "))}.</p>`;
     for (const d of team.decides) {
       const when = d.certain ? "it comes up this round" : "if it comes up this round";
-      body += `<h2>${esc(team.actor)} decides ${words(d.id)} (${when})</h2><p>${esc(d.text)}</p>
-        ${!d.certain && d.condition ? `<p class="muted">It comes up when <code>${esc(d.condition)}</code>; your decision stays until it does.</p>` : ""}
+      // Not yet happening: the scenario's text is what it would say (a lecturer's trial
+      // read "The quarantine is in force" in round 1, with no quarantine).
+      const told = d.certain ? `<p>${esc(d.text)}</p>` : `<p class="muted">It has not happened. If it comes up, it reads:</p><p>${esc(d.text)}</p>`;
+      body += `<h2>${esc(team.actor)} decides ${words(d.id)} (${when})</h2>${told}
+        ${!d.certain && d.condition ? `<p class="muted">It comes up when ${esc(d.condition)}; your decision stays until it does.</p>` : ""}
         ${d.prompt ? `<p class="prompt">Prompt: ${esc(d.prompt)}</p>` : ""}
         <p class="muted">${d.choice ? `Your decision: ${words(d.choice)}` : "No decision yet: your actor's rule decides"} · secret until the reveal; you can change it</p>`;
       body += d.outcomes.map((o) => `<button class="option outcome ${o.id === d.choice ? "chosen" : ""}" data-branch="${esc(d.id)}" data-outcome="${esc(o.id)}" aria-pressed="${o.id === d.choice}">
         <div class="name">${words(o.id)}</div><div>${esc(o.text)}</div>
-        ${o.effects.length ? `<div class="effects">Does: ${o.effects.map((e) => `<code>${esc(e)}</code>`).join(", ")}</div>` : ""}
+        ${o.effects.length ? `<div class="effects">Then: ${esc(o.effects.join(", "))}</div>` : ""}
         ${o.rule_p === null ? "" : `<div class="muted">Your actor's rule would decide it ${pct(o.rule_p)} of the time.</div>`}</button>`).join("");
       if (d.choice) body += `<button class="option outcome" data-branch="${esc(d.id)}" data-outcome="">
         <div class="name">Leave it to the rule</div><div class="muted">Take your decision back: your actor's rule decides.</div></button>`;
