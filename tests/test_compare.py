@@ -408,7 +408,7 @@ def test_the_comparison_fits_an_80_column_terminal_as_blocks(tmp_path):
         assert re.search(r" against base -?[\d.]+%?: diff [+±-]?[\d.]+ \[.*\], p ", line), line
 
 
-def test_a_difference_of_exactly_zero_is_signed_like_the_others(matched):
+def test_a_difference_of_exactly_zero_is_signed_like_the_others(tmp_path, matched):
     # A user's trial: "0.00" stood unsigned in a column of "+0.12" and "-0.30". Exactly
     # zero is "±", which keeps the column's width and tells it from a hair rounded to
     # "+0.00".
@@ -416,8 +416,11 @@ def test_a_difference_of_exactly_zero_is_signed_like_the_others(matched):
 
     assert signed(0.0, 2) == "±0.00" and signed(-0.0, 1) == "±0.0"
     assert signed(0.001, 2) == "+0.00" and signed(-0.3, 2) == "-0.30"
+    import shutil
+
     a, _ = matched
-    same = compare([a, a], labels=["x", "y"], fans=False)
+    copy = shutil.copytree(a, tmp_path / "copy")  # the folder itself twice is refused
+    same = compare([a, copy], labels=["x", "y"], fans=False)
     assert (same.differences["diff"] == 0).all()
     text = format_comparison(same, width=200)
     rows = [line for line in text.splitlines() if re.match(r"^  \S.*\sy\s", line)]
@@ -603,3 +606,50 @@ def test_a_set_value_one_batch_lacks_is_shown_against_the_files_own():
     ]
     # Without the scenario nothing is claimed about it.
     assert override_differences({"x": 1.0}, {}) == ["--set x: 1 → (not set)"]
+
+
+def test_a_batch_against_itself_and_batches_with_nothing_in_common_are_refused(tmp_path):
+    # An analyst's trial: `compare b1 b1` printed a table of zeros, and a Korea batch
+    # against an Alaska one printed every outcome of each as significantly absent from
+    # the other, matched "run by run".
+    korea = tmp_path / "korea"
+    alaska = tmp_path / "alaska"
+    runner = CliRunner()
+    for scenario, out in (("korea-deterrence", korea), ("alaska", alaska)):
+        made = runner.invoke(
+            cli,
+            ["run", str(ROOT / "scenarios" / f"{scenario}.yaml"), "-n", "200", "--seed", "7",
+             "--out", str(out), "--no-plots", "-q"],
+        )  # fmt: skip
+        assert made.exit_code == 0, made.output
+    twice = runner.invoke(cli, ["compare", str(korea), f"{korea}/", "--out", str(tmp_path / "c")])
+    assert twice.exit_code == 2
+    assert "is given twice" in twice.output and "Traceback" not in twice.output
+    apart = runner.invoke(cli, ["compare", str(korea), str(alaska), "--out", str(tmp_path / "c")])
+    assert apart.exit_code == 2
+    assert apart.output.strip().endswith(
+        "alaska plays alaska and korea plays korea_deterrence, which share no ending and no "
+        "branch: there is nothing to compare"
+    )
+    assert not (tmp_path / "c").exists()
+
+
+def test_variants_of_a_scenario_compare_with_the_note_first(tmp_path):
+    # alaska and alaska-collapse share endings and branches: they compare, and the note
+    # that they are different scenarios comes before the tables, not under Methods.
+    runner = CliRunner()
+    folders = []
+    for scenario in ("alaska", "alaska-collapse"):
+        out = tmp_path / scenario
+        made = runner.invoke(
+            cli,
+            ["run", str(ROOT / "scenarios" / f"{scenario}.yaml"), "-n", "200", "--seed", "7",
+             "--out", str(out), "--no-plots", "-q"],
+        )  # fmt: skip
+        assert made.exit_code == 0, made.output
+        folders.append(str(out))
+    result = runner.invoke(cli, ["compare", *folders, "--out", str(tmp_path / "c"), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    note = text.index("Note: the batches play different scenarios (alaska, alaska_collapse)")
+    assert note < text.index("Endings")

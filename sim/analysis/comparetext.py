@@ -130,6 +130,17 @@ def _header(comparison: Comparison, width: int) -> list[str]:
         else:  # the folder (never cut) on a line of its own, under the label
             lines.append(text.removesuffix(f"  {comparison.folders[i]}"))
             lines.append(f"  {'':<{label_width}}  {comparison.folders[i]}")
+    scenarios = sorted({m["scenario"]["id"] for m in comparison.manifests})
+    if len(scenarios) > 1:
+        # Said first, not only under Methods (an analyst's trial).
+        lines += [
+            "",
+            *_wrap(
+                f"Note: the batches play different scenarios ({', '.join(scenarios)}); an "
+                "ending or branch missing from one counts as probability 0 there.",
+                width,
+            ),
+        ]
     sentence = pairing_sentence(comparison)
     if sentence:
         lines += ["", *_wrap(sentence, width)]

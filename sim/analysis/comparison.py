@@ -441,6 +441,32 @@ def _common_runs(base: _Batch, other: _Batch) -> tuple[np.ndarray, np.ndarray] |
     return in_a, in_b
 
 
+def _check_comparable(base: _Batch, other: _Batch) -> None:
+    """Refuse batches of two scenarios that share no ending and no branch.
+
+    Batches of variants of one scenario (another file, the same endings) compare; a
+    batch of Korea against one of Alaska would only show every outcome of each as
+    "significantly" absent from the other (an analyst's trial).
+
+    Raises:
+        OptionsError: If the two have no ending id and no branch id in common.
+    """
+    scenario_a, scenario_b = base.manifest["scenario"]["id"], other.manifest["scenario"]["id"]
+    if scenario_a == scenario_b:
+        return
+
+    def ids(batch: _Batch) -> set[str]:
+        layout = batch.results.layout
+        endings = {f"ending {e['id']}" for e in layout["endings"]}
+        return endings | {f"branch {b['id']}" for b in layout["branches"]}
+
+    if not ids(base) & ids(other):
+        raise OptionsError(
+            f"{other.label} plays {scenario_b} and {base.label} plays {scenario_a}, which "
+            "share no ending and no branch: there is nothing to compare"
+        )
+
+
 def _pair_reason(base: _Batch, other: _Batch) -> str | None:
     reason = pairing(base.manifest, other.manifest)
     if reason is None and not np.array_equal(
@@ -924,8 +950,19 @@ def compare(
             "the baseline"
         )
     labels = _check_labels(labels, folders)
+    seen: dict[Path, str] = {}
+    for folder in folders:
+        key = folder.resolve()
+        if key in seen:
+            raise OptionsError(
+                f"{folder} is given twice: compare a batch with another one (a batch "
+                "against itself differs by nothing)"
+            )
+        seen[key] = str(folder)
     batches = [_load_batch(folder, label) for folder, label in zip(folders, labels, strict=True)]
     base = batches[0]
+    for batch in batches[1:]:
+        _check_comparable(base, batch)
     pair_flags = [False]
     pairing_notes = ["baseline"]
     common: dict[str, tuple[np.ndarray, np.ndarray]] = {}
