@@ -653,3 +653,27 @@ def test_variants_of_a_scenario_compare_with_the_note_first(tmp_path):
     text = " ".join(result.output.split())
     note = text.index("Note: the batches play different scenarios (alaska, alaska_collapse)")
     assert note < text.index("Endings")
+
+
+def test_the_differences_charts_ticks_are_labelled_with_the_decimals_they_need(matched):
+    # An analyst's trial: ticks at half points read "-1, -0, 0, +0, +1, +2, +2".
+    from sim.analysis.compareplots import _SignedTicks, plot_differences
+
+    a, b = matched
+    figure = plot_differences(compare([a, b], fans=False))
+    figure.canvas.draw()
+    checked = 0
+    for ax in figure.axes:
+        formatter = ax.xaxis.get_major_formatter()
+        if not isinstance(formatter, _SignedTicks):
+            continue
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        labels = [formatter(t) for t in ticks]
+        # Each label reads back as its tick (a true minus sign, "+" kept).
+        read = [float(s.replace("\u2212", "-")) for s in labels]
+        assert read == pytest.approx(ticks, abs=1e-9), labels
+        checked += 1
+    assert checked
+    ticks = _SignedTicks()
+    ticks.set_locs([-1, -0.5, 0, 0.5, 1, 1.5, 2])
+    assert [ticks(t) for t in ticks.locs] == ["−1.0", "−0.5", "0", "+0.5", "+1.0", "+1.5", "+2.0"]

@@ -32,7 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import Formatter, MaxNLocator, PercentFormatter
 
 from sim.analysis.chartkit import lay_out_once, save_png
 from sim.analysis.comparetext import places, signed
@@ -81,6 +81,27 @@ def _pct(x: float) -> str:
     if value in (0, 100):
         return f"{value:.0f}%"
     return f"{value:.1f}%" if value >= 1 else f"{value:.2f}%"
+
+
+class _SignedTicks(Formatter):
+    """Signed tick labels with the decimals the ticks need: +0.5 stays +0.5.
+
+    An analyst's trial read "-1, -0, 0, +0, +1, +2, +2" under ticks at half steps.
+    """
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        if not x:
+            return "0"
+        locs = [t for t in self.locs if t] or [x]
+        decimals = next(
+            (
+                d
+                for d in range(4)
+                if all(abs(round(t, d) - t) < 1e-9 * max(1, abs(t)) for t in locs)
+            ),
+            3,
+        )
+        return _signed(x, decimals)
 
 
 def _signed(x: float, decimals: int) -> str:
@@ -357,7 +378,7 @@ def _forest(
     span = hi - lo
     ax.set_xlim(lo - 0.02 * span, hi + 0.18 * span)  # room for the labels
     if percent:
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _signed(x, 0) if x else "0"))
+        ax.xaxis.set_major_formatter(_SignedTicks())
 
 
 def plot_differences(comparison: Comparison) -> Figure:
