@@ -503,6 +503,23 @@ def print_results(
         f"\n{results.manifest['runs']:,} runs{took} {timings['total_s']:.1f} s "
         f"({playing}); results in {results.folder}"
     )
+    # Fan charts are drawn for the scenario's first few metrics: say which are left out
+    # (an analyst looked for fan_nuclear_tests.png).
+    plots = Path(results.folder) / "plots"
+    metrics = [m["id"] for m in results.layout["metrics"]]
+    drawn = [m for m in metrics if (plots / f"fan_{m}.png").exists()]
+    if drawn and len(drawn) < len(metrics):
+        left = [m for m in metrics if m not in drawn]
+        click.echo(
+            "\n".join(
+                textwrap.wrap(
+                    f"Fan charts in plots/ for {len(drawn)} of {len(metrics)} metrics, the "
+                    f"first in the scenario's order; none for {', '.join(left)}.",
+                    _text_width(),
+                    break_on_hyphens=False,
+                )
+            )
+        )
 
 
 @cli.command(

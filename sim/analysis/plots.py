@@ -966,9 +966,10 @@ def _branch_groups(
 def _round_formatter(layout: dict[str, Any]) -> tuple[Callable[[float, Any], str], str]:
     """Tick labels 'round / date' and the axis label.
 
-    Round r carries the date on which it starts, as ``wargame replay`` and the seminar
-    name it: round 1 is the scenario's start date. Point r of a fan chart is the state
-    at the end of round r; point 0, before anyone moved, is labelled "start".
+    Point r of a fan chart is the state at the end of round r, so it carries the date
+    on which round r ends (the next one starts): an analyst read the last point, labelled
+    with the last round's start, as a month early. Point 0, before anyone moved, is
+    labelled "start".
     """
     try:
         start = dt.date.fromisoformat(str(layout.get("start_date")))
@@ -978,8 +979,8 @@ def _round_formatter(layout: dict[str, Any]) -> tuple[Callable[[float, Any], str
     if start is None or step <= 0:
         return (lambda x, _pos: f"{x:.0f}"), "Round"
 
-    def date_of(r: float) -> dt.date:
-        return start + dt.timedelta(days=(r - 1) * step)
+    def date_of(r: float) -> dt.date:  # the end of round r
+        return start + dt.timedelta(days=r * step)
 
     end = date_of(int(layout.get("rounds") or 1))
     years = f"{start.year}" if end.year == start.year else f"{start.year}–{end.year}"
@@ -994,7 +995,7 @@ def _round_formatter(layout: dict[str, Any]) -> tuple[Callable[[float, Any], str
         d = date_of(round(x))
         return f"{x:.0f}\n{d.day} {d:%b}"
 
-    return fmt, f"Round (and the date it starts, {years})"
+    return fmt, f"Round (and the date it ends, {years})"
 
 
 def plot_fans(
