@@ -960,7 +960,10 @@ def _branch_groups(
     codes = _codes(runs.column(f"branch.{branch['id']}"), [*branch["outcomes"], ""])
     codes[codes < 0] = len(labels) - 1
     colours = outcome_colours(layout, branch["id"])
-    return codes, labels, [colours[label] for label in labels]
+    # In a legend "(not reached)" was a puzzle to an author: the branch never came up
+    # in those runs (the game ended first, or its condition never held).
+    shown = [*branch["outcomes"], f"{branch['id']} did not come up"]
+    return codes, shown, [colours[label] for label in labels]
 
 
 def _round_formatter(layout: dict[str, Any]) -> tuple[Callable[[float, Any], str], str]:
