@@ -634,3 +634,19 @@ def test_a_reason_says_likelier_only_where_the_odds_it_shows_differ():
                     seen["prospect"] += 1
                     assert abs(int(shown.group(1)) - int(shown.group(2))) <= 1, reason
     assert seen["likelier"] and seen["prospect"], seen
+
+
+def test_a_prediction_lists_the_outcomes_and_stops_a_sum_over_100_at_once():
+    # A lecturer's trial: "P(deadly):" came with no outcome listed, and 20 then 90 was
+    # only refused after the last outcome, so every number was typed again.
+    game = Game(load(TINY), SEED)
+    room = ScriptedRoom(["n", "n", "20%", "90%", "80%", "q", "y"])
+    Stepper(game, room, StepOptions(predict=True)).run()
+    text = room.text
+    asked = text.index("Prediction: how will summit go?")
+    listed = text.index("1. success", asked)
+    assert listed < text.index("2. collapse", listed) < text.index("P(success)", asked)
+    assert "A deal is struck." in text[asked : text.index("P(success)", asked)]
+    assert "that makes 110%, more than 100%: at most 80% is left for collapse." in text
+    assert text.count("P(success)") == 1  # not asked again
+    assert game.predictions["summit"].probabilities == {"success": 0.2, "collapse": 0.8}

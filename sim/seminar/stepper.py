@@ -45,6 +45,7 @@ from sim.language.schema import closest_name
 from sim.seminar.forecast import Outlook
 from sim.seminar.game import (
     DEFAULT_MC_RUNS,
+    PREDICTION_TOLERANCE,
     Game,
     PredictionScore,
     game_file_default,
@@ -1001,6 +1002,9 @@ class Stepper:
             "(0 to 1, or a percentage like 70%); they must add up to 1.",
             indent=2,
         )
+        # The outcomes with their texts, as the students' phones show them (a lecturer's
+        # trial: "P(deadly):" came with nothing to say what deadly was).
+        self._show_outcomes(branch)
         while True:
             probabilities: dict[str, float] = {}
             for i, outcome in enumerate(outcomes):
@@ -1010,10 +1014,21 @@ class Stepper:
                 while True:
                     answer = self._ask_line(f"  P({outcome})", default)
                     try:
-                        probabilities[outcome] = parse_probability(answer)
-                        break
+                        p = parse_probability(answer)
                     except OptionsError as exc:
                         self._say(str(exc), indent=2)
+                        continue
+                    if p > left + PREDICTION_TOLERANCE:
+                        # Said at once, not after the last outcome (every number had to
+                        # be typed again).
+                        self._say(
+                            f"that makes {_percent(1 - left + p)}, more than 100%: at most "
+                            f"{_percent(max(left, 0.0))} is left for {outcome}.",
+                            indent=2,
+                        )
+                        continue
+                    probabilities[outcome] = p
+                    break
             try:
                 prediction = game.predict(branch_id, probabilities)
             except OptionsError as exc:
@@ -1258,15 +1273,14 @@ def json_path(name: str) -> Path:
     return Path(text if text.lower().endswith(".json") else f"{text}.json")
 
 
-def _shares(probabilities: dict[str, float]) -> str:
-    """A prediction's shares as the room reads them: "success 70%, collapse 30%".
+def _percent(p: float) -> str:
+    """A probability as a percentage, one decimal kept only where needed: 60%, 12.5%."""
+    return f"{f'{100 * p:.1f}'.rstrip('0').rstrip('.')}%"
 
-    One decimal is kept where a whole percent would hide what was entered (12.5%).
-    """
-    return ", ".join(
-        f"{outcome} {f'{100 * p:.1f}'.rstrip('0').rstrip('.')}%"
-        for outcome, p in probabilities.items()
-    )
+
+def _shares(probabilities: dict[str, float]) -> str:
+    """A prediction's shares as the room reads them: "success 70%, collapse 30%"."""
+    return ", ".join(f"{outcome} {_percent(p)}" for outcome, p in probabilities.items())
 
 
 def _same_file(a: Path, b: Path) -> bool:
