@@ -117,8 +117,9 @@ def test_the_room_sees_only_open_options_and_is_not_asked_when_there_is_one():
     room = ScriptedRoom(["n", "q"])
     Stepper(game, room, StepOptions(play=("Ally", "Red"))).run()
     assert "Ally (Treaty Ally) has one open option, wait: nothing to choose." in room.text
-    assert "Ally (Treaty Ally): the room chooses" not in room.text  # then nothing to choose
-    asked = room.text.split("Red (Red Federation): the room chooses")[1].split("Red chooses")[0]
+    assert "Ally (Treaty Ally), round 1: the room chooses" not in room.text  # nothing to choose
+    asked = room.text.split("Red (Red Federation), round 1: the room chooses")[1]
+    asked = asked.split("Red chooses")[0]
     rows = re.findall(r"(\d)\. (\w+) +score +(-?\d+\.\d+) +p (\d\.\d+)", asked)
     decision = game.preview()[1].decisions["Red"]
     assert rows == [

@@ -40,8 +40,9 @@ def test_every_alaska_round_with_two_seats_fits_80x30_before_and_after_the_choic
     # Each question to choose has the actor's options on the same screen.
     asked = [s for s in screens if s[-1].startswith("  US chooses")]
     assert len(asked) == 13
-    for screen in asked:
-        assert "  US (United States): the room chooses. Options:" in screen
+    for number, screen in enumerate(asked, 1):
+        # The round named beside the seat: the heading may have scrolled off by then.
+        assert f"  US (United States), round {number}: the room chooses. Options:" in screen
         assert any("1. hold" in line for line in screen)
         assert any("4. arm_ukraine" in line for line in screen)
     # Round 1's injects and prompts are all shown, in full, before the options.
@@ -201,7 +202,7 @@ def test_asking_for_the_injects_of_a_quiet_round_says_there_are_none():
     room = ScriptedRoom(["n", "1", "n", "1", "n", "i", "1", "q", "y"])
     Stepper(game, room, StepOptions(play=("Blue",))).run()
     quiet = room.text.split("Round 3 of 4, 2025-08-22")[1]
-    assert quiet.startswith("\n  Blue (Blue Republic): the room chooses.")
+    assert quiet.startswith("\n  Blue (Blue Republic), round 3: the room chooses.")
     assert "Blue chooses (1-2 or a name, ? lists them): i\nRound 3 of 4, 2025-08-22\n" in (
         room.text
     )

@@ -846,7 +846,10 @@ class Stepper:
                 indent=2,
             )
             return
-        self._say(f"{actor_id} ({actor.name}): the room chooses. Options:", indent=2)
+        # The round named: the heading above may have scrolled away by the second seat.
+        self._say(
+            f"{actor_id} ({actor.name}), round {round_}: the room chooses. Options:", indent=2
+        )
         self._show_options(rows)
         default = game.choices.get((round_, actor_id))
         numbers = _listing([str(n) for n, row in enumerate(rows, 1) if row["feasible"]])
