@@ -651,3 +651,17 @@ def test_a_prediction_lists_the_outcomes_and_stops_a_sum_over_100_at_once():
     assert "that makes 110%, more than 100%: at most 80% is left for collapse." in text
     assert text.count("P(success)") == 1  # not asked again
     assert game.predictions["summit"].probabilities == {"success": 0.2, "collapse": 0.8}
+
+
+def test_a_rounds_details_fill_the_screen_before_the_first_more():
+    # A lecturer's trial: `d` showed the round's heading and inject (6 lines), then
+    # "-- more", then the rest: a block longer than a page now fills the page first.
+    game = Game(load(ROOT / "scenarios" / "taiwan-strait.yaml"), SEED)
+    room = PredictingRoom(["n", "1", "1", "d", " ", "q", "y"])
+    Stepper(game, room, StepOptions(play=("TW", "US"), height=30)).run()
+    screens = room.screens()
+    details = next(i for i, s in enumerate(screens) if s[0].startswith("Round 1 of 13,"))
+    first = screens[details]
+    assert len(first) >= 25, "\n".join(first)  # a full page, not 7 lines
+    assert all(len(s) <= 30 for s in screens)
+    assert any("PRC (People's Republic of China) chooses" in line for line in first)

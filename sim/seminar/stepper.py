@@ -425,6 +425,11 @@ def _paragraph_cut(lines: list[str], fits: int, most: int = 3) -> int:
     return head
 
 
+#: Fewer free lines than this at the bottom of a page are not worth filling with the
+#: start of a block longer than a page: the page is turned first.
+MIN_PAGE_REST = 4
+
+
 class _Screen:
     """The room seen as a screen of ``height`` lines: pages long text, counts lines.
 
@@ -463,7 +468,16 @@ class _Screen:
         if text == "" and self.used >= room:
             return  # a spacing line is not worth a page
         while lines:
-            if self.used and self.written and self.used + len(lines) > room:
+            # A block that fits a page starts on a fresh one rather than be split; one
+            # longer than a page fills this one first (the details of a round paged
+            # after its six-line heading, a lecturer's trial).
+            free = room - self.used
+            if (
+                self.used
+                and self.written
+                and len(lines) > free
+                and (len(lines) <= room or free < MIN_PAGE_REST)
+            ):
                 self._page(lines[0])
             cut = _paragraph_cut(lines, max(1, room - self.used))
             chunk = lines[:cut]
