@@ -289,37 +289,47 @@ def validate(scenario: str, trial_runs: int) -> None:
     catches expressions that fail only while running (division by zero, overflow).
     """
     from sim.engine.loading import load
-    from sim.engine.model import WargameModel
 
     compiled = load(scenario)
-    for warning in compiled.warnings:
-        click.echo(str(warning), err=True)
-    if trial_runs > 0:
-        import numpy as np
-
-        from sim.engine.lint import (
-            clipped_probabilities,
-            shadowed_endings,
-            unconverged_equilibria,
-            unreached_endings,
-            untaken_actions,
-        )
-
-        trial = WargameModel(compiled, 0, np.arange(trial_runs), keep_trajectories=True)
-        trial.probability_issues = {}
-        trial.option_chances = {}
-        saying = f"playing a trial of {trial_runs:,} runs (--trial-runs 0 skips it)..."
-        with np.errstate(all="ignore"), _said_if_slow(saying):
-            trial.run_model()
-        ended = trial.rounds_played >= compiled.rounds
-        found = clipped_probabilities(compiled, trial.probability_issues, trial_runs)
-        found += untaken_actions(compiled, trial.option_chances, trial_runs)
-        found += shadowed_endings(compiled, trial.ctx, ended)
-        found += unconverged_equilibria(compiled, trial.unconverged, trial_runs)
-        found += unreached_endings(compiled, trial.ending, trial_runs, [*compiled.warnings, *found])
-        for warning in found:
+    found: list[Any] = []
+    try:
+        if trial_runs > 0:
+            found = _trial_warnings(compiled, trial_runs)
+    finally:
+        # In the file's order, the load's and the trial's together (an author read
+        # 199, 86, 232); printed before a trial's error, should it fail.
+        every = sorted([*compiled.warnings, *found], key=lambda p: (p.line or 0, p.col or 0))
+        for warning in every:
             click.echo(str(warning), err=True)
     click.echo(compiled.summary_line())
+
+
+def _trial_warnings(compiled: Any, trial_runs: int) -> list[Any]:
+    """What a short trial batch of a loaded scenario finds (warnings, in no order)."""
+    import numpy as np
+
+    from sim.engine.lint import (
+        clipped_probabilities,
+        shadowed_endings,
+        unconverged_equilibria,
+        unreached_endings,
+        untaken_actions,
+    )
+    from sim.engine.model import WargameModel
+
+    trial = WargameModel(compiled, 0, np.arange(trial_runs), keep_trajectories=True)
+    trial.probability_issues = {}
+    trial.option_chances = {}
+    saying = f"playing a trial of {trial_runs:,} runs (--trial-runs 0 skips it)..."
+    with np.errstate(all="ignore"), _said_if_slow(saying):
+        trial.run_model()
+    ended = trial.rounds_played >= compiled.rounds
+    found = clipped_probabilities(compiled, trial.probability_issues, trial_runs)
+    found += untaken_actions(compiled, trial.option_chances, trial_runs)
+    found += shadowed_endings(compiled, trial.ctx, ended)
+    found += unconverged_equilibria(compiled, trial.unconverged, trial_runs)
+    found += unreached_endings(compiled, trial.ending, trial_runs, [*compiled.warnings, *found])
+    return found
 
 
 def _text_width(widest: int = 100) -> int:

@@ -192,6 +192,9 @@ def test_dead_levers_are_warnings_not_errors() -> None:
         prefix = f"{DEAD_LEVERS}:{line}:{col}: warning: "
         assert any(x.startswith(prefix) and fragment in x for x in lines), (fragment, lines)
     assert len(lines) == len(expected), lines
+    # In the file's order, the load's warnings and the trial's (40 and 65) together.
+    where = [tuple(int(n) for n in x.split(":")[1:3]) for x in lines]
+    assert where == sorted(expected), lines
 
 
 # --- command-line mistakes ------------------------------------------------------------
