@@ -551,6 +551,12 @@ def test_validate_warns_where_the_trials_equilibrium_was_not_found(tmp_path):
     assert len(lines) == 1 and lines[0].startswith(f"{jumping}:{line}:"), result.stderr
     assert "was not found in 200 of 200 trial runs" in lines[0]
     assert "smooth it ('3 * clip((x - 7) / 2, 0, 1)')" in lines[0]
+    # Where the thresholds are, each at its line and column in the file.
+    rows = text.splitlines()
+    for actor, expression in (("A", "4 if x > 1.5 else 0"), ("B", "(-4 if x > 1.5 else 0)")):
+        at = next(n for n, row in enumerate(rows, 1) if f'expression: "{expression}' in row)
+        col = rows[at - 1].index('"') + 2
+        assert f"{actor}'s payoff at {at}:{col} ('{expression}" in lines[0], lines[0]
     # Smoothed as the warning says, the equilibrium exists and nothing is said.
     smooth = text.replace('"4 if x > 1.5 else 0"', '"4 * clip(x - 1, 0, 1)"').replace(
         '"(-4 if x > 1.5 else 0) + ', '"-4 * clip(x - 1, 0, 1) + '
@@ -560,3 +566,31 @@ def test_validate_warns_where_the_trials_equilibrium_was_not_found(tmp_path):
     path.write_text(smooth, "utf-8")
     quiet = invoke("validate", path)
     assert quiet.exit_code == 0 and "was not found" not in quiet.stderr, quiet.stderr
+
+
+def test_an_unfound_equilibrium_names_a_stopping_endings_threshold(tmp_path):
+    # An author's trial: the cause was a stopping ending (naval_clash, tension >= 9) that
+    # the warning did not name; its advice to smooth cannot apply to an ending.
+    from tests.test_bad_input import invoke
+
+    baltic = ROOT / "tests" / "scenarios" / "baltic_pipeline.yaml"
+    result = invoke("validate", baltic)
+    assert result.exit_code == 0, result.output
+    [line] = [x for x in result.stderr.splitlines() if "equilibrium of FI, NATO, RU" in x]
+    rows = baltic.read_text("utf-8").splitlines()
+    at = rows.index("    when: tension >= 9") + 1
+    assert f"stopping ending naval_clash at {at}:11 ('tension >= 9')" in line
+    assert "a stopping ending's condition cannot be smoothed" in line
+    # A categorical comparison ("3 if investigation == 'attributed' else 0") is an
+    # outcome that foresight weighs as such, not a threshold: not listed.
+    assert "investigation ==" not in line
+    # The cure it names: without foresight the same trial finds every equilibrium.
+    text = baltic.read_text("utf-8")
+    for horizon in ("3", "2"):
+        text = text.replace(f"    foresight: {horizon}", "    foresight: 0")
+    assert "    foresight: 0" in text
+    cured = tmp_path / "baltic_no_foresight.yaml"
+    cured.write_text(text, "utf-8")
+    again = invoke("validate", cured)
+    assert again.exit_code == 0, again.output
+    assert "equilibrium of" not in again.stderr, again.stderr

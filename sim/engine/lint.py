@@ -17,13 +17,15 @@ difference. These checks find the ones that cannot:
 from __future__ import annotations
 
 import ast
+import re
+from typing import Any
 
 import numpy as np
 
 from sim.engine.initial_state import initial_context
 from sim.errors import Problem, WargameError
 from sim.language.compiler import CompiledBranch, CompiledScenario
-from sim.language.expressions import EvalContext, Expression
+from sim.language.expressions import EvalContext, Expression, Location
 
 
 def _expressions(compiled: CompiledScenario) -> list[Expression]:
@@ -792,14 +794,82 @@ def unconverged_equilibria(
     if not missed or not members:
         return []
     who = ", ".join(a.id for a in members)
+    found = thresholds_read(compiled, members)
+    # Where to look, by line (an author hunted the cause by hand: an ending's when).
+    listed = "; ".join(f"{what} at {at.line}:{at.col} ('{text}')" for at, what, text in found[:4])
+    where = (
+        f"; thresholds they read on the state: {listed}"
+        + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+        if found
+        else ""
+    )
+    stopping = (
+        # Tried on an author's scenario: smaller ending payoffs made it worse (the
+        # rounds not played weigh the more); less foresight or level-k cured it.
+        "; a stopping ending's condition cannot be smoothed: give those actors less "
+        "foresight (it jumps where the expected state meets the ending), or let one "
+        "reason level-k"
+        if any(what.startswith("stopping ending") for _, what, _ in found)
+        else ""
+    )
     return [
         compiled.loaded.source.problem(
             ("actors", members[0].id, "reasoning"),
             f"warning: the equilibrium of {who} was not found in {missed} of {runs} trial "
             "runs: such rounds are slow to play (Newton's method) and play the QRE at the "
-            f"highest rationality the search reached; {UNCONVERGED_ADVICE}",
+            f"highest rationality the search reached; {UNCONVERGED_ADVICE}{where}{stopping}",
         )
     ]
+
+
+_THRESHOLD = re.compile(r"[<>]")
+
+
+def thresholds_read(
+    compiled: CompiledScenario, members: list[Any]
+) -> list[tuple[Location, str, str]]:
+    """Comparisons on the state that equilibrium actors' scores read, in the file's order.
+
+    Where a reply jumps is where such a threshold is crossed by the expected state: in
+    a member's payoff, and, for a member with foresight, in a branch's condition, hazard
+    or outcome odds, or an ending's condition (a stopping one, or one with payoffs for a
+    member). A threshold inside a ``defines`` entry is not seen (its text is inlined).
+
+    Args:
+        compiled: The scenario.
+        members: The actors that reason by equilibrium.
+
+    Returns:
+        (location, what, text) for each expression that reads a state variable and
+        compares with ``<``, ``>``, ``<=`` or ``>=`` (a categorical ``==`` is an
+        outcome foresight weighs as such, not a threshold of the expected state).
+    """
+    state = set(compiled.state_names)
+    indices = {compiled.actor_index(a.id) for a in members}
+    found: list[tuple[Location, str, str]] = []
+
+    def add(expression: Expression | None, what: str) -> None:
+        if (
+            expression is not None
+            and expression.reads & state
+            and _THRESHOLD.search(expression.text)
+        ):
+            found.append((expression.location, what, " ".join(expression.text.split())))
+
+    for actor in members:
+        add(actor.payoff_expression, f"{actor.id}'s payoff")
+    if any(a.foresight > 0 for a in members):
+        for branch in compiled.branches:
+            add(branch.when, f"branch {branch.id}'s when")
+            add(branch.hazard, f"branch {branch.id}'s hazard")
+            for outcome in branch.outcomes:
+                add(outcome.probability, f"branch {branch.id}'s {outcome.id} odds")
+        for ending in compiled.endings:
+            if ending.stop:
+                add(ending.when, f"stopping ending {ending.id}")
+            elif indices & set(ending.payoffs):
+                add(ending.when, f"ending {ending.id}")
+    return sorted(found, key=lambda item: (item[0].line, item[0].col))
 
 
 def unreached_endings(
