@@ -31,7 +31,7 @@ from sim.classroom.server import create_app
 from sim.classroom.views import view
 from sim.engine.loading import load
 from sim.errors import OptionsError
-from sim.seminar.game import Game
+from sim.seminar.game import Game, brier_score
 from tests.conftest import ALASKA, ROOT, TINY
 
 SEED = 20250815
@@ -309,10 +309,38 @@ def test_students_predict_under_their_names_and_are_scored_and_exported(room, cl
     )
 
 
-def test_a_branch_is_open_for_predictions_only_in_its_round(room):
-    room.open_round(Role(FACILITATOR))
+def test_a_later_branch_may_be_forecast_early_and_is_scored_as_asked(room):
+    # A lecturer's class ended with nothing scored: the only branch students were asked
+    # never resolved, and the two that did resolved in the round they came up. Every
+    # branch that may still come up is open to forecasts in an open round.
+    facilitator = Role(FACILITATOR)
     with pytest.raises(Exception, match="not open for predictions"):
-        room.predict(Role(STUDENT), "Ada", None, "summit", {"success": 1.0})
+        room.predict(Role(STUDENT), "Ada", None, "summit", {"success": 1.0})  # no round open
+    room.open_round(facilitator)
+    assert room.due == [] and "summit" in room.forecastable  # due in round 2
+    secret = room.predict(Role(STUDENT), "Ada", None, "summit", {"success": 0.8, "collapse": 0.2})
+    student = Role(STUDENT)
+    later = view(room, student)["open"]["forecast"]
+    summit = next(item for item in later if item["id"] == "summit")
+    assert summit["due"] is False and summit["round"] == 2
+    room.reveal(facilitator)
+    room.open_round(facilitator)
+    assert room.due == ["summit"]
+    room.reveal(facilitator)
+    # Resolved: no longer open, and scored against the model's outlook when asked
+    # (before round 1: the end of round 0), computed here from the game itself.
+    room.open_round(facilitator)
+    assert "summit" not in room.forecastable
+    with pytest.raises(Exception, match="not open for predictions"):
+        room.predict(Role(STUDENT), "Ada", secret, "summit", {"success": 1.0})
+    [row] = [r for r in room.scored() if r["branch"] == "summit"]
+    happened = room.game.outcome_of("summit")
+    assert row["round"] == 1 and row["outcome"] == happened
+    mine = {"success": 0.8, "collapse": 0.2}
+    assert row["brier"] == pytest.approx(brier_score(mine, happened), abs=1e-12)
+    model = room.game.expect_at(0, 200).branches["summit"]
+    assert row["model"] == model
+    assert row["model_brier"] == pytest.approx(brier_score(model, happened), abs=1e-12)
 
 
 # --- files -------------------------------------------------------------------------------

@@ -181,6 +181,10 @@ class Classroom:
         self.timer_seconds = DEFAULT_TIMER_SECONDS
         self.students: dict[str, Student] = dict(students or {})
         self.due: list[str] = []
+        # Branches students may forecast in the open round: the due ones, then every
+        # other that may still come up (a lecturer's class ended with nothing scored
+        # when the only branch asked never resolved).
+        self.forecastable: list[str] = []
         self.announced: set[str] | None = None
         self.preview: tuple[WargameModel, RoundRecord] | None = None
         self.save_path: Path | None = Path(save_path) if save_path else None
@@ -243,6 +247,14 @@ class Classroom:
         game = self.game
         self.preview = game.preview()
         self.due = game.due_branches(self.preview[1])
+        closed = set(game.closed_branches())
+        self.forecastable = self.due + [
+            branch.id
+            for b, branch in enumerate(game.compiled.branches)
+            if branch.id not in self.due
+            and branch.id not in closed
+            and game.model.branch_outcome[b][0] < 0
+        ]
         self.deciding = {
             actor: branches
             for actor, branches in game.decisions(game.round + 1).items()
@@ -300,6 +312,7 @@ class Classroom:
             self.deciding = {}
             self.announced = set(self.due)
             self.due = []
+            self.forecastable = []
             self.preview = None
             self.deadline = None
             self.phase = OVER if game.finished else READY
@@ -512,7 +525,10 @@ class Classroom:
         branch: str,
         probabilities: dict[str, float],
     ) -> str:
-        """A student's forecast of a branch due in the open round; returns the secret.
+        """A student's forecast of a branch in the open round; returns the secret.
+
+        Any branch that may still come up can be forecast, not only those due: one due
+        later is forecast as it will go if it comes up, and scored if it does.
 
         The first forecast under a name takes the name and returns a new secret; later
         ones must bring it (another device cannot write under the same name). A name
@@ -530,7 +546,7 @@ class Classroom:
         if not name:
             raise OptionsError("give your name first")
         with self.lock:
-            if self.phase != OPEN or branch not in self.due:
+            if self.phase != OPEN or branch not in self.forecastable:
                 raise OptionsError(f"{branch} is not open for predictions now")
             if branch in self.game.revealed:
                 raise OptionsError(
@@ -815,6 +831,7 @@ class Classroom:
             self.deciding = {}
             self.preview = None
             self.due = []
+            self.forecastable = []
             self.announced = None
             self.deadline = None
             self.phase = OVER if game.finished else READY

@@ -124,6 +124,21 @@ def _open_round(room: Classroom) -> dict[str, Any] | None:
             }
             for b in room.due
         ],
+        # What students may forecast: the due branches first, then the others that may
+        # still come up, each with what brings it.
+        "forecast": [
+            {
+                "id": b,
+                "text": by_id[b].text,
+                "outcomes": [{"id": o.id, "text": o.text} for o in by_id[b].outcomes],
+                "locked": b in room.game.revealed,
+                "chance": by_id[b].hazard is not None,
+                "due": b in room.due,
+                "round": by_id[b].round,
+                "condition": None if by_id[b].when is None else plain_condition(by_id[b].when.text),
+            }
+            for b in room.forecastable
+        ],
     }
 
 

@@ -391,11 +391,16 @@ function drawStudent(v) {
   const joined = v.me ? `<span class="tag ok" id="joined">you are ${esc(v.me)}</span>` : "";
   let body = `<div class="card"><label>Your name <input id="name" data-keep value="${esc(name)}" autocomplete="name"></label>
     <button id="set-name">${v.me ? "Change my name" : "Use this name"}</button> ${joined}<div class="error" id="error">${esc(lastError)}</div></div>`;
-  const due = v.phase === "open" && v.open ? v.open.due : [];
+  const due = v.phase === "open" && v.open ? v.open.forecast : [];
   // Once the game is over, how it ended comes first (a phone showed only the last moves).
   if (v.ending) body += `<div class="card" id="student-ending">${endingHtml(v.ending)}</div>`;
   else if (!due.length) body += '<div class="card"><p class="muted">No branch is open for predictions now.</p></div>';
+  let laterShown = false;
   for (const branch of due) {
+    if (!branch.due && !laterShown) {
+      laterShown = true;
+      body += '<h2 class="later">Later branches</h2><p class="muted">Not due this round: forecast how each will go if it comes up; you can change it each round until it does, and it is scored if it does.</p>';
+    }
     const mine = v.mine[branch.id];
     if (branch.locked) {
       const yours = mine ? branch.outcomes.map((o) => `${words(o.id)} ${pct(mine[o.id] || 0)}`).join(", ") : "none";
@@ -411,8 +416,11 @@ function drawStudent(v) {
         <input type="number" min="0" max="100" step="1" inputmode="numeric" id="p-${esc(branch.id)}-${esc(o.id)}"
           data-branch="${esc(branch.id)}" data-outcome="${esc(o.id)}" value="${esc(value)}"> %</div>`;
     }).join("");
-    const question = branch.chance ? `If ${words(branch.id)} comes up, how will it go?` : `How will ${words(branch.id)} go?`;
-    const told = branch.chance ? `<p class="muted">It may come up this round, by chance, or later; if it does:</p><p>${esc(branch.text)}</p>` : `<p>${esc(branch.text)}</p>`;
+    const question = branch.chance || !branch.due ? `If ${words(branch.id)} comes up, how will it go?` : `How will ${words(branch.id)} go?`;
+    const brings = branch.round ? `in round ${branch.round}${branch.condition ? `, if ${esc(branch.condition)}` : ""}` : branch.condition ? `when ${esc(branch.condition)}` : "";
+    const told = branch.due && !branch.chance ? `<p>${esc(branch.text)}</p>`
+      : branch.due ? `<p class="muted">It may come up this round, by chance, or later; if it does:</p><p>${esc(branch.text)}</p>`
+      : `<p class="muted">It comes up ${brings}${branch.chance ? `${brings ? ", then" : ""} by chance` : ""}; if it does:</p><p>${esc(branch.text)}</p>`;
     body += `<div class="card"><h2>${question}</h2>${told}${rows}
       <button class="primary predict" data-branch="${esc(branch.id)}">${mine ? "Change my prediction" : "Predict"}</button>
       ${mine ? '<span class="tag ok recorded">recorded</span>' : ""}</div>`;
