@@ -425,8 +425,10 @@ def test_a_difference_of_exactly_zero_is_signed_like_the_others(tmp_path, matche
     text = format_comparison(same, width=200)
     rows = [line for line in text.splitlines() if re.match(r"^  \S.*\sy\s", line)]
     assert len(rows) == len(same.differences)
+    n = same.manifests[0]["runs"]
+    bound = f"{300 / n:.2f}"  # in points: no run changed, so within the rule of three
     for line in rows:
-        assert re.search(r"\s±0\.0+\s+\[±0\.0+, ±0\.0+\]", line), line
+        assert re.search(rf"\s±0\.0+\s+\[(±0\.0+, ±0\.0+|-{bound}, \+{bound})\]", line), line
     assert "±0.0" in comparison_markdown(same)
 
 
@@ -677,3 +679,30 @@ def test_the_differences_charts_ticks_are_labelled_with_the_decimals_they_need(m
     ticks = _SignedTicks()
     ticks.set_locs([-1, -0.5, 0, 0.5, 1, 1.5, 2])
     assert [ticks(t) for t in ticks.locs] == ["−1.0", "−0.5", "0", "+0.5", "+1.0", "+1.5", "+2.0"]
+
+
+def test_a_paired_interval_agrees_with_its_exact_test_when_few_runs_disagree():
+    # An analyst's trial: with 0 against 5 disagreeing runs the interval excluded 0
+    # while the exact test gave p = 0.0625. The interval is now the exact one, checked
+    # here against scipy's Clopper-Pearson bounds computed independently.
+    from scipy.stats import beta
+
+    n = 20_000
+    in_a = np.zeros(n, dtype=bool)
+    in_b = np.zeros(n, dtype=bool)
+    in_a[:5] = True  # 5 runs lost the outcome in B, none gained it
+    found = proportion_difference_paired(in_a, in_b)
+    assert found.p_value == pytest.approx(0.0625, abs=1e-12)
+    upper_share = beta.ppf(0.975, 0 + 1, 5 - 0)  # Clopper-Pearson, 0 of 5
+    assert found.low == pytest.approx(5 / n * (2 * 0 - 1), abs=1e-12)
+    assert found.high == pytest.approx(5 / n * (2 * upper_share - 1), abs=1e-12)
+    assert found.low < 0 < found.high  # agrees with p > 0.05
+    # Many disagreeing runs: the normal interval, as before.
+    in_b[10:60] = True
+    wide = proportion_difference_paired(in_a, in_b)
+    d = in_b.astype(float) - in_a.astype(float)
+    se = d.std(ddof=1) / np.sqrt(n)
+    assert wide.low == pytest.approx(d.mean() - 1.959963984540054 * se, rel=1e-9)
+    # None: zero within the rule of three, p = 1.
+    none = proportion_difference_paired(in_a, in_a.copy())
+    assert (none.diff, none.low, none.high, none.p_value) == (0.0, -3 / n, 3 / n, 1.0)
