@@ -686,3 +686,39 @@ def test_save_png_writes_savefigs_pixels_and_metadata(alaska_batch: Path, tmp_pa
         assert mine.info["Title"] == "endings" and mine.info["Description"] == text["Description"]
         # The background is white, however the figure's own face was set.
         assert tuple(np.asarray(mine)[2, 2]) == (255, 255, 255, 255), name
+
+
+def test_a_tornado_label_near_zero_stays_clear_of_the_parameter_names() -> None:
+    # An analyst's trial: "≤ -1.39: 2.9%" was printed over "dprk_talks_appetite": the
+    # axis stops at -2%, leaving no room left of a bar that ends near 0%.
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.explainplots import tornado_figure
+
+    def end(p, label):
+        return {"p": p, "label": label, "runs": 100, "hits": round(100 * p)}
+
+    entry = {
+        "id": "freeze",
+        "title": "freeze",
+        "p": 0.332,
+        "ranking": [
+            {"kind": "parameter", "input": "dprk_talks_appetite", "low": end(0.029, "≤ -1.39"),
+             "high": end(0.402, "≥ 0.35"), "significant": True, "effect": 0.373},
+            {"kind": "parameter", "input": "freeze_odds", "low": end(0.227, "≤ 0.31"),
+             "high": end(0.415, "≥ 0.49"), "significant": True, "effect": 0.188},
+        ],
+    }  # fmt: skip
+    fig = tornado_figure(entry)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    left = ax.get_window_extent(renderer).x0
+    names = [t.get_window_extent(renderer) for t in ax.get_yticklabels()]
+    labels = [t for t in ax.texts if ":" in t.get_text()]
+    assert len(labels) == 4
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        assert box.x0 >= left - 1, label.get_text()  # inside the plot area
+        assert not any(box.overlaps(name) for name in names), label.get_text()
+    plt.close(fig)

@@ -126,6 +126,16 @@ def tornado_chart(
     return True
 
 
+def _text_span(text: str, left: float, right: float) -> float:
+    """About how far a 10-point label reaches along a tornado's x-axis, in data units.
+
+    The plot area is about 6.2 of the figure's 10 inches (the names take the rest); a
+    character of DejaVu Sans at 10 points is about 0.55 em wide, plus the 4-point gap.
+    """
+    inches = (len(text) * 0.55 * 10 + 4) / 72
+    return inches * (right - left) / 6.2
+
+
 def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None) -> Any:
     """The tornado chart's figure (see :func:`tornado_chart`); ``None`` without rows."""
     import matplotlib
@@ -158,9 +168,16 @@ def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None
                     alpha=0.92 if row["significant"] else 0.3)  # fmt: skip
         left, right = sorted((row["low"], row["high"]), key=lambda e: e["p"])
         for end, x, side in ((left, min(left["p"], base), -1), (right, max(right["p"], base), 1)):
-            ax.annotate(f"{end['label']}: {end['p']:.1%}", (x, y), xytext=(4 * side, 0),
+            text = f"{end['label']}: {end['p']:.1%}"
+            colour = "#333333"
+            if side < 0 and x - _text_span(text, left_limit, right_limit) < left_limit:
+                # No room left of a bar near 0% (the axis stops at -2%): the label goes
+                # inside the bar rather than over the parameter's name (an analyst's
+                # trial read "≤ -1.39: 2.9%" printed over "dprk_talks_appetite").
+                side, colour = 1, "white" if row["significant"] else "#222222"
+            ax.annotate(text, (x, y), xytext=(4 * side, 0),
                         textcoords="offset points", ha="left" if side > 0 else "right",
-                        va="center", fontsize=10, color="#333333")  # fmt: skip
+                        va="center", fontsize=10, color=colour)  # fmt: skip
     ax.axvline(base, color="#222222", linewidth=1.2)
     labels = [f"{row['name']}\n{row['note']}" for row in rows]
     ax.set_yticks(range(len(rows)))
