@@ -665,3 +665,26 @@ def test_a_rounds_details_fill_the_screen_before_the_first_more():
     assert len(first) >= 25, "\n".join(first)  # a full page, not 7 lines
     assert all(len(s) <= 30 for s in screens)
     assert any("PRC (People's Republic of China) chooses" in line for line in first)
+
+
+def test_a_terminal_resized_during_a_question_is_followed_after_the_answer(monkeypatch):
+    # A lecturer's trial: resized to 60x20 mid-round, the round played after the
+    # answers still wrapped at 80 columns until `r` redrew it.
+    import sim.seminar.stepper as stepper
+
+    size = {"width": 80, "height": 30}
+    monkeypatch.setattr(stepper, "terminal_width", lambda: size["width"])
+    monkeypatch.setattr(stepper, "terminal_height", lambda: size["height"])
+
+    class Resizing(ScriptedRoom):
+        def line(self, prompt, default=None):
+            answer = super().line(prompt, default)
+            size.update(width=60, height=20)  # the window shrinks while the room answers
+            return answer
+
+    game = Game(load(ROOT / "scenarios" / "taiwan-strait.yaml"), SEED)
+    room = Resizing(["n", "1", "q", "y"])
+    Stepper(game, room, StepOptions(play=("TW",), follow_terminal=True)).run()
+    played = room.text.split("Recorded: TW plays hold in round 1.")[1]
+    assert "Round 1 of 13" in played
+    assert max(len(line) for line in played.splitlines()) <= 60, played

@@ -388,9 +388,9 @@ class StepOptions:
         save_path: Where [s]ave writes by default (the file the game came from).
         height: The screen's height in lines: text shown between two questions is
             paged to fit it (``None``: never paged, as for a pipe or a file).
-        follow_terminal: Read the terminal's size again before each round and menu, so
-            a window resized mid-game gets lines that fit it (on the process's own
-            terminal, where no width or height was given).
+        follow_terminal: Read the terminal's size again before each round and menu and after
+            each answer, so a window resized mid-game gets lines that fit it (on the
+            process's own terminal, where no width or height was given).
     """
 
     play: tuple[str, ...] = ()
@@ -817,6 +817,9 @@ class Stepper:
 
     def _ask_line(self, prompt: str, default: str | None = None) -> str:
         answer = self.room.line(prompt, default)
+        # Resized while the question waited: the options listed again (?) and the round
+        # shown after the answers fit the new size (a lecturer's trial at 60x20).
+        self._follow_terminal()
         if answer is None:
             raise _InputEndedError
         return answer.strip()
