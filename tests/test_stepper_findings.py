@@ -688,3 +688,24 @@ def test_a_terminal_resized_during_a_question_is_followed_after_the_answer(monke
     played = room.text.split("Recorded: TW plays hold in round 1.")[1]
     assert "Round 1 of 13" in played
     assert max(len(line) for line in played.splitlines()) <= 60, played
+
+
+def test_a_resumed_game_opens_on_the_state_it_stands_at(tmp_path):
+    # A lecturer's trial: `step --resume` printed round 0's "Starting state".
+    game = Game(load(TINY), SEED)
+    game.play_to(2)
+    saved = game.save(tmp_path / "g.json")
+    resumed = Game.load(saved)
+    room = ScriptedRoom(["q"])
+    Stepper(resumed, room, StepOptions()).run()
+    head = room.text.split("Resumed at the end of round 2 of 4.")[0]
+    assert "Starting state" not in head
+    assert "State after round 2 of 4:" in head
+    # The values are those of the same game played afresh to round 2, not round 0's.
+    fresh = Game(load(TINY), SEED)
+    fresh.play_to(2)
+    names = fresh.compiled.state_names
+    tension = float(fresh.model.ctx.state[names.index("tension")][0])
+    start = float(Game(load(TINY), SEED).model.ctx.state[names.index("tension")][0])
+    assert f"{tension:.4g}" != f"{start:.4g}"
+    assert f"tension {tension:.4g} index" in " ".join(head.split())

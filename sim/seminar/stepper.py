@@ -557,7 +557,10 @@ class Stepper:
         self.room.show("\n".join(lines).replace(_GLUE, " "))
 
     def header(self) -> str:
-        """The title block: scenario, seed, run, who plays, the starting state."""
+        """The title block: scenario, seed, run, who plays, and the state.
+
+        The state at the start, or where a resumed game stands.
+        """
         game = self.game
         compiled = game.compiled
         meta = compiled.loaded.spec.scenario
@@ -574,6 +577,10 @@ class Stepper:
             f"{meta.start_date.isoformat()}."
             + (f" The room plays {', '.join(self.play)}." if self.play else "")
         )
+        if game.round > 0:
+            # A resumed game: the state it stands at, not round 0's (a lecturer's trial).
+            lines.append(format_state(game.model, self.width))
+            return "\n".join(lines)
         lines.append("Starting state:")
         for name, value, unit in game.initial_state():
             line = f"    {name:<30} {value:>10}   {unit}".rstrip()
