@@ -709,3 +709,14 @@ def test_a_resumed_game_opens_on_the_state_it_stands_at(tmp_path):
     start = float(Game(load(TINY), SEED).model.ctx.state[names.index("tension")][0])
     assert f"{tension:.4g}" != f"{start:.4g}"
     assert f"tension {tension:.4g} index" in " ".join(head.split())
+
+
+def test_the_key_hint_keeps_every_key_at_a_narrow_terminal():
+    # At 60 columns the hint under a round dropped `e: outlook`.
+    for width, keys in ((80, "e: outlook"), (60, "e: outlook"), (50, "e outlook"), (40, "e ")):
+        game = Game(load(TINY), SEED)
+        room = ScriptedRoom(["n", "q", "y"])
+        Stepper(game, room, StepOptions(width=width)).run()
+        hint = next(x for x in room.text.splitlines() if x.lstrip().startswith("r") and "?" in x)
+        assert len(hint) <= width and keys in hint, (width, hint)
+        assert all(k in hint for k in ("r", "d", "t", "?")), hint

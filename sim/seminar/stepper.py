@@ -759,9 +759,19 @@ class Stepper:
         # and the menu's question.
         height = 25 if self.options.height is None else max(10, self.options.height - 5)
         self.room.show(format_round_compact(view, self.width, announced, height=height))
-        keys = "r: this round again  d: details  t: state  e: outlook  ?: help"
-        if len(keys) + 2 > self.width:
-            keys = "r: this round again  d: details  t: state  ?: help"
+        # Every key kept when narrow, in fewer words (at 60 columns `e` was dropped).
+        keys = next(
+            (
+                k
+                for k in (
+                    "r: this round again  d: details  t: state  e: outlook  ?: help",
+                    "r: round again  d: details  t: state  e: outlook  ?: help",
+                    "r round  d details  t state  e outlook  ? help",
+                )
+                if len(k) + 2 <= self.width
+            ),
+            "r d t e ?",
+        )
         self._say(keys, indent=2)
 
     def _play_next(self) -> None:
