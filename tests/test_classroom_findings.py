@@ -625,3 +625,17 @@ def test_a_teams_decision_reads_in_plain_words(tmp_path):
     assert effects["escort"] == ["Confidence in the US commitment +0.2", "Pressure on Taiwan +1"]
     assert "Coast-guard quarantine becomes inspected" in effects["accept"]
     assert not any("=" in e for es in effects.values() for e in es)
+
+
+def test_the_facilitator_sees_a_computer_actors_closed_options_as_closed(tmp_path):
+    # A lecturer's trial: the web override list left out options not open this round
+    # (no declare_quarantine in round 4), where the terminal lists them as not open.
+    taiwan = ROOT / "scenarios" / "taiwan-strait.yaml"
+    room = room_of(tmp_path, taiwan, teams=("TW", "US"))
+    room.open_round(FAC)
+    prc = next(c for c in view(room, FAC)["facilitator"]["computer"] if c["actor"] == "PRC")
+    actions = [a.id for a in room.game.compiled.actors[0].actions]
+    decision = room.preview[1].decisions["PRC"]
+    closed = [a for i, a in enumerate(actions) if not decision.feasible[i, 0]]
+    assert closed and prc["closed"] == closed
+    assert sorted(prc["options"] + prc["closed"]) == sorted(actions)

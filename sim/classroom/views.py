@@ -582,10 +582,14 @@ def _facilitator(room: Classroom) -> dict[str, Any]:
         for actor in compiled.actors:
             if actor.id in room.teams:
                 continue
+            open_ = room.open_options(actor.id)
             computer.append(
                 {
                     "actor": actor.id,
-                    "options": room.open_options(actor.id),
+                    "options": open_,
+                    # Listed, not offered, as the terminal lists them (a lecturer looked
+                    # for declare_quarantine in round 4).
+                    "closed": [a.id for a in actor.actions if a.id not in open_],
                     "override": game.choices.get((game.round + 1, actor.id)),
                 }
             )

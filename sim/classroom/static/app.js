@@ -532,7 +532,7 @@ function drawFacilitator(v) {
       <button id="timer-start">Start</button>${control("Stop", { do: "timer", seconds: null })}</div>`;
   }
   const overrides = f.computer.map((c) => `<div class="controls"><b>${esc(c.actor)}</b>
-    <select data-override="${esc(c.actor)}"><option value="">by its rule</option>${c.options.map((o) => `<option value="${esc(o)}" ${o === c.override ? "selected" : ""}>${words(o)}</option>`).join("")}</select></div>`).join("");
+    <select data-override="${esc(c.actor)}"><option value="">by its rule</option>${c.options.map((o) => `<option value="${esc(o)}" ${o === c.override ? "selected" : ""}>${words(o)}</option>`).join("")}${(c.closed || []).map((o) => `<option disabled>${words(o)} (not open this round)</option>`).join("")}</select></div>`).join("");
   const decisions = f.decisions.map((d) => `<div class="controls"><b>${esc(d.decider)}</b> decides ${words(d.branch)}
     <select data-outcome-override="${esc(d.branch)}"><option value="">by its rule</option>${d.outcomes.map((o) => `<option value="${esc(o)}" ${o === d.override ? "selected" : ""}>${words(o)}</option>`).join("")}</select></div>`).join("");
   const saves = f.saves.map((s) => `<option>${esc(s)}</option>`).join("");
