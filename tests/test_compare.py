@@ -426,7 +426,8 @@ def test_a_difference_of_exactly_zero_is_signed_like_the_others(tmp_path, matche
     rows = [line for line in text.splitlines() if re.match(r"^  \S.*\sy\s", line)]
     assert len(rows) == len(same.differences)
     n = same.manifests[0]["runs"]
-    bound = f"{300 / n:.2f}"  # in points: no run changed, so within the rule of three
+    # In points: no run changed, so within the exact upper bound of the share that did.
+    bound = f"{100 * (1 - 0.025 ** (1 / n)):.2f}"
     for line in rows:
         assert re.search(rf"\s±0\.0+\s+\[(±0\.0+, ±0\.0+|-{bound}, \+{bound})\]", line), line
     assert "±0.0" in comparison_markdown(same)
@@ -683,9 +684,15 @@ def test_the_differences_charts_ticks_are_labelled_with_the_decimals_they_need(m
 
 def test_a_paired_interval_agrees_with_its_exact_test_when_few_runs_disagree():
     # An analyst's trial: with 0 against 5 disagreeing runs the interval excluded 0
-    # while the exact test gave p = 0.0625. The interval is now the exact one, checked
-    # here against scipy's Clopper-Pearson bounds computed independently.
+    # while the exact test gave p = 0.0625. Below 25 disagreeing runs the interval is
+    # r (2 t - 1) over the exact intervals of r (share disagreeing) and t (share of
+    # those that went B's way), checked against scipy's beta quantiles here.
     from scipy.stats import beta
+
+    def clopper_pearson(k, n):
+        low = 0.0 if k == 0 else beta.ppf(0.025, k, n - k + 1)
+        high = 1.0 if k == n else beta.ppf(0.975, k + 1, n - k)
+        return low, high
 
     n = 20_000
     in_a = np.zeros(n, dtype=bool)
@@ -693,16 +700,42 @@ def test_a_paired_interval_agrees_with_its_exact_test_when_few_runs_disagree():
     in_a[:5] = True  # 5 runs lost the outcome in B, none gained it
     found = proportion_difference_paired(in_a, in_b)
     assert found.p_value == pytest.approx(0.0625, abs=1e-12)
-    upper_share = beta.ppf(0.975, 0 + 1, 5 - 0)  # Clopper-Pearson, 0 of 5
-    assert found.low == pytest.approx(5 / n * (2 * 0 - 1), abs=1e-12)
-    assert found.high == pytest.approx(5 / n * (2 * upper_share - 1), abs=1e-12)
+    (r_low, r_high), (t_low, t_high) = clopper_pearson(5, n), clopper_pearson(0, 5)
+    ends = [r * (2 * t - 1) for r in (r_low, r_high) for t in (t_low, t_high)]
+    assert found.low == pytest.approx(min(ends), rel=1e-9)
+    assert found.high == pytest.approx(max(ends), rel=1e-9)
     assert found.low < 0 < found.high  # agrees with p > 0.05
+    # None disagree: within the exact upper bound of the share that disagrees (about
+    # 3.7/n); one disagreeing run is no narrower than none (the analyst's second find).
+    none = proportion_difference_paired(in_a, in_a.copy())
+    assert (none.diff, none.p_value) == (0.0, 1.0)
+    assert none.high == pytest.approx(clopper_pearson(0, n)[1], rel=1e-9) == -none.low
+    one = in_a.copy()
+    one[100] = True
+    single = proportion_difference_paired(in_a, one)
+    assert single.high - single.low > none.high - none.low
     # Many disagreeing runs: the normal interval, as before.
     in_b[10:60] = True
     wide = proportion_difference_paired(in_a, in_b)
     d = in_b.astype(float) - in_a.astype(float)
     se = d.std(ddof=1) / np.sqrt(n)
     assert wide.low == pytest.approx(d.mean() - 1.959963984540054 * se, rel=1e-9)
-    # None: zero within the rule of three, p = 1.
-    none = proportion_difference_paired(in_a, in_a.copy())
-    assert (none.diff, none.low, none.high, none.p_value) == (0.0, -3 / n, 3 / n, 1.0)
+
+
+def test_the_few_disagreeing_runs_interval_covers_at_least_95_percent():
+    # Coverage of the true difference over 2,000 simulated paired batches of 1,000 runs
+    # in which about 5 runs disagree (p_only_a = 0.004, p_only_b = 0.001). Fixed seed;
+    # the interval is conservative by construction, so coverage must reach 95% less
+    # two binomial standard errors (sqrt(0.95 * 0.05 / 2000) = 0.0049).
+    rng = np.random.default_rng(20251204)
+    n, p_a, p_b = 1000, 0.004, 0.001
+    truth = p_b - p_a
+    covered = 0
+    trials = 2000
+    for _ in range(trials):
+        u = rng.random(n)
+        in_a = u < p_a
+        in_b = (u >= p_a) & (u < p_a + p_b)
+        found = proportion_difference_paired(in_a, in_b)
+        covered += found.low <= truth <= found.high
+    assert covered / trials >= 0.95 - 2 * np.sqrt(0.95 * 0.05 / trials), covered / trials

@@ -15,9 +15,9 @@ p-value. Two designs are told apart:
   of runs play run k with the same draws wherever the change between them does not
   reach. Run k of one is then compared with run k of the other: for a probability the
   per-run difference of indicators d_k = 1[B_k = e] - 1[A_k = e] has mean p_B - p_A and
-  standard error sd(d)/sqrt(n), and the test is McNemar's (exact binomial, with the
-  matching exact interval, when fewer than 25 runs disagree; within +-3/n when none
-  does); for a payoff the paired t-test and interval. The shared draws
+  standard error sd(d)/sqrt(n), and the test is McNemar's (exact binomial, with an
+  exact interval that agrees with it, when fewer than 25 runs disagree); for a payoff
+  the paired t-test and interval. The shared draws
   cancel, so the intervals are narrower than for independent batches of the same size.
   Pairing is detected automatically (same seed, same runs count, same run indices);
   ``paired=False`` (``--unpaired``) forces the independent analysis.
@@ -83,9 +83,9 @@ METHOD_INDEPENDENT = (
 METHOD_PAIRED = (
     "paired (common random numbers): run k matched with run k; probability: mean of "
     "per-run differences d_k with SE = sd(d)/sqrt(n), McNemar test (when fewer than "
-    f"{MCNEMAR_EXACT_BELOW} runs disagree, the exact binomial test and the Clopper-Pearson "
-    "interval of the share that went B's way; when none does, within ±3/n, the rule of "
-    "three); payoffs: paired t-test and interval"
+    f"{MCNEMAR_EXACT_BELOW} runs disagree, the exact binomial test, and as interval "
+    "r(2t − 1) over the Clopper-Pearson intervals of r, the share of runs that disagree, "
+    "and t, the share of those that went B's way); payoffs: paired t-test and interval"
 )
 METHOD_PARTLY = (
     "partly paired (same seed, different runs counts): the runs both batches have are "
@@ -175,9 +175,7 @@ def proportion_difference_paired(in_a: np.ndarray, in_b: np.ndarray) -> Differen
 
     Returns:
         The mean of d_k = 1[B_k] - 1[A_k], its 95% interval from SE = sd(d)/sqrt(n), and
-        McNemar's p-value; below 25 disagreeing runs both exact: the binomial test and
-        the Clopper-Pearson interval of the share that went B's way, times the share
-        of runs that disagree. Where no run disagrees: 0 within +-3/n (rule of three).
+        McNemar's p-value; below 25 disagreeing runs both exact (:func:`_few_disagree`).
     """
     n = len(in_a)
     d = in_b.astype(np.int8) - in_a.astype(np.int8)
@@ -187,22 +185,33 @@ def proportion_difference_paired(in_a: np.ndarray, in_b: np.ndarray) -> Differen
     discordant = only_a + only_b
     if n < 2:
         return _degenerate(diff)
-    if discordant == 0:
-        # No run changed: not "exactly 0", but within the rule of three (as explain's
-        # paired effects say; an analyst read "[+0.00, +0.00]" as certainty).
-        return Difference(0.0, -3.0 / n, 3.0 / n, 0.0, 1.0)
-    se = float(d.std(ddof=1)) / math.sqrt(n)
+    se = float(d.std(ddof=1)) / math.sqrt(n) if discordant else 0.0
     if discordant < MCNEMAR_EXACT_BELOW:
-        # Few runs disagree: the interval from the same exact binomial as the test
-        # (Clopper-Pearson on the share of disagreeing runs that went B's way), so the
-        # two agree (an analyst found a Wald interval excluding 0 beside p = 0.0625).
-        test = _stats().binomtest(only_b, discordant, 0.5)
-        share = test.proportion_ci(confidence_level=0.95, method="exact")
-        scale = discordant / n
-        low, high = scale * (2 * share.low - 1), scale * (2 * share.high - 1)
-        return Difference(diff, low, high, se, float(test.pvalue))
+        return _few_disagree(diff, se, n, only_a, only_b)
     p_value = float(2 * _stats().norm.sf(abs(only_b - only_a) / math.sqrt(discordant)))
     return Difference(diff, diff - Z95 * se, diff + Z95 * se, se, p_value)
+
+
+def _few_disagree(diff: float, se: float, n: int, only_a: int, only_b: int) -> Difference:
+    """A paired difference where fewer than 25 runs disagree: exact and conservative.
+
+    The difference is r (2 t - 1), with r the share of runs that disagree and t the
+    share of those that went B's way. Each gets its exact (Clopper-Pearson) 95%
+    interval and the difference ranges over both: an interval whose sign agrees with
+    the exact McNemar test (t's interval holds 1/2 exactly when the test does not
+    reject) and that widens as fewer runs disagree, down to +-r_high when none does
+    (an analyst found an interval of t alone narrower for 1 disagreeing run than for
+    none, since it took their number as fixed).
+    """
+    stats = _stats()
+    discordant = only_a + only_b
+    rate = stats.binomtest(discordant, n).proportion_ci(confidence_level=0.95, method="exact")
+    if discordant == 0:
+        return Difference(0.0, -rate.high, rate.high, se, 1.0)
+    test = stats.binomtest(only_b, discordant, 0.5)
+    share = test.proportion_ci(confidence_level=0.95, method="exact")
+    ends = [r * (2 * t - 1) for r in (rate.low, rate.high) for t in (share.low, share.high)]
+    return Difference(diff, min(ends), max(ends), se, float(test.pvalue))
 
 
 def _t_difference(diff: float, se: float, df: float) -> Difference:
