@@ -707,6 +707,12 @@ def test_a_tornado_label_near_zero_stays_clear_of_the_parameter_names() -> None:
              "high": end(0.402, "≥ 0.35"), "significant": True, "effect": 0.373},
             {"kind": "parameter", "input": "freeze_odds", "low": end(0.227, "≤ 0.31"),
              "high": end(0.415, "≥ 0.49"), "significant": True, "effect": 0.188},
+            # The re-trial's case: both ends close to the line, drawn over each other
+            # when a label had been moved inside a bar too short to hold it.
+            {"kind": "parameter", "input": "us_resolve", "low": end(0.232, "≤ 2"),
+             "high": end(0.208, "≥ 4.98"), "significant": False, "effect": -0.024},
+            {"kind": "parameter", "input": "dprk_talks_appetite_2", "low": end(0.936, "≤ -1.39"),
+             "high": end(0.0, "≥ 0.394"), "significant": True, "effect": -0.936},
         ],
     }  # fmt: skip
     fig = tornado_figure(entry)
@@ -715,10 +721,13 @@ def test_a_tornado_label_near_zero_stays_clear_of_the_parameter_names() -> None:
     ax = fig.axes[0]
     left = ax.get_window_extent(renderer).x0
     names = [t.get_window_extent(renderer) for t in ax.get_yticklabels()]
+    right = ax.get_window_extent(renderer).x1
     labels = [t for t in ax.texts if ":" in t.get_text()]
-    assert len(labels) == 4
-    for label in labels:
-        box = label.get_window_extent(renderer)
-        assert box.x0 >= left - 1, label.get_text()  # inside the plot area
+    assert len(labels) == 8
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    for label, box in zip(labels, boxes, strict=True):
+        assert left - 1 <= box.x0 and box.x1 <= right + 1, label.get_text()  # in the plot
         assert not any(box.overlaps(name) for name in names), label.get_text()
+    for i, box in enumerate(boxes):  # and never over each other
+        assert not any(box.overlaps(other) for other in boxes[i + 1 :]), labels[i].get_text()
     plt.close(fig)

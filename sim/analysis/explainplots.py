@@ -126,14 +126,31 @@ def tornado_chart(
     return True
 
 
-def _text_span(text: str, left: float, right: float) -> float:
-    """About how far a 10-point label reaches along a tornado's x-axis, in data units.
+def _room_for_labels(
+    rows: list[dict[str, Any]], base: float, left: float, right: float
+) -> tuple[float, float]:
+    """The x-limits widened so each bar's label fits inside the plot area.
 
-    The plot area is about 6.2 of the figure's 10 inches (the names take the rest); a
-    character of DejaVu Sans at 10 points is about 0.55 em wide, plus the 4-point gap.
+    A label takes a share ``k`` of the plot's width (about 6.2 of the figure's 10
+    inches; a character of DejaVu Sans at 10 points about 0.55 em, plus the 4-point
+    gap), so a label left of ``x`` fits if ``x - k (right - left) >= left``. An analyst's
+    trial read "≤ -1.39: 2.9%" over the parameter's name: the axis had stopped at -2%.
+    Below 0 the axis has no ticks (:func:`percent_axis`), so the room is blank.
     """
-    inches = (len(text) * 0.55 * 10 + 4) / 72
-    return inches * (right - left) / 6.2
+    needs = []
+    for row in rows:
+        ends = sorted((row["low"], row["high"]), key=lambda e: e["p"])
+        for end, x, side in ((ends[0], min(ends[0]["p"], base), -1),
+                             (ends[1], max(ends[1]["p"], base), 1)):  # fmt: skip
+            text = f"{end['label']}: {end['p']:.1%}"
+            needs.append((x, side, min((len(text) * 0.55 * 10 + 4) / 72 / 6.2, 0.45)))
+    for _ in range(3):  # each side's room depends on the other's; settles in two
+        for x, side, k in needs:
+            if side < 0:
+                left = min(left, (x - k * right) / (1 - k))
+            else:
+                right = max(right, (x - k * left) / (1 - k))
+    return left, right
 
 
 def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None) -> Any:
@@ -159,6 +176,7 @@ def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None
     span = max(hi - lo, 0.01)
     margin = 0.25 * span / (1 - 2 * 0.25)
     left_limit, right_limit = max(-0.02, lo - margin), hi + margin
+    left_limit, right_limit = _room_for_labels(rows, base, left_limit, right_limit)
     for i, row in enumerate(rows):
         y = len(rows) - 1 - i
         ends = [(row["low"], LOW_COLOUR), (row["high"], HIGH_COLOUR)]
@@ -168,16 +186,9 @@ def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None
                     alpha=0.92 if row["significant"] else 0.3)  # fmt: skip
         left, right = sorted((row["low"], row["high"]), key=lambda e: e["p"])
         for end, x, side in ((left, min(left["p"], base), -1), (right, max(right["p"], base), 1)):
-            text = f"{end['label']}: {end['p']:.1%}"
-            colour = "#333333"
-            if side < 0 and x - _text_span(text, left_limit, right_limit) < left_limit:
-                # No room left of a bar near 0% (the axis stops at -2%): the label goes
-                # inside the bar rather than over the parameter's name (an analyst's
-                # trial read "≤ -1.39: 2.9%" printed over "dprk_talks_appetite").
-                side, colour = 1, "white" if row["significant"] else "#222222"
-            ax.annotate(text, (x, y), xytext=(4 * side, 0),
+            ax.annotate(f"{end['label']}: {end['p']:.1%}", (x, y), xytext=(4 * side, 0),
                         textcoords="offset points", ha="left" if side > 0 else "right",
-                        va="center", fontsize=10, color=colour)  # fmt: skip
+                        va="center", fontsize=10, color="#333333")  # fmt: skip
     ax.axvline(base, color="#222222", linewidth=1.2)
     labels = [f"{row['name']}\n{row['note']}" for row in rows]
     ax.set_yticks(range(len(rows)))
