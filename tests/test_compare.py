@@ -676,7 +676,7 @@ def test_the_differences_charts_ticks_are_labelled_with_the_decimals_they_need(m
         read = [float(s.replace("\u2212", "-")) for s in labels]
         assert read == pytest.approx(ticks, abs=1e-9), labels
         checked += 1
-    assert checked
+    assert checked >= 2  # both panels: probabilities and payoffs
     ticks = _SignedTicks()
     ticks.set_locs([-1, -0.5, 0, 0.5, 1, 1.5, 2])
     assert [ticks(t) for t in ticks.locs] == ["−1.0", "−0.5", "0", "+0.5", "+1.0", "+1.5", "+2.0"]

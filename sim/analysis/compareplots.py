@@ -377,8 +377,8 @@ def _forest(
     lo, hi = ax.get_xlim()
     span = hi - lo
     ax.set_xlim(lo - 0.02 * span, hi + 0.18 * span)  # room for the labels
-    if percent:
-        ax.xaxis.set_major_formatter(_SignedTicks())
+    # Signed on both panels, probabilities and payoffs alike (an analyst's re-trial).
+    ax.xaxis.set_major_formatter(_SignedTicks())
 
 
 def plot_differences(comparison: Comparison) -> Figure:
