@@ -639,3 +639,48 @@ def test_the_facilitator_sees_a_computer_actors_closed_options_as_closed(tmp_pat
     closed = [a for i, a in enumerate(actions) if not decision.feasible[i, 0]]
     assert closed and prc["closed"] == closed
     assert sorted(prc["options"] + prc["closed"]) == sorted(actions)
+
+
+def test_a_chance_branch_that_happens_is_told_with_its_text_and_prompt(tmp_path):
+    # A lecturer's re-trial: showdown was announced for rounds as "may come up, by
+    # chance" (no text), and when it came up the screens showed only its outcome.
+    text = TINY.read_text("utf-8").replace(
+        "    round: 2\n    variable: summit\n    text: The summit meets.\n",
+        "    when: round >= 2\n    hazard: 0.999\n    variable: summit\n"
+        "    text: The summit meets.\n    prompt: Who blinks first?\n",
+    )
+    assert "hazard: 0.999" in text
+    chance = tmp_path / "chance.yaml"
+    chance.write_text(text, "utf-8")
+    room = room_of(tmp_path, chance)
+    room.open_round(FAC)
+    room.reveal(FAC)
+    room.open_round(FAC)
+    assert room.due == ["summit"]
+    projected = view(room, Role(PROJECTOR))
+    assert projected["open"]["due"][0]["chance"] is True  # announced as a chance only
+    room.reveal(FAC)
+    assert room.game.outcome_of("summit") is not None  # it came up (hazard 0.999)
+    played = view(room, Role(PROJECTOR))["played"]
+    [summit] = [b for b in played["branches"] if b["id"] == "summit"]
+    assert summit["announced"] is False  # so its text and prompt are shown now
+    assert (summit["text"], summit["prompt"]) == ("The summit meets.", "Who blinks first?")
+
+
+def test_after_the_ending_an_unresolved_branch_is_closed_not_pending(tmp_path):
+    # A lecturer's re-trial: after the game ended the projector still said "odds
+    # hidden until it resolves" of a branch that never came up.
+    taiwan = ROOT / "scenarios" / "taiwan-strait.yaml"
+    room = room_of(tmp_path, taiwan, teams=("TW",))
+    room.open_round(FAC)
+    room.end(FAC)
+    game = room.game
+    assert game.finished
+    never = [
+        b.id for i, b in enumerate(game.compiled.branches) if game.model.branch_outcome[i][0] < 0
+    ]
+    assert never, "every branch resolved: pick another seed"
+    assert sorted(game.closed_branches()) == sorted(never)
+    outlook = {b["id"]: b for b in view(room, Role(PROJECTOR))["outlook"]["branches"]}
+    assert any(b in outlook for b in never)
+    assert all(outlook[b]["closed"] for b in never if b in outlook)

@@ -169,7 +169,11 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
                 "prompt": branch.prompt or "",
                 "outcome": chosen.id,
                 "outcome_text": chosen.text,
-                "announced": room.announced is None or branch.id in room.announced,
+                # A chance branch was announced as a chance, without its text and
+                # prompt: they are told now that it happened (a lecturer's re-trial saw
+                # "showdown -> climb down" alone).
+                "announced": branch.hazard is None
+                and (room.announced is None or branch.id in room.announced),
                 # Decided by the people in the deciding actor's seat (not its rule).
                 "by_people": (record.round, branch.id) in game.outcomes,
             }

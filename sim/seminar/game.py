@@ -423,6 +423,8 @@ class Game:
     def closed_branches(self) -> list[str]:
         """Unresolved branches that can no longer come up in this game, by public facts.
 
+        Once the game is over, every unresolved branch.
+
         A branch whose round has been played, or whose ``when`` is false now and reads
         only what nothing can change any more: no actor's action, background process,
         inject still to fire or branch still open sets it, and no history of moves. A
@@ -431,6 +433,10 @@ class Game:
         collapsed: once it succeeded, it will not come up.)
         """
         compiled, model = self.compiled, self.model
+        if self.finished:
+            # The game is over: whatever has not resolved never will (a lecturer's
+            # re-trial read "odds hidden until it resolves" after the ending).
+            return [b.id for i, b in enumerate(compiled.branches) if model.branch_outcome[i][0] < 0]
         names = compiled.state_names
         changing: set[int] = set()
         for actor in compiled.actors:

@@ -430,7 +430,8 @@ function drawStudent(v) {
       const forecast = Object.entries(r.probabilities).map(([o, p]) => `${words(o)} ${pct(p)}`).join(", ");
       const replayed = due.some((d) => d.id === r.branch && d.locked);
       const went = r.outcome ? `it went <b>${words(r.outcome)}</b>`
-        : replayed ? "the round is played again after Back (the room saw how it went)" : "it has not resolved yet";
+        : replayed ? "the round is played again after Back (the room saw how it went)"
+        : v.phase === "over" ? "it never came up, so it is not scored" : "it has not resolved yet";
       const score = r.brier == null ? "" : ` · Brier <b>${r.brier.toFixed(3)}</b>${r.model_brier == null ? "" : ` (model ${r.model_brier.toFixed(3)})`}`;
       return `<li>${words(r.branch)}: you said ${esc(forecast)}; ${went}${score}</li>`;
     }).join("");
