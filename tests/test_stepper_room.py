@@ -608,6 +608,12 @@ def test_a_seats_branch_is_asked_only_in_the_round_it_comes_up():
         "PRC decides dialogue_offer (this round)"
     )
     assert "Recorded: PRC decides dialogue_offer: opened." in text
+    # Its text and prompt before the question, not after the answer.
+    asked = text.index("PRC decides dialogue_offer (this round)")
+    answer = text.index("PRC chooses (1-2", asked)
+    told = text[asked:answer]
+    assert "dialogue_offer: Envoys sound out a cross-Strait dialogue." in told
+    assert "Prompt: What would Beijing need to hear to talk to Lai's government?" in told
     assert "if it comes up" not in text
     assert game.round == 4 and game.outcome_of("dialogue_offer") == "opened"
     # The round's own record, not the stepper's words: resolved in round 4 (outcome 0,

@@ -953,6 +953,13 @@ class Stepper:
         when = "this round" if certain else "if it comes up this round"
         listed = ", ".join(f"{n}. {name}" for n, name in enumerate(names, 1))
         self._say(f"{decider.id} decides {branch_id} ({when}): {listed}", indent=2)
+        if certain:
+            # What the room decides about, before it answers (a lecturer's re-trial
+            # saw the prompt only after the answer).
+            if branch.text:
+                self._say(f"{branch_id}: {branch.text}", indent=2)
+            if branch.prompt:
+                self._say(f"Prompt: {branch.prompt}", indent=2)
         if branch.round != round_ and branch.when is not None:
             self._say(
                 f"It comes up this round: {branch.when.text}."
