@@ -684,3 +684,27 @@ def test_after_the_ending_an_unresolved_branch_is_closed_not_pending(tmp_path):
     outlook = {b["id"]: b for b in view(room, Role(PROJECTOR))["outlook"]["branches"]}
     assert any(b in outlook for b in never)
     assert all(outlook[b]["closed"] for b in never if b in outlook)
+
+
+def test_a_teams_branch_left_to_the_rule_says_so_on_the_screens(tmp_path):
+    # A lecturer's re-trial: "us response -> escort." with "left to the rule" only in
+    # the facilitator's notes. tiny's summit is decided by nobody, so a decider is set.
+    text = TINY.read_text("utf-8").replace(
+        "    variable: summit\n    text: The summit meets.\n",
+        "    variable: summit\n    decided_by: Red\n    text: The summit meets.\n",
+    )
+    text = re.sub(r"\n        probability: [^\n]*", "", text, count=2)
+    assert "decided_by: Red" in text and "probability: rest" not in text
+    decided = tmp_path / "decided.yaml"
+    decided.write_text(text, "utf-8")
+    for choose in (False, True):
+        room = room_of(tmp_path, decided)
+        room.open_round(FAC)
+        room.reveal(FAC)
+        room.open_round(FAC)
+        if choose:
+            room.decide(Role(TEAM, "Red"), "Red", "summit", "success")
+        room.reveal(FAC)
+        [summit] = [b for b in view(room, Role(PROJECTOR))["played"]["branches"]]
+        assert summit["id"] == "summit"
+        assert (summit["by_rule"], summit["by_people"]) == (not choose, choose)

@@ -176,6 +176,11 @@ def _played_round(room: Classroom) -> dict[str, Any] | None:
                 and (room.announced is None or branch.id in room.announced),
                 # Decided by the people in the deciding actor's seat (not its rule).
                 "by_people": (record.round, branch.id) in game.outcomes,
+                # A team's branch it left to its actor's rule (said on every screen,
+                # not only in the facilitator's notes: a lecturer's re-trial).
+                "by_rule": branch.decided_by is not None
+                and compiled.actors[branch.decided_by].id in room.teams
+                and (record.round, branch.id) not in game.outcomes,
             }
         )
     moves = []

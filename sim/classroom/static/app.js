@@ -168,7 +168,7 @@ function branchesHtml(branches) {
   return branches.map((b) => `<div class="inject branch">
     ${b.announced ? "" : `<div><span class="id">${words(b.id)}:</span> ${esc(b.text)}</div>
       ${b.prompt ? `<div class="prompt">Prompt: ${esc(b.prompt)}</div>` : ""}`}
-    <span class="id">${words(b.id)} → ${words(b.outcome)}.</span> ${esc(b.outcome_text)}${b.by_people ? ' <span class="tag people">people</span>' : ""}</div>`).join("");
+    <span class="id">${words(b.id)} → ${words(b.outcome)}.</span> ${esc(b.outcome_text)}${b.by_people ? ' <span class="tag people">people</span>' : ""}${b.by_rule ? ' <span class="tag">left to the rule</span>' : ""}</div>`).join("");
 }
 
 function movesHtml(played) {
