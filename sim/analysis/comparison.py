@@ -974,15 +974,14 @@ def compare(
             "the baseline"
         )
     labels = _check_labels(labels, folders)
-    seen: dict[Path, str] = {}
+    seen: set[Path] = set()
     for folder in folders:
-        key = folder.resolve()
-        if key in seen:
+        if folder.resolve() in seen:
             raise OptionsError(
                 f"{folder} is given twice: compare a batch with another one (a batch "
                 "against itself differs by nothing)"
             )
-        seen[key] = str(folder)
+        seen.add(folder.resolve())
     batches = [_load_batch(folder, label) for folder, label in zip(folders, labels, strict=True)]
     base = batches[0]
     for batch in batches[1:]:

@@ -126,6 +126,18 @@ def tornado_chart(
     return True
 
 
+def _bar_labels(row: dict[str, Any], base: float) -> list[tuple[str, float, int]]:
+    """A tornado row's two labels: (text, x where it is put, side: -1 left, 1 right).
+
+    The lower end's label goes left of its bar (or of the line), the higher's right.
+    """
+    left, right = sorted((row["low"], row["high"]), key=lambda e: e["p"])
+    return [
+        (f"{end['label']}: {end['p']:.1%}", x, side)
+        for end, x, side in ((left, min(left["p"], base), -1), (right, max(right["p"], base), 1))
+    ]
+
+
 def _room_for_labels(
     rows: list[dict[str, Any]], base: float, left: float, right: float
 ) -> tuple[float, float]:
@@ -137,13 +149,11 @@ def _room_for_labels(
     trial read "≤ -1.39: 2.9%" over the parameter's name: the axis had stopped at -2%.
     Below 0 the axis has no ticks (:func:`percent_axis`), so the room is blank.
     """
-    needs = []
-    for row in rows:
-        ends = sorted((row["low"], row["high"]), key=lambda e: e["p"])
-        for end, x, side in ((ends[0], min(ends[0]["p"], base), -1),
-                             (ends[1], max(ends[1]["p"], base), 1)):  # fmt: skip
-            text = f"{end['label']}: {end['p']:.1%}"
-            needs.append((x, side, min((len(text) * 0.55 * 10 + 4) / 72 / 6.2, 0.45)))
+    needs = [
+        (x, side, min((len(text) * 0.55 * 10 + 4) / 72 / 6.2, 0.45))
+        for row in rows
+        for text, x, side in _bar_labels(row, base)
+    ]
     for _ in range(3):  # each side's room depends on the other's; settles in two
         for x, side, k in needs:
             if side < 0:
@@ -184,9 +194,8 @@ def tornado_figure(entry: dict[str, Any], measured: dict[str, Any] | None = None
         for end, colour in sorted(ends, key=lambda e: -abs(e[0]["p"] - base)):
             ax.barh(y, end["p"] - base, left=base, height=0.62, color=colour,
                     alpha=0.92 if row["significant"] else 0.3)  # fmt: skip
-        left, right = sorted((row["low"], row["high"]), key=lambda e: e["p"])
-        for end, x, side in ((left, min(left["p"], base), -1), (right, max(right["p"], base), 1)):
-            ax.annotate(f"{end['label']}: {end['p']:.1%}", (x, y), xytext=(4 * side, 0),
+        for text, x, side in _bar_labels(row, base):
+            ax.annotate(text, (x, y), xytext=(4 * side, 0),
                         textcoords="offset points", ha="left" if side > 0 else "right",
                         va="center", fontsize=10, color="#333333")  # fmt: skip
     ax.axvline(base, color="#222222", linewidth=1.2)

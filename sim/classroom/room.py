@@ -250,10 +250,10 @@ class Classroom:
         closed = set(game.closed_branches())
         self.forecastable = self.due + [
             branch.id
-            for b, branch in enumerate(game.compiled.branches)
+            for branch in game.compiled.branches
             if branch.id not in self.due
             and branch.id not in closed
-            and game.model.branch_outcome[b][0] < 0
+            and game.outcome_of(branch.id) is None
         ]
         self.deciding = {
             actor: branches

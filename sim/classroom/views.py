@@ -108,31 +108,28 @@ def _open_round(room: Classroom) -> dict[str, Any] | None:
         return None
     model, record = room.preview
     by_id = {b.id: b for b in model.compiled.branches}
+
+    def told(b: str) -> dict[str, Any]:
+        return {
+            "id": b,
+            "text": by_id[b].text,
+            "prompt": by_id[b].prompt or "",
+            "outcomes": [{"id": o.id, "text": o.text} for o in by_id[b].outcomes],
+            "locked": b in room.game.revealed,
+            # Comes up only if a hazard's draw says so: told as a chance, not news.
+            "chance": by_id[b].hazard is not None,
+        }
+
     return {
         "round": record.round,
         "date": model.date_of(record.round).isoformat(),
         "injects": _injects(model, record),
-        "due": [
-            {
-                "id": b,
-                "text": by_id[b].text,
-                "prompt": by_id[b].prompt or "",
-                "outcomes": [{"id": o.id, "text": o.text} for o in by_id[b].outcomes],
-                "locked": b in room.game.revealed,
-                # Comes up only if a hazard's draw says so: told as a chance, not news.
-                "chance": by_id[b].hazard is not None,
-            }
-            for b in room.due
-        ],
+        "due": [told(b) for b in room.due],
         # What students may forecast: the due branches first, then the others that may
         # still come up, each with what brings it.
         "forecast": [
-            {
-                "id": b,
-                "text": by_id[b].text,
-                "outcomes": [{"id": o.id, "text": o.text} for o in by_id[b].outcomes],
-                "locked": b in room.game.revealed,
-                "chance": by_id[b].hazard is not None,
+            told(b)
+            | {
                 "due": b in room.due,
                 "round": by_id[b].round,
                 "condition": None if by_id[b].when is None else plain_condition(by_id[b].when.text),
