@@ -99,6 +99,27 @@ def accept_reveals(facilitator) -> list[str]:
     return asked
 
 
+def facilitating(browser, links: dict[str, str]):
+    """The facilitator's page, at a desk, saying yes whenever Reveal asks."""
+    facilitator = on_desk(browser, links["facilitator"])
+    accept_reveals(facilitator)
+    return facilitator
+
+
+def serve_quickly(scenario: str, seat: str, tmp_path):
+    """`wargame serve SCENARIO --play SEAT` on a free port, with small batches.
+
+    Returns:
+        The server process, its links (as :func:`start_server` gives them) and its port.
+    """
+    port = str(free_port())
+    child, links, _ = start_server(
+        [scenario, "--play", seat, "--port", port, "--mc-runs", "50", "--continuations", "50"],
+        tmp_path,
+    )
+    return child, links, port
+
+
 def click_reveal(facilitator) -> None:
     facilitator.get_by_role("button", name="Reveal the round").click()
 
@@ -454,8 +475,7 @@ def test_a_team_decides_its_actors_branch_on_a_phone(tmp_path):
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            facilitator = on_desk(browser, links["facilitator"])
-            accept_reveals(facilitator)
+            facilitator = facilitating(browser, links)
             phone = on_phone(browser, links["team Red"])
             for n in (1, 2):
                 facilitator.get_by_role("button", name=f"Open round {n}").click()
@@ -495,16 +515,11 @@ def test_a_students_phone_keeps_its_name_across_a_load_and_a_resume(tmp_path):
     # was locked out of their own name on their own phone.
     from tests.conftest import TINY
 
-    port = str(free_port())
-    child, links, _ = start_server(
-        [str(TINY), "--play", "Blue", "--port", port, "--mc-runs", "50", "--continuations", "50"],
-        tmp_path,
-    )
+    child, links, port = serve_quickly(str(TINY), "Blue", tmp_path)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            facilitator = on_desk(browser, links["facilitator"])
-            accept_reveals(facilitator)
+            facilitator = facilitating(browser, links)
             # One phone for the whole test: its browser keeps the name's secret.
             phone = on_phone(browser, links["students"])
             phone.locator("#name").fill("Ada")
@@ -569,8 +584,7 @@ def test_a_team_takes_its_choice_back_and_is_told_its_rule_moved(tmp_path):
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            facilitator = on_desk(browser, links["facilitator"])
-            accept_reveals(facilitator)
+            facilitator = facilitating(browser, links)
             phone = on_phone(browser, links["team Blue"])
             facilitator.get_by_role("button", name="Open round 1").click()
             expect(phone.locator("#round")).to_contain_text("Round 1")
@@ -639,16 +653,11 @@ def test_a_chance_branch_is_shown_as_a_chance_and_enter_predicts(tmp_path):
     # A lecturer's trial: the projector read "Due now: sea incident. A coast-guard
     # cutter and a Taiwanese patrol boat collide ..." in rounds where it never happened.
     taiwan = str(ROOT / "scenarios" / "taiwan-strait.yaml")
-    port = str(free_port())
-    child, links, _ = start_server(
-        [taiwan, "--play", "TW", "--port", port, "--mc-runs", "50", "--continuations", "50"],
-        tmp_path,
-    )
+    child, links, _ = serve_quickly(taiwan, "TW", tmp_path)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            facilitator = on_desk(browser, links["facilitator"])
-            accept_reveals(facilitator)
+            facilitator = facilitating(browser, links)
             projector = on_desk(browser, links["projector"])
             phone = on_phone(browser, links["students"])
             phone.locator("#name").fill("Ada")

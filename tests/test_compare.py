@@ -611,20 +611,24 @@ def test_a_set_value_one_batch_lacks_is_shown_against_the_files_own():
     assert override_differences({"x": 1.0}, {}) == ["--set x: 1 → (not set)"]
 
 
+def _bundled_batch(scenario: str, out):
+    """200 runs of a bundled scenario at seed 7, through the command, without plots."""
+    made = CliRunner().invoke(
+        cli,
+        ["run", str(ROOT / "scenarios" / f"{scenario}.yaml"), "-n", "200", "--seed", "7",
+         "--out", str(out), "--no-plots", "-q"],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    return out
+
+
 def test_a_batch_against_itself_and_batches_with_nothing_in_common_are_refused(tmp_path):
     # An analyst's trial: `compare b1 b1` printed a table of zeros, and a Korea batch
     # against an Alaska one printed every outcome of each as significantly absent from
     # the other, matched "run by run".
-    korea = tmp_path / "korea"
-    alaska = tmp_path / "alaska"
+    korea = _bundled_batch("korea-deterrence", tmp_path / "korea")
+    alaska = _bundled_batch("alaska", tmp_path / "alaska")
     runner = CliRunner()
-    for scenario, out in (("korea-deterrence", korea), ("alaska", alaska)):
-        made = runner.invoke(
-            cli,
-            ["run", str(ROOT / "scenarios" / f"{scenario}.yaml"), "-n", "200", "--seed", "7",
-             "--out", str(out), "--no-plots", "-q"],
-        )  # fmt: skip
-        assert made.exit_code == 0, made.output
     twice = runner.invoke(cli, ["compare", str(korea), f"{korea}/", "--out", str(tmp_path / "c")])
     assert twice.exit_code == 2
     assert "is given twice" in twice.output and "Traceback" not in twice.output
@@ -641,16 +645,7 @@ def test_variants_of_a_scenario_compare_with_the_note_first(tmp_path):
     # alaska and alaska-collapse share endings and branches: they compare, and the note
     # that they are different scenarios comes before the tables, not under Methods.
     runner = CliRunner()
-    folders = []
-    for scenario in ("alaska", "alaska-collapse"):
-        out = tmp_path / scenario
-        made = runner.invoke(
-            cli,
-            ["run", str(ROOT / "scenarios" / f"{scenario}.yaml"), "-n", "200", "--seed", "7",
-             "--out", str(out), "--no-plots", "-q"],
-        )  # fmt: skip
-        assert made.exit_code == 0, made.output
-        folders.append(str(out))
+    folders = [str(_bundled_batch(s, tmp_path / s)) for s in ("alaska", "alaska-collapse")]
     result = runner.invoke(cli, ["compare", *folders, "--out", str(tmp_path / "c"), "--no-plots"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())

@@ -386,21 +386,23 @@ def test_probability_axes_have_distinct_ticks_that_say_their_value(low, high) ->
     assert np.allclose(steps, steps[0]), labels  # read at face value, evenly spaced
 
 
+def _end(p: float, label: str) -> dict:
+    """One end of a tornado row: its probability among 100 runs, and its label."""
+    return {"p": p, "label": label, "runs": 100, "hits": round(100 * p)}
+
+
 def test_a_rare_outcomes_tornado_axis_reads_evenly() -> None:
     import matplotlib.pyplot as plt
 
     from sim.analysis.explainplots import tornado_figure
-
-    def end(p, label):
-        return {"p": p, "label": label, "runs": 100, "hits": round(100 * p)}
 
     entry = {
         "id": "war",
         "title": "War",
         "p": 0.011,
         "ranking": [
-            {"kind": "parameter", "input": f"x{i}", "low": end(0.004 + 0.001 * i, "≤ 0.2"),
-             "high": end(0.019 - 0.001 * i, "≥ 0.8"), "significant": i < 2,
+            {"kind": "parameter", "input": f"x{i}", "low": _end(0.004 + 0.001 * i, "≤ 0.2"),
+             "high": _end(0.019 - 0.001 * i, "≥ 0.8"), "significant": i < 2,
              "effect": 0.015 - 0.002 * i}
             for i in range(5)
         ],
@@ -695,24 +697,21 @@ def test_a_tornado_label_near_zero_stays_clear_of_the_parameter_names() -> None:
 
     from sim.analysis.explainplots import tornado_figure
 
-    def end(p, label):
-        return {"p": p, "label": label, "runs": 100, "hits": round(100 * p)}
-
     entry = {
         "id": "freeze",
         "title": "freeze",
         "p": 0.332,
         "ranking": [
-            {"kind": "parameter", "input": "dprk_talks_appetite", "low": end(0.029, "≤ -1.39"),
-             "high": end(0.402, "≥ 0.35"), "significant": True, "effect": 0.373},
-            {"kind": "parameter", "input": "freeze_odds", "low": end(0.227, "≤ 0.31"),
-             "high": end(0.415, "≥ 0.49"), "significant": True, "effect": 0.188},
+            {"kind": "parameter", "input": "dprk_talks_appetite", "low": _end(0.029, "≤ -1.39"),
+             "high": _end(0.402, "≥ 0.35"), "significant": True, "effect": 0.373},
+            {"kind": "parameter", "input": "freeze_odds", "low": _end(0.227, "≤ 0.31"),
+             "high": _end(0.415, "≥ 0.49"), "significant": True, "effect": 0.188},
             # The re-trial's case: both ends close to the line, drawn over each other
             # when a label had been moved inside a bar too short to hold it.
-            {"kind": "parameter", "input": "us_resolve", "low": end(0.232, "≤ 2"),
-             "high": end(0.208, "≥ 4.98"), "significant": False, "effect": -0.024},
-            {"kind": "parameter", "input": "dprk_talks_appetite_2", "low": end(0.936, "≤ -1.39"),
-             "high": end(0.0, "≥ 0.394"), "significant": True, "effect": -0.936},
+            {"kind": "parameter", "input": "us_resolve", "low": _end(0.232, "≤ 2"),
+             "high": _end(0.208, "≥ 4.98"), "significant": False, "effect": -0.024},
+            {"kind": "parameter", "input": "dprk_talks_appetite_2", "low": _end(0.936, "≤ -1.39"),
+             "high": _end(0.0, "≥ 0.394"), "significant": True, "effect": -0.936},
         ],
     }  # fmt: skip
     fig = tornado_figure(entry)
